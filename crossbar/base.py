@@ -1,0 +1,65 @@
+"""The interface every matrix implements (`IdealMatrix`, `AnalogMatrix`).
+
+Shapes follow the hardware: a matrix of shape ``(out, in)`` maps a batch ``x`` of shape
+``(B, in)`` to ``y = x @ W.T`` of shape ``(B, out)``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .ledger import Ledger
+
+
+class ShapeError(ValueError):
+    """An input's shape does not match the matrix."""
+
+
+class NonFiniteInputError(ValueError):
+    """An input contains NaN or infinity."""
+
+
+class MatrixBase:
+    """Common bookkeeping: shape checks, the ledger and its phase."""
+
+    out_features: int
+    in_features: int
+    ledger: Ledger
+    name: str
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        return (self.out_features, self.in_features)
+
+    def _check(self, x: np.ndarray, n: int, what: str) -> np.ndarray:
+        x = np.asarray(x)
+        if x.ndim == 1:
+            x = x[None, :]
+        if x.ndim != 2 or x.shape[1] != n:
+            raise ShapeError(
+                f"{self.name}: {what} has shape {tuple(np.shape(x))}; expected (batch, {n})")
+        if x.dtype != np.float32:
+            x = x.astype(np.float32)
+        if not np.isfinite(x).all():
+            raise NonFiniteInputError(f"{self.name}: {what} contains NaN or infinity")
+        return x
+
+    # interface ------------------------------------------------------------------------------
+    def forward(self, x: np.ndarray) -> np.ndarray:  # (B, in) -> (B, out)
+        raise NotImplementedError
+
+    def transposed(self, d: np.ndarray) -> np.ndarray:  # (B, out) -> (B, in)
+        raise NotImplementedError
+
+    def update(self, x: np.ndarray, d: np.ndarray, lr: float) -> None:
+        """Apply ``W += lr * d.T @ x`` (batch-summed outer product)."""
+        raise NotImplementedError
+
+    def program(self, W: np.ndarray) -> None:
+        raise NotImplementedError
+
+    def weights(self) -> np.ndarray:  # (out, in) effective weights
+        raise NotImplementedError
+
+    def advance_time(self, dt: float) -> None:
+        raise NotImplementedError

@@ -1,0 +1,65 @@
+"""`IdealMatrix`: plain float32 weights with the `AnalogMatrix` interface and no effects.
+
+It is every analog run's twin: the same algorithm code runs on it, and its ledger counts the
+logical work (vectors, MACs) so that the digital baseline can be priced.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .base import MatrixBase, ShapeError
+from .ledger import Ledger
+
+
+class IdealMatrix(MatrixBase):
+    """Float32 matrix of shape ``(out, in)``; ``forward(x) = x @ W.T``."""
+
+    analog = False
+
+    def __init__(self, out_features: int, in_features: int, *, seed: int | None = None,
+                 ledger: Ledger | None = None, name: str = "W", **_ignored) -> None:
+        if out_features < 1 or in_features < 1:
+            raise ShapeError(f"{name}: shape ({out_features}, {in_features}) must be positive")
+        self.out_features, self.in_features = int(out_features), int(in_features)
+        # stored as (in, out) so that forward is one contiguous BLAS call x @ Wt
+        self._wt = np.zeros((self.in_features, self.out_features), dtype=np.float32)
+        self.ledger = ledger if ledger is not None else Ledger()
+        self.name = self.ledger.register(name, {
+            "analog": False, "rows": self.in_features, "cols": self.out_features})
+        self.time = 0.0
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        x = self._check(x, self.in_features, "input")
+        B = x.shape[0]
+        self.ledger.add(self.name, mvm_vectors=B, macs=B * self.in_features * self.out_features)
+        return x @ self._wt
+
+    def transposed(self, d: np.ndarray) -> np.ndarray:
+        d = self._check(d, self.out_features, "transposed input")
+        B = d.shape[0]
+        self.ledger.add(self.name, transposed_vectors=B,
+                        macs=B * self.in_features * self.out_features)
+        return d @ self._wt.T
+
+    def update(self, x: np.ndarray, d: np.ndarray, lr: float) -> None:
+        x = self._check(x, self.in_features, "update input x")
+        d = self._check(d, self.out_features, "update input d")
+        if x.shape[0] != d.shape[0]:
+            raise ShapeError(f"{self.name}: x has {x.shape[0]} rows but d has {d.shape[0]}")
+        self._wt += np.float32(lr) * (x.T @ d)
+        self.ledger.add(self.name, update_calls=1,
+                        macs=x.shape[0] * self.in_features * self.out_features)
+
+    def program(self, W: np.ndarray) -> None:
+        W = np.asarray(W, dtype=np.float32)
+        if W.shape != self.shape:
+            raise ShapeError(f"{self.name}: program() got shape {W.shape}; expected {self.shape}")
+        self._wt[...] = W.T
+        self.ledger.add(self.name, programmed_devices=W.size)
+
+    def weights(self) -> np.ndarray:
+        return self._wt.T.copy()
+
+    def advance_time(self, dt: float) -> None:
+        self.time += float(dt)

@@ -1,0 +1,206 @@
+"""The `DeviceModel`: what one memristive device does, in SI units.
+
+Everything here is per device and independent of arrays, periphery and algorithms.
+Units: conductance in siemens (S), voltage in volts (V), time in seconds (s), energy in
+joules (J). Dimensionless fractions are relative to the conductance window
+``g_max - g_min`` unless stated otherwise.
+
+Pulse response (normalised state ``w = (g - g_min) / (g_max - g_min)`` in [0, 1], nominal
+step ``s = 1 / states``; ``a = up_down`` is the up/down asymmetry):
+
+* ``linear``       up: ``s (1 + a)``; down: ``s (1 - a)`` (hard clipped at the bounds)
+* ``soft-bounds``  up: ``2 s (1 + a) (1 - w)``; down: ``2 s (1 - a) w`` (step = s at w = 0.5,
+  approaching the bounds asymptotically)
+* ``exponential``  NeuroSim's ``G(P) = B (1 - exp(-P/A)) + G_min`` with ``P_max = states`` and
+  ``nonlinearity = P_max / A``: up ``(b - w)(1 - exp(-1/A))`` with ``b = 1/(1 - exp(-P_max/A))``,
+  down mirrored with ``nonlinearity_down``; nonlinearity 0 falls back to linear.
+
+Each pulse's step is multiplied by ``(1 + c2c * N(0,1))`` (cycle-to-cycle) and by the
+device's own fixed factor ``(1 + d2d * N(0,1))`` (device-to-device, drawn once per device).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+RESPONSES = ("linear", "soft-bounds", "exponential")
+POLICIES = ("bidirectional", "potentiate-only")
+READ_NOISE_MODELS = ("additive", "proportional")
+
+
+class DeviceParameterError(ValueError):
+    """A device parameter is outside its allowed range (message names field, value, range)."""
+
+
+def _check_range(name: str, value: Any, lo: float | None, hi: float | None, *,
+                 lo_open: bool = False, hi_open: bool = False, unit: str = "") -> None:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise DeviceParameterError(f"{name} must be a number, got {value!r}")
+    if not math.isfinite(value):
+        raise DeviceParameterError(f"{name} must be finite, got {value!r}")
+    bad = (lo is not None and (value <= lo if lo_open else value < lo)) or \
+          (hi is not None and (value >= hi if hi_open else value > hi))
+    if bad:
+        lb = "(" if lo_open else "["
+        rb = ")" if hi_open else "]"
+        rng = f"{lb}{'-inf' if lo is None else lo:g}, {'inf' if hi is None else hi:g}{rb}"
+        raise DeviceParameterError(f"{name} = {value:g}{unit} is out of range; allowed {rng}{unit}")
+
+
+@dataclass(frozen=True)
+class DeviceModel:
+    """One analog memory device (SI units). Validated on construction.
+
+    See the module docstring for the pulse-response formulas.
+    """
+
+    name: str = "custom"
+    description: str = ""
+    source: str = ""  # citation of the measurement the preset was fitted to
+
+    # conductance window
+    g_min: float = 1e-6          # S
+    g_max: float = 10e-6         # S
+    states: int = 1000           # (g_max - g_min) / dg_min, nominal number of levels
+
+    # pulse response
+    response: str = "linear"     # linear | soft-bounds | exponential
+    up_down: float = 0.0         # asymmetry a in (-1, 1): up step * (1+a), down step * (1-a)
+    nonlinearity_up: float = 0.0    # P_max / A for the exponential response (>= 0)
+    nonlinearity_down: float = 0.0  # P_max / A for depression (>= 0)
+    policy: str = "bidirectional"   # bidirectional | potentiate-only (PCM: needs refresh)
+
+    # variability (fractions)
+    c2c: float = 0.0             # cycle-to-cycle: relative std of each pulse's step
+    d2d: float = 0.0             # device-to-device: relative std of each device's step size
+    read_noise: float = 0.0      # std of a cell's conductance per read / (g_max - g_min)
+    read_noise_model: str = "additive"  # additive | proportional (std proportional to G/g_max)
+    prog_noise: float = 0.0      # std of programming error / (g_max - g_min)
+
+    # retention
+    drift_nu: float = 0.0        # drift exponent nu in g(t) = g(t0) (t/t0)^(-nu)
+    drift_nu_std: float = 0.0    # device-to-device std of nu
+    drift_t0: float = 1.0        # s, reference time after programming
+
+    # faults and wear
+    stuck_off: float = 0.0       # fraction stuck at g_min from the start
+    stuck_on: float = 0.0        # fraction stuck at g_max from the start
+    endurance: float = 0.0       # pulses a device survives before it sticks (0 = unlimited)
+
+    # electrical operating point
+    v_write_up: float = 2.0      # V, potentiation pulse amplitude
+    v_write_down: float = 2.0    # V, depression pulse amplitude (magnitude)
+    t_write_up: float = 50e-9    # s, potentiation pulse width
+    t_write_down: float = 50e-9  # s, depression pulse width
+    pulse_energy: float = 0.0    # J per pulse; 0 = compute V^2 * G * t from the device state
+    v_read: float = 0.2          # V, read voltage amplitude at full-scale input
+    t_read: float = 10e-9        # s, read pulse width
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.name, str) or not self.name:
+            raise DeviceParameterError("name must be a non-empty string")
+        _check_range("g_min", self.g_min, 0.0, None, unit=" S")
+        _check_range("g_max", self.g_max, 0.0, None, lo_open=True, unit=" S")
+        if not self.g_max > self.g_min:
+            raise DeviceParameterError(
+                f"g_max = {self.g_max:g} S must be greater than g_min = {self.g_min:g} S")
+        if isinstance(self.states, bool) or not isinstance(self.states, int):
+            raise DeviceParameterError(f"states must be an integer, got {self.states!r}")
+        _check_range("states", self.states, 2, 10**9)
+        if self.response not in RESPONSES:
+            raise DeviceParameterError(
+                f"response = {self.response!r} is unknown; allowed: {', '.join(RESPONSES)}")
+        if self.policy not in POLICIES:
+            raise DeviceParameterError(
+                f"policy = {self.policy!r} is unknown; allowed: {', '.join(POLICIES)}")
+        if self.read_noise_model not in READ_NOISE_MODELS:
+            raise DeviceParameterError(
+                f"read_noise_model = {self.read_noise_model!r} is unknown; allowed: "
+                f"{', '.join(READ_NOISE_MODELS)}")
+        _check_range("up_down", self.up_down, -1.0, 1.0, lo_open=True, hi_open=True)
+        _check_range("nonlinearity_up", self.nonlinearity_up, 0.0, 50.0)
+        _check_range("nonlinearity_down", self.nonlinearity_down, 0.0, 50.0)
+        for f in ("c2c", "d2d", "read_noise", "prog_noise"):
+            _check_range(f, getattr(self, f), 0.0, 10.0)
+        _check_range("drift_nu", self.drift_nu, 0.0, 1.0)
+        _check_range("drift_nu_std", self.drift_nu_std, 0.0, 1.0)
+        _check_range("drift_t0", self.drift_t0, 0.0, None, lo_open=True, unit=" s")
+        _check_range("stuck_off", self.stuck_off, 0.0, 1.0)
+        _check_range("stuck_on", self.stuck_on, 0.0, 1.0)
+        if self.stuck_off + self.stuck_on > 1.0:
+            raise DeviceParameterError(
+                f"stuck_off + stuck_on = {self.stuck_off + self.stuck_on:g} exceeds 1")
+        _check_range("endurance", self.endurance, 0.0, None)
+        for f in ("v_write_up", "v_write_down", "v_read"):
+            _check_range(f, getattr(self, f), 0.0, 100.0, lo_open=True, unit=" V")
+        for f in ("t_write_up", "t_write_down", "t_read"):
+            _check_range(f, getattr(self, f), 0.0, 1.0, lo_open=True, unit=" s")
+        _check_range("pulse_energy", self.pulse_energy, 0.0, 1.0, unit=" J")
+
+    # ---- derived quantities -------------------------------------------------------------
+    @property
+    def g_range(self) -> float:
+        """Conductance window g_max - g_min [S]."""
+        return self.g_max - self.g_min
+
+    @property
+    def dg_min(self) -> float:
+        """Nominal conductance step of one pulse [S]."""
+        return self.g_range / self.states
+
+    @property
+    def on_off(self) -> float:
+        """On/off ratio g_max / g_min (inf when g_min = 0)."""
+        return self.g_max / self.g_min if self.g_min > 0 else math.inf
+
+    def replace(self, **changes: Any) -> "DeviceModel":
+        """A copy with some fields changed (validated again)."""
+        unknown = set(changes) - {f.name for f in dataclasses.fields(self)}
+        if unknown:
+            raise DeviceParameterError(
+                f"unknown device parameter(s): {', '.join(sorted(unknown))}")
+        return dataclasses.replace(self, **changes)
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    def __str__(self) -> str:  # printable, aihwkit-style: only non-default fields
+        default = DeviceModel()
+        parts = [f"{f.name}={getattr(self, f.name)!r}" for f in dataclasses.fields(self)
+                 if f.name not in ("description", "source")
+                 and getattr(self, f.name) != getattr(default, f.name)]
+        return f"DeviceModel({', '.join(parts)})"
+
+
+# Units and short explanations for `analogff devices show`.
+FIELD_INFO: dict[str, tuple[str, str]] = {
+    "g_min": ("S", "minimum conductance"),
+    "g_max": ("S", "maximum conductance"),
+    "states": ("", "nominal levels (g_max-g_min)/dg_min"),
+    "response": ("", "pulse response model"),
+    "up_down": ("", "up/down step asymmetry"),
+    "nonlinearity_up": ("", "P_max/A, potentiation (exponential)"),
+    "nonlinearity_down": ("", "P_max/A, depression (exponential)"),
+    "policy": ("", "which polarities can be pulsed"),
+    "c2c": ("frac", "cycle-to-cycle std of a pulse's step"),
+    "d2d": ("frac", "device-to-device std of the step size"),
+    "read_noise": ("frac of Δg", "std of conductance per read"),
+    "read_noise_model": ("", "additive or proportional to G"),
+    "prog_noise": ("frac of Δg", "std of programming error"),
+    "drift_nu": ("", "drift exponent ν"),
+    "drift_nu_std": ("", "device-to-device std of ν"),
+    "drift_t0": ("s", "drift reference time t0"),
+    "stuck_off": ("frac", "devices stuck at g_min"),
+    "stuck_on": ("frac", "devices stuck at g_max"),
+    "endurance": ("pulses", "pulses before a device sticks (0 = unlimited)"),
+    "v_write_up": ("V", "potentiation pulse amplitude"),
+    "v_write_down": ("V", "depression pulse amplitude"),
+    "t_write_up": ("s", "potentiation pulse width"),
+    "t_write_down": ("s", "depression pulse width"),
+    "pulse_energy": ("J", "energy per pulse (0 = V²·G·t)"),
+    "v_read": ("V", "read voltage at full-scale input"),
+    "t_read": ("s", "read pulse width"),
+}

@@ -1,0 +1,71 @@
+"""Device presets: TOML data files in ``device_models/presets/``, one per device.
+
+Each file holds a ``[device]`` table with `DeviceModel` fields (SI units) and a ``source``
+string citing the measurement the numbers were taken from.
+"""
+
+from __future__ import annotations
+
+import sys
+from functools import lru_cache
+from importlib import resources
+
+from .model import DeviceModel, DeviceParameterError
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+
+class UnknownPresetError(KeyError):
+    """No preset of that name. The message lists the known ones."""
+
+    def __str__(self) -> str:  # KeyError quotes its message otherwise
+        return str(self.args[0])
+
+
+def _preset_dir():
+    return resources.files("device_models") / "presets"
+
+
+@lru_cache(maxsize=None)
+def list_presets() -> tuple[str, ...]:
+    """Names of the bundled presets, sorted."""
+    return tuple(sorted(p.name[:-5] for p in _preset_dir().iterdir() if p.name.endswith(".toml")))
+
+
+def parse_device_toml(text: str, origin: str = "<string>") -> DeviceModel:
+    """Build a `DeviceModel` from TOML text with a ``[device]`` table."""
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise DeviceParameterError(f"{origin}: not valid TOML ({exc})") from None
+    table = data.get("device", data)
+    try:
+        return DeviceModel(**table)
+    except TypeError as exc:  # unknown field
+        raise DeviceParameterError(f"{origin}: {exc}") from None
+    except DeviceParameterError as exc:
+        raise DeviceParameterError(f"{origin}: {exc}") from None
+
+
+@lru_cache(maxsize=None)
+def load_preset(name: str) -> DeviceModel:
+    """The bundled preset ``name`` (e.g. ``"rram-taox"``)."""
+    if name not in list_presets():
+        raise UnknownPresetError(
+            f"unknown device preset {name!r}; known presets: {', '.join(list_presets())}")
+    text = (_preset_dir() / f"{name}.toml").read_text(encoding="utf-8")
+    return parse_device_toml(text, origin=f"preset {name}")
+
+
+def get_device(name_or_path: str) -> DeviceModel:
+    """A preset by name, or a device TOML file by path (anything ending in ``.toml``)."""
+    if name_or_path.endswith(".toml"):
+        from pathlib import Path
+        p = Path(name_or_path)
+        if not p.is_file():
+            raise UnknownPresetError(f"device file {name_or_path!r} does not exist")
+        return parse_device_toml(p.read_text(encoding="utf-8"), origin=str(p))
+    return load_preset(name_or_path)
