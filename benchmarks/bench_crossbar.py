@@ -1,0 +1,77 @@
+"""Analog vs ideal-float speed of the crossbar core, side by side in one process.
+
+    python benchmarks/bench_crossbar.py [--repeats 7]
+
+Forward: batch 1000, shapes 784→500, 2000→2000, 500→10, 8-bit DAC/ADC, read noise on
+(σ = 0.05), 256×256 tiles, against ``x @ W`` in float32. Update: deterministic pulsed update
+of 2000×2000 from a batch of 1000 against the float ``W += lr·dᵀx``. Prints the median time
+of each and the ratio. Numba's compile is done (and cached) before timing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import os
+import statistics
+import time
+
+import numpy as np
+
+from crossbar import AnalogMatrix, IdealMatrix, Periphery
+from device_models import load_preset
+
+
+def timeit(fn, repeats):
+    fn()
+    ts = []
+    for _ in range(repeats):
+        t = time.perf_counter()
+        fn()
+        ts.append(time.perf_counter() - t)
+    return statistics.median(ts)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--repeats", type=int, default=7)
+    args = ap.parse_args()
+    rng = np.random.default_rng(0)
+    dev = load_preset("ideal")
+    per = Periphery(dac_bits=8, adc_bits=8, read_noise=0.05, tile_rows=256, tile_cols=256)
+    print(f"threads: numba={os.environ.get('NUMBA_NUM_THREADS', 'default')}, cores={os.cpu_count()}")
+    print(f"{'operation':<34}{'ideal ms':>10}{'analog ms':>11}{'ratio':>8}")
+    ratios = []
+    for n_in, n_out in [(784, 500), (2000, 2000), (500, 10)]:
+        x = rng.random((1000, n_in), dtype=np.float32)
+        W = (rng.standard_normal((n_out, n_in)) / math.sqrt(n_in)).astype(np.float32)
+        ideal = IdealMatrix(n_out, n_in)
+        ideal.program(W)
+        ana = AnalogMatrix(n_out, n_in, dev, per, seed=1, w_max=float(np.abs(W).max()))
+        ana.program(W)
+        Wt = np.ascontiguousarray(W.T)
+        t_f = timeit(lambda: x @ Wt, args.repeats)
+        t_a = timeit(lambda: ana.forward(x), args.repeats)
+        ratios.append(t_a / t_f)
+        print(f"{f'forward {n_in}->{n_out}, batch 1000':<34}{t_f*1e3:>10.2f}{t_a*1e3:>11.2f}{t_a/t_f:>8.2f}")
+    gm = math.exp(sum(map(math.log, ratios)) / len(ratios))
+    print(f"{'forward geometric mean':<34}{'':>10}{'':>11}{gm:>8.2f}")
+
+    n = 2000
+    x = rng.random((1000, n), dtype=np.float32)
+    d = (rng.standard_normal((1000, n)) * 1e-3).astype(np.float32)
+    Wf = np.zeros((n, n), dtype=np.float32)
+
+    def float_update():
+        Wf.__iadd__(np.float32(0.01) * (d.T @ x))
+
+    ana = AnalogMatrix(n, n, dev, per, seed=1, w_max=0.1)
+    t_f = timeit(float_update, args.repeats)
+    t_a = timeit(lambda: ana.update(x, d, 0.01), args.repeats)
+    print(f"{'update 2000x2000 deterministic':<34}{t_f*1e3:>10.2f}{t_a*1e3:>11.2f}{t_a/t_f:>8.2f}")
+    pulses = ana.ledger.get("pulses_up") + ana.ledger.get("pulses_down")
+    print(f"(pulses per update call: {pulses / (args.repeats + 1):.3g})")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,396 @@
+"""`AnalogMatrix`: a signed weight matrix on differential pairs of memristive devices.
+
+Physics (the contract; see the README's "Physics" section):
+
+* **Mapping.** ``W = w_max · (G⁺ − G⁻) / (g_max − g_min)`` (``differential``), or
+  ``W = w_max · (2G − g_min − g_max)/(g_max − g_min)`` against a mid-range reference
+  (``reference``). Layout is physical: array rows are the ``in`` lines, columns the ``out``
+  lines; tiles of ``tile_rows × tile_cols`` cells.
+* **Forward read.** Each input vector is scaled by its abs-max (or clipped at a fixed bound)
+  and quantised by a ``dac_bits`` DAC to voltages ``q·v_read`` with ``q`` in [−1, 1]. Each tile
+  produces the column sums ``Σ_i q_i W_ij / w_max`` (normalised units), read noise is added,
+  and a ``adc_bits`` ADC converts them over ``±out_bound × rows_in_tile``; conversions beyond
+  it clip and are counted. Tiles' digital partial sums are added and rescaled to weight units.
+* **Read noise.** Every cell's conductance fluctuates at every read with std ``σ·Δg``
+  (additive) or ``σ·G`` (proportional), independently per read. For a column this is exactly
+  ``N(0, σ²·Σ_i q_i²·k)`` in normalised units, with k = 2 for a differential pair (two cells)
+  and 4 for a reference mapping (one cell, weight = 2w − 1); so it costs one norm per input
+  row and tile. The proportional model costs one extra matmul (``q² @ Σ(G/Δg)²``).
+* **Updates.** ``update(x, d, lr)`` asks for ``ΔW = lr · dᵀx``; each device receives
+  ``n = ΔW / Δw_min`` pulses (``Δw_min = w_max/states``; stochastically rounded, capped at
+  ``max_pulses``), applied one by one through the device's response with c2c noise.
+* **Time.** ``advance_time(dt)`` applies power-law drift ``G(t) = G(t_p)(t/t_p)^-ν`` per device.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from device_models import DeviceModel, load_preset
+
+from . import kernels as K
+from .base import MatrixBase, ShapeError
+from .ledger import Ledger
+from .periphery import Periphery
+from .rng import new_key
+
+
+def _edges(n: int, tile: int) -> np.ndarray:
+    return np.array(list(range(0, n, tile)) + [n], dtype=np.int64)
+
+
+class AnalogMatrix(MatrixBase):
+    """Analog crossbar matrix of shape ``(out, in)``: ``forward(x) ≈ x @ W.T``."""
+
+    analog = True
+
+    def __init__(self, out_features: int, in_features: int,
+                 device: DeviceModel | str | None = None, periphery: Periphery | None = None,
+                 seed: int = 0, *, ledger: Ledger | None = None, name: str = "W",
+                 w_max: float = 1.0) -> None:
+        if out_features < 1 or in_features < 1:
+            raise ShapeError(f"{name}: shape ({out_features}, {in_features}) must be positive")
+        if not (isinstance(w_max, (int, float)) and math.isfinite(w_max) and w_max > 0):
+            raise ValueError(f"w_max = {w_max!r} must be a positive finite number")
+        if device is None:
+            device = load_preset("ideal")
+        elif isinstance(device, str):
+            device = load_preset(device)
+        self.device = device
+        self.periphery = periphery if periphery is not None else Periphery()
+        self.out_features, self.in_features = int(out_features), int(in_features)
+        self.w_max = float(w_max)
+        self.time = 0.0
+        self._rng = np.random.default_rng(seed)
+        pe, dv = self.periphery, self.device
+        self._differential = pe.mapping == "differential"
+        R, C = self.in_features, self.out_features
+        self._row_edges = _edges(R, pe.tile_rows)
+        self._col_edges = _edges(C, pe.tile_cols)
+        self._dac_levels = max(2 ** (pe.dac_bits - 1) - 1, 1)
+        self._adc_half = max(2 ** (pe.adc_bits - 1) - 1, 1)
+        self.sigma = float(pe.read_noise if pe.read_noise is not None else dv.read_noise)
+        self._c = dv.g_min / dv.g_range  # g_min in units of Δg
+
+        # device state and per-device fixed properties
+        self.wp = np.zeros((R, C), dtype=np.float32)
+        self.wm = np.zeros((R, C), dtype=np.float32) if self._differential else \
+            np.zeros((1, 1), dtype=np.float32)
+        shp_m = (R, C) if self._differential else (1, 1)
+        self._has_d2d = dv.d2d > 0
+        if self._has_d2d:
+            self.d2dp = np.maximum(1 + dv.d2d * self._rng.standard_normal((R, C)), 0).astype(np.float32)
+            self.d2dm = np.maximum(1 + dv.d2d * self._rng.standard_normal(shp_m), 0).astype(np.float32)
+        else:
+            self.d2dp = self.d2dm = np.ones((1, 1), dtype=np.float32)
+        self.stuckp, self._stuck_val_p = self._draw_stuck((R, C))
+        self.stuckm, self._stuck_val_m = self._draw_stuck(shp_m)
+        self._endurance = dv.endurance > 0
+        if self._endurance:
+            self.countp = np.zeros((R, C), dtype=np.int64)
+            self.countm = np.zeros(shp_m, dtype=np.int64)
+        else:
+            self.countp = self.countm = np.zeros((1, 1), dtype=np.int64)
+        self._drift = dv.drift_nu > 0 or dv.drift_nu_std > 0
+        if self._drift:
+            self.nup = np.maximum(dv.drift_nu + dv.drift_nu_std * self._rng.standard_normal((R, C)), 0)
+            self.num = np.maximum(dv.drift_nu + dv.drift_nu_std * self._rng.standard_normal(shp_m), 0)
+            self.tprogp = np.zeros((R, C))
+            self.tprogm = np.zeros(shp_m)
+        else:
+            self.tprogp = self.tprogm = np.zeros((1, 1))
+        self._chi = None  # mixed-precision digital accumulator (pulse units)
+        self._params = self._pulse_params()
+        self._dirty = True
+        self._Wn = np.empty((R, C), dtype=np.float32)
+        self._gsum = np.empty(R, dtype=np.float64)
+        self._gsum_col = None
+        self._A2 = None
+        self.ledger = ledger if ledger is not None else Ledger()
+        self.name = self.ledger.register(name, self.info())
+        self._irdrop = None
+        self.program(np.zeros((C, R), dtype=np.float32), record=False)
+
+    # ---- construction helpers -----------------------------------------------------------
+    def _draw_stuck(self, shape):
+        dv = self.device
+        mask = np.zeros(shape, dtype=np.uint8)
+        val = np.zeros(shape, dtype=np.float32)
+        if dv.stuck_off > 0 or dv.stuck_on > 0:
+            u = self._rng.random(shape)
+            off = u < dv.stuck_off
+            on = (u >= dv.stuck_off) & (u < dv.stuck_off + dv.stuck_on)
+            mask[off | on] = 1
+            val[on] = 1.0
+        return mask, val
+
+    def _pulse_params(self) -> np.ndarray:
+        dv = self.device
+        p = np.zeros(K.N_PARAMS, dtype=np.float64)
+        p[K.P_RESP] = {"linear": K.LINEAR, "soft-bounds": K.SOFT, "exponential": K.EXPO}[dv.response]
+        p[K.P_S] = 1.0 / dv.states
+        p[K.P_A] = dv.up_down
+        for nl, pe_, pb_ in ((dv.nonlinearity_up, K.P_EU, K.P_BU), (dv.nonlinearity_down, K.P_ED, K.P_BD)):
+            if nl > 0:
+                A = dv.states / nl
+                p[pe_] = 1.0 - math.exp(-1.0 / A)
+                p[pb_] = 1.0 / (1.0 - math.exp(-nl))
+        p[K.P_C2C] = dv.c2c
+        p[K.P_POTONLY] = 1.0 if dv.policy == "potentiate-only" else 0.0
+        p[K.P_ENDUR] = dv.endurance
+        p[K.P_GMIN] = dv.g_min
+        p[K.P_DG] = dv.g_range
+        p[K.P_VUP], p[K.P_VDN] = dv.v_write_up, dv.v_write_down
+        p[K.P_TUP], p[K.P_TDN] = dv.t_write_up, dv.t_write_down
+        p[K.P_EPULSE] = dv.pulse_energy
+        return p
+
+    def info(self) -> dict:
+        pe, dv = self.periphery, self.device
+        return {"analog": True, "rows": self.in_features, "cols": self.out_features,
+                "tile_rows": pe.tile_rows, "tile_cols": pe.tile_cols,
+                "n_tiles": (len(self._row_edges) - 1) * (len(self._col_edges) - 1),
+                "dac_bits": pe.dac_bits, "adc_bits": pe.adc_bits, "out_bound": pe.out_bound,
+                "device": dv.name, "v_read": dv.v_read, "t_read": dv.t_read,
+                "g_min": dv.g_min, "g_max": dv.g_max, "mapping": pe.mapping,
+                "update": pe.update, "read_noise": self.sigma, "w_max": self.w_max,
+                "wire_resistance": pe.wire_resistance}
+
+    # ---- cached derived state -----------------------------------------------------------
+    def _refresh(self) -> None:
+        if not self._dirty:
+            return
+        K.effective(self.wp, self.wm, self._differential, self._c, self._Wn, self._gsum)
+        self._gsum_col = None
+        self._A2 = None
+        self._irdrop = None
+        self._dirty = False
+
+    def _noise_factor(self) -> float:
+        return math.sqrt(2.0) if self._differential else 2.0
+
+    def _prop_A2(self) -> np.ndarray:
+        if self._A2 is None:
+            c = np.float32(self._c)
+            if self._differential:
+                self._A2 = (c + self.wp) ** 2 + (c + self.wm) ** 2
+            else:
+                self._A2 = 4.0 * (c + self.wp) ** 2
+            self._A2 = self._A2.astype(np.float32)
+        return self._A2
+
+    # ---- reads --------------------------------------------------------------------------
+    def _read(self, x: np.ndarray, transposed: bool) -> np.ndarray:
+        self._refresh()
+        pe, dv = self.periphery, self.device
+        B = x.shape[0]
+        if transposed:
+            in_edges, n_in, n_out = self._col_edges, self.out_features, self.in_features
+            if self._gsum_col is None:
+                s = self.wp.sum(axis=0, dtype=np.float64)
+                if self._differential:
+                    s = s + self.wm.sum(axis=0, dtype=np.float64) + 2 * self.in_features * self._c
+                else:
+                    s = s + self.in_features * self._c
+                self._gsum_col = s
+            gsum = self._gsum_col
+            n_out_tiles = len(self._row_edges) - 1
+        else:
+            in_edges, n_in, n_out = self._row_edges, self.in_features, self.out_features
+            gsum = self._gsum
+            n_out_tiles = len(self._col_edges) - 1
+        nt = len(in_edges) - 1
+        q = np.empty_like(x)
+        n2 = np.empty((B, nt), dtype=np.float32)
+        row_e = np.empty(B, dtype=np.float64)
+        scale, clipped = K.dac_quantize(x, self._dac_levels, pe.input_scaling == "abs-max",
+                                        pe.in_bound, in_edges, gsum, q, n2, row_e)
+        Y = np.empty((B, n_out), dtype=np.float32)
+        sigma = self.sigma
+        noisy = sigma > 0
+        key = new_key(self._rng)
+        proportional = noisy and dv.read_noise_model == "proportional"
+        if proportional:
+            A2 = self._prop_A2()
+            q2 = q * q
+        sat = 0
+        nf = np.float32(sigma * self._noise_factor())
+        Wn = self._Wn
+        for t in range(nt):
+            a, b = in_edges[t], in_edges[t + 1]
+            if transposed:
+                P = q[:, a:b] @ Wn[:, a:b].T
+            else:
+                P = self._tile_sums(q, a, b) if pe.wire_resistance > 0 else q[:, a:b] @ Wn[a:b]
+            if proportional:
+                var = q2[:, a:b] @ (A2[:, a:b].T if transposed else A2[a:b])
+                sd = (np.float32(sigma) * np.sqrt(var)).astype(np.float32)
+            elif noisy:
+                sd = (nf * np.sqrt(n2[:, t]))[:, None]
+            else:
+                sd = np.zeros((1, 1), dtype=np.float32)
+            step = np.float32(pe.out_bound * (b - a) / self._adc_half)
+            sat += K.adc_accumulate(P, sd, noisy, step, self._adc_half, Y, t == 0, key, t * B)
+        Y *= (scale * np.float32(self.w_max))[:, None]
+        macs = B * self.in_features * self.out_features
+        e_cell = dv.v_read ** 2 * dv.t_read * dv.g_range * float(row_e.sum())
+        counts = dict(macs=macs, dac_conversions=B * n_in * n_out_tiles, dac_clipped=int(clipped),
+                      adc_conversions=B * n_out * nt, adc_saturated=int(sat),
+                      cell_read_energy_j=e_cell)
+        if transposed:
+            counts["transposed_vectors"] = B
+        else:
+            counts["mvm_vectors"] = B
+        self.ledger.add(self.name, **counts)
+        return Y
+
+    def _tile_sums(self, q: np.ndarray, a: int, b: int) -> np.ndarray:
+        """Column sums of row tile [a, b) through the IR-drop solver (normalised units)."""
+        from .irdrop import IRDropSolver
+
+        pe, dv = self.periphery, self.device
+        if self._irdrop is None:
+            self._irdrop = {}
+        out = np.empty((q.shape[0], self.out_features), dtype=np.float32)
+        v = q[:, a:b].astype(np.float64) * dv.v_read
+        for c0, c1 in zip(self._col_edges[:-1], self._col_edges[1:]):
+            key = (a, c0)
+            if key not in self._irdrop:
+                gp = dv.g_min + self.wp[a:b, c0:c1].astype(np.float64) * dv.g_range
+                sol_p = IRDropSolver(gp, pe.wire_resistance, pe.access_resistance)
+                if self._differential:
+                    gm = dv.g_min + self.wm[a:b, c0:c1].astype(np.float64) * dv.g_range
+                    sol_m = IRDropSolver(gm, pe.wire_resistance, pe.access_resistance)
+                else:
+                    gm = np.full_like(gp, 0.5 * (dv.g_min + dv.g_max))
+                    sol_m = IRDropSolver(gm, pe.wire_resistance, pe.access_resistance)
+                self._irdrop[key] = (sol_p, sol_m)
+            sol_p, sol_m = self._irdrop[key]
+            i_diff = sol_p.solve(v) - sol_m.solve(v)
+            scale = dv.v_read * dv.g_range / (1.0 if self._differential else 2.0)
+            out[:, c0:c1] = i_diff / scale
+        return out
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        """Analog read ``(B, in) -> (B, out)`` through DAC, tiles, noise and ADC."""
+        return self._read(self._check(x, self.in_features, "input"), transposed=False)
+
+    def transposed(self, d: np.ndarray) -> np.ndarray:
+        """Transposed read ``(B, out) -> (B, in)``: drivers on the columns, ADCs on the rows."""
+        if self.periphery.wire_resistance > 0:
+            raise NotImplementedError("transposed reads with IR drop are not modelled yet")
+        return self._read(self._check(d, self.out_features, "transposed input"), transposed=True)
+
+    # ---- writes -------------------------------------------------------------------------
+    def _pulses_per_weight(self) -> float:
+        # one nominal pulse moves W by w_max/states (differential) or 2 w_max/states (reference)
+        return self.device.states / (self.w_max * (1.0 if self._differential else 2.0))
+
+    def update(self, x: np.ndarray, d: np.ndarray, lr: float) -> None:
+        """Apply ``W += lr · dᵀx`` as device pulses (scheme: ``periphery.update``)."""
+        x = self._check(x, self.in_features, "update input x")
+        d = self._check(d, self.out_features, "update input d")
+        if x.shape[0] != d.shape[0]:
+            raise ShapeError(f"{self.name}: x has {x.shape[0]} rows but d has {d.shape[0]}")
+        pe = self.periphery
+        k = np.float32(lr * self._pulses_per_weight())
+        R, C = self.in_features, self.out_features
+        B = x.shape[0]
+        dummy = np.zeros((1, 1), dtype=np.float32)
+        if pe.update == "deterministic":
+            mode, A, V = K.DETERMINISTIC, x.T @ d, dummy
+            A *= k
+        elif pe.update == "mixed":
+            if self._chi is None:
+                self._chi = np.zeros((R, C), dtype=np.float32)
+            self._chi += k * (x.T @ d)
+            mode, A, V = K.MIXED, self._chi, dummy
+            # the accumulator is digital: one add and a read+write of a 16-bit word per weight
+            self.ledger.add(self.name, dig_add=R * C, sram_read_bits=16 * R * C,
+                            sram_write_bits=16 * R * C)
+        else:
+            # Gokmen-Vlasov stochastic pulse coincidence, BL slots per sample. Expected
+            # coincidences BL·px·pd = |lr k x d|; update management balances cx and cd.
+            BL = pe.bl
+            ax, ad = np.abs(x), np.abs(d)
+            xm, dm = float(ax.max()), float(ad.max())
+            if xm == 0 or dm == 0 or k == 0:
+                self.ledger.add(self.name, update_calls=1)
+                return
+            c = math.sqrt(abs(float(k)) / BL)
+            cx, cd = c * math.sqrt(dm / xm), c * math.sqrt(xm / dm)
+            px = np.minimum(ax * np.float32(cx), 1).astype(np.float32)
+            pd = np.minimum(ad * np.float32(cd), 1).astype(np.float32)
+            sgn = np.float32(np.sign(k))
+            A = (np.float32(BL) * sgn) * ((np.sign(x) * px).T @ (np.sign(d) * pd))
+            V = np.float32(BL) * (px.T @ pd - (px * px).T @ (pd * pd))
+            mode = K.STOCHASTIC
+            self.ledger.add(self.name, rng_draws=B * (R + C) * BL)
+        up, dn, e = K.apply_update(mode, A, V, 0, pe.max_pulses, self.wp, self.wm,
+                                   self.d2dp, self.d2dm, self._has_d2d, self.stuckp, self.stuckm,
+                                   self.countp, self.countm, self._params, new_key(self._rng),
+                                   self._differential, self.tprogp, self.tprogm, self._drift,
+                                   self.time)
+        self.ledger.add(self.name, update_calls=1, pulses_up=int(up.sum()),
+                        pulses_down=int(dn.sum()), pulse_energy_j=float(e.sum()))
+        self._dirty = True
+
+    def program(self, W: np.ndarray, record: bool = True) -> None:
+        """Program weights ``W`` (out, in) open-loop, with the device's programming noise."""
+        W = np.asarray(W, dtype=np.float32)
+        if W.shape != self.shape:
+            raise ShapeError(f"{self.name}: program() got shape {W.shape}; expected {self.shape}")
+        if not np.isfinite(W).all():
+            raise ValueError(f"{self.name}: program() weights contain NaN or infinity")
+        dv = self.device
+        Wt = np.clip(W.T / np.float32(self.w_max), -1, 1)
+        if not self._differential:
+            targets = [(self.wp, 0.5 + 0.5 * Wt, self.stuckp, self._stuck_val_p)]
+        elif dv.policy == "potentiate-only":
+            targets = [(self.wp, np.maximum(Wt, 0), self.stuckp, self._stuck_val_p),
+                       (self.wm, np.maximum(-Wt, 0), self.stuckm, self._stuck_val_m)]
+        else:
+            targets = [(self.wp, 0.5 + 0.5 * Wt, self.stuckp, self._stuck_val_p),
+                       (self.wm, 0.5 - 0.5 * Wt, self.stuckm, self._stuck_val_m)]
+        for arr, tgt, mask, val in targets:
+            if dv.prog_noise > 0:
+                tgt = tgt + dv.prog_noise * self._rng.standard_normal(tgt.shape).astype(np.float32)
+            np.clip(tgt, 0, 1, out=arr)
+            if mask.any():
+                np.copyto(arr, val, where=mask.astype(bool))
+        if self._drift:
+            self.tprogp[...] = self.time
+            self.tprogm[...] = self.time
+        if self._chi is not None:
+            self._chi[...] = 0
+        if record:
+            n_dev = self.wp.size + (self.wm.size if self._differential else 0)
+            self.ledger.add(self.name, programmed_devices=n_dev)
+        self._dirty = True
+
+    # ---- state --------------------------------------------------------------------------
+    def weights(self) -> np.ndarray:
+        """Effective weights ``(out, in)`` implied by the current conductances."""
+        self._refresh()
+        return (self._Wn * np.float32(self.w_max)).T.copy()
+
+    def conductances(self) -> tuple[np.ndarray, np.ndarray | None]:
+        """(G⁺, G⁻) in siemens, shape (in, out) = (array rows, array columns); G⁻ is None
+        for the reference mapping."""
+        dv = self.device
+        gp = dv.g_min + self.wp.astype(np.float64) * dv.g_range
+        gm = dv.g_min + self.wm.astype(np.float64) * dv.g_range if self._differential else None
+        return gp, gm
+
+    def advance_time(self, dt: float) -> None:
+        """Advance the simulated clock by ``dt`` seconds (drift acts if the device drifts)."""
+        if not (math.isfinite(dt) and dt >= 0):
+            raise ValueError(f"dt = {dt!r} must be a finite number of seconds >= 0")
+        if self._drift and dt > 0:
+            K.drift(self.wp, self.nup, self.tprogp, self.time, dt, self.device.drift_t0, self._c)
+            if self._differential:
+                K.drift(self.wm, self.num, self.tprogm, self.time, dt, self.device.drift_t0, self._c)
+            self._dirty = True
+        self.time += float(dt)

@@ -1,0 +1,377 @@
+"""Numba kernels of the analog matrix: converters, read noise, pulses, drift.
+
+Matrix products stay with BLAS (numpy ``@``); these kernels do the per-element and per-device
+work, each touching its arrays once. All randomness is counter-based (``crossbar.rng``), keyed
+per call and streamed per row, so results do not depend on the number of threads.
+
+State is normalised: ``w = (G - g_min) / (g_max - g_min)`` in [0, 1] for each device of a pair.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import njit, prange, uint64
+
+from .rng import next_u64, normal_from_bits, stream_start, uniform_from_bits
+
+# response codes
+LINEAR, SOFT, EXPO = 0, 1, 2
+# update modes
+DETERMINISTIC, MIXED, STOCHASTIC = 0, 1, 2
+# param vector layout for pulse kernels
+P_RESP, P_S, P_A, P_EU, P_BU, P_ED, P_BD, P_C2C, P_POTONLY, P_ENDUR, P_GMIN, P_DG, \
+    P_VUP, P_VDN, P_TUP, P_TDN, P_EPULSE = range(17)
+N_PARAMS = 17
+
+
+@njit(parallel=True, cache=True)
+def dac_quantize(x, levels, abs_max, in_bound, tile_edges, gsum, q, n2, row_energy):
+    """Quantise inputs to ``levels`` signed steps per polarity.
+
+    x (B, n) float32 -> q (B, n) in [-1, 1]; returns per-row scale s (B,) and clipped count.
+    n2[b, t] = Σ_{i in tile t} q_bi² (for read noise); row_energy[b] = Σ_i q_bi² gsum_i
+    (cell read energy per unit V²·t). ``levels`` = 2**(bits-1) - 1.
+    """
+    B, n = x.shape
+    nt = tile_edges.shape[0] - 1
+    scale = np.empty(B, dtype=np.float32)
+    clipped = np.zeros(B, dtype=np.int64)
+    L = np.float32(levels)
+    for b in prange(B):
+        if abs_max:
+            m = np.float32(0.0)
+            for i in range(n):
+                a = abs(x[b, i])
+                if a > m:
+                    m = a
+            s = m if m > 0 else np.float32(1.0)
+        else:
+            s = np.float32(in_bound)
+        scale[b] = s
+        inv = L / s
+        e = 0.0
+        c = 0
+        for t in range(nt):
+            acc = np.float32(0.0)
+            for i in range(tile_edges[t], tile_edges[t + 1]):
+                v = x[b, i] * inv
+                if v > L:
+                    if not abs_max:
+                        c += 1
+                    v = L
+                elif v < -L:
+                    if not abs_max:
+                        c += 1
+                    v = -L
+                v = np.float32(np.rint(v)) / L
+                q[b, i] = v
+                v2 = v * v
+                acc += v2
+                e += v2 * gsum[i]
+            n2[b, t] = acc
+        row_energy[b] = e
+        clipped[b] = c
+    return scale, clipped.sum()
+
+
+@njit(parallel=True, cache=True)
+def adc_accumulate(P, sd, noisy, step, half, Y, first, key, stream0):
+    """Y (+)= ADC(P + sd·N(0,1)) for one tile's partial sums.
+
+    P (B, m) float32 partial sums (normalised units); sd (B, k) with k = 1 (per row) or m
+    (per element); ``half`` = max code; ``step`` = LSB. Returns the number of saturated
+    conversions. Noise stream per row ``stream0 + b``.
+    """
+    B, m = P.shape
+    sat = np.zeros(B, dtype=np.int64)
+    inv = np.float32(1.0) / step
+    H = np.float32(half)
+    per_elem = sd.shape[1] > 1
+    for b in prange(B):
+        st = stream_start(key, stream0 + b)
+        r = uint64(0)
+        have = False
+        c = 0
+        for j in range(m):
+            z = P[b, j]
+            if noisy:
+                if have:
+                    g = normal_from_bits(r & uint64(0xFFFFFFFF), table_ref[0])
+                    have = False
+                else:
+                    st, r = next_u64(st)
+                    g = normal_from_bits(r >> uint64(32), table_ref[0])
+                    have = True
+                z = z + (sd[b, j] if per_elem else sd[b, 0]) * g
+            k = np.float32(np.rint(z * inv))
+            if k > H:
+                k = H
+                c += 1
+            elif k < -H:
+                k = -H
+                c += 1
+            if first:
+                Y[b, j] = k * step
+            else:
+                Y[b, j] += k * step
+        sat[b] = c
+    return sat.sum()
+
+
+# numba needs the table as a global it can freeze; a 1-tuple keeps the name stable
+from .rng import NORMAL_TABLE as _NT  # noqa: E402
+
+table_ref = (_NT,)
+
+
+@njit(inline="always", cache=True)
+def _step(w, up, p, d2d):
+    """Nominal (noise-free) step magnitude of one pulse at normalised state w."""
+    resp = p[P_RESP]
+    s = p[P_S]
+    a = p[P_A]
+    if resp == EXPO:
+        if up:
+            if p[P_EU] > 0:
+                return (p[P_BU] - w) * p[P_EU] * d2d
+            return s * d2d
+        if p[P_ED] > 0:
+            return (p[P_BD] - (1.0 - w)) * p[P_ED] * d2d
+        return s * d2d
+    if resp == SOFT:
+        if up:
+            return 2.0 * s * (1.0 + a) * (1.0 - w) * d2d
+        return 2.0 * s * (1.0 - a) * w * d2d
+    if up:
+        return s * (1.0 + a) * d2d
+    return s * (1.0 - a) * d2d
+
+
+@njit(inline="always", cache=True)
+def _pulse_energy(w, up, p):
+    if p[P_EPULSE] > 0:
+        return p[P_EPULSE]
+    g = p[P_GMIN] + w * p[P_DG]
+    if up:
+        return p[P_VUP] * p[P_VUP] * g * p[P_TUP]
+    return p[P_VDN] * p[P_VDN] * g * p[P_TDN]
+
+
+@njit(inline="always", cache=True)
+def _apply_n(w, n, up, p, d2d, st, r, have, table):
+    """Apply n pulses of one polarity to a device at state w; returns (w, st, r, have)."""
+    c2c = p[P_C2C]
+    for _ in range(n):
+        dw = _step(w, up, p, d2d)
+        if c2c > 0:
+            if have:
+                g = normal_from_bits(r & uint64(0xFFFFFFFF), table)
+                have = False
+            else:
+                st, r = next_u64(st)
+                g = normal_from_bits(r >> uint64(32), table)
+                have = True
+            dw = dw * (1.0 + c2c * g)
+            if dw < 0:
+                dw = 0.0
+        if up:
+            w = w + dw
+            if w > 1.0:
+                w = 1.0
+        else:
+            w = w - dw
+            if w < 0.0:
+                w = 0.0
+    return w, st, r, have
+
+
+@njit(parallel=True, cache=True)
+def apply_update(mode, A, V, k_pulses, max_pulses, wp, wm, d2dp, d2dm, has_d2d,
+                 stuckp, stuckm, countp, countm, p, key, differential,
+                 tprogp, tprogm, track_time, now):
+    """Turn a requested weight change into pulses and apply them.
+
+    mode DETERMINISTIC: A = ΔW in pulse units (stochastically rounded);
+    mode MIXED: A = digital accumulator in pulse units (integer part fired, remainder kept);
+    mode STOCHASTIC: A = mean signed coincidence count, V = its variance (Gaussian draw).
+    Pulse counts are capped at ``max_pulses``. Differential pairs: a positive change
+    potentiates G+ or depresses G- (whichever keeps the pair nearer mid-range, w+ + w- -> 1);
+    potentiate-only devices always potentiate (G+ for positive, G- for negative) and are
+    refreshed when a device passes 0.9. Single-device mapping (``differential`` False) uses wp.
+    Endurance: a device whose pulse count reaches ``p[P_ENDUR]`` becomes stuck.
+    Returns per-row arrays (pulses_up, pulses_down, energy_j).
+    """
+    R, C = wp.shape
+    up_cnt = np.zeros(R, dtype=np.int64)
+    dn_cnt = np.zeros(R, dtype=np.int64)
+    energy = np.zeros(R, dtype=np.float64)
+    potonly = p[P_POTONLY] > 0
+    endur = p[P_ENDUR]
+    table = table_ref[0]
+    states = 1.0 / p[P_S]
+    for i in prange(R):
+        st = stream_start(key, i)
+        r = uint64(0)
+        have = False
+        nu = 0
+        nd = 0
+        e = 0.0
+        for j in range(C):
+            a = A[i, j]
+            if mode == STOCHASTIC:
+                if a == 0.0 and V[i, j] == 0.0:
+                    continue
+                st, rr = next_u64(st)
+                g = normal_from_bits(rr >> uint64(32), table)
+                n = np.int64(np.rint(a + math.sqrt(max(V[i, j], 0.0)) * g))
+            elif mode == MIXED:
+                n = np.int64(a)  # truncation toward zero
+                A[i, j] = a - n
+            else:
+                if a == 0.0:
+                    continue
+                fl = math.floor(a)
+                st, rr = next_u64(st)
+                n = np.int64(fl)
+                if uniform_from_bits(rr >> uint64(32)) < a - fl:
+                    n += 1
+            if n == 0:
+                continue
+            if n > max_pulses:
+                n = max_pulses
+            elif n < -max_pulses:
+                n = -max_pulses
+            pos = n > 0
+            cnt = n if pos else -n
+            # choose device and polarity
+            if not differential:
+                use_p = True
+                up = pos
+            elif potonly:
+                use_p = pos
+                up = True
+            else:
+                s = wp[i, j] + wm[i, j]
+                if pos:
+                    use_p = s <= 1.0  # potentiate G+ ; else depress G-
+                    up = use_p
+                else:
+                    use_p = s > 1.0   # depress G+ ; else potentiate G-
+                    up = not use_p
+            if use_p:
+                w = wp[i, j]
+                stuck = stuckp[i, j] != 0
+                d2d = d2dp[i, j] if has_d2d else 1.0
+            else:
+                w = wm[i, j]
+                stuck = stuckm[i, j] != 0
+                d2d = d2dm[i, j] if has_d2d else 1.0
+            # energy is spent even on a stuck device; it just does not move
+            e += cnt * _pulse_energy(w, up, p)
+            if up:
+                nu += cnt
+            else:
+                nd += cnt
+            if not stuck:
+                if endur > 0:
+                    done = countp[i, j] if use_p else countm[i, j]
+                    left = endur - done
+                    if left <= 0:
+                        cnt_eff = 0
+                    elif cnt > left:
+                        cnt_eff = np.int64(left)
+                    else:
+                        cnt_eff = cnt
+                else:
+                    cnt_eff = cnt
+                w, st, r, have = _apply_n(w, cnt_eff, up, p, d2d, st, r, have, table)
+                if track_time:
+                    if use_p:
+                        tprogp[i, j] = now
+                    else:
+                        tprogm[i, j] = now
+                if use_p:
+                    wp[i, j] = w
+                    if endur > 0:
+                        countp[i, j] += cnt
+                        if countp[i, j] >= endur:
+                            stuckp[i, j] = 1
+                else:
+                    wm[i, j] = w
+                    if endur > 0:
+                        countm[i, j] += cnt
+                        if countm[i, j] >= endur:
+                            stuckm[i, j] = 1
+            if potonly and differential and (wp[i, j] > 0.9 or wm[i, j] > 0.9):
+                # refresh: RESET both devices, re-program the difference with SET pulses
+                diff = wp[i, j] - wm[i, j]
+                nreset = 0
+                if stuckp[i, j] == 0:
+                    e += _pulse_energy(wp[i, j], False, p)
+                    wp[i, j] = 0.0
+                    nreset += 1
+                if stuckm[i, j] == 0:
+                    e += _pulse_energy(wm[i, j], False, p)
+                    wm[i, j] = 0.0
+                    nreset += 1
+                nd += nreset
+                nset = np.int64(np.rint(abs(diff) * states))
+                if nset > 0:
+                    if diff > 0 and stuckp[i, j] == 0:
+                        e += nset * _pulse_energy(0.5 * abs(diff), True, p)
+                        wp[i, j] = min(1.0, abs(diff))
+                        nu += nset
+                    elif diff < 0 and stuckm[i, j] == 0:
+                        e += nset * _pulse_energy(0.5 * abs(diff), True, p)
+                        wm[i, j] = min(1.0, abs(diff))
+                        nu += nset
+        up_cnt[i] = nu
+        dn_cnt[i] = nd
+        energy[i] = e
+    return up_cnt, dn_cnt, energy
+
+
+@njit(parallel=True, cache=True)
+def effective(wp, wm, differential, g_min_over_dg, Wn, gsum):
+    """Wn = w+ - w- (or 2w - 1 for single-device mapping) and per-row conductance sums.
+
+    gsum[i] = Σ_j (G+_ij + G-_ij) / Δg (in units of Δg, g_min included; reference column
+    excluded), the factor that turns Σ q² into cell read energy.
+    """
+    R, C = wp.shape
+    for i in prange(R):
+        acc = 0.0
+        if differential:
+            for j in range(C):
+                a = wp[i, j]
+                b = wm[i, j]
+                Wn[i, j] = a - b
+                acc += a + b
+            gsum[i] = acc + 2.0 * C * g_min_over_dg
+        else:
+            for j in range(C):
+                a = wp[i, j]
+                Wn[i, j] = 2.0 * a - 1.0
+                acc += a
+            gsum[i] = acc + C * g_min_over_dg
+
+
+@njit(parallel=True, cache=True)
+def drift(w, nu, tprog, T, dt, t0, c):
+    """Power-law drift from time T to T+dt: G <- G · (age_new/age_old)^(-ν), ages ≥ t0.
+
+    ``c`` = g_min/Δg, so G/Δg = c + w; the state is clipped at 0 (g_min).
+    """
+    R, C = w.shape
+    for i in prange(R):
+        for j in range(C):
+            v = nu[i, j]
+            if v <= 0:
+                continue
+            a0 = max(T - tprog[i, j], t0)
+            a1 = max(T + dt - tprog[i, j], t0)
+            f = (a1 / a0) ** (-v)
+            g = (c + w[i, j]) * f - c
+            w[i, j] = g if g > 0 else 0.0
