@@ -182,7 +182,7 @@ class AnalogMatrix(MatrixBase):
         return self._A2
 
     # ---- reads --------------------------------------------------------------------------
-    def _read(self, x: np.ndarray, transposed: bool) -> np.ndarray:
+    def _read(self, x: np.ndarray, transposed: bool, split: bool = False) -> np.ndarray:
         self._refresh()
         pe, dv = self.periphery, self.device
         B = x.shape[0]
@@ -207,6 +207,8 @@ class AnalogMatrix(MatrixBase):
         row_e = np.empty(B, dtype=np.float64)
         scale, clipped = K.dac_quantize(x, self._dac_levels, pe.input_scaling == "abs-max",
                                         pe.in_bound, in_edges, gsum, q, n2, row_e)
+        nt = len(in_edges) - 1
+        Ys = np.empty((B, nt, n_out), dtype=np.float32) if split else None
         Y = np.empty((B, n_out), dtype=np.float32)
         sigma = self.sigma
         noisy = sigma > 0
@@ -232,8 +234,16 @@ class AnalogMatrix(MatrixBase):
             else:
                 sd = np.zeros((1, 1), dtype=np.float32)
             step = np.float32(pe.out_bound * (b - a) / self._adc_half)
-            sat += K.adc_accumulate(P, sd, noisy, step, self._adc_half, Y, t == 0, key, t * B)
-        Y *= (scale * np.float32(self.w_max))[:, None]
+            if split:  # keep each tile's conversion separate (block-diagonal arrays)
+                sat += K.adc_accumulate(P, sd, noisy, step, self._adc_half, Ys[:, t, :], True,
+                                        key, t * B)
+            else:
+                sat += K.adc_accumulate(P, sd, noisy, step, self._adc_half, Y, t == 0, key, t * B)
+        if split:
+            Ys *= (scale * np.float32(self.w_max))[:, None, None]
+            Y = Ys
+        else:
+            Y *= (scale * np.float32(self.w_max))[:, None]
         macs = B * self.in_features * self.out_features
         e_cell = dv.v_read ** 2 * dv.t_read * dv.g_range * float(row_e.sum())
         counts = dict(macs=macs, dac_conversions=B * n_in * n_out_tiles, dac_clipped=int(clipped),
@@ -276,6 +286,13 @@ class AnalogMatrix(MatrixBase):
     def forward(self, x: np.ndarray) -> np.ndarray:
         """Analog read ``(B, in) -> (B, out)`` through DAC, tiles, noise and ADC."""
         return self._read(self._check(x, self.in_features, "input"), transposed=False)
+
+    def forward_tiles(self, x: np.ndarray) -> np.ndarray:
+        """Forward read keeping each row tile's converted output apart: ``(B, n_row_tiles, out)``.
+
+        Used for stacks of independent small arrays (block-diagonal lateral weights) that share
+        columns but have their own ADC conversion per tile."""
+        return self._read(self._check(x, self.in_features, "input"), transposed=False, split=True)
 
     def transposed(self, d: np.ndarray) -> np.ndarray:
         """Transposed read ``(B, out) -> (B, in)``: drivers on the columns, ADCs on the rows."""
@@ -328,6 +345,29 @@ class AnalogMatrix(MatrixBase):
             V = np.float32(BL) * (px.T @ pd - (px * px).T @ (pd * pd))
             mode = K.STOCHASTIC
             self.ledger.add(self.name, rng_draws=B * (R + C) * BL)
+        self._fire(mode, A, V)
+
+    def apply_delta(self, dW: np.ndarray) -> None:
+        """Apply an arbitrary weight change ``dW`` (out, in) as pulses (n = dW/Δw_min per
+        device, stochastically rounded; ``mixed`` accumulates digitally first). Used by digital
+        optimisers (Adam) whose steps are not outer products."""
+        dW = np.asarray(dW, dtype=np.float32)
+        if dW.shape != self.shape:
+            raise ShapeError(f"{self.name}: apply_delta() got shape {dW.shape}; expected {self.shape}")
+        A = dW.T * np.float32(self._pulses_per_weight())
+        if self.periphery.update == "mixed":
+            if self._chi is None:
+                self._chi = np.zeros_like(A)
+            self._chi += A
+            R, C = A.shape
+            self.ledger.add(self.name, dig_add=R * C, sram_read_bits=16 * R * C,
+                            sram_write_bits=16 * R * C)
+            self._fire(K.MIXED, self._chi, np.zeros((1, 1), dtype=np.float32))
+        else:
+            self._fire(K.DETERMINISTIC, np.ascontiguousarray(A), np.zeros((1, 1), dtype=np.float32))
+
+    def _fire(self, mode: int, A: np.ndarray, V: np.ndarray) -> None:
+        pe = self.periphery
         up, dn, e = K.apply_update(mode, A, V, 0, pe.max_pulses, self.wp, self.wm,
                                    self.d2dp, self.d2dm, self._has_d2d, self.stuckp, self.stuckm,
                                    self.countp, self.countm, self._params, new_key(self._rng),

@@ -51,6 +51,14 @@ class IdealMatrix(MatrixBase):
         self.ledger.add(self.name, update_calls=1,
                         macs=x.shape[0] * self.in_features * self.out_features)
 
+    def apply_delta(self, dW: np.ndarray) -> None:
+        """``W += dW`` for an arbitrary (out, in) change (digital optimisers)."""
+        dW = np.asarray(dW, dtype=np.float32)
+        if dW.shape != self.shape:
+            raise ShapeError(f"{self.name}: apply_delta() got shape {dW.shape}; expected {self.shape}")
+        self._wt += dW.T
+        self.ledger.add(self.name, update_calls=1)
+
     def program(self, W: np.ndarray) -> None:
         W = np.asarray(W, dtype=np.float32)
         if W.shape != self.shape:

@@ -1,0 +1,62 @@
+"""`BlockDiagonal`: many small independent square arrays (e.g. PFF's lateral competition,
+200 groups of 10×10) realised as one stack of ``block``-row tiles sharing ``block`` columns.
+
+Group g's array occupies rows ``[g·block, (g+1)·block)`` of an inner matrix of shape
+``(block, n_blocks·block)``; each tile converts separately, so reading the stack with its
+tiles kept apart gives every group's product at once, and no off-block weight exists.
+Works over an `AnalogMatrix` (tile_rows must equal ``block``) or an `IdealMatrix`.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .base import ShapeError
+
+
+class BlockDiagonal:
+    """Block-diagonal matrix of ``n_blocks`` square blocks of size ``block``: ``y = x @ Λ``
+    with ``Λ = diag(Λ_0 … Λ_{G-1})`` where ``Λ_g[i, k]`` maps input i to output k of group g."""
+
+    def __init__(self, inner, block: int) -> None:
+        if inner.out_features != block or inner.in_features % block:
+            raise ShapeError(f"inner matrix {inner.shape} is not a stack of {block}x{block} blocks")
+        if getattr(inner, "analog", False) and inner.periphery.tile_rows != block:
+            raise ShapeError(f"analog block stack needs tile_rows == {block}, "
+                             f"got {inner.periphery.tile_rows}")
+        self.inner = inner
+        self.block = block
+        self.n_blocks = inner.in_features // block
+        self.n = inner.in_features
+        self.ledger = inner.ledger
+        self.name = inner.name
+
+    @property
+    def matrices(self):
+        return [self.inner]
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        x = np.asarray(x, dtype=np.float32)
+        if x.ndim != 2 or x.shape[1] != self.n:
+            raise ShapeError(f"{self.name}: input shape {x.shape}; expected (batch, {self.n})")
+        B = x.shape[0]
+        if getattr(self.inner, "analog", False):
+            return self.inner.forward_tiles(x).reshape(B, self.n)
+        stack = self.inner._wt.reshape(self.n_blocks, self.block, self.block)  # (g, i, k)
+        out = np.einsum("bgi,gik->bgk", x.reshape(B, self.n_blocks, self.block), stack)
+        self.ledger.add(self.name, mvm_vectors=B, macs=B * self.n * self.block)
+        return np.ascontiguousarray(out.reshape(B, self.n), dtype=np.float32)
+
+    def update(self, x: np.ndarray, d: np.ndarray, lr: float) -> None:
+        """Λ_g += lr · x_gᵀ d_g for every group (only in-block weights change)."""
+        B = x.shape[0]
+        A = np.einsum("bgi,bgk->gik", x.reshape(B, self.n_blocks, self.block),
+                      d.reshape(B, self.n_blocks, self.block))
+        self.inner.apply_delta(np.float32(lr) * A.reshape(self.n, self.block).T)
+
+    def program_blocks(self, blocks: np.ndarray) -> None:
+        """Program Λ from an array (n_blocks, block, block) indexed [g, i, k]."""
+        self.inner.program(np.asarray(blocks, dtype=np.float32).reshape(self.n, self.block).T)
+
+    def blocks(self) -> np.ndarray:
+        return self.inner.weights().T.reshape(self.n_blocks, self.block, self.block)
