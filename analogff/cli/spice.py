@@ -1,0 +1,193 @@
+"""`analogff spice`: one crossbar tile in ngspice vs the ideal and IR-drop models."""
+
+from __future__ import annotations
+
+import math
+import os
+import tempfile
+import time
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from .common import cli_errors, console, fail
+
+MAX_SIZE = 256      # ngspice needs ~3 s at 64x64 and grows ~n^3: larger tiles are impractical
+MAX_INPUTS = 10000
+
+
+def _check_size(name: str, value: int) -> int:
+    if not 1 <= value <= MAX_SIZE:
+        raise fail(f"{name} = {value} is out of range; allowed 1..{MAX_SIZE}")
+    return value
+
+
+def _check_ohms(name: str, value: float) -> float:
+    if not (math.isfinite(value) and value >= 0.0):
+        raise fail(f"{name} = {value:g} ohms is out of range; allowed a finite value >= 0")
+    return value
+
+
+def _parse_sizes(text: str) -> list[int]:
+    try:
+        sizes = [int(s) for s in text.split(",") if s.strip()]
+    except ValueError:
+        raise fail(f"--sweep-sizes {text!r} is malformed; expected comma-separated integers, "
+                   f"e.g. 16,32,64") from None
+    if not sizes:
+        raise fail("--sweep-sizes is empty; expected comma-separated integers, e.g. 16,32,64")
+    for n in sizes:
+        _check_size("a --sweep-sizes entry", n)
+    return sizes
+
+
+def _write_atomic(path: Path, text: str) -> None:
+    path = Path(path)
+    fd, tmp = tempfile.mkstemp(prefix=".netlist-", dir=path.parent if str(path.parent) else ".")
+    try:
+        with os.fdopen(fd, "w") as fh:
+            fh.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+def compare_tile(rows: int, cols: int, wire: float, access: float, g_min: float, g_max: float,
+                 v_read: float, inputs: int, seed: int) -> dict:
+    """Random tile and inputs; column currents from ngspice, the ideal and the IR-drop model.
+
+    Returns relative errors (vs ngspice) and wall times in seconds.
+    """
+    import numpy as np
+
+    from crossbar.irdrop import IRDropSolver, ideal_currents
+    from crossbar.spice import relative_errors, run_spice
+
+    rng = np.random.default_rng(seed)
+    G = rng.uniform(g_min, g_max, size=(rows, cols))
+    V = rng.uniform(0.0, v_read, size=(inputs, rows))
+    i_spice, t_spice = run_spice(G, V, wire, access)
+    t0 = time.perf_counter()
+    i_ideal = ideal_currents(G, V)
+    t_ideal = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    i_ir = IRDropSolver(G, wire, access).solve(V)
+    t_ir = time.perf_counter() - t0
+    e_ideal = relative_errors(i_ideal, i_spice)
+    e_ir = relative_errors(i_ir, i_spice)
+    return {"rows": rows, "cols": cols, "G": G, "V": V,
+            "ideal_max": float(e_ideal.max()), "ideal_mean": float(e_ideal.mean()),
+            "ideal_far": float(e_ideal[:, -1].mean()), "ideal_near": float(e_ideal[:, 0].mean()),
+            "ir_max": float(e_ir.max()), "ir_mean": float(e_ir.mean()),
+            "t_spice": t_spice, "t_ideal": t_ideal, "t_ir": t_ir}
+
+
+def _ms(seconds: float) -> str:
+    return f"{seconds * 1e3:.3g}"
+
+
+def _speedup(t_ref: float, t: float) -> str:
+    return f"{t_ref / t:,.0f}×" if t > 0 else "—"
+
+
+def register(app: typer.Typer) -> None:
+    @app.command("spice")
+    @cli_errors
+    def spice(
+        size: int = typer.Option(16, "--size", "-n", help="Tile size N (N rows × N columns)."),
+        rows: Optional[int] = typer.Option(None, "--rows", help="Rows (input lines); overrides --size."),
+        cols: Optional[int] = typer.Option(None, "--cols", help="Columns (output lines); overrides --size."),
+        wire_resistance: float = typer.Option(1.0, "--wire-resistance", help="Wire resistance per cell pitch, ohms (0 = ideal wires)."),
+        access_resistance: float = typer.Option(0.0, "--access-resistance", help="Access-device resistance in series with each cell, ohms."),
+        device: str = typer.Option("rram-taox", "--device", help="Device preset: conductance range and read voltage (analogff devices)."),
+        seed: int = typer.Option(0, "--seed", help="Seed for the random conductances and inputs."),
+        inputs: int = typer.Option(4, "--inputs", "-k", help="Number of random input vectors (volts in [0, v_read])."),
+        netlist: Optional[Path] = typer.Option(None, "--netlist", help="Write the SPICE netlist of the first input vector to FILE."),
+        sweep_sizes: Optional[str] = typer.Option(None, "--sweep-sizes", help="Comma-separated N×N sizes, e.g. 16,32,64: IR-drop error growth table."),
+    ) -> None:
+        """Check a crossbar tile against ngspice: ideal model (I = vG) and IR-drop model vs SPICE.
+
+        Random conductances (uniform in the device's [g_min, g_max]) and input voltages; wires of
+        --wire-resistance ohms per cell pitch along rows and columns. Needs ngspice and PySpice
+        (pip install "analogff[spice]").
+        """
+        import numpy as np
+
+        from crossbar.spice import SpiceRunError, SpiceUnavailableError, spice_unavailable_reason, tile_netlist
+        from device_models import load_preset
+
+        r = _check_size("--rows" if rows is not None else "--size", rows if rows is not None else size)
+        c = _check_size("--cols" if cols is not None else "--size", cols if cols is not None else size)
+        _check_ohms("--wire-resistance", wire_resistance)
+        _check_ohms("--access-resistance", access_resistance)
+        if not 1 <= inputs <= MAX_INPUTS:
+            raise fail(f"--inputs = {inputs} is out of range; allowed 1..{MAX_INPUTS}")
+        sizes = _parse_sizes(sweep_sizes) if sweep_sizes is not None else None
+        dev = load_preset(device)
+        g_min, g_max, v_read = float(dev.g_min), float(dev.g_max), float(dev.v_read)
+
+        if netlist is not None:
+            rng = np.random.default_rng(seed)
+            G = rng.uniform(g_min, g_max, size=(r, c))
+            V = rng.uniform(0.0, v_read, size=(inputs, r))
+            text = tile_netlist(G, V[0], wire_resistance, access_resistance,
+                                title=f"analogff tile, device {device}, seed {seed}, input 0")
+            try:
+                _write_atomic(netlist, text)
+            except OSError as exc:
+                raise fail(f"cannot write netlist {netlist}: {exc.strerror or exc}") from None
+            console.print(f"netlist ({r}×{c}, {len(text.splitlines())} lines) written to {netlist}")
+
+        reason = spice_unavailable_reason()
+        if reason is not None:
+            raise fail(reason)
+
+        wire_desc = (f"wire {wire_resistance:g} Ω/segment"
+                     + (f", access {access_resistance:g} Ω" if access_resistance > 0 else ""))
+        dev_desc = f"device {device} (G {g_min * 1e6:.3g}–{g_max * 1e6:.3g} µS, v_read {v_read:g} V)"
+        from rich import box
+        from rich.table import Table
+        try:
+            if sizes is None:
+                res = compare_tile(r, c, wire_resistance, access_resistance, g_min, g_max, v_read,
+                                   inputs, seed)
+                t = Table(title=f"{r}×{c} tile vs ngspice — {wire_desc}; {dev_desc}; "
+                                f"{inputs} input vectors")
+                for col in ("model", "max rel. err", "mean rel. err", "time (ms)", "speedup"):
+                    t.add_column(col, justify="left" if col == "model" else "right", no_wrap=True)
+                t.add_row("ngspice .op", "(reference)", "", _ms(res["t_spice"]), "1×")
+                t.add_row("ideal v·G", f"{res['ideal_max']:.2e}", f"{res['ideal_mean']:.2e}",
+                          _ms(res["t_ideal"]), _speedup(res["t_spice"], res["t_ideal"]))
+                t.add_row("IR-drop", f"{res['ir_max']:.2e}", f"{res['ir_mean']:.2e}",
+                          _ms(res["t_ir"]), _speedup(res["t_spice"], res["t_ir"]))
+                console.print(t)
+                notes = ["relative error = |I_model − I_spice| / |I_spice| over all columns and "
+                         "inputs; the IR-drop time includes its factorisation"]
+                if wire_resistance > 0:
+                    notes.append(f"ideal model, mean rel. error: nearest column {res['ideal_near']:.2e}, "
+                                 f"farthest column {res['ideal_far']:.2e}")
+                for note in notes:
+                    console.print(note, highlight=False)
+            else:
+                t = Table(title=f"IR-drop error growth vs ngspice — {wire_desc}; {dev_desc}; "
+                                f"{inputs} input vectors per size", box=box.SIMPLE_HEAD, padding=(0, 0, 0, 1),
+                          show_edge=False)
+                for col in ("N×N", "ideal max", "ideal mean", "IR max", "IR mean", "SPICE ms",
+                            "IR ms", "speedup"):
+                    t.add_column(col, justify="right", no_wrap=True)
+                for n in sizes:
+                    res = compare_tile(n, n, wire_resistance, access_resistance, g_min, g_max,
+                                       v_read, inputs, seed)
+                    t.add_row(f"{n}×{n}", f"{res['ideal_max']:.2e}", f"{res['ideal_mean']:.2e}",
+                              f"{res['ir_max']:.2e}", f"{res['ir_mean']:.2e}", _ms(res["t_spice"]),
+                              _ms(res["t_ir"]), _speedup(res["t_spice"], res["t_ir"]))
+                console.print(t)
+                console.print("columns: relative error |I_model − I_spice| / |I_spice| (max and mean "
+                              "over all columns and inputs) of the ideal model v·G and of the IR-drop "
+                              "model; wall times in ms (IR-drop including its factorisation); speedup "
+                              "= ngspice time / IR-drop time", highlight=False)
+        except (SpiceUnavailableError, SpiceRunError) as exc:
+            raise fail(str(exc)) from None
