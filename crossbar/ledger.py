@@ -38,7 +38,8 @@ Counters (all per (phase, matrix) entry):
 from __future__ import annotations
 
 from collections import defaultdict
-from typing import Any, Iterable
+from contextlib import contextmanager
+from typing import Any, Iterable, Iterator
 
 COUNTERS = (
     "mvm_vectors", "transposed_vectors", "macs", "dac_conversions", "dac_clipped",
@@ -59,6 +60,16 @@ class Ledger:
         self._entries: dict[tuple[str, str], dict[str, float]] = defaultdict(
             lambda: dict.fromkeys(COUNTERS, 0))
         self.matrices: dict[str, dict[str, Any]] = {}
+        self._suspended = False
+
+    @contextmanager
+    def suspended(self) -> Iterator[None]:
+        """Record nothing inside this block (monitoring reads that are not part of the run)."""
+        old, self._suspended = self._suspended, True
+        try:
+            yield
+        finally:
+            self._suspended = old
 
     def register(self, name: str, info: dict[str, Any]) -> str:
         """Record a matrix's geometry/periphery; returns a unique name for it."""
@@ -71,6 +82,8 @@ class Ledger:
 
     def add(self, matrix: str, **counts: float) -> None:
         """Add counts to (current phase, matrix)."""
+        if self._suspended:
+            return
         entry = self._entries[(self.phase, matrix)]
         for k, v in counts.items():
             if k not in _COUNTER_SET:
