@@ -1,0 +1,137 @@
+"""`analogff energy`: energy, latency and area of a network on described hardware (no training)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from .common import cli_errors, console, fail
+
+
+def _fmt(v: float, unit: str) -> str:
+    """Engineering format with an SI prefix, e.g. 1.23 µJ."""
+    if v == 0:
+        return f"0 {unit}"
+    for f, p in ((1e-18, "a"), (1e-15, "f"), (1e-12, "p"), (1e-9, "n"), (1e-6, "µ"),
+                 (1e-3, "m"), (1.0, ""), (1e3, "k"), (1e6, "M")):
+        if abs(v) < f * 1000:
+            return f"{v / f:.3g} {p}{unit}"
+    return f"{v:.3g} {unit}"
+
+
+def register(app: typer.Typer) -> None:
+    @app.command("energy")
+    @cli_errors
+    def energy(
+        hardware: Optional[Path] = typer.Option(
+            None, "--hardware", help="Hardware TOML file (fields of reports.Hardware); "
+            "default: 22 nm, 256x256 tiles, 8-bit DAC/ADC."),
+        network: str = typer.Option("784,500,500,10", "--network",
+                                    help="Layer sizes: input, hidden..., classes."),
+        algo: str = typer.Option("pff", "--algo", help="pff | ff | bp"),
+        batch: int = typer.Option(100, "--batch", help="Images per mini-batch (updates are "
+                                  "batch-summed)."),
+        steps: Optional[int] = typer.Option(None, "--steps", help="PFF settling steps K "
+                                            "(default 12)."),
+        pulse_density: float = typer.Option(0.1, "--pulse-density", help="Mean write pulses "
+                                            "per device per update call."),
+        as_json: bool = typer.Option(False, "--json", help="Print JSON instead of tables."),
+    ) -> None:
+        """Energy per inference and per training sample, latency, area, TOPS/W, and the
+        digital baseline for NETWORK trained with ALGO on the described hardware."""
+        from reports import Hardware, HardwareError, estimate
+
+        try:
+            hw = Hardware.from_toml(hardware) if hardware is not None else Hardware()
+        except HardwareError as exc:
+            raise fail(str(exc)) from None
+        try:
+            sizes = [int(s) for s in network.split(",") if s.strip()]
+        except ValueError:
+            raise fail(f"--network {network!r} must be comma-separated layer sizes, "
+                       "e.g. 784,500,500,10") from None
+        try:
+            est = estimate(hw, sizes, algo.lower(), batch=batch, K=steps,
+                           pulse_density=pulse_density)
+        except (ValueError, HardwareError) as exc:
+            raise fail(str(exc)) from None
+        if as_json:
+            typer.echo(json.dumps(est.to_dict(), indent=2, default=float))
+            return
+        _print(est)
+
+
+def _print(est) -> None:
+    from rich.table import Table
+
+    hw = est.hardware
+    console.print(f"[bold]{est.algo.upper()}[/] on {','.join(map(str, est.network))} · "
+                  f"{hw.node_nm} nm · device {hw.device} · tiles {hw.tile_rows}×{hw.tile_cols} · "
+                  f"DAC {hw.input_bits} b ({hw.input_mode}) · ADC {hw.output_bits} b "
+                  f"{hw.adc_type.upper()} / {hw.cols_per_adc} cols · batch {est.batch}"
+                  + (f" · K {est.K}" if est.K else ""))
+
+    t = Table(title="Energy and latency", title_justify="left")
+    t.add_column("quantity")
+    t.add_column("per training sample", justify="right")
+    t.add_column("per inference", justify="right")
+    t.add_row("[bold]analog total[/]", _fmt(est.train_j, "J"), _fmt(est.inference_j, "J"))
+    t.add_row("latency (throughput)", _fmt(est.train["latency_s"], "s"),
+              _fmt(est.inference["latency_s"], "s"))
+    for prec, d in est.digital.items():
+        t.add_row(f"digital {prec} baseline", _fmt(d["train"]["total_j"], "J"),
+                  _fmt(d["inference"]["total_j"], "J"))
+        t.add_row(f"  ratio digital {prec} / analog",
+                  f"{d['train']['total_j'] / est.train_j:.3g}×" if est.train_j else "-",
+                  f"{d['inference']['total_j'] / est.inference_j:.3g}×" if est.inference_j else "-")
+    console.print(t)
+
+    t = Table(title="Energy per phase", title_justify="left")
+    t.add_column("phase")
+    t.add_column("energy", justify="right")
+    t.add_column("share", justify="right")
+    t.add_column("latency", justify="right")
+    for scope, p in (("train", est.train), ("inference", est.inference)):
+        tot = p["total_j"] or 1.0
+        for ph, v in p["by_phase_j"].items():
+            t.add_row(f"{scope}: {ph}", _fmt(v, "J"), f"{100 * v / tot:.1f} %",
+                      _fmt(p["latency_by_phase_s"].get(ph, 0.0), "s"))
+    console.print(t)
+
+    t = Table(title="Energy per component", title_justify="left")
+    t.add_column("component")
+    t.add_column("per training sample", justify="right")
+    t.add_column("share", justify="right")
+    t.add_column("per inference", justify="right")
+    t.add_column("share", justify="right")
+    tt, ti = est.train["total_j"] or 1.0, est.inference["total_j"] or 1.0
+    for k in est.train["by_component_j"]:
+        a, b = est.train["by_component_j"][k], est.inference["by_component_j"][k]
+        t.add_row(k, _fmt(a, "J"), f"{100 * a / tt:.1f} %", _fmt(b, "J"), f"{100 * b / ti:.1f} %")
+    console.print(t)
+
+    t = Table(title=f"Area (total {est.area_mm2:.3g} mm²)", title_justify="left")
+    t.add_column("block")
+    t.add_column("area", justify="right")
+    t.add_column("share", justify="right")
+    for k, v in est.train["area_breakdown_mm2"].items():
+        t.add_row(k, f"{v:.4g} mm²", f"{100 * v / (est.area_mm2 or 1):.1f} %")
+    console.print(t)
+
+    tl = est.tile
+    t = Table(title=f"One {hw.tile_rows}×{hw.tile_cols} tile MVM (macro level, no buffers)",
+              title_justify="left")
+    t.add_column("metric")
+    t.add_column("value", justify="right")
+    t.add_row("energy", _fmt(tl["energy_j"], "J"))
+    t.add_row("energy per MAC", f"{tl['fj_per_mac']:.3g} fJ")
+    t.add_row("latency", _fmt(tl["latency_s"], "s"))
+    t.add_row("area", f"{tl['area_mm2']:.4g} mm²")
+    t.add_row("TOPS/W", f"{tl['tops_per_w']:.3g}")
+    t.add_row("TOPS/mm²", f"{tl['tops_per_mm2']:.3g}")
+    console.print(t)
+    console.print(f"[dim]Assumes {est.pulse_density:g} write pulses per device per update; "
+                  "model and sources: reports/README.md[/]")

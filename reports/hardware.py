@@ -1,0 +1,273 @@
+"""`Hardware`: a flat, validated description of the accelerator the energy model prices.
+
+Users write it as a TOML file (top-level keys or a ``[hardware]`` table) without training
+anything::
+
+    node_nm = 22
+    device = "rram-taox"
+    tile_rows = 256
+    tile_cols = 256
+    input_bits = 8        # DAC
+    output_bits = 8       # ADC
+    adc_type = "sar"
+    cols_per_adc = 8
+
+Every field has a default; unknown or out-of-range fields raise `HardwareError` with one line
+naming the field and the allowed range. Units are SI (V, s, Hz, W) unless a name says otherwise.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import sys
+from dataclasses import dataclass, fields
+from pathlib import Path
+from typing import Any
+
+from .technology import DRAM_J_PER_BIT, NODES
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+ADC_TYPES = ("sar", "flash")
+INPUT_MODES = ("voltage", "bit_serial")
+TRANSPOSED_READOUTS = ("none", "shared_transposable", "separate_periphery")
+ACTIVATION_STORES = ("sram", "dram")
+
+
+class HardwareError(ValueError):
+    """A hardware description is invalid (the message names the field and allowed values)."""
+
+
+# field -> (kind, lo, hi, unit, help).  kind: int | float | str | bool | opt_float | opt_int
+_SPEC: dict[str, tuple[str, Any, Any, str, str]] = {
+    "node_nm": ("int", None, None, "nm", "CMOS node of the periphery"),
+    "device": ("str", None, None, "", "device preset name (or a device .toml path)"),
+    "tile_rows": ("int", 1, 65536, "", "rows (input lines) per tile"),
+    "tile_cols": ("int", 1, 65536, "", "columns (output lines, weight pairs) per tile"),
+    "input_bits": ("int", 1, 16, "bit", "input resolution (DAC bits, or bit-serial slices)"),
+    "input_mode": ("str", INPUT_MODES, None, "", "voltage: one multi-bit DAC level per read; bit_serial: input_bits 1-bit reads"),
+    "cell_bits": ("int", 0, 16, "bit", "bits per device; 0 = analog (one device pair holds a whole weight)"),
+    "weight_bits": ("int", 1, 32, "bit", "weight precision of digital copies/baseline"),
+    "output_bits": ("int", 1, 16, "bit", "ADC resolution (forward)"),
+    "backward_adc_bits": ("opt_int", 1, 16, "bit", "ADC bits for transposed reads (default output_bits+2)"),
+    "adc_type": ("str", ADC_TYPES, None, "", "ADC architecture"),
+    "cols_per_adc": ("int", 1, 65536, "", "columns sharing one ADC (time-multiplexed)"),
+    "rows_active": ("int", 0, 65536, "", "rows active per conversion (0 = all rows of the tile)"),
+    "v_read": ("opt_float", 1e-3, 10.0, "V", "read voltage (default: the device's)"),
+    "t_read": ("opt_float", 1e-12, 1e-3, "s", "read pulse / integration time (default: the device's)"),
+    "clock_hz": ("float", 1e6, 1e11, "Hz", "digital clock"),
+    "transposed_readout": ("str", TRANSPOSED_READOUTS, None, "", "how transposed reads are done"),
+    "activation_store": ("str", ACTIVATION_STORES, None, "", "where BP keeps activations"),
+    "sram_kb": ("float", 1.0, 1e6, "KiB", "on-chip SRAM buffer size"),
+    "dram_type": ("str", tuple(DRAM_J_PER_BIT), None, "", "off-chip memory"),
+    "program_verify": ("bool", None, None, "", "writes are program-and-verify loops"),
+    "verify_iterations": ("int", 1, 1000, "", "pulse+read iterations per verified write"),
+    "update_slots": ("int", 1, 65536, "", "pulse slots per parallel outer-product update"),
+    "cell_f2": ("float", 1.0, 10000.0, "F²", "area of one device (1T1R: 48 F², NeuroSim)"),
+    "g_fraction": ("float", 0.0, 1.0, "", "mean programmed conductance, fraction of g_min..g_max"),
+    "input_activity": ("float", 0.0, 1.0, "", "mean (x/x_max)² of inputs (synthetic estimates)"),
+    "leakage_w_per_mm2": ("float", 0.0, 10.0, "W/mm²", "periphery leakage power density"),
+    "digital_lanes": ("int", 1, 1 << 20, "", "parallel digital periphery ops per clock"),
+}
+
+
+@dataclass(frozen=True)
+class Hardware:
+    """The analog accelerator: node, device, tile geometry, converters, memories, options.
+
+    Defaults: 22 nm, 256x256 tiles, 8-bit DAC/ADC, one SAR ADC per 8 columns, transposable
+    tiles, 1 MiB on-chip SRAM, DDR DRAM, open-loop writes. ``v_read``/``t_read`` default to
+    the device preset's values.
+    """
+
+    node_nm: int = 22
+    device: str = "ideal"
+    tile_rows: int = 256
+    tile_cols: int = 256
+    input_bits: int = 8
+    input_mode: str = "voltage"
+    cell_bits: int = 0
+    weight_bits: int = 8
+    output_bits: int = 8
+    backward_adc_bits: int | None = None
+    adc_type: str = "sar"
+    cols_per_adc: int = 8
+    rows_active: int = 0
+    v_read: float | None = None
+    t_read: float | None = None
+    clock_hz: float = 1e9
+    transposed_readout: str = "shared_transposable"
+    activation_store: str = "sram"
+    sram_kb: float = 1024.0
+    dram_type: str = "ddr"
+    program_verify: bool = False
+    verify_iterations: int = 10
+    update_slots: int = 31
+    cell_f2: float = 48.0
+    g_fraction: float = 0.25
+    input_activity: float = 0.25
+    leakage_w_per_mm2: float = 0.01
+    digital_lanes: int = 256
+
+    def __post_init__(self) -> None:
+        for f in fields(self):
+            _check(f.name, getattr(self, f.name))
+        from device_models import get_device
+        try:
+            get_device(self.device)
+        except Exception as exc:  # unknown preset, bad file
+            raise HardwareError(f"device = {self.device!r}: {exc}") from None
+
+    # ---- derived ------------------------------------------------------------------------
+    @property
+    def bwd_adc_bits(self) -> int:
+        """ADC bits used for transposed (backward) reads."""
+        return self.backward_adc_bits if self.backward_adc_bits is not None else \
+            min(self.output_bits + 2, 16)
+
+    def device_model(self):
+        """The `DeviceModel` named by ``device``."""
+        from device_models import get_device
+        return get_device(self.device)
+
+    def read_voltage(self) -> float:
+        return self.v_read if self.v_read is not None else self.device_model().v_read
+
+    def read_time(self) -> float:
+        return self.t_read if self.t_read is not None else self.device_model().t_read
+
+    # ---- construction / printing -------------------------------------------------------
+    def replace(self, **changes: Any) -> "Hardware":
+        unknown = set(changes) - set(_SPEC)
+        if unknown:
+            raise HardwareError(_unknown_msg(sorted(unknown)[0]))
+        return dataclasses.replace(self, **changes)
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any], origin: str = "") -> "Hardware":
+        pre = f"{origin}: " if origin else ""
+        for k in d:
+            if k not in _SPEC:
+                raise HardwareError(pre + _unknown_msg(k))
+        vals = {k: (float(v) if _SPEC[k][0] in ("float", "opt_float") and isinstance(v, int)
+                    and not isinstance(v, bool) else v) for k, v in d.items()}
+        try:
+            return cls(**vals)
+        except HardwareError as exc:
+            raise HardwareError(pre + str(exc)) from None
+
+    @classmethod
+    def from_toml(cls, path: str | Path) -> "Hardware":
+        """Load a hardware TOML file (top-level keys or a ``[hardware]`` table)."""
+        p = Path(path)
+        if not p.is_file():
+            raise HardwareError(f"hardware file {str(p)!r} does not exist")
+        try:
+            data = tomllib.loads(p.read_text(encoding="utf-8"))
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+            msg = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            raise HardwareError(f"{p}: not valid TOML ({msg})") from None
+        if "hardware" in data:
+            if not isinstance(data["hardware"], dict) or len(data) != 1:
+                extra = [k for k in data if k != "hardware"]
+                raise HardwareError(f"{p}: " + _unknown_msg(extra[0] if extra else "hardware"))
+            data = data["hardware"]
+        return cls.from_dict(data, origin=str(p))
+
+    def rows(self) -> list[tuple[str, str, str]]:
+        """(field, value, meaning) rows for printing."""
+        out = []
+        for f in fields(self):
+            v = getattr(self, f.name)
+            kind, _lo, _hi, unit, help_ = _SPEC[f.name]
+            if v is None:
+                if f.name == "v_read":
+                    s = f"{self.read_voltage():g} V (device)"
+                elif f.name == "t_read":
+                    s = f"{self.read_time():g} s (device)"
+                elif f.name == "backward_adc_bits":
+                    s = f"{self.bwd_adc_bits} bit (output_bits+2)"
+                else:
+                    s = "default"
+            else:
+                s = f"{v:g}" if isinstance(v, float) else str(v)
+                if unit and not isinstance(v, (str, bool)):
+                    s += f" {unit}"
+            out.append((f.name, s, help_))
+        return out
+
+    def __str__(self) -> str:
+        w = max(len(n) for n, _, _ in self.rows())
+        return "Hardware\n" + "\n".join(f"  {n:<{w}}  {v}" for n, v, _ in self.rows())
+
+
+def _unknown_msg(name: str) -> str:
+    return f"unknown hardware field {name!r}; known fields: {', '.join(_SPEC)}"
+
+
+def _check(name: str, v: Any) -> None:
+    kind, lo, hi, unit, _ = _SPEC[name]
+    u = f" {unit}" if unit else ""
+    if kind.startswith("opt_"):
+        if v is None:
+            return
+        kind = kind[4:]
+    if name == "node_nm":
+        if isinstance(v, bool) or not isinstance(v, int) or v not in NODES:
+            raise HardwareError(f"hardware field node_nm = {v!r} is not allowed; choose one of: "
+                                f"{', '.join(str(n) for n in NODES)}")
+        return
+    if kind == "int":
+        if isinstance(v, bool) or not isinstance(v, int) or not lo <= v <= hi:
+            raise HardwareError(f"hardware field {name} = {v!r} is out of range; "
+                                f"allowed integers {lo}..{hi}{u}")
+    elif kind == "float":
+        ok = isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) \
+            and lo <= v <= hi
+        if not ok:
+            raise HardwareError(f"hardware field {name} = {v!r} is out of range; "
+                                f"allowed [{lo:g}, {hi:g}]{u}")
+    elif kind == "bool":
+        if not isinstance(v, bool):
+            raise HardwareError(f"hardware field {name} = {v!r} must be true or false")
+    elif kind == "str":
+        if not isinstance(v, str) or not v:
+            raise HardwareError(f"hardware field {name} = {v!r} must be a non-empty string")
+        if lo is not None and v not in lo:
+            raise HardwareError(f"hardware field {name} = {v!r} is not allowed; choose one of: "
+                                f"{', '.join(lo)}")
+
+
+def hardware_for_run(config: dict[str, Any], **overrides: Any) -> Hardware:
+    """A `Hardware` for a run record's flat config (SimConfig fields), 22 nm defaults.
+
+    Maps ``device``, ``dac_bits`` → input_bits, ``adc_bits`` → output_bits, ``tile_size`` →
+    tile_rows/tile_cols. An ideal (float) run or an unknown device falls back to the ``ideal``
+    preset so that the ledger can still be priced. ``overrides`` are Hardware fields.
+    """
+    from device_models import list_presets
+    dev = config.get("device") or "ideal"
+    if not (isinstance(dev, str) and (dev in list_presets() or dev.endswith(".toml"))):
+        dev = "ideal"
+    kw: dict[str, Any] = {"device": dev}
+    for src, dst in (("dac_bits", "input_bits"), ("adc_bits", "output_bits")):
+        v = config.get(src)
+        if isinstance(v, int) and not isinstance(v, bool) and 1 <= v <= 16:
+            kw[dst] = v
+    ts = config.get("tile_size")
+    if isinstance(ts, int) and not isinstance(ts, bool) and 1 <= ts <= 65536:
+        kw["tile_rows"] = kw["tile_cols"] = ts
+        kw["cols_per_adc"] = min(8, ts)
+    kw.update(overrides)
+    try:
+        return Hardware(**kw)
+    except HardwareError:
+        kw["device"] = "ideal"
+        return Hardware(**kw)
