@@ -15,9 +15,10 @@ Geometry and units (the contract with `AnalogMatrix` and with `crossbar/spice.py
   or ``(B, cols)``. With ``r = 0`` and no access resistance it is exactly ``v @ G``.
 
 The network is linear, so the tile with wires is itself a linear map ``I = v @ G_eff``.
-`IRDropSolver` factorises the nodal matrix once (SuperLU) and then either solves a batch of
-right-hand sides at once or, for large batches, computes ``G_eff`` once (``min(rows, cols)``
-solves) so that every later read is one BLAS product, like the ideal read.
+`IRDropSolver` processes each conductance state once: either it factorises the sparse nodal
+matrix (SuperLU) and solves each batch as one multi-right-hand-side call, or it computes
+``G_eff`` by row-by-row elimination so that every read is one BLAS product, like the ideal
+read (see the class docstring for the choice and the measured costs).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
+import scipy.linalg as sla
 import scipy.sparse as sp
 import scipy.sparse.linalg as spla
 
@@ -77,24 +79,39 @@ class IRDropSolver:
     access_resistance : float, ohms (>= 0)
         Series resistance of each cell's access device (1T1R); folded into the cell as
         ``G / (1 + G * access_resistance)``.
+    method : "auto" (default), "sparse" or "effective"
+        How a conductance state is processed (once; cached until `update`):
 
-    Cost
-    ----
-    The nodal system has ``2 * rows * cols`` unknowns (one row-line and one column-line
-    voltage per cell) and about ``7 * rows * cols`` non-zeros; it is built with vectorised
-    numpy and factorised once here with SuperLU (``scipy.sparse.linalg.splu``). Measured on
-    the 2-core development machine (see ``benchmarks/bench_irdrop.py``): a few ms at 64×64 and
-    about a second at 256×256. Create a new solver (or call `update`) after the conductances
-    change; the factorisation is reused for every `solve`.
+        * ``"sparse"``: the nodal system (``2*rows*cols`` unknowns, ~``7*rows*cols``
+          non-zeros, built with vectorised numpy) is factorised once with SuperLU
+          (``scipy.sparse.linalg.splu``) at construction; every `solve` is one call with a
+          B-column right-hand side. Measured cost on the 2-core machine here: factorisation
+          ~15 ms at 64×64 and ~1 s at 256×256; then ~14 ms per input vector at 256×256.
+        * ``"effective"``: the effective conductance matrix ``G_eff`` (``I = v @ G_eff``) is
+          computed at construction by eliminating the network row by row (dense Kron
+          reduction with Cholesky solves: ``O(rows * cols**3 + rows**2 * cols**2)`` flops
+          with the smaller dimension cubed, ``O(cols**2 + rows*cols)`` memory); every `solve`
+          is then one BLAS product, as cheap as the ideal read. Measured: ~25 ms at 64×64,
+          ~1.6 s CPU at 256×256 (one thread).
+        * ``"auto"``: nothing is done at construction. The first vectors (up to
+          ``min(rows, cols) // 4`` in total) are solved on the sparse factorisation; a batch
+          that would exceed that computes ``G_eff`` instead and every later call uses it. A
+          large first batch (the usual case for `AnalogMatrix`) never factorises at all.
 
     With ``wire_resistance == 0`` nothing is factorised: without access resistance
     ``solve(v) == v @ G`` exactly, with it ``v @ (G / (1 + G * access_resistance))``.
     """
 
+    METHODS = ("auto", "sparse", "effective")
 
-    def __init__(self, G: np.ndarray, wire_resistance: float, access_resistance: float = 0.0) -> None:
+    def __init__(self, G: np.ndarray, wire_resistance: float, access_resistance: float = 0.0,
+                 method: str = "auto") -> None:
         self.wire_resistance = _check_resistance("wire_resistance", wire_resistance, 1e9)
         self.access_resistance = _check_resistance("access_resistance", access_resistance, 1e12)
+        if method not in self.METHODS:
+            raise PeripheryParameterError(f"IR-drop method = {method!r} is unknown; allowed: "
+                                          f"{', '.join(self.METHODS)}")
+        self.method = method
         self.update(G)
 
     # construction ---------------------------------------------------------------------------
@@ -109,18 +126,25 @@ class IRDropSolver:
         return self.G / (1.0 + self.G * self.access_resistance)
 
     def update(self, G: np.ndarray) -> None:
-        """Take new conductances (S, same or new shape) and refactorise the nodal matrix."""
+        """Take new conductances (S, same or new shape); drop the cached factorisation and
+        ``G_eff`` and redo the construction work of `method` (see the class docstring)."""
         self.G = _check_conductances(G)
         self.rows, self.cols = self.G.shape
         self._g_eff: np.ndarray | None = None
         self._lu = None
-        self._rhs_solved = 0   # right-hand sides solved directly since the last factorisation
-        gc = self.cell_conductance()
+        self._rhs_solved = 0   # vectors solved on the factorisation since the last update
         if self.wire_resistance == 0.0:
-            self._g_eff = gc.copy()
-            return
-        self._lu = spla.splu(self._nodal_matrix(gc), permc_spec="MMD_AT_PLUS_A",
-                             options={"SymmetricMode": True})
+            self._g_eff = self.cell_conductance().copy()
+        elif self.method == "sparse":
+            self._factorise()
+        elif self.method == "effective":
+            self.effective_conductance()
+
+    def _factorise(self):
+        if self._lu is None:
+            self._lu = spla.splu(self._nodal_matrix(self.cell_conductance()),
+                                 permc_spec="MMD_AT_PLUS_A", options={"SymmetricMode": True})
+        return self._lu
 
     def _nodal_matrix(self, gc: np.ndarray) -> sp.csc_matrix:
         """The (2N, 2N) nodal conductance matrix, N = rows*cols; row nodes first, then columns.
@@ -168,7 +192,7 @@ class IRDropSolver:
         Needs ``wire_resistance > 0``. Solves the factorised system with all B right-hand
         sides at once.
         """
-        if self._lu is None:
+        if self.wire_resistance == 0.0:
             raise ValueError("node voltages need wire_resistance > 0 (with r = 0 rows are at "
                              "the driver voltage and columns at 0 V)")
         v, _ = self._check_v(v)
@@ -176,7 +200,7 @@ class IRDropSolver:
         gw = 1.0 / self.wire_resistance
         rhs = np.zeros((2 * N, v.shape[0]))
         rhs[np.arange(R) * C, :] = gw * v.T        # driver feeds row node (i, 0)
-        x = self._lu.solve(rhs)
+        x = self._factorise().solve(rhs)
         vr = x[:N].T.reshape(-1, R, C)
         vc = x[N:].T.reshape(-1, R, C)
         return vr, vc
@@ -184,45 +208,33 @@ class IRDropSolver:
     def effective_conductance(self) -> np.ndarray:
         """The (rows, cols) matrix ``G_eff`` (S) with ``I = v @ G_eff`` for this tile.
 
-        Computed once (``min(rows, cols)`` triangular solves on the factorisation, in chunks
-        so that memory stays ~2 * rows * cols * 64 doubles) and cached until `update`.
+        Computed once by row-by-row elimination (`_row_reduction`, no sparse factorisation)
+        and cached until `update`.
         """
         if self._g_eff is None:
-            R, C, N = self.rows, self.cols, self.rows * self.cols
-            gw = 1.0 / self.wire_resistance
-            out = np.empty((R, C))
-            # the nodal matrix is symmetric, so either set of unit excitations gives G_eff:
-            # I_j = gw * Vc(rows-1, j) and a unit driver injects gw at row node (i, 0).
-            drive_nodes = np.arange(R) * C                      # row node (i, 0)
-            sense_nodes = N + (R - 1) * C + np.arange(C)         # column node (rows-1, j)
-            chunk = 64
-            if R <= C:
-                for s in range(0, R, chunk):
-                    k = np.arange(s, min(R, s + chunk))
-                    rhs = np.zeros((2 * N, k.size))
-                    rhs[drive_nodes[k], np.arange(k.size)] = gw
-                    out[k, :] = gw * self._lu.solve(rhs)[sense_nodes, :].T
+            gc = self.cell_conductance()
+            if self.cols <= self.rows:
+                self._g_eff = _row_reduction(gc, self.wire_resistance)
             else:
-                for s in range(0, C, chunk):
-                    k = np.arange(s, min(C, s + chunk))
-                    rhs = np.zeros((2 * N, k.size))
-                    rhs[sense_nodes[k], np.arange(k.size)] = gw
-                    out[:, k] = gw * self._lu.solve(rhs)[drive_nodes, :]
-            self._g_eff = out
+                # reciprocity: the transposed tile (columns driven from their sense end, rows
+                # read at their driver end) has the transposed, index-reversed G_eff; this
+                # keeps the cubed dimension the smaller one
+                self._g_eff = _row_reduction(gc[::-1, ::-1].T, self.wire_resistance)[::-1, ::-1].T
+            self._g_eff = np.ascontiguousarray(self._g_eff)
         return self._g_eff
 
     def solve(self, v: np.ndarray) -> np.ndarray:
         """Column currents (A) for row voltages ``v`` (V), shape (rows,) or (B, rows).
 
-        Returns (cols,) or (B, cols) float64. While few vectors have been read since the last
-        factorisation they are solved directly on it (one call with a B-column right-hand
-        side, cost ~B triangular solves). Once the vectors read since the factorisation would
-        exceed ``min(rows, cols)`` — the cost of `effective_conductance` — that matrix is
-        computed and every later call is one ``v @ G_eff`` product (so the total cost is at
-        most twice the cheaper of the two strategies). Both agree to round-off.
+        Returns (cols,) or (B, cols) float64. Solved on the sparse factorisation (one call
+        with a B-column right-hand side) or as ``v @ G_eff``, as chosen by `method` (see the
+        class docstring); the two agree to round-off (~1e-12 relative).
         """
         v, single = self._check_v(v)
-        if self._g_eff is None and self._rhs_solved + v.shape[0] <= min(self.rows, self.cols):
+        direct = self.method == "sparse" or (
+            self.method == "auto" and self._g_eff is None
+            and self._rhs_solved + v.shape[0] <= min(self.rows, self.cols) // 4)
+        if direct and self.wire_resistance > 0.0:
             self._rhs_solved += v.shape[0]
             _, vc = self.node_voltages(v)
             out = vc[:, -1, :] / self.wire_resistance
@@ -231,9 +243,10 @@ class IRDropSolver:
         return out[0] if single else out
 
     def driver_currents(self, v: np.ndarray) -> np.ndarray:
-        """Current (A) delivered by each row driver, shape (rows,) or (B, rows)."""
+        """Current (A) delivered by each row driver, shape (rows,) or (B, rows) (from the
+        sparse factorisation, which is computed if needed)."""
         v2, single = self._check_v(v)
-        if self._lu is None:
+        if self.wire_resistance == 0.0:
             out = v2 * self.cell_conductance().sum(axis=1)
         else:
             vr, _ = self.node_voltages(v2)
@@ -242,4 +255,48 @@ class IRDropSolver:
 
     def __repr__(self) -> str:
         return (f"IRDropSolver({self.rows}x{self.cols}, wire_resistance={self.wire_resistance:g} Ω, "
-                f"access_resistance={self.access_resistance:g} Ω)")
+                f"access_resistance={self.access_resistance:g} Ω, method={self.method!r})")
+
+
+def _row_reduction(gc: np.ndarray, r: float) -> np.ndarray:
+    """``G_eff`` (rows, cols) of a tile with cell conductances ``gc`` and wire resistance ``r``.
+
+    Kron reduction from the top row down. After rows ``0..i`` the part of the network above
+    the column-wire segments below row ``i`` is, seen from its column nodes ``c(i, :)``, a
+    Norton equivalent: it pushes ``J = N @ v - Y @ V_c`` into those segments (``Y``: cols×cols
+    S, ``N``: cols×rows S). Crossing one column segment (conductance gw = 1/r) gives
+    ``N <- gw (Y + gw)^-1 N`` and ``Y <- gw (Y + gw)^-1 Y``; adding row ``i`` (a tridiagonal
+    row chain T = L_w + D with cell conductances D = diag(gc[i]) and the driver segment)
+    adds ``D - D T^-1 D = D T^-1 L_w`` to ``Y`` and ``gw D T^-1 e_0`` as column ``i`` of ``N``.
+    The last segment into the sense nodes (0 V) gives ``I = gw (Y + gw)^-1 N v``. Both forms
+    avoid subtracting nearly equal numbers (gw >> Y). Cost per row: one Cholesky and one
+    solve with ``cols + i`` right-hand sides.
+    """
+    R, C = gc.shape
+    gw = 1.0 / r
+    # row-chain Laplacian including the driver segment (driver grounded), and its band form
+    lw = np.zeros((C, C))
+    k = np.arange(C)
+    lw[k, k] = 2.0 * gw
+    lw[C - 1, C - 1] = gw
+    lw[k[:-1], k[1:]] = -gw
+    lw[k[1:], k[:-1]] = -gw
+    rhs_row = np.concatenate([lw, np.eye(C, 1)], axis=1)       # [L_w | e_0]
+    band = np.zeros((3, C))
+    band[0, 1:] = -gw
+    band[2, :-1] = -gw
+    diag_w = np.diag(lw)
+    eye_gw = gw * np.eye(C)
+    YN = np.zeros((C, C + R))        # [Y | N] side by side: one solve updates both
+    for i in range(R):
+        if i > 0:
+            cf = sla.cho_factor(YN[:, :C] + eye_gw, lower=True, check_finite=False)
+            YN[:, :C + i] = gw * sla.cho_solve(cf, YN[:, :C + i], check_finite=False)
+        d = gc[i]
+        band[1] = diag_w + d
+        x = sla.solve_banded((1, 1), band, rhs_row, check_finite=False)  # T^-1 [L_w | e_0]
+        Y = YN[:, :C] + d[:, None] * x[:, :C]
+        YN[:, :C] = 0.5 * (Y + Y.T)  # symmetric in exact arithmetic; keep it so for Cholesky
+        YN[:, C + i] = gw * d * x[:, C]
+    cf = sla.cho_factor(YN[:, :C] + eye_gw, lower=True, check_finite=False)
+    return (gw * sla.cho_solve(cf, YN[:, C:], check_finite=False)).T

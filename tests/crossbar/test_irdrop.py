@@ -71,10 +71,12 @@ def test_zero_wire_with_access_resistance_folds_into_cells():
 
 
 # against an independent solve ---------------------------------------------------------------
-@pytest.mark.parametrize("shape,ra", [((1, 1), 0.0), ((5, 7), 0.0), ((7, 5), 2e3), ((6, 6), 0.0)])
-def test_matches_independent_dense_nodal_solve(shape, ra):
+@pytest.mark.parametrize("method", IRDropSolver.METHODS)
+@pytest.mark.parametrize("shape,ra", [((1, 1), 0.0), ((1, 4), 0.0), ((4, 1), 0.0), ((5, 7), 0.0),
+                                      ((7, 5), 2e3), ((6, 6), 0.0)])
+def test_matches_independent_dense_nodal_solve(shape, ra, method):
     G, V = _tile(*shape, seed=3, g=(1e-6, 1e-4))
-    s = IRDropSolver(G, 2.0, access_resistance=ra)
+    s = IRDropSolver(G, 2.0, access_resistance=ra, method=method)
     for v in V[:2]:
         np.testing.assert_allclose(s.solve(v), _reference_currents(G, v, 2.0, ra), rtol=1e-10)
 
@@ -85,16 +87,29 @@ def test_single_cell_is_a_series_circuit():
     assert s.solve(np.array([0.2]))[0] == pytest.approx(0.2 / (20.0 + 1e4), rel=1e-13)
 
 
-@pytest.mark.parametrize("shape", [(12, 12), (5, 9), (9, 5)])
-def test_direct_and_effective_conductance_paths_agree(shape):
-    G, V = _tile(*shape, batch=3)
-    direct = IRDropSolver(G, 1.0).solve(V)                # 3 vectors < min(rows, cols): direct
-    geff = IRDropSolver(G, 1.0).effective_conductance()    # the other strategy
-    np.testing.assert_allclose(V @ geff, direct, rtol=1e-12)
-    big = np.tile(V, (10, 1))                              # 30 vectors: switches to G_eff
-    s = IRDropSolver(G, 1.0)
-    np.testing.assert_allclose(s.solve(big)[:3], direct, rtol=1e-12)
-    np.testing.assert_allclose(s.solve(V[0]), direct[0], rtol=1e-12)
+@pytest.mark.parametrize("shape", [(12, 12), (5, 9), (9, 5), (40, 24), (24, 40)])
+def test_sparse_and_effective_methods_agree(shape):
+    G, V = _tile(*shape, batch=3, g=(1e-6, 1e-4))
+    sparse = IRDropSolver(G, 1.0, method="sparse")
+    assert sparse._lu is not None and sparse._g_eff is None      # factorised at construction
+    direct = sparse.solve(V)
+    eff = IRDropSolver(G, 1.0, method="effective")
+    assert eff._g_eff is not None and eff._lu is None
+    np.testing.assert_allclose(eff.solve(V), direct, rtol=1e-11)
+    auto = IRDropSolver(G, 1.0)
+    assert auto._lu is None and auto._g_eff is None              # nothing done yet
+    np.testing.assert_allclose(auto.solve(np.tile(V, (10, 1)))[:3], direct, rtol=1e-11)
+    assert auto._lu is None                                      # a big batch never factorises
+    np.testing.assert_allclose(auto.solve(V[0]), direct[0], rtol=1e-11)
+
+
+def test_methods_agree_with_strong_ir_drop():
+    # 10 Ω per pitch and 100 µS cells on 64×64: columns lose a large fraction of their current
+    G, V = _tile(64, 64, g=(1e-5, 1e-4), batch=4)
+    a = IRDropSolver(G, 10.0, method="sparse").solve(V)
+    b = IRDropSolver(G, 10.0, method="effective").solve(V)
+    assert ((V @ G - a) / a).max() > 0.5
+    np.testing.assert_allclose(b, a, rtol=1e-10)
 
 
 def test_many_small_batches_switch_to_effective_matrix_without_changing_results():
@@ -181,6 +196,11 @@ def test_open_cells_allowed():
 def test_bad_resistance(kw):
     with pytest.raises(PeripheryParameterError, match="out of range"):
         IRDropSolver(np.ones((2, 2)) * 1e-6, **kw)
+
+
+def test_unknown_method():
+    with pytest.raises(PeripheryParameterError, match="method"):
+        IRDropSolver(np.ones((2, 2)) * 1e-6, 1.0, method="cholesky")
 
 
 def test_bad_shapes_and_values():
