@@ -1,0 +1,367 @@
+"""Predictive Forward-Forward (Ororbia & Mali 2023) on crossbar matrices.
+
+Follows ../shared/reference/pff-spec.md (from the authors' released code): a representation
+circuit (bottom-up W¹ W², separate top-down V¹ V², lateral competition Λ¹ Λ² in groups with
+self-excitation, damped settling over K steps with noise, label entering top-down, negatives
+= the same image with a wrong label, goodness Σz² with the reversed-sign BCE loss, a softmax
+head) and a generative circuit (teacher-forced top-down predictions G³ G² G¹, prediction
+errors, a top latent z_g settled by the one small transposed read of G³). Classification is
+by goodness over all labels.
+
+Every product is a read of its own array and every weight change an outer-product update
+(``sgd``) or a digital optimiser step applied as pulses (``adam``). The ledger phase is set
+around every group of events: "positive" / "negative" (representation reads of the positive
+and negative halves), "generative", "transposed", "update", "inference".
+
+Deviations from the released code (all documented in the README):
+* the ReLU gate on the lateral parameters (an entry that goes negative is dead) is not
+  enforced; the stored Λ = S ⊙ L may change sign;
+* biases are digital registers (counted as digital adds), not arrays.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Callable
+
+import numpy as np
+
+from crossbar.blockdiag import BlockDiagonal
+
+EPS_LN = 1e-8
+
+# hyperparameter presets: "paper" = the released run (pff-spec.md §2); "small" = digits in ~1 min
+PRESETS: dict[str, dict] = {
+    "paper": dict(hidden=(2000, 2000), steps=12, theta=10.0, lr=2.5e-4, lr_gen=2.5e-4,
+                  optimizer="adam", batch_size=500, epochs=60, alpha=0.3, eps_r=0.01,
+                  eps_g=0.025, beta=0.025, y_scale=5.0, group=10, latent=20, clip=1.0,
+                  w_max_scale=2.0),
+    "small": dict(hidden=(200, 200), steps=6, theta=10.0, lr=0.05, lr_gen=0.02,
+                  optimizer="sgd", batch_size=50, epochs=12, alpha=0.3, eps_r=0.01,
+                  eps_g=0.025, beta=0.025, y_scale=5.0, group=10, latent=20, clip=1.0,
+                  w_max_scale=2.0),
+}
+
+
+def ln(v: np.ndarray, ledger=None) -> np.ndarray:
+    """Row-wise L2 normalisation v / (‖v‖ + 1e-8) (a norm and a divide per row, digital)."""
+    n = np.sqrt((v * v).sum(axis=1, keepdims=True, dtype=np.float32))
+    if ledger is not None:
+        ledger.digital(dig_mac=v.size, dig_nonlin=2 * v.shape[0])
+    return (v / (n + np.float32(EPS_LN))).astype(np.float32)
+
+
+def relu(v: np.ndarray) -> np.ndarray:
+    return np.maximum(v, 0, dtype=np.float32)
+
+
+def sigmoid(v: np.ndarray) -> np.ndarray:
+    return np.exp(-np.logaddexp(0, -v)).astype(np.float32)  # overflow-free 1/(1+e^-v)
+
+
+def softmax(v: np.ndarray) -> np.ndarray:
+    e = np.exp(v - v.max(axis=1, keepdims=True))
+    return (e / e.sum(axis=1, keepdims=True)).astype(np.float32)
+
+
+def orthogonal(rng: np.random.Generator, rows: int, cols: int) -> np.ndarray:
+    """Orthogonal init (gain 1), shape (rows, cols)."""
+    a = rng.standard_normal((max(rows, cols), min(rows, cols)))
+    q, r = np.linalg.qr(a)
+    q = q * np.sign(np.diag(r))
+    return (q if rows >= cols else q.T).astype(np.float32)
+
+
+class Adam:
+    """Keras-style Adam with elementwise gradient clipping, as in the released code.
+
+    Digital: per weight, two moments read and written (32 bit each) and ~10 operations per
+    step are counted in the ledger.
+    """
+
+    def __init__(self, lr: float, clip: float, b1=0.9, b2=0.999, eps=1e-7):
+        self.lr, self.clip, self.b1, self.b2, self.eps = lr, clip, b1, b2, eps
+        self.m: dict[int, np.ndarray] = {}
+        self.v: dict[int, np.ndarray] = {}
+        self.t: dict[int, int] = {}
+
+    def step(self, key: int, grad: np.ndarray, ledger) -> np.ndarray:
+        g = np.clip(grad, -self.clip, self.clip)
+        if key not in self.m:
+            self.m[key] = np.zeros_like(g)
+            self.v[key] = np.zeros_like(g)
+            self.t[key] = 0
+        self.t[key] += 1
+        t = self.t[key]
+        m, v = self.m[key], self.v[key]
+        m *= self.b1
+        m += (1 - self.b1) * g
+        v *= self.b2
+        v += (1 - self.b2) * g * g
+        lr_t = self.lr * math.sqrt(1 - self.b2 ** t) / (1 - self.b1 ** t)
+        if ledger is not None:
+            n = g.size
+            ledger.digital(dig_mac=8 * n, dig_nonlin=2 * n, dig_cmp=2 * n,
+                           sram_read_bits=64 * n, sram_write_bits=64 * n)
+        return (-lr_t * m / (np.sqrt(v) + self.eps)).astype(np.float32)
+
+
+class PFF:
+    """PFF network: n_in → hidden[0] → hidden[1], label top-down, generative circuit."""
+
+    name = "pff"
+    defaults = PRESETS["small"]
+    presets = PRESETS
+
+    def __init__(self, n_in: int, n_classes: int, hp: dict, factory: Callable, ledger,
+                 rng: np.random.Generator) -> None:
+        self.hp = hp = {**PRESETS["small"], **hp}
+        sizes = tuple(hp["hidden"])
+        if len(sizes) != 2:
+            raise ValueError(f"PFF needs exactly two hidden layers, got hidden={sizes}")
+        n1, n2 = sizes
+        grp = int(hp["group"])
+        for n in sizes:
+            if n % grp:
+                raise ValueError(f"PFF hidden sizes must be multiples of the competition group "
+                                 f"size {grp}; got {sizes}")
+        self.n_in, self.C, self.n1, self.n2 = n_in, n_classes, n1, n2
+        self.K = int(hp["steps"])
+        self.rng = rng
+        self.ledger = ledger
+        wms = float(hp["w_max_scale"])
+
+        def mk(name, out, inp, init):
+            w_max = max(wms * float(np.abs(init).max()), 1e-3)
+            m = factory(name, out, inp, w_max, init)
+            return m
+
+        o = lambda r, c: orthogonal(rng, r, c)  # noqa: E731
+        # representation circuit (shapes (out, in))
+        self.W1 = mk("W1", n1, n_in, o(n1, n_in))
+        self.W2 = mk("W2", n2, n1, o(n2, n1))
+        self.V1 = mk("V1", n1, n2, o(n1, n2))
+        self.V2 = mk("V2", n2, n_classes, o(n2, n_classes))
+        self.W3 = mk("W3", n_classes, n2, o(n_classes, n2))
+        self.b1 = o(1, n1)[0]
+        self.b2 = o(1, n2)[0]
+        self.b3 = np.zeros(n_classes, dtype=np.float32)
+        # lateral competition: Λ = S ⊙ L, S = +1 off-diagonal (inhibition), -1 on the diagonal
+        S = np.ones((grp, grp), dtype=np.float32) - 2 * np.eye(grp, dtype=np.float32)
+        self.lat = []
+        for name, n in (("L1", n1), ("L2", n2)):
+            blocks = S * rng.uniform(0, 0.05, (n // grp, grp, grp)).astype(np.float32)
+            init = blocks.reshape(n, grp).T  # inner (out=grp, in=n) stack
+            inner = factory(name, grp, n, max(wms * 0.05, 1e-3), init, tile_rows=grp)
+            self.lat.append(BlockDiagonal(inner, grp))
+        # generative circuit
+        u = lambda r, c: rng.uniform(0, 0.05, (r, c)).astype(np.float32)  # noqa: E731
+        self.G3 = mk("G3", n2, hp["latent"], u(n2, hp["latent"]))
+        self.G2 = mk("G2", n1, n2, u(n1, n2))
+        self.G1 = mk("G1", n_in, n1, u(n_in, n1))
+        self.matrices = [self.W1, self.W2, self.V1, self.V2, self.W3, self.G3, self.G2,
+                         self.G1] + [blk.inner for blk in self.lat]
+        self.opt = hp["optimizer"]
+        if self.opt == "adam":
+            self.adam_r = Adam(hp["lr"], hp["clip"])
+            self.adam_g = Adam(hp["lr_gen"], hp["clip"])
+
+    # ---- helpers ------------------------------------------------------------------------
+    def _split_read(self, M, a: np.ndarray, npos: int) -> np.ndarray:
+        """Read the positive rows under phase "positive" and the rest under "negative"."""
+        led = self.ledger
+        led.phase = "positive"
+        top = M.forward(a[:npos])
+        if npos == a.shape[0]:
+            return top
+        led.phase = "negative"
+        bot = M.forward(a[npos:])
+        return np.concatenate([top, bot])
+
+    def _learn(self, M, x: np.ndarray, delta: np.ndarray, lr: float, adam=None) -> None:
+        """Move M against the gradient ∇ = xᵀδ (outer product, or a clipped Adam step)."""
+        if self.opt == "adam":
+            grad = (delta.T @ x).astype(np.float32)  # (out, in), digital
+            self.ledger.digital(dig_mac=grad.size * x.shape[0])
+            M.apply_delta(adam.step(id(M), grad, self.ledger))
+        else:
+            M.update(x, -delta, lr)
+
+    def _bias(self, b: np.ndarray, delta: np.ndarray, lr: float, adam=None) -> None:
+        g = delta.sum(axis=0)
+        self.ledger.digital(dig_add=delta.size)
+        if self.opt == "adam":
+            b += adam.step(id(b), g, self.ledger)
+        else:
+            b -= np.float32(lr) * g
+
+    def _lateral(self, k: int, z: np.ndarray, npos: int) -> np.ndarray:
+        return self._split_read(self.lat[k], z, npos)
+
+    def _lateral_learn(self, k: int, zprev: np.ndarray, delta: np.ndarray, lr: float) -> None:
+        # ∇Λ = -(z(t-1)ᵀ δ) within each group (pff-spec §1.5, ∇L with Λ = S ⊙ L)
+        blk = self.lat[k]
+        if self.opt == "adam":
+            B = zprev.shape[0]
+            g = -np.einsum("bgi,bgk->gik", zprev.reshape(B, blk.n_blocks, blk.block),
+                           delta.reshape(B, blk.n_blocks, blk.block))
+            self.ledger.digital(dig_mac=B * blk.n * blk.block)
+            step = self.adam_r.step(id(blk), g.astype(np.float32), self.ledger)
+            blk.inner.apply_delta(step.reshape(blk.n, blk.block).T)
+        else:
+            blk.update(zprev, delta, lr)
+
+    # ---- training -----------------------------------------------------------------------
+    def train_batch(self, x: np.ndarray, y: np.ndarray) -> dict:
+        hp, led, rng = self.hp, self.ledger, self.rng
+        B = x.shape[0]
+        C = self.C
+        y_neg = (y + rng.integers(1, C, size=B)) % C
+        led.digital(rng_draws=B)
+        xx = np.concatenate([x, x]).astype(np.float32)
+        yy = np.concatenate([y, y_neg])
+        lab = np.concatenate([np.ones(B, np.float32), np.zeros(B, np.float32)])
+        N = 2 * B
+        ys = np.zeros((N, C), dtype=np.float32)
+        ys[np.arange(N), yy] = hp["y_scale"]
+        alpha, theta = np.float32(hp["alpha"]), np.float32(hp["theta"])
+        lr, lr_g = hp["lr"], hp["lr_gen"]
+        led.phase = "positive"
+        xn = ln(xx, led)
+        # initial conditions: plain feedforward pass
+        z1 = relu(self._split_read(self.W1, xn, B) + self.b1)
+        z2 = relu(self._split_read(self.W2, ln(z1, led), B) + self.b2)
+        zg = np.zeros((N, hp["latent"]), dtype=np.float32)
+        losses = []
+        for _t in range(self.K):
+            ln_z1, ln_z2 = ln(z1, led), ln(z2, led)
+            noise1 = np.float32(hp["eps_r"]) * rng.standard_normal((N, self.n1), dtype=np.float32)
+            noise2 = np.float32(hp["eps_r"]) * rng.standard_normal((N, self.n2), dtype=np.float32)
+            led.digital(rng_draws=N * (self.n1 + self.n2))
+            a1 = (self._split_read(self.W1, xn, B) + self._split_read(self.V1, ln_z2, B)
+                  + self.b1 + noise1 - self._lateral(0, z1, B))
+            a2 = (self._split_read(self.W2, ln_z1, B) + self._split_read(self.V2, ys, B)
+                  + self.b2 + noise2 - self._lateral(1, z2, B))
+            z1n = (1 - alpha) * relu(a1) + alpha * z1
+            z2n = (1 - alpha) * relu(a2) + alpha * z2
+            led.phase = "positive"
+            z3 = softmax(self.W3.forward(ln_z2[:B]) + self.b3)
+            # goodness and local modulators (pff-spec §1.4-1.5)
+            g1 = (z1n * z1n).sum(axis=1)
+            g2 = (z2n * z2n).sum(axis=1)
+            led.digital(dig_mac=N * (self.n1 + self.n2), dig_nonlin=4 * N, dig_cmp=N * (self.n1 + self.n2))
+            s1, s2 = theta - g1, theta - g2
+            loss = float(np.mean(np.logaddexp(0, s1) - lab * s1) + np.mean(np.logaddexp(0, s2) - lab * s2))
+            m1 = lab - sigmoid(s1)
+            m2 = lab - sigmoid(s2)
+            c = np.float32((1 - hp["alpha"]) * 2.0 / N)
+            d1 = (c * m1)[:, None] * z1n
+            d2 = (c * m2)[:, None] * z2n
+            d3 = np.float32(hp["y_scale"] / B) * (z3 - ys[:B] / hp["y_scale"])
+            losses.append(loss)
+            led.phase = "update"
+            ar = getattr(self, "adam_r", None)
+            self._learn(self.W1, xn, d1, lr, ar)
+            self._learn(self.V1, ln_z2, d1, lr, ar)
+            self._lateral_learn(0, z1, d1, lr)
+            self._bias(self.b1, d1, lr, ar)
+            self._learn(self.W2, ln_z1, d2, lr, ar)
+            self._learn(self.V2, ys, d2, lr, ar)
+            self._lateral_learn(1, z2, d2, lr)
+            self._bias(self.b2, d2, lr, ar)
+            self._learn(self.W3, ln_z2[:B], d3, lr, ar)
+            self._bias(self.b3, d3, lr, ar)
+            z1, z2 = z1n, z2n
+            self._generative_step(xx, z1, z2, zg, lr_g)
+        return {"loss": float(np.mean(losses))}
+
+    def _generative_step(self, xx, z1, z2, zg, lr_g) -> None:
+        """Teacher-forced predictions, errors, updates and the z_g step (pff-spec §1.6)."""
+        hp, led, rng = self.hp, self.ledger, self.rng
+        N = xx.shape[0]
+        eg = np.float32(hp["eps_g"])
+        led.phase = "generative"
+        zg_r = relu(zg)
+        h3 = ln(zg_r, led)
+        z2hat = relu(self.G3.forward(h3))
+        e2 = z2hat - z2
+        h2 = ln(relu(z2 + eg * rng.standard_normal(z2.shape, dtype=np.float32)), led)
+        z1hat = relu(self.G2.forward(h2))
+        e1 = z1hat - z1
+        h1 = ln(relu(z1 + eg * rng.standard_normal(z1.shape, dtype=np.float32)), led)
+        pre0 = self.G1.forward(h1)
+        xhat = np.clip(pre0, 0, 1)
+        e0 = xhat - xx
+        led.digital(rng_draws=N * (self.n1 + self.n2), dig_add=e2.size + e1.size + e0.size,
+                    dig_mac=e2.size + e1.size + e0.size)
+        c = np.float32(2.0 / N)
+        ag = getattr(self, "adam_g", None)
+        led.phase = "update"
+        self._learn(self.G3, h3, c * e2, lr_g, ag)
+        self._learn(self.G2, h2, c * e1, lr_g, ag)
+        mask = ((pre0 >= 0) & (pre0 <= 1)).astype(np.float32)
+        self._learn(self.G1, h1, c * e0 * mask, lr_g, ag)
+        # z_g: one gradient step on the top error through the (old) G³ — the one transposed read
+        led.phase = "transposed"
+        gh = self.G3.transposed(c * e2)  # (N, latent)
+        nrm = np.sqrt((zg_r * zg_r).sum(axis=1, keepdims=True))
+        u = zg_r / (nrm + EPS_LN)
+        jt = (gh - u * (u * gh).sum(axis=1, keepdims=True)) / (nrm + EPS_LN)
+        led.digital(dig_mac=3 * gh.size, dig_nonlin=N)
+        zg -= np.float32(hp["beta"]) * jt.astype(np.float32)
+
+    # ---- inference ----------------------------------------------------------------------
+    def _settle_scores(self, x: np.ndarray) -> np.ndarray:
+        """Goodness score per label: K/2+1 noise-free steps per candidate label (§1.8)."""
+        hp, led = self.hp, self.ledger
+        led.phase = "inference"
+        B, C = x.shape[0], self.C
+        alpha = np.float32(hp["alpha"])
+        xn = ln(x.astype(np.float32), led)
+        z1 = relu(self.W1.forward(xn) + self.b1)
+        z2 = relu(self.W2.forward(ln(z1, led)) + self.b2)
+        # all candidate labels at once: replicate the batch C times
+        xr = np.tile(xn, (C, 1))
+        z1 = np.tile(z1, (C, 1))
+        z2 = np.tile(z2, (C, 1))
+        ys = np.zeros((B * C, C), dtype=np.float32)
+        ys[np.arange(B * C), np.repeat(np.arange(C), B)] = hp["y_scale"]
+        k_test = self.K // 2 + 1
+        k_low, k_high = max(self.K // 2 - 1, 0), k_test
+        score = np.zeros(B * C, dtype=np.float32)
+        for k in range(k_test):
+            a1 = (self.W1.forward(xr) + self.V1.forward(ln(z2, led)) + self.b1
+                  - self.lat[0].forward(z1))
+            a2 = (self.W2.forward(ln(z1, led)) + self.V2.forward(ys) + self.b2
+                  - self.lat[1].forward(z2))
+            z1 = (1 - alpha) * relu(a1) + alpha * z1
+            z2 = (1 - alpha) * relu(a2) + alpha * z2
+            if k_low <= k < k_high:
+                score -= 0.5 * ((z1 * z1).sum(axis=1) + (z2 * z2).sum(axis=1))
+                led.digital(dig_mac=B * C * (self.n1 + self.n2))
+        led.digital(dig_cmp=B * C)
+        return score.reshape(C, B).T
+
+    def predict(self, x: np.ndarray, chunk: int = 256) -> np.ndarray:
+        out = [np.argmax(self._settle_scores(x[i:i + chunk]), axis=1)
+               for i in range(0, x.shape[0], chunk)]
+        return np.concatenate(out)
+
+    def reconstruct(self, x: np.ndarray) -> np.ndarray:
+        """x̂ = clip01(LN(φ(LN(φ(z²(0)))G²))G¹) from the feedforward z²(0) (§1.9)."""
+        led = self.ledger
+        led.phase = "inference"
+        z1 = relu(self.W1.forward(ln(x.astype(np.float32), led)) + self.b1)
+        z2 = relu(self.W2.forward(ln(z1, led)) + self.b2)
+        led.phase = "generative"
+        z1hat = relu(self.G2.forward(ln(relu(z2), led)))
+        return np.clip(self.G1.forward(ln(z1hat, led)), 0, 1)
+
+    def sample(self, n: int, rng: np.random.Generator) -> np.ndarray:
+        """Ancestral samples: random non-negative top latents through G³, G², G¹."""
+        led = self.ledger
+        led.phase = "generative"
+        zg = np.abs(rng.standard_normal((n, self.hp["latent"]), dtype=np.float32))
+        z2 = relu(self.G3.forward(ln(zg, led)))
+        z1 = relu(self.G2.forward(ln(z2, led)))
+        return np.clip(self.G1.forward(ln(z1, led)), 0, 1)

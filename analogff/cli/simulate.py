@@ -1,0 +1,216 @@
+"""`analogff simulate`: train one network on analog (or ideal) tiles and report accuracy and cost."""
+
+from __future__ import annotations
+
+import json
+import math
+import sys
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from .common import cli_errors, console, err_console, fail
+
+
+def _fmt_j(j: float) -> str:
+    if j is None or not math.isfinite(j):
+        return "n/a"
+    for unit, f in (("J", 1), ("mJ", 1e-3), ("µJ", 1e-6), ("nJ", 1e-9), ("pJ", 1e-12)):
+        if abs(j) >= f:
+            return f"{j / f:.3g} {unit}"
+    return f"{j / 1e-15:.3g} fJ"
+
+
+def _fmt_n(n: float) -> str:
+    for unit, f in (("G", 1e9), ("M", 1e6), ("k", 1e3)):
+        if abs(n) >= f:
+            return f"{n / f:.3g} {unit}"
+    return f"{n:.0f}"
+
+
+def summary_table(rec: dict):
+    from rich.table import Table
+
+    c, m, e, k, s = rec["config"], rec["metrics"], rec["energy"], rec["counts"], rec["samples"]
+    kind = "ideal float twin" if c["ideal"] else f"analog, device {c['device']}"
+    t = Table(title=f"{c['algo'].upper()} on {c['dataset']} ({kind}, seed {c['seed']})",
+              show_header=True)
+    t.add_column("quantity")
+    t.add_column("value", justify="right")
+    t.add_row("test accuracy", f"{100 * m['test_accuracy']:.2f} %")
+    t.add_row("train accuracy", f"{100 * m['train_accuracy']:.2f} %")
+    t.add_row("training samples seen", f"{s['train_total']:,} ({s['epochs']} epochs)")
+    t.add_row("write pulses", _fmt_n(k["pulses"]))
+    t.add_row("ADC conversions (saturated)", f"{_fmt_n(k['adc_conversions'])} ({_fmt_n(k['adc_saturated'])})")
+    t.add_row("DAC conversions", _fmt_n(k["dac_conversions"]))
+    t.add_row("transposed read vectors", _fmt_n(k["transposed_vectors"]))
+    t.add_row("energy / training sample", _fmt_j(e["per_train_sample_j"]))
+    t.add_row("energy / inference", _fmt_j(e["per_inference_j"]))
+    t.add_row("digital baseline / training sample", _fmt_j(e.get("digital_per_train_sample_j")))
+    t.add_row("digital baseline / inference", _fmt_j(e.get("digital_per_inference_j")))
+    t.add_row("wall time (train / eval)", f"{rec['timing']['wall_s']:.1f} s "
+              f"({rec['timing']['train_s']:.1f} / {rec['timing']['eval_s']:.1f})")
+    t.caption = f"energy model: {e['model']}"
+    return t
+
+
+def phase_table(rec: dict):
+    from rich.table import Table
+
+    ph = rec["energy"].get("train_by_phase_j") or {}
+    if not ph:
+        return None
+    t = Table(title="Training energy per sample, by phase")
+    t.add_column("phase")
+    t.add_column("energy", justify="right")
+    t.add_column("share", justify="right")
+    tot = sum(ph.values()) or 1.0
+    for p, v in sorted(ph.items(), key=lambda kv: -kv[1]):
+        t.add_row(p, _fmt_j(v), f"{100 * v / tot:.1f} %")
+    return t
+
+
+def save_images(net, out_dir: Path, seed: int) -> list[Path]:
+    """PNG grids: inputs, reconstructions and samples (PFF's generative circuit)."""
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    from analogff.experiment import monitoring
+
+    d = net.data
+    h, w = d.image_shape
+    x = d.x_test[:32]
+    grids = {"inputs": x}
+    with monitoring(net):
+        if hasattr(net.algo, "reconstruct"):
+            grids["reconstructions"] = net.algo.reconstruct(x)
+            grids["samples"] = net.algo.sample(32, np.random.default_rng(seed))
+    out_dir.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for name, imgs in grids.items():
+        fig, axes = plt.subplots(4, 8, figsize=(8, 4.4))
+        for ax, im in zip(axes.ravel(), imgs):
+            ax.imshow(np.asarray(im).reshape(h, w), cmap="gray", vmin=0, vmax=1)
+            ax.axis("off")
+        fig.suptitle(f"{name} ({d.name})")
+        p = out_dir / f"{name}.png"
+        tmp = p.with_suffix(".tmp.png")
+        fig.savefig(tmp, dpi=80)
+        plt.close(fig)
+        tmp.replace(p)
+        paths.append(p)
+    return paths
+
+
+def register(app: typer.Typer) -> None:
+    @app.command(help=(
+        "Train a network on simulated analog crossbar tiles and report accuracy and cost.\n\n"
+        "Runs PFF (default), FF or backprop with every matrix on analog tiles of the chosen "
+        "device: forward reads through DAC, noisy array and ADC; weight changes as device "
+        "pulses. Prints test accuracy, pulses, conversions and energy per training sample and "
+        "per inference. Add --ideal for the float twin of the same run.\n\n"
+        "Examples:\n\n"
+        "  analogff simulate --noise 0.05\n\n"
+        "  analogff simulate --algo bp --device rram-taox --adc-bits 6 --store results.db\n\n"
+        "  analogff simulate --config run.toml --seed 3 --json"))
+    @cli_errors
+    def simulate(
+        algo: Optional[str] = typer.Option(None, help="Learning algorithm: pff | ff | bp. [default: pff]"),
+        dataset: Optional[str] = typer.Option(None, help="digits (bundled) | fashion-mnist | mnist | kmnist. [default: digits]"),
+        limit: Optional[int] = typer.Option(None, help="Use only N training examples (stratified)."),
+        preset: Optional[str] = typer.Option(None, help="Hyperparameter preset: small (digits in ~1 min) | paper (784-2000-2000, K=12, Adam). [default: small]"),
+        device: Optional[str] = typer.Option(None, help="Device preset name or a device .toml file (see `analogff devices`). [default: ecram]"),
+        noise: Optional[float] = typer.Option(None, help="Read noise σ as a fraction of the conductance window (g_max − g_min), per cell per read. [default: the device's]"),
+        dac_bits: Optional[int] = typer.Option(None, help="Input DAC resolution in bits. [default: 8]"),
+        adc_bits: Optional[int] = typer.Option(None, help="Output ADC resolution in bits. [default: 8]"),
+        out_bound: Optional[float] = typer.Option(None, help="ADC range as a fraction of a tile's full-scale column sum. [default: 0.05]"),
+        states: Optional[int] = typer.Option(None, help="Override the device's number of conductance states."),
+        tile_size: Optional[int] = typer.Option(None, help="Tile rows = columns. [default: 256]"),
+        update: Optional[str] = typer.Option(None, help="Pulse scheme: deterministic | stochastic | mixed. [default: deterministic]"),
+        optimizer: Optional[str] = typer.Option(None, help="PFF optimiser: sgd (pulsed, crossbar-native) | adam (digital, as released)."),
+        hidden: Optional[str] = typer.Option(None, help="Hidden layer sizes, e.g. 500,500 (PFF: two layers, multiples of 10)."),
+        steps: Optional[int] = typer.Option(None, help="PFF settling steps K."),
+        epochs: Optional[int] = typer.Option(None, help="Training epochs."),
+        batch_size: Optional[int] = typer.Option(None, help="Examples per mini-batch (PFF adds as many negatives)."),
+        lr: Optional[float] = typer.Option(None, help="Learning rate."),
+        seed: Optional[int] = typer.Option(None, help="Random seed (data order, init, device variation, noise). [default: 0]"),
+        wire_resistance: Optional[float] = typer.Option(None, help="Wire resistance per cell pitch in Ω (IR drop; slow). [default: 0]"),
+        ideal: Optional[bool] = typer.Option(None, "--ideal/--analog", help="Run the ideal float twin instead of analog tiles."),
+        config: Optional[Path] = typer.Option(None, help="TOML file with any of these options (the command line overrides it)."),
+        store: Optional[Path] = typer.Option(None, help="Append the run record to this SQLite results store."),
+        json_out: bool = typer.Option(False, "--json", help="Print the run record as JSON on stdout (progress goes to stderr)."),
+        save_images_dir: Optional[Path] = typer.Option(None, "--save-images", help="Write PNG grids of inputs, reconstructions and samples here."),
+        monitor: bool = typer.Option(True, help="Measure test accuracy on 300 examples after each epoch (not counted, does not change results)."),
+    ) -> None:
+        from analogff.config import from_dict, load_toml
+
+        opts = {}
+        if config is not None:
+            opts.update(load_toml(config))
+        cli = dict(algo=algo, dataset=dataset, limit=limit, preset=preset, device=device,
+                   noise=noise, dac_bits=dac_bits, adc_bits=adc_bits, out_bound=out_bound,
+                   states=states, tile_size=tile_size, update=update, optimizer=optimizer,
+                   hidden=hidden, steps=steps, epochs=epochs, batch_size=batch_size, lr=lr,
+                   seed=seed, wire_resistance=wire_resistance, ideal=ideal)
+        opts.update({k: v for k, v in cli.items() if v is not None})
+        cfg = from_dict(opts)
+        # resolve everything that can fail before any training starts
+        from analogff.experiment import hyperparameters, make_device, make_periphery
+        hp = hyperparameters(cfg)
+        if not cfg.ideal:
+            make_device(cfg)
+            make_periphery(cfg)
+        if store is not None:
+            from analogff.store import ResultsStore
+            ResultsStore(store).close() if hasattr(ResultsStore, "close") else ResultsStore(store)
+        record = _run_with_progress(cfg, hp, json_out, monitor)
+        net = record.pop("_network")
+        if store is not None:
+            from analogff.store import ResultsStore
+            st = ResultsStore(store)
+            st.add(record)
+            if hasattr(st, "close"):
+                st.close()
+        if save_images_dir is not None:
+            paths = save_images(net, save_images_dir, cfg.seed)
+            err_console.print("images: " + ", ".join(str(p) for p in paths))
+        if json_out:
+            sys.stdout.write(json.dumps(record, default=float) + "\n")
+        else:
+            console.print(summary_table(record))
+            pt = phase_table(record)
+            if pt is not None:
+                console.print(pt)
+            if store is not None:
+                console.print(f"record appended to {store}")
+
+
+def _run_with_progress(cfg, hp, quiet_stdout: bool, monitor: bool) -> dict:
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from analogff.experiment import run_experiment
+
+    con = err_console if quiet_stdout else console
+    kind = "ideal" if cfg.ideal else cfg.device
+    cols = [TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
+            TextColumn("loss {task.fields[loss]}  acc {task.fields[acc]}"), TimeElapsedColumn()]
+    with Progress(*cols, console=con, transient=False) as prog:
+        task = prog.add_task(f"{cfg.algo} on {cfg.dataset} ({kind}) epoch 1/{hp['epochs']}",
+                             total=None, loss="–", acc="–")
+
+        def progress(kind_, **k):
+            if kind_ == "batch":
+                prog.update(task, total=k["batches"], completed=k["batch"] + 1,
+                            description=f"{cfg.algo} on {cfg.dataset} ({kind}) epoch {k['epoch'] + 1}/{k['epochs']}",
+                            loss=f"{k['loss']:.4f}")
+            elif kind_ == "epoch":
+                acc = k.get("accuracy")
+                prog.update(task, loss=f"{k['loss']:.4f}",
+                            acc="–" if acc is None else f"{100 * acc:.1f} %")
+            elif kind_ == "evaluated":
+                prog.update(task, description=f"{cfg.algo} on {cfg.dataset} ({kind}) done")
+
+        return run_experiment(cfg, progress, keep_network=True, monitor=monitor)
