@@ -1,0 +1,57 @@
+"""Small deterministic point functions for the sweep tests (importable in worker processes:
+the tests put this directory on PYTHONPATH and name them as ``sweep_points:function``)."""
+
+from __future__ import annotations
+
+import os
+import time
+
+from analogff.config import SimConfig
+
+
+def fake_record(cfg: SimConfig, wall_s: float = 0.0) -> dict:
+    """A run record (docs/CONTRACTS.md shape) whose numbers depend only on the config."""
+    noise = cfg.noise or 0.0
+    acc = round(0.95 - 2.0 * noise - 0.01 * (8 - cfg.adc_bits) + 0.001 * (cfg.seed % 7), 6)
+    energy = 1e-9 * (cfg.adc_bits + cfg.dac_bits) * (1 + cfg.seed % 3)
+    return {
+        "schema": 1, "status": "done", "error": None,
+        "config": cfg.to_dict(), "config_hash": cfg.config_hash(), "seed": cfg.seed,
+        "metrics": {"train_accuracy": min(1.0, acc + 0.02), "test_accuracy": acc,
+                    "final_loss": 1.0 - acc, "ideal_test_accuracy": None},
+        "samples": {"train_per_epoch": 100, "epochs": 1, "test": 50, "train_total": 100},
+        "ledger": {"matrices": {}, "entries": []},
+        "energy": {"model": "fake", "per_train_sample_j": energy, "per_inference_j": energy / 3,
+                   "train_by_phase_j": {"positive": energy}, "by_component_j": {"adc": energy},
+                   "digital_per_train_sample_j": energy * 10, "digital_per_inference_j": energy,
+                   "area_mm2": 0.1},
+        "counts": {"pulses": 10 * cfg.adc_bits, "adc_conversions": 100, "dac_conversions": 100,
+                   "adc_saturated": 0, "transposed_vectors": 0},
+        "timing": {"wall_s": wall_s, "train_s": wall_s, "eval_s": 0.0},
+        "versions": {"analogff": "test", "python": "3", "numpy": "x", "numba": "x"},
+    }
+
+
+def fast(cfg: SimConfig) -> dict:
+    return fake_record(cfg)
+
+
+def slow(cfg: SimConfig) -> dict:
+    """Sleeps ``SWEEP_TEST_SLEEP`` seconds (default 0.3) then returns the fake record."""
+    t = float(os.environ.get("SWEEP_TEST_SLEEP", "0.3"))
+    time.sleep(t)
+    return fake_record(cfg, t)
+
+
+def flaky(cfg: SimConfig) -> dict:
+    """Fails for adc_bits == 5 (a chosen bad point), works otherwise."""
+    if cfg.adc_bits == 5:
+        raise RuntimeError("simulated divergence at adc_bits=5")
+    return fake_record(cfg)
+
+
+def crash(cfg: SimConfig) -> dict:
+    """Kills its own worker process for adc_bits == 5 (as a segfault or the OOM killer would)."""
+    if cfg.adc_bits == 5:
+        os._exit(3)
+    return fake_record(cfg)

@@ -1,0 +1,457 @@
+"""Sweeps: grid expansion and typing, validation before work, resume, failures, a real SIGKILL,
+Dask LocalCluster equal to local processes, and the `sweep` / `results` commands."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent.parent
+if str(HERE) not in sys.path:
+    sys.path.insert(0, str(HERE))
+
+from typer.testing import CliRunner  # noqa: E402
+
+from analogff.cli import app  # noqa: E402
+from analogff.config import SimConfig  # noqa: E402
+from analogff.errors import ConfigError  # noqa: E402
+from analogff.store import ResultsStore  # noqa: E402
+from analogff.sweep import (Progress, SweepSpec, build_spec, expand, load_sweep_toml,  # noqa: E402
+                            parse_grid, plan, run_point, run_sweep)
+import sweep_points  # noqa: E402
+
+HAVE_EXPERIMENT = (ROOT / "analogff" / "experiment.py").exists()
+
+
+@pytest.fixture(autouse=True)
+def _importable_points(monkeypatch):
+    """Worker processes (spawned, or Dask's) must be able to import sweep_points."""
+    pp = os.environ.get("PYTHONPATH", "")
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join(p for p in (str(HERE), str(ROOT), pp) if p))
+    monkeypatch.delenv("ANALOGFF_SWEEP_POINT_FN", raising=False)
+
+
+# ---- grid parsing and expansion ------------------------------------------------------------
+def test_parse_grid_types_values():
+    assert parse_grid("adc_bits=4,6,8") == ("adc_bits", [4, 6, 8])
+    key, vals = parse_grid("noise=0,0.02,5e-2")
+    assert key == "noise" and vals == [0.0, 0.02, 0.05] and all(type(v) is float for v in vals)
+    assert parse_grid("dac-bits=4") == ("dac_bits", [4])
+    assert parse_grid("ideal=true,false") == ("ideal", [True, False])
+    assert parse_grid("algo=pff,bp") == ("algo", ["pff", "bp"])
+    assert parse_grid("hidden=16;32,32") == ("hidden", ["16", "32,32"])
+    assert parse_grid("hidden=16,32") == ("hidden", ["16", "32"])
+    assert parse_grid("states=none,64") == ("states", [None, 64])
+
+
+@pytest.mark.parametrize("text, msg", [
+    ("noise", "malformed"),
+    ("=1,2", "missing parameter name"),
+    ("noise=", "empty value"),
+    ("noise=0,,1", "empty value"),
+    ("adc_bits=4,six", "'six' is not a valid int"),
+    ("foo=1,2", "unknown parameter 'foo'"),
+    ("noise=0.1,abc", "noise"),
+])
+def test_bad_grid_strings_name_the_problem(text, msg):
+    with pytest.raises(ConfigError, match=msg) as ei:
+        parse_grid(text)
+    assert text in str(ei.value) and "\n" not in str(ei.value)
+
+
+def test_expand_crosses_grid_algos_and_seeds_in_order():
+    spec = build_spec(["noise=0,0.05", "adc_bits=4,8"], algos=["pff", "bp"], seeds=2,
+                      base={"epochs": 1, "seed": 10})
+    pts = expand(spec)
+    assert len(pts) == 2 * 2 * 2 * 2
+    assert all(isinstance(p, SimConfig) and p.epochs == 1 for p in pts)
+    assert [(p.noise, p.adc_bits, p.algo, p.seed) for p in pts[:5]] == [
+        (0.0, 4, "pff", 10), (0.0, 4, "pff", 11), (0.0, 4, "bp", 10), (0.0, 4, "bp", 11),
+        (0.0, 8, "pff", 10)]
+    assert len({p.config_hash() for p in pts}) == len(pts)
+    assert spec.varied_keys() == ["noise", "adc_bits", "algo", "seed"]
+
+
+def test_expand_removes_duplicates():
+    assert len(expand(build_spec(["adc_bits=4,4,6"]))) == 2
+
+
+def test_expand_validates_every_point_before_work():
+    with pytest.raises(ConfigError, match=r"sweep point \(adc_bits=0\): adc_bits = 0 is out of range"):
+        expand(build_spec(["adc_bits=4,0"]))
+    with pytest.raises(ConfigError, match="noise"):
+        expand(build_spec(["noise=0,-1"]))
+    with pytest.raises(ConfigError, match="algo = 'sgd' is not allowed"):
+        expand(build_spec([], algos=["sgd"]))
+    with pytest.raises(ConfigError, match="given twice"):
+        build_spec(["noise=0", "noise=1"])
+    with pytest.raises(ConfigError, match="both"):
+        build_spec(["algo=pff"], algos=["bp"])
+
+
+def test_sweep_toml_base_grid_zip(tmp_path):
+    f = tmp_path / "sweep.toml"
+    f.write_text(textwrap.dedent("""
+        algo = ["pff", "bp"]
+        seeds = 2
+        [base]
+        epochs = 1
+        hidden = [16, 16]
+        [grid]
+        noise = [0, 0.05]
+        [zip]
+        adc_bits = [4, 6, 8]
+        dac_bits = [5, 7, 9]
+    """))
+    spec = load_sweep_toml(f)
+    assert spec.base == {"epochs": 1, "hidden": "16,16"} and spec.grid == {"noise": [0.0, 0.05]}
+    pts = expand(spec)
+    assert len(pts) == 2 * 3 * 2 * 2
+    assert {(p.adc_bits, p.dac_bits) for p in pts} == {(4, 5), (6, 7), (8, 9)}
+    # --grid on the command line overrides the file's grid key, --seeds its seeds
+    spec2 = build_spec(["noise=0.1"], config=f, seeds=1)
+    assert len(expand(spec2)) == 1 * 3 * 2 * 1
+
+
+@pytest.mark.parametrize("body, msg", [
+    ("[grid]\nnoise = 0.1\n", "non-empty list"),
+    ("[zip]\nadc_bits = [4, 6]\ndac_bits = [4]\n", "equal lengths"),
+    ("[grid]\nfoo = [1]\n", "unknown parameter 'foo'"),
+    ("[runs]\nx = 1\n", "unknown entry 'runs'"),
+    ("[grid]\nnoise = [0]\n[zip]\nnoise = [1]\n", "both"),
+    ("[grid\n", "not valid TOML"),
+    ("seeds = 0\n", "seeds"),
+    ("[base]\nadc_bits = 'x'\n", "adc_bits"),
+])
+def test_bad_sweep_files(tmp_path, body, msg):
+    f = tmp_path / "s.toml"
+    f.write_text(body)
+    with pytest.raises(ConfigError, match=msg):
+        load_sweep_toml(f)
+
+
+def test_run_point_records_exceptions():
+    rec, elapsed = run_point(sweep_points.flaky, SimConfig(adc_bits=5).to_dict())
+    assert rec["status"] == "failed" and "RuntimeError: simulated divergence" in rec["error"]
+    assert rec["config_hash"] == SimConfig(adc_bits=5).config_hash() and elapsed >= 0
+    rec, _ = run_point("sweep_points:fast", SimConfig(adc_bits=6).to_dict())
+    assert rec["status"] == "done"
+    rec, _ = run_point(lambda cfg: 42, SimConfig().to_dict())
+    assert rec["status"] == "failed" and "not a run record" in rec["error"]
+
+
+# ---- running: local processes --------------------------------------------------------------
+def _points(grid=("adc_bits=3,4,5,6",), seeds=1):
+    return expand(build_spec(list(grid), seeds=seeds))
+
+
+def _strip(rec):
+    return {k: v for k, v in rec.items() if k not in ("timing",)}
+
+
+def test_local_sweep_resume_and_progress(tmp_path):
+    store = ResultsStore(tmp_path / "r.db")
+    pts = _points(seeds=2)
+    events: list[Progress] = []
+
+    def cb(p):
+        events.append(Progress(**{**p.__dict__}))
+
+    res = run_sweep(pts, store, point_fn="sweep_points:fast", workers=2, progress=cb)
+    assert (res.total, res.skipped, res.done, res.failed) == (8, 0, 8, 0)
+    assert store.count("done") == 8 and store.done_hashes() == {p.config_hash() for p in pts}
+    assert events[-1].done == 8 and events[-1].eta_s == 0.0 and events[-1].running == 0
+    assert max(e.running for e in events) <= 2
+    # rerun: nothing to do
+    res2 = run_sweep(pts, store, point_fn="sweep_points:fast", workers=2)
+    assert (res2.skipped, res2.ran) == (8, 0)
+    # a bigger sweep runs only the new points
+    more = _points(grid=("adc_bits=3,4,5,6,7",), seeds=2)
+    res3 = run_sweep(more, store, point_fn=sweep_points.fast, workers=1)
+    assert (res3.skipped, res3.done) == (8, 2)
+    assert store.count() == 10
+    store.close()
+
+
+def test_failing_point_is_recorded_and_the_rest_finish(tmp_path):
+    store = ResultsStore(tmp_path / "r.db")
+    pts = _points()
+    res = run_sweep(pts, store, point_fn="sweep_points:flaky", workers=2)
+    assert (res.done, res.failed) == (3, 1)
+    (bad,) = store.records(status="failed")
+    assert bad["config"]["adc_bits"] == 5 and "simulated divergence" in bad["error"]
+    assert plan(pts, store).todo == []                           # failed are skipped ...
+    assert len(plan(pts, store, retry_failed=True).todo) == 1    # ... unless retried
+    res2 = run_sweep(pts, store, point_fn="sweep_points:fast", workers=1, retry_failed=True)
+    assert (res2.skipped, res2.done) == (3, 1)
+    assert store.count() == 4 and store.count("done") == 4
+    store.close()
+
+
+def test_worker_that_dies_blames_only_its_point(tmp_path):
+    store = ResultsStore(tmp_path / "r.db")
+    res = run_sweep(_points(grid=("adc_bits=3,4,5,6,7",)), store, point_fn="sweep_points:crash",
+                    workers=2)
+    assert (res.done, res.failed) == (4, 1)
+    (bad,) = store.records(status="failed")
+    assert bad["config"]["adc_bits"] == 5 and "worker process died" in bad["error"]
+    store.close()
+
+
+def test_bad_point_fn_fails_before_work(tmp_path):
+    store = ResultsStore(tmp_path / "r.db")
+    with pytest.raises(ConfigError, match="cannot be imported"):
+        run_sweep(_points(), store, point_fn="sweep_points:nope")
+    assert store.count() == 0
+    store.close()
+
+
+# ---- a real SIGKILL mid-run ----------------------------------------------------------------
+def _count_done(db: Path) -> int:
+    if not db.exists():
+        return 0
+    try:
+        con = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=5)
+        try:
+            return con.execute("SELECT COUNT(*) FROM runs WHERE status='done'").fetchone()[0]
+        finally:
+            con.close()
+    except sqlite3.Error:
+        return 0
+
+
+def test_sigkill_mid_sweep_then_rerun_gives_each_point_once(tmp_path):
+    db = tmp_path / "r.db"
+    grid = ["--grid", "adc_bits=3,4,5,6,7,8", "--grid", "noise=0,0.01"]
+    cmd = [sys.executable, "-c", "from analogff.cli import main; main()", "sweep", *grid,
+           "--store", str(db), "--workers", "2"]
+    env = {**os.environ, "ANALOGFF_SWEEP_POINT_FN": "sweep_points:slow",
+           "SWEEP_TEST_SLEEP": "0.4", "COLUMNS": "100"}
+    proc = subprocess.Popen(cmd, env=env, cwd=tmp_path, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE, start_new_session=True)
+    try:
+        deadline = time.time() + 60
+        while _count_done(db) < 3:
+            assert proc.poll() is None, proc.stderr.read().decode()
+            assert time.time() < deadline, "sweep made no progress"
+            time.sleep(0.05)
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait(10)
+        assert proc.returncode == -signal.SIGKILL
+        killed_at = _count_done(db)
+        assert 3 <= killed_at < 12, "the sweep was not killed mid-run"
+        # rerun to completion (orphaned workers of the killed driver never touch the store)
+        env["SWEEP_TEST_SLEEP"] = "0.05"
+        out = subprocess.run(cmd, env=env, cwd=tmp_path, capture_output=True, text=True,
+                             timeout=120)
+        assert out.returncode == 0, out.stderr
+    finally:
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+    con = sqlite3.connect(db)
+    assert con.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    rows = con.execute("SELECT config_hash, status, record FROM runs").fetchall()
+    con.close()
+    expected = {c.config_hash() for c in expand(build_spec(grid[1::2]))}
+    assert len(rows) == 12 and {r[0] for r in rows} == expected
+    assert all(r[1] == "done" for r in rows)
+    for h, _, rec in rows:
+        assert json.loads(rec)["config_hash"] == h
+
+
+# ---- Dask ----------------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def dask_client():
+    distributed = pytest.importorskip("distributed")
+    os.environ["PYTHONPATH"] = os.pathsep.join(
+        p for p in (str(HERE), str(ROOT), os.environ.get("PYTHONPATH", "")) if p)
+    cluster = distributed.LocalCluster(n_workers=2, processes=True, threads_per_worker=1,
+                                       dashboard_address=None, silence_logs=40)
+    client = distributed.Client(cluster)
+    yield client
+    client.close()
+    cluster.close()
+
+
+def test_dask_local_cluster_equals_local_executor(tmp_path, dask_client):
+    pts = _points(grid=("adc_bits=4,5,6", "noise=0,0.02"), seeds=2)
+    local = ResultsStore(tmp_path / "local.db")
+    dask = ResultsStore(tmp_path / "dask.db")
+    r1 = run_sweep(pts, local, point_fn="sweep_points:flaky", workers=2)
+    r2 = run_sweep(pts, dask, point_fn="sweep_points:flaky", client=dask_client)
+    assert r2.executor == "dask" and r2.workers == 2
+    assert (r1.done, r1.failed) == (r2.done, r2.failed) == (8, 4)
+    a = {r["config_hash"]: _strip(r) for r in local.records()}
+    b = {r["config_hash"]: _strip(r) for r in dask.records()}
+    assert a == b
+    # resume works the same way on Dask
+    assert run_sweep(pts, dask, point_fn="sweep_points:flaky", client=dask_client).ran == 0
+    local.close()
+    dask.close()
+
+
+def test_dask_scheduler_address(tmp_path, dask_client):
+    """`--scheduler tcp://...` connects a new client to an existing cluster."""
+    addr = dask_client.scheduler.address
+    res = CliRunner().invoke(app, ["sweep", "--grid", "adc_bits=4,6", "--store",
+                                   str(tmp_path / "r.db"), "--scheduler", addr,
+                                   "--point-fn", "sweep_points:fast"])
+    assert res.exit_code == 0, res.output
+    assert ResultsStore(tmp_path / "r.db").count("done") == 2
+
+
+def test_unreachable_scheduler_is_a_config_error(tmp_path):
+    store = ResultsStore(tmp_path / "r.db")
+    with pytest.raises(ConfigError, match="cannot connect to the Dask scheduler") as ei:
+        run_sweep(_points(), store, point_fn="sweep_points:fast", scheduler="tcp://127.0.0.1:9",
+                  connect_timeout=1.0)
+    assert "\n" not in str(ei.value) and store.count() == 0
+    store.close()
+
+
+TINY = dict(epochs=1, limit=200, hidden="20,20", ideal=True)   # PFF: groups of 10
+
+
+@pytest.mark.skipif(not HAVE_EXPERIMENT, reason="analogff.experiment not written yet")
+def test_real_experiment_dask_equals_local(tmp_path, dask_client):
+    pts = expand(build_spec(["algo=bp,pff"], base=TINY, seeds=2))
+    local = ResultsStore(tmp_path / "local.db")
+    dask = ResultsStore(tmp_path / "dask.db")
+    r1 = run_sweep(pts, local, workers=2)
+    r2 = run_sweep(pts, dask, client=dask_client)
+    assert r1.failed == 0, [e for _, e in r1.failures]
+    assert (r1.done, r2.done) == (4, 4)
+    a = {r["config_hash"]: _strip(r) for r in local.records()}
+    b = {r["config_hash"]: _strip(r) for r in dask.records()}
+    assert a == b
+    df = local.to_dataframe()
+    assert df["test_accuracy"].between(0, 1).all() and (df["wall_s"] > 0).all()
+    local.close()
+    dask.close()
+
+
+# ---- the command line ----------------------------------------------------------------------
+def _one_line_error(res, code=2):
+    assert res.exit_code == code, (res.exit_code, res.output)
+    lines = res.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("Error:"), res.stderr
+    return lines[0]
+
+
+@pytest.mark.parametrize("args, msg", [
+    (["--grid", "adc_bits=4,x"], "'x' is not a valid int"),
+    (["--grid", "bogus=1,2"], "unknown parameter 'bogus'"),
+    (["--grid", "noise"], "malformed"),
+    (["--grid", "adc_bits=4,0"], "adc_bits = 0 is out of range"),
+    (["--grid", "adc_bits=4", "--algo", "sgd"], "algo"),
+    (["--grid", "adc_bits=4", "--seeds", "0"], "seeds"),
+    (["--grid", "adc_bits=4", "--workers", "0"], "workers"),
+    (["--grid", "adc_bits=4", "--scheduler", "localhost:8786"], "tcp://HOST:PORT"),
+    (["--config", "missing.toml"], "does not exist"),
+    ([], "nothing to sweep"),
+])
+def test_cli_bad_input_one_line_before_any_work(tmp_path, monkeypatch, args, msg):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("ANALOGFF_SWEEP_POINT_FN", "sweep_points:fast")
+    res = CliRunner().invoke(app, ["sweep", *args, "--store", "r.db"])
+    assert msg in _one_line_error(res)
+    assert not (tmp_path / "r.db").exists()
+
+
+def test_cli_corrupt_store_refused_untouched(tmp_path):
+    bad = tmp_path / "notes.db"
+    bad.write_text("my notes\n")
+    res = CliRunner().invoke(app, ["sweep", "--grid", "adc_bits=4", "--store", str(bad),
+                                   "--point-fn", "sweep_points:fast"])
+    assert "is not an analogff results store" in _one_line_error(res)
+    assert bad.read_text() == "my notes\n"
+    res = CliRunner().invoke(app, ["results", str(bad)])
+    assert "is not an analogff results store" in _one_line_error(res)
+
+
+def test_cli_sweep_dry_run_results_and_exports(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("ANALOGFF_SWEEP_POINT_FN", "sweep_points:flaky")
+    runner = CliRunner()
+    args = ["sweep", "--grid", "adc_bits=4,5,6", "--grid", "noise=0,0.01", "--seeds", "3"]
+    res = runner.invoke(app, [*args, "--dry-run"])
+    assert res.exit_code == 0, res.output
+    assert "18 points: 0 done, 0 failed, 18 to run" in res.stdout
+    assert not (tmp_path / "results.db").exists()          # a dry run writes nothing
+
+    res = runner.invoke(app, [*args, "--workers", "2"])
+    assert res.exit_code == 1                               # some points failed
+    assert "Sweep summary" in res.stdout and "6 point(s) failed" in res.stderr
+    res = runner.invoke(app, [*args, "--dry-run"])
+    assert "18 points: 12 done, 6 failed, 0 to run" in res.stdout
+
+    res = runner.invoke(app, ["results", "results.db", "--where", "status=done and noise>0"])
+    assert res.exit_code == 0, res.output
+    assert "6 runs" in res.stdout and "(%)" in res.stdout and "(J)" in res.stdout
+
+    res = runner.invoke(app, ["results", "results.db", "--group-by", "noise,adc-bits",
+                              "--csv", "g.csv", "--parquet", "g.parquet"])
+    assert res.exit_code == 0, res.output
+    assert "±" in res.stdout
+    import pandas as pd
+
+    g = pd.read_csv("g.csv")
+    assert len(g) == 4 and set(g["n"]) == {3}              # adc_bits=5 failed: not grouped
+    row = g[(g["noise"] == 0.0) & (g["adc_bits"] == 4)].iloc[0]
+    accs = [sweep_points.fake_record(SimConfig(adc_bits=4, noise=0.0, seed=s))["metrics"]
+            ["test_accuracy"] for s in range(3)]
+    from scipy import stats
+    import numpy as np
+    assert row["test_accuracy_mean"] == pytest.approx(np.mean(accs))
+    assert row["test_accuracy_ci95"] == pytest.approx(
+        stats.t.ppf(0.975, 2) * np.std(accs, ddof=1) / np.sqrt(3))
+    assert pd.read_parquet("g.parquet").equals(g) or len(pd.read_parquet("g.parquet")) == 4
+
+    res = runner.invoke(app, ["results", "results.db", "--csv", "all.csv"])
+    assert res.exit_code == 0 and len(pd.read_csv("all.csv")) == 18
+
+    # retry the failed points with a point function that works
+    monkeypatch.setenv("ANALOGFF_SWEEP_POINT_FN", "sweep_points:fast")
+    res = runner.invoke(app, [*args, "--retry-failed", "--workers", "1"])
+    assert res.exit_code == 0, res.output
+    assert ResultsStore("results.db").count("done") == 18
+
+
+@pytest.mark.parametrize("args, msg", [
+    (["missing.db"], "does not exist"),
+    (["r.db", "--where", "adc_bits>=6; drop table runs"], "unexpected ';'"),
+    (["r.db", "--where", "nosuch=1"], "unknown column 'nosuch'"),
+    (["r.db", "--group-by", "nosuch"], "unknown column 'nosuch'"),
+    (["r.db", "--csv", "no/such/dir/x.csv"], "does not exist"),
+])
+def test_cli_results_bad_input(tmp_path, monkeypatch, args, msg):
+    monkeypatch.chdir(tmp_path)
+    with ResultsStore("r.db") as st:
+        st.add(sweep_points.fake_record(SimConfig(adc_bits=6)))
+    res = CliRunner().invoke(app, ["results", *args])
+    assert msg in _one_line_error(res)
+    assert not (tmp_path / "missing.db").exists()
+
+
+@pytest.mark.skipif(not HAVE_EXPERIMENT, reason="analogff.experiment not written yet")
+def test_cli_sweep_real_experiment(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    f = tmp_path / "sweep.toml"
+    f.write_text('seeds = 2\n[base]\nepochs = 1\nlimit = 200\nideal = true\nhidden = "16"\n'
+                 '[grid]\nalgo = ["bp"]\n')
+    res = CliRunner().invoke(app, ["sweep", "--config", str(f), "--workers", "1"])
+    assert res.exit_code == 0, res.output
+    res = CliRunner().invoke(app, ["results", "results.db", "--group-by", "algo"])
+    assert res.exit_code == 0 and "bp" in res.stdout
