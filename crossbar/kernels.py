@@ -133,13 +133,14 @@ def _step(w, up, p, d2d):
     s = p[P_S]
     a = p[P_A]
     if resp == EXPO:
+        # a direction with nonlinearity 0 falls back to the linear step, asymmetry included
         if up:
             if p[P_EU] > 0:
                 return (p[P_BU] - w) * p[P_EU] * d2d
-            return s * d2d
+            return s * (1.0 + a) * d2d
         if p[P_ED] > 0:
             return (p[P_BD] - (1.0 - w)) * p[P_ED] * d2d
-        return s * d2d
+        return s * (1.0 - a) * d2d
     if resp == SOFT:
         if up:
             return 2.0 * s * (1.0 + a) * (1.0 - w) * d2d
