@@ -1,0 +1,116 @@
+"""`analogff energy` and `analogff report` end to end, and a headless-browser look at the report."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from analogff.cli import app
+
+runner = CliRunner()
+
+
+def test_energy_tables():
+    r = runner.invoke(app, ["energy", "--network", "64,32,32,10", "--algo", "pff", "--steps", "3"])
+    assert r.exit_code == 0, r.output
+    for s in ("per training sample", "per inference", "TOPS/W", "TOPS/mm²", "digital int8",
+              "mm²", "adc", "generative", "J"):
+        assert s in r.output
+
+
+def test_energy_json_with_hardware_file(tmp_path):
+    hw = tmp_path / "hw.toml"
+    hw.write_text('node_nm = 65\noutput_bits = 6\ntransposed_readout = "separate_periphery"\n')
+    r = runner.invoke(app, ["energy", "--hardware", str(hw), "--network", "64,32,10",
+                            "--algo", "bp", "--json"])
+    assert r.exit_code == 0, r.output
+    d = json.loads(r.output)
+    assert d["hardware"]["node_nm"] == 65 and d["algo"] == "bp"
+    assert d["per_train_sample"]["total_j"] > 0
+    assert d["per_train_sample"]["area_breakdown_mm2"]["transposed_periphery"] > 0
+    assert {"int8", "fp16"} <= set(d["digital"])
+
+
+@pytest.mark.parametrize("text, field", [("adc_bits = 8\n", "adc_bits"),
+                                         ("output_bits = 99\n", "output_bits")])
+def test_energy_bad_hardware_is_one_line(tmp_path, text, field):
+    hw = tmp_path / "hw.toml"
+    hw.write_text(text)
+    r = runner.invoke(app, ["energy", "--hardware", str(hw)])
+    assert r.exit_code == 2
+    lines = [ln for ln in r.output.strip().splitlines() if ln.strip()]
+    assert len(lines) == 1 and field in lines[0] and "Traceback" not in r.output
+
+
+def test_energy_bad_network():
+    r = runner.invoke(app, ["energy", "--network", "64,x"])
+    assert r.exit_code == 2 and "network" in r.output
+
+
+def test_report_end_to_end(store, tmp_path):
+    out = tmp_path / "rep"
+    r = runner.invoke(app, ["report", str(store), "--out", str(out)])
+    assert r.exit_code == 0, r.output
+    names = {p.name for p in out.iterdir()}
+    assert {"index.html", "runs.csv", "energy_breakdown.csv", "area_breakdown.csv",
+            "accuracy_vs_noise.png", "energy_vs_accuracy.png", "energy_breakdown.png",
+            "area_breakdown.png", "analog_vs_digital.png"} <= names
+    html = (out / "index.html").read_text()
+    for png in (n for n in names if n.endswith(".png")):
+        assert f'src="{png}"' in html
+    assert "http://" not in html and "https://" not in html  # self-contained
+    import pandas as pd
+    df = pd.read_csv(out / "runs.csv")
+    assert len(df) == 12 and df["energy_per_train_sample_j"].gt(0).all()
+    assert (df["digital_int8_per_train_sample_j"] > 0).all()
+    # rerun replaces the directory and leaves no temporary directories behind
+    r = runner.invoke(app, ["report", str(store), "--out", str(out)])
+    assert r.exit_code == 0
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["rep"]
+
+
+def test_report_missing_and_corrupt_store(tmp_path):
+    out = tmp_path / "rep"
+    r = runner.invoke(app, ["report", str(tmp_path / "nope.db"), "--out", str(out)])
+    assert r.exit_code == 2 and "does not exist" in r.output and not out.exists()
+    bad = tmp_path / "bad.db"
+    bad.write_bytes(b"this is not sqlite" * 100)
+    r = runner.invoke(app, ["report", str(bad), "--out", str(out)])
+    assert r.exit_code == 2 and len(r.output.strip().splitlines()) == 1 and not out.exists()
+    import sqlite3
+    s = tmp_path / "corrupt.db"
+    con = sqlite3.connect(s)
+    con.execute("CREATE TABLE runs (id INTEGER PRIMARY KEY, status TEXT, record TEXT)")
+    con.execute("INSERT INTO runs (status, record) VALUES ('done', '{not json')")
+    con.commit()
+    con.close()
+    r = runner.invoke(app, ["report", str(s), "--out", str(out)])
+    assert r.exit_code == 2 and "corrupt" in r.output and not out.exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["bad.db", "corrupt.db"]
+
+
+CHROMIUM = shutil.which("chromium") or ("/usr/bin/chromium" if os.path.exists("/usr/bin/chromium") else None)
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed")
+def test_report_renders_in_headless_chromium(store, tmp_path):
+    from reports import build_report
+    index = build_report(store, tmp_path / "rep")
+    shot = tmp_path / "shot.png"
+    cmd = [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
+           "--no-first-run", "--disable-background-networking", "--disable-component-update",
+           "--disable-sync", f"--user-data-dir={tmp_path / 'profile'}", f"--screenshot={shot}",
+           "--window-size=1400,3000", Path(index).resolve().as_uri()]
+    subprocess.run(cmd, capture_output=True, timeout=120)
+    assert shot.exists() and shot.stat().st_size > 20000
+    from PIL import Image
+    im = Image.open(shot).convert("L")
+    # the page is not blank: the figures put many distinct grey levels on the screen
+    import numpy as np
+    assert np.unique(np.asarray(im.resize((200, 430)))).size > 50

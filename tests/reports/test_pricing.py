@@ -1,0 +1,175 @@
+"""Pricing rules: sums, ADC bit scaling, array term by hand, node scaling, estimate extras."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from reports import COMPONENTS, Hardware, estimate, hardware_for_run, price_digital, price_ledger
+from reports import technology as T
+from reports.components import Costs
+from reports.estimate import build_ledger
+
+
+def _hand_ledger(adc_bits=8):
+    return {
+        "matrices": {"W": {"analog": True, "rows": 4, "cols": 3, "tile_rows": 4, "tile_cols": 3,
+                           "n_tiles": 1, "dac_bits": 8, "adc_bits": adc_bits, "device": "ideal",
+                           "v_read": 0.2, "t_read": 1e-8, "g_min": 1e-6, "g_max": 1e-5,
+                           "mapping": "differential"},
+                     "digital": {"analog": False}},
+        "entries": [
+            {"phase": "positive", "matrix": "W", "mvm_vectors": 5, "macs": 60,
+             "dac_conversions": 20, "adc_conversions": 15, "cell_read_energy_j": 3.0e-15},
+            {"phase": "update", "matrix": "W", "update_calls": 1, "pulses_up": 7,
+             "pulses_down": 2, "pulse_energy_j": 9e-13},
+            {"phase": "positive", "matrix": "digital", "dig_mac": 10, "dig_cmp": 3,
+             "sram_read_bits": 64, "dram_write_bits": 8},
+        ],
+    }
+
+
+@pytest.mark.parametrize("algo", ["pff", "ff", "bp"])
+def test_total_is_sum_of_parts(algo):
+    hw = Hardware(tile_rows=8, tile_cols=8, cols_per_adc=4)
+    led = build_ledger(hw, [16, 12, 12, 4], algo, batch=4, K=3)
+    p = price_ledger(led, hw)
+    assert list(p["by_component_j"]) == list(COMPONENTS)
+    assert p["total_j"] == math.fsum(p["by_component_j"].values())
+    assert p["total_j"] > 0
+    assert math.isclose(math.fsum(p["by_phase_j"].values()), p["total_j"], rel_tol=1e-12)
+    assert math.isclose(math.fsum(p["by_matrix_j"].values()), p["total_j"], rel_tol=1e-12)
+    for ph, row in p["by_phase_component_j"].items():
+        assert math.isclose(math.fsum(row.values()), p["by_phase_j"][ph], rel_tol=1e-12)
+    assert math.isclose(p["area_mm2"], math.fsum(p["area_breakdown_mm2"].values()), rel_tol=1e-12)
+    d = price_digital(led, 22, "int8")
+    assert d["total_j"] == math.fsum(d["by_component_j"].values())
+
+
+def test_hand_ledger_components():
+    hw = Hardware()
+    c = Costs(hw)
+    p = price_ledger(_hand_ledger(), hw)
+    bc = p["by_component_j"]
+    assert bc["array"] == pytest.approx(3.0e-15, rel=1e-12)           # taken from the ledger
+    assert bc["write_pulses"] == pytest.approx(9e-13, rel=1e-12)      # taken from the ledger
+    assert bc["adc"] == pytest.approx(15 * c.e_adc(8), rel=1e-12)
+    assert bc["dac"] == pytest.approx(20 * c.e_dac(3 * 2), rel=1e-12)
+    assert bc["dram"] == pytest.approx(8 * T.dram_energy_per_bit("ddr"), rel=1e-12)
+    assert bc["verify"] == 0.0
+
+
+def test_adc_bits_follow_the_rule():
+    c = Costs(Hardware())
+    # Walden regime (above the floor, below the thermal term): energy doubles per bit
+    for b in (4, 5, 6, 7, 8, 9):
+        assert c.e_adc(b + 1) / c.e_adc(b) == pytest.approx(2.0, rel=1e-12)
+    # thermal (Schreier) regime: x 10^(6.02/10) ~ 4 per bit
+    assert c.e_adc(15) / c.e_adc(14) == pytest.approx(10 ** 0.602, rel=1e-9)
+    # floor: 1-2 bit converters cost E_min
+    assert c.e_adc(1) == c.e_adc(2) == pytest.approx(50e-15, rel=1e-12)
+    # the documented anchor points at 22 nm: 8 b ~1.3 pJ, 12 b ~80 pJ
+    assert c.e_adc(8) == pytest.approx(1.28e-12, rel=0.01)
+    assert 70e-12 < c.e_adc(12) < 90e-12
+    # through price_ledger: doubling ADC bits 4 -> 8 multiplies the ADC term by 2^4
+    p4 = price_ledger(_hand_ledger(4), Hardware(output_bits=4))["by_component_j"]["adc"]
+    p8 = price_ledger(_hand_ledger(8), Hardware(output_bits=8))["by_component_j"]["adc"]
+    assert p8 / p4 == pytest.approx(16.0, rel=1e-12)
+
+
+def test_flash_costs_more_area_than_sar_at_8_bits():
+    sar, flash = Costs(Hardware(adc_type="sar")), Costs(Hardware(adc_type="flash"))
+    assert flash.a_adc(8) > sar.a_adc(8)
+    assert flash.t_adc(8) < sar.t_adc(8)
+
+
+def test_array_term_is_v2gt_by_hand_on_a_tiny_tile():
+    from crossbar import AnalogMatrix, Ledger, Periphery
+    from device_models import load_preset
+
+    dev = load_preset("ideal")
+    led = Ledger("positive")
+    m = AnalogMatrix(3, 4, device=dev, ledger=led, name="W",
+                     periphery=Periphery(dac_bits=2, adc_bits=8, tile_rows=2, tile_cols=2))
+    W = np.array([[0.5, -1.0, 0.0, 0.25], [1.0, 0.0, -0.5, 0.75], [0.0, 0.5, 1.0, -0.25]],
+                 dtype=np.float32)
+    m.program(W)
+    x = np.array([[1.0, -1.0, 0.0, 1.0], [0.0, 1.0, 1.0, -1.0]], dtype=np.float32)
+    m.forward(x)
+    # by hand: q = x (2-bit DAC, levels ±1), G± = g_min + (1/2 ± W/2)·Δg, E = Σ (qV)²·G·t
+    Wt = W.T.astype(np.float64)
+    gp = dev.g_min + (0.5 + 0.5 * Wt) * (dev.g_max - dev.g_min)
+    gm = dev.g_min + (0.5 - 0.5 * Wt) * (dev.g_max - dev.g_min)
+    hand = 0.0
+    for b in range(2):
+        for i in range(4):
+            for j in range(3):
+                hand += (x[b, i] * dev.v_read) ** 2 * (gp[i, j] + gm[i, j]) * dev.t_read
+    d = led.to_dict()
+    e = [r for r in d["entries"] if r["matrix"] == "W" and r["phase"] == "positive"][0]
+    assert e["cell_read_energy_j"] == pytest.approx(hand, rel=1e-5)
+    p = price_ledger(d, Hardware(tile_rows=2, tile_cols=2, cols_per_adc=1))
+    assert p["by_component_j"]["array"] == pytest.approx(hand, rel=1e-5)
+
+
+def test_node_scaling_moves_logic_not_array():
+    led = _hand_ledger()
+    a = price_ledger(led, Hardware(node_nm=22))["by_component_j"]
+    b = price_ledger(led, Hardware(node_nm=65))["by_component_j"]
+    assert a["array"] == b["array"]
+    assert a["write_pulses"] == b["write_pulses"]
+    assert a["dram"] == b["dram"]
+    ratio = T.logic_energy_scale(65) / T.logic_energy_scale(22)
+    assert b["digital_logic"] / a["digital_logic"] == pytest.approx(ratio, rel=1e-12)
+    assert b["adc"] / a["adc"] == pytest.approx(ratio, rel=1e-12)  # Walden regime at 8 b
+    assert b["dac"] > a["dac"]
+
+
+def test_node_table():
+    assert T.logic_energy_scale(45) == 1.0 and T.area_scale(45) == 1.0
+    for n in (130, 90, 65, 45, 32, 22, 14, 7):
+        assert n in T.NODES
+    assert T.vdd(130) == 1.3 and T.vdd(7) == 0.7
+    assert T.mac_energy("int8", 45) == pytest.approx(0.23e-12)
+    assert T.sram_energy_per_bit(8 * 1024, 45) == pytest.approx(10e-12 / 64)
+    assert T.sram_energy_per_bit(1024 * 1024, 45) == pytest.approx(100e-12 / 64)
+
+
+def test_estimate_bp_pays_transposed_periphery_and_activation_store():
+    net = [64, 48, 48, 10]
+    hw = Hardware(tile_rows=32, tile_cols=32, transposed_readout="separate_periphery")
+    bp, ff, pff = (estimate(hw, net, a, batch=10, K=4) for a in ("bp", "ff", "pff"))
+    assert bp.train["area_breakdown_mm2"]["transposed_periphery"] > 0
+    assert ff.train["area_breakdown_mm2"]["transposed_periphery"] == 0
+    assert "backward" in bp.train["by_phase_j"] and "negative" in ff.train["by_phase_j"]
+    assert {"positive", "negative", "generative", "transposed", "update"} <= set(pff.train["by_phase_j"])
+    dram = estimate(hw.replace(activation_store="dram"), net, "bp", batch=10)
+    assert dram.train["by_component_j"]["dram"] > 0
+    assert dram.train_j > bp.train_j
+    # higher-precision backward conversions cost more
+    hi = estimate(hw.replace(backward_adc_bits=12), net, "bp", batch=10)
+    assert hi.train["by_phase_j"]["backward"] > bp.train["by_phase_j"]["backward"]
+    for e in (bp, ff, pff):
+        assert e.digital["int8"]["train"]["total_j"] > 0
+        assert e.tile["tops_per_w"] > 0 and e.tile["tops_per_mm2"] > 0
+        df = e.to_dataframe()
+        assert {"scope", "breakdown", "key", "value", "unit"} <= set(df.columns)
+    # program-and-verify makes writes dearer
+    pv = estimate(hw.replace(program_verify=True), net, "ff", batch=10)
+    assert pv.train["by_component_j"]["verify"] > 0 and pv.train_j > ff.train_j
+
+
+def test_estimate_rejects_bad_network():
+    with pytest.raises(ValueError, match="network"):
+        estimate(Hardware(), [10, 5], "pff")
+    with pytest.raises(ValueError, match="algo"):
+        estimate(Hardware(), [10, 5, 2], "sgd")
+
+
+def test_hardware_for_run_maps_config():
+    hw = hardware_for_run({"device": "no-such-device", "dac_bits": 6, "adc_bits": 5,
+                           "tile_size": 64})
+    assert (hw.device, hw.input_bits, hw.output_bits, hw.tile_rows, hw.tile_cols, hw.node_nm) == \
+        ("ideal", 6, 5, 64, 64, 22)
