@@ -87,6 +87,10 @@ class AnalogMatrix(MatrixBase):
             self.d2dp = self.d2dm = np.ones((1, 1), dtype=np.float32)
         self.stuckp, self._stuck_val_p = self._draw_stuck((R, C))
         self.stuckm, self._stuck_val_m = self._draw_stuck(shp_m)
+        # stuck-at faults sit at their value from the start; program() leaves stuck devices alone
+        self.wp[...] = self._stuck_val_p
+        if self._differential:
+            self.wm[...] = self._stuck_val_m
         self._endurance = dv.endurance > 0
         if self._endurance:
             self.countp = np.zeros((R, C), dtype=np.int64)
@@ -133,10 +137,11 @@ class AnalogMatrix(MatrixBase):
         p[K.P_S] = 1.0 / dv.states
         p[K.P_A] = dv.up_down
         for nl, pe_, pb_ in ((dv.nonlinearity_up, K.P_EU, K.P_BU), (dv.nonlinearity_down, K.P_ED, K.P_BD)):
-            if nl > 0:
-                A = dv.states / nl
-                p[pe_] = 1.0 - math.exp(-1.0 / A)
-                p[pb_] = 1.0 / (1.0 - math.exp(-nl))
+            # below 1e-12 the exponential response equals the linear one to double precision
+            # (and 1 - exp(-nl) would underflow to 0): treat it as the linear fallback
+            if nl > 1e-12:
+                p[pe_] = -math.expm1(-nl / dv.states)   # 1 - exp(-1/A), A = states/nl
+                p[pb_] = 1.0 / -math.expm1(-nl)
         p[K.P_C2C] = dv.c2c
         p[K.P_POTONLY] = 1.0 if dv.policy == "potentiate-only" else 0.0
         p[K.P_ENDUR] = dv.endurance
@@ -311,6 +316,8 @@ class AnalogMatrix(MatrixBase):
         d = self._check(d, self.out_features, "update input d")
         if x.shape[0] != d.shape[0]:
             raise ShapeError(f"{self.name}: x has {x.shape[0]} rows but d has {d.shape[0]}")
+        if not (isinstance(lr, (int, float, np.floating, np.integer)) and math.isfinite(lr)):
+            raise ValueError(f"{self.name}: update() lr = {lr!r} must be a finite number")
         pe = self.periphery
         k = np.float32(lr * self._pulses_per_weight())
         R, C = self.in_features, self.out_features
@@ -397,9 +404,12 @@ class AnalogMatrix(MatrixBase):
         for arr, tgt, mask, val in targets:
             if dv.prog_noise > 0:
                 tgt = tgt + dv.prog_noise * self._rng.standard_normal(tgt.shape).astype(np.float32)
+            # stuck devices (faults from the start, or worn out by endurance) keep their state
+            keep = mask.astype(bool) if mask.any() else None
+            old = arr[keep] if keep is not None else None
             np.clip(tgt, 0, 1, out=arr)
-            if mask.any():
-                np.copyto(arr, val, where=mask.astype(bool))
+            if keep is not None:
+                arr[keep] = old
         if self._drift:
             self.tprogp[...] = self.time
             self.tprogm[...] = self.time
@@ -429,8 +439,14 @@ class AnalogMatrix(MatrixBase):
         if not (math.isfinite(dt) and dt >= 0):
             raise ValueError(f"dt = {dt!r} must be a finite number of seconds >= 0")
         if self._drift and dt > 0:
-            K.drift(self.wp, self.nup, self.tprogp, self.time, dt, self.device.drift_t0, self._c)
+            pairs = [(self.wp, self.nup, self.tprogp, self.stuckp)]
             if self._differential:
-                K.drift(self.wm, self.num, self.tprogm, self.time, dt, self.device.drift_t0, self._c)
+                pairs.append((self.wm, self.num, self.tprogm, self.stuckm))
+            for w, nu, tprog, stuck in pairs:
+                keep = stuck.astype(bool) if stuck.any() else None
+                old = w[keep] if keep is not None else None
+                K.drift(w, nu, tprog, self.time, dt, self.device.drift_t0, self._c)
+                if keep is not None:  # stuck devices do not drift either
+                    w[keep] = old
             self._dirty = True
         self.time += float(dt)
