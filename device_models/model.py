@@ -46,7 +46,9 @@ def _check_range(name: str, value: Any, lo: float | None, hi: float | None, *,
     if bad:
         lb = "(" if lo_open else "["
         rb = ")" if hi_open else "]"
-        rng = f"{lb}{'-inf' if lo is None else lo:g}, {'inf' if hi is None else hi:g}{rb}"
+        lo_s = "-inf" if lo is None else f"{lo:g}"
+        hi_s = "inf" if hi is None else f"{hi:g}"
+        rng = f"{lb}{lo_s}, {hi_s}{rb}"
         raise DeviceParameterError(f"{name} = {value:g}{unit} is out of range; allowed {rng}{unit}")
 
 

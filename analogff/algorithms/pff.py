@@ -28,6 +28,8 @@ import numpy as np
 
 from crossbar.blockdiag import BlockDiagonal
 
+from ..errors import ConfigError
+
 EPS_LN = 1e-8
 
 # hyperparameter presets: "paper" = the released run (pff-spec.md §2); "small" = digits in ~1 min
@@ -118,12 +120,12 @@ class PFF:
         self.hp = hp = {**PRESETS["small"], **hp}
         sizes = tuple(hp["hidden"])
         if len(sizes) != 2:
-            raise ValueError(f"PFF needs exactly two hidden layers, got hidden={sizes}")
+            raise ConfigError(f"PFF needs exactly two hidden layers, got hidden={sizes}")
         n1, n2 = sizes
         grp = int(hp["group"])
         for n in sizes:
             if n % grp:
-                raise ValueError(f"PFF hidden sizes must be multiples of the competition group "
+                raise ConfigError(f"PFF hidden sizes must be multiples of the competition group "
                                  f"size {grp}; got {sizes}")
         self.n_in, self.C, self.n1, self.n2 = n_in, n_classes, n1, n2
         self.K = int(hp["steps"])
@@ -224,8 +226,6 @@ class PFF:
         N = 2 * B
         ys = np.zeros((N, C), dtype=np.float32)
         ys[np.arange(N), yy] = hp["y_scale"]
-        alpha, theta = np.float32(hp["alpha"]), np.float32(hp["theta"])
-        lr, lr_g = hp["lr"], hp["lr_gen"]
         led.phase = "positive"
         xn = ln(xx, led)
         # initial conditions: plain feedforward pass
@@ -234,46 +234,68 @@ class PFF:
         zg = np.zeros((N, hp["latent"]), dtype=np.float32)
         losses = []
         for _t in range(self.K):
-            ln_z1, ln_z2 = ln(z1, led), ln(z2, led)
+            st = self.rep_step(xn, z1, z2, ys, lab, B, noisy=True)
+            losses.append(st["loss"])
+            self.learn_rep(st, xn, z1, z2, ys, B)
+            z1, z2 = st["z1"], st["z2"]
+            self._generative_step(xx, z1, z2, zg, hp["lr_gen"])
+        return {"loss": float(np.mean(losses))}
+
+    def rep_step(self, xn, z1, z2, ys, lab, npos: int, noisy: bool = True) -> dict:
+        """One synchronous settling step of the representation circuit and its local error
+        signals (pff-spec §1.2, §1.4-1.5). Returns new states, deltas and the loss."""
+        hp, led, rng = self.hp, self.ledger, self.rng
+        N = xn.shape[0]
+        alpha, theta = np.float32(hp["alpha"]), np.float32(hp["theta"])
+        ln_z1, ln_z2 = ln(z1, led), ln(z2, led)
+        if noisy:
             noise1 = np.float32(hp["eps_r"]) * rng.standard_normal((N, self.n1), dtype=np.float32)
             noise2 = np.float32(hp["eps_r"]) * rng.standard_normal((N, self.n2), dtype=np.float32)
             led.digital(rng_draws=N * (self.n1 + self.n2))
-            a1 = (self._split_read(self.W1, xn, B) + self._split_read(self.V1, ln_z2, B)
-                  + self.b1 + noise1 - self._lateral(0, z1, B))
-            a2 = (self._split_read(self.W2, ln_z1, B) + self._split_read(self.V2, ys, B)
-                  + self.b2 + noise2 - self._lateral(1, z2, B))
-            z1n = (1 - alpha) * relu(a1) + alpha * z1
-            z2n = (1 - alpha) * relu(a2) + alpha * z2
-            led.phase = "positive"
-            z3 = softmax(self.W3.forward(ln_z2[:B]) + self.b3)
-            # goodness and local modulators (pff-spec §1.4-1.5)
-            g1 = (z1n * z1n).sum(axis=1)
-            g2 = (z2n * z2n).sum(axis=1)
-            led.digital(dig_mac=N * (self.n1 + self.n2), dig_nonlin=4 * N, dig_cmp=N * (self.n1 + self.n2))
-            s1, s2 = theta - g1, theta - g2
-            loss = float(np.mean(np.logaddexp(0, s1) - lab * s1) + np.mean(np.logaddexp(0, s2) - lab * s2))
-            m1 = lab - sigmoid(s1)
-            m2 = lab - sigmoid(s2)
-            c = np.float32((1 - hp["alpha"]) * 2.0 / N)
-            d1 = (c * m1)[:, None] * z1n
-            d2 = (c * m2)[:, None] * z2n
-            d3 = np.float32(hp["y_scale"] / B) * (z3 - ys[:B] / hp["y_scale"])
-            losses.append(loss)
-            led.phase = "update"
-            ar = getattr(self, "adam_r", None)
-            self._learn(self.W1, xn, d1, lr, ar)
-            self._learn(self.V1, ln_z2, d1, lr, ar)
-            self._lateral_learn(0, z1, d1, lr)
-            self._bias(self.b1, d1, lr, ar)
-            self._learn(self.W2, ln_z1, d2, lr, ar)
-            self._learn(self.V2, ys, d2, lr, ar)
-            self._lateral_learn(1, z2, d2, lr)
-            self._bias(self.b2, d2, lr, ar)
-            self._learn(self.W3, ln_z2[:B], d3, lr, ar)
-            self._bias(self.b3, d3, lr, ar)
-            z1, z2 = z1n, z2n
-            self._generative_step(xx, z1, z2, zg, lr_g)
-        return {"loss": float(np.mean(losses))}
+        else:
+            noise1 = noise2 = np.float32(0)
+        a1 = (self._split_read(self.W1, xn, npos) + self._split_read(self.V1, ln_z2, npos)
+              + self.b1 + noise1 - self._lateral(0, z1, npos))
+        a2 = (self._split_read(self.W2, ln_z1, npos) + self._split_read(self.V2, ys, npos)
+              + self.b2 + noise2 - self._lateral(1, z2, npos))
+        z1n = (1 - alpha) * relu(a1) + alpha * z1
+        z2n = (1 - alpha) * relu(a2) + alpha * z2
+        led.phase = "positive"
+        z3 = softmax(self.W3.forward(ln_z2[:npos]) + self.b3)
+        g1 = (z1n * z1n).sum(axis=1)
+        g2 = (z2n * z2n).sum(axis=1)
+        led.digital(dig_mac=N * (self.n1 + self.n2), dig_nonlin=4 * N, dig_cmp=N * (self.n1 + self.n2))
+        s1, s2 = theta - g1, theta - g2
+        l1 = float(np.mean(np.logaddexp(0, s1) - lab * s1))
+        l2 = float(np.mean(np.logaddexp(0, s2) - lab * s2))
+        ysp = ys[:npos] / np.float32(hp["y_scale"])
+        l3 = float(hp["y_scale"] * np.mean(-np.log(np.maximum((z3 * ysp).sum(axis=1), 1e-12))))
+        m1 = lab - sigmoid(s1)
+        m2 = lab - sigmoid(s2)
+        c = np.float32((1 - hp["alpha"]) * 2.0 / N)
+        return {"z1": z1n, "z2": z2n, "a1": a1, "a2": a2, "z3": z3,
+                "d1": (c * m1)[:, None] * z1n, "d2": (c * m2)[:, None] * z2n,
+                "d3": np.float32(hp["y_scale"] / npos) * (z3 - ysp),
+                "ln_z1": ln_z1, "ln_z2": ln_z2, "loss": l1 + l2, "losses": (l1, l2, l3)}
+
+    def learn_rep(self, st: dict, xn, z1, z2, ys, npos: int) -> None:
+        """Apply the local updates of one settling step (straight-through φ')."""
+        hp, led = self.hp, self.ledger
+        lr = hp["lr"]
+        d1, d2, d3 = st["d1"], st["d2"], st["d3"]
+        ln_z1, ln_z2 = st["ln_z1"], st["ln_z2"]
+        led.phase = "update"
+        ar = getattr(self, "adam_r", None)
+        self._learn(self.W1, xn, d1, lr, ar)
+        self._learn(self.V1, ln_z2, d1, lr, ar)
+        self._lateral_learn(0, z1, d1, lr)
+        self._bias(self.b1, d1, lr, ar)
+        self._learn(self.W2, ln_z1, d2, lr, ar)
+        self._learn(self.V2, ys, d2, lr, ar)
+        self._lateral_learn(1, z2, d2, lr)
+        self._bias(self.b2, d2, lr, ar)
+        self._learn(self.W3, ln_z2[:npos], d3, lr, ar)
+        self._bias(self.b3, d3, lr, ar)
 
     def _generative_step(self, xx, z1, z2, zg, lr_g) -> None:
         """Teacher-forced predictions, errors, updates and the z_g step (pff-spec §1.6)."""
