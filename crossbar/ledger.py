@@ -123,7 +123,9 @@ class Ledger:
         ents = []
         for p, m, e in self.entries():
             row = {"phase": p, "matrix": m}
-            row.update({k: (float(v) if k.endswith("_j") else int(v)) for k, v in e.items() if v})
+            # counts are integers unless scaled by merge(); keep fractions rather than truncate
+            row.update({k: (float(v) if k.endswith("_j") or v != int(v) else int(v))
+                        for k, v in e.items() if v})
             ents.append(row)
         return {"matrices": self.matrices, "entries": ents}
 
