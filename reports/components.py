@@ -38,8 +38,10 @@ Equations and sources (energy-model.md section numbers; [S#] as in its section 6
 * **SRAM / DRAM** (1.7): per bit, see `technology.sram_energy_per_bit` / `dram_energy_per_bit`.
 * **Write pulses** (1.9): the ledger's ``pulse_energy_j``; for synthetic counts the device's
   ``pulse_energy`` or ``V_w² · G_mean · t_w``. **Write drivers**: a parallel outer-product
-  update drives every row and column line of a tile for ``update_slots`` slots at V_w/2 (V/2
-  scheme): ``E = slots · (R·C_row + C·C_col) · (V_w/2)²`` per tile and update.
+  update drives row and column lines at V_w/2 (V/2 scheme) for the slots that carry pulses:
+  ``E = [min(R·slots, P)·C_row + min(C·slots, P)·C_col] · (V_w/2)²`` per tile and update with
+  P pulses (dense updates charge every line in every slot, sparse ones about one row and one
+  column line per pulse).
 * **Program-and-verify** (1.9, 5.1): each pulse becomes ``verify_iterations`` pulse + read
   iterations; a verify read = one cell read + one line toggle + integrator + ADC conversion.
 * **Leakage** (1.1): ``P = leakage_w_per_mm2 · periphery area`` (0.01 W/mm² ≈ NeuroSim V3.0's
@@ -247,11 +249,21 @@ class Costs:
         return 0.5 * (d.v_write_up ** 2 * d.t_write_up + d.v_write_down ** 2 * d.t_write_down) \
             * self.g_mean
 
-    def e_update_drivers(self, rows: int, cols: int) -> float:
-        """Line charging of one parallel update of a ``rows x cols`` tile [J]."""
+    def e_update_drivers(self, rows: int, cols: int, pulses: float) -> float:
+        """Line charging of one parallel outer-product update of a ``rows x cols`` tile that
+        applies ``pulses`` device pulses [J].
+
+        V/2 scheme: a pulse needs its row line and its column line driven to ±V_w/2 for one
+        slot; lines are shared by all pulses in the same slot, so the driven line-slots are
+        ``min(lines x update_slots, pulses)`` on each side (dense updates: every line in every
+        slot; sparse updates: about one row and one column charge per pulse).
+        """
         dpw = self.devices_per_weight()
-        c = rows * self.c_line(cols * dpw) + cols * dpw * self.c_line(rows)
-        return self.hw.update_slots * c * (self.v_write / 2) ** 2
+        slots = self.hw.update_slots
+        row_slots = min(rows * slots, pulses)
+        col_slots = min(cols * dpw * slots, pulses)
+        c = row_slots * self.c_line(cols * dpw) + col_slots * self.c_line(rows)
+        return c * (self.v_write / 2) ** 2
 
     def e_verify_read(self, line_cells: int) -> float:
         """One verify read of a device: cell read + line toggle + integrator + ADC [J]."""
@@ -277,7 +289,8 @@ class Costs:
         hw = self.hw
         R, C = hw.tile_rows, hw.tile_cols
         dev_cols = C * self.devices_per_weight()
-        n_adc = math.ceil(C / hw.cols_per_adc)
+        conv_cols = C * self.n_weight_slices      # one conversion per (pair, slice) column
+        n_adc = math.ceil(conv_cols / hw.cols_per_adc)
         fwd_bits = hw.output_bits
         if transposed == "shared_transposable":
             fwd_bits = max(hw.output_bits, hw.bwd_adc_bits)
@@ -285,7 +298,7 @@ class Costs:
             "array": R * dev_cols * self.a_cell(),
             "dac": R * self.a_dac(),
             "adc": n_adc * self.a_adc(fwd_bits),
-            "integrator": C * self.a_integrator(),
+            "integrator": conv_cols * self.a_integrator(),
             "shift_add": n_adc * (self.a_shift_add() + self.a_accumulator()),
             "write_drivers": (R + dev_cols) * self.a_write_driver(),
             "transposed_periphery": 0.0,

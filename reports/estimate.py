@@ -141,9 +141,9 @@ def _price_entry(e: dict, name: str, info: dict | None, hw: Hardware, c: Costs
     cnt["adc_conversions"] += adc_f_eff + adc_t_eff
     cnt["dac_conversions"] += dac_f + dac_t
     # read latency: all tiles of a matrix work in parallel, vectors one after another
-    t_vec_f = c.t_dac() + ns * (c.t_read + grp_f * min(hw.cols_per_adc, cols_t)
+    t_vec_f = c.t_dac() + ns * (c.t_read + grp_f * min(hw.cols_per_adc, cols_t * nw)
                                 * c.t_adc(hw.output_bits)) + 1 / hw.clock_hz
-    t_vec_t = c.t_dac() + ns * (c.t_read + grp_t * min(hw.cols_per_adc, rows_t)
+    t_vec_t = c.t_dac() + ns * (c.t_read + grp_t * min(hw.cols_per_adc, rows_t * nw)
                                 * c.t_adc(hw.bwd_adc_bits)) + 1 / hw.clock_hz
     ta += mv * t_vec_f + tv * t_vec_t
     # writes
@@ -154,7 +154,10 @@ def _price_entry(e: dict, name: str, info: dict | None, hw: Hardware, c: Costs
         pe = pulses * c.e_pulse_device()
     parts["write_pulses"] += pe
     uc = _g(e, "update_calls")
-    parts["write_drivers"] += uc * n_tiles * c.e_update_drivers(rows_t, cols_t)
+    if uc > 0:
+        # pulses spread evenly over the update calls and tiles of this entry
+        per_tile = pulses / (uc * n_tiles)
+        parts["write_drivers"] += uc * n_tiles * c.e_update_drivers(rows_t, cols_t, per_tile)
     iters = hw.verify_iterations
     if hw.program_verify and pulses > 0:
         e_p = pe / pulses

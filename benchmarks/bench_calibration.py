@@ -1,0 +1,198 @@
+"""Calibration of the energy model (reports/) against published numbers.
+
+(a) MLP+NeuroSim V3.0, 400-100-10 MLP trained online on MNIST at 32 nm (energy-model.md
+    section 4.2): whole-run energy over 1 M training images -> per image, for the TaOx/HfOx and
+    GST-PCM rows (and the Ag:a-Si row, the only one with a read/write split). Our per-image
+    read (forward + backward) and write (update) energy comes from `reports.estimate` with the
+    number of write pulses per image measured by an online-SGD run of the same MLP on the
+    bundled digits (upsampled to 20x20, binarised like NeuroSim's 1-bit inputs), pulses =
+    round(|dW| / (2/states)) per weight as NeuroSim's WriteCell does.
+(b) TOPS/W and TOPS/mm^2 of one 256x256 RRAM tile at 22 nm with 4-, 6- and 8-bit ADCs, and
+    silicon-like configurations next to the published figures quoted in energy-model.md.
+
+Run:  python benchmarks/bench_calibration.py        (about 10 s; prints tables)
+"""
+
+from __future__ import annotations
+
+import sys
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from reports import Hardware, estimate, tile_mvm  # noqa: E402
+
+# energy-model.md section 4.2 (MLP+NeuroSim V3.0 manual Table II/Table 2), 1 M images
+NEUROSIM = {
+    "rram-taox": {"label": "TaOx/HfOx", "energy_j": 4.01e-3, "latency_s": 10.15},
+    "pcm-gst": {"label": "GST PCM", "energy_j": 35.0e-3, "latency_s": 203.0},
+    "rram-agsi": {"label": "Ag:a-Si", "energy_j": 13.44e-3, "latency_s": 31997.0,
+                  "read_j": 0.42e-3, "write_j": 13.0e-3},
+}
+N_IMAGES = 125 * 8000
+
+# fall-back device parameters (same table) if the presets are not installed
+FALLBACK = {
+    "rram-taox": dict(g_min=1e-6, g_max=1e-5, states=128, v_write_up=1.6, v_write_down=1.6,
+                      t_write_up=50e-9, t_write_down=50e-9, v_read=0.5, t_read=5e-9),
+    "pcm-gst": dict(g_min=1.0723e-5, g_max=2.1231e-4, states=100, v_write_up=0.7,
+                    v_write_down=3.0, t_write_up=6e-6, t_write_down=125e-9, v_read=0.2,
+                    t_read=250e-9),
+    "rram-agsi": dict(g_min=3.077e-9, g_max=3.846e-8, states=97, v_write_up=3.2,
+                      v_write_down=2.8, t_write_up=300e-6, t_write_down=300e-6, v_read=0.5,
+                      t_read=5e-9),
+}
+
+
+def device_ref(name: str, tmp: Path) -> str:
+    from device_models import list_presets
+    if name in list_presets():
+        return name
+    p = tmp / f"{name}.toml"
+    body = "\n".join(f"{k} = {v!r}" for k, v in FALLBACK[name].items())
+    p.write_text(f'[device]\nname = "{name}"\n{body}\n')
+    return str(p)
+
+
+def digits_20x20() -> tuple[np.ndarray, np.ndarray]:
+    """The bundled 8x8 digits upsampled to 20x20 and binarised at 0.5 (NeuroSim: 1-bit input)."""
+    from sklearn.datasets import load_digits
+    X, y = load_digits(return_X_y=True)
+    idx = (np.arange(20) * 8) // 20
+    X = X.reshape(-1, 8, 8)[:, idx][:, :, idx].reshape(-1, 400)
+    return (X / 16.0 > 0.5).astype(np.float64), y
+
+
+def measured_pulses_per_weight(states: int, lr1: float, lr2: float, n_steps: int = 3000,
+                               seed: int = 0) -> float:
+    """Mean write pulses per weight per training image of an online-SGD 400-100-10 sigmoid MLP
+    (NeuroSim-style: binary inputs, weights clipped to [-1, 1], pulses = round(|dW|/step))."""
+    X, y = digits_20x20()
+    rng = np.random.default_rng(seed)
+    W1 = rng.uniform(-1, 1, (400, 100)) * 0.1
+    W2 = rng.uniform(-1, 1, (100, 10)) * 0.3
+    step = 2.0 / states
+    pulses = 0.0
+    sig = lambda z: 1 / (1 + np.exp(-z))  # noqa: E731
+    for t in range(n_steps):
+        i = rng.integers(len(X))
+        x, tgt = X[i], np.eye(10)[y[i]]
+        h = sig(x @ W1)
+        o = sig(h @ W2)
+        d2 = (o - tgt) * o * (1 - o)
+        d1 = (W2 @ d2) * h * (1 - h)
+        dW2 = -lr2 * np.outer(h, d2)
+        dW1 = -lr1 * np.outer(x, d1)
+        n1, n2 = np.rint(np.abs(dW1) / step), np.rint(np.abs(dW2) / step)
+        pulses += n1.sum() + n2.sum()
+        W1 = np.clip(W1 + np.sign(dW1) * n1 * step, -1, 1)
+        W2 = np.clip(W2 + np.sign(dW2) * n2 * step, -1, 1)
+    return pulses / n_steps / (400 * 100 + 100 * 10)
+
+
+def part_a(tmp: Path) -> None:
+    print("\n(a) MLP+NeuroSim V3.0, 400-100-10 MLP, online SGD, 32 nm, per training image")
+    print("    NeuroSim: whole-run energy / 1e6 images. Ours: estimate(bp, batch=1), one array "
+          "per layer (400x100, 100x10), 1-bit inputs, 8-bit ADC, 16 columns per ADC, 2 GHz.")
+    act = float(digits_20x20()[0].mean())
+    print(f"    Input activity (fraction of 1-pixels) measured on the binarised digits: {act:.3f}."
+          " Energies exclude leakage\n    (NeuroSim's table does: its 105.65 µW x latency would "
+          "exceed its totals); ours is shown separately.")
+    hdr = (f"{'device':<10} {'lr':>9} {'pulses/w':>9} {'read nJ':>8} {'write nJ':>9} "
+           f"{'ours nJ':>8} {'NeuroSim nJ':>11} {'ratio':>6} {'leak nJ':>8} {'ours µs':>8} "
+           f"{'NS µs':>8}")
+    print(hdr)
+    print("-" * len(hdr))
+    for name, ref in NEUROSIM.items():
+        dev = device_ref(name, tmp)
+        from device_models import get_device
+        states = get_device(dev).states
+        for lr1, lr2 in ((0.4, 0.2), (0.1, 0.05)):
+            ppw = measured_pulses_per_weight(states, lr1, lr2)
+            hw = Hardware(node_nm=32, device=dev, tile_rows=400, tile_cols=100, input_bits=1,
+                          output_bits=8, cols_per_adc=16, clock_hz=2e9, g_fraction=0.5,
+                          input_activity=act, transposed_readout="shared_transposable",
+                          backward_adc_bits=8, sram_kb=64)
+            e = estimate(hw, [400, 100, 10], "bp", batch=1, pulse_density=ppw / 2,
+                         digital_precisions=())
+            grid = e.train["by_phase_component_j"]
+            leak = e.train["by_component_j"]["leakage"]
+            write = sum(v for k, v in grid.get("update", {}).items() if k != "leakage")
+            total = e.train_j - leak
+            read = total - write
+            ns = ref["energy_j"] / N_IMAGES
+            print(f"{ref['label']:<10} {lr1:>4g}/{lr2:<4g} {ppw:>9.3g} {read * 1e9:>8.3g} "
+                  f"{write * 1e9:>9.3g} {total * 1e9:>8.3g} {ns * 1e9:>11.3g} "
+                  f"{total / ns:>6.2f} {leak * 1e9:>8.3g} {e.train['latency_s'] * 1e6:>8.3g} "
+                  f"{ref['latency_s'] / N_IMAGES * 1e6:>8.3g}")
+            if "read_j" in ref:
+                print(f"{'':<10} {'':>9} {'':>9} NeuroSim split: read "
+                      f"{ref['read_j'] / N_IMAGES * 1e9:.3g} nJ, write "
+                      f"{ref['write_j'] / N_IMAGES * 1e9:.3g} nJ per image")
+    print("What differs: NeuroSim stores one device per weight (we use a differential pair), "
+          "uses its own\ncircuit-level periphery (decoders, switch matrices, current-sense "
+          "read-out), counts half-selected\ncells during writes and computes pulses from its "
+          "own training run on MNIST; our pulse count\ncomes from a float SGD run on the "
+          "bundled 8x8 digits upsampled to 20x20, and the learning rate\nof the V3.0 table "
+          "run is not in the reference notes (two rates are shown).")
+
+
+def part_b(tmp: Path) -> None:
+    dev = device_ref("rram-taox", tmp)
+    print("\n(b) One 256x256 RRAM tile MVM at 22 nm (macro level: DAC, array, ADC, integrator, "
+          "shift-add, leakage)")
+    hdr = (f"{'input mode':<22} {'ADC':>4} {'fJ/MAC':>8} {'TOPS/W':>8} {'TOPS/mm²':>9} "
+           f"{'latency':>9} {'area mm²':>9}")
+    print(hdr)
+    print("-" * len(hdr))
+    for mode, bits in (("voltage (8-b DAC)", 8), ("bit-serial (8 x 1 b)", 8)):
+        for adc in (4, 6, 8):
+            hw = Hardware(node_nm=22, device=dev, input_mode=mode.split()[0].replace("-", "_"),
+                          input_bits=bits, output_bits=adc, cols_per_adc=8)
+            t = tile_mvm(hw)
+            print(f"{mode:<22} {adc:>4} {t['fj_per_mac']:>8.3g} {t['tops_per_w']:>8.3g} "
+                  f"{t['tops_per_mm2']:>9.3g} {t['latency_s'] * 1e9:>7.3g} ns "
+                  f"{t['area_mm2']:>9.3g}")
+    print("\nSilicon-like configurations vs published figures (energy-model.md; like with like "
+          "where possible)")
+    hdr = f"{'configuration':<72} {'ours TOPS/W':>11} {'pub. TOPS/W':>22} {'ours TOPS/mm²':>13} {'pub.':>12}"
+    print(hdr)
+    print("-" * len(hdr))
+    cases = [
+        ("HERMES-like: 14nm PCM 256x256, 8b in (1 read), 8b ADC per column",
+         dict(node_nm=14, tile_rows=256, tile_cols=256, input_bits=8, output_bits=8,
+              cols_per_adc=1, device=device_ref("pcm-gst", tmp), t_read=40e-9), "10.5", "1.59"),
+        ("NeuroSim-V1.4-like: 22nm RRAM 128x128, 8b serial, 1b cells, 4b ADC, 32 rows",
+         dict(node_nm=22, tile_rows=128, tile_cols=128, input_bits=8, input_mode="bit_serial",
+              cell_bits=1, weight_bits=8, output_bits=4, rows_active=32, cols_per_adc=8,
+              device=dev), "11.25 (chip)", "0.01 (chip)"),
+        ("NeuroSim-V1.4-like, 64 rows per conversion",
+         dict(node_nm=22, tile_rows=128, tile_cols=128, input_bits=8, input_mode="bit_serial",
+              cell_bits=1, weight_bits=8, output_bits=4, rows_active=64, cols_per_adc=8,
+              device=dev), "19.88 (chip)", "0.02 (chip)"),
+        ("8b x 8b macro: 22nm 256x256, 8b serial, 2b cells, 8b ADC",
+         dict(node_nm=22, input_bits=8, input_mode="bit_serial", cell_bits=2, weight_bits=8,
+              output_bits=8, device=dev), "6.7-100 (10-150 fJ/op)", "-"),
+    ]
+    for label, kw, pub_w, pub_a in cases:
+        t = tile_mvm(Hardware(**kw))
+        tw, ta = t["tops_per_w"], t["tops_per_mm2"]
+        print(f"{label:<72} {tw:>11.3g} {pub_w:>22} {ta:>13.3g} {pub_a:>12}")
+    print("Notes: published chip-level numbers include buffers, interconnect and digital "
+          "post-processing that a\nmacro-level tile figure leaves out, so ours should sit "
+          "above them; energy-model.md has no separate\n'measured chips' table, the ranges "
+          "above are the figures it quotes (sections 1.4, 4.1, 5.1, sources S14/S19).")
+
+
+def main() -> None:
+    with tempfile.TemporaryDirectory() as d:
+        tmp = Path(d)
+        part_a(tmp)
+        part_b(tmp)
+
+
+if __name__ == "__main__":
+    main()
