@@ -1,0 +1,5 @@
+"""``python -m analogff`` = the ``analogff`` command."""
+
+from analogff.cli import main
+
+main()

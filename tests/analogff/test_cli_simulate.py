@@ -1,0 +1,98 @@
+"""`analogff simulate` end to end: typer's runner, a real subprocess, one-line errors."""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import subprocess
+import sys
+
+import pytest
+from typer.testing import CliRunner
+
+from analogff.cli import app
+
+runner = CliRunner()
+QUICK = ["--epochs", "1", "--limit", "120", "--hidden", "20,20", "--steps", "2",
+         "--batch-size", "30", "--no-monitor"]
+
+
+def test_simulate_analog_json_record():
+    r = runner.invoke(app, ["simulate", "--noise", "0.05", "--json", *QUICK])
+    assert r.exit_code == 0, r.output
+    rec = json.loads(r.stdout.strip().splitlines()[-1])
+    assert rec["status"] == "done" and rec["config"]["noise"] == 0.05
+    assert 0.0 <= rec["metrics"]["test_accuracy"] <= 1.0
+    assert rec["counts"]["pulses"] > 0 and rec["counts"]["adc_conversions"] > 0
+    assert rec["energy"]["per_train_sample_j"] > 0 and rec["energy"]["per_inference_j"] > 0
+    # PFF's only transposed reads are of the small generative matrix G3
+    tr = [e for e in rec["ledger"]["entries"] if e.get("transposed_vectors")]
+    assert tr and {e["matrix"] for e in tr} == {"G3"}
+
+
+def test_simulate_is_reproducible_and_monitor_does_not_change_results():
+    a = runner.invoke(app, ["simulate", "--json", "--seed", "3", *QUICK])
+    b = runner.invoke(app, ["simulate", "--json", "--seed", "3", *QUICK[:-1], "--monitor"])
+    ra = json.loads(a.stdout.strip().splitlines()[-1])
+    rb = json.loads(b.stdout.strip().splitlines()[-1])
+    assert ra["metrics"] == rb["metrics"] and ra["counts"] == rb["counts"]
+
+
+def test_simulate_summary_table_store_and_images(tmp_path):
+    db = tmp_path / "r.db"
+    r = runner.invoke(app, ["simulate", "--ideal", "--store", str(db), "--save-images",
+                            str(tmp_path / "img"), *QUICK])
+    assert r.exit_code == 0, r.output
+    assert "test accuracy" in r.stdout and "energy / training sample" in r.stdout
+    assert sorted(p.name for p in (tmp_path / "img").iterdir()) == [
+        "inputs.png", "reconstructions.png", "samples.png"]
+    with sqlite3.connect(db) as con:
+        assert con.execute("select count(*) from runs where status='done'").fetchone()[0] == 1
+
+
+def test_config_file_and_cli_override(tmp_path):
+    cfg = tmp_path / "run.toml"
+    cfg.write_text('algo = "bp"\nhidden = "16"\nepochs = 1\nlimit = 120\nseed = 5\n')
+    r = runner.invoke(app, ["simulate", "--config", str(cfg), "--seed", "7", "--json", "--ideal"])
+    assert r.exit_code == 0, r.output
+    rec = json.loads(r.stdout.strip().splitlines()[-1])
+    assert rec["config"]["algo"] == "bp" and rec["config"]["seed"] == 7
+
+
+@pytest.mark.parametrize("args,words", [
+    (["--noise", "-0.1"], ["noise", "-0.1"]),
+    (["--adc-bits", "0"], ["adc_bits", "0"]),
+    (["--dataset", "cifar-99"], ["cifar-99", "digits"]),
+    (["--device", "unobtainium"], ["unobtainium", "rram-taox"]),
+    (["--algo", "sgd"], ["algo", "pff"]),
+    (["--hidden", "15,15"], ["multiples of the competition group size 10"]),
+    (["--hidden", "a,b"], ["hidden"]),
+    (["--update", "magic"], ["update", "deterministic"]),
+    (["--optimizer", "adam", "--algo", "bp"], ["optimizer", "pff"]),
+])
+def test_bad_options_give_one_line(args, words):
+    r = runner.invoke(app, ["simulate", *QUICK, *args])
+    assert r.exit_code == 2
+    err = r.stderr.strip()
+    assert len(err.splitlines()) == 1, err
+    assert "Traceback" not in r.output + err
+    for w in words:
+        assert w in err, (w, err)
+
+
+def test_missing_config_file_is_one_line(tmp_path):
+    r = runner.invoke(app, ["simulate", "--config", str(tmp_path / "nope.toml")])
+    assert r.exit_code == 2 and "nope.toml" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_real_subprocess_end_to_end():
+    env = dict(os.environ, COLUMNS="120")
+    p = subprocess.run([sys.executable, "-m", "analogff", "simulate", "--algo", "ff", "--ideal",
+                        *QUICK], capture_output=True, text=True, env=env, timeout=300)
+    assert p.returncode == 0, p.stderr
+    assert "test accuracy" in p.stdout
+    bad = subprocess.run([sys.executable, "-m", "analogff", "simulate", "--noise", "-1"],
+                         capture_output=True, text=True, env=env, timeout=120)
+    assert bad.returncode == 2 and "Traceback" not in bad.stderr
+    assert len(bad.stderr.strip().splitlines()) == 1
