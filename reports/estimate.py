@@ -265,7 +265,7 @@ def price_ledger(ledger: dict, hw: Hardware) -> dict[str, Any]:
 
 # ---- digital baseline ------------------------------------------------------------------------
 def price_digital(ledger: dict, node_nm: int, precision: str = "int8", *,
-                  sram_kb: float = 1024.0, dram_type: str = "ddr", batch: int = 1,
+                  sram_kb: float = 1024.0, dram_type: str = "ddr", batch: int | None = None,
                   mac_units: int = 1024, clock_hz: float = 1e9,
                   leakage_w_per_mm2: float = 0.01) -> dict[str, Any]:
     """The ledger's work on a digital accelerator at ``node_nm`` with ``precision`` MACs.
@@ -278,6 +278,10 @@ def price_digital(ledger: dict, node_nm: int, precision: str = "int8", *,
     memory and costs ``batch x rows x cols`` MACs when the ledger's MACs do not include it.
     The ledger's digital periphery counters and SRAM/DRAM bits are priced as on the analog
     chip. Latency: MACs over ``mac_units`` per clock plus memory time.
+
+    ``batch=None`` infers the reuse per matrix from the ledger: the vectors read between two
+    updates of that matrix (weights change at every update, so they are fetched once per
+    update interval), or 1 for matrices that are never updated (an inference ledger).
     """
     if precision not in T.PRECISION_BITS:
         raise ValueError(f"precision = {precision!r} is unknown; allowed: int8, fp16, fp32")
@@ -291,6 +295,15 @@ def price_digital(ledger: dict, node_nm: int, precision: str = "int8", *,
     w_bits = sum(_n_weights(i) * bits for n, i in mats.items() if n != _DIGITAL and "rows" in i)
     fits = w_bits <= sram_kb * 1024 * 8
     e_w = e_buf if fits else e_dram
+    reuse: dict[str, float] = {}
+    if batch is None:
+        vec: dict[str, float] = defaultdict(float)
+        upd: dict[str, float] = defaultdict(float)
+        for e in ledger.get("entries", []):
+            m = str(e.get("matrix", _DIGITAL))
+            vec[m] += _g(e, "mvm_vectors") + _g(e, "transposed_vectors")
+            upd[m] += _g(e, "update_calls")
+        reuse = {m: max(1.0, vec[m] / upd[m]) if upd[m] > 0 else 1.0 for m in vec}
     grid: dict[str, dict[str, float]] = {}
     lat: dict[str, float] = defaultdict(float)
     total_macs = 0.0
@@ -310,17 +323,18 @@ def price_digital(ledger: dict, node_nm: int, precision: str = "int8", *,
         if info is not None and name != _DIGITAL and "rows" in info:
             R, C = int(info["rows"]), int(info["cols"])
             W = _n_weights(info)
+            bt = float(batch) if batch is not None else reuse.get(name, 1.0)
             mv, tv, uc = _g(e, "mvm_vectors"), _g(e, "transposed_vectors"), _g(e, "update_calls")
             read_macs = (mv + tv) * W
             macs = max(_g(e, "macs"), read_macs)
             if uc > 0 and _g(e, "macs") <= read_macs:
-                macs += uc * batch * W
+                macs += uc * bt * W
             total_macs += macs
             row["mac"] += macs * e_mac
             row["operand_fetch"] += macs * bits * e_local
             io = ((mv * R + tv * C) + (mv * C + tv * R)) * bits
             row["buffers_sram"] += io * e_buf
-            wtraffic = (mv + tv) / batch * W * bits
+            wtraffic = (mv + tv) / bt * W * bits
             row["buffers_sram" if fits else "dram_weights"] += wtraffic * e_w
             row["weight_update"] += uc * 2 * W * bits * e_w
             t += macs / (mac_units * clock_hz) + io / (256 * clock_hz)

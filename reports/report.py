@@ -125,11 +125,14 @@ def analyse(records: list[tuple[int, dict[str, Any]]]) -> dict[str, Any]:
             row["energy_per_train_sample_j"] = e_train / n_train
             row["energy_per_inference_j"] = e_inf / n_test
             row["area_mm2"] = p["area_mm2"]
-            bs = int(cfg.get("batch_size") or 1)
+            tl = {"matrices": led.get("matrices", {}),
+                  "entries": [e for e in led["entries"] if e.get("phase") not in TRAIN_EXCLUDE]}
+            il = {"matrices": led.get("matrices", {}),
+                  "entries": [e for e in led["entries"] if e.get("phase") in TRAIN_EXCLUDE]}
             for prec in ("int8", "fp16"):
-                d = price_digital(led, hw.node_nm, prec, sram_kb=hw.sram_kb, batch=bs)
-                dt = math.fsum(v for ph, v in d["by_phase_j"].items() if ph not in TRAIN_EXCLUDE)
-                di = math.fsum(d["by_phase_j"].get(ph, 0.0) for ph in TRAIN_EXCLUDE)
+                # weight reuse inferred from the ledger (vectors per update), as the runner does
+                dt = price_digital(tl, hw.node_nm, prec, sram_kb=hw.sram_kb)["total_j"]
+                di = price_digital(il, hw.node_nm, prec, sram_kb=hw.sram_kb)["total_j"]
                 row[f"digital_{prec}_per_train_sample_j"] = dt / n_train
                 row[f"digital_{prec}_per_inference_j"] = di / n_test
             for ph in train_phases:

@@ -40,8 +40,12 @@ def register(app: typer.Typer) -> None:
                                             "per device per update call."),
         as_json: bool = typer.Option(False, "--json", help="Print JSON instead of tables."),
     ) -> None:
-        """Energy per inference and per training sample, latency, area, TOPS/W, and the
-        digital baseline for NETWORK trained with ALGO on the described hardware."""
+        """Energy, latency, area and TOPS/W of a network on described hardware, vs digital.
+
+        Counts the events of one training sample and one inference of --network trained with
+        --algo (no training), prices them with the hardware model of reports/ and prints them
+        per phase and per component, next to an int8 and an fp16 digital accelerator.
+        """
         from reports import Hardware, HardwareError, estimate
 
         try:
