@@ -230,6 +230,23 @@ def _count_done(db: Path) -> int:
         return 0
 
 
+def _live_in_group(pgid: int) -> list[int]:
+    """Processes of a process group that are still running (zombies excluded; Linux /proc)."""
+    live = []
+    for d in Path("/proc").iterdir():
+        if not d.name.isdigit():
+            continue
+        try:
+            stat = (d / "stat").read_text()
+        except OSError:
+            continue
+        fields = stat[stat.rindex(")") + 2:].split()
+        if int(fields[2]) == pgid and fields[0] != "Z":
+            live.append(int(d.name))
+    return live
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs Linux /proc")
 def test_sigkill_mid_sweep_then_rerun_gives_each_point_once(tmp_path):
     db = tmp_path / "r.db"
     grid = ["--grid", "adc_bits=3,4,5,6,7,8", "--grid", "noise=0,0.01"]
@@ -250,7 +267,12 @@ def test_sigkill_mid_sweep_then_rerun_gives_each_point_once(tmp_path):
         assert proc.returncode == -signal.SIGKILL
         killed_at = _count_done(db)
         assert 3 <= killed_at < 12, "the sweep was not killed mid-run"
-        # rerun to completion (orphaned workers of the killed driver never touch the store)
+        # the killed driver's worker processes notice and exit (they never touch the store)
+        deadline = time.time() + 20
+        while _live_in_group(proc.pid):
+            assert time.time() < deadline, f"orphaned workers left: {_live_in_group(proc.pid)}"
+            time.sleep(0.1)
+        # rerun to completion
         env["SWEEP_TEST_SLEEP"] = "0.05"
         out = subprocess.run(cmd, env=env, cwd=tmp_path, capture_output=True, text=True,
                              timeout=120)
