@@ -177,9 +177,13 @@ def _transposed_matrices(ledger: dict) -> set[str]:
     return {e["matrix"] for e in ledger.get("entries", []) if _g(e, "transposed_vectors") > 0}
 
 
-def area_breakdown(ledger: dict, hw: Hardware, costs: Costs | None = None) -> dict[str, float]:
+def area_breakdown(ledger: dict, hw: Hardware, costs: Costs | None = None,
+                   per_matrix_periphery: dict[str, float] | None = None) -> dict[str, float]:
     """Chip area by component [mm²]: every matrix's tiles (with transposed periphery where that
-    matrix is read transposed), the SRAM buffer and the digital periphery lanes."""
+    matrix is read transposed), the SRAM buffer and the digital periphery lanes.
+
+    If ``per_matrix_periphery`` is a dict, it receives each matrix's periphery area [mm²]
+    (everything but the cells), used for power-gated leakage."""
     c = costs or Costs(hw)
     tmats = _transposed_matrices(ledger)
     out = {"array": 0.0, "dac": 0.0, "adc": 0.0, "integrator": 0.0, "shift_add": 0.0,
@@ -197,11 +201,17 @@ def area_breakdown(ledger: dict, hw: Hardware, costs: Costs | None = None) -> di
                 Costs(hw.replace(tile_rows=tr, tile_cols=tc,
                                  cols_per_adc=min(hw.cols_per_adc, tc)))
             cache[key] = ci.tile_area("none" if mode == "none" else mode)
+        periph = 0.0
         for k, v in cache[key].items():
             out[k] += n_tiles * v * 1e-6
+            if k != "array":
+                periph += n_tiles * v * 1e-6
         if name in tmats and hw.transposed_readout == "none":
-            out["transposed_periphery"] += rows * cols * hw.weight_bits \
-                * T.sram_area_per_bit_um2(hw.node_nm) * 1e-6
+            a_copy = rows * cols * hw.weight_bits * T.sram_area_per_bit_um2(hw.node_nm) * 1e-6
+            out["transposed_periphery"] += a_copy
+            periph += a_copy
+        if per_matrix_periphery is not None:
+            per_matrix_periphery[name] = periph
     out["sram"] = c.a_sram() * 1e-6
     out["digital"] = hw.digital_lanes * T.mac_area_um2("int8", hw.node_nm) * 1e-6
     return out
@@ -239,11 +249,18 @@ def price_ledger(ledger: dict, hw: Hardware) -> dict[str, Any]:
     for phase in grid:
         arr = [v for (p, _m), v in lat_array.items() if p == phase]
         lat[phase] = (max(arr) if arr else 0.0) + lat_serial[phase]
-    area = area_breakdown(ledger, hw, c)
-    periph_mm2 = sum(v for k, v in area.items() if k != "array")
-    p_leak = hw.leakage_w_per_mm2 * periph_mm2
+    mat_periph: dict[str, float] = {}
+    area = area_breakdown(ledger, hw, c, mat_periph)
+    always_on = area["sram"] + area["digital"]
+    active: dict[str, set[str]] = defaultdict(set)
+    for (p, m), _t in lat_array.items():
+        active[p].add(m)
     for phase, row in grid.items():
-        row["leakage"] = p_leak * lat[phase]
+        if hw.power_gating:  # idle tiles are power-gated: only this phase's matrices leak
+            periph = always_on + sum(mat_periph.get(m, 0.0) for m in active[phase])
+        else:
+            periph = always_on + sum(mat_periph.values())
+        row["leakage"] = hw.leakage_w_per_mm2 * periph * lat[phase]
         by_matrix["(leakage)"] += row["leakage"]
     by_component = {k: math.fsum(row[k] for row in grid.values()) for k in COMPONENTS}
     by_phase = {p: math.fsum(row.values()) for p, row in grid.items()}

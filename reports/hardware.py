@@ -71,6 +71,7 @@ _SPEC: dict[str, tuple[str, Any, Any, str, str]] = {
     "g_fraction": ("float", 0.0, 1.0, "", "mean programmed conductance, fraction of g_min..g_max"),
     "input_activity": ("float", 0.0, 1.0, "", "mean (x/x_max)² of inputs (synthetic estimates)"),
     "leakage_w_per_mm2": ("float", 0.0, 10.0, "W/mm²", "periphery leakage power density"),
+    "power_gating": ("bool", None, None, "", "idle tiles are power-gated (leak only while used)"),
     "digital_lanes": ("int", 1, 1 << 20, "", "parallel digital periphery ops per clock"),
 }
 
@@ -111,6 +112,7 @@ class Hardware:
     g_fraction: float = 0.25
     input_activity: float = 0.25
     leakage_w_per_mm2: float = 0.01
+    power_gating: bool = True
     digital_lanes: int = 256
 
     def __post_init__(self) -> None:

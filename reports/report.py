@@ -348,7 +348,7 @@ h1{font-size:1.6em} h2{font-size:1.25em;margin-top:1.6em;border-bottom:1px solid
 figure{margin:1em 0} figure img{max-width:100%;border:1px solid #eee}
 figcaption{color:#555;font-size:.92em}
 table{border-collapse:collapse;font-size:.85em;margin:.5em 0}
-th,td{border:1px solid #ccc;padding:3px 7px;text-align:right}
+th,td{border:1px solid #ccc;padding:3px 7px;text-align:right} td{white-space:nowrap}
 th{background:#f2f2f2} td.l,th.l{text-align:left}
 .note{color:#555;font-size:.9em}
 """

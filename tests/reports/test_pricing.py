@@ -173,3 +173,21 @@ def test_hardware_for_run_maps_config():
                            "tile_size": 64})
     assert (hw.device, hw.input_bits, hw.output_bits, hw.tile_rows, hw.tile_cols, hw.node_nm) == \
         ("ideal", 6, 5, 64, 64, 22)
+
+
+def test_power_gating_and_digital_reuse():
+    hw = Hardware(tile_rows=8, tile_cols=8, cols_per_adc=4)
+    led = build_ledger(hw, [16, 12, 12, 4], "ff", batch=8)
+    gated = price_ledger(led, hw)["by_component_j"]["leakage"]
+    always = price_ledger(led, hw.replace(power_gating=False))["by_component_j"]["leakage"]
+    assert 0 < gated <= always
+    # inferred reuse = vectors per update (FF: 8 positive + 8 negative rows per update)
+    d_none = price_digital(led, 22, "int8")["total_j"]
+    assert d_none == pytest.approx(price_digital(led, 22, "int8", batch=16)["total_j"], rel=1e-12)
+    d_one = price_digital(led, 22, "int8", batch=1)
+    assert d_one["by_component_j"]["buffers_sram"] > \
+        price_digital(led, 22, "int8")["by_component_j"]["buffers_sram"]
+    # fp16 weights of a big network do not fit 1 MB: DRAM traffic appears
+    big = build_ledger(hw, [784, 1000, 1000, 10], "bp", batch=4)
+    assert price_digital(big, 22, "fp16", sram_kb=1024)["by_component_j"]["dram_weights"] > 0
+    assert price_digital(big, 22, "fp16", sram_kb=64 * 1024)["by_component_j"]["dram_weights"] == 0
