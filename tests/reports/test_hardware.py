@@ -50,3 +50,15 @@ def test_bad_toml_and_missing_file(tmp_path):
         Hardware.from_toml(_toml(tmp_path, "node_nm = = 3\n"))
     with pytest.raises(HardwareError, match="does not exist"):
         Hardware.from_toml(tmp_path / "missing.toml")
+
+
+def test_example_file_loads():
+    from pathlib import Path
+
+    import reports
+    p = Path(reports.__file__).parent / "hardware_example.toml"
+    from device_models import list_presets
+    if "rram-taox" not in list_presets():
+        pytest.skip("rram-taox preset not installed")
+    hw = Hardware.from_toml(p)
+    assert hw.device == "rram-taox" and hw.backward_adc_bits == 10
