@@ -575,10 +575,13 @@ def _bp(s: _Synth, net: list[int], B: int, train: bool) -> None:
     s.dig(ph, dig_nonlin=net[-1] * B, dig_cmp=net[-1] * B)  # softmax / argmax
     if not train:
         return
-    store = "sram" if hw.activation_store == "sram" else "dram"
     # stored until the backward pass: every layer's input (input_bits) and ReLU mask (1 bit)
     act_bits = sum(net[l - 1] * hw.input_bits for l in range(1, L + 1)) * B
     mask_bits = sum(net[1:-1]) * B
+    err_bits = sum(net[1:]) * hw.input_bits * B
+    # activations that do not fit the on-chip buffer spill to DRAM
+    fits = act_bits + mask_bits + err_bits <= hw.sram_kb * 1024 * 8
+    store = "sram" if hw.activation_store == "sram" and fits else "dram"
     s.dig("forward", **{f"{store}_write_bits": act_bits + mask_bits})
     s.dig("backward", **{f"{store}_read_bits": act_bits + mask_bits})
     s.dig("backward", dig_add=net[-1] * B)  # output error
@@ -586,7 +589,6 @@ def _bp(s: _Synth, net: list[int], B: int, train: bool) -> None:
         s.read("backward", f"W{l}", B, transposed=True)
         s.dig("backward", dig_mac=net[l - 1] * B)  # delta * f'
     # errors are kept for the outer products
-    err_bits = sum(net[1:]) * hw.input_bits * B
     s.dig("backward", **{f"{store}_write_bits": err_bits})
     s.dig("update", **{f"{store}_read_bits": err_bits})
     for l in range(1, L + 1):

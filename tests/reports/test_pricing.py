@@ -191,3 +191,11 @@ def test_power_gating_and_digital_reuse():
     big = build_ledger(hw, [784, 1000, 1000, 10], "bp", batch=4)
     assert price_digital(big, 22, "fp16", sram_kb=1024)["by_component_j"]["dram_weights"] > 0
     assert price_digital(big, 22, "fp16", sram_kb=64 * 1024)["by_component_j"]["dram_weights"] == 0
+
+
+def test_bp_activations_spill_to_dram_when_the_buffer_is_too_small():
+    net = [64, 48, 48, 10]
+    small = estimate(Hardware(sram_kb=1.0), net, "bp", batch=100)
+    big = estimate(Hardware(sram_kb=1024.0), net, "bp", batch=100)
+    assert small.train["by_component_j"]["dram"] > 0
+    assert big.train["by_component_j"]["dram"] == 0
