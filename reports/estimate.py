@@ -126,7 +126,8 @@ def _price_entry(e: dict, name: str, info: dict | None, hw: Hardware, c: Costs
     grp_f = math.ceil(rows_t / ra) if ra else 1
     grp_t = math.ceil(cols_t / ra) if ra else 1
     ns, nw = c.n_in_slices, c.n_weight_slices
-    parts["dac"] += dac_f * c.e_dac(cols_t * dpw) + dac_t * c.e_dac(rows_t)
+    # a transposed input drives the dpw column lines of its weight (rows_t cells each)
+    parts["dac"] += dac_f * c.e_dac(cols_t * dpw) + dac_t * c.e_dac(rows_t * dpw)
     parts["array"] += (cell_f + cell_t) * nw * c.array_bit_serial_factor()
     adc_f_eff, adc_t_eff = adc_f * ns * nw * grp_f, adc_t * ns * nw * grp_t
     parts["adc"] += adc_f_eff * c.e_adc(hw.output_bits) + adc_t_eff * c.e_adc(hw.bwd_adc_bits)
