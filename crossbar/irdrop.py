@@ -91,8 +91,9 @@ class IRDropSolver:
           computed at construction by eliminating the network row by row (dense Kron
           reduction with Cholesky solves: ``O(rows * cols**3 + rows**2 * cols**2)`` flops
           with the smaller dimension cubed, ``O(cols**2 + rows*cols)`` memory); every `solve`
-          is then one BLAS product, as cheap as the ideal read. Measured: ~25 ms at 64×64,
-          ~1.6 s CPU at 256×256 (one thread).
+          is then one BLAS product, as cheap as the ideal read. Measured (one BLAS thread,
+          which this step uses): ~25 ms CPU at 64×64, ~1.7 s CPU at 256×256 — about 4× less
+          than factorising and solving ``min(rows, cols)`` right-hand sides with SuperLU.
         * ``"auto"``: nothing is done at construction. The first vectors (up to
           ``min(rows, cols) // 4`` in total) are solved on the sparse factorisation; a batch
           that would exceed that computes ``G_eff`` instead and every later call uses it. A
@@ -213,13 +214,15 @@ class IRDropSolver:
         """
         if self._g_eff is None:
             gc = self.cell_conductance()
-            if self.cols <= self.rows:
-                self._g_eff = _row_reduction(gc, self.wire_resistance)
-            else:
-                # reciprocity: the transposed tile (columns driven from their sense end, rows
-                # read at their driver end) has the transposed, index-reversed G_eff; this
-                # keeps the cubed dimension the smaller one
-                self._g_eff = _row_reduction(gc[::-1, ::-1].T, self.wire_resistance)[::-1, ::-1].T
+            with _one_blas_thread(min(self.rows, self.cols)):
+                if self.cols <= self.rows:
+                    self._g_eff = _row_reduction(gc, self.wire_resistance)
+                else:
+                    # reciprocity: the transposed tile (columns driven from their sense end,
+                    # rows read at their driver end) has the transposed, index-reversed G_eff;
+                    # this keeps the cubed dimension the smaller one
+                    self._g_eff = _row_reduction(gc[::-1, ::-1].T,
+                                                 self.wire_resistance)[::-1, ::-1].T
             self._g_eff = np.ascontiguousarray(self._g_eff)
         return self._g_eff
 
@@ -256,6 +259,23 @@ class IRDropSolver:
     def __repr__(self) -> str:
         return (f"IRDropSolver({self.rows}x{self.cols}, wire_resistance={self.wire_resistance:g} Ω, "
                 f"access_resistance={self.access_resistance:g} Ω, method={self.method!r})")
+
+
+def _one_blas_thread(n: int):
+    """Context: BLAS limited to one thread while the row reduction runs (n >= 48).
+
+    The reduction makes hundreds of medium-sized BLAS calls; with OpenBLAS's threads on the
+    shared 2-core machine here it was measured 10x slower in wall time (51 s vs 4.3 s at
+    256x256 under load) and never more than ~2x faster when idle.
+    """
+    import contextlib
+    if n < 48:
+        return contextlib.nullcontext()
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:  # pragma: no cover - threadpoolctl comes with scikit-learn
+        return contextlib.nullcontext()
+    return threadpool_limits(1, user_api="blas")
 
 
 def _row_reduction(gc: np.ndarray, r: float) -> np.ndarray:

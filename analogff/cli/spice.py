@@ -86,7 +86,8 @@ def compare_tile(rows: int, cols: int, wire: float, access: float, g_min: float,
 
 
 def _ms(seconds: float) -> str:
-    return f"{seconds * 1e3:.3g}"
+    ms = seconds * 1e3
+    return f"{ms:.3g}" if ms < 1000 else f"{ms:,.0f}"
 
 
 def _speedup(t_ref: float, t: float) -> str:
@@ -110,9 +111,10 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Check a crossbar tile against ngspice: ideal model (I = vG) and IR-drop model vs SPICE.
 
-        Random conductances (uniform in the device's [g_min, g_max]) and input voltages; wires of
-        --wire-resistance ohms per cell pitch along rows and columns. Needs ngspice and PySpice
-        (pip install "analogff[spice]").
+        Random conductances (uniform in the device's \\[g_min, g_max]) and input voltages in
+        \\[0, v_read]; wires of --wire-resistance ohms per cell pitch along rows and columns;
+        columns at virtual ground. Relative error = |I_model - I_spice| / |I_spice|. Needs
+        ngspice and PySpice: apt-get install ngspice libngspice0; pip install "analogff\\[spice]".
         """
         import numpy as np
 
