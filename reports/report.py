@@ -26,6 +26,10 @@ from typing import Any
 from .estimate import COMPONENTS, price_digital, price_ledger
 from .hardware import hardware_for_run
 
+REPORT_FILES = frozenset({
+    "index.html", "runs.csv", "energy_breakdown.csv", "area_breakdown.csv",
+    "accuracy_vs_noise.png", "energy_vs_accuracy.png", "energy_breakdown.png",
+    "area_breakdown.png", "analog_vs_digital.png"})
 ALGO_COLORS = {"pff": "#1f77b4", "ff": "#ff7f0e", "bp": "#2ca02c"}
 TRAIN_EXCLUDE = ("inference",)
 
@@ -446,6 +450,11 @@ def build_report(store: str | os.PathLike, out_dir: str | os.PathLike) -> Path:
     out = Path(out_dir)
     if out.exists() and not out.is_dir():
         raise ReportError(f"--out {str(out)!r} exists and is not a directory")
+    if out.is_dir():
+        foreign = sorted(p.name for p in out.iterdir() if p.name not in REPORT_FILES)
+        if foreign:
+            raise ReportError(f"--out {str(out)!r} exists and holds files that are not part of "
+                              f"a report (e.g. {foreign[0]!r}); choose a new or empty directory")
     records = load_records(store)
     data = analyse(records)
     df = pd.DataFrame(data["runs"])

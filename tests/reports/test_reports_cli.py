@@ -114,3 +114,13 @@ def test_report_renders_in_headless_chromium(store, tmp_path):
     # the page is not blank: the figures put many distinct grey levels on the screen
     import numpy as np
     assert np.unique(np.asarray(im.resize((200, 430)))).size > 50
+
+
+def test_report_refuses_to_replace_a_foreign_directory(store, tmp_path):
+    out = tmp_path / "mine"
+    out.mkdir()
+    (out / "notes.txt").write_text("keep me")
+    r = runner.invoke(app, ["report", str(store), "--out", str(out)])
+    assert r.exit_code == 2 and "notes.txt" in r.output
+    assert (out / "notes.txt").read_text() == "keep me"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["mine"]
