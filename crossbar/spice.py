@@ -54,6 +54,14 @@ _LIBRARY_CANDIDATES = ("libngspice.so", "libngspice.so.0", "libngspice.dylib", "
                        "ngspice.dll")
 
 
+def _loadable(name: str) -> bool:
+    try:
+        ctypes.CDLL(name)
+    except OSError:
+        return False
+    return True
+
+
 def _find_library() -> str | None:
     """A name or path of libngspice that ctypes can load, or None."""
     env = os.environ.get("NGSPICE_LIBRARY_PATH")
@@ -63,11 +71,8 @@ def _find_library() -> str | None:
         candidates.append(found)
     candidates += list(_LIBRARY_CANDIDATES)
     for name in candidates:
-        try:
-            ctypes.CDLL(name)
-        except OSError:
-            continue
-        return name
+        if _loadable(name):
+            return name
     return None
 
 
@@ -108,6 +113,10 @@ def _ngspice():
     logging.getLogger("PySpice").setLevel(logging.ERROR)
     try:
         from PySpice.Spice.NgSpice.Shared import NgSpiceShared
+        # PySpice reads the variable when first imported; if that happened before us, fix the
+        # class attribute too
+        if not _loadable(str(NgSpiceShared.LIBRARY_PATH).format("")):
+            NgSpiceShared.LIBRARY_PATH = lib
         _NGSPICE = NgSpiceShared.new_instance()
     except (OSError, ImportError) as exc:
         raise SpiceUnavailableError(f"cannot load ngspice through PySpice ({exc}): {INSTALL_HINT}") from None
