@@ -148,7 +148,7 @@ def test_ff_has_no_transposed_reads():
 
 
 def test_ideal_pff_learns_digits():
-    rec = run_experiment(SimConfig(algo="pff", ideal=True, epochs=6, optimizer="adam", lr=1e-3))
+    rec = run_experiment(SimConfig(algo="pff", ideal=True, epochs=8))
     assert rec["metrics"]["test_accuracy"] >= 0.90, rec["metrics"]
 
 

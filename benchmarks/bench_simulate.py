@@ -1,0 +1,83 @@
+"""End-to-end targets of `analogff simulate`, measured in one process.
+
+    python benchmarks/bench_simulate.py             # digits: default analog run, its ideal twin,
+                                                    # and the PFF training-step overhead ratio
+    python benchmarks/bench_simulate.py --fashion   # + Fashion-MNIST: ideal PFF / FF / BP and
+                                                    # analog PFF at --noise 0.05 (long: ~1 h here)
+
+Prints test accuracy and wall time per run (the Numba cache is warmed first), and the analog /
+ideal ratio of one PFF training step (same config, same batch).
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+
+import numpy as np
+
+from analogff.config import SimConfig
+from analogff.experiment import blas_threads_for, build, run_experiment
+
+
+def warm() -> None:
+    run_experiment(SimConfig(epochs=1, limit=100, hidden="20,20", steps=2, noise=0.05))
+
+
+def run(label: str, cfg: SimConfig) -> dict:
+    t = time.perf_counter()
+    rec = run_experiment(cfg)
+    wall = time.perf_counter() - t
+    m = rec["metrics"]
+    print(f"{label:<44} test {100 * m['test_accuracy']:6.2f} %   train {100 * m['train_accuracy']:6.2f} %"
+          f"   {wall:7.1f} s   E/train-sample {rec['energy']['per_train_sample_j']:.3g} J", flush=True)
+    return rec
+
+
+def step_ratio(cfg: SimConfig, repeats: int = 5) -> None:
+    """Median time of one PFF training batch, analog vs its ideal twin (same data, same seed)."""
+    from threadpoolctl import threadpool_limits
+
+    times = {}
+    for ideal in (False, True):
+        net = build(cfg.replace(ideal=ideal))
+        d = net.data
+        bs = int(net.hp["batch_size"])
+        x, y = d.x_train[:bs], d.y_train[:bs]
+        with threadpool_limits(limits=blas_threads_for(net), user_api="blas"):
+            net.algo.train_batch(x, y)
+            ts = []
+            for _ in range(repeats):
+                t = time.perf_counter()
+                net.algo.train_batch(x, y)
+                ts.append(time.perf_counter() - t)
+        times[ideal] = statistics.median(ts)
+    print(f"PFF training step ({cfg.dataset}, hidden {net.hp['hidden']}, batch {bs}+{bs}, "
+          f"K={net.hp['steps']}): ideal {1e3 * times[True]:.1f} ms, analog "
+          f"{1e3 * times[False]:.1f} ms, ratio {times[False] / times[True]:.2f}")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--fashion", action="store_true", help="also run the Fashion-MNIST comparison")
+    ap.add_argument("--fashion-epochs", type=int, default=5)
+    ap.add_argument("--fashion-hidden", default="500,500")
+    args = ap.parse_args()
+    warm()
+    print("digits (defaults: analogff simulate --noise 0.05)")
+    run("analog PFF, --noise 0.05 (default device)", SimConfig(noise=0.05))
+    run("ideal twin (--ideal)", SimConfig(noise=0.05, ideal=True))
+    step_ratio(SimConfig(noise=0.05))
+    if args.fashion:
+        h, ep = args.fashion_hidden, args.fashion_epochs
+        print(f"fashion-mnist, hidden {h}, {ep} epochs each")
+        base = dict(dataset="fashion-mnist", hidden=h, epochs=ep, batch_size=100)
+        for algo in ("pff", "ff", "bp"):
+            run(f"ideal {algo.upper()}", SimConfig(algo=algo, ideal=True, **base))
+        run("analog PFF, --noise 0.05", SimConfig(algo="pff", noise=0.05, **base))
+        step_ratio(SimConfig(dataset="fashion-mnist", hidden=h, batch_size=100, noise=0.05))
+
+
+if __name__ == "__main__":
+    main()
