@@ -627,6 +627,26 @@ def test_d2d_step_factor_has_set_std(sign):
     assert lo < f.var(ddof=1) / d2d ** 2 < hi
 
 
+def test_c2c_step_noise_has_set_std_and_is_fresh_per_pulse():
+    c2c = 0.2
+    device = dev(c2c=c2c, states=1000)
+    m = AnalogMatrix(100, 100, device, fine(), seed=8)
+    one = np.ones((1, 100), dtype=np.float32)
+    steps = []
+    for _ in range(2):
+        # one pulse per pair (whichever device the pair rule picks), then one back
+        w0 = m.weights().astype(np.float64)
+        m.update(one, one, 1.0 / device.states)
+        steps.append(((m.weights() - w0) * device.states / m.w_max).ravel())
+        m.update(one, -one, 1.0 / device.states)
+    f = steps[0]
+    assert abs(f.mean() - 1) < 5.5 * c2c / math.sqrt(f.size)
+    lo, hi = chi2_bounds(f.size)
+    assert lo < f.var(ddof=1) / c2c ** 2 < hi
+    # a new draw at every pulse: the same device's two steps are uncorrelated
+    assert abs(np.corrcoef(steps[0], steps[1])[0, 1]) < 5.5 / math.sqrt(f.size)
+
+
 def test_stuck_devices_have_set_fractions_and_never_move():
     device = dev(stuck_on=0.1, stuck_off=0.15, states=200, c2c=0.1, drift_nu=0.1)
     R = C = 100
@@ -851,3 +871,30 @@ def test_bad_inputs_raise_clear_errors():
     # errors are ValueErrors (the CLI turns them into one line)
     assert issubclass(NonFiniteInputError, ValueError) and issubclass(ShapeError, ValueError)
     assert issubclass(PeripheryParameterError, ValueError)
+
+
+def test_potentiate_only_pairs_never_depress_and_refresh_keeps_weight():
+    device = dev(states=100, policy="potentiate-only")
+    m = AnalogMatrix(1, 1, device, fine(max_pulses=31), seed=0)
+    one = np.ones((1, 1), np.float32)
+    lr = 8.0 / device.states  # 8 pulses per call
+    pattern = [1, 1, -1, 1, 1, 1, -1, 1, 1, 1, 1, -1, -1, 1, 1, 1, -1, 1]  # |W| <= 0.64
+    w_expected = 0.0
+    refreshed = False
+    for sgn in pattern:
+        gp0, gm0 = (g[0, 0] for g in m.conductances())
+        down0 = m.ledger.get("pulses_down")
+        m.update(one, sgn * one, lr)
+        w_expected += sgn * 8 / device.states
+        gp, gm = (g[0, 0] for g in m.conductances())
+        if m.ledger.get("pulses_down") > down0:
+            # refresh: both devices RESET (two down pulses), the difference re-programmed on one
+            assert m.ledger.get("pulses_down") - down0 == 2
+            assert min(gp, gm) == device.g_min
+            assert max(gp, gm) == pytest.approx(device.g_min + abs(w_expected) * device.g_range)
+            refreshed = True
+        else:
+            # potentiate-only: positive requests raise G+, negative ones raise G-
+            assert (gp > gp0 and gm == gm0) if sgn > 0 else (gm > gm0 and gp == gp0)
+        assert m.weights()[0, 0] == pytest.approx(w_expected, abs=1.5e-6)
+    assert refreshed
