@@ -318,8 +318,14 @@ def failed_record(cfg: SimConfig, error: str, wall_s: float | None = None) -> di
             "timing": {"wall_s": wall_s}, "versions": _versions()}
 
 
+_THREADS_APPLIED: int | None = None
+
+
 def _limit_threads(threads: int | None) -> None:
-    if not threads:
+    """Cap Numba / OpenMP / BLAS threads in this worker process (once per process: checking
+    the loaded BLAS libraries costs ~3 ms). Libraries loaded later read the environment."""
+    global _THREADS_APPLIED
+    if not threads or threads == _THREADS_APPLIED:
         return
     for var in THREAD_ENV_VARS:
         os.environ[var] = str(threads)
@@ -330,6 +336,13 @@ def _limit_threads(threads: int | None) -> None:
             numba.set_num_threads(min(threads, numba.config.NUMBA_NUM_THREADS))
         except Exception:  # pragma: no cover
             pass
+    try:
+        from threadpoolctl import threadpool_limits
+
+        threadpool_limits(threads)
+    except Exception:  # pragma: no cover - threadpoolctl missing or a library refuses
+        pass
+    _THREADS_APPLIED = threads
 
 
 def run_point(fn: Callable | str | None, cfg_dict: dict[str, Any],
@@ -344,16 +357,7 @@ def run_point(fn: Callable | str | None, cfg_dict: dict[str, Any],
     t0 = time.perf_counter()
     try:
         func = resolve_point_fn(fn)
-        if threads:
-            try:
-                from threadpoolctl import threadpool_limits
-            except ImportError:  # pragma: no cover
-                record = func(cfg)
-            else:
-                with threadpool_limits(threads):
-                    record = func(cfg)
-        else:
-            record = func(cfg)
+        record = func(cfg)
         elapsed = time.perf_counter() - t0
         if not isinstance(record, dict):
             raise TypeError(f"point function returned {type(record).__name__}, not a run record dict")
@@ -587,11 +591,14 @@ def _run_pool(queue: deque, pool: LocalPool, point_fn, finish, tracker: _Tracker
     """Run points from ``queue`` until it is empty or the pool breaks; returns the points
     that were in flight when it broke (not recorded), or records them as failed if ``blame``."""
     n = pool.workers
+    # keep one point queued per worker besides the running one, so that a worker starts its
+    # next point at once instead of waiting for the client to store the last result
+    window = n if blame else 2 * n
     running: dict[Any, SimConfig] = {}
     suspects: list[SimConfig] = []
     try:
         while queue or running:
-            while queue and len(running) < n and not suspects:
+            while queue and len(running) < window and not suspects:
                 cfg = queue.popleft()
                 try:
                     fut = pool.submit(run_point, point_fn, cfg.to_dict(), pool.threads)
@@ -599,7 +606,7 @@ def _run_pool(queue: deque, pool: LocalPool, point_fn, finish, tracker: _Tracker
                     queue.appendleft(cfg)
                     break
                 running[fut] = cfg
-            tracker.update(len(running))
+            tracker.update(min(len(running), n))
             if not running:
                 break
             finished, _ = wait(list(running), return_when=FIRST_COMPLETED)
@@ -617,7 +624,7 @@ def _run_pool(queue: deque, pool: LocalPool, point_fn, finish, tracker: _Tracker
                 except Exception as exc:  # e.g. an unpicklable result
                     record, elapsed = failed_record(cfg, f"{type(exc).__name__}: {exc}"), 0.0
                 finish(record, elapsed)
-                tracker.update(len(running), record)
+                tracker.update(min(len(running), n), record)
             if suspects and not running:
                 break
     except BaseException:
