@@ -109,13 +109,15 @@ class ResultsStore:
 
     Raises `AnalogffError` (one line) if the file is not an analogff store, is corrupt, was
     written by a newer schema, or (with ``create=False``) does not exist. Never overwrites a
-    file it does not recognise.
+    file it does not recognise. ``check=True`` also runs SQLite's ``quick_check`` (reads the
+    whole file; the sweep command does this before writing).
     """
 
     def __init__(self, path: str | Path, create: bool = True, timeout: float = 30.0,
-                 durable: bool = False):
+                 durable: bool = False, check: bool = False):
         self.path = Path(path)
         self.durable = durable
+        self.check = check
         exists = self.path.exists()
         if exists and not self.path.is_file():
             raise AnalogffError(f"{self.path} is not an analogff results store (it is a directory)")
@@ -137,7 +139,10 @@ class ResultsStore:
             raise AnalogffError(f"cannot open results store {str(self.path)!r}: {exc}") from None
         try:
             self._open()
-        except sqlite3.DatabaseError as exc:
+        except sqlite3.OperationalError as exc:   # locked, read-only, disk full, ...
+            self._con.close()
+            raise AnalogffError(f"cannot use results store {str(self.path)!r}: {exc}") from None
+        except sqlite3.DatabaseError as exc:      # not a database, malformed
             self._con.close()
             raise AnalogffError(f"{self.path} is not an analogff results store "
                                 f"(SQLite says: {exc})") from None
@@ -173,6 +178,13 @@ class ResultsStore:
             raise AnalogffError(f"{self.path} is not an analogff results store "
                                 f"(table runs lacks {', '.join(missing)})")
         self._columns = [r[1] for r in con.execute("PRAGMA table_info(runs)")]
+        if self.check:
+            rows = [r[0] for r in con.execute("PRAGMA quick_check")]
+            if rows != ["ok"]:
+                detail = " ".join(" ".join(rows).split())[:200]
+                raise AnalogffError(f"{self.path} is a corrupt analogff results store (SQLite "
+                                    f"check: {detail}); it was left untouched: restore a backup "
+                                    "or choose another --store path")
 
     def _create(self) -> None:
         con = self._con

@@ -120,8 +120,14 @@ def register(app: typer.Typer) -> None:
         if not store.exists():
             raise AnalogffError(f"results store {str(store)!r} does not exist; create it with "
                                 f"analogff sweep --store {store}")
+        import sqlite3
+
         with ResultsStore(store, create=False) as st:
-            df = st.to_dataframe(where=where)
+            try:
+                df = st.to_dataframe(where=where)
+            except sqlite3.DatabaseError as exc:
+                raise AnalogffError(f"{store} is a corrupt analogff results store (SQLite says: "
+                                    f"{exc}); it was left untouched") from None
             columns = st.columns
         title = f"{store}: {len(df)} run{'s' if len(df) != 1 else ''}" + (
             f" where {where}" if where else "")

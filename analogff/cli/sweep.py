@@ -74,7 +74,7 @@ def register(app: typer.Typer) -> None:
         varied = spec.varied_keys()
 
         if dry_run:
-            st = ResultsStore(store, create=False) if store.exists() else None
+            st = ResultsStore(store, create=False, check=True) if store.exists() else None
             if st is not None:
                 pl = plan(points, st, retry_failed=retry_failed)
                 st.close()
@@ -86,7 +86,7 @@ def register(app: typer.Typer) -> None:
                           f"{len(pl.todo)} to run (store {store})", highlight=False)
             return
 
-        with ResultsStore(store) as st:
+        with ResultsStore(store, check=True) as st:
             n_workers = workers or os.cpu_count() or 1
             where = (f"Dask scheduler {scheduler}" if scheduler
                      else f"{n_workers} local worker{'s' if n_workers != 1 else ''}")

@@ -211,3 +211,22 @@ def test_records_and_dataframe_filter(tmp_path):
         # a hostile value is a bound parameter, never SQL
         assert st.records(where="algo = 'x'' OR 1=1 --'") == []
         assert st.count() == 3
+
+
+def test_damaged_pages_are_found_by_check_and_left_untouched(tmp_path):
+    p = tmp_path / "r.db"
+    with ResultsStore(p) as st:
+        for i in range(50):
+            st.add(fake_record(_cfg(seed=i)))
+    con = sqlite3.connect(p)
+    con.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    page = con.execute("PRAGMA page_size").fetchone()[0]
+    root = con.execute("SELECT rootpage FROM sqlite_master WHERE name='runs_config_hash'").fetchone()[0]
+    con.close()
+    data = bytearray(p.read_bytes())
+    data[(root - 1) * page:root * page] = b"\xff" * page       # wreck the index's root page
+    p.write_bytes(bytes(data))
+    with pytest.raises(AnalogffError, match="corrupt analogff results store") as ei:
+        ResultsStore(p, check=True)
+    assert "\n" not in str(ei.value)
+    assert p.read_bytes() == bytes(data)
