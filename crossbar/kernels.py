@@ -174,17 +174,17 @@ def _apply_n(w, n, up, p, d2d, st, r, have, table):
                 st, r = next_u64(st)
                 g = normal_from_bits(r >> uint64(32), table)
                 have = True
+            # not clipped (device_models contract): with a large c2c a pulse may move the
+            # device against its polarity; only the state is clipped to [0, 1]
             dw = dw * (1.0 + c2c * g)
-            if dw < 0:
-                dw = 0.0
         if up:
             w = w + dw
-            if w > 1.0:
-                w = 1.0
         else:
             w = w - dw
-            if w < 0.0:
-                w = 0.0
+        if w > 1.0:
+            w = 1.0
+        elif w < 0.0:
+            w = 0.0
     return w, st, r, have
 
 
