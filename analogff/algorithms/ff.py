@@ -8,7 +8,8 @@ The network is a stack of fully connected ReLU layers. Layer l computes
     G_l = sum_j h_lj^2           goodness; p(positive) = sigmoid(G_l - theta)
 
 with h_0 = the image whose first ``n_classes`` pixels are overwritten by the one-hot label
-(times ``label_scale``, the maximum pixel value 1.0 by default). Positive data carry the true
+(times ``label_scale``: 3 by default, three times the maximum pixel value, so that the label
+is not drowned by hundreds of image pixels after normalisation). Positive data carry the true
 label, negative data the same image with a label drawn uniformly from the wrong ones.
 
 Each layer minimises its own loss, BCE on the logit G - theta,
@@ -118,9 +119,9 @@ class FF:
         "lr": 0.3,
         "batch_size": 32,
         "epochs": 30,
-        "theta": 4.0,
-        "label_scale": 1.0,
-        "init_scale": 2.0,
+        "theta": 10.0,
+        "label_scale": 3.0,
+        "init_scale": 4.0,
         "w_max_factor": 4.0,
         "predict_skip_first": False,
     }
