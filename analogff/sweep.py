@@ -28,9 +28,9 @@ import sys
 import time
 import traceback
 import uuid
+from collections import deque
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
-from collections import deque
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -300,13 +300,14 @@ def resolve_point_fn(fn: Callable | str | None) -> Callable[[SimConfig], dict]:
 
 
 def _versions() -> dict[str, str]:
-    v = {"python": platform.python_version()}
-    try:
-        from importlib.metadata import version
+    from importlib.metadata import PackageNotFoundError, version
 
-        v["analogff"] = version("analogff")
-    except Exception:  # pragma: no cover - not installed
-        v["analogff"] = "unknown"
+    v = {"python": platform.python_version()}
+    for pkg in ("analogff", "numpy", "numba"):
+        try:
+            v[pkg] = version(pkg)
+        except PackageNotFoundError:  # pragma: no cover - not installed
+            v[pkg] = "unknown"
     return v
 
 

@@ -14,7 +14,7 @@ sys.path.insert(0, os.path.dirname(__file__))
 
 from analogff.config import SimConfig  # noqa: E402
 from analogff.errors import AnalogffError  # noqa: E402
-from analogff.store import (APPLICATION_ID, CONFIG_COLUMNS, METRIC_COLUMNS,  # noqa: E402
+from analogff.store import (APPLICATION_ID, CONFIG_COLUMNS,  # noqa: E402
                             SCHEMA_VERSION, ResultsStore, parse_where)
 from analogff.sweep import failed_record  # noqa: E402
 from sweep_points import fake_record  # noqa: E402

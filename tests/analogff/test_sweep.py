@@ -26,7 +26,7 @@ from analogff.cli import app  # noqa: E402
 from analogff.config import SimConfig  # noqa: E402
 from analogff.errors import ConfigError  # noqa: E402
 from analogff.store import ResultsStore  # noqa: E402
-from analogff.sweep import (Progress, SweepSpec, build_spec, expand, load_sweep_toml,  # noqa: E402
+from analogff.sweep import (Progress, build_spec, expand, load_sweep_toml,  # noqa: E402
                             parse_grid, plan, run_point, run_sweep)
 import sweep_points  # noqa: E402
 
