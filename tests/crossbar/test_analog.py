@@ -161,12 +161,12 @@ def test_transposed_ideal_and_ledger():
 # read noise
 # ------------------------------------------------------------------------------------------
 def _noise_samples(mapping, sigma, model="additive", transposed=False, tiles=(256, 256),
-                   n=3000, seed=5):
+                   n=3000, seed=5, **pkw):
     rng = np.random.default_rng(seed)
     out_f, in_f = 20, 30
     W = rand_w(rng, out_f, in_f)
     device = dev(read_noise_model=model)
-    kw = dict(mapping=mapping, tile_rows=tiles[0], tile_cols=tiles[1])
+    kw = dict(mapping=mapping, tile_rows=tiles[0], tile_cols=tiles[1], **pkw)
     noisy = AnalogMatrix(out_f, in_f, device, fine(read_noise=sigma, **kw), seed=11, w_max=0.5)
     clean = AnalogMatrix(out_f, in_f, device, fine(read_noise=0.0, **kw), seed=11, w_max=0.5)
     noisy.program(0.5 * W)
@@ -179,17 +179,20 @@ def _noise_samples(mapping, sigma, model="additive", transposed=False, tiles=(25
     return noisy, x1, e
 
 
-@pytest.mark.parametrize("mapping,k,transposed,tiles", [
-    ("differential", 2.0, False, (256, 256)),
-    ("differential", 2.0, False, (7, 5)),     # noise of tiles adds up to the same formula
-    ("reference", 4.0, False, (256, 256)),
-    ("differential", 2.0, True, (7, 5)),
+@pytest.mark.parametrize("mapping,k,transposed,tiles,fixed", [
+    ("differential", 2.0, False, (256, 256), False),
+    ("differential", 2.0, False, (7, 5), False),     # noise of tiles adds up to the same formula
+    ("reference", 4.0, False, (256, 256), False),
+    ("differential", 2.0, True, (7, 5), False),
+    ("differential", 2.0, False, (7, 5), True),      # fixed input scaling: s = in_bound
 ])
-def test_additive_read_noise_has_formula_std(mapping, k, transposed, tiles):
+def test_additive_read_noise_has_formula_std(mapping, k, transposed, tiles, fixed):
     sigma = 0.05
-    m, x1, e = _noise_samples(mapping, sigma, transposed=transposed, tiles=tiles)
+    pkw = dict(input_scaling="fixed", in_bound=4.0) if fixed else {}
+    m, x1, e = _noise_samples(mapping, sigma, transposed=transposed, tiles=tiles, **pkw)
     n = e.shape[0]
-    s = np.abs(x1).max()
+    s = 4.0 if fixed else np.abs(x1).max()
+    assert np.abs(x1).max() < 4.0
     q = x1 / s  # fine DAC
     sd = m.w_max * s * sigma * math.sqrt(k * float((q.astype(np.float64) ** 2).sum()))
     var = e.var(axis=0, ddof=1)
@@ -204,10 +207,12 @@ def test_additive_read_noise_has_formula_std(mapping, k, transposed, tiles):
     assert lo < var.mean() / sd ** 2 < hi
 
 
-@pytest.mark.parametrize("mapping", ["differential", "reference"])
-def test_proportional_read_noise_has_formula_std(mapping):
+@pytest.mark.parametrize("mapping,transposed", [("differential", False), ("reference", False),
+                                                ("differential", True)])
+def test_proportional_read_noise_has_formula_std(mapping, transposed):
     sigma = 0.04
-    m, x1, e = _noise_samples(mapping, sigma, model="proportional", tiles=(7, 5))
+    m, x1, e = _noise_samples(mapping, sigma, model="proportional", tiles=(7, 5),
+                              transposed=transposed)
     n = e.shape[0]
     dv = m.device
     s = np.abs(x1).max()
@@ -219,7 +224,7 @@ def test_proportional_read_noise_has_formula_std(mapping):
         a2 = (gp ** 2 + gm ** 2) / dv.g_range ** 2
     else:
         a2 = 4.0 * gp ** 2 / dv.g_range ** 2
-    sd = m.w_max * s * sigma * np.sqrt(q2 @ a2)
+    sd = m.w_max * s * sigma * np.sqrt(a2 @ q2 if transposed else q2 @ a2)
     ratio = e.var(axis=0, ddof=1) / sd ** 2
     lo, hi = chi2_bounds(n, ALPHA / e.shape[1])
     assert np.all(ratio > lo) and np.all(ratio < hi), ratio
