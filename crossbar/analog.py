@@ -339,7 +339,7 @@ class AnalogMatrix(MatrixBase):
             # coincidences BL·px·pd = |lr k x d|; update management balances cx and cd.
             BL = pe.bl
             ax, ad = np.abs(x), np.abs(d)
-            xm, dm = float(ax.max()), float(ad.max())
+            xm, dm = float(ax.max(initial=0.0)), float(ad.max(initial=0.0))  # B may be 0
             if xm == 0 or dm == 0 or k == 0:
                 self.ledger.add(self.name, update_calls=1)
                 return
