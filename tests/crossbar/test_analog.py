@@ -867,6 +867,17 @@ def test_bad_device_names_field(kw, field):
         dev(**kw)
 
 
+@pytest.mark.parametrize("scheme", ["deterministic", "stochastic", "mixed"])
+def test_empty_batch_is_a_no_op(scheme):
+    m = AnalogMatrix(4, 6, "ideal", Periphery(read_noise=0.1, update=scheme), seed=0)
+    w0 = m.weights()
+    assert m.forward(np.zeros((0, 6), np.float32)).shape == (0, 4)
+    assert m.transposed(np.zeros((0, 4), np.float32)).shape == (0, 6)
+    m.update(np.zeros((0, 6)), np.zeros((0, 4)), 0.1)
+    assert np.array_equal(m.weights(), w0)
+    assert m.ledger.get("mvm_vectors") == 0 and m.ledger.get("pulses_up") == 0
+
+
 def test_bad_inputs_raise_clear_errors():
     m = AnalogMatrix(4, 6, "ideal", Periphery(), seed=0)
     x = np.zeros((2, 6), np.float32)
