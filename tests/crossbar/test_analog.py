@@ -341,20 +341,21 @@ def test_adc_saturation_counted(tiles):
 # ------------------------------------------------------------------------------------------
 # pulsed updates
 # ------------------------------------------------------------------------------------------
-def test_deterministic_update_exact_pulses_and_energy():
+@pytest.mark.parametrize("w_max", [1.0, 0.25])
+def test_deterministic_update_exact_pulses_and_energy(w_max):
     out_f, in_f = 6, 8
     rng = np.random.default_rng(10)
     device = load_preset("ideal")  # linear, 10000 states
     pe = fine(max_pulses=31)
-    m = AnalogMatrix(out_f, in_f, device, pe, seed=0)
+    m = AnalogMatrix(out_f, in_f, device, pe, seed=0, w_max=w_max)
     x = rng.integers(-2, 3, (3, in_f)).astype(np.float32)
     d = rng.integers(-2, 3, (3, out_f)).astype(np.float32)
-    lr = 1.0 / device.states  # k = lr·states/w_max = 1: exactly dᵀx pulses, no rounding
+    lr = w_max / device.states  # k = lr·states/w_max = 1: exactly dᵀx pulses, no rounding
     n = (d.T @ x).astype(np.int64)  # (out, in) requested pulses
     assert np.abs(n).max() <= 31 and np.abs(n).sum() > 0
     g0 = m.conductances()
     m.update(x, d, lr)
-    np.testing.assert_allclose(m.weights(), n / device.states, atol=1e-6)
+    np.testing.assert_allclose(m.weights(), n * w_max / device.states, atol=1e-6 * w_max)
     led = m.ledger
     assert led.get("pulses_up") + led.get("pulses_down") == np.abs(n).sum()
     assert led.get("update_calls") == 1
