@@ -25,7 +25,9 @@ Physics (the contract; see the README's "Physics" section):
 from __future__ import annotations
 
 import math
+from contextlib import contextmanager
 
+import numba
 import numpy as np
 
 from device_models import DeviceModel, load_preset
@@ -35,6 +37,32 @@ from .base import MatrixBase, ShapeError
 from .ledger import Ledger
 from .periphery import Periphery
 from .rng import new_key
+
+
+# below these sizes (elements), kernels run on one thread: waking the pool costs more than
+# it saves, and far more on a loaded machine; all tiles of a small read go through one call
+_SMALL_WORK = 200_000
+_BATCHED_LIMIT = 2_000_000
+
+
+@contextmanager
+def numba_threads_for(work: int):
+    """Run the enclosed Numba kernels on one thread when ``work`` is small.
+
+    Results do not depend on this: randomness is counter-based per row, not per thread.
+    """
+    if work >= _SMALL_WORK:
+        yield
+        return
+    n = numba.get_num_threads()
+    if n == 1:
+        yield
+        return
+    numba.set_num_threads(1)
+    try:
+        yield
+    finally:
+        numba.set_num_threads(n)
 
 
 def _edges(n: int, tile: int) -> np.ndarray:
@@ -167,7 +195,8 @@ class AnalogMatrix(MatrixBase):
     def _refresh(self) -> None:
         if not self._dirty:
             return
-        K.effective(self.wp, self.wm, self._differential, self._c, self._Wn, self._gsum)
+        with numba_threads_for(self.wp.size):
+            K.effective(self.wp, self.wm, self._differential, self._c, self._Wn, self._gsum)
         self._gsum_col = None
         self._A2 = None
         self._irdrop = None
@@ -210,11 +239,9 @@ class AnalogMatrix(MatrixBase):
         q = np.empty_like(x)
         n2 = np.empty((B, nt), dtype=np.float32)
         row_e = np.empty(B, dtype=np.float64)
-        scale, clipped = K.dac_quantize(x, self._dac_levels, pe.input_scaling == "abs-max",
-                                        pe.in_bound, in_edges, gsum, q, n2, row_e)
-        nt = len(in_edges) - 1
-        Ys = np.empty((B, nt, n_out), dtype=np.float32) if split else None
-        Y = np.empty((B, n_out), dtype=np.float32)
+        with numba_threads_for(B * n_in):
+            scale, clipped = K.dac_quantize(x, self._dac_levels, pe.input_scaling == "abs-max",
+                                            pe.in_bound, in_edges, gsum, q, n2, row_e)
         sigma = self.sigma
         noisy = sigma > 0
         key = new_key(self._rng)
@@ -222,31 +249,55 @@ class AnalogMatrix(MatrixBase):
         if proportional:
             A2 = self._prop_A2()
             q2 = q * q
-        sat = 0
         nf = np.float32(sigma * self._noise_factor())
         Wn = self._Wn
-        for t in range(nt):
+        half = self._adc_half
+        steps = np.array([pe.out_bound * (in_edges[t + 1] - in_edges[t]) / half
+                          for t in range(nt)], dtype=np.float32)
+
+        def tile_sums(t):
             a, b = in_edges[t], in_edges[t + 1]
             if transposed:
-                P = q[:, a:b] @ Wn[:, a:b].T
-            else:
-                P = self._tile_sums(q, a, b) if pe.wire_resistance > 0 else q[:, a:b] @ Wn[a:b]
+                return q[:, a:b] @ Wn[:, a:b].T
+            if pe.wire_resistance > 0:
+                return self._tile_sums(q, a, b)
+            return q[:, a:b] @ Wn[a:b]
+
+        def tile_sd(t):
             if proportional:
+                a, b = in_edges[t], in_edges[t + 1]
                 var = q2[:, a:b] @ (A2[:, a:b].T if transposed else A2[a:b])
-                sd = (np.float32(sigma) * np.sqrt(var)).astype(np.float32)
+                return (np.float32(sigma) * np.sqrt(var)).astype(np.float32)
+            if noisy:
+                return (nf * np.sqrt(n2[:, t]))[:, None]
+            return np.zeros((1, 1), dtype=np.float32)
+
+        work = nt * B * n_out
+        if work <= _BATCHED_LIMIT:
+            # small: every tile's sums in one array and one kernel call (no per-tile dispatch)
+            P3 = np.empty((nt, B, n_out), dtype=np.float32)
+            for t in range(nt):
+                P3[t] = tile_sums(t)
+            if proportional:
+                sd3 = np.stack([tile_sd(t) for t in range(nt)])
             elif noisy:
-                sd = (nf * np.sqrt(n2[:, t]))[:, None]
+                sd3 = np.ascontiguousarray((nf * np.sqrt(n2)).T)[:, :, None]
             else:
-                sd = np.zeros((1, 1), dtype=np.float32)
-            step = np.float32(pe.out_bound * (b - a) / self._adc_half)
-            if split:  # keep each tile's conversion separate (block-diagonal arrays)
-                sat += K.adc_accumulate(P, sd, noisy, step, self._adc_half, Ys[:, t, :], True,
-                                        key, t * B)
-            else:
-                sat += K.adc_accumulate(P, sd, noisy, step, self._adc_half, Y, t == 0, key, t * B)
+                sd3 = np.zeros((1, 1, 1), dtype=np.float32)
+            Y = np.empty((B, nt, n_out) if split else (B, n_out), dtype=np.float32)
+            with numba_threads_for(work):
+                sat = K.adc_tiles(P3, sd3, noisy, steps, half, Y if split else Y[:, None, :],
+                                  split, key)
+        else:
+            # large: tile by tile, so that one tile's sums at a time are in memory
+            Y = np.empty((B, nt, n_out) if split else (B, n_out), dtype=np.float32)
+            sat = 0
+            for t in range(nt):
+                out = Y[:, t, :] if split else Y
+                sat += K.adc_accumulate(tile_sums(t), tile_sd(t), noisy, steps[t], half, out,
+                                        split or t == 0, key, t * B)
         if split:
-            Ys *= (scale * np.float32(self.w_max))[:, None, None]
-            Y = Ys
+            Y *= (scale * np.float32(self.w_max))[:, None, None]
         else:
             Y *= (scale * np.float32(self.w_max))[:, None]
         macs = B * self.in_features * self.out_features
@@ -375,11 +426,12 @@ class AnalogMatrix(MatrixBase):
 
     def _fire(self, mode: int, A: np.ndarray, V: np.ndarray) -> None:
         pe = self.periphery
-        up, dn, e = K.apply_update(mode, A, V, 0, pe.max_pulses, self.wp, self.wm,
-                                   self.d2dp, self.d2dm, self._has_d2d, self.stuckp, self.stuckm,
-                                   self.countp, self.countm, self._params, new_key(self._rng),
-                                   self._differential, self.tprogp, self.tprogm, self._drift,
-                                   self.time)
+        with numba_threads_for(self.wp.size):
+            up, dn, e = K.apply_update(mode, A, V, 0, pe.max_pulses, self.wp, self.wm,
+                                       self.d2dp, self.d2dm, self._has_d2d, self.stuckp,
+                                       self.stuckm, self.countp, self.countm, self._params,
+                                       new_key(self._rng), self._differential, self.tprogp,
+                                       self.tprogm, self._drift, self.time)
         self.ledger.add(self.name, update_calls=1, pulses_up=int(up.sum()),
                         pulses_down=int(dn.sum()), pulse_energy_j=float(e.sum()))
         self._dirty = True

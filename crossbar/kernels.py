@@ -120,6 +120,53 @@ def adc_accumulate(P, sd, noisy, step, half, Y, first, key, stream0):
     return sat.sum()
 
 
+@njit(parallel=True, cache=True)
+def adc_tiles(P3, sd3, noisy, steps, half, out, split, key):
+    """All tiles at once: out (+)= ADC(P3[t] + sd3[t]·N(0,1)) for every tile t.
+
+    P3 (nt, B, m) partial sums; sd3 (nt, B, k), k = 1 or m; steps (nt,) LSB per tile.
+    ``split``: out (B, nt, m) keeps tiles apart; else out (B, 1, m) receives their sum.
+    The noise of (t, b) comes from stream ``t·B + b``, exactly as `adc_accumulate` draws it,
+    so both paths give identical numbers. Returns the number of saturated conversions.
+    """
+    nt, B, m = P3.shape
+    sat = np.zeros(B, dtype=np.int64)
+    H = np.float32(half)
+    per_elem = sd3.shape[2] > 1
+    for b in prange(B):
+        c = 0
+        for t in range(nt):
+            step = steps[t]
+            inv = np.float32(1.0) / step
+            st = stream_start(key, t * B + b)
+            r = uint64(0)
+            have = False
+            for j in range(m):
+                z = P3[t, b, j]
+                if noisy:
+                    if have:
+                        g = normal_from_bits(r & uint64(0xFFFFFFFF), table_ref[0])
+                        have = False
+                    else:
+                        st, r = next_u64(st)
+                        g = normal_from_bits(r >> uint64(32), table_ref[0])
+                        have = True
+                    z = z + (sd3[t, b, j] if per_elem else sd3[t, b, 0]) * g
+                k = np.float32(np.rint(z * inv))
+                if k > H:
+                    k = H
+                    c += 1
+                elif k < -H:
+                    k = -H
+                    c += 1
+                if split or t == 0:
+                    out[b, t if split else 0, j] = k * step
+                else:
+                    out[b, 0, j] += k * step
+        sat[b] = c
+    return sat.sum()
+
+
 # numba needs the table as a global it can freeze; a 1-tuple keeps the name stable
 from .rng import NORMAL_TABLE as _NT  # noqa: E402
 
