@@ -190,6 +190,8 @@ def build_spec(grid: Sequence[str] = (), config: str | Path | None = None,
             raise ConfigError(f"--grid {g!r}: {key} is zipped in the sweep file")
         spec.grid[key] = values
     if algos:
+        if "algo" in spec.grid and "algo" not in seen:
+            del spec.grid["algo"]           # --algo replaces the sweep file's algo list
         spec.algos = [coerce("algo", a) for a in algos]
     if seeds is not None:
         if seeds < 1:

@@ -93,6 +93,8 @@ def measure(pts, workers: int, tmp: Path, tag: str, quick: bool, warm: bool,
             warm_pool(pool, quick, tmp)
         with ResultsStore(tmp / f"{tag}.db") as st:
             res = run_sweep(pts, st, point_fn=point_fn or timed_point, pool=pool)
+            if res.failed:
+                raise SystemExit(f"{tag}: {res.failed} points failed: {res.failures[:2]}")
             recs = st.records() if point_fn is None else []
             gaps = worker_gaps(recs)
             cpu = sum(r["bench"]["cpu"] for r in recs)
