@@ -789,14 +789,16 @@ _REPRO = textwrap.dedent("""
                      drift_nu_std=0.01, endurance=50)
     h = hashlib.sha256()
     rng = np.random.default_rng(0)
-    x = rng.standard_normal((96, 70)).astype(np.float32)
-    d = rng.standard_normal((96, 50)).astype(np.float32)
-    for upd in ("deterministic", "stochastic", "mixed"):
-        for model in ("additive", "proportional"):
-            pe = Periphery(tile_rows=32, tile_cols=24, update=upd, out_bound=0.2)
-            m = AnalogMatrix(50, 70, dv.replace(read_noise_model=model), pe, seed=123)
-            m.program(rng.uniform(-1, 1, (50, 70)).astype(np.float32))
-            for _ in range(3):
+    # large enough (> 2e5 elements per kernel call) that kernels really run multi-threaded
+    for (out_f, in_f, B, tiles) in ((50, 70, 96, (32, 24)), (400, 520, 520, (256, 256))):
+        x = rng.standard_normal((B, in_f)).astype(np.float32)
+        d = rng.standard_normal((B, out_f)).astype(np.float32)
+        for upd, model in (("deterministic", "additive"), ("stochastic", "proportional"),
+                           ("mixed", "additive")):
+            pe = Periphery(tile_rows=tiles[0], tile_cols=tiles[1], update=upd, out_bound=0.2)
+            m = AnalogMatrix(out_f, in_f, dv.replace(read_noise_model=model), pe, seed=123)
+            m.program(rng.uniform(-1, 1, (out_f, in_f)).astype(np.float32))
+            for _ in range(2):
                 h.update(m.forward(x).tobytes())
                 h.update(m.transposed(d).tobytes())
                 m.update(x, d, 0.01)
