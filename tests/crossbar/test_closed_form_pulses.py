@@ -1,0 +1,37 @@
+"""Noise-free devices take n pulses in closed form: it must equal n single pulses."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from crossbar import Periphery
+from crossbar.analog import AnalogMatrix
+from device_models import DeviceModel
+
+
+@pytest.mark.parametrize("dev", [
+    DeviceModel(states=50, response="linear", up_down=0.2, d2d=0.2),
+    DeviceModel(states=50, response="soft-bounds", up_down=-0.3, d2d=0.2),
+    DeviceModel(states=50, response="exponential", nonlinearity_up=2.0, nonlinearity_down=4.0,
+                d2d=0.2),
+    DeviceModel(states=20, response="exponential", nonlinearity_up=1.5, nonlinearity_down=0.0,
+                up_down=0.1),
+], ids=["linear", "soft-bounds", "exponential", "exp-one-sided"])
+@pytest.mark.parametrize("n", [2, 7, 31])
+@pytest.mark.parametrize("sign", [1, -1])
+def test_n_pulses_at_once_equal_n_single_pulses(dev, n, sign):
+    per = Periphery(mapping="reference", max_pulses=64, read_noise=0.0)
+    a = AnalogMatrix(3, 4, dev, per, seed=5, w_max=1.0)
+    b = AnalogMatrix(3, 4, dev, per, seed=5, w_max=1.0)
+    W0 = np.random.default_rng(0).uniform(-0.6, 0.6, (3, 4)).astype(np.float32)
+    a.program(W0)
+    b.program(W0)
+    # reference mapping: one pulse changes W by 2 w_max / states, so this asks exactly n pulses
+    one = np.full((3, 4), sign * 2.0 / dev.states, dtype=np.float32)
+    a.apply_delta(n * one)
+    for _ in range(n):
+        b.apply_delta(one)
+    np.testing.assert_allclose(a.wp, b.wp, atol=2e-6)
+    assert a.ledger.get("pulses_up") + a.ledger.get("pulses_down") == n * 12
+    assert ((a.wp >= 0) & (a.wp <= 1)).all()
