@@ -5,4 +5,6 @@ store and the command line. Hardware lives in `crossbar` and `device_models`; co
 `reports`.
 """
 
+from . import _threads  # noqa: F401  (before numpy: thread hand-off defaults)
+
 __version__ = "0.1.0"
