@@ -78,8 +78,8 @@ class SimConfig:
                 raise ConfigError(f"{name} = {v!r} is out of range; allowed [{lo}, {hi}]")
 
         rng("noise", 0.0, 10.0, optional=True)
-        rng("dac_bits", 1, 24, integer=True)
-        rng("adc_bits", 1, 24, integer=True)
+        rng("dac_bits", 2, 24, integer=True)
+        rng("adc_bits", 2, 24, integer=True)
         rng("states", 2, 10**9, integer=True, optional=True)
         rng("tile_size", 2, 65536, integer=True)
         if not (0.0 < self.out_bound <= 1.0):

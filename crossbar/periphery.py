@@ -56,8 +56,9 @@ class Periphery:
     access_resistance: float = 0.0   # Ω in series with each cell (1T1R)
 
     def __post_init__(self) -> None:
-        _int_in("dac_bits", self.dac_bits, 1, 24)
-        _int_in("adc_bits", self.adc_bits, 1, 24)
+        # symmetric mid-tread converters have 2^b - 1 levels: b >= 2
+        _int_in("dac_bits", self.dac_bits, 2, 24)
+        _int_in("adc_bits", self.adc_bits, 2, 24)
         _float_in("out_bound", self.out_bound, 0.0, 1.0, lo_open=True)
         if self.input_scaling not in INPUT_SCALINGS:
             raise PeripheryParameterError(

@@ -15,8 +15,10 @@ step ``s = 1 / states``; ``a = up_down`` is the up/down asymmetry):
   ``nonlinearity = P_max / A``: up ``(b - w)(1 - exp(-1/A))`` with ``b = 1/(1 - exp(-P_max/A))``,
   down mirrored with ``nonlinearity_down``; nonlinearity 0 falls back to linear.
 
-Each pulse's step is multiplied by ``(1 + c2c * N(0,1))`` (cycle-to-cycle) and by the
-device's own fixed factor ``(1 + d2d * N(0,1))`` (device-to-device, drawn once per device).
+Each pulse's step is multiplied by ``(1 + c2c * N(0,1))`` (cycle-to-cycle, not clipped: with a
+large c2c a pulse can move the device against its polarity; only the state is clipped to
+[0, 1]) and by the device's own fixed factor ``max(1 + d2d * N(0,1), 0)`` (device-to-device,
+drawn once per device; a negative step size is unphysical, so it is floored at 0).
 """
 
 from __future__ import annotations
@@ -79,7 +81,7 @@ class DeviceModel:
     c2c: float = 0.0             # cycle-to-cycle: relative std of each pulse's step
     d2d: float = 0.0             # device-to-device: relative std of each device's step size
     read_noise: float = 0.0      # std of a cell's conductance per read / (g_max - g_min)
-    read_noise_model: str = "additive"  # additive | proportional (std proportional to G/g_max)
+    read_noise_model: str = "additive"  # additive: std σ·(g_max-g_min) | proportional: std σ·G
     prog_noise: float = 0.0      # std of programming error / (g_max - g_min)
 
     # retention

@@ -15,7 +15,7 @@ State: ``w = (g - g_min) / (g_max - g_min)`` in [0, 1]; ``s = 1 / states``; ``a 
   ``up_down`` does not enter the exponential formula itself (asymmetry is expressed by
   ``nonlinearity_up != nonlinearity_down``); all bundled exponential presets have ``up_down = 0``.
 
-The nominal step is multiplied by the device's fixed factor ``d2d_factor = 1 + d2d * N(0, 1)``
+The nominal step is multiplied by the device's fixed factor ``d2d_factor = max(1 + d2d * N(0, 1), 0)``
 and by ``1 + c2c * eps`` with ``eps ~ N(0, 1)`` drawn per pulse. Neither factor is clipped, so a
 large c2c can make a single pulse move the state against its polarity (as additive
 cycle-to-cycle noise does in NeuroSim and aihwkit); the new state is always clipped into [0, 1].
@@ -128,7 +128,7 @@ def pulse_train(device: DeviceModel, n_up: int, n_down: int, n_devices: int = 1,
     if n_devices < 1:
         raise ValueError(f"n_devices must be at least 1, got {n_devices}")
     rng = np.random.default_rng(seed)
-    d2d_factor = 1.0 + device.d2d * rng.standard_normal(n_devices)
+    d2d_factor = np.maximum(1.0 + device.d2d * rng.standard_normal(n_devices), 0.0)
     n = n_up + n_down
     out = np.empty((n_devices, n + 1), dtype=np.float64)
     w = np.zeros(n_devices, dtype=np.float64)
