@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import os
 import sqlite3
 import sys
@@ -230,3 +231,24 @@ def test_damaged_pages_are_found_by_check_and_left_untouched(tmp_path):
         ResultsStore(p, check=True)
     assert "\n" not in str(ei.value)
     assert p.read_bytes() == bytes(data)
+
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as hs  # noqa: E402
+
+_SAFE_SQL = re.compile(r'^"[a-z_]+" (?:(?:=|!=|<|<=|>|>=) \?|IS (?:NOT )?NULL)'
+                       r'(?: (?:AND|OR) "[a-z_]+" (?:(?:=|!=|<|<=|>|>=) \?|IS (?:NOT )?NULL))*$')
+
+
+@settings(max_examples=300, deadline=None)
+@given(hs.text(alphabet="adc_bitsnoealg=<>!'\" ;()-.0123456789 ANDORxX%*", max_size=40))
+def test_parse_where_output_is_always_parameterised(expr):
+    """Whatever the input, the SQL is only quoted known columns, operators and placeholders."""
+    try:
+        sql, params = parse_where(expr, COLS)
+    except AnalogffError as exc:
+        assert "\n" not in str(exc)
+        return
+    assert _SAFE_SQL.match(sql), sql
+    assert sql.count("?") == len(params)
+    assert all(c in COLS for c in re.findall(r'"([a-z_]+)"', sql))
