@@ -86,7 +86,9 @@ def register(app: typer.Typer) -> None:
                           f"{len(pl.todo)} to run (store {store})", highlight=False)
             return
 
-        with ResultsStore(store, check=True) as st:
+        existed = store.exists()
+        st = ResultsStore(store, check=True)
+        try:
             n_workers = workers or os.cpu_count() or 1
             where = (f"Dask scheduler {scheduler}" if scheduler
                      else f"{n_workers} local worker{'s' if n_workers != 1 else ''}")
@@ -99,6 +101,14 @@ def register(app: typer.Typer) -> None:
                 res = run_sweep(points, st, point_fn=point_fn, workers=workers,
                                 scheduler=scheduler, retry_failed=retry_failed,
                                 progress=bar.update, sweep_name=name)
+        except BaseException:
+            empty = st.count() == 0
+            st.close()
+            if not existed and empty:      # nothing ran: leave no new file behind
+                for suffix in ("", "-wal", "-shm"):
+                    Path(f"{store}{suffix}").unlink(missing_ok=True)
+            raise
+        st.close()
         _print_summary(res, store, fmt_duration)
         if res.failed:
             raise fail(f"{res.failed} point(s) failed (errors stored); list them with "

@@ -483,3 +483,17 @@ def test_cli_sweep_real_experiment(tmp_path, monkeypatch):
     assert res.exit_code == 0, res.output
     res = CliRunner().invoke(app, ["results", "results.db", "--group-by", "algo"])
     assert res.exit_code == 0 and "bp" in res.stdout
+
+
+def test_cli_error_before_any_point_leaves_no_new_store(tmp_path, monkeypatch):
+    import analogff.sweep as sweep_mod
+
+    def no_cluster(*a, **k):
+        raise ConfigError("cannot connect to the Dask scheduler at 'tcp://x:1' (test)")
+
+    monkeypatch.setattr(sweep_mod, "run_sweep", no_cluster)
+    db = tmp_path / "new.db"
+    res = CliRunner().invoke(app, ["sweep", "--grid", "adc_bits=4", "--store", str(db),
+                                   "--scheduler", "tcp://x:1", "--point-fn", "sweep_points:fast"])
+    assert "cannot connect" in _one_line_error(res)
+    assert list(tmp_path.iterdir()) == []
