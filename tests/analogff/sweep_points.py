@@ -55,3 +55,10 @@ def crash(cfg: SimConfig) -> dict:
     if cfg.adc_bits == 5:
         os._exit(3)
     return fake_record(cfg)
+
+
+def with_pid(cfg: SimConfig) -> dict:
+    """The fake record plus the id of the worker process that ran it."""
+    rec = fake_record(cfg)
+    rec["worker_pid"] = os.getpid()
+    return rec

@@ -497,3 +497,14 @@ def test_cli_error_before_any_point_leaves_no_new_store(tmp_path, monkeypatch):
                                    "--scheduler", "tcp://x:1", "--point-fn", "sweep_points:fast"])
     assert "cannot connect" in _one_line_error(res)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_local_pool_is_reused_across_sweeps(tmp_path):
+    from analogff.sweep import LocalPool
+
+    with LocalPool(1) as pool, ResultsStore(tmp_path / "r.db") as st:
+        assert pool.threads == 1
+        run_sweep(_points(grid=("adc_bits=3,4",)), st, point_fn="sweep_points:with_pid", pool=pool)
+        run_sweep(_points(grid=("adc_bits=5,6",)), st, point_fn="sweep_points:with_pid", pool=pool)
+        pids = {r["worker_pid"] for r in st.records()}
+    assert len(pids) == 1 and os.getpid() not in pids
