@@ -9,8 +9,8 @@ Physics (the contract; see the README's "Physics" section):
 * **Forward read.** Each input vector is scaled by its abs-max (or clipped at a fixed bound)
   and quantised by a ``dac_bits`` DAC to voltages ``q·v_read`` with ``q`` in [−1, 1]. Each tile
   produces the column sums ``Σ_i q_i W_ij / w_max`` (normalised units), read noise is added,
-  and a ``adc_bits`` ADC converts them over ``±out_bound × rows_in_tile``; conversions beyond
-  it clip and are counted. Tiles' digital partial sums are added and rescaled to weight units.
+  and a ``adc_bits`` ADC converts them over ``±max(out_bound × rows_in_tile, 1)``; conversions
+  beyond it clip and are counted. Tiles' digital partial sums are added and rescaled to weight units.
 * **Read noise.** Every cell's conductance fluctuates at every read with std ``σ·Δg``
   (additive) or ``σ·G`` (proportional), independently per read. For a column this is exactly
   ``N(0, σ²·Σ_i q_i²·k)`` in normalised units, with k = 2 for a differential pair (two cells)
@@ -63,6 +63,13 @@ def numba_threads_for(work: int):
         yield
     finally:
         numba.set_num_threads(n)
+
+
+def adc_range(out_bound: float, rows: int) -> float:
+    """ADC input range (± this, normalised units) of a tile with ``rows`` used rows:
+    ``out_bound`` × the full-scale column sum (``rows``), but never below one cell at full
+    input and full weight (1) — a smaller range would clip a single active row."""
+    return max(out_bound * rows, 1.0)
 
 
 def _edges(n: int, tile: int) -> np.ndarray:
@@ -252,7 +259,7 @@ class AnalogMatrix(MatrixBase):
         nf = np.float32(sigma * self._noise_factor())
         Wn = self._Wn
         half = self._adc_half
-        steps = np.array([pe.out_bound * (in_edges[t + 1] - in_edges[t]) / half
+        steps = np.array([adc_range(pe.out_bound, in_edges[t + 1] - in_edges[t]) / half
                           for t in range(nt)], dtype=np.float32)
 
         def tile_sums(t):

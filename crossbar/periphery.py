@@ -34,8 +34,8 @@ class Periphery:
     """DAC/ADC, tiling, noise override, weight mapping and update scheme of an `AnalogMatrix`.
 
     ``out_bound`` is the ADC's input range as a fraction of a tile's full scale (the column
-    sum reached with every used row at full input and full weight); conversions beyond it are
-    clipped and counted. ``read_noise`` (if not None) overrides the device's read noise σ
+    sum reached with every used row at full input and full weight), floored at one cell's full
+    scale; conversions beyond it are clipped and counted. ``read_noise`` (if not None) overrides the device's read noise σ
     (fraction of g_max - g_min). ``wire_resistance`` (Ω per cell pitch) switches on the IR-drop
     solver.
     """

@@ -327,7 +327,7 @@ def test_adc_saturation_counted(tiles):
     for a in range(0, in_f, tiles[0]):
         b = min(a + tiles[0], in_f)
         P = q[:, a:b].astype(np.float64) @ Wn[a:b]
-        step = ob * (b - a) / H
+        step = max(ob * (b - a), 1.0) / H  # range floored at one full-scale cell
         code = P / step
         # nothing sits on a rounding edge, so the count is unambiguous
         assert np.min(np.abs(np.abs(code) - (H + 0.5))) > 1e-3
