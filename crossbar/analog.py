@@ -294,15 +294,15 @@ class AnalogMatrix(MatrixBase):
             Y = np.empty((B, nt, n_out) if split else (B, n_out), dtype=np.float32)
             with numba_threads_for(work):
                 sat = K.adc_tiles(P3, sd3, noisy, steps, half, Y if split else Y[:, None, :],
-                                  split, key)
+                                  split, key, 0, True)
         else:
             # large: tile by tile, so that one tile's sums at a time are in memory
             Y = np.empty((B, nt, n_out) if split else (B, n_out), dtype=np.float32)
             sat = 0
             for t in range(nt):
-                out = Y[:, t, :] if split else Y
-                sat += K.adc_accumulate(tile_sums(t), tile_sd(t), noisy, steps[t], half, out,
-                                        split or t == 0, key, t * B)
+                out = Y[:, t:t + 1, :] if split else Y[:, None, :]
+                sat += K.adc_tiles(tile_sums(t)[None], tile_sd(t)[None], noisy, steps[t:t + 1],
+                                   half, out, split, key, t * B, t == 0)
         if split:
             Y *= (scale * np.float32(self.w_max))[:, None, None]
         else:

@@ -77,57 +77,14 @@ def dac_quantize(x, levels, abs_max, in_bound, tile_edges, gsum, q, n2, row_ener
 
 
 @njit(parallel=True, cache=True)
-def adc_accumulate(P, sd, noisy, step, half, Y, first, key, stream0):
-    """Y (+)= ADC(P + sd·N(0,1)) for one tile's partial sums.
+def adc_tiles(P3, sd3, noisy, steps, half, out, split, key, stream0, first):
+    """Convert tiles: out (+)= ADC(P3[t] + sd3[t]·N(0,1)) for every tile t.
 
-    P (B, m) float32 partial sums (normalised units); sd (B, k) with k = 1 (per row) or m
-    (per element); ``half`` = max code; ``step`` = LSB. Returns the number of saturated
-    conversions. Noise stream per row ``stream0 + b``.
-    """
-    B, m = P.shape
-    sat = np.zeros(B, dtype=np.int64)
-    inv = np.float32(1.0) / step
-    H = np.float32(half)
-    per_elem = sd.shape[1] > 1
-    for b in prange(B):
-        st = stream_start(key, stream0 + b)
-        r = uint64(0)
-        have = False
-        c = 0
-        for j in range(m):
-            z = P[b, j]
-            if noisy:
-                if have:
-                    g = normal_from_bits(r & uint64(0xFFFFFFFF), table_ref[0])
-                    have = False
-                else:
-                    st, r = next_u64(st)
-                    g = normal_from_bits(r >> uint64(32), table_ref[0])
-                    have = True
-                z = z + (sd[b, j] if per_elem else sd[b, 0]) * g
-            k = np.float32(np.rint(z * inv))
-            if k > H:
-                k = H
-                c += 1
-            elif k < -H:
-                k = -H
-                c += 1
-            if first:
-                Y[b, j] = k * step
-            else:
-                Y[b, j] += k * step
-        sat[b] = c
-    return sat.sum()
-
-
-@njit(parallel=True, cache=True)
-def adc_tiles(P3, sd3, noisy, steps, half, out, split, key):
-    """All tiles at once: out (+)= ADC(P3[t] + sd3[t]·N(0,1)) for every tile t.
-
-    P3 (nt, B, m) partial sums; sd3 (nt, B, k), k = 1 or m; steps (nt,) LSB per tile.
-    ``split``: out (B, nt, m) keeps tiles apart; else out (B, 1, m) receives their sum.
-    The noise of (t, b) comes from stream ``t·B + b``, exactly as `adc_accumulate` draws it,
-    so both paths give identical numbers. Returns the number of saturated conversions.
+    P3 (nt, B, m) partial sums (normalised units); sd3 (nt, B, k), k = 1 or m; steps (nt,)
+    LSB per tile. ``split``: out (B, nt, m) keeps tiles apart; else out (B, 1, m) receives
+    their sum (overwritten by tile 0 when ``first``, accumulated otherwise). The noise of
+    (t, b) comes from stream ``stream0 + t·B + b``, so converting tiles one call at a time
+    (stream0 = t·B) or all at once gives identical numbers. Returns saturated conversions.
     """
     nt, B, m = P3.shape
     sat = np.zeros(B, dtype=np.int64)
@@ -138,7 +95,7 @@ def adc_tiles(P3, sd3, noisy, steps, half, out, split, key):
         for t in range(nt):
             step = steps[t]
             inv = np.float32(1.0) / step
-            st = stream_start(key, t * B + b)
+            st = stream_start(key, stream0 + t * B + b)
             r = uint64(0)
             have = False
             for j in range(m):
@@ -159,7 +116,7 @@ def adc_tiles(P3, sd3, noisy, steps, half, out, split, key):
                 elif k < -H:
                     k = -H
                     c += 1
-                if split or t == 0:
+                if split or (first and t == 0):
                     out[b, t if split else 0, j] = k * step
                 else:
                     out[b, 0, j] += k * step
