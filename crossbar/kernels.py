@@ -14,7 +14,7 @@ import math
 import numpy as np
 from numba import njit, prange, uint64
 
-from .rng import next_u64, normal_from_bits, stream_start, uniform_from_bits
+from .rng import next_u64, normal_from_bits, normal_from_bits16, stream_start, uniform_from_bits
 
 # response codes
 LINEAR, SOFT, EXPO = 0, 1, 2
@@ -90,6 +90,7 @@ def adc_tiles(P3, sd3, noisy, steps, half, out, split, key, stream0, first):
     sat = np.zeros(B, dtype=np.int64)
     H = np.float32(half)
     per_elem = sd3.shape[2] > 1
+    table = table16_ref[0]
     for b in prange(B):
         c = 0
         for t in range(nt):
@@ -97,17 +98,16 @@ def adc_tiles(P3, sd3, noisy, steps, half, out, split, key, stream0, first):
             inv = np.float32(1.0) / step
             st = stream_start(key, stream0 + t * B + b)
             r = uint64(0)
-            have = False
+            left = 0
             for j in range(m):
                 z = P3[t, b, j]
                 if noisy:
-                    if have:
-                        g = normal_from_bits(r & uint64(0xFFFFFFFF), table_ref[0])
-                        have = False
-                    else:
+                    if left == 0:
                         st, r = next_u64(st)
-                        g = normal_from_bits(r >> uint64(32), table_ref[0])
-                        have = True
+                        left = 4
+                    left -= 1
+                    g, st = normal_from_bits16((r >> uint64(16 * left)) & uint64(0xFFFF),
+                                               table, st)
                     z = z + (sd3[t, b, j] if per_elem else sd3[t, b, 0]) * g
                 k = np.float32(np.rint(z * inv))
                 if k > H:
@@ -126,8 +126,10 @@ def adc_tiles(P3, sd3, noisy, steps, half, out, split, key, stream0, first):
 
 # numba needs the table as a global it can freeze; a 1-tuple keeps the name stable
 from .rng import NORMAL_TABLE as _NT  # noqa: E402
+from .rng import NORMAL_TABLE_SMALL as _NT16  # noqa: E402
 
 table_ref = (_NT,)
+table16_ref = (_NT16,)
 
 
 @njit(inline="always", cache=True)

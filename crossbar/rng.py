@@ -25,16 +25,20 @@ _CELLS_BITS = 16
 _CELLS = 1 << _CELLS_BITS
 
 
-def _build_table() -> np.ndarray:
+def _build_table(cells: int = _CELLS) -> np.ndarray:
     from scipy.special import ndtri
 
-    k = np.arange(_CELLS + 1, dtype=np.float64)
-    t = ndtri(k / _CELLS)
+    k = np.arange(cells + 1, dtype=np.float64)
+    t = ndtri(k / cells)
     t[0], t[-1] = t[1], t[-2]  # never used for interpolation (tail cells are exact)
     return t.astype(np.float32)
 
 
 NORMAL_TABLE = _build_table()
+# the read-noise kernel's table: 4096 cells (16 KB, stays in L1), 16 interpolation points per
+# cell, so one 64-bit draw gives four deviates
+SMALL_CELLS = 4096
+NORMAL_TABLE_SMALL = _build_table(SMALL_CELLS)
 
 _GOLDEN = uint64(0x9E3779B97F4A7C15)
 _M1 = uint64(0xBF58476D1CE4E5B9)
@@ -88,6 +92,38 @@ def normal_from_bits(bits32, table):
     c = np.int64(cell)
     lo = table[c]
     return lo + (table[c + 1] - lo) * frac
+
+
+@njit(inline="always", cache=True)
+def normal_from_bits16(bits16, table, st):
+    """A standard normal deviate from 16 random bits with the 4096-cell table; returns
+    (deviate, state). The top 12 bits pick the cell, the low 4 bits one of 16 points across it
+    (cell midpoints of 16 sub-cells); the two outermost cells (probability 1/2048) draw 32 fresh
+    bits from the stream and use the exact tail inverse."""
+    cell = bits16 >> uint64(4)
+    if cell == uint64(0) or cell == uint64(SMALL_CELLS - 1):
+        st, r = next_u64(st)
+        u = (np.float64(cell) + (np.float64(r >> uint64(32)) + 0.5) / 4294967296.0) / SMALL_CELLS
+        return np.float32(_tail_inverse(u)), st
+    frac = (np.float32(bits16 & uint64(15)) + np.float32(0.5)) * np.float32(1.0 / 16.0)
+    c = np.int64(cell)
+    lo = table[c]
+    return lo + (table[c + 1] - lo) * frac, st
+
+
+@njit(cache=True)
+def fill_normal16(out, key, table):
+    """Fill a 2-D float32 array with N(0,1) from the 16-bit generator, stream = row."""
+    for b in range(out.shape[0]):
+        st = stream_start(key, b)
+        r = uint64(0)
+        left = 0
+        for j in range(out.shape[1]):
+            if left == 0:
+                st, r = next_u64(st)
+                left = 4
+            left -= 1
+            out[b, j], st = normal_from_bits16((r >> uint64(16 * left)) & uint64(0xFFFF), table, st)
 
 
 @njit(inline="always", cache=True)
