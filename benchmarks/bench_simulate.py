@@ -11,6 +11,7 @@ ideal ratio of one PFF training step (same config, same batch).
 
 from __future__ import annotations
 
+import analogff._threads  # noqa: F401  (before numpy: thread hand-off defaults)
 import argparse
 import statistics
 import time
