@@ -196,21 +196,22 @@ def _apply_n_noise_free(w, n, up, p, d2d):
 
 
 @njit(inline="always", cache=True)
-def _apply_n(w, n, up, p, d2d, st, r, have, table):
-    """Apply n pulses of one polarity to a device at state w; returns (w, st, r, have)."""
+def _apply_n(w, n, up, p, d2d, st, r, left, table):
+    """Apply n pulses of one polarity to a device at state w; returns (w, st, r, left).
+
+    c2c deviates come 4 per 64-bit draw (``left`` = how many of ``r``'s 16-bit parts remain)
+    from the 4096-cell table (crossbar.rng.normal_from_bits16)."""
     c2c = p[P_C2C]
     if c2c == 0.0 and n > 1:
-        return _apply_n_noise_free(w, n, up, p, d2d), st, r, have
+        return _apply_n_noise_free(w, n, up, p, d2d), st, r, left
     for _ in range(n):
         dw = _step(w, up, p, d2d)
         if c2c > 0:
-            if have:
-                g = normal_from_bits(r & uint64(0xFFFFFFFF), table)
-                have = False
-            else:
+            if left == 0:
                 st, r = next_u64(st)
-                g = normal_from_bits(r >> uint64(32), table)
-                have = True
+                left = 4
+            left -= 1
+            g, st = normal_from_bits16((r >> uint64(16 * left)) & uint64(0xFFFF), table, st)
             # not clipped (device_models contract): with a large c2c a pulse may move the
             # device against its polarity; only the state is clipped to [0, 1]
             dw = dw * (1.0 + c2c * g)
@@ -222,7 +223,7 @@ def _apply_n(w, n, up, p, d2d, st, r, have, table):
             w = 1.0
         elif w < 0.0:
             w = 0.0
-    return w, st, r, have
+    return w, st, r, left
 
 
 @njit(parallel=True, cache=True)
@@ -248,11 +249,12 @@ def apply_update(mode, A, V, k_pulses, max_pulses, wp, wm, d2dp, d2dm, has_d2d,
     potonly = p[P_POTONLY] > 0
     endur = p[P_ENDUR]
     table = table_ref[0]
+    table16 = table16_ref[0]
     states = 1.0 / p[P_S]
     for i in prange(R):
         st = stream_start(key, i)
         r = uint64(0)
-        have = False
+        left = 0
         nu = 0
         nd = 0
         e = 0.0
@@ -324,7 +326,7 @@ def apply_update(mode, A, V, k_pulses, max_pulses, wp, wm, d2dp, d2dm, has_d2d,
                         cnt_eff = cnt
                 else:
                     cnt_eff = cnt
-                w, st, r, have = _apply_n(w, cnt_eff, up, p, d2d, st, r, have, table)
+                w, st, r, left = _apply_n(w, cnt_eff, up, p, d2d, st, r, left, table16)
                 if track_time:
                     if use_p:
                         tprogp[i, j] = now
