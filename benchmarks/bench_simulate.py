@@ -2,8 +2,9 @@
 
     python benchmarks/bench_simulate.py             # digits: default analog run, its ideal twin,
                                                     # and the PFF training-step overhead ratio
-    python benchmarks/bench_simulate.py --fashion   # + Fashion-MNIST: ideal PFF / FF / BP and
-                                                    # analog PFF at --noise 0.05 (long: ~1 h here)
+    python benchmarks/bench_simulate.py --fashion   # + Fashion-MNIST (10k training examples,
+                                                    # 5 epochs, 500-500): ideal PFF / FF / BP and
+                                                    # analog PFF at --noise 0.05 (~15 min here)
 
 Prints test accuracy and wall time per run (the Numba cache is warmed first), and the analog /
 ideal ratio of one PFF training step (same config, same batch).
@@ -64,6 +65,8 @@ def main() -> None:
     ap.add_argument("--fashion", action="store_true", help="also run the Fashion-MNIST comparison")
     ap.add_argument("--fashion-epochs", type=int, default=5)
     ap.add_argument("--fashion-hidden", default="500,500")
+    ap.add_argument("--fashion-limit", type=int, default=10000,
+                    help="training examples (stratified subset; 0 = all 60000)")
     args = ap.parse_args()
     warm()
     print("digits (defaults: analogff simulate --noise 0.05)")
@@ -72,8 +75,9 @@ def main() -> None:
     step_ratio(SimConfig(noise=0.05))
     if args.fashion:
         h, ep = args.fashion_hidden, args.fashion_epochs
-        print(f"fashion-mnist, hidden {h}, {ep} epochs each")
-        base = dict(dataset="fashion-mnist", hidden=h, epochs=ep, batch_size=100)
+        lim = args.fashion_limit or None
+        print(f"fashion-mnist, hidden {h}, {ep} epochs each, {lim or 60000} training examples")
+        base = dict(dataset="fashion-mnist", hidden=h, epochs=ep, batch_size=100, limit=lim)
         for algo in ("pff", "ff", "bp"):
             run(f"ideal {algo.upper()}", SimConfig(algo=algo, ideal=True, **base))
         run("analog PFF, --noise 0.05", SimConfig(algo="pff", noise=0.05, **base))
