@@ -94,9 +94,13 @@ def make_factory(cfg: SimConfig, ledger: Ledger) -> Callable:
     device = make_device(cfg)
     periphery = make_periphery(cfg)
 
-    def factory(name, out, inp, w_max, init=None, **overrides):
+    def factory(name, out, inp, w_max, init=None, out_bound_scale=None, **overrides):
+        """``overrides``: Periphery fields for this matrix; ``out_bound_scale`` widens (or
+        narrows) the configured ADC range for it, capped at full scale."""
         counter[0] += 1
         child = np.random.SeedSequence([cfg.seed, 0xA11A, counter[0]])
+        if out_bound_scale is not None:
+            overrides["out_bound"] = min(1.0, periphery.out_bound * out_bound_scale)
         per = periphery.replace(**overrides) if overrides else periphery
         m = AnalogMatrix(out, inp, device, per, seed=int(child.generate_state(1)[0]),
                          ledger=ledger, name=name, w_max=w_max)

@@ -39,11 +39,11 @@ PRESETS: dict[str, dict] = {
     "paper": dict(hidden=(2000, 2000), steps=12, theta=10.0, lr=2.5e-4, lr_gen=2.5e-4,
                   optimizer="adam", batch_size=500, epochs=60, alpha=0.3, eps_r=0.01,
                   eps_g=0.025, beta=0.025, y_scale=5.0, group=10, latent=20, clip=1.0,
-                  w_max_scale=2.0),
+                  w_max_scale=2.0, gen_adc_range=6.0),
     "small": dict(hidden=(200, 200), steps=6, theta=5.0, lr=2e-3, lr_gen=2e-3,
                   optimizer="adam", batch_size=50, epochs=12, alpha=0.3, eps_r=0.01,
                   eps_g=0.025, beta=0.025, y_scale=5.0, group=10, latent=20, clip=1.0,
-                  w_max_scale=2.0),
+                  w_max_scale=2.0, gen_adc_range=6.0),
 }
 
 
@@ -135,10 +135,9 @@ class PFF:
         self.ledger = ledger
         wms = float(hp["w_max_scale"])
 
-        def mk(name, out, inp, init):
+        def mk(name, out, inp, init, **periphery):
             w_max = max(wms * float(np.abs(init).max()), 1e-3)
-            m = factory(name, out, inp, w_max, init)
-            return m
+            return factory(name, out, inp, w_max, init, **periphery)
 
         o = lambda r, c: orthogonal(rng, r, c)  # noqa: E731
         # representation circuit (shapes (out, in))
@@ -160,9 +159,12 @@ class PFF:
             self.lat.append(BlockDiagonal(inner, grp))
         # generative circuit
         u = lambda r, c: rng.uniform(0, 0.05, (r, c)).astype(np.float32)  # noqa: E731
-        self.G3 = mk("G3", n2, hp["latent"], u(n2, hp["latent"]))
-        self.G2 = mk("G2", n1, n2, u(n1, n2))
-        self.G1 = mk("G1", n_in, n1, u(n_in, n1))
+        # generative weights start all positive and see non-negative inputs, so their column
+        # sums add up coherently: their ADCs get a range gen_adc_range× the configured one
+        gen = {"out_bound_scale": hp["gen_adc_range"]} if hp.get("gen_adc_range") else {}
+        self.G3 = mk("G3", n2, hp["latent"], u(n2, hp["latent"]), **gen)
+        self.G2 = mk("G2", n1, n2, u(n1, n2), **gen)
+        self.G1 = mk("G1", n_in, n1, u(n_in, n1), **gen)
         self.matrices = [self.W1, self.W2, self.V1, self.V2, self.W3, self.G3, self.G2,
                          self.G1] + [blk.inner for blk in self.lat]
         self.opt = hp["optimizer"]
