@@ -75,6 +75,41 @@ def dac_quantize(x, levels, abs_max, in_bound, tile_edges, gsum, q, n2, row_ener
     return scale, clipped.sum()
 
 
+@njit(cache=True)
+def _fill_normals(g, key, stream, table):
+    """g[:] = N(0,1) deviates of stream ``stream``: four 16-bit deviates per 64-bit draw,
+    most significant part first (crossbar.rng.normal_from_bits16)."""
+    st = stream_start(key, stream)
+    m = g.shape[0]
+    j = 0
+    while j < m:
+        st, r = next_u64(st)
+        for k in range(4):
+            if j + k < m:
+                g[j + k], st = normal_from_bits16((r >> uint64(16 * (3 - k))) & uint64(0xFFFF),
+                                                  table, st)
+        j += 4
+
+
+@njit(cache=True, fastmath=_FAST)
+def _convert_row(P, g, sd, per_elem, noisy, inv, step, H, out, accumulate):
+    """One row of one tile through the ADC: out (+)= clip(rint((P + sd·g)/step))·step.
+    Branch-free so that LLVM vectorises it; returns the saturated count."""
+    c = 0
+    for j in range(P.shape[0]):
+        z = P[j]
+        if noisy:
+            z = z + (sd[j] if per_elem else sd[0]) * g[j]
+        k = np.float32(np.rint(z * inv))
+        c += (k > H) + (k < -H)
+        k = min(max(k, -H), H)
+        if accumulate:
+            out[j] += k * step
+        else:
+            out[j] = k * step
+    return c
+
+
 @njit(parallel=True, cache=True)
 def adc_tiles(P3, sd3, noisy, steps, half, out, split, key, stream0, first):
     """Convert tiles: out (+)= ADC(P3[t] + sd3[t]·N(0,1)) for every tile t.
@@ -91,34 +126,15 @@ def adc_tiles(P3, sd3, noisy, steps, half, out, split, key, stream0, first):
     per_elem = sd3.shape[2] > 1
     table = table16_ref[0]
     for b in prange(B):
+        g = np.zeros(m, dtype=np.float32)
         c = 0
         for t in range(nt):
+            if noisy:
+                _fill_normals(g, key, stream0 + t * B + b, table)
             step = steps[t]
-            inv = np.float32(1.0) / step
-            st = stream_start(key, stream0 + t * B + b)
-            r = uint64(0)
-            left = 0
-            for j in range(m):
-                z = P3[t, b, j]
-                if noisy:
-                    if left == 0:
-                        st, r = next_u64(st)
-                        left = 4
-                    left -= 1
-                    g, st = normal_from_bits16((r >> uint64(16 * left)) & uint64(0xFFFF),
-                                               table, st)
-                    z = z + (sd3[t, b, j] if per_elem else sd3[t, b, 0]) * g
-                k = np.float32(np.rint(z * inv))
-                if k > H:
-                    k = H
-                    c += 1
-                elif k < -H:
-                    k = -H
-                    c += 1
-                if split or (first and t == 0):
-                    out[b, t if split else 0, j] = k * step
-                else:
-                    out[b, 0, j] += k * step
+            c += _convert_row(P3[t, b], g, sd3[t, b], per_elem, noisy, np.float32(1.0) / step,
+                              step, H, out[b, t if split else 0],
+                              not (split or (first and t == 0)))
         sat[b] = c
     return sat.sum()
 
