@@ -166,7 +166,9 @@ def register(app: typer.Typer) -> None:
         if store is not None:
             from analogff.store import ResultsStore
             ResultsStore(store).close() if hasattr(ResultsStore, "close") else ResultsStore(store)
-        record = _run_with_progress(cfg, hp, json_out, monitor)
+        from analogff.data import load_dataset
+        data = load_dataset(cfg.dataset, limit=cfg.limit, seed=cfg.seed)  # fails before the bar
+        record = _run_with_progress(cfg, hp, json_out, monitor, data)
         net = record.pop("_network")
         if store is not None:
             from analogff.store import ResultsStore
@@ -188,7 +190,7 @@ def register(app: typer.Typer) -> None:
                 console.print(f"record appended to {store}")
 
 
-def _run_with_progress(cfg, hp, quiet_stdout: bool, monitor: bool) -> dict:
+def _run_with_progress(cfg, hp, quiet_stdout: bool, monitor: bool, data) -> dict:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     from analogff.experiment import run_experiment
@@ -213,4 +215,4 @@ def _run_with_progress(cfg, hp, quiet_stdout: bool, monitor: bool) -> dict:
             elif kind_ == "evaluated":
                 prog.update(task, description=f"{cfg.algo} on {cfg.dataset} ({kind}) done")
 
-        return run_experiment(cfg, progress, keep_network=True, monitor=monitor)
+        return run_experiment(cfg, progress, data=data, keep_network=True, monitor=monitor)
