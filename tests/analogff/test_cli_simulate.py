@@ -96,3 +96,14 @@ def test_real_subprocess_end_to_end():
                          capture_output=True, text=True, env=env, timeout=120)
     assert bad.returncode == 2 and "Traceback" not in bad.stderr
     assert len(bad.stderr.strip().splitlines()) == 1
+
+
+def test_missing_dataset_is_one_line_naming_where_it_looked(tmp_path, monkeypatch):
+    monkeypatch.setenv("ANALOGFF_DATA", str(tmp_path / "data"))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    r = runner.invoke(app, ["simulate", "--dataset", "kmnist", *QUICK])
+    assert r.exit_code == 2
+    err = r.stderr.strip()
+    assert len(err.splitlines()) == 1 and "Traceback" not in r.output
+    assert str(tmp_path / "data") in err and "kmnist" in err
+    assert r.stdout == ""  # nothing started: no progress bar, no table
