@@ -79,7 +79,6 @@ def make_periphery(cfg: SimConfig) -> Periphery:
 
 def make_factory(cfg: SimConfig, ledger: Ledger) -> Callable:
     """factory(name, out, in, w_max, init, **periphery_overrides) -> matrix (programmed)."""
-    seeds = np.random.SeedSequence([cfg.seed, 0xA11A])
     counter = [0]
     if cfg.ideal:
         def factory(name, out, inp, w_max, init=None, **_kw):
@@ -108,7 +107,6 @@ def make_factory(cfg: SimConfig, ledger: Ledger) -> Callable:
             m.program(init)
         return m
 
-    del seeds
     return factory
 
 
@@ -215,9 +213,6 @@ def price(cfg: SimConfig, train_samples: int, test_samples: int, train_ledger: d
     """Energy per training sample and per inference from the ledgers (reports' cost model)."""
     import reports
 
-    if not hasattr(reports, "price_ledger"):  # cost model not landed yet: simple per-event cost
-        return _simple_price(train_samples, test_samples, train_ledger, infer_ledger)
-
     hw = reports.hardware_for_run(cfg.to_dict())
     tr = reports.price_ledger(train_ledger, hw)
     inf = reports.price_ledger(infer_ledger, hw)
@@ -239,20 +234,6 @@ def price(cfg: SimConfig, train_samples: int, test_samples: int, train_ledger: d
         "digital_per_inference_j": tot(dig_inf) / max(test_samples, 1),
         "area_mm2": float(tr.get("area_mm2", float("nan"))),
     }
-
-
-def _simple_price(train_samples, test_samples, train_ledger, infer_ledger) -> dict:
-    """Placeholder per-event cost: 1 pJ per ADC conversion, 0.1 pJ per DAC conversion, 1 pJ
-    per digital op, plus the simulated cell-read and pulse energies."""
-    def e(ld):
-        L = Ledger.from_dict(ld)
-        return (L.get("cell_read_energy_j") + L.get("pulse_energy_j") + 1e-12 * L.get("adc_conversions")
-                + 1e-13 * L.get("dac_conversions")
-                + 1e-12 * (L.get("dig_mac") + L.get("dig_add") + L.get("dig_cmp") + L.get("dig_nonlin")))
-    return {"model": "simple per-event placeholder", "per_train_sample_j": e(train_ledger) / max(train_samples, 1),
-            "per_inference_j": e(infer_ledger) / max(test_samples, 1), "train_by_phase_j": {},
-            "by_component_j": {}, "digital_per_train_sample_j": float("nan"),
-            "digital_per_inference_j": float("nan"), "area_mm2": float("nan")}
 
 
 def _diff(after: Ledger, before: Ledger) -> Ledger:

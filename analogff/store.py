@@ -405,7 +405,7 @@ def parse_where(expr: str, columns: Iterable[str]) -> tuple[str, list[Any]]:
             raise bad(f"expected a value after {col} {op}, got {lit!r}")
         if val is None:
             if op not in ("=", "!="):
-                raise bad(f"null can only be compared with = or !=")
+                raise bad("null can only be compared with = or !=")
             sql.append(f'"{col}" IS {"NOT " if op == "!=" else ""}NULL')
         else:
             sql.append(f'"{col}" {op} ?')

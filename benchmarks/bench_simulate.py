@@ -17,7 +17,6 @@ import argparse
 import statistics
 import time
 
-import numpy as np
 
 from analogff.config import SimConfig
 from analogff.experiment import blas_threads_for, build, run_experiment

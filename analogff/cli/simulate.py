@@ -10,7 +10,7 @@ from typing import Optional
 
 import typer
 
-from .common import cli_errors, console, err_console, fail
+from .common import cli_errors, console, err_console
 
 
 def _fmt_j(j: float) -> str:
