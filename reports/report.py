@@ -39,6 +39,16 @@ class ReportError(ValueError):
 
 
 # ---- reading -----------------------------------------------------------------------------
+
+def _save(fig, out, figs: list, name: str, title: str, caption: str) -> None:
+    """Write one figure as PNG into ``out`` and list it (file, title, caption) for the page."""
+    import matplotlib.pyplot as plt
+
+    fig.tight_layout()
+    fig.savefig(out / name)
+    plt.close(fig)
+    figs.append((name, title, caption))
+
 def load_records(store: str | os.PathLike) -> list[tuple[int, dict[str, Any]]]:
     """``(id, record)`` of every finished run in an SQLite results store."""
     p = Path(store)
@@ -251,12 +261,9 @@ def _figures(df, energy_df, area_df, out: Path) -> list[tuple[str, str, str]]:
     ax.set_title("Energy per training sample vs test accuracy")
     if ax.get_legend_handles_labels()[0]:
         ax.legend(fontsize=9)
-    fig.tight_layout()
-    fig.savefig(out / "energy_vs_accuracy.png")
-    plt.close(fig)
-    figs.append(("energy_vs_accuracy.png", "Energy vs accuracy",
+    _save(fig, out, figs, "energy_vs_accuracy.png", "Energy vs accuracy",
                  "Each point is one analog run; the black step line is the Pareto front "
-                 "(no other run is both cheaper and more accurate)."))
+                 "(no other run is both cheaper and more accurate).")
 
     # 3. stacked breakdowns (mean over analog runs of each algorithm)
     fig, axes = plt.subplots(1, 2, figsize=(12, 4.8))
@@ -281,12 +288,9 @@ def _figures(df, energy_df, area_df, out: Path) -> list[tuple[str, str, str]]:
         ax.set_ylabel(f"energy per training sample ({unit})")
         ax.set_title(f"Energy {title} (mean over runs)")
         ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.0, 1.0))
-    fig.tight_layout()
-    fig.savefig(out / "energy_breakdown.png")
-    plt.close(fig)
-    figs.append(("energy_breakdown.png", "Energy breakdown",
+    _save(fig, out, figs, "energy_breakdown.png", "Energy breakdown",
                  "Stacked energy per training sample by phase (left) and by hardware component "
-                 "(right), averaged over the analog runs of each algorithm."))
+                 "(right), averaged over the analog runs of each algorithm.")
 
     # 4. area breakdown
     fig, ax = plt.subplots(figsize=(8, 4.6))
@@ -303,12 +307,9 @@ def _figures(df, energy_df, area_df, out: Path) -> list[tuple[str, str, str]]:
         ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.0, 1.0))
     ax.set_ylabel("chip area (mm²)")
     ax.set_title("Area breakdown (arrays + periphery + buffers)")
-    fig.tight_layout()
-    fig.savefig(out / "area_breakdown.png")
-    plt.close(fig)
-    figs.append(("area_breakdown.png", "Area breakdown",
+    _save(fig, out, figs, "area_breakdown.png", "Area breakdown",
                  "Chip area by block; BP's transposed-read periphery appears as "
-                 "'transposed_periphery'."))
+                 "'transposed_periphery'.")
 
     # 5. analog vs digital
     fig, axes = plt.subplots(1, 2, figsize=(12, 4.6))
@@ -336,13 +337,10 @@ def _figures(df, energy_df, area_df, out: Path) -> list[tuple[str, str, str]]:
         ax.set_ylabel(f"energy ({unit}, log scale)")
         ax.set_title(f"Analog vs digital, {title}")
         ax.legend(fontsize=9)
-    fig.tight_layout()
-    fig.savefig(out / "analog_vs_digital.png")
-    plt.close(fig)
-    figs.append(("analog_vs_digital.png", "Analog vs digital",
+    _save(fig, out, figs, "analog_vs_digital.png", "Analog vs digital",
                  "The same ledgers priced on the analog chip and on a digital accelerator at "
                  "the same node (int8 and fp16 MACs, SRAM operand traffic, DRAM for weights "
-                 "that do not fit on chip)."))
+                 "that do not fit on chip).")
     return figs
 
 
