@@ -8,24 +8,15 @@ import pytest
 
 from analogff.algorithms.pff import PFF, ln
 from analogff.config import SimConfig
-from analogff.experiment import build, run_experiment, train
-from crossbar import IdealMatrix, Ledger
-
-
-def ideal_factory(ledger):
-    def f(name, out, inp, w_max, init=None, **_kw):
-        m = IdealMatrix(out, inp, ledger=ledger, name=name)
-        if init is not None:
-            m.program(init)
-        return m
-    return f
+from analogff.experiment import build, make_factory, run_experiment, train
+from crossbar import Ledger
 
 
 def tiny_net(theta=None, seed=0):
     led = Ledger()
     rng = np.random.default_rng(seed)
     hp = dict(hidden=(8, 8), group=4, latent=3, steps=2, lr=1.0, lr_gen=1.0, optimizer="sgd")
-    net = PFF(6, 3, hp, ideal_factory(led), led, rng)
+    net = PFF(6, 3, hp, make_factory(SimConfig(ideal=True), led), led, rng)
     # all pre-activations positive: the straight-through φ' equals the true derivative
     net.b1[:] = 4.0
     net.b2[:] = 4.0
