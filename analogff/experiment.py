@@ -185,6 +185,8 @@ def train(net: Network, progress: Callable | None = None, seconds_per_batch: flo
             idx = perm[bi * bs:(bi + 1) * bs]
             if len(idx) < bs:  # top up the last batch from the start of the permutation
                 idx = np.concatenate([idx, perm[:bs - len(idx)]])
+            if hasattr(net.algo, "set_schedule"):
+                net.algo.set_schedule((ep * n_batches + bi) / (epochs * n_batches))
             out = net.algo.train_batch(data.x_train[idx], data.y_train[idx])
             lv = float(out["loss"])
             if not math.isfinite(lv):

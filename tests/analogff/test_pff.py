@@ -146,7 +146,8 @@ def test_ideal_pff_learns_digits():
 def test_fine_analog_pff_tracks_ideal_twin():
     # fine device: 5000 linear states (an Adam step of ~lr asks ~10-30 pulses, below the
     # 31-pulse cap), no read noise, 16-bit converters, wide ADC range
-    base = dict(algo="pff", epochs=3, limit=1000, hidden="100,100", steps=4, batch_size=50)
+    base = dict(algo="pff", epochs=3, limit=1000, hidden="100,100", steps=4, batch_size=50,
+                lr=2e-3)
     ideal = run_experiment(SimConfig(ideal=True, **base), keep_network=True)
     ana = run_experiment(SimConfig(device="ideal", noise=0.0, dac_bits=16, adc_bits=16,
                                    out_bound=1.0, states=5000, **base), keep_network=True)
