@@ -329,7 +329,7 @@ def apply_update(mode, A, V, k_pulses, max_pulses, wp, wm, d2dp, d2dm, has_d2d,
                 n = -max_pulses
             pos = n > 0
             cnt = n if pos else -n
-            # choose device and polarity
+            # choose device and polarity (written as selects: the signs are unpredictable)
             if not differential:
                 use_p = True
                 up = pos
@@ -337,54 +337,38 @@ def apply_update(mode, A, V, k_pulses, max_pulses, wp, wm, d2dp, d2dm, has_d2d,
                 use_p = pos
                 up = True
             else:
-                s = wp[i, j] + wm[i, j]
-                if pos:
-                    use_p = s <= 1.0  # potentiate G+ ; else depress G-
-                    up = use_p
-                else:
-                    use_p = s > 1.0   # depress G+ ; else potentiate G-
-                    up = not use_p
-            if use_p:
-                w = wp[i, j]
-                stuck = stuckp[i, j] != 0
-                d2d = d2dp[i, j] if has_d2d else 1.0
-            else:
-                w = wm[i, j]
-                stuck = stuckm[i, j] != 0
-                d2d = d2dm[i, j] if has_d2d else 1.0
+                # positive: potentiate G+ while w+ + w- <= 1, else depress G-; negative: mirrored
+                use_p = (wp[i, j] + wm[i, j] <= 1.0) == pos
+                up = use_p == pos
+            w = wp[i, j] if use_p else wm[i, j]
+            stuck = (stuckp[i, j] if use_p else stuckm[i, j]) != 0
+            d2d = (d2dp[i, j] if use_p else d2dm[i, j]) if has_d2d else 1.0
             # energy is spent even on a stuck device; it just does not move
             e += cnt * _pulse_energy(w, up, p)
-            if up:
-                nu += cnt
-            else:
-                nd += cnt
+            nu += cnt if up else 0
+            nd += 0 if up else cnt
             if not stuck:
+                cnt_eff = cnt
                 if endur > 0:
-                    done = countp[i, j] if use_p else countm[i, j]
-                    left = endur - done
-                    if left <= 0:
-                        cnt_eff = 0
-                    elif cnt > left:
-                        cnt_eff = np.int64(left)
-                    else:
-                        cnt_eff = cnt
-                else:
-                    cnt_eff = cnt
+                    remaining = endur - (countp[i, j] if use_p else countm[i, j])
+                    cnt_eff = 0 if remaining <= 0 else min(cnt, np.int64(remaining))
                 w, st, r, left = _apply_n(w, cnt_eff, up, p, d2d, st, r, left, table16)
                 if track_time:
                     if use_p:
                         tprogp[i, j] = now
                     else:
                         tprogm[i, j] = now
-                if use_p:
+                if differential:
+                    wp[i, j] = w if use_p else wp[i, j]
+                    wm[i, j] = wm[i, j] if use_p else w
+                else:
                     wp[i, j] = w
-                    if endur > 0:
+                if endur > 0:
+                    if use_p:
                         countp[i, j] += cnt
                         if countp[i, j] >= endur:
                             stuckp[i, j] = 1
-                else:
-                    wm[i, j] = w
-                    if endur > 0:
+                    else:
                         countm[i, j] += cnt
                         if countm[i, j] >= endur:
                             stuckm[i, j] = 1

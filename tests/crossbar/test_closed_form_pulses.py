@@ -35,3 +35,20 @@ def test_n_pulses_at_once_equal_n_single_pulses(dev, n, sign):
     np.testing.assert_allclose(a.wp, b.wp, atol=2e-6)
     assert a.ledger.get("pulses_up") + a.ledger.get("pulses_down") == n * 12
     assert ((a.wp >= 0) & (a.wp <= 1)).all()
+
+
+def test_non_binding_endurance_does_not_change_noisy_pulses():
+    # endurance bookkeeping must not disturb the c2c random stream (it once shared a variable)
+    dev = DeviceModel(states=100, response="exponential", nonlinearity_up=1.0,
+                      nonlinearity_down=2.0, c2c=0.5, d2d=0.1)
+    per = Periphery(read_noise=0.0, max_pulses=31)
+    rng = np.random.default_rng(1)
+    x = rng.standard_normal((8, 6)).astype(np.float32)
+    d = rng.standard_normal((8, 5)).astype(np.float32)
+    out = []
+    for endurance in (0.0, 1e9):
+        m = AnalogMatrix(5, 6, dev.replace(endurance=endurance), per, seed=4, w_max=1.0)
+        for _ in range(3):
+            m.update(x, d, 0.05)
+        out.append(m.weights())
+    np.testing.assert_array_equal(out[0], out[1])
