@@ -264,10 +264,11 @@ class AnalogMatrix(MatrixBase):
 
         def tile_sums(t):
             a, b = in_edges[t], in_edges[t + 1]
+            if pe.wire_resistance > 0:
+                return (self._tile_sums_transposed(q, a, b) if transposed
+                        else self._tile_sums(q, a, b))
             if transposed:
                 return q[:, a:b] @ Wn[:, a:b].T
-            if pe.wire_resistance > 0:
-                return self._tile_sums(q, a, b)
             return q[:, a:b] @ Wn[a:b]
 
         def tile_sd(t):
@@ -319,31 +320,50 @@ class AnalogMatrix(MatrixBase):
         self.ledger.add(self.name, **counts)
         return Y
 
-    def _tile_sums(self, q: np.ndarray, a: int, b: int) -> np.ndarray:
-        """Column sums of row tile [a, b) through the IR-drop solver (normalised units)."""
+    def _tile_solvers(self, a: int, b: int, c0: int, c1: int):
+        """IR-drop solvers (G⁺, G⁻ or reference) of the tile rows [a, b) × cols [c0, c1),
+        built once per conductance state."""
         from .irdrop import IRDropSolver
 
         pe, dv = self.periphery, self.device
         if self._irdrop is None:
             self._irdrop = {}
+        key = (a, c0)
+        if key not in self._irdrop:
+            gp = dv.g_min + self.wp[a:b, c0:c1].astype(np.float64) * dv.g_range
+            if self._differential:
+                gm = dv.g_min + self.wm[a:b, c0:c1].astype(np.float64) * dv.g_range
+            else:
+                gm = np.full_like(gp, 0.5 * (dv.g_min + dv.g_max))
+            self._irdrop[key] = tuple(IRDropSolver(g, pe.wire_resistance, pe.access_resistance)
+                                      for g in (gp, gm))
+        return self._irdrop[key]
+
+    def _tile_sums(self, q: np.ndarray, a: int, b: int) -> np.ndarray:
+        """Column sums of row tile [a, b) through the IR-drop solver (normalised units)."""
+        dv = self.device
         out = np.empty((q.shape[0], self.out_features), dtype=np.float32)
         v = q[:, a:b].astype(np.float64) * dv.v_read
+        scale = dv.v_read * dv.g_range / (1.0 if self._differential else 2.0)
         for c0, c1 in zip(self._col_edges[:-1], self._col_edges[1:]):
-            key = (a, c0)
-            if key not in self._irdrop:
-                gp = dv.g_min + self.wp[a:b, c0:c1].astype(np.float64) * dv.g_range
-                sol_p = IRDropSolver(gp, pe.wire_resistance, pe.access_resistance)
-                if self._differential:
-                    gm = dv.g_min + self.wm[a:b, c0:c1].astype(np.float64) * dv.g_range
-                    sol_m = IRDropSolver(gm, pe.wire_resistance, pe.access_resistance)
-                else:
-                    gm = np.full_like(gp, 0.5 * (dv.g_min + dv.g_max))
-                    sol_m = IRDropSolver(gm, pe.wire_resistance, pe.access_resistance)
-                self._irdrop[key] = (sol_p, sol_m)
-            sol_p, sol_m = self._irdrop[key]
-            i_diff = sol_p.solve(v) - sol_m.solve(v)
-            scale = dv.v_read * dv.g_range / (1.0 if self._differential else 2.0)
-            out[:, c0:c1] = i_diff / scale
+            sol_p, sol_m = self._tile_solvers(a, b, c0, c1)
+            out[:, c0:c1] = (sol_p.solve(v) - sol_m.solve(v)) / scale
+        return out
+
+    def _tile_sums_transposed(self, q: np.ndarray, c0: int, c1: int) -> np.ndarray:
+        """Row sums of column tile [c0, c1) driven from the column ends, with IR drop.
+
+        The transposed read uses the same physical ports (column sense nodes driven, row
+        driver nodes held at virtual ground), so by reciprocity of the linear network its
+        effective conductance is the transpose of the forward one: I_rows = u @ G_effᵀ."""
+        dv = self.device
+        out = np.empty((q.shape[0], self.in_features), dtype=np.float32)
+        u = q[:, c0:c1].astype(np.float64) * dv.v_read
+        scale = dv.v_read * dv.g_range / (1.0 if self._differential else 2.0)
+        for a, b in zip(self._row_edges[:-1], self._row_edges[1:]):
+            sol_p, sol_m = self._tile_solvers(a, b, c0, c1)
+            g_eff = sol_p.effective_conductance() - sol_m.effective_conductance()
+            out[:, a:b] = (u @ g_eff.T) / scale
         return out
 
     def forward(self, x: np.ndarray) -> np.ndarray:
@@ -359,8 +379,6 @@ class AnalogMatrix(MatrixBase):
 
     def transposed(self, d: np.ndarray) -> np.ndarray:
         """Transposed read ``(B, out) -> (B, in)``: drivers on the columns, ADCs on the rows."""
-        if self.periphery.wire_resistance > 0:
-            raise NotImplementedError("transposed reads with IR drop are not modelled yet")
         return self._read(self._check(d, self.out_features, "transposed input"), transposed=True)
 
     # ---- writes -------------------------------------------------------------------------
