@@ -42,6 +42,7 @@ def hyperparameters(cfg: SimConfig) -> dict[str, Any]:
     hp = dict(cls.defaults)
     if cfg.preset == "paper":
         hp.update(getattr(cls, "presets", {}).get("paper", _PAPER_FF_BP))
+    preset_lr, preset_lr_gen = hp.get("lr"), hp.get("lr_gen")
     over = {"hidden": cfg.hidden_sizes(), "steps": cfg.steps, "epochs": cfg.epochs,
             "batch_size": cfg.batch_size, "lr": cfg.lr, "optimizer": cfg.optimizer}
     for k, v in over.items():
@@ -55,9 +56,15 @@ def hyperparameters(cfg: SimConfig) -> dict[str, Any]:
                                   "(FF and BP use pulsed SGD)")
             continue
         hp[k] = v
-    if cfg.algo == "pff" and cfg.lr is not None and "lr_gen" in hp:
-        hp["lr_gen"] = cfg.lr * hp["lr_gen"] / max(cls.defaults["lr"], 1e-12) \
-            if hp.get("optimizer") == "sgd" else cfg.lr
+    if (cfg.algo == "pff" and hp.get("optimizer") == "sgd" and hp.get("lr_sgd")
+            and cfg.lr is None and preset_lr is not None):
+        # the preset's rates are tuned for Adam; pulsed SGD needs its own
+        hp["lr"], hp["lr_gen"] = hp["lr_sgd"], hp["lr_gen_sgd"]
+    if cfg.lr is not None and preset_lr_gen is not None:
+        # --lr sets both PFF circuits' rates, keeping the preset's generative/representation ratio
+        if hp.get("optimizer") == "sgd" and hp.get("lr_sgd"):
+            preset_lr, preset_lr_gen = hp["lr_sgd"], hp["lr_gen_sgd"]
+        hp["lr_gen"] = cfg.lr * preset_lr_gen / preset_lr
     hp["hidden"] = tuple(hp["hidden"])
     return hp
 

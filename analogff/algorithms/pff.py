@@ -39,10 +39,11 @@ EPS_LN = 1e-8
 PRESETS: dict[str, dict] = {
     "paper": dict(hidden=(2000, 2000), steps=12, theta=10.0, lr=2.5e-4, lr_gen=2.5e-4,
                   optimizer="adam", batch_size=500, epochs=60, alpha=0.3, eps_r=0.01,
+                  lr_sgd=0.5, lr_gen_sgd=0.2,
                   eps_g=0.025, beta=0.025, y_scale=5.0, group=10, latent=20, clip=1.0,
                   w_max_scale=2.0, gen_adc_range=6.0),
     "small": dict(hidden=(200, 200), steps=6, theta=5.0, lr=4e-3, lr_gen=4e-3,
-                  lr_decay="linear", lr_floor=0.05,
+                  lr_decay="linear", lr_floor=0.05, lr_sgd=0.5, lr_gen_sgd=0.2,
                   optimizer="adam", batch_size=50, epochs=12, alpha=0.3, eps_r=0.01,
                   eps_g=0.025, beta=0.025, y_scale=5.0, group=10, latent=20, clip=1.0,
                   w_max_scale=2.0, gen_adc_range=6.0),
