@@ -144,7 +144,7 @@ class AnalogMatrix(MatrixBase):
         self._params = self._pulse_params()
         self._dirty = True
         self._Wn = np.empty((R, C), dtype=np.float32)
-        self._gsum = np.empty(R, dtype=np.float64)
+        self._gsum = np.empty(R, dtype=np.float32)
         self._gsum_col = None
         self._A2 = None
         self.ledger = ledger if ledger is not None else Ledger()
@@ -235,7 +235,7 @@ class AnalogMatrix(MatrixBase):
                     s = s + self.wm.sum(axis=0, dtype=np.float64) + 2 * self.in_features * self._c
                 else:
                     s = s + self.in_features * self._c
-                self._gsum_col = s
+                self._gsum_col = s.astype(np.float32)
             gsum = self._gsum_col
             n_out_tiles = len(self._row_edges) - 1
         else:

@@ -31,14 +31,61 @@ N_PARAMS = 17
 _FAST = {"reassoc", "contract", "nsz"}
 
 
-@njit(parallel=True, cache=True, fastmath=_FAST)
+@njit(cache=True)
+def _absmax_row(xu):
+    """max |x| of one row from its IEEE-754 bits: for finite floats with the sign bit cleared,
+    integer order equals numeric order, so the reduction is an (SIMD) integer max. Exact."""
+    m = np.uint32(0)
+    for i in range(xu.shape[0]):
+        v = xu[i] & np.uint32(0x7FFFFFFF)
+        m = v if v > m else m
+    return m
+
+
+@njit(inline="always", cache=True)
+def _float_from_bits(u):
+    """The float32 whose IEEE-754 bits are ``u`` (non-negative, finite), decoded exactly
+    (a store/load through two array views could be reordered under type-based aliasing)."""
+    e = np.int64((u >> np.uint32(23)) & np.uint32(0xFF))
+    mant = np.float64(u & np.uint32(0x7FFFFF))
+    if e == 0:
+        return np.float32(math.ldexp(mant, -149))
+    return np.float32(math.ldexp(1.0 + mant / 8388608.0, e - 127))
+
+
+@njit(cache=True, fastmath=_FAST)
+def _quantise_span(xs, qs, gs, inv, L, invL):
+    """Quantise one tile's span of a row into qs; returns (Σ q², Σ q²·gsum)."""
+    acc = np.float32(0.0)
+    e = np.float32(0.0)
+    for i in range(xs.shape[0]):
+        v = np.float32(np.rint(min(max(xs[i] * inv, -L), L))) * invL
+        qs[i] = v
+        v2 = v * v
+        acc += v2
+        e += v2 * gs[i]
+    return acc, e
+
+
+@njit(cache=True, fastmath=_FAST)
+def _count_clipped(xrow, inv, L):
+    """Inputs of one row beyond the DAC range (fixed input scaling only)."""
+    c = 0
+    for i in range(xrow.shape[0]):
+        v = xrow[i] * inv
+        c += (v > L) + (v < -L)
+    return c
+
+
+@njit(parallel=True, cache=True)
 def dac_quantize(x, levels, abs_max, in_bound, tile_edges, gsum, q, n2, row_energy):
     """Quantise inputs to ``levels`` signed steps per polarity.
 
-    x (B, n) float32 -> q (B, n) in [-1, 1]; returns per-row scale s (B,) and clipped count.
-    n2[b, t] = Σ_{i in tile t} q_bi² (for read noise); row_energy[b] = Σ_i q_bi² gsum_i
-    (cell read energy per unit V²·t). ``levels`` = 2**(bits-1) - 1. With abs-max scaling
-    nothing can clip, so only fixed scaling counts clipped inputs.
+    x (B, n) float32 (finite: checked before) -> q (B, n) in [-1, 1]; returns per-row scale
+    s (B,) and the clipped count. n2[b, t] = Σ_{i in tile t} q_bi² (for read noise);
+    row_energy[b] = Σ_i q_bi² gsum_i (cell read energy per unit V²·t; gsum float32).
+    ``levels`` = 2**(bits-1) - 1. With abs-max scaling nothing can clip, so only fixed scaling
+    counts clipped inputs.
     """
     B, n = x.shape
     nt = tile_edges.shape[0] - 1
@@ -46,32 +93,24 @@ def dac_quantize(x, levels, abs_max, in_bound, tile_edges, gsum, q, n2, row_ener
     clipped = np.zeros(B, dtype=np.int64)
     L = np.float32(levels)
     invL = np.float32(1.0) / L
+    xu = x.view(np.uint32)
     for b in prange(B):
         if abs_max:
-            m = np.float32(0.0)
-            for i in range(n):
-                m = max(m, abs(x[b, i]))
+            m = _float_from_bits(_absmax_row(xu[b]))
             s = m if m > 0 else np.float32(1.0)
         else:
             s = np.float32(in_bound)
         scale[b] = s
         inv = L / s
         e = 0.0
-        c = 0
         for t in range(nt):
-            acc = np.float32(0.0)
-            for i in range(tile_edges[t], tile_edges[t + 1]):
-                v = x[b, i] * inv
-                if not abs_max:
-                    c += (v > L) + (v < -L)
-                v = np.float32(np.rint(min(max(v, -L), L))) * invL
-                q[b, i] = v
-                v2 = v * v
-                acc += v2
-                e += v2 * gsum[i]
+            lo, hi = tile_edges[t], tile_edges[t + 1]
+            # slices with a 0-based loop vectorise; a loop over [lo, hi) of the row did not
+            acc, et = _quantise_span(x[b, lo:hi], q[b, lo:hi], gsum[lo:hi], inv, L, invL)
             n2[b, t] = acc
+            e += et
         row_energy[b] = e
-        clipped[b] = c
+        clipped[b] = 0 if abs_max else _count_clipped(x[b], inv, L)
     return scale, clipped.sum()
 
 
