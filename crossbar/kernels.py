@@ -250,15 +250,82 @@ def _apply_n_noise_free(w, n, up, p, d2d):
     return w
 
 
+AGGREGATE_MIN_PULSES = 4
+
+
+@njit(inline="always", cache=True)
+def _apply_n_aggregate(w, n, up, p, d2d, c2c, g):
+    """n noisy pulses from one deviate ``g``, or -1 when the path might touch a bound.
+
+    linear: the sum of n steps s·(1 + c2c·ε_k) is exactly s·n + s·c2c·√n·g.
+    soft-bounds / exponential: the distance D to the asymptote shrinks by (1 - c(1 + c2c·ε_k))
+    per pulse, so log D_n - log D_0 is a sum of n i.i.d. terms, drawn as a Gaussian with their
+    mean -n(c + c²(1 + c2c²)/2) and variance n·c²·c2c² (to O(n·c³); c ≤ 1/16 is required).
+    Exact only while the state stays inside [0, 1]: if a 6-sigma path could reach a bound
+    (where per-pulse clipping would act) this returns -1 and the caller pulses one by one.
+    """
+    resp = p[P_RESP]
+    k6 = 6.0 * c2c
+    if resp == SOFT or (resp == EXPO and (p[P_EU] if up else p[P_ED]) > 0):
+        if resp == SOFT:
+            c = 2.0 * p[P_S] * ((1.0 + p[P_A]) if up else (1.0 - p[P_A])) * d2d
+            target = 1.0 if up else 0.0
+        else:
+            c = (p[P_EU] if up else p[P_ED]) * d2d
+            target = p[P_BU] if up else 1.0 - p[P_BD]
+        if c * (1.0 + k6) > 0.0625 or c <= 0.0:
+            return -1.0
+        D0 = target - w  # signed distance to the asymptote
+        # 6-sigma envelope of the path without pow: towards the target it moves at most
+        # |D0|·(1 - (1 - x)^n) <= |D0|·n·x, away at most |D0|·((1 + y)^n - 1) <= 1.1·|D0|·n·y
+        # (valid for n·y <= 0.09); x = c(1 + 6σ), y = 6σc
+        ny = n * c * k6
+        if ny > 0.09:
+            return -1.0
+        toward = abs(D0) * n * c * (1.0 + k6)
+        away = 1.1 * abs(D0) * ny
+        if up:
+            lo, hi = w - away, w + toward
+        else:
+            lo, hi = w - toward, w + away
+        if lo <= 0.0 or hi >= 1.0:
+            return -1.0
+        mu = -n * (c + 0.5 * c * c * (1.0 + c2c * c2c))
+        sd = math.sqrt(n) * c * c2c
+        return target - D0 * math.exp(mu + sd * g)
+    step = _step(w, up, p, d2d)
+    total = n * step + step * c2c * math.sqrt(n) * g
+    reach = n * step + step * k6 * math.sqrt(n)
+    back = step * k6 * math.sqrt(n)
+    if up:
+        if w + reach >= 1.0 or w - back <= 0.0:
+            return -1.0
+        return w + total
+    if w - reach <= 0.0 or w + back >= 1.0:
+        return -1.0
+    return w - total
+
+
 @njit(inline="always", cache=True)
 def _apply_n(w, n, up, p, d2d, st, r, left, table):
     """Apply n pulses of one polarity to a device at state w; returns (w, st, r, left).
 
     c2c deviates come 4 per 64-bit draw (``left`` = how many of ``r``'s 16-bit parts remain)
-    from the 4096-cell table (crossbar.rng.normal_from_bits16)."""
+    from the 4096-cell table (crossbar.rng.normal_from_bits16). Trains of at least
+    AGGREGATE_MIN_PULSES noisy pulses that cannot reach a bound are drawn in one step
+    (`_apply_n_aggregate`); the rest are pulsed one by one."""
     c2c = p[P_C2C]
     if c2c == 0.0 and n > 1:
         return _apply_n_noise_free(w, n, up, p, d2d), st, r, left
+    if n >= AGGREGATE_MIN_PULSES:
+        if left == 0:
+            st, r = next_u64(st)
+            left = 4
+        left -= 1
+        g, st = normal_from_bits16((r >> uint64(16 * left)) & uint64(0xFFFF), table, st)
+        w_new = _apply_n_aggregate(w, n, up, p, d2d, c2c, g)
+        if w_new >= 0.0:
+            return w_new, st, r, left
     for _ in range(n):
         dw = _step(w, up, p, d2d)
         if c2c > 0:

@@ -52,3 +52,34 @@ def test_non_binding_endurance_does_not_change_noisy_pulses():
             m.update(x, d, 0.05)
         out.append(m.weights())
     np.testing.assert_array_equal(out[0], out[1])
+
+
+@pytest.mark.parametrize("dev", [
+    DeviceModel(states=400, response="linear", up_down=0.1, c2c=0.8),
+    DeviceModel(states=400, response="soft-bounds", c2c=0.5),
+    DeviceModel(states=400, response="exponential", nonlinearity_up=2.0, nonlinearity_down=3.0,
+                c2c=1.5),
+], ids=["linear", "soft-bounds", "exponential"])
+@pytest.mark.parametrize("sign", [1, -1])
+def test_aggregated_noisy_train_has_the_per_pulse_distribution(dev, sign):
+    """A train of n noisy pulses drawn at once (one deviate) vs n single pulses: the final
+    states of 4000 devices have the same distribution (two-sample KS, and mean/std)."""
+    from scipy import stats
+
+    n = 12
+    per = Periphery(mapping="reference", max_pulses=64, read_noise=0.0)
+    W0 = np.zeros((40, 100), np.float32)  # all devices start mid-range (w = 0.5)
+    one = np.full((40, 100), sign * 2.0 / dev.states, dtype=np.float32)
+    a = AnalogMatrix(40, 100, dev, per, seed=11)
+    b = AnalogMatrix(40, 100, dev, per, seed=12)
+    a.program(W0)
+    b.program(W0)
+    a.apply_delta(n * one)            # aggregated (n >= AGGREGATE_MIN_PULSES)
+    for _ in range(n):
+        b.apply_delta(one)            # pulse by pulse
+    wa, wb = a.wp.ravel().astype(np.float64), b.wp.ravel().astype(np.float64)
+    assert abs(wa.mean() - 0.5) > 3 * wa.std() / np.sqrt(wa.size)  # the devices did move
+    assert stats.ks_2samp(wa, wb).pvalue > 1e-3
+    se = wb.std() / np.sqrt(wb.size)
+    assert abs(wa.mean() - wb.mean()) < 5 * se
+    assert abs(wa.std() / wb.std() - 1) < 0.1
