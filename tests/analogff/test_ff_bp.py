@@ -57,19 +57,25 @@ def tiny_batch(n_in=12, n_classes=3, B=5, seed=0):
     return rng.random((B, n_in)).astype(np.float32), rng.integers(0, n_classes, B)
 
 
+def numeric_grad(f, x, eps=1e-6):
+    """Central differences of the scalar ``f`` at ``x``, one element of ``x`` at a time."""
+    num = np.zeros_like(x)
+    for idx in np.ndindex(*x.shape):
+        xp, xm = x.copy(), x.copy()
+        xp[idx] += eps
+        xm[idx] -= eps
+        num[idx] = (f(xp) - f(xm)) / (2 * eps)
+    return num
+
+
 # ---- FF: the local loss and its gradient ------------------------------------------------
 def test_ff_delta_is_gradient_of_layer_loss():
     rng = np.random.default_rng(1)
     z = rng.normal(size=(6, 5))
     z[np.abs(z) < 1e-3] = 0.1  # stay away from the ReLU kink
     lab = np.array([1, 1, 1, 0, 0, 0], dtype=float)
-    theta, eps = 0.7, 1e-6
-    num = np.zeros_like(z)
-    for idx in np.ndindex(*z.shape):
-        zp, zm = z.copy(), z.copy()
-        zp[idx] += eps
-        zm[idx] -= eps
-        num[idx] = (ff_layer_loss(zp, lab, theta).sum() - ff_layer_loss(zm, lab, theta).sum()) / (2 * eps)
+    theta = 0.7
+    num = numeric_grad(lambda zz: ff_layer_loss(zz, lab, theta).sum(), z)
     np.testing.assert_allclose(ff_layer_delta(z, lab, theta), num, rtol=1e-6, atol=1e-9)
 
 
@@ -81,7 +87,6 @@ def test_ff_local_update_equals_finite_difference_per_layer():
     grads = net.local_gradients(x, y, y_neg)
     B = len(y)
     lab = np.r_[np.ones(B), np.zeros(B)]
-    eps = 1e-6
     for M, b, g in zip(net.matrices, net.biases, grads):
         a = g["a"].astype(np.float64)          # the layer's detached input
         W0, b0 = M.weights().astype(np.float64), b.astype(np.float64)
@@ -90,15 +95,9 @@ def test_ff_local_update_equals_finite_difference_per_layer():
             return ff_layer_loss(a @ W.T + bb, lab, net.theta).sum() / B
 
         assert loss(W0, b0) == pytest.approx(g["loss"], rel=1e-5)
-        num = np.zeros_like(W0)
-        for idx in np.ndindex(*W0.shape):
-            Wp, Wm = W0.copy(), W0.copy()
-            Wp[idx] += eps
-            Wm[idx] -= eps
-            num[idx] = (loss(Wp, b0) - loss(Wm, b0)) / (2 * eps)
+        num = numeric_grad(lambda W: loss(W, b0), W0)
         np.testing.assert_allclose(g["dW"], num, rtol=2e-3, atol=2e-6)
-        num_b = np.array([(loss(W0, b0 + eps * e) - loss(W0, b0 - eps * e)) / (2 * eps)
-                          for e in np.eye(len(b0))])
+        num_b = numeric_grad(lambda bb: loss(W0, bb), b0)
         np.testing.assert_allclose(g["db"], num_b, rtol=2e-3, atol=2e-6)
     # the layers' inputs are the L2-normalised activities (LN), label written in front
     np.testing.assert_allclose(grads[0]["a"][:B], l2_normalise(net.embed(x, y)), rtol=1e-6)
@@ -143,23 +142,10 @@ def test_bp_gradients_equal_finite_difference():
         return softmax_xent(h, y)[0].mean()
 
     assert full_loss(Ws, bs) == pytest.approx(loss, rel=1e-5)
-    eps = 1e-6
     for l, (dW, db) in enumerate(grads):
-        num = np.zeros_like(Ws[l])
-        for idx in np.ndindex(*Ws[l].shape):
-            Wp = [W.copy() for W in Ws]
-            Wm = [W.copy() for W in Ws]
-            Wp[l][idx] += eps
-            Wm[l][idx] -= eps
-            num[idx] = (full_loss(Wp, bs) - full_loss(Wm, bs)) / (2 * eps)
+        num = numeric_grad(lambda W: full_loss(Ws[:l] + [W] + Ws[l + 1:], bs), Ws[l])
         np.testing.assert_allclose(dW, num, rtol=2e-3, atol=2e-6)
-        num_b = np.zeros_like(bs[l])
-        for j in range(len(bs[l])):
-            bp_ = [b.copy() for b in bs]
-            bm_ = [b.copy() for b in bs]
-            bp_[l][j] += eps
-            bm_[l][j] -= eps
-            num_b[j] = (full_loss(Ws, bp_) - full_loss(Ws, bm_)) / (2 * eps)
+        num_b = numeric_grad(lambda b: full_loss(Ws, bs[:l] + [b] + bs[l + 1:]), bs[l])
         np.testing.assert_allclose(db, num_b, rtol=2e-3, atol=2e-6)
 
 
