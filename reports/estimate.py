@@ -201,7 +201,7 @@ def area_breakdown(ledger: dict, hw: Hardware, costs: Costs | None = None,
             ci = c if (tr, tc) == (hw.tile_rows, hw.tile_cols) else \
                 Costs(hw.replace(tile_rows=tr, tile_cols=tc,
                                  cols_per_adc=min(hw.cols_per_adc, tc)))
-            cache[key] = ci.tile_area("none" if mode == "none" else mode)
+            cache[key] = ci.tile_area(mode)
         periph = 0.0
         for k, v in cache[key].items():
             out[k] += n_tiles * v * 1e-6
@@ -446,11 +446,11 @@ class _Synth:
         for k, v in counts.items():
             e[k] += v
 
-    def to_dict(self, scale: float = 1.0) -> dict[str, Any]:
+    def to_dict(self) -> dict[str, Any]:
         ents = []
         for (p, m), cnt in sorted(self._e.items()):
             row: dict[str, Any] = {"phase": p, "matrix": m}
-            row.update({k: v * scale for k, v in cnt.items() if v})
+            row.update({k: v for k, v in cnt.items() if v})
             ents.append(row)
         mats = dict(self.matrices)
         if any(m == _DIGITAL for _, m in self._e):
