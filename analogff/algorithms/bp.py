@@ -28,7 +28,7 @@ from typing import Callable
 
 import numpy as np
 
-from .ff import ACT_BITS, resolve_hp, uniform_init
+from .ff import ACT_BITS, build_layers, resolve_hp
 
 
 def softmax_xent(logits: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -60,16 +60,10 @@ class BP:
         self.n_in, self.n_classes = int(n_in), int(n_classes)
         self.ledger, self.rng = ledger, rng
         sizes = (self.n_in,) + self.hp["hidden"] + (self.n_classes,)
-        self.matrices: list = []
-        self.biases: list[np.ndarray] = []
-        n_layers = len(sizes) - 1
-        for i, (fan_in, fan_out) in enumerate(zip(sizes[:-1], sizes[1:]), start=1):
-            # the output layer starts at a plain 1/sqrt(fan_in) scale (no ReLU follows it)
-            scale = self.hp["init_scale"] if i < n_layers else 1.0
-            W, s = uniform_init(rng, fan_out, fan_in, scale)
-            self.matrices.append(factory(f"bp.W{i}", fan_out, fan_in,
-                                         float(self.hp["w_max_factor"]) * s, W))
-            self.biases.append(np.zeros(fan_out, dtype=np.float32))
+        # the output layer starts at a plain 1/sqrt(fan_in) scale (no ReLU follows it)
+        scales = [self.hp["init_scale"]] * len(self.hp["hidden"]) + [1.0]
+        self.matrices, self.biases = build_layers(factory, "bp", sizes, scales,
+                                                  self.hp["w_max_factor"], rng)
 
     # ---- passes ------------------------------------------------------------------------
     def _forward(self, x: np.ndarray, train: bool) -> tuple[list[np.ndarray], np.ndarray]:

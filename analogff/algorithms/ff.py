@@ -82,6 +82,20 @@ def uniform_init(rng: np.random.Generator, out: int, in_: int, scale: float) -> 
     return rng.uniform(-s, s, size=(out, in_)).astype(np.float32), s
 
 
+def build_layers(factory: Callable, prefix: str, sizes: tuple[int, ...], scales: list[float],
+                 w_max_factor: float, rng: np.random.Generator) -> tuple[list, list[np.ndarray]]:
+    """Matrices ``{prefix}.W1``... for ``sizes[0] -> sizes[1] -> ...`` (layer l initialised
+    by `uniform_init` with ``scales[l - 1]``, mapped with ``w_max = w_max_factor * s``) and
+    zero float32 biases."""
+    matrices: list = []
+    biases: list[np.ndarray] = []
+    for i, (fan_in, fan_out, scale) in enumerate(zip(sizes[:-1], sizes[1:], scales), start=1):
+        W, s = uniform_init(rng, fan_out, fan_in, scale)
+        matrices.append(factory(f"{prefix}.W{i}", fan_out, fan_in, float(w_max_factor) * s, W))
+        biases.append(np.zeros(fan_out, dtype=np.float32))
+    return matrices, biases
+
+
 # ---- the layer's local loss and its gradient (pure functions; dtype follows the input) ---
 def l2_normalise(x: np.ndarray, eps: float = 1e-8) -> np.ndarray:
     return x / (np.sqrt(np.sum(x * x, axis=1, keepdims=True)) + eps)
@@ -138,13 +152,9 @@ class FF:
         self.theta = float(self.hp["theta"])
         self.label_scale = float(self.hp["label_scale"])
         sizes = (self.n_in,) + self.hp["hidden"]
-        self.matrices: list = []
-        self.biases: list[np.ndarray] = []
-        for i, (fan_in, fan_out) in enumerate(zip(sizes[:-1], sizes[1:]), start=1):
-            W, s = uniform_init(rng, fan_out, fan_in, self.hp["init_scale"])
-            self.matrices.append(factory(f"ff.W{i}", fan_out, fan_in,
-                                         float(self.hp["w_max_factor"]) * s, W))
-            self.biases.append(np.zeros(fan_out, dtype=np.float32))
+        self.matrices, self.biases = build_layers(
+            factory, "ff", sizes, [self.hp["init_scale"]] * (len(sizes) - 1),
+            self.hp["w_max_factor"], rng)
 
     # ---- passes ------------------------------------------------------------------------
     def embed(self, x: np.ndarray, labels: np.ndarray) -> np.ndarray:
