@@ -757,17 +757,16 @@ def estimate(hw: Hardware, network, algo: str = "pff", batch: int = 1, K: int | 
     ip = price_ledger(il, hw)
     # the chip holds every matrix of training (area is the same for inference)
     ip["area_mm2"], ip["area_breakdown_mm2"] = tp["area_mm2"], tp["area_breakdown_mm2"]
-    dig = {}
-    for prec in digital_precisions:
-        dt = price_digital(tl, hw.node_nm, prec, sram_kb=hw.sram_kb, dram_type=hw.dram_type,
-                           batch=batch, clock_hz=hw.clock_hz,
-                           leakage_w_per_mm2=hw.leakage_w_per_mm2)
-        # digital inference is priced in batches of the same size (weights fetched once per
-        # batch); the analog chip gains nothing from batching
-        di = price_digital(il, hw.node_nm, prec, sram_kb=hw.sram_kb, dram_type=hw.dram_type,
-                           batch=batch, clock_hz=hw.clock_hz,
-                           leakage_w_per_mm2=hw.leakage_w_per_mm2)
-        dig[prec] = {"train": _scale_report(dt, 1.0 / batch), "inference": di}
+    # digital inference is priced in batches of the same size (weights fetched once per
+    # batch); the analog chip gains nothing from batching
+    def digital(ledger: dict, prec: str) -> dict[str, Any]:
+        return price_digital(ledger, hw.node_nm, prec, sram_kb=hw.sram_kb, dram_type=hw.dram_type,
+                             batch=batch, clock_hz=hw.clock_hz,
+                             leakage_w_per_mm2=hw.leakage_w_per_mm2)
+
+    dig = {prec: {"train": _scale_report(digital(tl, prec), 1.0 / batch),
+                  "inference": digital(il, prec)}
+           for prec in digital_precisions}
     return EnergyEstimate(hardware=hw, network=tuple(net), algo=algo, batch=batch, K=k_eff,
                           pulse_density=pulse_density, train=tp, inference=ip,
                           tile=tile_mvm(hw, c), digital=dig, train_ledger=tl,
