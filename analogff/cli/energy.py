@@ -68,9 +68,22 @@ def register(app: typer.Typer) -> None:
         _print(est)
 
 
-def _print(est) -> None:
+def _table(title: str, first: str, *right: str):
+    """A left-titled rich table: one left-aligned column, then right-aligned ones."""
     from rich.table import Table
 
+    t = Table(title=title, title_justify="left")
+    t.add_column(first)
+    for name in right:
+        t.add_column(name, justify="right")
+    return t
+
+
+def _share(v: float, total: float) -> str:
+    return f"{100 * v / total:.1f} %"
+
+
+def _print(est) -> None:
     hw = est.hardware
     console.print(f"[bold]{est.algo.upper()}[/] on {','.join(map(str, est.network))} · "
                   f"{hw.node_nm} nm · device {hw.device} · tiles {hw.tile_rows}×{hw.tile_cols} · "
@@ -78,10 +91,7 @@ def _print(est) -> None:
                   f"{hw.adc_type.upper()} / {hw.cols_per_adc} cols · batch {est.batch}"
                   + (f" · K {est.K}" if est.K else ""))
 
-    t = Table(title="Energy and latency", title_justify="left")
-    t.add_column("quantity")
-    t.add_column("per training sample", justify="right")
-    t.add_column("per inference", justify="right")
+    t = _table("Energy and latency", "quantity", "per training sample", "per inference")
     t.add_row("[bold]analog total[/]", _fmt(est.train_j, "J"), _fmt(est.inference_j, "J"))
     t.add_row("latency (throughput)", _fmt(est.train["latency_s"], "s"),
               _fmt(est.inference["latency_s"], "s"))
@@ -93,43 +103,30 @@ def _print(est) -> None:
                   f"{d['inference']['total_j'] / est.inference_j:.3g}×" if est.inference_j else "-")
     console.print(t)
 
-    t = Table(title="Energy per phase", title_justify="left")
-    t.add_column("phase")
-    t.add_column("energy", justify="right")
-    t.add_column("share", justify="right")
-    t.add_column("latency", justify="right")
+    t = _table("Energy per phase", "phase", "energy", "share", "latency")
     for scope, p in (("train", est.train), ("inference", est.inference)):
         tot = p["total_j"] or 1.0
         for ph, v in p["by_phase_j"].items():
-            t.add_row(f"{scope}: {ph}", _fmt(v, "J"), f"{100 * v / tot:.1f} %",
+            t.add_row(f"{scope}: {ph}", _fmt(v, "J"), _share(v, tot),
                       _fmt(p["latency_by_phase_s"].get(ph, 0.0), "s"))
     console.print(t)
 
-    t = Table(title="Energy per component", title_justify="left")
-    t.add_column("component")
-    t.add_column("per training sample", justify="right")
-    t.add_column("share", justify="right")
-    t.add_column("per inference", justify="right")
-    t.add_column("share", justify="right")
+    t = _table("Energy per component", "component", "per training sample", "share",
+               "per inference", "share")
     tt, ti = est.train["total_j"] or 1.0, est.inference["total_j"] or 1.0
     for k in est.train["by_component_j"]:
         a, b = est.train["by_component_j"][k], est.inference["by_component_j"][k]
-        t.add_row(k, _fmt(a, "J"), f"{100 * a / tt:.1f} %", _fmt(b, "J"), f"{100 * b / ti:.1f} %")
+        t.add_row(k, _fmt(a, "J"), _share(a, tt), _fmt(b, "J"), _share(b, ti))
     console.print(t)
 
-    t = Table(title=f"Area (total {est.area_mm2:.3g} mm²)", title_justify="left")
-    t.add_column("block")
-    t.add_column("area", justify="right")
-    t.add_column("share", justify="right")
+    t = _table(f"Area (total {est.area_mm2:.3g} mm²)", "block", "area", "share")
     for k, v in est.train["area_breakdown_mm2"].items():
-        t.add_row(k, f"{v:.4g} mm²", f"{100 * v / (est.area_mm2 or 1):.1f} %")
+        t.add_row(k, f"{v:.4g} mm²", _share(v, est.area_mm2 or 1))
     console.print(t)
 
     tl = est.tile
-    t = Table(title=f"One {hw.tile_rows}×{hw.tile_cols} tile MVM (macro level, no buffers)",
-              title_justify="left")
-    t.add_column("metric")
-    t.add_column("value", justify="right")
+    t = _table(f"One {hw.tile_rows}×{hw.tile_cols} tile MVM (macro level, no buffers)",
+               "metric", "value")
     t.add_row("energy", _fmt(tl["energy_j"], "J"))
     t.add_row("energy per MAC", f"{tl['fj_per_mac']:.3g} fJ")
     t.add_row("latency", _fmt(tl["latency_s"], "s"))
