@@ -268,8 +268,9 @@ def plan(points: Sequence[SimConfig], store, retry_failed: bool = False) -> Plan
     done = store.done_hashes()
     failed = store.failed_hashes()
     skip = done if retry_failed else done | failed
-    todo = [c for c in points if c.config_hash() not in skip]
-    hs = {c.config_hash() for c in points}
+    hashed = [(c, c.config_hash()) for c in points]
+    todo = [c for c, h in hashed if h not in skip]
+    hs = {h for _, h in hashed}
     return Plan(list(points), done & hs, failed & hs, todo)
 
 
