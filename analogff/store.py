@@ -172,12 +172,11 @@ class ResultsStore:
         # commits (never corrupt), and a resumed sweep reruns those. durable=True adds an
         # fsync per commit (~15 ms here).
         con.execute(f"PRAGMA synchronous={'FULL' if self.durable else 'NORMAL'}")
-        have = {r[1] for r in con.execute("PRAGMA table_info(runs)")}
-        missing = [c for c in ("config_hash", "status", "record") if c not in have]
+        self._columns = [r[1] for r in con.execute("PRAGMA table_info(runs)")]
+        missing = [c for c in ("config_hash", "status", "record") if c not in self._columns]
         if missing:
             raise AnalogffError(f"{self.path} is not an analogff results store "
                                 f"(table runs lacks {', '.join(missing)})")
-        self._columns = [r[1] for r in con.execute("PRAGMA table_info(runs)")]
         if self.check:
             rows = [r[0] for r in con.execute("PRAGMA quick_check")]
             if rows != ["ok"]:
