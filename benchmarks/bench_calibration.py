@@ -15,6 +15,7 @@ Run:  python benchmarks/bench_calibration.py        (about 10 s; prints tables)
 
 from __future__ import annotations
 
+import functools
 import sys
 import tempfile
 from pathlib import Path
@@ -57,8 +58,10 @@ def device_ref(name: str, tmp: Path) -> str:
     return str(p)
 
 
+@functools.lru_cache(maxsize=None)
 def digits_20x20() -> tuple[np.ndarray, np.ndarray]:
-    """The bundled 8x8 digits upsampled to 20x20 and binarised at 0.5 (NeuroSim: 1-bit input)."""
+    """The bundled 8x8 digits upsampled to 20x20 and binarised at 0.5 (NeuroSim: 1-bit input).
+    Cached: part (a) asks for it once per (device, learning rate); callers must not modify it."""
     from sklearn.datasets import load_digits
     X, y = load_digits(return_X_y=True)
     idx = (np.arange(20) * 8) // 20
