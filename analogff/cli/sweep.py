@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Annotated, List, Optional
 
@@ -57,8 +56,8 @@ def register(app: typer.Typer) -> None:
         """
         from analogff.errors import ConfigError
         from analogff.store import ResultsStore
-        from analogff.sweep import (build_spec, expand, fmt_duration, plan, resolve_point_fn,
-                                    run_sweep)
+        from analogff.sweep import (build_spec, default_workers, expand, fmt_duration, plan,
+                                    resolve_point_fn, run_sweep)
 
         if not grid and config is None and not algo and seeds is None:
             raise fail("nothing to sweep; give --grid KEY=V1,V2,..., --config sweep.toml, "
@@ -89,7 +88,7 @@ def register(app: typer.Typer) -> None:
         existed = store.exists()
         st = ResultsStore(store, check=True)
         try:
-            n_workers = workers or os.cpu_count() or 1
+            n_workers = workers or default_workers()
             where = (f"Dask scheduler {scheduler}" if scheduler
                      else f"{n_workers} local worker{'s' if n_workers != 1 else ''}")
             if scheduler and workers:
