@@ -501,20 +501,18 @@ def record_from_estimate(config: dict[str, Any], metrics: dict[str, Any], *,
     """A run record (docs/CONTRACTS.md) whose ledger is built by `estimate` machinery for
     ``n_train`` training samples and ``n_test`` inferences (for tests and demos; the metrics
     are whatever the caller passes)."""
-    from .estimate import build_ledger, estimate
-    from .hardware import hardware_for_run
+    from .estimate import estimate
 
     hw = hardware_for_run(config)
     algo = config.get("algo", "pff")
-    tl = build_ledger(hw, network, algo, batch=batch, K=K, train=True, pulse_density=pulse_density)
-    il = build_ledger(hw, network, algo, batch=1, K=K, train=False)
+    est = estimate(hw, network, algo, batch=batch, K=K, pulse_density=pulse_density)
+    tl, il = est.train_ledger, est.inference_ledger
     f_train = n_train / batch
     entries = [{**e, **{k: v * f_train for k, v in e.items() if k not in ("phase", "matrix")}}
                for e in tl["entries"]]
     entries += [{**e, **{k: v * n_test for k, v in e.items() if k not in ("phase", "matrix")}}
                 for e in il["entries"]]
     mats = {**il["matrices"], **tl["matrices"]}
-    est = estimate(hw, network, algo, batch=batch, K=K, pulse_density=pulse_density)
     return {
         "schema": 1, "status": "done", "error": None, "config": dict(config),
         "config_hash": f"demo{seed:04d}{abs(hash(json.dumps(config, sort_keys=True))) % 10**8}",
