@@ -163,7 +163,6 @@ def _read_bytes(path: Path, name: str) -> bytes:
     except OSError as e:
         raise DatasetNotFoundError(f"cannot read {path}: {e.strerror or e}") from e
     gz = path.name.endswith(".gz")
-    blob_md5 = hashlib.md5(blob, usedforsecurity=False).hexdigest() if gz else None
     if gz:
         try:
             raw = gzip.decompress(blob)
@@ -182,10 +181,12 @@ def _read_bytes(path: Path, name: str) -> bytes:
             raise DatasetNotFoundError(
                 f"corrupt dataset file {path}: MD5 of its content is {got}, expected {known_raw} "
                 f"(the official {base}); replace it with a fresh copy")
-    elif known_gz is not None and blob_md5 != known_gz:
-        raise DatasetNotFoundError(
-            f"corrupt dataset file {path}: MD5 {blob_md5}, expected {known_gz} "
-            f"(the official {path.name}); replace it with a fresh copy")
+    elif known_gz is not None:
+        blob_md5 = hashlib.md5(blob, usedforsecurity=False).hexdigest()
+        if blob_md5 != known_gz:
+            raise DatasetNotFoundError(
+                f"corrupt dataset file {path}: MD5 {blob_md5}, expected {known_gz} "
+                f"(the official {path.name}); replace it with a fresh copy")
     return raw
 
 
