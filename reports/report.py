@@ -40,15 +40,6 @@ class ReportError(ValueError):
 
 # ---- reading -----------------------------------------------------------------------------
 
-def _save(fig, out, figs: list, name: str, title: str, caption: str) -> None:
-    """Write one figure as PNG into ``out`` and list it (file, title, caption) for the page."""
-    import matplotlib.pyplot as plt
-
-    fig.tight_layout()
-    fig.savefig(out / name)
-    plt.close(fig)
-    figs.append((name, title, caption))
-
 def load_records(store: str | os.PathLike) -> list[tuple[int, dict[str, Any]]]:
     """``(id, record)`` of every finished run in an SQLite results store."""
     p = Path(store)
@@ -188,6 +179,16 @@ def _color(algo: str) -> str:
     return ALGO_COLORS.get(algo, "#7f7f7f")
 
 
+def _save(fig, out, figs: list, name: str, title: str, caption: str) -> None:
+    """Write one figure as PNG into ``out`` and list it (file, title, caption) for the page."""
+    import matplotlib.pyplot as plt
+
+    fig.tight_layout()
+    fig.savefig(out / name)
+    plt.close(fig)
+    figs.append((name, title, caption))
+
+
 def pareto_front(points: list[tuple[float, float]]) -> list[tuple[float, float]]:
     """Points (energy, accuracy) not dominated by a cheaper-and-at-least-as-accurate one."""
     front, best = [], -math.inf
@@ -231,14 +232,11 @@ def _figures(df, energy_df, area_df, out: Path) -> list[tuple[str, str, str]]:
     ax.set_title("Test accuracy vs read noise (mean ± std over runs)")
     if ax.get_legend_handles_labels()[0]:
         ax.legend(fontsize=9)
-    fig.tight_layout()
-    fig.savefig(out / "accuracy_vs_noise.png")
-    plt.close(fig)
     cap = ("Test accuracy of each algorithm as the per-read conductance noise grows (runs at "
            "the same noise level, e.g. other seeds or ADC bits, are pooled).")
     if bool(df["ideal"].any()):
         cap += " Dotted lines: the same algorithm on ideal float matrices."
-    figs.append(("accuracy_vs_noise.png", "Accuracy vs read noise", cap))
+    _save(fig, out, figs, "accuracy_vs_noise.png", "Accuracy vs read noise", cap)
 
     # 2. energy vs accuracy with Pareto front
     fig, ax = plt.subplots(figsize=(7.5, 4.6))
@@ -262,8 +260,8 @@ def _figures(df, energy_df, area_df, out: Path) -> list[tuple[str, str, str]]:
     if ax.get_legend_handles_labels()[0]:
         ax.legend(fontsize=9)
     _save(fig, out, figs, "energy_vs_accuracy.png", "Energy vs accuracy",
-                 "Each point is one analog run; the black step line is the Pareto front "
-                 "(no other run is both cheaper and more accurate).")
+          "Each point is one analog run; the black step line is the Pareto front "
+          "(no other run is both cheaper and more accurate).")
 
     # 3. stacked breakdowns (mean over analog runs of each algorithm)
     fig, axes = plt.subplots(1, 2, figsize=(12, 4.8))
@@ -289,8 +287,8 @@ def _figures(df, energy_df, area_df, out: Path) -> list[tuple[str, str, str]]:
         ax.set_title(f"Energy {title} (mean over runs)")
         ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.0, 1.0))
     _save(fig, out, figs, "energy_breakdown.png", "Energy breakdown",
-                 "Stacked energy per training sample by phase (left) and by hardware component "
-                 "(right), averaged over the analog runs of each algorithm.")
+          "Stacked energy per training sample by phase (left) and by hardware component "
+          "(right), averaged over the analog runs of each algorithm.")
 
     # 4. area breakdown
     fig, ax = plt.subplots(figsize=(8, 4.6))
@@ -308,8 +306,8 @@ def _figures(df, energy_df, area_df, out: Path) -> list[tuple[str, str, str]]:
     ax.set_ylabel("chip area (mm²)")
     ax.set_title("Area breakdown (arrays + periphery + buffers)")
     _save(fig, out, figs, "area_breakdown.png", "Area breakdown",
-                 "Chip area by block; BP's transposed-read periphery appears as "
-                 "'transposed_periphery'.")
+          "Chip area by block; BP's transposed-read periphery appears as "
+          "'transposed_periphery'.")
 
     # 5. analog vs digital
     fig, axes = plt.subplots(1, 2, figsize=(12, 4.6))
@@ -338,9 +336,9 @@ def _figures(df, energy_df, area_df, out: Path) -> list[tuple[str, str, str]]:
         ax.set_title(f"Analog vs digital, {title}")
         ax.legend(fontsize=9)
     _save(fig, out, figs, "analog_vs_digital.png", "Analog vs digital",
-                 "The same ledgers priced on the analog chip and on a digital accelerator at "
-                 "the same node (int8 and fp16 MACs, SRAM operand traffic, DRAM for weights "
-                 "that do not fit on chip).")
+          "The same ledgers priced on the analog chip and on a digital accelerator at "
+          "the same node (int8 and fp16 MACs, SRAM operand traffic, DRAM for weights "
+          "that do not fit on chip).")
     return figs
 
 
