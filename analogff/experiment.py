@@ -21,9 +21,6 @@ from . import __version__
 from .config import SimConfig
 from .errors import ConfigError, DivergedError
 
-PHASE_INFERENCE = "inference"
-
-
 def algorithm_class(name: str):
     from .algorithms.bp import BP
     from .algorithms.ff import FF

@@ -339,12 +339,17 @@ class AnalogMatrix(MatrixBase):
                                       for g in (gp, gm))
         return self._irdrop[key]
 
+    def _current_per_unit_weight(self) -> float:
+        """Current (A) of a full-scale input on one cell pair at normalised weight 1."""
+        dv = self.device
+        return dv.v_read * dv.g_range / (1.0 if self._differential else 2.0)
+
     def _tile_sums(self, q: np.ndarray, a: int, b: int) -> np.ndarray:
         """Column sums of row tile [a, b) through the IR-drop solver (normalised units)."""
         dv = self.device
         out = np.empty((q.shape[0], self.out_features), dtype=np.float32)
         v = q[:, a:b].astype(np.float64) * dv.v_read
-        scale = dv.v_read * dv.g_range / (1.0 if self._differential else 2.0)
+        scale = self._current_per_unit_weight()
         for c0, c1 in zip(self._col_edges[:-1], self._col_edges[1:]):
             sol_p, sol_m = self._tile_solvers(a, b, c0, c1)
             out[:, c0:c1] = (sol_p.solve(v) - sol_m.solve(v)) / scale
@@ -359,7 +364,7 @@ class AnalogMatrix(MatrixBase):
         dv = self.device
         out = np.empty((q.shape[0], self.in_features), dtype=np.float32)
         u = q[:, c0:c1].astype(np.float64) * dv.v_read
-        scale = dv.v_read * dv.g_range / (1.0 if self._differential else 2.0)
+        scale = self._current_per_unit_weight()
         for a, b in zip(self._row_edges[:-1], self._row_edges[1:]):
             sol_p, sol_m = self._tile_solvers(a, b, c0, c1)
             g_eff = sol_p.effective_conductance() - sol_m.effective_conductance()
@@ -452,7 +457,7 @@ class AnalogMatrix(MatrixBase):
     def _fire(self, mode: int, A: np.ndarray, V: np.ndarray) -> None:
         pe = self.periphery
         with numba_threads_for(self.wp.size):
-            up, dn, e = K.apply_update(mode, A, V, 0, pe.max_pulses, self.wp, self.wm,
+            up, dn, e = K.apply_update(mode, A, V, pe.max_pulses, self.wp, self.wm,
                                        self.d2dp, self.d2dm, self._has_d2d, self.stuckp,
                                        self.stuckm, self.countp, self.countm, self._params,
                                        new_key(self._rng), self._differential, self.tprogp,

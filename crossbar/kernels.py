@@ -376,7 +376,7 @@ def _fill_uniforms16(u, key, stream):
 
 
 @njit(parallel=True, cache=True)
-def apply_update(mode, A, V, k_pulses, max_pulses, wp, wm, d2dp, d2dm, has_d2d,
+def apply_update(mode, A, V, max_pulses, wp, wm, d2dp, d2dm, has_d2d,
                  stuckp, stuckm, countp, countm, p, key, differential,
                  tprogp, tprogm, track_time, now):
     """Turn a requested weight change into pulses and apply them.

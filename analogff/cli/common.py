@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import functools
-import sys
 
 import typer
 from rich.console import Console
@@ -36,7 +35,3 @@ def cli_errors(fn):
             raise typer.Exit(130) from None
 
     return wrapper
-
-
-def stdout_is_tty() -> bool:
-    return sys.stdout.isatty()

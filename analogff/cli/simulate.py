@@ -163,19 +163,17 @@ def register(app: typer.Typer) -> None:
         if not cfg.ideal:
             make_device(cfg)
             make_periphery(cfg)
-        if store is not None:
-            from analogff.store import ResultsStore
-            ResultsStore(store).close() if hasattr(ResultsStore, "close") else ResultsStore(store)
         from analogff.data import load_dataset
         data = load_dataset(cfg.dataset, limit=cfg.limit, seed=cfg.seed)  # fails before the bar
+        results = None
+        if store is not None:  # a corrupt or foreign store fails here, before any training
+            from analogff.store import ResultsStore
+            results = ResultsStore(store)
         record = _run_with_progress(cfg, hp, json_out, monitor, data)
         net = record.pop("_network")
-        if store is not None:
-            from analogff.store import ResultsStore
-            st = ResultsStore(store)
-            st.add(record)
-            if hasattr(st, "close"):
-                st.close()
+        if results is not None:
+            results.add(record)
+            results.close()
         if save_images_dir is not None:
             paths = save_images(net, save_images_dir, cfg.seed)
             err_console.print("images: " + ", ".join(str(p) for p in paths))
