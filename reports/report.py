@@ -385,13 +385,18 @@ _RUN_COLS = [("run", "run", ""), ("algo", "algo", ""), ("device", "device", ""),
              ("area_mm2", "area (mm²)", "")]
 
 
+_LEFT_COLS = ("algo", "device", "dataset", "update")  # text columns, left-aligned
+
+
+def _cls(k: str) -> str:
+    return " class=l" if k in _LEFT_COLS else ""
+
+
 def _runs_table(runs: list[dict]) -> str:
-    head = "".join(f"<th{' class=l' if u == '' and k in ('algo', 'device', 'dataset', 'update') else ''}>"
-                   f"{html.escape(lab)}</th>" for k, lab, u in _RUN_COLS)
+    head = "".join(f"<th{_cls(k)}>{html.escape(lab)}</th>" for k, lab, _u in _RUN_COLS)
     body = []
     for r in runs:
-        tds = "".join(f"<td{' class=l' if k in ('algo', 'device', 'dataset', 'update') else ''}>"
-                      f"{_fmt_cell(r.get(k), u)}</td>" for k, _lab, u in _RUN_COLS)
+        tds = "".join(f"<td{_cls(k)}>{_fmt_cell(r.get(k), u)}</td>" for k, _lab, u in _RUN_COLS)
         body.append(f"<tr>{tds}</tr>")
     return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
 
