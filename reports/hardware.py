@@ -210,8 +210,9 @@ class Hardware:
         return out
 
     def __str__(self) -> str:
-        w = max(len(n) for n, _, _ in self.rows())
-        return "Hardware\n" + "\n".join(f"  {n:<{w}}  {v}" for n, v, _ in self.rows())
+        rows = self.rows()
+        w = max(len(n) for n, _, _ in rows)
+        return "Hardware\n" + "\n".join(f"  {n:<{w}}  {v}" for n, v, _ in rows)
 
 
 def _unknown_msg(name: str) -> str:
