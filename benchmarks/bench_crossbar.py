@@ -36,6 +36,18 @@ def timeit(fn, repeats):
     return statistics.median(ts)
 
 
+def import_times() -> None:
+    """Wall time of fresh imports, each in its own interpreter (median of 3)."""
+    import subprocess
+    import sys
+
+    for mod in ("analogff", "analogff.cli", "crossbar.analog"):
+        code = f"import time; t = time.perf_counter(); import {mod}; print(time.perf_counter() - t)"
+        ts = [float(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                                   check=True).stdout) for _ in range(3)]
+        print(f"import {mod:<16} {statistics.median(ts):.3f} s")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--repeats", type=int, default=7)
@@ -43,6 +55,7 @@ def main() -> None:
     rng = np.random.default_rng(0)
     dev = load_preset("ideal")
     per = Periphery(dac_bits=8, adc_bits=8, read_noise=0.05, tile_rows=256, tile_cols=256)
+    import_times()
     print(f"threads: numba={os.environ.get('NUMBA_NUM_THREADS', 'default')}, cores={os.cpu_count()}")
     print(f"{'operation':<34}{'ideal ms':>10}{'analog ms':>11}{'ratio':>8}")
     ratios = []
