@@ -58,6 +58,15 @@ def fd_grad(net, args, getter, setter, which, eps=1e-2):
     return g
 
 
+def learned_change(net, args, getter, lr=1e-3):
+    """Change of a parameter after one settling step's local updates at learning rate lr."""
+    before = np.array(getter(), dtype=np.float64)
+    net.hp["lr"] = lr
+    st = net.rep_step(*args, noisy=False)
+    net.learn_rep(st, args[0], args[1], args[2], args[3], args[5])
+    return np.array(getter(), dtype=np.float64) - before
+
+
 @pytest.mark.parametrize("name,which", [("W1", 0), ("V1", 0), ("W2", 1), ("V2", 1), ("W3", 2)])
 def test_matrix_update_equals_minus_lr_times_fd_gradient(name, which):
     net = tiny_net()
@@ -67,12 +76,8 @@ def test_matrix_update_equals_minus_lr_times_fd_gradient(name, which):
     net.hp["theta"] = float(np.mean(np.concatenate([(st["z1"] ** 2).sum(1), (st["z2"] ** 2).sum(1)])))
     M = getattr(net, name)
     g = fd_grad(net, args, M.weights, M.program, which)
-    before = M.weights().astype(np.float64)
     lr = 1e-3
-    net.hp["lr"] = lr
-    st = net.rep_step(*args, noisy=False)
-    net.learn_rep(st, args[0], args[1], args[2], args[3], args[5])
-    dW = M.weights().astype(np.float64) - before
+    dW = learned_change(net, args, M.weights, lr)
     assert np.abs(g).max() > 1e-3  # the check is not vacuous
     np.testing.assert_allclose(dW, -lr * g, rtol=0.03, atol=2e-3 * lr * np.abs(g).max())
 
@@ -85,12 +90,8 @@ def test_lateral_update_equals_fd_gradient_within_groups(k, which):
     net.hp["theta"] = float(np.mean((st[f"z{k + 1}"] ** 2).sum(1)))
     blk = net.lat[k]
     g = fd_grad(net, args, blk.blocks, blk.program_blocks, which)
-    before = blk.blocks().astype(np.float64)
     lr = 1e-3
-    net.hp["lr"] = lr
-    st = net.rep_step(*args, noisy=False)
-    net.learn_rep(st, args[0], args[1], args[2], args[3], args[5])
-    d = blk.blocks().astype(np.float64) - before
+    d = learned_change(net, args, blk.blocks, lr)
     assert d.shape == (2, 4, 4)  # 8 units in groups of 4: only in-group weights exist
     np.testing.assert_allclose(d, -lr * g, rtol=0.03, atol=2e-3 * lr * np.abs(g).max())
 
@@ -104,11 +105,8 @@ def test_bias_update_equals_fd_gradient():
     def set_b1(v):
         net.b1[:] = v
     g = fd_grad(net, args, lambda: net.b1.copy(), set_b1, 0)
-    before = net.b1.astype(np.float64).copy()
-    net.hp["lr"] = 1e-3
-    st = net.rep_step(*args, noisy=False)
-    net.learn_rep(st, args[0], args[1], args[2], args[3], args[5])
-    np.testing.assert_allclose(net.b1 - before, -1e-3 * g, rtol=0.03, atol=1e-8)
+    db = learned_change(net, args, lambda: net.b1.copy(), 1e-3)
+    np.testing.assert_allclose(db, -1e-3 * g, rtol=0.03, atol=1e-8)
 
 
 def _ledger_matrices_with(ledger: Ledger, counter: str) -> set[str]:
