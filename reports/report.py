@@ -119,7 +119,11 @@ def analyse(records: list[tuple[int, dict[str, Any]]]) -> dict[str, Any]:
             "test_accuracy": _num(met.get("test_accuracy")),
         }
         led = rec.get("ledger")
-        en = rec.get("energy") or {}
+
+        def add_energy(by: str, key: str, j: float) -> None:
+            energy.append({"run": rid, "algo": row["algo"], "by": by, "key": key,
+                           "j_per_train_sample": j})
+
         if isinstance(led, dict) and led.get("entries"):
             hw = hardware_for_run(cfg)
             p = price_ledger(led, hw)
@@ -141,15 +145,14 @@ def analyse(records: list[tuple[int, dict[str, Any]]]) -> dict[str, Any]:
                 row[f"digital_{prec}_per_train_sample_j"] = dt / n_train
                 row[f"digital_{prec}_per_inference_j"] = di / n_test
             for ph in train_phases:
-                energy.append({"run": rid, "algo": row["algo"], "by": "phase", "key": ph,
-                               "j_per_train_sample": p["by_phase_j"][ph] / n_train})
+                add_energy("phase", ph, p["by_phase_j"][ph] / n_train)
             for comp in COMPONENTS:
-                v = math.fsum(grid[ph][comp] for ph in train_phases)
-                energy.append({"run": rid, "algo": row["algo"], "by": "component", "key": comp,
-                               "j_per_train_sample": v / n_train})
+                add_energy("component", comp,
+                           math.fsum(grid[ph][comp] for ph in train_phases) / n_train)
             for k, v in p["area_breakdown_mm2"].items():
                 area.append({"run": rid, "algo": row["algo"], "block": k, "mm2": v})
         else:  # no ledger: use the record's own energy summary
+            en = rec.get("energy") or {}
             row["energy_per_train_sample_j"] = _num(en.get("per_train_sample_j"))
             row["energy_per_inference_j"] = _num(en.get("per_inference_j"))
             row["area_mm2"] = _num(en.get("area_mm2"))
@@ -158,11 +161,9 @@ def analyse(records: list[tuple[int, dict[str, Any]]]) -> dict[str, Any]:
             row["digital_fp16_per_train_sample_j"] = math.nan
             row["digital_fp16_per_inference_j"] = math.nan
             for ph, v in (en.get("train_by_phase_j") or {}).items():
-                energy.append({"run": rid, "algo": row["algo"], "by": "phase", "key": ph,
-                               "j_per_train_sample": _num(v)})
+                add_energy("phase", ph, _num(v))
             for comp, v in (en.get("by_component_j") or {}).items():
-                energy.append({"run": rid, "algo": row["algo"], "by": "component", "key": comp,
-                               "j_per_train_sample": _num(v)})
+                add_energy("component", comp, _num(v))
         runs.append(row)
     return {"runs": runs, "energy": energy, "area": area}
 
