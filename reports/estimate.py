@@ -48,15 +48,23 @@ def _geometry(info: dict, hw: Hardware) -> tuple[int, int, int, int, int, int]:
     return rows, cols, tr, tc, math.ceil(rows / tr), math.ceil(cols / tc)
 
 
+def _conversions(rows: int, cols: int, n_rt: int, n_ct: int, mv: float, tv: float
+                 ) -> tuple[float, float, float, float]:
+    """(forward DAC, transposed DAC, forward ADC, transposed ADC) conversions of ``mv`` forward
+    and ``tv`` transposed vectors through a ``rows x cols`` matrix of ``n_rt x n_ct`` tiles."""
+    return mv * rows * n_ct, tv * cols * n_rt, mv * cols * n_rt, tv * rows * n_ct
+
+
 def analog_counts(rows: int, cols: int, tr: int, tc: int, mv: float, tv: float,
                   costs: Costs) -> dict[str, float]:
     """DAC/ADC conversions and cell read energy of ``mv`` forward and ``tv`` transposed vectors
     through a ``rows x cols`` matrix tiled ``tr x tc``, counted as `AnalogMatrix` counts them
     (per tile), with a synthetic array term (mean conductance x input activity)."""
-    n_rt, n_ct = math.ceil(rows / tr), math.ceil(cols / tc)
+    dac_f, dac_t, adc_f, adc_t = _conversions(rows, cols, math.ceil(rows / tr),
+                                              math.ceil(cols / tc), mv, tv)
     cells = rows * cols * 2  # differential pair
-    return {"dac_conversions": mv * rows * n_ct + tv * cols * n_rt,
-            "adc_conversions": mv * cols * n_rt + tv * rows * n_ct,
+    return {"dac_conversions": dac_f + dac_t,
+            "adc_conversions": adc_f + adc_t,
             "cell_read_energy_j": (mv + tv) * cells * costs.e_cell_read()}
 
 
@@ -106,8 +114,7 @@ def _price_entry(e: dict, name: str, info: dict | None, hw: Hardware, c: Costs
         a = analog_counts(rows, cols, tr, tc, mv, tv, c)
         dac, adc, cell_e = a["dac_conversions"], a["adc_conversions"], a["cell_read_energy_j"]
     # split conversions into forward and transposed shares
-    dac_f_nom, dac_t_nom = mv * rows * n_ct, tv * cols * n_rt
-    adc_f_nom, adc_t_nom = mv * cols * n_rt, tv * rows * n_ct
+    dac_f_nom, dac_t_nom, adc_f_nom, adc_t_nom = _conversions(rows, cols, n_rt, n_ct, mv, tv)
     sf_dac = dac_f_nom / (dac_f_nom + dac_t_nom) if dac_f_nom + dac_t_nom > 0 else 1.0
     sf_adc = adc_f_nom / (adc_f_nom + adc_t_nom) if adc_f_nom + adc_t_nom > 0 else 1.0
     dac_f, dac_t = dac * sf_dac, dac * (1 - sf_dac)
