@@ -190,6 +190,15 @@ def _save(fig, out, figs: list, name: str, title: str, caption: str) -> None:
     figs.append((name, title, caption))
 
 
+def _stacked_bars(ax, tab, cmap, n_colors: int) -> None:
+    """One bar per row of ``tab`` (index: algorithms), its columns stacked bottom to top."""
+    bottom = None
+    for i, col in enumerate(tab.columns):
+        ax.bar([a.upper() for a in tab.index], tab[col], bottom=bottom, label=col,
+               color=cmap(i % n_colors))
+        bottom = tab[col] if bottom is None else bottom + tab[col]
+
+
 def pareto_front(points: list[tuple[float, float]]) -> list[tuple[float, float]]:
     """Points (energy, accuracy) not dominated by a cheaper-and-at-least-as-accurate one."""
     front, best = [], -math.inf
@@ -277,13 +286,7 @@ def _figures(df, energy_df, area_df, out: Path) -> list[tuple[str, str, str]]:
         tab = tab.reindex([a for a in algos if a in tab.index])
         tab = tab.loc[:, (tab > 0).any(axis=0)]
         f, unit = _prefix(tab.sum(axis=1).max() or 1.0, "J")
-        bottom = None
-        cmap = plt.get_cmap("tab20")
-        for i, col in enumerate(tab.columns):
-            vals = tab[col] / f
-            ax.bar([a.upper() for a in tab.index], vals, bottom=bottom, label=col,
-                   color=cmap(i % 20))
-            bottom = vals if bottom is None else bottom + vals
+        _stacked_bars(ax, tab / f, plt.get_cmap("tab20"), 20)
         ax.set_ylabel(f"energy per training sample ({unit})")
         ax.set_title(f"Energy {title} (mean over runs)")
         ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.0, 1.0))
@@ -297,12 +300,7 @@ def _figures(df, energy_df, area_df, out: Path) -> list[tuple[str, str, str]]:
         tab = area_df.groupby(["algo", "block"])["mm2"].mean().unstack(fill_value=0.0)
         tab = tab.reindex([a for a in algos if a in tab.index])
         tab = tab.loc[:, (tab > 0).any(axis=0)]
-        bottom = None
-        cmap = plt.get_cmap("tab10")
-        for i, col in enumerate(tab.columns):
-            ax.bar([a.upper() for a in tab.index], tab[col], bottom=bottom, label=col,
-                   color=cmap(i % 10))
-            bottom = tab[col] if bottom is None else bottom + tab[col]
+        _stacked_bars(ax, tab, plt.get_cmap("tab10"), 10)
         ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.0, 1.0))
     ax.set_ylabel("chip area (mm²)")
     ax.set_title("Area breakdown (arrays + periphery + buffers)")
