@@ -14,10 +14,23 @@ Equations and sources (energy-model.md section numbers; [S#] as in its section 6
   matching BRAHMS 0.291 pJ @ 40 nm). Bit-serial inputs use ``input_bits`` 1-bit toggles.
   Area: 1-bit driver 0.17 µm² @ 32 nm (ISAAC [S11]); multi-bit adds ``2^B · 1 µm²`` @ 22 nm
   (8 b: 256 µm², inside the 150-450 µm² of 1.11), scaled with logic area.
+  With ``input_bit_density`` d set, a bit-serial row is pulsed only for its 1-bits:
+  ``input_bits · d`` line charges (NeuroSim V1.4's VGG-8/CIFAR-10 input-bit toggle rate is
+  0.18, Param.cpp ``inputtoggle`` [S6]); unset, every bit toggles the line (dense inputs).
+  **PWM inputs** (1.3 temporal DAC; IBM's duration-coded 8-bit inputs [S15], HERMES [S13/S14]):
+  one line charge per conversion whatever the value, and the read window is
+  ``2^(B-1)`` clock periods (signed inputs: B-1 magnitude bits as the pulse length, the sign as
+  the pulse polarity, as in HERMES' one-phase mode [S13]); no DAC core, but a per-row pulse
+  generator: a B-bit register (1-b register 0.009 pJ, 6 µm² @ 40 nm, Aladdin [S11]) compared
+  with a broadcast counter in each window clock period (B-bit compare = 8-b add x B/8 [S1]).
 * **Array** (1.2): taken from the ledger's ``cell_read_energy_j`` = Σ V²·G·t (never
   recomputed, never node-scaled). For matrices without analog counts (ideal twins, synthetic
   estimates) we use ``V_read² · G_mean · t_read · activity`` per cell read, with
-  ``G_mean = g_min + g_fraction·(g_max − g_min)``.
+  ``G_mean = g_min + g_fraction·(g_max − g_min)``. Both are amplitude-coded (energy ∝ x²);
+  `Costs.array_input_factor` converts them: bit-serial inputs apply the full V_read for each
+  1-bit (``input_bits · d / activity``, d = ``input_bit_density`` or 1/2 for dense inputs),
+  PWM inputs apply V_read for a time ∝ |x| over the window T (``(T/t_read) / √activity``,
+  taking E|x| ≈ √E[x²]: exact for constant-magnitude inputs, an upper bound otherwise).
 * **ADC** (1.4): ``E = max(E_min, FoM_W · 2^B, 10^((6.02 B + 1.76 − FoM_S)/10) / 2)`` with
   FoM_W = 5 fJ/step (survey p10), E_min = 50 fJ at 22 nm (both scaled with logic energy
   relative to 22 nm: Accelergy's fit scales ~node^1.9, the logic table gives the same within
@@ -44,6 +57,12 @@ Equations and sources (energy-model.md section numbers; [S#] as in its section 6
   column line per pulse).
 * **Program-and-verify** (1.9, 5.1): each pulse becomes ``verify_iterations`` pulse + read
   iterations; a verify read = one cell read + one line toggle + integrator + ADC conversion.
+* **Core scope** (``scope = "core"``, `reports.estimate.tile_mvm` only): published core
+  figures include the tile's input/output buffering and local post-processing (HERMES: a
+  local digital processing unit doing affine scaling and ReLU [S14]). Adds the I/O bits in the
+  tile's 8 KB buffer (as `price_ledger` prices them for networks), one 32-b add + one
+  comparator per output, and the area of one post-processing lane per ADC plus registers for
+  one input and one output vector.
 * **Leakage** (1.1): ``P = leakage_w_per_mm2 · periphery area`` (0.01 W/mm² ≈ NeuroSim V3.0's
   105.65 µW over 8663 µm² [S8]), times the latency.
 """
@@ -95,6 +114,20 @@ class Costs:
         return a_ref * self.s_area / T.area_scale(ref_nm)
 
     @property
+    def bit_density(self) -> float:
+        """Fraction of bit-serial input bits that are 1 (``input_bit_density``; 0.5 if unset)."""
+        d = self.hw.input_bit_density
+        return 0.5 if d is None else d
+
+    def t_pwm_window(self) -> float:
+        """Full-scale PWM pulse: ``2^(input_bits-1)`` clock periods (sign = polarity) [s]."""
+        return 2 ** (self.hw.input_bits - 1) / self.hw.clock_hz
+
+    def read_window(self) -> float:
+        """Time one read keeps the lines driven: the PWM window, or ``t_read`` [s]."""
+        return self.t_pwm_window() if self.hw.input_mode == "pwm" else self.t_read
+
+    @property
     def n_in_slices(self) -> int:
         """Reads per input vector (bit-serial inputs: one per bit)."""
         return self.hw.input_bits if self.hw.input_mode == "bit_serial" else 1
@@ -126,10 +159,24 @@ class Costs:
         """One input value converted and driven onto a line of ``line_cells`` devices [J]."""
         e_line = self.c_line(line_cells) * self.v_read * self.vdd
         if self.hw.input_mode == "bit_serial":
-            return self.hw.input_bits * e_line
+            d = self.hw.input_bit_density
+            return self.hw.input_bits * (1.0 if d is None else d) * e_line
+        if self.hw.input_mode == "pwm":
+            # one charge/discharge per conversion, whatever the pulse length, plus the row's
+            # pulse generator: load a B-bit register, compare it with the broadcast counter
+            # in each of the window's clock periods
+            return e_line + self.e_pwm_generator()
         B = self.hw.input_bits
         core = 0.0 if B == 1 else (2 ** B) * 1 * FF * self.vdd ** 2
         return e_line + core
+
+    def e_pwm_generator(self) -> float:
+        """One PWM conversion's pulse generator: B 1-bit register writes (0.009 pJ @ 40 nm,
+        Aladdin [S11]) + ``2^(B-1)`` B-bit compares (Horowitz 8-b add x B/8 [S1]) [J]."""
+        B = self.hw.input_bits
+        reg = B * self._e(0.009 * PJ, 45)
+        cmp_ = T.op_energy("int8_add", self.node) * B / 8
+        return reg + 2 ** (B - 1) * cmp_
 
     def a_dac(self) -> float:
         """Area of one row driver / DAC [µm²]."""
@@ -137,6 +184,9 @@ class Costs:
         B = self.hw.input_bits
         if self.hw.input_mode == "voltage" and B > 1:
             a += self._a((2 ** B) * 1.0, 22)
+        elif self.hw.input_mode == "pwm":
+            # B-bit register (1-b register 6 µm² @ 40 nm) + B-bit comparator (8-b add x B/8)
+            a += self._a(B * 6.0, 45) + T.op_area_um2("int8_add", self.node) * B / 8
         return a
 
     def t_dac(self) -> float:
@@ -147,16 +197,22 @@ class Costs:
         """Synthetic mean energy of one cell read at mean input activity [J]."""
         return self.v_read ** 2 * self.g_mean * self.t_read * self.hw.input_activity
 
-    def array_bit_serial_factor(self) -> float:
-        """Multiplier on the ledger's amplitude-coded Σ V²·G·t for bit-serial inputs.
+    def array_input_factor(self) -> float:
+        """Multiplier on the ledger's amplitude-coded Σ V²·G·t (energy ∝ x², one ``t_read``).
 
-        A bit-serial read applies the full V_read for each 1-bit (≈ input_bits/2 of them for
-        dense inputs) instead of (x·V_read)²; we approximate the ratio by
-        ``(input_bits/2) / input_activity``.
+        Bit-serial: the full V_read for each 1-bit (``input_bits · d`` of them, d =
+        `bit_density`) instead of (x·V_read)²: ``input_bits · d / input_activity``.
+        PWM: V_read for a time |x|·T (T = `t_pwm_window`): ``(T / t_read) · E|x| / E[x²]``
+        with E|x| ≈ √(input_activity). Voltage mode: 1.
         """
-        if self.hw.input_mode != "bit_serial":
-            return 1.0
-        return 0.5 * self.hw.input_bits / max(self.hw.input_activity, 1e-6)
+        act = max(self.hw.input_activity, 1e-6)
+        if self.hw.input_mode == "bit_serial":
+            return self.hw.input_bits * self.bit_density / act
+        if self.hw.input_mode == "pwm":
+            return self.t_pwm_window() / self.t_read / math.sqrt(act)
+        return 1.0
+
+    array_bit_serial_factor = array_input_factor  # former name
 
     def a_cell(self) -> float:
         """Area of one device [µm²] (``cell_f2`` F²)."""
@@ -204,6 +260,24 @@ class Costs:
 
     def a_accumulator(self) -> float:
         return T.op_area_um2("int32_add", self.node)
+
+    # ---- core scope: local post-processing and I/O buffer -------------------------------
+    def e_postprocess(self) -> float:
+        """Per output beyond the rescale multiply (``accumulate``): the affine offset add
+        (32-b add) and ReLU (32-b comparator), as HERMES' local digital processing unit does
+        (affine scaling + ReLU [S14]) [J]."""
+        return T.op_energy("int32_add", self.node) + self.digital_op["dig_cmp"]
+
+    def a_postprocess_lane(self) -> float:
+        """One post-processing lane (8-b mult + 32-b add + 32-b comparator, 71 µm² Aladdin
+        @ 40 nm taken as 45 nm [S11]) [µm²]; a core has one per ADC."""
+        return (T.op_area_um2("int8_mult", self.node) + T.op_area_um2("int32_add", self.node)
+                + 71.0 * self.s_area)
+
+    def a_io_buffer(self, rows: int, cols: int) -> float:
+        """Registers for one input and one output vector (``input_bits`` each), SRAM-cell
+        area [µm²]."""
+        return (rows + cols) * self.hw.input_bits * T.sram_area_per_bit_um2(self.node)
 
     # ---- digital logic ------------------------------------------------------------------
     @cached_property

@@ -135,7 +135,7 @@ def _price_entry(e: dict, name: str, info: dict | None, hw: Hardware, c: Costs
     ns, nw = c.n_in_slices, c.n_weight_slices
     # a transposed input drives the dpw column lines of its weight (rows_t cells each)
     parts["dac"] += dac_f * c.e_dac(cols_t * dpw) + dac_t * c.e_dac(rows_t * dpw)
-    parts["array"] += (cell_f + cell_t) * nw * c.array_bit_serial_factor()
+    parts["array"] += (cell_f + cell_t) * nw * c.array_input_factor()
     adc_f_eff, adc_t_eff = adc_f * ns * nw * grp_f, adc_t * ns * nw * grp_t
     parts["adc"] += adc_f_eff * c.e_adc(hw.output_bits) + adc_t_eff * c.e_adc(hw.bwd_adc_bits)
     parts["integrator"] += (adc_f_eff + adc_t_eff) * c.e_integrator()
@@ -149,9 +149,9 @@ def _price_entry(e: dict, name: str, info: dict | None, hw: Hardware, c: Costs
     cnt["adc_conversions"] += adc_f_eff + adc_t_eff
     cnt["dac_conversions"] += dac_f + dac_t
     # read latency: all tiles of a matrix work in parallel, vectors one after another
-    t_vec_f = c.t_dac() + ns * (c.t_read + grp_f * min(hw.cols_per_adc, cols_t * nw)
+    t_vec_f = c.t_dac() + ns * (c.read_window() + grp_f * min(hw.cols_per_adc, cols_t * nw)
                                 * c.t_adc(hw.output_bits)) + 1 / hw.clock_hz
-    t_vec_t = c.t_dac() + ns * (c.t_read + grp_t * min(hw.cols_per_adc, rows_t * nw)
+    t_vec_t = c.t_dac() + ns * (c.read_window() + grp_t * min(hw.cols_per_adc, rows_t * nw)
                                 * c.t_adc(hw.bwd_adc_bits)) + 1 / hw.clock_hz
     ta += mv * t_vec_f + tv * t_vec_t
     # writes
@@ -652,8 +652,15 @@ def _scale_report(p: dict[str, Any], f: float) -> dict[str, Any]:
 
 
 def tile_mvm(hw: Hardware, costs: Costs | None = None) -> dict[str, float]:
-    """One full tile's matrix-vector multiply at macro level (converters, array, integrators,
-    shift-add, leakage; no buffers): energy [J], latency [s], area [mm²], TOPS/W, TOPS/mm²."""
+    """One full tile's matrix-vector multiply: energy [J], latency [s], area [mm²], TOPS/W,
+    TOPS/mm².
+
+    ``hw.scope == "macro"``: converters, array, integrators, shift-add, accumulation,
+    leakage; no buffers. ``"core"``: macro plus the tile's I/O buffer traffic
+    (``buffers_sram``, as `price_ledger` prices it), per-output affine offset + ReLU
+    (``digital_logic`` = outputs x `Costs.e_postprocess`), and their area (``postprocess``:
+    one lane per ADC; ``io_buffer``: one input and one output vector), which also leaks.
+    """
     c = costs or Costs(hw)
     s = _Synth(hw, c, 0.0)
     s.mat("tile", hw.tile_rows, hw.tile_cols)
@@ -661,10 +668,18 @@ def tile_mvm(hw: Hardware, costs: Costs | None = None) -> dict[str, float]:
     led = s.to_dict()
     p = price_ledger(led, hw)
     ta = c.tile_area("none")
+    core = hw.scope == "core"
+    if core:
+        n_adc = math.ceil(hw.tile_cols * c.n_weight_slices / hw.cols_per_adc)
+        ta["postprocess"] = n_adc * c.a_postprocess_lane()
+        ta["io_buffer"] = c.a_io_buffer(hw.tile_rows, hw.tile_cols)
     a_mm2 = sum(ta.values()) * 1e-6
     t = p["latency_s"]
     p_leak = hw.leakage_w_per_mm2 * (a_mm2 - ta["array"] * 1e-6)
-    comp = {k: v for k, v in p["by_component_j"].items() if k not in ("buffers_sram", "leakage")}
+    skip = ("leakage",) if core else ("buffers_sram", "leakage")
+    comp = {k: v for k, v in p["by_component_j"].items() if k not in skip}
+    if core:
+        comp["digital_logic"] += hw.tile_cols * c.e_postprocess()
     comp["leakage"] = p_leak * t
     e = math.fsum(comp.values())
     macs = hw.tile_rows * hw.tile_cols

@@ -33,7 +33,8 @@ else:  # pragma: no cover
     import tomli as tomllib
 
 ADC_TYPES = ("sar", "flash")
-INPUT_MODES = ("voltage", "bit_serial")
+INPUT_MODES = ("voltage", "bit_serial", "pwm")
+SCOPES = ("macro", "core")
 TRANSPOSED_READOUTS = ("none", "shared_transposable", "separate_periphery")
 ACTIVATION_STORES = ("sram", "dram")
 
@@ -50,7 +51,11 @@ _SPEC: dict[str, tuple[str, Any, Any, str, str]] = {
     "tile_cols": ("int", 1, 65536, "", "columns (output lines, weight pairs) per tile"),
     "input_bits": ("int", 1, 16, "bit", "input resolution (DAC bits, or bit-serial slices)"),
     "input_mode": ("str", INPUT_MODES, None, "",
-                   "voltage: one multi-bit DAC level per read; bit_serial: input_bits 1-bit reads"),
+                   "voltage: one multi-bit DAC level per read; bit_serial: input_bits 1-bit reads; "
+                   "pwm: one read, input coded as a pulse of up to 2^(input_bits-1) clock periods"),
+    "input_bit_density": ("opt_float", 0.0, 1.0, "",
+                          "bit_serial only: fraction of input bits that are 1 (default: dense "
+                          "inputs, every line toggles per bit, half the bits conduct)"),
     "cell_bits": ("int", 0, 16, "bit",
                   "bits per device; 0 = analog (one device pair holds a whole weight)"),
     "weight_bits": ("int", 1, 32, "bit", "weight precision of digital copies/baseline"),
@@ -77,6 +82,9 @@ _SPEC: dict[str, tuple[str, Any, Any, str, str]] = {
     "leakage_w_per_mm2": ("float", 0.0, 10.0, "W/mm²", "periphery leakage power density"),
     "power_gating": ("bool", None, None, "", "idle tiles are power-gated (leak only while used)"),
     "digital_lanes": ("int", 1, 1 << 20, "", "parallel digital periphery ops per clock"),
+    "scope": ("str", SCOPES, None, "",
+              "what tile TOPS/W and TOPS/mm² include: macro, or core (+ I/O buffer and "
+              "per-output affine scaling + ReLU, as published core figures do)"),
 }
 
 
@@ -85,8 +93,8 @@ class Hardware:
     """The analog accelerator: node, device, tile geometry, converters, memories, options.
 
     Defaults: 22 nm, 256x256 tiles, 8-bit DAC/ADC, one SAR ADC per 8 columns, transposable
-    tiles, 1 MiB on-chip SRAM, DDR DRAM, open-loop writes. ``v_read``/``t_read`` default to
-    the device preset's values.
+    tiles, 1 MiB on-chip SRAM, DDR DRAM, open-loop writes, macro-level tile figures.
+    ``v_read``/``t_read`` default to the device preset's values.
     """
 
     node_nm: int = 22
@@ -95,6 +103,7 @@ class Hardware:
     tile_cols: int = 256
     input_bits: int = 8
     input_mode: str = "voltage"
+    input_bit_density: float | None = None
     cell_bits: int = 0
     weight_bits: int = 8
     output_bits: int = 8
@@ -118,6 +127,7 @@ class Hardware:
     leakage_w_per_mm2: float = 0.01
     power_gating: bool = True
     digital_lanes: int = 256
+    scope: str = "macro"
 
     def __post_init__(self) -> None:
         for f in fields(self):
@@ -200,6 +210,8 @@ class Hardware:
                     s = f"{self.read_time():g} s (device)"
                 elif f.name == "backward_adc_bits":
                     s = f"{self.bwd_adc_bits} bit (output_bits+2)"
+                elif f.name == "input_bit_density":
+                    s = "dense (default)"
                 else:
                     s = "default"
             else:

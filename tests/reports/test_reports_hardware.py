@@ -18,6 +18,7 @@ def test_defaults_and_print():
     assert hw.node_nm == 22 and hw.adc_type == "sar"
     s = str(hw)
     assert "node_nm" in s and "22 nm" in s and "cols_per_adc" in s
+    assert hw.scope == "macro" and hw.input_bit_density is None and "scope" in s
 
 
 def test_from_toml_top_level_and_table(tmp_path):
@@ -37,6 +38,10 @@ def test_from_toml_top_level_and_table(tmp_path):
     ("cols_per_adc = -1\n", "cols_per_adc"),
     ('program_verify = "yes"\n', "program_verify"),
     ("[hardware]\nfoo = 1\n", "foo"),
+    ('input_mode = "pulse"\n', "input_mode"),
+    ('scope = "chip"\n', "scope"),
+    ("input_bit_density = 1.5\n", "input_bit_density"),
+    ('input_bit_density = "sparse"\n', "input_bit_density"),
 ])
 def test_bad_fields_name_the_field(tmp_path, text, field):
     with pytest.raises(HardwareError) as ei:

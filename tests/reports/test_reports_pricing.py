@@ -7,7 +7,8 @@ import math
 import numpy as np
 import pytest
 
-from reports import COMPONENTS, Hardware, estimate, hardware_for_run, price_digital, price_ledger
+from reports import (COMPONENTS, Hardware, estimate, hardware_for_run, price_digital, price_ledger,
+                     tile_mvm)
 from reports import technology as T
 from reports.components import Costs
 from reports.estimate import build_ledger
@@ -199,3 +200,81 @@ def test_bp_activations_spill_to_dram_when_the_buffer_is_too_small():
     big = estimate(Hardware(sram_kb=1024.0), net, "bp", batch=100)
     assert small.train["by_component_j"]["dram"] > 0
     assert big.train["by_component_j"]["dram"] == 0
+
+
+# ---- input coding (PWM, bit density) and core scope ------------------------------------------
+def _tile_hw(**kw):
+    base = dict(tile_rows=16, tile_cols=8, cols_per_adc=4, device="ideal")
+    base.update(kw)
+    return Hardware(**base)
+
+
+def test_pwm_inputs_by_hand():
+    hw = _tile_hw(input_mode="pwm", input_bits=6, clock_hz=2e9, input_activity=0.16)
+    c = Costs(hw)
+    T_win = 2 ** 5 / 2e9                                       # 2^(B-1) clock periods
+    assert c.t_pwm_window() == pytest.approx(T_win, rel=1e-12)
+    assert c.read_window() == pytest.approx(T_win, rel=1e-12)
+    line = c.c_line(8 * 2) * c.v_read * c.vdd
+    gen = 6 * 0.009e-12 * T.logic_energy_scale(22) + 32 * T.op_energy("int8_add", 22) * 6 / 8
+    assert c.e_pwm_generator() == pytest.approx(gen, rel=1e-12)
+    assert c.e_dac(8 * 2) == pytest.approx(line + gen, rel=1e-12)   # no DAC core
+    t = tile_mvm(hw, c)
+    # array: every cell conducts V² G for |x|·T, E|x| = sqrt(activity)
+    hand = 16 * 8 * 2 * c.v_read ** 2 * c.g_mean * T_win * math.sqrt(0.16)
+    assert t["by_component_j"]["array"] == pytest.approx(hand, rel=1e-12)
+    assert t["by_component_j"]["dac"] == pytest.approx(16 * (line + gen), rel=1e-12)
+    # one read of the full window, one SAR conversion per column of an ADC group
+    lat = 1 / 2e9 + T_win + 4 * c.t_adc(8) + 1 / 2e9 + (16 + 8) * 6 / (256 * 2e9)
+    assert t["latency_s"] == pytest.approx(lat, rel=1e-12)
+
+
+def test_input_bit_density_by_hand_and_default_unchanged():
+    dense = _tile_hw(input_mode="bit_serial", input_bits=8, input_activity=0.25)
+    sparse = dense.replace(input_bit_density=0.18)
+    cd, cs = Costs(dense), Costs(sparse)
+    line = cd.c_line(8 * 2) * cd.v_read * cd.vdd
+    assert cd.e_dac(16) == pytest.approx(8 * line, rel=1e-12)           # default: every bit
+    assert cs.e_dac(16) == pytest.approx(8 * 0.18 * line, rel=1e-12)
+    assert cd.array_input_factor() == pytest.approx(0.5 * 8 / 0.25, rel=1e-12)
+    assert cs.array_input_factor() == pytest.approx(0.18 * 8 / 0.25, rel=1e-12)
+    ts = tile_mvm(sparse)
+    hand = 16 * 8 * 2 * cs.v_read ** 2 * cs.g_mean * cs.t_read * 8 * 0.18   # 1-bits only
+    assert ts["by_component_j"]["array"] == pytest.approx(hand, rel=1e-12)
+    assert tile_mvm(dense)["energy_j"] > ts["energy_j"]
+    # the ADC still converts every bit-plane
+    assert ts["by_component_j"]["adc"] == tile_mvm(dense)["by_component_j"]["adc"]
+
+
+def test_core_scope_is_macro_plus_buffer_and_postprocessing():
+    for kw in ({}, dict(input_mode="pwm"), dict(input_mode="bit_serial", cell_bits=2)):
+        macro_hw = _tile_hw(**kw)
+        core_hw = macro_hw.replace(scope="core")
+        m, k = tile_mvm(macro_hw), tile_mvm(core_hw)
+        c = Costs(core_hw)
+        assert k["energy_j"] == math.fsum(k["by_component_j"].values())
+        post = 8 * (T.op_energy("int32_add", 22) + 0.029e-12 * T.logic_energy_scale(22))
+        assert k["by_component_j"]["digital_logic"] == pytest.approx(post, rel=1e-12)
+        io = (16 + 8) * core_hw.input_bits * c.e_io_bit()
+        assert k["by_component_j"]["buffers_sram"] == pytest.approx(io, rel=1e-12)
+        assert "buffers_sram" not in m["by_component_j"]
+        n_adc = math.ceil(8 * c.n_weight_slices / 4)
+        assert k["area_breakdown_um2"]["postprocess"] == pytest.approx(
+            n_adc * c.a_postprocess_lane(), rel=1e-12)
+        assert k["area_mm2"] == pytest.approx(
+            m["area_mm2"] + (n_adc * c.a_postprocess_lane() + c.a_io_buffer(16, 8)) * 1e-6,
+            rel=1e-12)
+        assert k["latency_s"] == m["latency_s"]
+        # core = macro + added energy + leakage of the added area
+        added_leak = core_hw.leakage_w_per_mm2 * (k["area_mm2"] - m["area_mm2"]) * k["latency_s"]
+        assert k["energy_j"] == pytest.approx(m["energy_j"] + post + io + added_leak, rel=1e-12)
+        assert k["tops_per_w"] < m["tops_per_w"] and k["tops_per_mm2"] < m["tops_per_mm2"]
+
+
+def test_new_options_leave_network_estimates_of_defaults_unchanged():
+    hw = Hardware(tile_rows=8, tile_cols=8, cols_per_adc=4)
+    a = estimate(hw, [16, 12, 12, 4], "ff", batch=4)
+    b = estimate(hw.replace(scope="core"), [16, 12, 12, 4], "ff", batch=4)
+    assert a.train_j == b.train_j and a.inference_j == b.inference_j   # scope: tile figure only
+    p = price_ledger(build_ledger(hw, [16, 12, 4], "bp", batch=2), hw.replace(input_mode="pwm"))
+    assert p["total_j"] == math.fsum(p["by_component_j"].values())
