@@ -7,8 +7,10 @@
     number of write pulses per image measured by an online-SGD run of the same MLP on the
     bundled digits (upsampled to 20x20, binarised like NeuroSim's 1-bit inputs), pulses =
     round(|dW| / (2/states)) per weight as NeuroSim's WriteCell does.
-(b) TOPS/W and TOPS/mm^2 of one 256x256 RRAM tile at 22 nm with 4-, 6- and 8-bit ADCs, and
-    silicon-like configurations next to the published figures quoted in energy-model.md.
+(b) TOPS/W and TOPS/mm^2 of one 256x256 RRAM tile at 22 nm with 4-, 6- and 8-bit ADCs
+    (macro level), and configurations fed a published design's parameters (HERMES core
+    [S14]; DNN+NeuroSim V1.4's VGG-8 chip [S6]) next to its published figures, with the
+    ratio ours/published and whether it lands within 2x.
 
 Run:  python benchmarks/bench_calibration.py        (about 10 s; prints tables)
 """
@@ -159,35 +161,82 @@ def part_b(tmp: Path) -> None:
             print(f"{mode:<22} {adc:>4} {t['fj_per_mac']:>8.3g} {t['tops_per_w']:>8.3g} "
                   f"{t['tops_per_mm2']:>9.3g} {t['latency_s'] * 1e9:>7.3g} ns "
                   f"{t['area_mm2']:>9.3g}")
-    print("\nSilicon-like configurations vs published figures (energy-model.md; like with like "
-          "where possible)")
-    hdr = f"{'configuration':<72} {'ours TOPS/W':>11} {'pub. TOPS/W':>22} {'ours TOPS/mm²':>13} {'pub.':>12}"
+    print("\nSilicon-like configurations fed the published design's parameters, vs its published "
+          "figures (energy-model.md)")
+    hdr = (f"{'configuration':<44} {'ours':>7} {'pub.':>7} {'ratio':>6}   {'ours':>7} {'pub.':>6} "
+           f"{'ratio':>6}   2x goal")
+    print(f"{'':<44} {'TOPS/W':^22}   {'TOPS/mm²':^21}")
     print(hdr)
     print("-" * len(hdr))
+    # HERMES PCM: 20.7 µS per weight polarity (two 10.35 µS devices; aihwkit HermesNoiseModel,
+    # reference/landscape.md 1.3), on/off 12.5 (IBM PCM, NeuroSim V1.3 Table IV [S7]), 0.25 V
+    # read (NeuroSim's 14 nm default [S6]); t_read is unused with PWM inputs (the window is).
+    hermes_dev = _device_file(tmp, "hermes-pcm", g_min=20.7e-6 / 12.5, g_max=20.7e-6,
+                              states=100, v_read=0.25, t_read=1e-9)
+    # NeuroSim V1.4 Param.cpp: resistanceOn 100 kOhm, on/off 17, 0.5 V / 10 ns reads, 1-bit
+    # cells, 128x128 sub-array (= 16 8-bit weights per row), 8 columns per read-out, levelOutput
+    # 16 on a multi-level sense amp (SARADC = false: a comparator bank, priced as our flash),
+    # VGG-8/CIFAR-10 input-bit toggle rate 0.18 [S6]
+    ns_dev = _device_file(tmp, "neurosim-v14-rram", g_min=1 / (100e3 * 17), g_max=1 / 100e3,
+                          states=2, v_read=0.5, t_read=10e-9)
+    ns_kw = dict(node_nm=22, tile_rows=128, tile_cols=16, input_bits=8, input_mode="bit_serial",
+                 input_bit_density=0.18, cell_bits=1, weight_bits=8, output_bits=4,
+                 adc_type="flash", cols_per_adc=8, device=ns_dev, scope="core")
     cases = [
-        ("HERMES-like: 14nm PCM 256x256, 8b in (1 read), 8b ADC per column",
-         dict(node_nm=14, tile_rows=256, tile_cols=256, input_bits=8, output_bits=8,
-              cols_per_adc=1, device=device_ref("pcm-gst", tmp), t_read=40e-9), "10.5", "1.59"),
-        ("NeuroSim-V1.4-like: 22nm RRAM 128x128, 8b serial, 1b cells, 4b ADC, 32 rows",
-         dict(node_nm=22, tile_rows=128, tile_cols=128, input_bits=8, input_mode="bit_serial",
-              cell_bits=1, weight_bits=8, output_bits=4, rows_active=32, cols_per_adc=8,
-              device=dev), "11.25 (chip)", "0.01 (chip)"),
-        ("NeuroSim-V1.4-like, 64 rows per conversion",
-         dict(node_nm=22, tile_rows=128, tile_cols=128, input_bits=8, input_mode="bit_serial",
-              cell_bits=1, weight_bits=8, output_bits=4, rows_active=64, cols_per_adc=8,
-              device=dev), "19.88 (chip)", "0.02 (chip)"),
-        ("8b x 8b macro: 22nm 256x256, 8b serial, 2b cells, 8b ADC",
-         dict(node_nm=22, input_bits=8, input_mode="bit_serial", cell_bits=2, weight_bits=8,
-              output_bits=8, device=dev), "6.7-100 (10-150 fJ/op)", "-"),
+        ("HERMES core [S14]: 14nm PCM 256x256, 8b PWM",
+         dict(node_nm=14, tile_rows=256, tile_cols=256, input_bits=8, input_mode="pwm",
+              clock_hz=1e9, output_bits=8, cols_per_adc=1, device=hermes_dev, scope="core"),
+         10.5, 1.59),
+        ("NeuroSim V1.4 VGG-8 chip*, 32 rows/conv.", dict(ns_kw, rows_active=32), 11.25, None),
+        ("NeuroSim V1.4 VGG-8 chip*, 64 rows/conv.", dict(ns_kw, rows_active=64), 19.88, None),
     ]
+    res = []
     for label, kw, pub_w, pub_a in cases:
         t = tile_mvm(Hardware(**kw))
         tw, ta = t["tops_per_w"], t["tops_per_mm2"]
-        print(f"{label:<72} {tw:>11.3g} {pub_w:>22} {ta:>13.3g} {pub_a:>12}")
-    print("Notes: published chip-level numbers include buffers, interconnect and digital "
-          "post-processing that a\nmacro-level tile figure leaves out, so ours should sit "
-          "above them; energy-model.md has no separate\n'measured chips' table, the ranges "
-          "above are the figures it quotes (sections 1.4, 4.1, 5.1, sources S14/S19).")
+        rw = tw / pub_w
+        res.append((t, rw))
+        ok = 0.5 <= rw <= 2.0
+        if pub_a is not None:
+            ra = ta / pub_a
+            ok = ok and 0.5 <= ra <= 2.0
+            area = f"{ta:>7.3g} {pub_a:>6.3g} {ra:>5.2f}x"
+        else:
+            area = f"{ta:>7.3g} {'n/c':>6} {'':>6}"
+        print(f"{label:<44} {tw:>7.3g} {pub_w:>7.4g} {rw:>5.2f}x   {area}   "
+              f"{'met' if ok else 'NOT met'}")
+    t = tile_mvm(Hardware(node_nm=22, input_bits=8, input_mode="bit_serial", cell_bits=2,
+                          weight_bits=8, output_bits=8, device=dev))
+    inside = 1 / 0.150 <= t["tops_per_w"] <= 1 / 0.010
+    print(f"{'8b x 8b macro: 22nm RRAM 256x256, 2b cells':<44} {t['tops_per_w']:>7.3g} "
+          f"{'6.7-100':>7} {'in' if inside else 'out':>6}   {t['tops_per_mm2']:>7.3g} "
+          f"{'-':>6} {'':>6}   (range of measured chips, 10-150 fJ/op, energy-model.md 5.1)")
+    print("ratio = ours / published. Ours are core-level tile figures (scope = \"core\": macro + "
+          "I/O buffer +\nper-output affine scaling and ReLU, as HERMES' local digital processing "
+          "unit does).\n* NeuroSim V1.4 (manual Table VII) is a simulator's chip-level figure, "
+          "not silicon: it adds a\n  global buffer and X-Y bus we do not model, and its TOPS/mm² "
+          "(6.25 TOPS over 381.9 mm² for all of\n  VGG-8's layers) is not comparable (n/c) with "
+          "one tile's.")
+    (th, rh), (_t32, r32), (_t64, r64) = res
+    print(f"Still beyond 2x: HERMES TOPS/W ({rh:.1f}x optimistic) spends 2x65536/10.5e12 = "
+          f"12.5 nJ per MVM against\nour {th['energy_j'] * 1e9:.1f} nJ, of which "
+          f"{th['by_component_j']['array'] * 1e9:.1f} nJ is the array term (V²·G·|x|·T over the "
+          "128 ns window); we price its CCO ADCs\nwith the SAR figure-of-merit rule because "
+          "energy-model.md gives no CCO ADC energy, and add no clock\ntree or calibration "
+          f"logic. NeuroSim ({1 / r32:.1f}-{1 / r64:.1f}x pessimistic): our 4-bit conversion "
+          "costs ~100 fJ (15\nflash comparators + encoder) where NeuroSim's own SAR "
+          "formula gives ~33 fJ (energy-model.md\n1.4); our differential pairs double the array "
+          "term against NeuroSim's one device per weight bit\nwith a shared dummy reference "
+          "column (Param.cpp dumcolshared); NeuroSim's array term is line\ncharging only, the "
+          "cell current sits in its sense-amplifier model.")
+
+
+def _device_file(tmp: Path, name: str, **params: float) -> str:
+    """A device .toml holding a published design's parameters (not a preset)."""
+    p = tmp / f"{name}.toml"
+    p.write_text(f'[device]\nname = "{name}"\n'
+                 + "\n".join(f"{k} = {v!r}" for k, v in params.items()) + "\n")
+    return str(p)
 
 
 def main() -> None:
