@@ -33,7 +33,7 @@ import numpy as np
 from device_models import DeviceModel, load_preset
 
 from . import kernels as K
-from .base import MatrixBase, ShapeError
+from .base import MatrixBase, NonFiniteInputError, ShapeError
 from .ledger import Ledger
 from .periphery import Periphery
 from .rng import new_key
@@ -43,6 +43,8 @@ from .rng import new_key
 # it saves, and far more on a loaded machine; all tiles of a small read go through one call
 _SMALL_WORK = 200_000
 _BATCHED_LIMIT = 2_000_000
+# reads with at most this many output lines take the fused one-pass kernel (kernels.read_narrow)
+_NARROW = 16
 
 
 @contextmanager
@@ -147,6 +149,9 @@ class AnalogMatrix(MatrixBase):
         self._gsum = np.empty(R, dtype=np.float32)
         self._gsum_col = None
         self._A2 = None
+        self._WnT = None
+        self._steps_cache: dict[bool, np.ndarray] = {}
+        self._scratch_buf: np.ndarray | None = None
         self.ledger = ledger if ledger is not None else Ledger()
         self.name = self.ledger.register(name, self.info())
         self._irdrop = None
@@ -207,6 +212,7 @@ class AnalogMatrix(MatrixBase):
         self._gsum_col = None
         self._A2 = None
         self._irdrop = None
+        self._WnT = None
         self._dirty = False
 
     def _noise_factor(self) -> float:
@@ -223,7 +229,7 @@ class AnalogMatrix(MatrixBase):
         return self._A2
 
     # ---- reads --------------------------------------------------------------------------
-    def _read(self, x: np.ndarray, transposed: bool, split: bool = False) -> np.ndarray:
+    def _read(self, x: np.ndarray, transposed: bool, what: str, split: bool = False) -> np.ndarray:
         self._refresh()
         pe, dv = self.periphery, self.device
         B = x.shape[0]
@@ -243,67 +249,36 @@ class AnalogMatrix(MatrixBase):
             gsum = self._gsum
             n_out_tiles = len(self._col_edges) - 1
         nt = len(in_edges) - 1
-        q = np.empty_like(x)
-        n2 = np.empty((B, nt), dtype=np.float32)
-        row_e = np.empty(B, dtype=np.float64)
-        with numba_threads_for(B * n_in):
-            scale, clipped = K.dac_quantize(x, self._dac_levels, pe.input_scaling == "abs-max",
-                                            pe.in_bound, in_edges, gsum, q, n2, row_e)
         sigma = self.sigma
         noisy = sigma > 0
-        key = new_key(self._rng)
         proportional = noisy and dv.read_noise_model == "proportional"
-        if proportional:
-            A2 = self._prop_A2()
-            q2 = q * q
         nf = np.float32(sigma * self._noise_factor())
-        Wn = self._Wn
         half = self._adc_half
-        steps = np.array([adc_range(pe.out_bound, in_edges[t + 1] - in_edges[t]) / half
-                          for t in range(nt)], dtype=np.float32)
-
-        def tile_sums(t):
-            a, b = in_edges[t], in_edges[t + 1]
-            if pe.wire_resistance > 0:
-                return (self._tile_sums_transposed(q, a, b) if transposed
-                        else self._tile_sums(q, a, b))
-            if transposed:
-                return q[:, a:b] @ Wn[:, a:b].T
-            return q[:, a:b] @ Wn[a:b]
-
-        def tile_sd(t):
-            if proportional:
-                a, b = in_edges[t], in_edges[t + 1]
-                var = q2[:, a:b] @ (A2[:, a:b].T if transposed else A2[a:b])
-                return (np.float32(sigma) * np.sqrt(var)).astype(np.float32)
-            if noisy:
-                return (nf * np.sqrt(n2[:, t]))[:, None]
-            return np.zeros((1, 1), dtype=np.float32)
-
-        work = nt * B * n_out
-        if work <= _BATCHED_LIMIT:
-            # small: every tile's sums in one array and one kernel call (no per-tile dispatch)
-            P3 = np.empty((nt, B, n_out), dtype=np.float32)
-            for t in range(nt):
-                P3[t] = tile_sums(t)
-            if proportional:
-                sd3 = np.stack([tile_sd(t) for t in range(nt)])
-            elif noisy:
-                sd3 = np.ascontiguousarray((nf * np.sqrt(n2)).T)[:, :, None]
-            else:
-                sd3 = np.zeros((1, 1, 1), dtype=np.float32)
-            Y = np.empty((B, nt, n_out) if split else (B, n_out), dtype=np.float32)
-            with numba_threads_for(work):
-                sat = K.adc_tiles(P3, sd3, noisy, steps, half, Y if split else Y[:, None, :],
-                                  split, key, 0, True)
+        steps = self._adc_steps(in_edges, transposed)
+        key = new_key(self._rng)
+        row_e = np.empty(B, dtype=np.float64)
+        abs_max = pe.input_scaling == "abs-max"
+        Y = np.empty((B, nt, n_out) if split else (B, n_out), dtype=np.float32)
+        if n_out <= _NARROW and not proportional and pe.wire_resistance == 0:
+            # few output lines: the whole read in one pass over the input (kernels.read_narrow)
+            M = self._Wn if transposed else self._narrow_matrix()
+            with numba_threads_for(B * n_in):
+                scale, clipped, sat, bad = K.read_narrow(
+                    x, M, self._dac_levels, abs_max, pe.in_bound, in_edges, gsum, nf, noisy,
+                    steps, half, key,
+                    Y if split else Y[:, None, :], split, row_e)
+            if bad:
+                raise NonFiniteInputError(f"{self.name}: {what} contains NaN or infinity")
         else:
-            # large: tile by tile, so that one tile's sums at a time are in memory
-            Y = np.empty((B, nt, n_out) if split else (B, n_out), dtype=np.float32)
-            sat = 0
-            for t in range(nt):
-                out = Y[:, t:t + 1, :] if split else Y[:, None, :]
-                sat += K.adc_tiles(tile_sums(t)[None], tile_sd(t)[None], noisy, steps[t:t + 1],
-                                   half, out, split, key, t * B, t == 0)
+            q = np.empty_like(x)
+            n2 = np.empty((B, nt), dtype=np.float32)
+            with numba_threads_for(B * n_in):
+                scale, clipped, bad = K.dac_quantize(x, self._dac_levels, abs_max, pe.in_bound,
+                                                     in_edges, gsum, q, n2, row_e)
+            if bad:
+                raise NonFiniteInputError(f"{self.name}: {what} contains NaN or infinity")
+            sat = self._convert(q, n2, transposed, in_edges, n_out, steps, nf, noisy,
+                                proportional, split, Y, key)
         if split:
             Y *= (scale * np.float32(self.w_max))[:, None, None]
         else:
@@ -319,6 +294,89 @@ class AnalogMatrix(MatrixBase):
             counts["mvm_vectors"] = B
         self.ledger.add(self.name, **counts)
         return Y
+
+    def _adc_steps(self, in_edges: np.ndarray, transposed: bool) -> np.ndarray:
+        """ADC LSB (normalised units) per input tile of a forward or transposed read."""
+        st = self._steps_cache.get(transposed)
+        if st is None:
+            pe = self.periphery
+            st = np.array([adc_range(pe.out_bound, in_edges[t + 1] - in_edges[t]) / self._adc_half
+                           for t in range(len(in_edges) - 1)], dtype=np.float32)
+            self._steps_cache[transposed] = st
+        return st
+
+    def _narrow_matrix(self) -> np.ndarray:
+        """Wnᵀ (out, in), contiguous: row j holds the weights feeding output line j."""
+        if self._WnT is None:
+            self._WnT = np.ascontiguousarray(self._Wn.T)
+        return self._WnT
+
+    def _scratch(self, shape: tuple) -> np.ndarray:
+        """A float32 work array reused across reads: a fresh multi-MB array per tile costs
+        page faults on every call."""
+        buf = self._scratch_buf
+        size = math.prod(shape)
+        if buf is None or buf.size < size:
+            buf = self._scratch_buf = np.empty(size, dtype=np.float32)
+        return buf[:size].reshape(shape)
+
+    def _convert(self, q, n2, transposed, in_edges, n_out, steps, nf, noisy, proportional,
+                 split, Y, key) -> int:
+        """Column sums of each input tile, read noise and the ADC into Y; returns the
+        saturated conversions."""
+        pe, dv = self.periphery, self.device
+        B = q.shape[0]
+        nt = len(in_edges) - 1
+        sigma = self.sigma
+        half = self._adc_half
+        Wn = self._Wn
+        if proportional:
+            A2 = self._prop_A2()
+            q2 = q * q
+
+        def tile_sums(t, out):
+            a, b = in_edges[t], in_edges[t + 1]
+            if pe.wire_resistance > 0:
+                out[...] = (self._tile_sums_transposed(q, a, b) if transposed
+                            else self._tile_sums(q, a, b))
+            elif transposed:
+                np.matmul(q[:, a:b], Wn[:, a:b].T, out=out)
+            else:
+                np.matmul(q[:, a:b], Wn[a:b], out=out)
+
+        def tile_sd(t):
+            if proportional:
+                a, b = in_edges[t], in_edges[t + 1]
+                var = q2[:, a:b] @ (A2[:, a:b].T if transposed else A2[a:b])
+                return (np.float32(sigma) * np.sqrt(var)).astype(np.float32)
+            if noisy:
+                return (nf * np.sqrt(n2[:, t]))[:, None]
+            return np.zeros((1, 1), dtype=np.float32)
+
+        work = nt * B * n_out
+        if work <= _BATCHED_LIMIT:
+            # small: every tile's sums in one array and one kernel call (no per-tile dispatch)
+            P3 = self._scratch((nt, B, n_out))
+            for t in range(nt):
+                tile_sums(t, P3[t])
+            if proportional:
+                sd3 = np.stack([tile_sd(t) for t in range(nt)])
+            elif noisy:
+                sd3 = np.ascontiguousarray((nf * np.sqrt(n2)).T)[:, :, None]
+            else:
+                sd3 = np.zeros((1, 1, 1), dtype=np.float32)
+            with numba_threads_for(work):
+                return K.adc_tiles(P3, sd3, noisy, steps, half, Y if split else Y[:, None, :],
+                                   split, key, 0, True)
+        # large: tile by tile, so that one tile's sums at a time are in memory
+        sat = 0
+        P = self._scratch((B, n_out))
+        for t in range(nt):
+            out = Y[:, t:t + 1, :] if split else Y[:, None, :]
+            tile_sums(t, P)
+            sat += K.adc_tiles(P[None], tile_sd(t)[None], noisy, steps[t:t + 1],
+                               half, out, split, key, t * B, t == 0)
+        return sat
 
     def _tile_solvers(self, a: int, b: int, c0: int, c1: int):
         """IR-drop solvers (G⁺, G⁻ or reference) of the tile rows [a, b) × cols [c0, c1),
@@ -373,18 +431,21 @@ class AnalogMatrix(MatrixBase):
 
     def forward(self, x: np.ndarray) -> np.ndarray:
         """Analog read ``(B, in) -> (B, out)`` through DAC, tiles, noise and ADC."""
-        return self._read(self._check(x, self.in_features, "input"), transposed=False)
+        return self._read(self._check(x, self.in_features, "input", finite=False),
+                          transposed=False, what="input")
 
     def forward_tiles(self, x: np.ndarray) -> np.ndarray:
         """Forward read keeping each row tile's converted output apart: ``(B, n_row_tiles, out)``.
 
         Used for stacks of independent small arrays (block-diagonal lateral weights) that share
         columns but have their own ADC conversion per tile."""
-        return self._read(self._check(x, self.in_features, "input"), transposed=False, split=True)
+        return self._read(self._check(x, self.in_features, "input", finite=False),
+                          transposed=False, what="input", split=True)
 
     def transposed(self, d: np.ndarray) -> np.ndarray:
         """Transposed read ``(B, out) -> (B, in)``: drivers on the columns, ADCs on the rows."""
-        return self._read(self._check(d, self.out_features, "transposed input"), transposed=True)
+        return self._read(self._check(d, self.out_features, "transposed input", finite=False),
+                          transposed=True, what="transposed input")
 
     # ---- writes -------------------------------------------------------------------------
     def _pulses_per_weight(self) -> float:

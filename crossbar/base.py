@@ -31,7 +31,9 @@ class MatrixBase:
     def shape(self) -> tuple[int, int]:
         return (self.out_features, self.in_features)
 
-    def _check(self, x: np.ndarray, n: int, what: str) -> np.ndarray:
+    def _check(self, x: np.ndarray, n: int, what: str, finite: bool = True) -> np.ndarray:
+        """``x`` as a float32 (batch, n) array; raises on a wrong shape and, if ``finite``, on
+        NaN/inf (analog reads check finiteness inside their DAC pass instead)."""
         x = np.asarray(x)
         if x.ndim == 1:
             x = x[None, :]
@@ -40,7 +42,7 @@ class MatrixBase:
                 f"{self.name}: {what} has shape {tuple(np.shape(x))}; expected (batch, {n})")
         if x.dtype != np.float32:
             x = x.astype(np.float32)
-        if not np.isfinite(x).all():
+        if finite and not np.isfinite(x).all():
             raise NonFiniteInputError(f"{self.name}: {what} contains NaN or infinity")
         return x
 

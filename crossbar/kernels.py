@@ -29,6 +29,8 @@ N_PARAMS = 17
 # reassociation lets LLVM vectorise the sums; NaN/inf semantics are kept (inputs are checked
 # for finiteness before they get here, and no flag here assumes them away)
 _FAST = {"reassoc", "contract", "nsz"}
+# batch rows per parallel work item in the read kernels (fixed, so thread count cannot matter)
+_ROWS_PER_CHUNK = 16
 
 
 @njit(cache=True)
@@ -40,6 +42,10 @@ def _absmax_row(xu):
         v = xu[i] & np.uint32(0x7FFFFFFF)
         m = v if v > m else m
     return m
+
+
+# IEEE-754 bits of +inf: |x| bits at or above it are inf or NaN
+_INF_BITS = np.uint32(0x7F800000)
 
 
 @njit(inline="always", cache=True)
@@ -81,8 +87,10 @@ def _count_clipped(xrow, inv, L):
 def dac_quantize(x, levels, abs_max, in_bound, tile_edges, gsum, q, n2, row_energy):
     """Quantise inputs to ``levels`` signed steps per polarity.
 
-    x (B, n) float32 (finite: checked before) -> q (B, n) in [-1, 1]; returns per-row scale
-    s (B,) and the clipped count. n2[b, t] = Σ_{i in tile t} q_bi² (for read noise);
+    x (B, n) float32 -> q (B, n) in [-1, 1]; returns per-row scale s (B,), the clipped count
+    and the number of rows holding NaN or infinity (found from the same IEEE-bit abs-max pass,
+    so the caller needs no separate finiteness pass; such rows' outputs are garbage and the
+    caller raises). n2[b, t] = Σ_{i in tile t} q_bi² (for read noise);
     row_energy[b] = Σ_i q_bi² gsum_i (cell read energy per unit V²·t; gsum float32).
     ``levels`` = 2**(bits-1) - 1. With abs-max scaling nothing can clip, so only fixed scaling
     counts clipped inputs.
@@ -91,12 +99,18 @@ def dac_quantize(x, levels, abs_max, in_bound, tile_edges, gsum, q, n2, row_ener
     nt = tile_edges.shape[0] - 1
     scale = np.empty(B, dtype=np.float32)
     clipped = np.zeros(B, dtype=np.int64)
+    bad = np.zeros(B, dtype=np.int64)
     L = np.float32(levels)
     invL = np.float32(1.0) / L
     xu = x.view(np.uint32)
     for b in prange(B):
+        mb = _absmax_row(xu[b])
+        if mb >= _INF_BITS:
+            bad[b] = 1
+            scale[b] = 1.0
+            continue
         if abs_max:
-            m = _float_from_bits(_absmax_row(xu[b]))
+            m = _float_from_bits(mb)
             s = m if m > 0 else np.float32(1.0)
         else:
             s = np.float32(in_bound)
@@ -111,7 +125,7 @@ def dac_quantize(x, levels, abs_max, in_bound, tile_edges, gsum, q, n2, row_ener
             e += et
         row_energy[b] = e
         clipped[b] = 0 if abs_max else _count_clipped(x[b], inv, L)
-    return scale, clipped.sum()
+    return scale, clipped.sum(), bad.sum()
 
 
 @njit(cache=True)
@@ -164,18 +178,99 @@ def adc_tiles(P3, sd3, noisy, steps, half, out, split, key, stream0, first):
     H = np.float32(half)
     per_elem = sd3.shape[2] > 1
     table = table16_ref[0]
-    for b in prange(B):
-        g = np.zeros(m, dtype=np.float32)
-        c = 0
-        for t in range(nt):
-            if noisy:
-                _fill_normals(g, key, stream0 + t * B + b, table)
-            step = steps[t]
-            c += _convert_row(P3[t, b], g, sd3[t, b], per_elem, noisy, np.float32(1.0) / step,
-                              step, H, out[b, t if split else 0],
-                              not (split or (first and t == 0)))
-        sat[b] = c
+    nchunk = (B + _ROWS_PER_CHUNK - 1) // _ROWS_PER_CHUNK
+    for ch in prange(nchunk):
+        g = np.zeros(m, dtype=np.float32)  # one scratch per chunk of rows (see read_narrow)
+        for b in range(ch * _ROWS_PER_CHUNK, min(B, (ch + 1) * _ROWS_PER_CHUNK)):
+            c = 0
+            for t in range(nt):
+                if noisy:
+                    _fill_normals(g, key, stream0 + t * B + b, table)
+                step = steps[t]
+                c += _convert_row(P3[t, b], g, sd3[t, b], per_elem, noisy,
+                                  np.float32(1.0) / step, step, H, out[b, t if split else 0],
+                                  not (split or (first and t == 0)))
+            sat[b] = c
     return sat.sum()
+
+
+@njit(cache=True, fastmath=_FAST)
+def _dot(a, b):
+    acc = np.float32(0.0)
+    for i in range(a.shape[0]):
+        acc += a[i] * b[i]
+    return acc
+
+
+@njit(parallel=True, cache=True)
+def read_narrow(x, M, levels, abs_max, in_bound, tile_edges, gsum, nf, noisy, steps, half,
+                key, out, split, row_energy):
+    """The whole forward read for a narrow output in one pass over the input.
+
+    ``dac_quantize`` + per-tile column sums + ``adc_tiles`` fused: for few output lines,
+    writing q and reading it back cost more than the product, so each input row is quantised
+    tile by tile into a scratch that stays in L1 and dotted with the rows of ``M`` (n_out,
+    n_in; M[j] = the normalised weights feeding output line j) right there. The DAC, the
+    per-tile noise streams (stream t·B + b) and the ADC are those of the unfused path; only
+    the summation order inside a tile's column sum differs (float32 rounding). ``out`` as in
+    ``adc_tiles`` (split: (B, nt, m); else (B, 1, m)), unscaled.
+    Returns (scale (B,), clipped inputs, saturated conversions, rows with NaN/inf).
+    """
+    B, n = x.shape
+    m = M.shape[0]
+    nt = tile_edges.shape[0] - 1
+    scale = np.empty(B, dtype=np.float32)
+    clipped = np.zeros(B, dtype=np.int64)
+    sat = np.zeros(B, dtype=np.int64)
+    bad = np.zeros(B, dtype=np.int64)
+    L = np.float32(levels)
+    invL = np.float32(1.0) / L
+    H = np.float32(half)
+    xu = x.view(np.uint32)
+    span = 0
+    for t in range(nt):
+        span = max(span, tile_edges[t + 1] - tile_edges[t])
+    table = table16_ref[0]
+    # rows in fixed chunks: the scratch is allocated once per chunk, not per row (an
+    # allocation costs about as much as a row's work here); chunking does not depend on threads
+    nchunk = (B + _ROWS_PER_CHUNK - 1) // _ROWS_PER_CHUNK
+    for ch in prange(nchunk):
+        qs = np.empty(span, dtype=np.float32)
+        g = np.zeros(m, dtype=np.float32)
+        sd = np.zeros(1, dtype=np.float32)
+        P = np.empty(m, dtype=np.float32)
+        for b in range(ch * _ROWS_PER_CHUNK, min(B, (ch + 1) * _ROWS_PER_CHUNK)):
+            mb = _absmax_row(xu[b])
+            if mb >= _INF_BITS:
+                bad[b] = 1
+                scale[b] = 1.0
+                continue
+            if abs_max:
+                mx = _float_from_bits(mb)
+                s = mx if mx > 0 else np.float32(1.0)
+            else:
+                s = np.float32(in_bound)
+            scale[b] = s
+            inv = L / s
+            e = 0.0
+            c = 0
+            for t in range(nt):
+                lo, hi = tile_edges[t], tile_edges[t + 1]
+                w = hi - lo
+                acc, et = _quantise_span(x[b, lo:hi], qs[:w], gsum[lo:hi], inv, L, invL)
+                e += et
+                for j in range(m):
+                    P[j] = _dot(qs[:w], M[j, lo:hi])
+                if noisy:
+                    sd[0] = nf * np.sqrt(acc)
+                    _fill_normals(g, key, t * B + b, table)
+                step = steps[t]
+                c += _convert_row(P, g, sd, False, noisy, np.float32(1.0) / step, step, H,
+                                  out[b, t if split else 0], not (split or t == 0))
+            sat[b] = c
+            row_energy[b] = e
+            clipped[b] = 0 if abs_max else _count_clipped(x[b], inv, L)
+    return scale, clipped.sum(), sat.sum(), bad.sum()
 
 
 # numba needs the table as a global it can freeze; a 1-tuple keeps the name stable

@@ -1,4 +1,5 @@
-"""Small reads convert all tiles in one call, large ones tile by tile: same numbers."""
+"""The read paths give the same numbers: small reads convert all tiles in one call, large
+ones tile by tile, and narrow reads (few output lines) run fused in one kernel."""
 
 import numpy as np
 import pytest
@@ -17,6 +18,7 @@ def test_batched_and_per_tile_paths_agree(monkeypatch, model, split):
     W = rng.uniform(-1, 1, (11, 28)).astype(np.float32)
     x = rng.standard_normal((9, 28)).astype(np.float32)
     outs = []
+    monkeypatch.setattr(analog, "_NARROW", 0)  # 11 output lines would take the fused kernel
     for limit in (10**9, 0):
         monkeypatch.setattr(analog, "_BATCHED_LIMIT", limit)
         m = AnalogMatrix(11, 28, dev, per, seed=3)
@@ -24,3 +26,51 @@ def test_batched_and_per_tile_paths_agree(monkeypatch, model, split):
         outs.append((m.forward_tiles(x) if split else m.forward(x), m.ledger.get("adc_saturated")))
     np.testing.assert_array_equal(outs[0][0], outs[1][0])
     assert outs[0][1] == outs[1][1]
+
+
+_LEDGER_KEYS = ("mvm_vectors", "transposed_vectors", "macs", "dac_conversions", "dac_clipped",
+                "adc_conversions", "adc_saturated", "cell_read_energy_j")
+
+
+@pytest.mark.parametrize("kind", ["forward", "transposed", "tiles"])
+@pytest.mark.parametrize("scaling", ["abs-max", "fixed"])
+def test_narrow_fused_read_equals_blas_path(monkeypatch, kind, scaling):
+    """kernels.read_narrow fuses DAC, tile sums, noise and ADC; it must give the numbers and
+    the ledger of the unfused path (same noise streams; the ADC absorbs summation order)."""
+    per = Periphery(read_noise=0.05, tile_rows=16, tile_cols=16, adc_bits=7, dac_bits=6,
+                    out_bound=0.3, input_scaling=scaling, in_bound=1.5)
+    rng = np.random.default_rng(1)
+    W = rng.uniform(-1, 1, (6, 40)).astype(np.float32)
+    n = 6 if kind == "transposed" else 40
+    x = (2 * rng.standard_normal((37, n))).astype(np.float32)  # fixed scaling clips some
+    results = []
+    for narrow in (16, 0):
+        monkeypatch.setattr(analog, "_NARROW", narrow)
+        m = AnalogMatrix(6, 40, "rram-taox", per, seed=5)
+        m.program(W)
+        y = {"forward": m.forward, "transposed": m.transposed, "tiles": m.forward_tiles}[kind](x)
+        results.append((y, {k: m.ledger.get(k) for k in _LEDGER_KEYS}))
+    (y_fused, led_fused), (y_blas, led_blas) = results
+    np.testing.assert_array_equal(y_fused, y_blas)
+    for k in _LEDGER_KEYS:
+        assert led_fused[k] == pytest.approx(led_blas[k], rel=1e-6), k
+    if scaling == "fixed":
+        assert led_fused["dac_clipped"] > 0
+
+
+@pytest.mark.parametrize("narrow", [16, 0])
+def test_nonfinite_rows_are_caught_in_the_dac_pass(monkeypatch, narrow):
+    """Finiteness is checked inside the DAC kernel (no separate pass): any row, any position,
+    NaN or ±inf, on both read paths; the ledger records nothing for the failed read."""
+    monkeypatch.setattr(analog, "_NARROW", narrow)
+    m = AnalogMatrix(5, 300, "ideal", Periphery(read_noise=0.05), seed=0)
+    x = np.ones((50, 300), np.float32)
+    for bad in (np.nan, np.inf, -np.inf):
+        for row, col in ((0, 0), (49, 299), (17, 150)):
+            xb = x.copy()
+            xb[row, col] = bad
+            with pytest.raises(analog.NonFiniteInputError, match="input contains NaN"):
+                m.forward(xb)
+    with pytest.raises(analog.NonFiniteInputError, match="transposed input contains NaN"):
+        m.transposed(np.full((3, 5), np.inf, np.float32))
+    assert m.ledger.get("mvm_vectors") == 0 and m.ledger.get("transposed_vectors") == 0
