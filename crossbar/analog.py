@@ -25,9 +25,6 @@ Physics (the contract; see the README's "Physics" section):
 from __future__ import annotations
 
 import math
-from contextlib import contextmanager
-
-import numba
 import numpy as np
 
 from device_models import DeviceModel, load_preset
@@ -47,24 +44,17 @@ _BATCHED_LIMIT = 2_000_000
 _NARROW = 16
 
 
-@contextmanager
-def numba_threads_for(work: int):
-    """Run the enclosed Numba kernels on one thread when ``work`` is small.
+# pulsed updates cost ~10-30 ns per device (against ~1 ns per element of a read), so the pool
+# pays off from far fewer devices
+_SMALL_UPDATE = 16_384
+
+
+def kernel_for(kernel, work: int, small: int = _SMALL_WORK):
+    """``kernel`` itself (thread pool) for large work, its serial twin below ``small``.
 
     Results do not depend on this: randomness is counter-based per row, not per thread.
     """
-    if work >= _SMALL_WORK:
-        yield
-        return
-    n = numba.get_num_threads()
-    if n == 1:
-        yield
-        return
-    numba.set_num_threads(1)
-    try:
-        yield
-    finally:
-        numba.set_num_threads(n)
+    return kernel if work >= small else K.SERIAL[kernel.__name__]
 
 
 def adc_range(out_bound: float, rows: int) -> float:
@@ -207,8 +197,8 @@ class AnalogMatrix(MatrixBase):
     def _refresh(self) -> None:
         if not self._dirty:
             return
-        with numba_threads_for(self.wp.size):
-            K.effective(self.wp, self.wm, self._differential, self._c, self._Wn, self._gsum)
+        kernel_for(K.effective, self.wp.size)(self.wp, self.wm, self._differential, self._c,
+                                                self._Wn, self._gsum)
         self._gsum_col = None
         self._A2 = None
         self._irdrop = None
@@ -262,8 +252,7 @@ class AnalogMatrix(MatrixBase):
         if n_out <= _NARROW and not proportional and pe.wire_resistance == 0:
             # few output lines: the whole read in one pass over the input (kernels.read_narrow)
             M = self._Wn if transposed else self._narrow_matrix()
-            with numba_threads_for(B * n_in):
-                scale, clipped, sat, bad = K.read_narrow(
+            scale, clipped, sat, bad = kernel_for(K.read_narrow, B * n_in)(
                     x, M, self._dac_levels, abs_max, pe.in_bound, in_edges, gsum, nf, noisy,
                     steps, half, key,
                     Y if split else Y[:, None, :], split, row_e)
@@ -272,9 +261,8 @@ class AnalogMatrix(MatrixBase):
         else:
             q = np.empty_like(x)
             n2 = np.empty((B, nt), dtype=np.float32)
-            with numba_threads_for(B * n_in):
-                scale, clipped, bad = K.dac_quantize(x, self._dac_levels, abs_max, pe.in_bound,
-                                                     in_edges, gsum, q, n2, row_e)
+            scale, clipped, bad = kernel_for(K.dac_quantize, B * n_in)(
+                x, self._dac_levels, abs_max, pe.in_bound, in_edges, gsum, q, n2, row_e)
             if bad:
                 raise NonFiniteInputError(f"{self.name}: {what} contains NaN or infinity")
             sat = self._convert(q, n2, transposed, in_edges, n_out, steps, nf, noisy,
@@ -365,9 +353,8 @@ class AnalogMatrix(MatrixBase):
                 sd3 = np.ascontiguousarray((nf * np.sqrt(n2)).T)[:, :, None]
             else:
                 sd3 = np.zeros((1, 1, 1), dtype=np.float32)
-            with numba_threads_for(work):
-                return K.adc_tiles(P3, sd3, noisy, steps, half, Y if split else Y[:, None, :],
-                                   split, key, 0, True)
+            return kernel_for(K.adc_tiles, work)(P3, sd3, noisy, steps, half,
+                                                 Y if split else Y[:, None, :], split, key, 0, True)
         # large: tile by tile, so that one tile's sums at a time are in memory
         sat = 0
         P = self._scratch((B, n_out))
@@ -517,12 +504,11 @@ class AnalogMatrix(MatrixBase):
 
     def _fire(self, mode: int, A: np.ndarray, V: np.ndarray) -> None:
         pe = self.periphery
-        with numba_threads_for(self.wp.size):
-            up, dn, e = K.apply_update(mode, A, V, pe.max_pulses, self.wp, self.wm,
-                                       self.d2dp, self.d2dm, self._has_d2d, self.stuckp,
-                                       self.stuckm, self.countp, self.countm, self._params,
-                                       new_key(self._rng), self._differential, self.tprogp,
-                                       self.tprogm, self._drift, self.time)
+        kernel = kernel_for(K.apply_update, self.wp.size, _SMALL_UPDATE)
+        up, dn, e = kernel(mode, A, V, pe.max_pulses, self.wp, self.wm, self.d2dp, self.d2dm,
+                           self._has_d2d, self.stuckp, self.stuckm, self.countp, self.countm,
+                           self._params, new_key(self._rng), self._differential, self.tprogp,
+                           self.tprogm, self._drift, self.time)
         self.ledger.add(self.name, update_calls=1, pulses_up=int(up.sum()),
                         pulses_down=int(dn.sum()), pulse_energy_j=float(e.sum()))
         self._dirty = True

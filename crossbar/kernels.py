@@ -10,6 +10,7 @@ State is normalised: ``w = (G - g_min) / (g_max - g_min)`` in [0, 1] for each de
 from __future__ import annotations
 
 import math
+import types
 
 import numpy as np
 from numba import njit, prange, uint64
@@ -194,7 +195,7 @@ def adc_tiles(P3, sd3, noisy, steps, half, out, split, key, stream0, first):
     return sat.sum()
 
 
-@njit(cache=True, fastmath=_FAST)
+@njit(inline="always", cache=True, fastmath=_FAST)
 def _dot(a, b):
     acc = np.float32(0.0)
     for i in range(a.shape[0]):
@@ -202,7 +203,7 @@ def _dot(a, b):
     return acc
 
 
-@njit(parallel=True, cache=True)
+@njit(parallel=True, cache=True, fastmath=_FAST)
 def read_narrow(x, M, levels, abs_max, in_bound, tile_edges, gsum, nf, noisy, steps, half,
                 key, out, split, row_energy):
     """The whole forward read for a narrow output in one pass over the input.
@@ -644,3 +645,22 @@ def drift(w, nu, tprog, T, dt, t0, c):
             f = (a1 / a0) ** (-v)
             g = (c + w[i, j]) * f - c
             w[i, j] = g if g > 0 else 0.0
+
+
+# ---- serial twins -------------------------------------------------------------------------
+# Small calls run these copies compiled without the thread pool: switching the pool to one
+# thread (numba.set_num_threads) and back costs ~7 µs per call, and waking it ~50 µs, both more
+# than a small kernel's work. Same code (prange runs as range), so the same numbers. Each twin
+# gets its own qualified name so that Numba's on-disk cache keeps the two compilations apart.
+def _serial(kernel):
+    f = kernel.py_func
+    g = types.FunctionType(f.__code__, f.__globals__, f.__name__ + "_serial", f.__defaults__,
+                           f.__closure__)
+    g.__qualname__ = f.__qualname__ + "_serial"
+    g.__doc__ = f"{f.__name__} without the thread pool (for small calls)."
+    opts = {k: v for k, v in kernel.targetoptions.items() if k not in ("parallel", "nopython")}
+    return njit(cache=True, **opts)(g)
+
+
+SERIAL = {k.__name__: _serial(k) for k in (dac_quantize, adc_tiles, read_narrow, apply_update,
+                                           effective, drift)}

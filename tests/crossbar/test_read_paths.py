@@ -74,3 +74,33 @@ def test_nonfinite_rows_are_caught_in_the_dac_pass(monkeypatch, narrow):
     with pytest.raises(analog.NonFiniteInputError, match="transposed input contains NaN"):
         m.transposed(np.full((3, 5), np.inf, np.float32))
     assert m.ledger.get("mvm_vectors") == 0 and m.ledger.get("transposed_vectors") == 0
+
+
+@pytest.mark.parametrize("update", ["deterministic", "stochastic", "mixed"])
+def test_serial_twins_equal_pool_kernels(monkeypatch, update):
+    """Small calls run serial twins of the kernels (kernels.SERIAL); forcing every call onto
+    the thread pool, or every call onto the twins, gives identical reads and weights."""
+    from device_models import DeviceModel
+
+    dv = DeviceModel(name="t", states=100, response="exponential", nonlinearity_up=2.0,
+                     nonlinearity_down=2.0, c2c=0.2, d2d=0.1, read_noise=0.05)
+    per = Periphery(tile_rows=16, tile_cols=16, update=update)
+    rng = np.random.default_rng(4)
+    W = rng.uniform(-0.5, 0.5, (20, 40)).astype(np.float32)
+    x = rng.standard_normal((30, 40)).astype(np.float32)
+    d = rng.standard_normal((30, 20)).astype(np.float32)
+    runs = []
+    for pool in (True, False):
+        monkeypatch.setattr(analog, "kernel_for", lambda k, *_, pool=pool: (
+            k if pool else analog.K.SERIAL[k.__name__]))
+        m = AnalogMatrix(20, 40, dv, per, seed=2)
+        m.program(W)
+        out = [m.forward(x), m.transposed(d)]
+        for _ in range(3):
+            m.update(x, d, 0.05)
+        out += [m.forward(x), m.weights(), np.array([m.ledger.get("pulses_up"),
+                                                     m.ledger.get("pulses_down")])]
+        runs.append(out)
+    for a, b in zip(*runs):
+        np.testing.assert_array_equal(a, b)
+    assert runs[0][-1].sum() > 0
