@@ -180,6 +180,7 @@ class AnalogMatrix(MatrixBase):
         p[K.P_VUP], p[K.P_VDN] = dv.v_write_up, dv.v_write_down
         p[K.P_TUP], p[K.P_TDN] = dv.t_write_up, dv.t_write_down
         p[K.P_EPULSE] = dv.pulse_energy
+        K.direction_params(p)
         return p
 
     def info(self) -> dict:

@@ -24,7 +24,35 @@ DETERMINISTIC, MIXED, STOCHASTIC = 0, 1, 2
 # param vector layout for pulse kernels
 P_RESP, P_S, P_A, P_EU, P_BU, P_ED, P_BD, P_C2C, P_POTONLY, P_ENDUR, P_GMIN, P_DG, \
     P_VUP, P_VDN, P_TUP, P_TDN, P_EPULSE = range(17)
-N_PARAMS = 17
+# per-polarity block (index P_DIR + ui·N_DIR + field, ui = 1 potentiation, 0 depression), so
+# that the pulse code selects by loading instead of branching on the polarity (which is
+# unpredictable device to device): D_LIN linear step s(1±a); D_C geometric rate (soft-bounds
+# 2s(1±a), exponential 1-exp(-nl/states); 0 = this polarity steps linearly); D_TGT the
+# asymptote the geometric recursion approaches; D_SIGN ±1; D_VV write voltage²; D_T pulse width
+P_DIR = 17
+D_LIN, D_C, D_TGT, D_SIGN, D_VV, D_T = range(6)
+N_DIR = 6
+N_PARAMS = P_DIR + 2 * N_DIR
+
+
+def direction_params(p: np.ndarray) -> None:
+    """Fill the per-polarity block of ``p`` from its scalar fields (in place)."""
+    resp, s, a = p[P_RESP], p[P_S], p[P_A]
+    for ui, sign in ((1, 1.0), (0, -1.0)):
+        o = P_DIR + ui * N_DIR
+        p[o + D_LIN] = s * (1.0 + a) if ui else s * (1.0 - a)
+        if resp == SOFT:
+            p[o + D_C] = 2.0 * s * ((1.0 + a) if ui else (1.0 - a))
+            p[o + D_TGT] = 1.0 if ui else 0.0
+        elif resp == EXPO and (p[P_EU] if ui else p[P_ED]) > 0:
+            p[o + D_C] = p[P_EU] if ui else p[P_ED]
+            p[o + D_TGT] = p[P_BU] if ui else 1.0 - p[P_BD]
+        else:
+            p[o + D_C] = 0.0
+            p[o + D_TGT] = 0.0
+        p[o + D_SIGN] = sign
+        p[o + D_VV] = p[P_VUP] * p[P_VUP] if ui else p[P_VDN] * p[P_VDN]
+        p[o + D_T] = p[P_TUP] if ui else p[P_TDN]
 
 
 # reassociation lets LLVM vectorise the sums; NaN/inf semantics are kept (inputs are checked
@@ -283,74 +311,55 @@ table16_ref = (_NT16,)
 
 
 @njit(inline="always", cache=True)
-def _step(w, up, p, d2d):
-    """Nominal (noise-free) step magnitude of one pulse at normalised state w."""
-    resp = p[P_RESP]
-    s = p[P_S]
-    a = p[P_A]
-    if resp == EXPO:
-        # a direction with nonlinearity 0 falls back to the linear step, asymmetry included
-        if up:
-            if p[P_EU] > 0:
-                return (p[P_BU] - w) * p[P_EU] * d2d
-            return s * (1.0 + a) * d2d
-        if p[P_ED] > 0:
-            return (p[P_BD] - (1.0 - w)) * p[P_ED] * d2d
-        return s * (1.0 - a) * d2d
-    if resp == SOFT:
-        if up:
-            return 2.0 * s * (1.0 + a) * (1.0 - w) * d2d
-        return 2.0 * s * (1.0 - a) * w * d2d
-    if up:
-        return s * (1.0 + a) * d2d
-    return s * (1.0 - a) * d2d
+def _step(w, ui, p, d2d):
+    """Nominal (noise-free) step magnitude of one pulse of polarity ``ui`` at state w.
+
+    linear: s(1±a)·d2d; soft-bounds and exponential: the distance to the polarity's
+    asymptote times its rate, c·|tgt - w|·d2d (exponential: (b_u - w)·e_u up,
+    (b_d - (1 - w))·e_d down; a polarity with nonlinearity 0 steps linearly)."""
+    o = P_DIR + ui * N_DIR
+    c = p[o + D_C]
+    if c > 0.0:
+        return p[o + D_SIGN] * (p[o + D_TGT] - w) * c * d2d
+    return p[o + D_LIN] * d2d
 
 
 @njit(inline="always", cache=True)
-def _pulse_energy(w, up, p):
+def _pulse_energy(w, ui, p):
     if p[P_EPULSE] > 0:
         return p[P_EPULSE]
-    g = p[P_GMIN] + w * p[P_DG]
-    if up:
-        return p[P_VUP] * p[P_VUP] * g * p[P_TUP]
-    return p[P_VDN] * p[P_VDN] * g * p[P_TDN]
+    o = P_DIR + ui * N_DIR
+    return p[o + D_VV] * (p[P_GMIN] + w * p[P_DG]) * p[o + D_T]
 
 
 @njit(inline="always", cache=True)
-def _apply_n_noise_free(w, n, up, p, d2d):
+def _clip01(w):
+    return min(max(w, 0.0), 1.0)
+
+
+@njit(inline="always", cache=True)
+def _apply_n_noise_free(w, n, ui, p, d2d):
     """n noise-free pulses in closed form (the same recursion `_step` iterates).
 
     linear: w ± n·step; soft-bounds and exponential: the distance to the asymptote shrinks
     by a constant factor per pulse. Steps keep their sign, so clipping once at the end equals
     clipping after every pulse.
     """
-    resp = p[P_RESP]
-    if resp == SOFT or (resp == EXPO and (p[P_EU] if up else p[P_ED]) > 0):
-        if resp == SOFT:
-            c = 2.0 * p[P_S] * ((1.0 + p[P_A]) if up else (1.0 - p[P_A])) * d2d
-            target = 1.0 if up else 0.0  # asymptote of the recursion in w
-        else:
-            c = (p[P_EU] if up else p[P_ED]) * d2d
-            target = p[P_BU] if up else 1.0 - p[P_BD]
+    o = P_DIR + ui * N_DIR
+    c = p[o + D_C] * d2d
+    if c > 0.0:
+        target = p[o + D_TGT]
         if c >= 1.0:
-            w = target
-        else:
-            w = target - (1.0 - c) ** n * (target - w)
-    else:
-        dw = n * _step(w, up, p, d2d)
-        w = w + dw if up else w - dw
-    if w > 1.0:
-        w = 1.0
-    elif w < 0.0:
-        w = 0.0
-    return w
+            return _clip01(target)
+        return _clip01(target - (1.0 - c) ** n * (target - w))
+    return _clip01(w + p[o + D_SIGN] * (n * (p[o + D_LIN] * d2d)))
 
 
 AGGREGATE_MIN_PULSES = 4
 
 
 @njit(inline="always", cache=True)
-def _apply_n_aggregate(w, n, up, p, d2d, c2c, g):
+def _apply_n_aggregate(w, n, ui, p, d2d, c2c, g):
     """n noisy pulses from one deviate ``g``, or -1 when the path might touch a bound.
 
     linear: the sum of n steps s·(1 + c2c·ε_k) is exactly s·n + s·c2c·√n·g.
@@ -360,15 +369,13 @@ def _apply_n_aggregate(w, n, up, p, d2d, c2c, g):
     Exact only while the state stays inside [0, 1]: if a 6-sigma path could reach a bound
     (where per-pulse clipping would act) this returns -1 and the caller pulses one by one.
     """
-    resp = p[P_RESP]
+    o = P_DIR + ui * N_DIR
+    sign = p[o + D_SIGN]
+    up = ui == 1
     k6 = 6.0 * c2c
-    if resp == SOFT or (resp == EXPO and (p[P_EU] if up else p[P_ED]) > 0):
-        if resp == SOFT:
-            c = 2.0 * p[P_S] * ((1.0 + p[P_A]) if up else (1.0 - p[P_A])) * d2d
-            target = 1.0 if up else 0.0
-        else:
-            c = (p[P_EU] if up else p[P_ED]) * d2d
-            target = p[P_BU] if up else 1.0 - p[P_BD]
+    c = p[o + D_C] * d2d
+    if p[o + D_C] > 0.0:
+        target = p[o + D_TGT]
         if c * (1.0 + k6) > 0.0625 or c <= 0.0:
             return -1.0
         D0 = target - w  # signed distance to the asymptote
@@ -380,31 +387,31 @@ def _apply_n_aggregate(w, n, up, p, d2d, c2c, g):
             return -1.0
         toward = abs(D0) * n * c * (1.0 + k6)
         away = 1.1 * abs(D0) * ny
-        if up:
-            lo, hi = w - away, w + toward
-        else:
-            lo, hi = w - toward, w + away
+        lo = w - (away if up else toward)
+        hi = w + (toward if up else away)
         if lo <= 0.0 or hi >= 1.0:
             return -1.0
         mu = -n * (c + 0.5 * c * c * (1.0 + c2c * c2c))
         sd = math.sqrt(n) * c * c2c
         return target - D0 * math.exp(mu + sd * g)
-    step = _step(w, up, p, d2d)
-    total = n * step + step * c2c * math.sqrt(n) * g
-    reach = n * step + step * k6 * math.sqrt(n)
-    back = step * k6 * math.sqrt(n)
+    step = p[o + D_LIN] * d2d
+    sq = math.sqrt(n)
+    total = n * step + step * c2c * sq * g
+    reach = n * step + step * k6 * sq
+    back = step * k6 * sq
+    far = w + sign * reach   # the farthest a 6-sigma path goes along the polarity
+    near = w - sign * back   # and against it
     if up:
-        if w + reach >= 1.0 or w - back <= 0.0:
+        if far >= 1.0 or near <= 0.0:
             return -1.0
-        return w + total
-    if w - reach <= 0.0 or w + back >= 1.0:
+    elif far <= 0.0 or near >= 1.0:
         return -1.0
-    return w - total
+    return w + sign * total
 
 
 @njit(inline="always", cache=True)
-def _apply_n(w, n, up, p, d2d, st, r, left, table):
-    """Apply n pulses of one polarity to a device at state w; returns (w, st, r, left).
+def _apply_n(w, n, ui, p, d2d, st, r, left, table):
+    """Apply n pulses of polarity ``ui`` to a device at state w; returns (w, st, r, left).
 
     c2c deviates come 4 per 64-bit draw (``left`` = how many of ``r``'s 16-bit parts remain)
     from the 4096-cell table (crossbar.rng.normal_from_bits16). Trains of at least
@@ -412,18 +419,19 @@ def _apply_n(w, n, up, p, d2d, st, r, left, table):
     (`_apply_n_aggregate`); the rest are pulsed one by one."""
     c2c = p[P_C2C]
     if c2c == 0.0 and n > 1:
-        return _apply_n_noise_free(w, n, up, p, d2d), st, r, left
+        return _apply_n_noise_free(w, n, ui, p, d2d), st, r, left
     if n >= AGGREGATE_MIN_PULSES:
         if left == 0:
             st, r = next_u64(st)
             left = 4
         left -= 1
         g, st = normal_from_bits16((r >> uint64(16 * left)) & uint64(0xFFFF), table, st)
-        w_new = _apply_n_aggregate(w, n, up, p, d2d, c2c, g)
+        w_new = _apply_n_aggregate(w, n, ui, p, d2d, c2c, g)
         if w_new >= 0.0:
             return w_new, st, r, left
+    sign = p[P_DIR + ui * N_DIR + D_SIGN]
     for _ in range(n):
-        dw = _step(w, up, p, d2d)
+        dw = _step(w, ui, p, d2d)
         if c2c > 0:
             if left == 0:
                 st, r = next_u64(st)
@@ -433,14 +441,7 @@ def _apply_n(w, n, up, p, d2d, st, r, left, table):
             # not clipped (device_models contract): with a large c2c a pulse may move the
             # device against its polarity; only the state is clipped to [0, 1]
             dw = dw * (1.0 + c2c * g)
-        if up:
-            w = w + dw
-        else:
-            w = w - dw
-        if w > 1.0:
-            w = 1.0
-        elif w < 0.0:
-            w = 0.0
+        w = _clip01(w + sign * dw)
     return w, st, r, left
 
 
@@ -456,6 +457,18 @@ def _round_row(a_row, u, n_out, max_pulses):
         n_out[j] = np.int32(min(max(n, -m), m))
 
 
+@njit(cache=True, fastmath=_FAST)
+def _truncate_row(a_row, n_out, max_pulses):
+    """Mixed mode: fire the integer part of each accumulator (truncated toward zero; at most
+    ±max_pulses of it are fired) and keep the fractional remainder, branch-free."""
+    m = np.float32(max_pulses)
+    for j in range(a_row.shape[0]):
+        a = a_row[j]
+        t = np.float32(np.trunc(a))
+        a_row[j] = a - t
+        n_out[j] = np.int32(min(max(t, -m), m))
+
+
 @njit(cache=True)
 def _fill_uniforms16(u, key, stream):
     """u[:] = uniforms in (0, 1) with 16-bit resolution, four per 64-bit draw."""
@@ -469,6 +482,18 @@ def _fill_uniforms16(u, key, stream):
                 u[j + k] = (np.float32((r >> uint64(16 * (3 - k))) & uint64(0xFFFF)) + np.float32(0.5)) \
                     * np.float32(1.0 / 65536.0)
         j += 4
+
+
+@njit(cache=True)
+def _row_has_stuck(stuckp, stuckm, i, differential):
+    """Any stuck device (either of a pair) in array row i (a vectorised OR over the row)."""
+    acc = np.uint8(0)
+    for j in range(stuckp.shape[1]):
+        acc |= stuckp[i, j]
+    if differential:
+        for j in range(stuckm.shape[1]):
+            acc |= stuckm[i, j]
+    return acc != 0
 
 
 @njit(parallel=True, cache=True)
@@ -504,34 +529,66 @@ def apply_update(mode, A, V, max_pulses, wp, wm, d2dp, d2dm, has_d2d,
         nu = 0
         nd = 0
         e = 0.0
+        # decide every device's pulse count first (branch-free where the mode allows), then
+        # visit only the devices with n != 0 through a compacted index list: a per-device
+        # "n == 0: skip" branch is unpredictable and cost more than the pulse physics
+        nrow = np.empty(C, dtype=np.int32)
         if mode == DETERMINISTIC:
-            # decide every device's pulse count first (branch-free), then visit those with n != 0
             u = np.empty(C, dtype=np.float32)
-            nrow = np.empty(C, dtype=np.int32)
             _fill_uniforms16(u, key, R + i)
             _round_row(A[i], u, nrow, max_pulses)
-        for j in range(C):
-            a = A[i, j]
-            if mode == STOCHASTIC:
+        elif mode == MIXED:
+            _truncate_row(A[i], nrow, max_pulses)
+        else:
+            for j in range(C):
+                a = A[i, j]
                 if a == 0.0 and V[i, j] == 0.0:
+                    nrow[j] = 0
                     continue
                 st, rr = next_u64(st)
                 g = normal_from_bits(rr >> uint64(32), table)
-                n = np.int64(np.rint(a + math.sqrt(max(V[i, j], 0.0)) * g))
-            elif mode == MIXED:
-                n = np.int64(a)  # truncation toward zero
-                A[i, j] = a - n
-            else:
+                nrow[j] = np.int32(min(max(np.rint(a + math.sqrt(max(V[i, j], 0.0)) * g),
+                                           -max_pulses), max_pulses))
+        idx = np.empty(C, dtype=np.int64)
+        k = 0
+        for j in range(C):
+            idx[k] = j
+            k += nrow[j] != 0
+        if endur <= 0 and not potonly and not track_time and \
+                not _row_has_stuck(stuckp, stuckm, i, differential):
+            # the common row: no stuck device, no endurance or refresh bookkeeping, no drift
+            # clock; the same physics as below, with the polarity picked by selects
+            for kk in range(k):
+                j = idx[kk]
                 n = np.int64(nrow[j])
-            if n == 0:
-                continue
-            if n > max_pulses:
-                n = max_pulses
-            elif n < -max_pulses:
-                n = -max_pulses
+                pos = n > 0
+                cnt = n if pos else -n
+                a = wp[i, j]
+                b = wm[i, j] if differential else a
+                # positive: potentiate G+ while w+ + w- <= 1, else depress G-; negative: mirrored
+                use_p = (not differential) or ((a + b <= 1.0) == pos)
+                ui = 1 if (use_p == pos if differential else pos) else 0
+                w = a if use_p else b
+                d2d = (d2dp[i, j] if use_p else d2dm[i, j]) if has_d2d else 1.0
+                e += cnt * _pulse_energy(w, ui, p)
+                nu += cnt * ui
+                nd += cnt * (1 - ui)
+                w, st, r, left = _apply_n(w, cnt, ui, p, d2d, st, r, left, table16)
+                if differential:
+                    wp[i, j] = w if use_p else a
+                    wm[i, j] = b if use_p else w
+                else:
+                    wp[i, j] = w
+            up_cnt[i] = nu
+            dn_cnt[i] = nd
+            energy[i] = e
+            continue
+        for kk in range(k):
+            j = idx[kk]
+            n = np.int64(nrow[j])
             pos = n > 0
             cnt = n if pos else -n
-            # choose device and polarity (written as selects: the signs are unpredictable)
+            # choose device and polarity
             if not differential:
                 use_p = True
                 up = pos
@@ -539,14 +596,14 @@ def apply_update(mode, A, V, max_pulses, wp, wm, d2dp, d2dm, has_d2d,
                 use_p = pos
                 up = True
             else:
-                # positive: potentiate G+ while w+ + w- <= 1, else depress G-; negative: mirrored
                 use_p = (wp[i, j] + wm[i, j] <= 1.0) == pos
                 up = use_p == pos
+            ui = 1 if up else 0
             w = wp[i, j] if use_p else wm[i, j]
             stuck = (stuckp[i, j] if use_p else stuckm[i, j]) != 0
             d2d = (d2dp[i, j] if use_p else d2dm[i, j]) if has_d2d else 1.0
             # energy is spent even on a stuck device; it just does not move
-            e += cnt * _pulse_energy(w, up, p)
+            e += cnt * _pulse_energy(w, ui, p)
             nu += cnt if up else 0
             nd += 0 if up else cnt
             if not stuck:
@@ -554,7 +611,7 @@ def apply_update(mode, A, V, max_pulses, wp, wm, d2dp, d2dm, has_d2d,
                 if endur > 0:
                     remaining = endur - (countp[i, j] if use_p else countm[i, j])
                     cnt_eff = 0 if remaining <= 0 else min(cnt, np.int64(remaining))
-                w, st, r, left = _apply_n(w, cnt_eff, up, p, d2d, st, r, left, table16)
+                w, st, r, left = _apply_n(w, cnt_eff, ui, p, d2d, st, r, left, table16)
                 if track_time:
                     if use_p:
                         tprogp[i, j] = now
@@ -579,22 +636,22 @@ def apply_update(mode, A, V, max_pulses, wp, wm, d2dp, d2dm, has_d2d,
                 diff = wp[i, j] - wm[i, j]
                 nreset = 0
                 if stuckp[i, j] == 0:
-                    e += _pulse_energy(wp[i, j], False, p)
+                    e += _pulse_energy(wp[i, j], 0, p)
                     wp[i, j] = 0.0
                     nreset += 1
                 if stuckm[i, j] == 0:
-                    e += _pulse_energy(wm[i, j], False, p)
+                    e += _pulse_energy(wm[i, j], 0, p)
                     wm[i, j] = 0.0
                     nreset += 1
                 nd += nreset
                 nset = np.int64(np.rint(abs(diff) * states))
                 if nset > 0:
                     if diff > 0 and stuckp[i, j] == 0:
-                        e += nset * _pulse_energy(0.5 * abs(diff), True, p)
+                        e += nset * _pulse_energy(0.5 * abs(diff), 1, p)
                         wp[i, j] = min(1.0, abs(diff))
                         nu += nset
                     elif diff < 0 and stuckm[i, j] == 0:
-                        e += nset * _pulse_energy(0.5 * abs(diff), True, p)
+                        e += nset * _pulse_energy(0.5 * abs(diff), 1, p)
                         wm[i, j] = min(1.0, abs(diff))
                         nu += nset
         up_cnt[i] = nu
