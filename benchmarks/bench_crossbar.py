@@ -7,8 +7,8 @@ Forward: batch 1000, shapes 784→500, 2000→2000, 500→10, 8-bit DAC/ADC, rea
 of 2000×2000 from a batch of 1000 against the float ``W += lr·dᵀx``, sized to ask ~1 pulse per
 device (the ideal device takes its pulses in closed form; ecram has c2c noise, so every pulse
 is drawn). Prints the median time of each and the ratio. Numba's compile is done (and cached)
-before timing. Set OPENBLAS_THREAD_TIMEOUT / OMP_WAIT_POLICY as the README says to reproduce
-its figures.
+before timing. The thread hand-off defaults of analogff._threads (OPENBLAS_THREAD_TIMEOUT,
+GOMP_SPINCOUNT) apply unless set in the environment; the README's figures use them.
 """
 
 from __future__ import annotations

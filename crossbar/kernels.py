@@ -58,7 +58,8 @@ def direction_params(p: np.ndarray) -> None:
 # reassociation lets LLVM vectorise the sums; NaN/inf semantics are kept (inputs are checked
 # for finiteness before they get here, and no flag here assumes them away)
 _FAST = {"reassoc", "contract", "nsz"}
-# batch rows per parallel work item in the read kernels (fixed, so thread count cannot matter)
+# batch rows per parallel work item in the read kernels (fixed, so thread count cannot matter;
+# a multiple of 4 for kernels.read_narrow's register blocking)
 _ROWS_PER_CHUNK = 16
 
 
@@ -223,31 +224,77 @@ def adc_tiles(P3, sd3, noisy, steps, half, out, split, key, stream0, first):
     return sat.sum()
 
 
-@njit(inline="always", cache=True, fastmath=_FAST)
-def _dot(a, b):
-    acc = np.float32(0.0)
-    for i in range(a.shape[0]):
-        acc += a[i] * b[i]
-    return acc
+@njit(cache=True, fastmath=_FAST)
+def _block_sums(Q, M, lo, hi, P):
+    """P[r, j] = Σ_{lo<=i<hi} Q[r, i]·M[j, i] for a block of rows (a multiple of 4) against a
+    few output lines, register-blocked 4 rows × 2 lines: each weight load serves four rows and
+    each input load two lines (a plain dot per (row, line) is load-bound at half the speed)."""
+    m = M.shape[0]
+    for r in range(0, Q.shape[0], 4):
+        q0 = Q[r, lo:hi]
+        q1 = Q[r + 1, lo:hi]
+        q2 = Q[r + 2, lo:hi]
+        q3 = Q[r + 3, lo:hi]
+        for j in range(0, m - 1, 2):
+            m0 = M[j, lo:hi]
+            m1 = M[j + 1, lo:hi]
+            s00 = s01 = s10 = s11 = s20 = s21 = s30 = s31 = np.float32(0.0)
+            for i in range(hi - lo):
+                c = m0[i]
+                d = m1[i]
+                a = q0[i]
+                s00 += a * c
+                s01 += a * d
+                a = q1[i]
+                s10 += a * c
+                s11 += a * d
+                a = q2[i]
+                s20 += a * c
+                s21 += a * d
+                a = q3[i]
+                s30 += a * c
+                s31 += a * d
+            P[r, j] = s00
+            P[r, j + 1] = s01
+            P[r + 1, j] = s10
+            P[r + 1, j + 1] = s11
+            P[r + 2, j] = s20
+            P[r + 2, j + 1] = s21
+            P[r + 3, j] = s30
+            P[r + 3, j + 1] = s31
+        if m % 2:
+            m0 = M[m - 1, lo:hi]
+            s0 = s1 = s2 = s3 = np.float32(0.0)
+            for i in range(hi - lo):
+                c = m0[i]
+                s0 += q0[i] * c
+                s1 += q1[i] * c
+                s2 += q2[i] * c
+                s3 += q3[i] * c
+            P[r, m - 1] = s0
+            P[r + 1, m - 1] = s1
+            P[r + 2, m - 1] = s2
+            P[r + 3, m - 1] = s3
 
 
-@njit(parallel=True, cache=True, fastmath=_FAST)
+@njit(parallel=True, cache=True)
 def read_narrow(x, M, levels, abs_max, in_bound, tile_edges, gsum, nf, noisy, steps, half,
                 key, out, split, row_energy):
     """The whole forward read for a narrow output in one pass over the input.
 
     ``dac_quantize`` + per-tile column sums + ``adc_tiles`` fused: for few output lines,
-    writing q and reading it back cost more than the product, so each input row is quantised
-    tile by tile into a scratch that stays in L1 and dotted with the rows of ``M`` (n_out,
-    n_in; M[j] = the normalised weights feeding output line j) right there. The DAC, the
-    per-tile noise streams (stream t·B + b) and the ADC are those of the unfused path; only
-    the summation order inside a tile's column sum differs (float32 rounding). ``out`` as in
-    ``adc_tiles`` (split: (B, nt, m); else (B, 1, m)), unscaled.
+    writing q and reading it back cost more than the product, so each block of 16 input rows
+    is quantised into a scratch that stays in cache and multiplied, tile by tile, by the rows
+    of ``M`` (n_out, n_in; M[j] = the normalised weights feeding output line j) right there.
+    The DAC, the per-tile noise streams (stream t·B + b) and the ADC are those of the unfused
+    path; only the summation order inside a tile's column sum differs (float32 rounding).
+    ``out`` as in ``adc_tiles`` (split: (B, nt, m); else (B, 1, m)), unscaled.
     Returns (scale (B,), clipped inputs, saturated conversions, rows with NaN/inf).
     """
     B, n = x.shape
     m = M.shape[0]
     nt = tile_edges.shape[0] - 1
+    RB = _ROWS_PER_CHUNK
     scale = np.empty(B, dtype=np.float32)
     clipped = np.zeros(B, dtype=np.int64)
     sat = np.zeros(B, dtype=np.int64)
@@ -256,24 +303,25 @@ def read_narrow(x, M, levels, abs_max, in_bound, tile_edges, gsum, nf, noisy, st
     invL = np.float32(1.0) / L
     H = np.float32(half)
     xu = x.view(np.uint32)
-    span = 0
-    for t in range(nt):
-        span = max(span, tile_edges[t + 1] - tile_edges[t])
     table = table16_ref[0]
-    # rows in fixed chunks: the scratch is allocated once per chunk, not per row (an
-    # allocation costs about as much as a row's work here); chunking does not depend on threads
-    nchunk = (B + _ROWS_PER_CHUNK - 1) // _ROWS_PER_CHUNK
+    # rows in fixed blocks: scratch is allocated once per block and the block is what the
+    # register-blocked product works on; blocking does not depend on the number of threads
+    nchunk = (B + RB - 1) // RB
     for ch in prange(nchunk):
-        qs = np.empty(span, dtype=np.float32)
+        b0 = ch * RB
+        nb = min(B, b0 + RB) - b0
+        Q = np.zeros((RB, n), dtype=np.float32)  # rows past the batch end stay 0
+        n2 = np.zeros((RB, nt), dtype=np.float32)
+        P = np.empty((RB, m), dtype=np.float32)
         g = np.zeros(m, dtype=np.float32)
         sd = np.zeros(1, dtype=np.float32)
-        P = np.empty(m, dtype=np.float32)
-        for b in range(ch * _ROWS_PER_CHUNK, min(B, (ch + 1) * _ROWS_PER_CHUNK)):
+        for r in range(nb):
+            b = b0 + r
             mb = _absmax_row(xu[b])
             if mb >= _INF_BITS:
                 bad[b] = 1
                 scale[b] = 1.0
-                continue
+                continue  # its Q row stays 0; the caller raises
             if abs_max:
                 mx = _float_from_bits(mb)
                 s = mx if mx > 0 else np.float32(1.0)
@@ -282,23 +330,27 @@ def read_narrow(x, M, levels, abs_max, in_bound, tile_edges, gsum, nf, noisy, st
             scale[b] = s
             inv = L / s
             e = 0.0
-            c = 0
             for t in range(nt):
                 lo, hi = tile_edges[t], tile_edges[t + 1]
-                w = hi - lo
-                acc, et = _quantise_span(x[b, lo:hi], qs[:w], gsum[lo:hi], inv, L, invL)
+                acc, et = _quantise_span(x[b, lo:hi], Q[r, lo:hi], gsum[lo:hi], inv, L, invL)
+                n2[r, t] = acc
                 e += et
-                for j in range(m):
-                    P[j] = _dot(qs[:w], M[j, lo:hi])
-                if noisy:
-                    sd[0] = nf * np.sqrt(acc)
-                    _fill_normals(g, key, t * B + b, table)
-                step = steps[t]
-                c += _convert_row(P, g, sd, False, noisy, np.float32(1.0) / step, step, H,
-                                  out[b, t if split else 0], not (split or t == 0))
-            sat[b] = c
             row_energy[b] = e
             clipped[b] = 0 if abs_max else _count_clipped(x[b], inv, L)
+        csat = np.zeros(RB, dtype=np.int64)
+        for t in range(nt):
+            lo, hi = tile_edges[t], tile_edges[t + 1]
+            _block_sums(Q, M, lo, hi, P)
+            step = steps[t]
+            for r in range(nb):
+                b = b0 + r
+                if noisy:
+                    sd[0] = nf * np.sqrt(n2[r, t])
+                    _fill_normals(g, key, t * B + b, table)
+                csat[r] += _convert_row(P[r], g, sd, False, noisy, np.float32(1.0) / step, step,
+                                        H, out[b, t if split else 0], not (split or t == 0))
+        for r in range(nb):
+            sat[b0 + r] = csat[r]
     return scale, clipped.sum(), sat.sum(), bad.sum()
 
 
