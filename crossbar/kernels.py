@@ -408,6 +408,11 @@ def _apply_n_noise_free(w, n, ui, p, d2d):
 
 
 AGGREGATE_MIN_PULSES = 4
+# row-wise (kernels._aggregate_row), geometric trains shorter than AGGREGATE_MIN_PULSES are
+# aggregated too when the rate c is at most this: one pulse's factor 1 - c(1 + σε) and the
+# log-normal exp(-c - c²(1+σ²)/2 + cσg) agree in mean to O(c³) and in variance to O(c), and the
+# log-normal's skew (≈ 3cσ) is below 1e-2 (linear trains are aggregated at any length: exact)
+AGGREGATE_ANY_C = 1e-3
 
 
 @njit(inline="always", cache=True)
@@ -551,6 +556,130 @@ def _fill_uniforms16(u, key, stream):
         j += 4
 
 
+@njit(cache=True, fastmath=_FAST)
+def _aggregate_row(nrow, a_row, b_row, dp_row, dm_row, single, g, p, geometric, c2c,
+                   wout, useout, flag):
+    """Every device of one row through the aggregated-train formula at once, written without
+    branches so that it vectorises. Per device: the pulse count, which device of the pair moves
+    and in which polarity (as in `apply_update`), the pulse energy, and the new state from one
+    deviate g[j] (`_apply_n_aggregate`'s formula). Devices whose train might touch a bound,
+    whose log-change is beyond the polynomial's range, or whose geometric train is short
+    (< AGGREGATE_MIN_PULSES) at a rate above AGGREGATE_ANY_C get flag 1: the caller pulses
+    those exactly, one by one. ``single``
+    (single-device mapping): ``b_row`` is ``a_row`` and the device always moves.
+    ``dp_row``/``dm_row``: d2d factors (ones if none). Returns (energy, pulses up, pulses down).
+    """
+    if geometric:
+        return _aggregate_row_geo(nrow, a_row, b_row, dp_row, dm_row, single, g, p, c2c,
+                                  wout, useout, flag)
+    return _aggregate_row_lin(nrow, a_row, b_row, dp_row, dm_row, single, g, p, c2c,
+                              wout, useout, flag)
+
+
+@njit(inline="always", cache=True)
+def _energy_coeffs(p):
+    """(fixed energy per pulse or 0, dynamic factor 0/1, V²t up, V²t down, g_min, Δg)."""
+    ep = p[P_EPULSE]
+    fixed = ep if ep > 0 else 0.0
+    dyn = 0.0 if ep > 0 else 1.0
+    return (fixed, dyn, p[P_DIR + N_DIR + D_VV] * p[P_DIR + N_DIR + D_T],
+            p[P_DIR + D_VV] * p[P_DIR + D_T], p[P_GMIN], p[P_DG])
+
+
+@njit(cache=True, fastmath=_FAST)
+def _aggregate_row_geo(nrow, a_row, b_row, dp_row, dm_row, single, g, p, c2c, wout, useout,
+                       flag):
+    fixed, dyn, eu, ed, gmin, dg = _energy_coeffs(p)
+    cu, cd = p[P_DIR + N_DIR + D_C], p[P_DIR + D_C]
+    tu, td = p[P_DIR + N_DIR + D_TGT], p[P_DIR + D_TGT]
+    k6 = 6.0 * c2c
+    m2 = 0.5 * (1.0 + c2c * c2c)
+    e = 0.0
+    nu = 0
+    nd = 0
+    for j in range(nrow.shape[0]):
+        n = nrow[j]
+        pos = n > 0
+        cnt = abs(n)
+        a = a_row[j]
+        b = b_row[j]
+        use_p = ((a + b <= 1.0) == pos) | single
+        up = use_p == pos
+        w = np.float64(a if use_p else b)
+        d = np.float64(dp_row[j] if use_p else dm_row[j])
+        nf = np.float64(cnt)
+        e += nf * (fixed + dyn * (eu if up else ed) * (gmin + w * dg))
+        nu += cnt if up else 0
+        nd += 0 if up else cnt
+        c = (cu if up else cd) * d
+        D0 = (tu if up else td) - w
+        x = -nf * (c + c * c * m2) + math.sqrt(nf) * c * c2c * g[j]
+        em1 = x * (1.0 + x * (0.5 + x * (1.0 / 6.0 + x * (1.0 / 24.0 + x * (
+            1.0 / 120.0 + x * (1.0 / 720.0 + x * (1.0 / 5040.0 + x * (1.0 / 40320.0))))))))
+        aD = abs(D0)
+        ny = nf * c * k6
+        toward = aD * nf * c * (1.0 + k6)
+        away = 1.1 * aD * ny
+        lo = w - (away if up else toward)
+        hi = w + (toward if up else away)
+        ok = (c * (1.0 + k6) <= 0.0625) & (c > 0.0) & (ny <= 0.09) & (lo > 0.0) & \
+            (hi < 1.0) & (abs(x) < 0.25) & \
+            ((cnt >= AGGREGATE_MIN_PULSES) | (c <= AGGREGATE_ANY_C))
+        wout[j] = w - D0 * em1 if cnt != 0 else w
+        useout[j] = np.uint8(use_p)
+        flag[j] = np.uint8((cnt != 0) & (ok == False))  # noqa: E712 (vectorises; `not` did not)
+    return e, nu, nd
+
+
+@njit(cache=True, fastmath=_FAST)
+def _aggregate_row_lin(nrow, a_row, b_row, dp_row, dm_row, single, g, p, c2c, wout, useout,
+                       flag):
+    fixed, dyn, eu, ed, gmin, dg = _energy_coeffs(p)
+    lu, ld = p[P_DIR + N_DIR + D_LIN], p[P_DIR + D_LIN]
+    k6 = 6.0 * c2c
+    e = 0.0
+    nu = 0
+    nd = 0
+    for j in range(nrow.shape[0]):
+        n = nrow[j]
+        pos = n > 0
+        cnt = abs(n)
+        a = a_row[j]
+        b = b_row[j]
+        use_p = ((a + b <= 1.0) == pos) | single
+        up = use_p == pos
+        w = np.float64(a if use_p else b)
+        d = np.float64(dp_row[j] if use_p else dm_row[j])
+        nf = np.float64(cnt)
+        e += nf * (fixed + dyn * (eu if up else ed) * (gmin + w * dg))
+        nu += cnt if up else 0
+        nd += 0 if up else cnt
+        step = (lu if up else ld) * d
+        sign = 1.0 if up else -1.0
+        sq = math.sqrt(nf)
+        far = w + sign * (nf * step + step * k6 * sq)
+        near = w - sign * (step * k6 * sq)
+        # any train length: a sum of Gaussian steps is exactly Gaussian
+        ok = ((far < 1.0) & (near > 0.0)) if up else ((far > 0.0) & (near < 1.0))
+        wout[j] = w + sign * (nf * step + step * c2c * sq * g[j])
+        useout[j] = np.uint8(use_p)
+        flag[j] = np.uint8((cnt != 0) & (ok == False))  # noqa: E712
+    return e, nu, nd
+
+
+@njit(cache=True)
+def _write_back(a_row, b_row, wout, useout, differential):
+    """New states into the device that moved (vectorisable selects)."""
+    for j in range(a_row.shape[0]):
+        w = np.float32(wout[j])
+        if differential:
+            u = useout[j] != 0
+            a_row[j] = w if u else a_row[j]
+            b_row[j] = b_row[j] if u else w
+        else:
+            a_row[j] = w
+
+
 @njit(cache=True)
 def _row_has_stuck(stuckp, stuckm, i, differential):
     """Any stuck device (either of a pair) in array row i (a vectorised OR over the row)."""
@@ -578,6 +707,9 @@ def apply_update(mode, A, V, max_pulses, wp, wm, d2dp, d2dm, has_d2d,
     potentiate-only devices always potentiate (G+ for positive, G- for negative) and are
     refreshed when a device passes 0.9. Single-device mapping (``differential`` False) uses wp.
     Endurance: a device whose pulse count reaches ``p[P_ENDUR]`` becomes stuck.
+    Rows without stuck devices or endurance/refresh/drift bookkeeping take lean paths: noisy
+    devices whose polarities follow one law go through `_aggregate_row` (vectorised; one
+    deviate per device from stream 2R + row), the trains it flags pulse by pulse.
     Returns per-row arrays (pulses_up, pulses_down, energy_j).
     """
     R, C = wp.shape
@@ -589,6 +721,13 @@ def apply_update(mode, A, V, max_pulses, wp, wm, d2dp, d2dm, has_d2d,
     table = table_ref[0]
     table16 = table16_ref[0]
     states = 1.0 / p[P_S]
+    c2c = p[P_C2C]
+    geo_u = p[P_DIR + N_DIR + D_C] > 0.0
+    geometric = p[P_DIR + D_C] > 0.0
+    # rows of noisy devices whose two polarities follow the same law go through
+    # _aggregate_row (a one-sided exponential device keeps the per-device loop)
+    vec_rows = c2c > 0.0 and geo_u == geometric
+    ones = np.ones(C, dtype=np.float32)
     for i in prange(R):
         st = stream_start(key, i)
         r = uint64(0)
@@ -617,14 +756,54 @@ def apply_update(mode, A, V, max_pulses, wp, wm, d2dp, d2dm, has_d2d,
                 nrow[j] = np.int32(min(max(np.rint(a + math.sqrt(max(V[i, j], 0.0)) * g),
                                            -max_pulses), max_pulses))
         idx = np.empty(C, dtype=np.int64)
+        lean = endur <= 0 and not potonly and not track_time and \
+            not _row_has_stuck(stuckp, stuckm, i, differential)
         k = 0
-        for j in range(C):
-            idx[k] = j
-            k += nrow[j] != 0
-        if endur <= 0 and not potonly and not track_time and \
-                not _row_has_stuck(stuckp, stuckm, i, differential):
+        if not (lean and vec_rows):
+            for j in range(C):
+                idx[k] = j
+                k += nrow[j] != 0
+        if lean:
             # the common row: no stuck device, no endurance or refresh bookkeeping, no drift
             # clock; the same physics as below, with the polarity picked by selects
+            if vec_rows:
+                # noisy trains: the whole row through the aggregated formula at once (one
+                # deviate per device, stream 2R + i), then the flagged devices pulse by pulse
+                # (stream i), then one write-back
+                if not has_d2d:
+                    dp_row = ones
+                    dm_row = ones
+                else:
+                    dp_row = d2dp[i]
+                    dm_row = d2dm[i] if differential else d2dp[i]
+                b_row = wm[i] if differential else wp[i]
+                g = np.empty(C, dtype=np.float32)
+                _fill_normals(g, key, 2 * R + i, table16)
+                wout = np.empty(C, dtype=np.float64)
+                useout = np.empty(C, dtype=np.uint8)
+                flag = np.empty(C, dtype=np.uint8)
+                e, nu, nd = _aggregate_row(nrow, wp[i], b_row, dp_row, dm_row,
+                                           not differential, g, p, geometric, c2c, wout,
+                                           useout, flag)
+                k = 0
+                for j in range(C):  # branch-free list of the flagged devices
+                    idx[k] = j
+                    k += flag[j]
+                for kk in range(k):
+                    j = idx[kk]
+                    n = np.int64(nrow[j])
+                    use_p = useout[j] != 0
+                    ui = 1 if ((use_p == (n > 0)) if differential else n > 0) else 0
+                    w0 = wp[i, j] if use_p else b_row[j]
+                    d2d = dp_row[j] if use_p else dm_row[j]
+                    w1, st, r, left = _apply_n(np.float64(w0), n if n > 0 else -n, ui, p, d2d,
+                                               st, r, left, table16)
+                    wout[j] = w1
+                _write_back(wp[i], b_row, wout, useout, differential)
+                up_cnt[i] = nu
+                dn_cnt[i] = nd
+                energy[i] = e
+                continue
             for kk in range(k):
                 j = idx[kk]
                 n = np.int64(nrow[j])
