@@ -5,8 +5,8 @@
 Forward: batch 1000, shapes 784→500, 2000→2000, 500→10, 8-bit DAC/ADC, read noise on
 (σ = 0.05), 256×256 tiles, against ``x @ W`` in float32. Update: deterministic pulsed update
 of 2000×2000 from a batch of 1000 against the float ``W += lr·dᵀx``, sized to ask ~1 pulse per
-device (the ideal device takes its pulses in closed form; ecram has c2c noise, so every pulse
-is drawn). Prints the median time of each and the ratio. Numba's compile is done (and cached)
+device (the ideal device takes its pulses in closed form; ecram has c2c noise, so every
+device's train is drawn: aggregated, one deviate per device, or pulse by pulse near a bound). Prints the median time of each and the ratio. Numba's compile is done (and cached)
 before timing. The thread hand-off defaults of analogff._threads (OPENBLAS_THREAD_TIMEOUT,
 GOMP_SPINCOUNT) apply unless set in the environment; the README's figures use them.
 """

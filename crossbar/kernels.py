@@ -410,9 +410,10 @@ def _apply_n_noise_free(w, n, ui, p, d2d):
 AGGREGATE_MIN_PULSES = 4
 # row-wise (kernels._aggregate_row), geometric trains shorter than AGGREGATE_MIN_PULSES are
 # aggregated too when the rate c is at most this: one pulse's factor 1 - c(1 + σε) and the
-# log-normal exp(-c - c²(1+σ²)/2 + cσg) agree in mean to O(c³) and in variance to O(c), and the
-# log-normal's skew (≈ 3cσ) is below 1e-2 (linear trains are aggregated at any length: exact)
-AGGREGATE_ANY_C = 1e-3
+# log-normal exp(-c - c²(1+σ²)/2 + cσg) agree in mean to O(c³) (< 1e-7 here), their variances
+# differ by a factor ≈ 1 - 2c (< 0.8 %), and the log-normal's skew is ≈ 3cσ (< 0.012σ); far
+# below how well any preset's c2c is known. Linear trains are aggregated at any length (exact).
+AGGREGATE_ANY_C = 1.0 / 256.0
 
 
 @njit(inline="always", cache=True)

@@ -86,8 +86,8 @@ def test_aggregated_noisy_train_has_the_per_pulse_distribution(dev, sign):
 
 
 @pytest.mark.parametrize("sign", [1, -1])
-@pytest.mark.parametrize("n, states", [(12, 400), (1, 4000), (2, 4000), (3, 6000)],
-                         ids=["long-train", "1-pulse-small-c", "2-pulse-small-c",
+@pytest.mark.parametrize("n, states", [(12, 400), (1, 4000), (2, 1000), (3, 6000)],
+                         ids=["long-train", "1-pulse-small-c", "2-pulse-c-2e-3",
                               "3-pulse-small-c"])
 def test_vectorised_row_path_matches_per_pulse_moments_on_differential_pairs(sign, n, states):
     """Differential pairs of a noisy exponential device take kernels._aggregate_row. From
