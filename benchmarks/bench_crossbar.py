@@ -1,13 +1,14 @@
 """Analog vs ideal-float speed of the crossbar core, side by side in one process.
 
-    python benchmarks/bench_crossbar.py [--repeats 7]
+    python benchmarks/bench_crossbar.py [--repeats 15]
 
 Forward: batch 1000, shapes 784→500, 2000→2000, 500→10, 8-bit DAC/ADC, read noise on
 (σ = 0.05), 256×256 tiles, against ``x @ W`` in float32. Update: deterministic pulsed update
 of 2000×2000 from a batch of 1000 against the float ``W += lr·dᵀx``, sized to ask ~1 pulse per
 device (the ideal device takes its pulses in closed form; ecram has c2c noise, so every
-device's train is drawn: aggregated, one deviate per device, or pulse by pulse near a bound). Prints the median time of each and the ratio. Numba's compile is done (and cached)
-before timing. The thread hand-off defaults of analogff._threads (OPENBLAS_THREAD_TIMEOUT,
+device's train is drawn: aggregated with one deviate, or pulse by pulse near a bound).
+Prints the median time of each, the two timed alternately call by call, and the ratio.
+Numba's compile is done (and cached) before timing. The thread hand-off defaults of analogff._threads (OPENBLAS_THREAD_TIMEOUT,
 GOMP_SPINCOUNT) apply unless set in the environment; the README's figures use them.
 """
 
@@ -26,14 +27,18 @@ from crossbar import AnalogMatrix, IdealMatrix, Periphery
 from device_models import load_preset
 
 
-def timeit(fn, repeats):
-    fn()
-    ts = []
+def paired(fn_ideal, fn_analog, repeats):
+    """Median times of the two, called alternately (one warm-up each), so that a slow spell of
+    this shared machine hits both sides of a ratio alike."""
+    fn_ideal()
+    fn_analog()
+    ti, ta = [], []
     for _ in range(repeats):
-        t = time.perf_counter()
-        fn()
-        ts.append(time.perf_counter() - t)
-    return statistics.median(ts)
+        for fn, ts in ((fn_ideal, ti), (fn_analog, ta)):
+            t = time.perf_counter()
+            fn()
+            ts.append(time.perf_counter() - t)
+    return statistics.median(ti), statistics.median(ta)
 
 
 def import_times() -> None:
@@ -50,7 +55,7 @@ def import_times() -> None:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--repeats", type=int, default=7)
+    ap.add_argument("--repeats", type=int, default=15)
     args = ap.parse_args()
     rng = np.random.default_rng(0)
     dev = load_preset("ideal")
@@ -67,8 +72,7 @@ def main() -> None:
         ana = AnalogMatrix(n_out, n_in, dev, per, seed=1, w_max=float(np.abs(W).max()))
         ana.program(W)
         Wt = np.ascontiguousarray(W.T)
-        t_f = timeit(lambda: x @ Wt, args.repeats)
-        t_a = timeit(lambda: ana.forward(x), args.repeats)
+        t_f, t_a = paired(lambda: x @ Wt, lambda: ana.forward(x), args.repeats)
         ratios.append(t_a / t_f)
         print(f"{f'forward {n_in}->{n_out}, batch 1000':<34}{t_f*1e3:>10.2f}{t_a*1e3:>11.2f}{t_a/t_f:>8.2f}")
     gm = math.exp(sum(map(math.log, ratios)) / len(ratios))
@@ -83,14 +87,13 @@ def main() -> None:
     def float_update():
         Wf.__iadd__(lr * (d.T @ x))
 
-    t_f = timeit(float_update, args.repeats)
     # scale the request to ~1 pulse per device on average: typical of one training step
     mean_abs = float(np.abs(d.T @ x).mean()) * float(lr)
     for dev_name in ("ideal", "ecram"):
         dv = load_preset(dev_name)
         w_max = mean_abs * dv.states
         ana = AnalogMatrix(n, n, dv, per, seed=1, w_max=w_max)
-        t_a = timeit(lambda: ana.update(x, d, float(lr)), args.repeats)
+        t_f, t_a = paired(float_update, lambda: ana.update(x, d, float(lr)), args.repeats)
         pulses = (ana.ledger.get("pulses_up") + ana.ledger.get("pulses_down")) / (args.repeats + 1)
         label = f"update 2000x2000 det., {dev_name}"
         print(f"{label:<34}{t_f*1e3:>10.2f}{t_a*1e3:>11.2f}{t_a/t_f:>8.2f}"

@@ -725,9 +725,11 @@ def apply_update(mode, A, V, max_pulses, wp, wm, d2dp, d2dm, has_d2d,
     c2c = p[P_C2C]
     geo_u = p[P_DIR + N_DIR + D_C] > 0.0
     geometric = p[P_DIR + D_C] > 0.0
-    # rows of noisy devices whose two polarities follow the same law go through
-    # _aggregate_row (a one-sided exponential device keeps the per-device loop)
-    vec_rows = c2c > 0.0 and geo_u == geometric
+    # rows of noisy devices whose two polarities follow the same law, and of noise-free linear
+    # devices (n steps = n·step exactly), go through _aggregate_row; the rest (a one-sided
+    # exponential device, noise-free geometric trains, whose closed form needs pow) keep the
+    # per-device loop
+    vec_rows = (c2c > 0.0 and geo_u == geometric) or (c2c == 0.0 and not geo_u and not geometric)
     ones = np.ones(C, dtype=np.float32)
     for i in prange(R):
         st = stream_start(key, i)
@@ -778,8 +780,9 @@ def apply_update(mode, A, V, max_pulses, wp, wm, d2dp, d2dm, has_d2d,
                     dp_row = d2dp[i]
                     dm_row = d2dm[i] if differential else d2dp[i]
                 b_row = wm[i] if differential else wp[i]
-                g = np.empty(C, dtype=np.float32)
-                _fill_normals(g, key, 2 * R + i, table16)
+                g = np.zeros(C, dtype=np.float32)
+                if c2c > 0.0:
+                    _fill_normals(g, key, 2 * R + i, table16)
                 wout = np.empty(C, dtype=np.float64)
                 useout = np.empty(C, dtype=np.uint8)
                 flag = np.empty(C, dtype=np.uint8)
