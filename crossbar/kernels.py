@@ -15,7 +15,8 @@ import types
 import numpy as np
 from numba import njit, prange, uint64
 
-from .rng import next_u64, normal_from_bits, normal_from_bits16, stream_start
+from .rng import _tail_inverse, mix64, next_u64, normal_from_bits, normal_from_bits16, \
+    stream_start
 
 # response codes
 LINEAR, SOFT, EXPO = 0, 1, 2
@@ -161,17 +162,50 @@ def dac_quantize(x, levels, abs_max, in_bound, tile_edges, gsum, q, n2, row_ener
 @njit(cache=True)
 def _fill_normals(g, key, stream, table):
     """g[:] = N(0,1) deviates of stream ``stream``: four 16-bit deviates per 64-bit draw,
-    most significant part first (crossbar.rng.normal_from_bits16)."""
-    st = stream_start(key, stream)
+    most significant part first, each one load from the 65536-entry table ``table``
+    (crossbar.rng.NORMAL_TABLE_16). Inputs 0 and 65535 (|z| > 4.17, probability 2**-15) are
+    then redrawn from the exact tail inverse with 53 bits hashed from (stream, position): a
+    second pass, so that the first has no branch and no serial dependence."""
+    s0 = stream_start(key, stream)
+    st = s0
     m = g.shape[0]
     j = 0
-    while j < m:
+    while j + 4 <= m:
         st, r = next_u64(st)
-        for k in range(4):
-            if j + k < m:
-                g[j + k], st = normal_from_bits16((r >> uint64(16 * (3 - k))) & uint64(0xFFFF),
-                                                  table, st)
+        g[j] = table[np.int64(r >> uint64(48))]
+        g[j + 1] = table[np.int64((r >> uint64(32)) & uint64(0xFFFF))]
+        g[j + 2] = table[np.int64((r >> uint64(16)) & uint64(0xFFFF))]
+        g[j + 3] = table[np.int64(r & uint64(0xFFFF))]
         j += 4
+    if j < m:
+        st, r = next_u64(st)
+        for k in range(m - j):
+            g[j + k] = table[np.int64((r >> uint64(16 * (3 - k))) & uint64(0xFFFF))]
+    if _has_tail(g, table[0], table[65535]):
+        _fix_tails(g, s0, table)
+
+
+@njit(cache=True)
+def _has_tail(g, lo, hi):
+    """Whether g holds a tail cell's placeholder (the table's two end entries, which no other
+    input maps to); a vectorised scan."""
+    t = False
+    for j in range(g.shape[0]):
+        t |= (g[j] == lo) | (g[j] == hi)
+    return t
+
+
+@njit(cache=True)
+def _fix_tails(g, s0, table):
+    """Redraw the entries of g that hold a tail cell's placeholder (see _fill_normals)."""
+    lo, hi = table[0], table[65535]
+    for j in range(g.shape[0]):
+        v = g[j]
+        if v == lo or v == hi:
+            r = mix64(s0 ^ mix64(uint64(j) + uint64(0x5851F42D4C957F2D)))
+            cell = 0.0 if v == lo else 65535.0
+            u = (cell + (np.float64(r >> uint64(11)) + 0.5) / 9007199254740992.0) / 65536.0
+            g[j] = np.float32(_tail_inverse(u))
 
 
 @njit(cache=True, fastmath=_FAST)
@@ -207,7 +241,7 @@ def adc_tiles(P3, sd3, noisy, steps, half, out, split, key, stream0, first):
     sat = np.zeros(B, dtype=np.int64)
     H = np.float32(half)
     per_elem = sd3.shape[2] > 1
-    table = table16_ref[0]
+    table = tablefull_ref[0]
     nchunk = (B + _ROWS_PER_CHUNK - 1) // _ROWS_PER_CHUNK
     for ch in prange(nchunk):
         g = np.zeros(m, dtype=np.float32)  # one scratch per chunk of rows (see read_narrow)
@@ -303,7 +337,7 @@ def read_narrow(x, M, levels, abs_max, in_bound, tile_edges, gsum, nf, noisy, st
     invL = np.float32(1.0) / L
     H = np.float32(half)
     xu = x.view(np.uint32)
-    table = table16_ref[0]
+    table = tablefull_ref[0]
     # rows in fixed blocks: scratch is allocated once per block and the block is what the
     # register-blocked product works on; blocking does not depend on the number of threads
     nchunk = (B + RB - 1) // RB
@@ -356,10 +390,12 @@ def read_narrow(x, M, levels, abs_max, in_bound, tile_edges, gsum, nf, noisy, st
 
 # numba needs the table as a global it can freeze; a 1-tuple keeps the name stable
 from .rng import NORMAL_TABLE as _NT  # noqa: E402
+from .rng import NORMAL_TABLE_16 as _NTF  # noqa: E402
 from .rng import NORMAL_TABLE_SMALL as _NT16  # noqa: E402
 
 table_ref = (_NT,)
 table16_ref = (_NT16,)
+tablefull_ref = (_NTF,)
 
 
 @njit(inline="always", cache=True)
@@ -721,6 +757,7 @@ def apply_update(mode, A, V, max_pulses, wp, wm, d2dp, d2dm, has_d2d,
     endur = p[P_ENDUR]
     table = table_ref[0]
     table16 = table16_ref[0]
+    tablefull = tablefull_ref[0]
     states = 1.0 / p[P_S]
     c2c = p[P_C2C]
     geo_u = p[P_DIR + N_DIR + D_C] > 0.0
@@ -782,7 +819,7 @@ def apply_update(mode, A, V, max_pulses, wp, wm, d2dp, d2dm, has_d2d,
                 b_row = wm[i] if differential else wp[i]
                 g = np.zeros(C, dtype=np.float32)
                 if c2c > 0.0:
-                    _fill_normals(g, key, 2 * R + i, table16)
+                    _fill_normals(g, key, 2 * R + i, tablefull)
                 wout = np.empty(C, dtype=np.float64)
                 useout = np.empty(C, dtype=np.uint8)
                 flag = np.empty(C, dtype=np.uint8)
