@@ -141,7 +141,7 @@ class AnalogMatrix(MatrixBase):
         self._A2 = None
         self._WnT = None
         self._steps_cache: dict[bool, np.ndarray] = {}
-        self._scratch_buf: np.ndarray | None = None
+        self._scratch_bufs: dict[str, np.ndarray] = {}
         self.ledger = ledger if ledger is not None else Ledger()
         self.name = self.ledger.register(name, self.info())
         self._irdrop = None
@@ -256,22 +256,18 @@ class AnalogMatrix(MatrixBase):
             scale, clipped, sat, bad = kernel_for(K.read_narrow, B * n_in)(
                     x, M, self._dac_levels, abs_max, pe.in_bound, in_edges, gsum, nf, noisy,
                     steps, half, key,
-                    Y if split else Y[:, None, :], split, row_e)
+                    Y if split else Y[:, None, :], split, row_e, self.w_max)
             if bad:
                 raise NonFiniteInputError(f"{self.name}: {what} contains NaN or infinity")
         else:
-            q = np.empty_like(x)
+            q = self._scratch(x.shape, "q")
             n2 = np.empty((B, nt), dtype=np.float32)
             scale, clipped, bad = kernel_for(K.dac_quantize, B * n_in)(
                 x, self._dac_levels, abs_max, pe.in_bound, in_edges, gsum, q, n2, row_e)
             if bad:
                 raise NonFiniteInputError(f"{self.name}: {what} contains NaN or infinity")
             sat = self._convert(q, n2, transposed, in_edges, n_out, steps, nf, noisy,
-                                proportional, split, Y, key)
-        if split:
-            Y *= (scale * np.float32(self.w_max))[:, None, None]
-        else:
-            Y *= (scale * np.float32(self.w_max))[:, None]
+                                proportional, split, Y, key, scale * np.float32(self.w_max))
         macs = B * self.in_features * self.out_features
         e_cell = dv.v_read ** 2 * dv.t_read * dv.g_range * float(row_e.sum())
         counts = dict(macs=macs, dac_conversions=B * n_in * n_out_tiles, dac_clipped=int(clipped),
@@ -300,19 +296,19 @@ class AnalogMatrix(MatrixBase):
             self._WnT = np.ascontiguousarray(self._Wn.T)
         return self._WnT
 
-    def _scratch(self, shape: tuple) -> np.ndarray:
-        """A float32 work array reused across reads: a fresh multi-MB array per tile costs
-        page faults on every call."""
-        buf = self._scratch_buf
+    def _scratch(self, shape: tuple, slot: str) -> np.ndarray:
+        """A float32 work array reused across reads (one per ``slot``): a fresh multi-MB array
+        per call costs page faults every time."""
+        buf = self._scratch_bufs.get(slot)
         size = math.prod(shape)
         if buf is None or buf.size < size:
-            buf = self._scratch_buf = np.empty(size, dtype=np.float32)
+            buf = self._scratch_bufs[slot] = np.empty(size, dtype=np.float32)
         return buf[:size].reshape(shape)
 
     def _convert(self, q, n2, transposed, in_edges, n_out, steps, nf, noisy, proportional,
-                 split, Y, key) -> int:
-        """Column sums of each input tile, read noise and the ADC into Y; returns the
-        saturated conversions."""
+                 split, Y, key, rowscale) -> int:
+        """Column sums of each input tile, read noise and the ADC into Y, scaled per row by
+        ``rowscale`` (weight units); returns the saturated conversions."""
         pe, dv = self.periphery, self.device
         B = q.shape[0]
         nt = len(in_edges) - 1
@@ -345,7 +341,7 @@ class AnalogMatrix(MatrixBase):
         work = nt * B * n_out
         if work <= _BATCHED_LIMIT:
             # small: every tile's sums in one array and one kernel call (no per-tile dispatch)
-            P3 = self._scratch((nt, B, n_out))
+            P3 = self._scratch((nt, B, n_out), "P")
             for t in range(nt):
                 tile_sums(t, P3[t])
             if proportional:
@@ -355,15 +351,17 @@ class AnalogMatrix(MatrixBase):
             else:
                 sd3 = np.zeros((1, 1, 1), dtype=np.float32)
             return kernel_for(K.adc_tiles, work)(P3, sd3, noisy, steps, half,
-                                                 Y if split else Y[:, None, :], split, key, 0, True)
+                                                 Y if split else Y[:, None, :], split, key, 0, True,
+                                                 rowscale, True)
         # large: tile by tile, so that one tile's sums at a time are in memory
         sat = 0
-        P = self._scratch((B, n_out))
+        P = self._scratch((B, n_out), "P")
         for t in range(nt):
             out = Y[:, t:t + 1, :] if split else Y[:, None, :]
             tile_sums(t, P)
             sat += K.adc_tiles(P[None], tile_sd(t)[None], noisy, steps[t:t + 1],
-                               half, out, split, key, t * B, t == 0)
+                               half, out, split, key, t * B, t == 0, rowscale,
+                               split or t == nt - 1)
         return sat
 
     def _tile_solvers(self, a: int, b: int, c0: int, c1: int):

@@ -228,14 +228,16 @@ def _convert_row(P, g, sd, per_elem, noisy, inv, step, H, out, accumulate):
 
 
 @njit(parallel=True, cache=True)
-def adc_tiles(P3, sd3, noisy, steps, half, out, split, key, stream0, first):
+def adc_tiles(P3, sd3, noisy, steps, half, out, split, key, stream0, first, rowscale, final):
     """Convert tiles: out (+)= ADC(P3[t] + sd3[t]·N(0,1)) for every tile t.
 
     P3 (nt, B, m) partial sums (normalised units); sd3 (nt, B, k), k = 1 or m; steps (nt,)
     LSB per tile. ``split``: out (B, nt, m) keeps tiles apart; else out (B, 1, m) receives
     their sum (overwritten by tile 0 when ``first``, accumulated otherwise). The noise of
     (t, b) comes from stream ``stream0 + t·B + b``, so converting tiles one call at a time
-    (stream0 = t·B) or all at once gives identical numbers. Returns saturated conversions.
+    (stream0 = t·B) or all at once gives identical numbers. When ``final``, each row of out
+    is then multiplied by rowscale[b] (input scale × w_max: weight units), while it is still
+    in cache. Returns saturated conversions.
     """
     nt, B, m = P3.shape
     sat = np.zeros(B, dtype=np.int64)
@@ -254,8 +256,17 @@ def adc_tiles(P3, sd3, noisy, steps, half, out, split, key, stream0, first):
                 c += _convert_row(P3[t, b], g, sd3[t, b], per_elem, noisy,
                                   np.float32(1.0) / step, step, H, out[b, t if split else 0],
                                   not (split or (first and t == 0)))
+            if final:
+                _scale_rows(out[b], rowscale[b])
             sat[b] = c
     return sat.sum()
+
+
+@njit(cache=True, fastmath=_FAST)
+def _scale_rows(o, f):
+    for t in range(o.shape[0]):
+        for j in range(o.shape[1]):
+            o[t, j] *= f
 
 
 @njit(cache=True, fastmath=_FAST)
@@ -313,7 +324,7 @@ def _block_sums(Q, M, lo, hi, P):
 
 @njit(parallel=True, cache=True)
 def read_narrow(x, M, levels, abs_max, in_bound, tile_edges, gsum, nf, noisy, steps, half,
-                key, out, split, row_energy):
+                key, out, split, row_energy, w_max):
     """The whole forward read for a narrow output in one pass over the input.
 
     ``dac_quantize`` + per-tile column sums + ``adc_tiles`` fused: for few output lines,
@@ -322,7 +333,8 @@ def read_narrow(x, M, levels, abs_max, in_bound, tile_edges, gsum, nf, noisy, st
     of ``M`` (n_out, n_in; M[j] = the normalised weights feeding output line j) right there.
     The DAC, the per-tile noise streams (stream t·B + b) and the ADC are those of the unfused
     path; only the summation order inside a tile's column sum differs (float32 rounding).
-    ``out`` as in ``adc_tiles`` (split: (B, nt, m); else (B, 1, m)), unscaled.
+    ``out`` as in ``adc_tiles`` (split: (B, nt, m); else (B, 1, m)), in weight units (each
+    row times its input scale × ``w_max``).
     Returns (scale (B,), clipped inputs, saturated conversions, rows with NaN/inf).
     """
     B, n = x.shape
@@ -344,7 +356,9 @@ def read_narrow(x, M, levels, abs_max, in_bound, tile_edges, gsum, nf, noisy, st
     for ch in prange(nchunk):
         b0 = ch * RB
         nb = min(B, b0 + RB) - b0
-        Q = np.zeros((RB, n), dtype=np.float32)  # rows past the batch end stay 0
+        Q = np.empty((RB, n), dtype=np.float32)
+        for r in range(nb, RB):  # rows past the batch end: zeros (the product runs on them)
+            Q[r, :] = 0.0
         n2 = np.zeros((RB, nt), dtype=np.float32)
         P = np.empty((RB, m), dtype=np.float32)
         g = np.zeros(m, dtype=np.float32)
@@ -355,7 +369,8 @@ def read_narrow(x, M, levels, abs_max, in_bound, tile_edges, gsum, nf, noisy, st
             if mb >= _INF_BITS:
                 bad[b] = 1
                 scale[b] = 1.0
-                continue  # its Q row stays 0; the caller raises
+                Q[r, :] = 0.0  # the caller raises
+                continue
             if abs_max:
                 mx = _float_from_bits(mb)
                 s = mx if mx > 0 else np.float32(1.0)
@@ -385,6 +400,7 @@ def read_narrow(x, M, levels, abs_max, in_bound, tile_edges, gsum, nf, noisy, st
                                         H, out[b, t if split else 0], not (split or t == 0))
         for r in range(nb):
             sat[b0 + r] = csat[r]
+            _scale_rows(out[b0 + r], scale[b0 + r] * np.float32(w_max))
     return scale, clipped.sum(), sat.sum(), bad.sum()
 
 
