@@ -8,8 +8,9 @@ of 2000×2000 from a batch of 1000 against the float ``W += lr·dᵀx``, sized t
 device (the ideal device takes its pulses in closed form; ecram has c2c noise, so every
 device's train is drawn: aggregated with one deviate, or pulse by pulse near a bound).
 Prints the median time of each, the two timed alternately call by call, and the ratio.
-Numba's compile is done (and cached) before timing. The thread hand-off defaults of analogff._threads (OPENBLAS_THREAD_TIMEOUT,
-GOMP_SPINCOUNT) apply unless set in the environment; the README's figures use them.
+Numba's compile is done (and cached) before timing. The thread
+hand-off defaults of analogff._threads (OPENBLAS_THREAD_TIMEOUT, GOMP_SPINCOUNT) apply unless
+set in the environment; the README's figures use them.
 """
 
 from __future__ import annotations

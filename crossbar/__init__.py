@@ -3,6 +3,14 @@
 Imports `device_models` only.
 """
 
+import os
+
+# Thread hand-off defaults for library use without the analogff package (which sets them in
+# analogff/_threads.py, where the reasons are): libgomp reads its spin count at Numba's first
+# parallel kernel, OpenBLAS its timeout only if numpy is not loaded yet. A set value wins.
+os.environ.setdefault("OPENBLAS_THREAD_TIMEOUT", "4")
+os.environ.setdefault("GOMP_SPINCOUNT", "3000")
+
 from .base import MatrixBase, NonFiniteInputError, ShapeError
 from .ideal import IdealMatrix
 from .ledger import COUNTERS, DIGITAL, Ledger
