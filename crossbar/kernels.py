@@ -639,6 +639,16 @@ def _energy_coeffs(p):
             p[P_DIR + D_VV] * p[P_DIR + D_T], p[P_GMIN], p[P_DG])
 
 
+@njit(inline="always", cache=True)
+def _pick_device(n, a, b, dp, dm, single):
+    """Which device of a pair takes a train of n pulses, and in which polarity (the rule of
+    `apply_update`, as selects): (count, potentiate?, G⁺?, its state, its d2d factor)."""
+    pos = n > 0
+    use_p = ((a + b <= 1.0) == pos) | single
+    up = use_p == pos
+    return abs(n), up, use_p, np.float64(a if use_p else b), np.float64(dp if use_p else dm)
+
+
 @njit(cache=True, fastmath=_FAST)
 def _aggregate_row_geo(nrow, a_row, b_row, dp_row, dm_row, single, g, p, c2c, wout, useout,
                        flag):
@@ -651,15 +661,8 @@ def _aggregate_row_geo(nrow, a_row, b_row, dp_row, dm_row, single, g, p, c2c, wo
     nu = 0
     nd = 0
     for j in range(nrow.shape[0]):
-        n = nrow[j]
-        pos = n > 0
-        cnt = abs(n)
-        a = a_row[j]
-        b = b_row[j]
-        use_p = ((a + b <= 1.0) == pos) | single
-        up = use_p == pos
-        w = np.float64(a if use_p else b)
-        d = np.float64(dp_row[j] if use_p else dm_row[j])
+        cnt, up, use_p, w, d = _pick_device(nrow[j], a_row[j], b_row[j], dp_row[j], dm_row[j],
+                                            single)
         nf = np.float64(cnt)
         e += nf * (fixed + dyn * (eu if up else ed) * (gmin + w * dg))
         nu += cnt if up else 0
@@ -694,15 +697,8 @@ def _aggregate_row_lin(nrow, a_row, b_row, dp_row, dm_row, single, g, p, c2c, wo
     nu = 0
     nd = 0
     for j in range(nrow.shape[0]):
-        n = nrow[j]
-        pos = n > 0
-        cnt = abs(n)
-        a = a_row[j]
-        b = b_row[j]
-        use_p = ((a + b <= 1.0) == pos) | single
-        up = use_p == pos
-        w = np.float64(a if use_p else b)
-        d = np.float64(dp_row[j] if use_p else dm_row[j])
+        cnt, up, use_p, w, d = _pick_device(nrow[j], a_row[j], b_row[j], dp_row[j], dm_row[j],
+                                            single)
         nf = np.float64(cnt)
         e += nf * (fixed + dyn * (eu if up else ed) * (gmin + w * dg))
         nu += cnt if up else 0
