@@ -1,6 +1,6 @@
 """Analog vs ideal-float speed of the crossbar core, side by side in one process.
 
-    python benchmarks/bench_crossbar.py [--repeats 15]
+    python benchmarks/bench_crossbar.py [--repeats 15] [--breakdown]
 
 Forward: batch 1000, shapes 784→500, 2000→2000, 500→10, 8-bit DAC/ADC, read noise on
 (σ = 0.05), 256×256 tiles, against ``x @ W`` in float32. Update: deterministic pulsed update
@@ -57,6 +57,8 @@ def import_times() -> None:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--repeats", type=int, default=15)
+    ap.add_argument("--breakdown", action="store_true",
+                    help="also print where the analog read and update time goes")
     args = ap.parse_args()
     rng = np.random.default_rng(0)
     dev = load_preset("ideal")
@@ -99,6 +101,56 @@ def main() -> None:
         label = f"update 2000x2000 det., {dev_name}"
         print(f"{label:<34}{t_f*1e3:>10.2f}{t_a*1e3:>11.2f}{t_a/t_f:>8.2f}"
               f"   ({pulses / n / n:.2f} pulses/device)")
+    if args.breakdown:
+        breakdown(args.repeats)
+
+
+def breakdown(repeats: int) -> None:
+    """Where the time goes: tile products, read noise (the same read with σ = 0), per deviate;
+    and the pulsed update per device on one thread."""
+    import numba
+
+    rng = np.random.default_rng(0)
+    print("\nbreakdown (median ms; noise = read with σ = 0.05 minus the same read with σ = 0)")
+    print(f"{'read':<16}{'float':>8}{'tile products':>15}{'read σ=0':>10}{'read':>8}"
+          f"{'noise':>8}{'deviates':>10}{'ns/deviate':>12}")
+    for n_in, n_out in [(784, 500), (2000, 2000), (500, 10)]:
+        x = rng.random((1000, n_in), dtype=np.float32)
+        W = (rng.standard_normal((n_out, n_in)) / math.sqrt(n_in)).astype(np.float32)
+        mats = {}
+        for sigma in (0.0, 0.05):
+            per = Periphery(dac_bits=8, adc_bits=8, read_noise=sigma)
+            mats[sigma] = AnalogMatrix(n_out, n_in, "ideal", per, seed=1,
+                                       w_max=float(np.abs(W).max()))
+            mats[sigma].program(W)
+        m = mats[0.05]
+        Wn, edges = m._Wn, m._row_edges
+        q = x / x.max(axis=1, keepdims=True)
+        P = np.empty((1000, n_out), dtype=np.float32)
+
+        def products():
+            for a, b in zip(edges[:-1], edges[1:]):
+                np.matmul(q[:, a:b], Wn[a:b], out=P)
+
+        Wt = np.ascontiguousarray(W.T)
+        t_f, t_p = paired(lambda: x @ Wt, products, repeats)
+        t_0, t_n = paired(lambda: mats[0.0].forward(x), lambda: m.forward(x), repeats)
+        devs = 1000 * n_out * (len(edges) - 1)
+        print(f"{f'{n_in}->{n_out}':<16}{t_f*1e3:>8.2f}{t_p*1e3:>15.2f}{t_0*1e3:>10.2f}"
+              f"{t_n*1e3:>8.2f}{(t_n-t_0)*1e3:>8.2f}{devs:>10.3g}{(t_n-t_0)/devs*1e9:>12.2f}")
+    n = 200
+    numba.set_num_threads(1)
+    print(f"\n{'update (one thread)':<34}{'ns/device':>10}  (200x200 via apply_delta, ~10 pulses)")
+    for dev_name in ("ideal", "ecram"):
+        m = AnalogMatrix(n, n, dev_name, Periphery(), seed=0, w_max=1.0)
+        m.program(rng.uniform(-0.5, 0.5, (n, n)).astype(np.float32))
+        dW = (rng.standard_normal((n, n)) * 12 / m._pulses_per_weight()).astype(np.float32)
+        ts = []
+        for k in range(2 * repeats + 2):
+            t = time.perf_counter()
+            m.apply_delta(dW if k % 2 == 0 else -dW)
+            ts.append(time.perf_counter() - t)
+        print(f"{dev_name:<34}{statistics.median(ts[2:]) / (n * n) * 1e9:>10.1f}")
 
 
 if __name__ == "__main__":
