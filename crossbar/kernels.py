@@ -114,6 +114,31 @@ def _count_clipped(xrow, inv, L):
     return c
 
 
+@njit(inline="always", cache=True)
+def _dac_row(xrow, xurow, qrow, n2row, gsum, tile_edges, abs_max, in_bound, L, invL):
+    """One input vector through the DAC, tile by tile (shared by `dac_quantize` and
+    `read_narrow`): qrow = its levels in [-1, 1], n2row[t] = Σ_{i in tile t} q_i².
+    Returns (scale, Σ_i q_i² gsum_i, clipped inputs, holds NaN/inf); a row with NaN/inf is
+    left unquantised (the caller raises)."""
+    mb = _absmax_row(xurow)
+    if mb >= _INF_BITS:
+        return np.float32(1.0), 0.0, 0, True
+    if abs_max:
+        m = _float_from_bits(mb)
+        s = m if m > 0 else np.float32(1.0)
+    else:
+        s = np.float32(in_bound)
+    inv = L / s
+    e = 0.0
+    for t in range(tile_edges.shape[0] - 1):
+        lo, hi = tile_edges[t], tile_edges[t + 1]
+        # slices with a 0-based loop vectorise; a loop over [lo, hi) of the row did not
+        acc, et = _quantise_span(xrow[lo:hi], qrow[lo:hi], gsum[lo:hi], inv, L, invL)
+        n2row[t] = acc
+        e += et
+    return s, e, 0 if abs_max else _count_clipped(xrow, inv, L), False
+
+
 @njit(parallel=True, cache=True)
 def dac_quantize(x, levels, abs_max, in_bound, tile_edges, gsum, q, n2, row_energy):
     """Quantise inputs to ``levels`` signed steps per polarity.
@@ -126,8 +151,7 @@ def dac_quantize(x, levels, abs_max, in_bound, tile_edges, gsum, q, n2, row_ener
     ``levels`` = 2**(bits-1) - 1. With abs-max scaling nothing can clip, so only fixed scaling
     counts clipped inputs.
     """
-    B, n = x.shape
-    nt = tile_edges.shape[0] - 1
+    B = x.shape[0]
     scale = np.empty(B, dtype=np.float32)
     clipped = np.zeros(B, dtype=np.int64)
     bad = np.zeros(B, dtype=np.int64)
@@ -135,27 +159,8 @@ def dac_quantize(x, levels, abs_max, in_bound, tile_edges, gsum, q, n2, row_ener
     invL = np.float32(1.0) / L
     xu = x.view(np.uint32)
     for b in prange(B):
-        mb = _absmax_row(xu[b])
-        if mb >= _INF_BITS:
-            bad[b] = 1
-            scale[b] = 1.0
-            continue
-        if abs_max:
-            m = _float_from_bits(mb)
-            s = m if m > 0 else np.float32(1.0)
-        else:
-            s = np.float32(in_bound)
-        scale[b] = s
-        inv = L / s
-        e = 0.0
-        for t in range(nt):
-            lo, hi = tile_edges[t], tile_edges[t + 1]
-            # slices with a 0-based loop vectorise; a loop over [lo, hi) of the row did not
-            acc, et = _quantise_span(x[b, lo:hi], q[b, lo:hi], gsum[lo:hi], inv, L, invL)
-            n2[b, t] = acc
-            e += et
-        row_energy[b] = e
-        clipped[b] = 0 if abs_max else _count_clipped(x[b], inv, L)
+        scale[b], row_energy[b], clipped[b], bad[b] = _dac_row(
+            x[b], xu[b], q[b], n2[b], gsum, tile_edges, abs_max, in_bound, L, invL)
     return scale, clipped.sum(), bad.sum()
 
 
@@ -365,27 +370,10 @@ def read_narrow(x, M, levels, abs_max, in_bound, tile_edges, gsum, nf, noisy, st
         sd = np.zeros(1, dtype=np.float32)
         for r in range(nb):
             b = b0 + r
-            mb = _absmax_row(xu[b])
-            if mb >= _INF_BITS:
-                bad[b] = 1
-                scale[b] = 1.0
+            scale[b], row_energy[b], clipped[b], bad[b] = _dac_row(
+                x[b], xu[b], Q[r], n2[r], gsum, tile_edges, abs_max, in_bound, L, invL)
+            if bad[b]:
                 Q[r, :] = 0.0  # the caller raises
-                continue
-            if abs_max:
-                mx = _float_from_bits(mb)
-                s = mx if mx > 0 else np.float32(1.0)
-            else:
-                s = np.float32(in_bound)
-            scale[b] = s
-            inv = L / s
-            e = 0.0
-            for t in range(nt):
-                lo, hi = tile_edges[t], tile_edges[t + 1]
-                acc, et = _quantise_span(x[b, lo:hi], Q[r, lo:hi], gsum[lo:hi], inv, L, invL)
-                n2[r, t] = acc
-                e += et
-            row_energy[b] = e
-            clipped[b] = 0 if abs_max else _count_clipped(x[b], inv, L)
         csat = np.zeros(RB, dtype=np.int64)
         for t in range(nt):
             lo, hi = tile_edges[t], tile_edges[t + 1]
