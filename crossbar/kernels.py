@@ -448,12 +448,20 @@ def _apply_n_noise_free(w, n, ui, p, d2d):
 
 
 AGGREGATE_MIN_PULSES = 4
-# row-wise (kernels._aggregate_row), geometric trains shorter than AGGREGATE_MIN_PULSES are
-# aggregated too when the rate c is at most this: one pulse's factor 1 - c(1 + σε) and the
-# log-normal exp(-c - c²(1+σ²)/2 + cσg) agree in mean to O(c³) (< 1e-7 here), their variances
-# differ by a factor ≈ 1 - 2c (< 0.8 %), and the log-normal's skew is ≈ 3cσ (< 0.012σ); far
-# below how well any preset's c2c is known. Linear trains are aggregated at any length (exact).
+# Geometric trains shorter than AGGREGATE_MIN_PULSES are aggregated too when the rate c is at
+# most this: one pulse's factor 1 - c(1 + σε) and the log-normal exp(-c - c²(1+σ²)/2 + cσg)
+# agree in mean to O(c³) (< 1e-7 here), their variances differ by a factor ≈ 1 - 2c (< 0.8 %),
+# and the log-normal's skew is ≈ 3cσ (< 0.012σ); far below how well any preset's c2c is known.
+# Linear trains are aggregated at any length (exact).
 AGGREGATE_ANY_C = 1.0 / 256.0
+
+
+@njit(inline="always", cache=True)
+def _train_aggregates(n, c):
+    """Whether a noisy train of n >= 1 pulses at geometric rate c (0 for a linear response)
+    may be drawn at once (if it cannot reach a bound): the one rule of `_apply_n` and
+    `_aggregate_row`."""
+    return (n >= AGGREGATE_MIN_PULSES) | (c <= AGGREGATE_ANY_C)
 
 
 @njit(inline="always", cache=True)
@@ -527,13 +535,13 @@ def _apply_n(w, n, ui, p, d2d, st, r, left, table):
     """Apply n pulses of polarity ``ui`` to a device at state w; returns (w, st, r, left).
 
     c2c deviates come 4 per 64-bit draw (``left`` = how many of ``r``'s 16-bit parts remain)
-    from the 4096-cell table (crossbar.rng.normal_from_bits16). Trains of at least
-    AGGREGATE_MIN_PULSES noisy pulses that cannot reach a bound are drawn in one step
+    from the 4096-cell table (crossbar.rng.normal_from_bits16). Noisy trains that
+    `_train_aggregates` admits and that cannot reach a bound are drawn in one step
     (`_apply_n_aggregate`); the rest are pulsed one by one."""
     c2c = p[P_C2C]
     if c2c == 0.0 and n > 1:
         return _apply_n_noise_free(w, n, ui, p, d2d), st, r, left
-    if n >= AGGREGATE_MIN_PULSES:
+    if c2c > 0.0 and _train_aggregates(n, p[P_DIR + ui * N_DIR + D_C] * d2d):
         if left == 0:
             st, r = next_u64(st)
             left = 4
@@ -604,9 +612,8 @@ def _aggregate_row(nrow, a_row, b_row, dp_row, dm_row, single, g, p, geometric, 
     branches so that it vectorises. Per device: the pulse count, which device of the pair moves
     and in which polarity (as in `apply_update`), the pulse energy, and the new state from one
     deviate g[j] (`_apply_n_aggregate`'s formula). Devices whose train might touch a bound,
-    whose log-change is beyond the polynomial's range, or whose geometric train is short
-    (< AGGREGATE_MIN_PULSES) at a rate above AGGREGATE_ANY_C get flag 1: the caller pulses
-    those exactly, one by one. ``single``
+    whose log-change is beyond the polynomial's range, or that `_train_aggregates` refuses get
+    flag 1: the caller pulses those exactly, one by one. ``single``
     (single-device mapping): ``b_row`` is ``a_row`` and the device always moves.
     ``dp_row``/``dm_row``: d2d factors (ones if none). Returns (energy, pulses up, pulses down).
     """
@@ -668,7 +675,7 @@ def _aggregate_row_geo(nrow, a_row, b_row, dp_row, dm_row, single, g, p, c2c, wo
         hi = w + (toward if up else away)
         ok = (c * (1.0 + k6) <= 0.0625) & (c > 0.0) & (ny <= 0.09) & (lo > 0.0) & \
             (hi < 1.0) & (abs(x) < 0.25) & \
-            ((cnt >= AGGREGATE_MIN_PULSES) | (c <= AGGREGATE_ANY_C))
+            _train_aggregates(cnt, c)
         wout[j] = w - D0 * em1 if cnt != 0 else w
         useout[j] = np.uint8(use_p)
         flag[j] = np.uint8((cnt != 0) & (ok == False))  # noqa: E712 (vectorises; `not` did not)
@@ -696,7 +703,7 @@ def _aggregate_row_lin(nrow, a_row, b_row, dp_row, dm_row, single, g, p, c2c, wo
         sq = math.sqrt(nf)
         far = w + sign * (nf * step + step * k6 * sq)
         near = w - sign * (step * k6 * sq)
-        # any train length: a sum of Gaussian steps is exactly Gaussian
+        # any train length (_train_aggregates with c = 0): a sum of Gaussian steps is Gaussian
         ok = ((far < 1.0) & (near > 0.0)) if up else ((far > 0.0) & (near < 1.0))
         wout[j] = w + sign * (nf * step + step * c2c * sq * g[j])
         useout[j] = np.uint8(use_p)

@@ -120,3 +120,27 @@ def test_vectorised_row_path_matches_per_pulse_moments_on_differential_pairs(sig
     assert m.ledger.get("pulses_up") + m.ledger.get("pulses_down") == (n + 2) * 4000
     assert m.ledger.get("pulses_down") == 2 * above.sum()
     assert (moved.astype(np.float64).ravel()[above] < w[above]).mean() > 0.95
+
+
+@pytest.mark.parametrize("n", [2, 12])
+def test_rows_with_stuck_devices_follow_the_same_moments(n):
+    """Rows holding a stuck device take the general per-device loop (`_apply_n`, short trains
+    under kernels._train_aggregates as in the vectorised pass): the free devices' states after
+    n pulses must have the per-pulse recursion's mean and variance, stuck ones must not move."""
+    states, nl, c2c = 4000, 2.0, 0.5
+    dev = DeviceModel(states=states, response="exponential", nonlinearity_up=nl,
+                      nonlinearity_down=nl, c2c=c2c, stuck_off=0.05)
+    m = AnalogMatrix(100, 40, dev, Periphery(read_noise=0.0, max_pulses=64), seed=8, w_max=1.0)
+    stuck = m.stuckp.astype(bool)
+    assert stuck.any(axis=1).mean() > 0.9  # nearly every row takes the general loop
+    m.program(np.zeros((100, 40), np.float32))
+    m.apply_delta(np.full((100, 40), n / states, np.float32))
+    c = -np.expm1(-nl / states)
+    tgt = 1.0 / -np.expm1(-nl)
+    D0 = tgt - 0.5
+    mean = tgt - D0 * (1 - c) ** n
+    var = D0 ** 2 * (((1 - c) ** 2 + (c * c2c) ** 2) ** n - (1 - c) ** (2 * n))
+    w = m.wp[~stuck & ~m.stuckm.astype(bool)].astype(np.float64)
+    assert abs(w.mean() - mean) < 5 * np.sqrt(var / w.size)
+    assert abs(w.std() / np.sqrt(var) - 1) < 5 / np.sqrt(2 * w.size)
+    assert (m.wp[stuck] == 0.0).all()
