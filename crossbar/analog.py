@@ -25,6 +25,7 @@ Physics (the contract; see the README's "Physics" section):
 from __future__ import annotations
 
 import math
+
 import numpy as np
 
 from device_models import DeviceModel, load_preset
@@ -40,13 +41,11 @@ from .rng import new_key
 # it saves, and far more on a loaded machine; all tiles of a small read go through one call
 _SMALL_WORK = 200_000
 _BATCHED_LIMIT = 2_000_000
+# pulsed updates cost several ns per device (against ~1 ns per element of a read), so the pool
+# pays off from fewer devices
+_SMALL_UPDATE = 16_384
 # reads with at most this many output lines take the fused one-pass kernel (kernels.read_narrow)
 _NARROW = 16
-
-
-# pulsed updates cost ~10-30 ns per device (against ~1 ns per element of a read), so the pool
-# pays off from far fewer devices
-_SMALL_UPDATE = 16_384
 
 
 def kernel_for(kernel, work: int, small: int = _SMALL_WORK):
@@ -98,6 +97,10 @@ class AnalogMatrix(MatrixBase):
         self._col_edges = _edges(C, pe.tile_cols)
         self._dac_levels = max(2 ** (pe.dac_bits - 1) - 1, 1)
         self._adc_half = max(2 ** (pe.adc_bits - 1) - 1, 1)
+        # ADC LSB (normalised units) per input tile, forward (row tiles) and transposed reads
+        self._adc_steps = {tr: np.array([adc_range(pe.out_bound, b - a) / self._adc_half
+                                         for a, b in zip(e[:-1], e[1:])], dtype=np.float32)
+                           for tr, e in ((False, self._row_edges), (True, self._col_edges))}
         self.sigma = float(pe.read_noise if pe.read_noise is not None else dv.read_noise)
         self._c = dv.g_min / dv.g_range  # g_min in units of Δg
 
@@ -140,7 +143,6 @@ class AnalogMatrix(MatrixBase):
         self._gsum_col = None
         self._A2 = None
         self._WnT = None
-        self._steps_cache: dict[bool, np.ndarray] = {}
         self._scratch_bufs: dict[str, np.ndarray] = {}
         self.ledger = ledger if ledger is not None else Ledger()
         self.name = self.ledger.register(name, self.info())
@@ -245,7 +247,7 @@ class AnalogMatrix(MatrixBase):
         proportional = noisy and dv.read_noise_model == "proportional"
         nf = np.float32(sigma * self._noise_factor())
         half = self._adc_half
-        steps = self._adc_steps(in_edges, transposed)
+        steps = self._adc_steps[transposed]
         key = new_key(self._rng)
         row_e = np.empty(B, dtype=np.float64)
         abs_max = pe.input_scaling == "abs-max"
@@ -279,16 +281,6 @@ class AnalogMatrix(MatrixBase):
             counts["mvm_vectors"] = B
         self.ledger.add(self.name, **counts)
         return Y
-
-    def _adc_steps(self, in_edges: np.ndarray, transposed: bool) -> np.ndarray:
-        """ADC LSB (normalised units) per input tile of a forward or transposed read."""
-        st = self._steps_cache.get(transposed)
-        if st is None:
-            pe = self.periphery
-            st = np.array([adc_range(pe.out_bound, in_edges[t + 1] - in_edges[t]) / self._adc_half
-                           for t in range(len(in_edges) - 1)], dtype=np.float32)
-            self._steps_cache[transposed] = st
-        return st
 
     def _narrow_matrix(self) -> np.ndarray:
         """Wnᵀ (out, in), contiguous: row j holds the weights feeding output line j."""

@@ -212,8 +212,6 @@ class Costs:
             return self.t_pwm_window() / self.t_read / math.sqrt(act)
         return 1.0
 
-    array_bit_serial_factor = array_input_factor  # former name
-
     def a_cell(self) -> float:
         """Area of one device [µm²] (``cell_f2`` F²)."""
         f = self.node * 1e-3
