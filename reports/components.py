@@ -39,6 +39,17 @@ Equations and sources (energy-model.md section numbers; [S#] as in its section 6
   (TIMELY [S11]) plus a B-bit encoder, floor E_min. Area SAR: ``75 · 2^(B/2) µm²`` at 22 nm
   (4 b 300, 6 b 600, 8 b 1200: the 1.4/1.11 ranges), flash: ``(2^B − 1) · 40 µm²`` @ 65 nm;
   both scaled with logic area. Latency SAR (B+1) ns (NeuroSim [S6]), flash 1 ns.
+  **CCO** (HERMES' linearized current-controlled-oscillator ADC [S14], 300 ps per LSB): the
+  column current is the oscillator's supply current, conveyed from the core rail Vdd through
+  the oscillator into the bit line, which is held at V_read. So the rail delivers Vdd·Q for a
+  column charge Q: V_read·Q heats the cells (the array term) and the ADC's own share is
+  ``(Vdd − V_read)·Q = array term × (Vdd/V_read − 1)`` (`Costs.cco_supply_factor`; priced
+  from the same Σ V²·G·t, so it follows the data). On top, the counter: ~2 register-bit
+  toggles per count (a ripple counter) at half-scale counts on average, plus B bits read out
+  (1-b register 0.009 pJ @ 40 nm, Aladdin [S11]). Latency: the oscillator counts while the
+  current flows, so only the part of ``2^B × 300 ps`` beyond the read window adds, plus one
+  clock to latch the count. Area: the SAR rule (the notes give only HERMES' 4 µm column pitch,
+  no height). Linearization and calibration bias currents are not modelled (no figure).
 * **Integrator / sample-hold** (1.5): NeuRRAM 0.25 pJ, 350 µm² @ 130 nm per integration,
   scaled with logic energy/area; one per column; latency = ``t_read``.
 * **Shift-add** (1.6): ISAAC 16-b 0.021 pJ, 60 µm² @ 32 nm, one per ADC conversion.
@@ -77,6 +88,8 @@ from .hardware import Hardware
 
 FF = 1e-15
 PJ = 1e-12
+# HERMES' linearized CCO ADC resolves one LSB per 300 ps [S14] (energy-model.md 1.4/1.10)
+CCO_T_LSB = 300e-12
 
 
 def digital_op_energies(node_nm: int) -> dict[str, float]:
@@ -219,7 +232,11 @@ class Costs:
 
     # ---- ADC -----------------------------------------------------------------------------
     def e_adc(self, bits: int) -> float:
-        """Energy of one conversion at ``bits`` [J] (SAR rule or flash, see module doc)."""
+        """Energy of one conversion at ``bits`` [J] (SAR rule, flash or CCO counter, see module
+        doc; a CCO's oscillator energy is `cco_supply_factor` × the array term, not here)."""
+        if self.hw.adc_type == "cco":
+            e_bit = self._e(0.009 * PJ, 45)
+            return (2 * 2 ** (bits - 1) + bits) * e_bit
         e_min = self._e(50 * FF, 22)
         if self.hw.adc_type == "flash":
             cmp_ = self._e(0.042 * PJ, 65)
@@ -235,7 +252,18 @@ class Costs:
         return self._a(75.0 * 2 ** (bits / 2), 22)
 
     def t_adc(self, bits: int) -> float:
+        if self.hw.adc_type == "cco":
+            return max(0.0, 2 ** bits * CCO_T_LSB - self.read_window()) + 1.0 / self.hw.clock_hz
         return 1e-9 if self.hw.adc_type == "flash" else (bits + 1) * 1e-9
+
+    def cco_supply_factor(self) -> float:
+        """CCO ADC energy per joule of array term: (Vdd − V_read)/V_read (0 for other ADCs).
+
+        The column charge Q that heats the cells (V_read·Q) flows from Vdd through the
+        oscillator, which takes the rest of the rail, (Vdd − V_read)·Q."""
+        if self.hw.adc_type != "cco":
+            return 0.0
+        return max(self.vdd - self.v_read, 0.0) / self.v_read
 
     # ---- integrator, shift-add, accumulation --------------------------------------------
     def e_integrator(self) -> float:
@@ -339,7 +367,8 @@ class Costs:
 
     def e_verify_read(self, line_cells: int) -> float:
         """One verify read of a device: cell read + line toggle + integrator + ADC [J]."""
-        return (self.v_read ** 2 * self.g_mean * self.t_read
+        cell = self.v_read ** 2 * self.g_mean * self.t_read
+        return (cell * (1.0 + self.cco_supply_factor())
                 + self.c_line(line_cells) * self.v_read * self.vdd
                 + self.e_integrator() + self.e_adc(self.hw.output_bits))
 

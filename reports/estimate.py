@@ -135,9 +135,11 @@ def _price_entry(e: dict, name: str, info: dict | None, hw: Hardware, c: Costs
     ns, nw = c.n_in_slices, c.n_weight_slices
     # a transposed input drives the dpw column lines of its weight (rows_t cells each)
     parts["dac"] += dac_f * c.e_dac(cols_t * dpw) + dac_t * c.e_dac(rows_t * dpw)
-    parts["array"] += (cell_f + cell_t) * nw * c.array_input_factor()
+    e_array = (cell_f + cell_t) * nw * c.array_input_factor()
+    parts["array"] += e_array
     adc_f_eff, adc_t_eff = adc_f * ns * nw * grp_f, adc_t * ns * nw * grp_t
-    parts["adc"] += adc_f_eff * c.e_adc(hw.output_bits) + adc_t_eff * c.e_adc(hw.bwd_adc_bits)
+    parts["adc"] += (adc_f_eff * c.e_adc(hw.output_bits) + adc_t_eff * c.e_adc(hw.bwd_adc_bits)
+                     + e_array * c.cco_supply_factor())
     parts["integrator"] += (adc_f_eff + adc_t_eff) * c.e_integrator()
     parts["shift_add"] += (adc_f_eff + adc_t_eff) * c.e_shift_add()
     outputs = mv * cols + tv * rows

@@ -32,7 +32,7 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover
     import tomli as tomllib
 
-ADC_TYPES = ("sar", "flash")
+ADC_TYPES = ("sar", "flash", "cco")
 INPUT_MODES = ("voltage", "bit_serial", "pwm")
 SCOPES = ("macro", "core")
 TRANSPOSED_READOUTS = ("none", "shared_transposable", "separate_periphery")
@@ -62,7 +62,9 @@ _SPEC: dict[str, tuple[str, Any, Any, str, str]] = {
     "output_bits": ("int", 1, 16, "bit", "ADC resolution (forward)"),
     "backward_adc_bits": ("opt_int", 1, 16, "bit",
                           "ADC bits for transposed reads (default output_bits+2)"),
-    "adc_type": ("str", ADC_TYPES, None, "", "ADC architecture"),
+    "adc_type": ("str", ADC_TYPES, None, "",
+                 "ADC architecture: sar (figure-of-merit rule), flash (comparator bank), cco "
+                 "(current-controlled oscillator + counter, powered by the column current)"),
     "cols_per_adc": ("int", 1, 65536, "", "columns sharing one ADC (time-multiplexed)"),
     "rows_active": ("int", 0, 65536, "", "rows active per conversion (0 = all rows of the tile)"),
     "v_read": ("opt_float", 1e-3, 10.0, "V", "read voltage (default: the device's)"),

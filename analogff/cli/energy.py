@@ -125,8 +125,9 @@ def _print(est) -> None:
     console.print(t)
 
     tl = est.tile
-    t = _table(f"One {hw.tile_rows}×{hw.tile_cols} tile MVM (macro level, no buffers)",
-               "metric", "value")
+    level = ("core level: macro + I/O buffer + post-processing" if hw.scope == "core"
+             else "macro level, no buffers")
+    t = _table(f"One {hw.tile_rows}×{hw.tile_cols} tile MVM ({level})", "metric", "value")
     t.add_row("energy", _fmt(tl["energy_j"], "J"))
     t.add_row("energy per MAC", f"{tl['fj_per_mac']:.3g} fJ")
     t.add_row("latency", _fmt(tl["latency_s"], "s"))

@@ -37,6 +37,24 @@ def test_energy_json_with_hardware_file(tmp_path):
     assert {"int8", "fp16"} <= set(d["digital"])
 
 
+def test_energy_core_scope_cco_tile_figures(tmp_path):
+    """A HERMES-like hardware file: the tile table says it is core level and prices the CCO."""
+    hw = tmp_path / "hw.toml"
+    hw.write_text('node_nm = 14\ninput_mode = "pwm"\nadc_type = "cco"\ncols_per_adc = 1\n'
+                  'scope = "core"\n')
+    r = runner.invoke(app, ["energy", "--hardware", str(hw), "--network", "64,32,10",
+                            "--algo", "bp", "--steps", "2", "--json"])
+    assert r.exit_code == 0, r.output
+    d = json.loads(r.output)
+    assert d["hardware"]["adc_type"] == "cco"
+    tile = d["tile_mvm"]["by_component_j"]
+    assert tile["adc"] > tile["array"] > 0      # 0.8 V rail vs the device's read voltage
+    r = runner.invoke(app, ["energy", "--hardware", str(hw), "--network", "64,32,10",
+                            "--algo", "bp", "--steps", "2"])
+    assert r.exit_code == 0, r.output
+    assert "tile MVM (core level" in " ".join(r.output.split())    # the title may wrap
+
+
 @pytest.mark.parametrize("text, field", [("adc_bits = 8\n", "adc_bits"),
                                          ("output_bits = 99\n", "output_bits")])
 def test_energy_bad_hardware_is_one_line(tmp_path, text, field):

@@ -278,3 +278,42 @@ def test_new_options_leave_network_estimates_of_defaults_unchanged():
     assert a.train_j == b.train_j and a.inference_j == b.inference_j   # scope: tile figure only
     p = price_ledger(build_ledger(hw, [16, 12, 4], "bp", batch=2), hw.replace(input_mode="pwm"))
     assert p["total_j"] == math.fsum(p["by_component_j"].values())
+
+
+# ---- CCO ADC (current-controlled oscillator powered by the column current) -------------------
+def test_cco_adc_takes_the_rail_share_of_the_column_charge():
+    """A CCO conversion = the rail's (Vdd − V_read)·Q for the column charge Q the array term
+    heats with V_read·Q, plus its counter; the total charge drawn is Vdd·Q."""
+    sar_hw = _tile_hw(input_mode="pwm", input_bits=6, clock_hz=1e9, node_nm=14)
+    hw = sar_hw.replace(adc_type="cco")
+    c = Costs(hw)
+    t, ts = tile_mvm(hw), tile_mvm(sar_hw)
+    arr = t["by_component_j"]["array"]
+    assert arr == ts["by_component_j"]["array"]                   # the array term is unchanged
+    counter = (2 * 2 ** 7 + 8) * 0.009e-12 * T.logic_energy_scale(14) / T.logic_energy_scale(45)
+    assert c.e_adc(8) == pytest.approx(counter, rel=1e-12)
+    n_conv = 8                                                     # one per column (1 slice)
+    oscillator = arr * (T.vdd(14) - c.v_read) / c.v_read
+    assert t["by_component_j"]["adc"] == pytest.approx(n_conv * counter + oscillator, rel=1e-12)
+    # array + oscillator = the column charge drawn from Vdd
+    q = arr / c.v_read
+    assert arr + oscillator == pytest.approx(T.vdd(14) * q, rel=1e-12)
+    assert t["energy_j"] == math.fsum(t["by_component_j"].values())
+    # counting overlaps the 32 ns window (2^8 x 300 ps = 77 ns does not): the rest adds
+    assert c.t_adc(8) == pytest.approx(2 ** 8 * 300e-12 - 32e-9 + 1e-9, rel=1e-12)
+    wide = Costs(hw.replace(input_bits=9))                         # 256 ns window
+    assert wide.t_adc(8) == pytest.approx(1e-9, rel=1e-12)         # only the latch clock
+
+
+def test_cco_adc_follows_the_simulated_cell_energy():
+    """Priced from a ledger, the oscillator term scales with the recorded Σ V²·G·t."""
+    led = _hand_ledger()
+    hw = Hardware(adc_type="cco")
+    c = Costs(hw)
+    a = price_ledger(led, hw)["by_component_j"]["adc"]
+    led["entries"][0]["cell_read_energy_j"] *= 3
+    b = price_ledger(led, hw)["by_component_j"]["adc"]
+    f = (c.vdd - c.v_read) / c.v_read
+    assert b - a == pytest.approx(2 * 3.0e-15 * f, rel=1e-9)
+    assert a == pytest.approx(15 * c.e_adc(8) + 3.0e-15 * f, rel=1e-12)
+    assert Costs(Hardware(adc_type="sar")).cco_supply_factor() == 0.0
