@@ -7,7 +7,8 @@ Forward: batch 1000, shapes 784→500, 2000→2000, 500→10, 8-bit DAC/ADC, rea
 of 2000×2000 from a batch of 1000 against the float ``W += lr·dᵀx``, sized to ask ~1 pulse per
 device (the ideal device takes its pulses in closed form; ecram has c2c noise, so every
 device's train is drawn: aggregated with one deviate, or pulse by pulse near a bound).
-Prints the median time of each, the two timed alternately call by call, and the ratio.
+Prints the median time of each, the two timed alternately call by call (at least ``--repeats``
+times, more for short calls: about 0.5 s of timing per pair), and the ratio.
 Numba's compile is done (and cached) before timing. The thread
 hand-off defaults of analogff._threads (OPENBLAS_THREAD_TIMEOUT, GOMP_SPINCOUNT) apply unless
 set in the environment; the README's figures use them.
@@ -28,11 +29,16 @@ from crossbar import AnalogMatrix, IdealMatrix, Periphery
 from device_models import load_preset
 
 
-def paired(fn_ideal, fn_analog, repeats):
+def paired(fn_ideal, fn_analog, repeats, min_seconds=0.5):
     """Median times of the two, called alternately (one warm-up each), so that a slow spell of
-    this shared machine hits both sides of a ratio alike."""
+    this shared machine hits both sides of a ratio alike. Short calls are repeated until the
+    pair has been timed for about ``min_seconds``: a 0.2 ms read timed 15 times gives a
+    median that one late thread wake-up can move by half."""
+    t0 = time.perf_counter()
     fn_ideal()
     fn_analog()
+    once = time.perf_counter() - t0
+    repeats = max(repeats, min(2000, math.ceil(min_seconds / max(once, 1e-9))))
     ti, ta = [], []
     for _ in range(repeats):
         for fn, ts in ((fn_ideal, ti), (fn_analog, ta)):
