@@ -301,7 +301,7 @@ class AnalogMatrix(MatrixBase):
                  split, Y, key, rowscale) -> int:
         """Column sums of each input tile, read noise and the ADC into Y, scaled per row by
         ``rowscale`` (weight units); returns the saturated conversions."""
-        pe, dv = self.periphery, self.device
+        pe = self.periphery
         B = q.shape[0]
         nt = len(in_edges) - 1
         sigma = self.sigma

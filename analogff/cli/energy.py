@@ -8,18 +8,7 @@ from typing import Optional
 
 import typer
 
-from .common import cli_errors, console, fail
-
-
-def _fmt(v: float, unit: str) -> str:
-    """Engineering format with an SI prefix, e.g. 1.23 µJ."""
-    if v == 0:
-        return f"0 {unit}"
-    for f, p in ((1e-18, "a"), (1e-15, "f"), (1e-12, "p"), (1e-9, "n"), (1e-6, "µ"),
-                 (1e-3, "m"), (1.0, ""), (1e3, "k"), (1e6, "M")):
-        if abs(v) < f * 1000:
-            return f"{v / f:.3g} {p}{unit}"
-    return f"{v:.3g} {unit}"
+from .common import cli_errors, console, fail, fmt_si
 
 
 def register(app: typer.Typer) -> None:
@@ -92,12 +81,12 @@ def _print(est) -> None:
                   + (f" · K {est.K}" if est.K else ""))
 
     t = _table("Energy and latency", "quantity", "per training sample", "per inference")
-    t.add_row("[bold]analog total[/]", _fmt(est.train_j, "J"), _fmt(est.inference_j, "J"))
-    t.add_row("latency (throughput)", _fmt(est.train["latency_s"], "s"),
-              _fmt(est.inference["latency_s"], "s"))
+    t.add_row("[bold]analog total[/]", fmt_si(est.train_j, "J"), fmt_si(est.inference_j, "J"))
+    t.add_row("latency (throughput)", fmt_si(est.train["latency_s"], "s"),
+              fmt_si(est.inference["latency_s"], "s"))
     for prec, d in est.digital.items():
-        t.add_row(f"digital {prec} baseline", _fmt(d["train"]["total_j"], "J"),
-                  _fmt(d["inference"]["total_j"], "J"))
+        t.add_row(f"digital {prec} baseline", fmt_si(d["train"]["total_j"], "J"),
+                  fmt_si(d["inference"]["total_j"], "J"))
         t.add_row(f"  ratio digital {prec} / analog",
                   f"{d['train']['total_j'] / est.train_j:.3g}×" if est.train_j else "-",
                   f"{d['inference']['total_j'] / est.inference_j:.3g}×" if est.inference_j else "-")
@@ -107,8 +96,8 @@ def _print(est) -> None:
     for scope, p in (("train", est.train), ("inference", est.inference)):
         tot = p["total_j"] or 1.0
         for ph, v in p["by_phase_j"].items():
-            t.add_row(f"{scope}: {ph}", _fmt(v, "J"), _share(v, tot),
-                      _fmt(p["latency_by_phase_s"].get(ph, 0.0), "s"))
+            t.add_row(f"{scope}: {ph}", fmt_si(v, "J"), _share(v, tot),
+                      fmt_si(p["latency_by_phase_s"].get(ph, 0.0), "s"))
     console.print(t)
 
     t = _table("Energy per component", "component", "per training sample", "share",
@@ -116,7 +105,7 @@ def _print(est) -> None:
     tt, ti = est.train["total_j"] or 1.0, est.inference["total_j"] or 1.0
     for k in est.train["by_component_j"]:
         a, b = est.train["by_component_j"][k], est.inference["by_component_j"][k]
-        t.add_row(k, _fmt(a, "J"), _share(a, tt), _fmt(b, "J"), _share(b, ti))
+        t.add_row(k, fmt_si(a, "J"), _share(a, tt), fmt_si(b, "J"), _share(b, ti))
     console.print(t)
 
     t = _table(f"Area (total {est.area_mm2:.3g} mm²)", "block", "area", "share")
@@ -128,9 +117,9 @@ def _print(est) -> None:
     level = ("core level: macro + I/O buffer + post-processing" if hw.scope == "core"
              else "macro level, no buffers")
     t = _table(f"One {hw.tile_rows}×{hw.tile_cols} tile MVM ({level})", "metric", "value")
-    t.add_row("energy", _fmt(tl["energy_j"], "J"))
+    t.add_row("energy", fmt_si(tl["energy_j"], "J"))
     t.add_row("energy per MAC", f"{tl['fj_per_mac']:.3g} fJ")
-    t.add_row("latency", _fmt(tl["latency_s"], "s"))
+    t.add_row("latency", fmt_si(tl["latency_s"], "s"))
     t.add_row("area", f"{tl['area_mm2']:.4g} mm²")
     t.add_row("TOPS/W", f"{tl['tops_per_w']:.3g}")
     t.add_row("TOPS/mm²", f"{tl['tops_per_mm2']:.3g}")

@@ -3,30 +3,13 @@
 from __future__ import annotations
 
 import json
-import math
 import sys
 from pathlib import Path
 from typing import Optional
 
 import typer
 
-from .common import cli_errors, console, err_console
-
-
-def _fmt_j(j: float) -> str:
-    if j is None or not math.isfinite(j):
-        return "n/a"
-    for unit, f in (("J", 1), ("mJ", 1e-3), ("µJ", 1e-6), ("nJ", 1e-9), ("pJ", 1e-12)):
-        if abs(j) >= f:
-            return f"{j / f:.3g} {unit}"
-    return f"{j / 1e-15:.3g} fJ"
-
-
-def _fmt_n(n: float) -> str:
-    for unit, f in (("G", 1e9), ("M", 1e6), ("k", 1e3)):
-        if abs(n) >= f:
-            return f"{n / f:.3g} {unit}"
-    return f"{n:.0f}"
+from .common import cli_errors, console, err_console, fmt_si
 
 
 def summary_table(rec: dict):
@@ -41,14 +24,15 @@ def summary_table(rec: dict):
     t.add_row("test accuracy", f"{100 * m['test_accuracy']:.2f} %")
     t.add_row("train accuracy", f"{100 * m['train_accuracy']:.2f} %")
     t.add_row("training samples seen", f"{s['train_total']:,} ({s['epochs']} epochs)")
-    t.add_row("write pulses", _fmt_n(k["pulses"]))
-    t.add_row("ADC conversions (saturated)", f"{_fmt_n(k['adc_conversions'])} ({_fmt_n(k['adc_saturated'])})")
-    t.add_row("DAC conversions", _fmt_n(k["dac_conversions"]))
-    t.add_row("transposed read vectors", _fmt_n(k["transposed_vectors"]))
-    t.add_row("energy / training sample", _fmt_j(e["per_train_sample_j"]))
-    t.add_row("energy / inference", _fmt_j(e["per_inference_j"]))
-    t.add_row("digital baseline / training sample", _fmt_j(e.get("digital_per_train_sample_j")))
-    t.add_row("digital baseline / inference", _fmt_j(e.get("digital_per_inference_j")))
+    t.add_row("write pulses", fmt_si(k["pulses"]))
+    t.add_row("ADC conversions (saturated)",
+              f"{fmt_si(k['adc_conversions'])} ({fmt_si(k['adc_saturated'])})")
+    t.add_row("DAC conversions", fmt_si(k["dac_conversions"]))
+    t.add_row("transposed read vectors", fmt_si(k["transposed_vectors"]))
+    t.add_row("energy / training sample", fmt_si(e["per_train_sample_j"], "J"))
+    t.add_row("energy / inference", fmt_si(e["per_inference_j"], "J"))
+    t.add_row("digital baseline / training sample", fmt_si(e.get("digital_per_train_sample_j"), "J"))
+    t.add_row("digital baseline / inference", fmt_si(e.get("digital_per_inference_j"), "J"))
     t.add_row("wall time (train / eval)", f"{rec['timing']['wall_s']:.1f} s "
               f"({rec['timing']['train_s']:.1f} / {rec['timing']['eval_s']:.1f})")
     t.caption = f"energy model: {e['model']}"
@@ -67,7 +51,7 @@ def phase_table(rec: dict):
     t.add_column("share", justify="right")
     tot = sum(ph.values()) or 1.0
     for p, v in sorted(ph.items(), key=lambda kv: -kv[1]):
-        t.add_row(p, _fmt_j(v), f"{100 * v / tot:.1f} %")
+        t.add_row(p, fmt_si(v, "J"), f"{100 * v / tot:.1f} %")
     return t
 
 
