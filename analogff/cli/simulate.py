@@ -35,7 +35,10 @@ def summary_table(rec: dict):
     t.add_row("digital baseline / inference", fmt_si(e.get("digital_per_inference_j"), "J"))
     t.add_row("wall time (train / eval)", f"{rec['timing']['wall_s']:.1f} s "
               f"({rec['timing']['train_s']:.1f} / {rec['timing']['eval_s']:.1f})")
-    t.caption = f"energy model: {e['model']}"
+    # the digital baseline's inference is priced at batch 1 (reports.price_digital): weights
+    # are re-read for every vector, while training reuses them over a mini-batch
+    t.caption = (f"energy model: {e['model']}; digital inference at batch 1 "
+                 "(weights re-read per vector)")
     return t
 
 
