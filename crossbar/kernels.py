@@ -592,13 +592,15 @@ def _round_row(a_row, u, n_out, max_pulses):
 @njit(cache=True, fastmath=_FAST)
 def _truncate_row(a_row, n_out, max_pulses):
     """Mixed mode: fire the integer part of each accumulator (truncated toward zero; at most
-    ±max_pulses of it are fired) and keep the fractional remainder, branch-free."""
+    ±max_pulses of it) and keep the rest: the fractional remainder and any whole pulses beyond
+    the cap, which fire at later updates (the accumulator gives up only what it transferred).
+    Branch-free."""
     m = np.float32(max_pulses)
     for j in range(a_row.shape[0]):
         a = a_row[j]
-        t = np.float32(np.trunc(a))
+        t = min(max(np.float32(np.trunc(a)), -m), m)
         a_row[j] = a - t
-        n_out[j] = np.int32(min(max(t, -m), m))
+        n_out[j] = np.int32(t)
 
 
 @njit(cache=True)

@@ -444,6 +444,24 @@ def test_mixed_update_accumulates_digitally():
     np.testing.assert_allclose(m.weights()[0], 2 / device.states, atol=1e-7)
 
 
+def test_mixed_update_carries_pulses_beyond_the_cap():
+    """The accumulator gives up only what it transferred: a 5-pulse request under a 2-pulse
+    cap fires 2 + 2 + 1 over three updates (later ones ask nothing) and then nothing."""
+    device = load_preset("ideal")
+    m = AnalogMatrix(2, 3, device, fine(update="mixed", max_pulses=2), seed=0)
+    x = np.ones((1, 3), dtype=np.float32)
+    d = np.array([[1.0, -1.0]], dtype=np.float32)
+    zero = np.zeros_like(d)
+    fired = []
+    for i in range(5):
+        before = m.ledger.get("pulses_up") + m.ledger.get("pulses_down")
+        m.update(x, d if i == 0 else zero, 5.25 / device.states)
+        fired.append(m.ledger.get("pulses_up") + m.ledger.get("pulses_down") - before)
+    assert fired == [12, 12, 6, 0, 0]            # 6 devices x (2, 2, 1)
+    np.testing.assert_allclose(m.weights()[0], 5 / device.states, atol=1e-6)
+    np.testing.assert_allclose(m.weights()[1], -5 / device.states, atol=1e-6)
+
+
 def test_stochastic_update_mean_is_lr_dtx():
     device = load_preset("ideal")
     out_f, in_f = 20, 30
