@@ -88,11 +88,6 @@ def sram_energy_scale(node_nm: int) -> float:
     return logic_energy_scale(node_nm) ** 0.5
 
 
-def relative(scale_fn, node_nm: int, ref_nm: int) -> float:
-    """``scale_fn(node) / scale_fn(ref)``: move a value measured at ``ref_nm`` to ``node_nm``."""
-    return scale_fn(node_nm) / scale_fn(ref_nm)
-
-
 # ---- Horowitz 45 nm digital operations [S1] (energy-model.md section 2.1) -------------------
 PJ = 1e-12
 HOROWITZ_45NM_J: dict[str, float] = {
