@@ -24,7 +24,8 @@ def register(app: typer.Typer) -> None:
             "--config", "-c", help="Sweep file: \\[base] table, \\[grid] table of lists, optional "
                                    "\\[zip] table of equal-length lists, algo = \\[...], seeds = N.")] = None,
         algo: Annotated[Optional[List[str]], typer.Option(
-            "--algo", "-a", help="Algorithm(s) to run: pff, ff, bp (repeatable).")] = None,
+            "--algo", "-a", help="Algorithm(s) to run: pff, ff, bp (repeatable, or "
+            "comma-separated: --algo pff,bp).")] = None,
         seeds: Annotated[Optional[int], typer.Option(
             "--seeds", help="Replicates per point: seeds base, base+1, ..., base+N-1.")] = None,
         store: Annotated[Path, typer.Option(
@@ -66,7 +67,8 @@ def register(app: typer.Typer) -> None:
             raise ConfigError(f"--workers {workers} must be at least 1")
         if scheduler is not None and "://" not in scheduler:
             raise ConfigError(f"--scheduler {scheduler!r} must look like tcp://HOST:PORT")
-        spec = build_spec(grid or (), config, algo or (), seeds)
+        algos = [a.strip() for v in (algo or ()) for a in v.split(",") if a.strip()]
+        spec = build_spec(grid or (), config, algos, seeds)
         points = expand(spec)          # every point validated before anything runs
         if point_fn:
             resolve_point_fn(point_fn)

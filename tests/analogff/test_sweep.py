@@ -508,3 +508,17 @@ def test_local_pool_is_reused_across_sweeps(tmp_path):
         run_sweep(_points(grid=("adc_bits=5,6",)), st, point_fn="sweep_points:with_pid", pool=pool)
         pids = {r["worker_pid"] for r in st.records()}
     assert len(pids) == 1 and os.getpid() not in pids
+
+
+def test_cli_sweep_algo_takes_a_comma_list_like_grid(tmp_path, monkeypatch):
+    """--algo pff,bp equals --algo pff --algo bp; an unknown one is still a one-line error."""
+    monkeypatch.chdir(tmp_path)
+    runner = CliRunner()
+    base = ["sweep", "--grid", "noise=0,0.01", "--dry-run"]
+    a = runner.invoke(app, [*base, "--algo", "pff,bp"])
+    b = runner.invoke(app, [*base, "--algo", "pff", "--algo", "bp"])
+    assert a.exit_code == 0 and b.exit_code == 0, a.output + b.output
+    assert "4 points: 0 done, 0 failed, 4 to run" in a.stdout
+    assert a.stdout == b.stdout
+    bad = runner.invoke(app, [*base, "--algo", "pff,sgd"])
+    assert bad.exit_code == 2 and "algo = 'sgd' is not allowed" in bad.stderr
