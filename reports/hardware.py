@@ -229,6 +229,31 @@ class Hardware:
         return "Hardware\n" + "\n".join(f"  {n:<{w}}  {v}" for n, v, _ in rows)
 
 
+def field_specs() -> list[tuple[str, str, str, str]]:
+    """(field, default, allowed values, meaning) of every hardware field, in file order."""
+    defaults = {n: v for n, v, _ in Hardware().rows()}
+    out = []
+    for name, (kind, lo, hi, unit, help_) in _SPEC.items():
+        if isinstance(lo, tuple):
+            allowed = " | ".join(lo)
+        elif kind == "bool":
+            allowed = "true | false"
+        elif name == "node_nm":
+            allowed = ", ".join(str(n) for n in NODES) + " nm"
+        elif name == "device":
+            allowed = "a preset (analogff devices) or a device .toml path"
+        else:
+            num = (lambda v: str(v)) if kind.endswith("int") else (lambda v: f"{v:g}")
+            allowed = f"{num(lo)} … {num(hi)}" + (f" {unit}" if unit else "")
+            if kind.startswith("opt_"):
+                allowed += " (or unset)"
+        default = defaults[name]
+        if kind == "bool":
+            default = default.lower()       # as written in TOML
+        out.append((name, default, allowed, help_))
+    return out
+
+
 def _unknown_msg(name: str) -> str:
     return f"unknown hardware field {name!r}; known fields: {', '.join(_SPEC)}"
 

@@ -16,8 +16,9 @@ def register(app: typer.Typer) -> None:
     @cli_errors
     def energy(
         hardware: Optional[Path] = typer.Option(
-            None, "--hardware", help="Hardware TOML file (fields of reports.Hardware); "
-            "default: 22 nm, 256x256 tiles, 8-bit DAC/ADC."),
+            None, "--hardware", help="Hardware TOML file (fields of reports.Hardware: list them "
+            "with --fields; example: reports/hardware_example.toml); default: 22 nm, 256x256 "
+            "tiles, 8-bit DAC/ADC."),
         network: str = typer.Option("784,500,500,10", "--network",
                                     help="Layer sizes: input, hidden..., classes."),
         algo: str = typer.Option("pff", "--algo", help="pff | ff | bp"),
@@ -28,6 +29,8 @@ def register(app: typer.Typer) -> None:
         pulse_density: float = typer.Option(0.1, "--pulse-density", help="Mean write pulses "
                                             "per device per update call."),
         as_json: bool = typer.Option(False, "--json", help="Print JSON instead of tables."),
+        list_fields: bool = typer.Option(False, "--fields", help="List every hardware field "
+                                         "(default, allowed values, meaning) and exit."),
     ) -> None:
         """Energy, latency, area and TOPS/W of a network on described hardware, vs digital.
 
@@ -37,6 +40,9 @@ def register(app: typer.Typer) -> None:
         """
         from reports import Hardware, HardwareError, estimate
 
+        if list_fields:
+            _print_fields()
+            return
         try:
             hw = Hardware.from_toml(hardware) if hardware is not None else Hardware()
         except HardwareError as exc:
@@ -55,6 +61,21 @@ def register(app: typer.Typer) -> None:
             typer.echo(json.dumps(est.to_dict(), indent=2, default=float))
             return
         _print(est)
+
+
+def _print_fields() -> None:
+    from reports.hardware import field_specs
+
+    from rich.table import Table
+
+    t = Table(title="Hardware fields (TOML: top-level keys or a \\[hardware] table; "
+              "example: reports/hardware_example.toml)", title_justify="left")
+    t.add_column("field", no_wrap=True)
+    for col in ("default", "allowed", "meaning"):
+        t.add_column(col)
+    for row in field_specs():
+        t.add_row(*row)
+    console.print(t)
 
 
 def _table(title: str, first: str, *right: str):

@@ -37,6 +37,27 @@ def test_energy_json_with_hardware_file(tmp_path):
     assert {"int8", "fp16"} <= set(d["digital"])
 
 
+def test_energy_fields_lists_every_hardware_field():
+    from dataclasses import fields
+
+    from reports import Hardware
+    from reports.hardware import field_specs
+
+    names = [f.name for f in fields(Hardware)]
+    specs = field_specs()
+    assert [r[0] for r in specs] == names
+    allowed = dict((r[0], r[2]) for r in specs)
+    assert allowed["adc_type"] == "sar | flash | cco"
+    assert allowed["program_verify"] == "true | false"
+    assert allowed["output_bits"] == "1 … 16 bit"
+    r = runner.invoke(app, ["energy", "--fields"])
+    assert r.exit_code == 0, r.output
+    flat = " ".join(r.output.split())
+    for n in names:
+        assert n in flat
+    assert "reports/hardware_example.toml" in flat
+
+
 def test_energy_core_scope_cco_tile_figures(tmp_path):
     """A HERMES-like hardware file: the tile table says it is core level and prices the CCO."""
     hw = tmp_path / "hw.toml"
