@@ -48,8 +48,9 @@ Equations and sources (energy-model.md section numbers; [S#] as in its section 6
   toggles per count (a ripple counter) at half-scale counts on average, plus B bits read out
   (1-b register 0.009 pJ @ 40 nm, Aladdin [S11]). Latency: the oscillator counts while the
   current flows, so only the part of ``2^B × 300 ps`` beyond the read window adds, plus one
-  clock to latch the count. Area: the SAR rule (the notes give only HERMES' 4 µm column pitch,
-  no height). Linearization and calibration bias currents are not modelled (no figure).
+  clock to latch the count. No separate integrator (the counter integrates). Area: the SAR
+  rule (the notes give only HERMES' 4 µm column pitch, no height). Linearization and
+  calibration bias currents are not modelled (no figure).
 * **Integrator / sample-hold** (1.5): NeuRRAM 0.25 pJ, 350 µm² @ 130 nm per integration,
   scaled with logic energy/area; one per column; latency = ``t_read``.
 * **Shift-add** (1.6): ISAAC 16-b 0.021 pJ, 60 µm² @ 32 nm, one per ADC conversion.
@@ -267,10 +268,12 @@ class Costs:
 
     # ---- integrator, shift-add, accumulation --------------------------------------------
     def e_integrator(self) -> float:
-        return self._e(0.25 * PJ, 130)
+        """One integration / sample-and-hold [J]; none with a CCO ADC, whose counter is the
+        integrator."""
+        return 0.0 if self.hw.adc_type == "cco" else self._e(0.25 * PJ, 130)
 
     def a_integrator(self) -> float:
-        return self._a(350.0, 130)
+        return 0.0 if self.hw.adc_type == "cco" else self._a(350.0, 130)
 
     def e_shift_add(self) -> float:
         return self._e(0.021 * PJ, 32)

@@ -299,6 +299,8 @@ def test_cco_adc_takes_the_rail_share_of_the_column_charge():
     q = arr / c.v_read
     assert arr + oscillator == pytest.approx(T.vdd(14) * q, rel=1e-12)
     assert t["energy_j"] == math.fsum(t["by_component_j"].values())
+    assert t["by_component_j"]["integrator"] == 0.0 < ts["by_component_j"]["integrator"]
+    assert t["area_breakdown_um2"]["integrator"] == 0.0
     # counting overlaps the 32 ns window (2^8 x 300 ps = 77 ns does not): the rest adds
     assert c.t_adc(8) == pytest.approx(2 ** 8 * 300e-12 - 32e-9 + 1e-9, rel=1e-12)
     wide = Costs(hw.replace(input_bits=9))                         # 256 ns window
