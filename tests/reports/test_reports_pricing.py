@@ -32,9 +32,10 @@ def _hand_ledger(adc_bits=8):
     }
 
 
+@pytest.mark.parametrize("adc_type", ["sar", "flash", "cco"])
 @pytest.mark.parametrize("algo", ["pff", "ff", "bp"])
-def test_total_is_sum_of_parts(algo):
-    hw = Hardware(tile_rows=8, tile_cols=8, cols_per_adc=4)
+def test_total_is_sum_of_parts(algo, adc_type):
+    hw = Hardware(tile_rows=8, tile_cols=8, cols_per_adc=4, adc_type=adc_type)
     led = build_ledger(hw, [16, 12, 12, 4], algo, batch=4, K=3)
     p = price_ledger(led, hw)
     assert list(p["by_component_j"]) == list(COMPONENTS)
