@@ -749,6 +749,208 @@ def _row_has_stuck(stuckp, stuckm, i, differential):
     return acc != 0
 
 
+@njit(cache=True)
+def _update_chunk(ch, mode, A, V, max_pulses, wp, wm, d2dp, d2dm, has_d2d, stuckp, stuckm,
+                  countp, countm, p, key, differential, tprogp, tprogm, track_time, now,
+                  up_cnt, dn_cnt, energy):
+    """`apply_update` for the rows of chunk ``ch`` (rows ch·16 … ch·16 + 15): the whole row
+    physics, compiled once and called by the parallel kernel and its serial twin alike (as the
+    body of a prange loop it compiled three times slower, and twice)."""
+    R, C = wp.shape
+    potonly = p[P_POTONLY] > 0
+    endur = p[P_ENDUR]
+    table = table_ref[0]
+    table16 = table16_ref[0]
+    tablefull = tablefull_ref[0]
+    states = 1.0 / p[P_S]
+    c2c = p[P_C2C]
+    geo_u = p[P_DIR + N_DIR + D_C] > 0.0
+    geometric = p[P_DIR + D_C] > 0.0
+    # rows of noisy devices whose two polarities follow the same law, and of noise-free linear
+    # devices (n steps = n·step exactly), go through _aggregate_row; the rest (a one-sided
+    # exponential device, noise-free geometric trains, whose closed form needs pow) keep the
+    # per-device loop
+    vec_rows = (c2c > 0.0 and geo_u == geometric) or (c2c == 0.0 and not geo_u and not geometric)
+    ones = np.ones(C, dtype=np.float32)
+    nrow = np.empty(C, dtype=np.int32)
+    u = np.empty(C, dtype=np.float32)
+    idx = np.empty(C, dtype=np.int64)
+    g = np.zeros(C, dtype=np.float32)
+    wout = np.empty(C, dtype=np.float64)
+    useout = np.empty(C, dtype=np.uint8)
+    flag = np.empty(C, dtype=np.uint8)
+    for i in range(ch * _ROWS_PER_CHUNK, min(R, (ch + 1) * _ROWS_PER_CHUNK)):
+        st = stream_start(key, i)
+        r = uint64(0)
+        left = 0
+        nu = 0
+        nd = 0
+        e = 0.0
+        # decide every device's pulse count first (branch-free where the mode allows), then
+        # visit only the devices with n != 0 through a compacted index list: a per-device
+        # "n == 0: skip" branch is unpredictable and cost more than the pulse physics
+        if mode == DETERMINISTIC:
+            _fill_uniforms16(u, key, R + i)
+            _round_row(A[i], u, nrow, max_pulses)
+        elif mode == MIXED:
+            _truncate_row(A[i], nrow, max_pulses)
+        else:
+            for j in range(C):
+                a = A[i, j]
+                if a == 0.0 and V[i, j] == 0.0:
+                    nrow[j] = 0
+                    continue
+                st, rr = next_u64(st)
+                z = normal_from_bits(rr >> uint64(32), table)
+                nrow[j] = np.int32(min(max(np.rint(a + math.sqrt(max(V[i, j], 0.0)) * z),
+                                           -max_pulses), max_pulses))
+        lean = endur <= 0 and not potonly and not track_time and \
+            not _row_has_stuck(stuckp, stuckm, i, differential)
+        k = 0
+        if not (lean and vec_rows):
+            for j in range(C):
+                idx[k] = j
+                k += nrow[j] != 0
+        if lean:
+            # the common row: no stuck device, no endurance or refresh bookkeeping, no drift
+            # clock; the same physics as below, with the polarity picked by selects
+            if vec_rows:
+                # noisy trains: the whole row through the aggregated formula at once (one
+                # deviate per device, stream 2R + i), then the flagged devices pulse by pulse
+                # (stream i), then one write-back
+                if not has_d2d:
+                    dp_row = ones
+                    dm_row = ones
+                else:
+                    dp_row = d2dp[i]
+                    dm_row = d2dm[i] if differential else d2dp[i]
+                b_row = wm[i] if differential else wp[i]
+                if c2c > 0.0:
+                    _fill_normals(g, key, 2 * R + i, tablefull)
+                e, nu, nd = _aggregate_row(nrow, wp[i], b_row, dp_row, dm_row,
+                                           not differential, g, p, geometric, c2c, wout,
+                                           useout, flag)
+                k = 0
+                for j in range(C):  # branch-free list of the flagged devices
+                    idx[k] = j
+                    k += flag[j]
+                for kk in range(k):
+                    j = idx[kk]
+                    n = np.int64(nrow[j])
+                    use_p = useout[j] != 0
+                    ui = 1 if ((use_p == (n > 0)) if differential else n > 0) else 0
+                    w0 = wp[i, j] if use_p else b_row[j]
+                    d2d = dp_row[j] if use_p else dm_row[j]
+                    w1, st, r, left = _apply_n(np.float64(w0), n if n > 0 else -n, ui, p, d2d,
+                                               st, r, left, table16)
+                    wout[j] = w1
+                _write_back(wp[i], b_row, wout, useout, differential)
+                up_cnt[i] = nu
+                dn_cnt[i] = nd
+                energy[i] = e
+                continue
+            for kk in range(k):
+                j = idx[kk]
+                n = np.int64(nrow[j])
+                pos = n > 0
+                cnt = n if pos else -n
+                a = wp[i, j]
+                b = wm[i, j] if differential else a
+                # positive: potentiate G+ while w+ + w- <= 1, else depress G-; negative:
+                # mirrored
+                use_p = (not differential) or ((a + b <= 1.0) == pos)
+                ui = 1 if (use_p == pos if differential else pos) else 0
+                w = a if use_p else b
+                d2d = (d2dp[i, j] if use_p else d2dm[i, j]) if has_d2d else 1.0
+                e += cnt * _pulse_energy(w, ui, p)
+                nu += cnt * ui
+                nd += cnt * (1 - ui)
+                w, st, r, left = _apply_n(w, cnt, ui, p, d2d, st, r, left, table16)
+                if differential:
+                    wp[i, j] = w if use_p else a
+                    wm[i, j] = b if use_p else w
+                else:
+                    wp[i, j] = w
+            up_cnt[i] = nu
+            dn_cnt[i] = nd
+            energy[i] = e
+            continue
+        for kk in range(k):
+            j = idx[kk]
+            n = np.int64(nrow[j])
+            pos = n > 0
+            cnt = n if pos else -n
+            # choose device and polarity
+            if not differential:
+                use_p = True
+                up = pos
+            elif potonly:
+                use_p = pos
+                up = True
+            else:
+                use_p = (wp[i, j] + wm[i, j] <= 1.0) == pos
+                up = use_p == pos
+            ui = 1 if up else 0
+            w = wp[i, j] if use_p else wm[i, j]
+            stuck = (stuckp[i, j] if use_p else stuckm[i, j]) != 0
+            d2d = (d2dp[i, j] if use_p else d2dm[i, j]) if has_d2d else 1.0
+            # energy is spent even on a stuck device; it just does not move
+            e += cnt * _pulse_energy(w, ui, p)
+            nu += cnt if up else 0
+            nd += 0 if up else cnt
+            if not stuck:
+                cnt_eff = cnt
+                if endur > 0:
+                    remaining = endur - (countp[i, j] if use_p else countm[i, j])
+                    cnt_eff = 0 if remaining <= 0 else min(cnt, np.int64(remaining))
+                w, st, r, left = _apply_n(w, cnt_eff, ui, p, d2d, st, r, left, table16)
+                if track_time:
+                    if use_p:
+                        tprogp[i, j] = now
+                    else:
+                        tprogm[i, j] = now
+                if differential:
+                    wp[i, j] = w if use_p else wp[i, j]
+                    wm[i, j] = wm[i, j] if use_p else w
+                else:
+                    wp[i, j] = w
+                if endur > 0:
+                    if use_p:
+                        countp[i, j] += cnt
+                        if countp[i, j] >= endur:
+                            stuckp[i, j] = 1
+                    else:
+                        countm[i, j] += cnt
+                        if countm[i, j] >= endur:
+                            stuckm[i, j] = 1
+            if potonly and differential and (wp[i, j] > 0.9 or wm[i, j] > 0.9):
+                # refresh: RESET both devices, re-program the difference with SET pulses
+                diff = wp[i, j] - wm[i, j]
+                nreset = 0
+                if stuckp[i, j] == 0:
+                    e += _pulse_energy(wp[i, j], 0, p)
+                    wp[i, j] = 0.0
+                    nreset += 1
+                if stuckm[i, j] == 0:
+                    e += _pulse_energy(wm[i, j], 0, p)
+                    wm[i, j] = 0.0
+                    nreset += 1
+                nd += nreset
+                nset = np.int64(np.rint(abs(diff) * states))
+                if nset > 0:
+                    if diff > 0 and stuckp[i, j] == 0:
+                        e += nset * _pulse_energy(0.5 * abs(diff), 1, p)
+                        wp[i, j] = min(1.0, abs(diff))
+                        nu += nset
+                    elif diff < 0 and stuckm[i, j] == 0:
+                        e += nset * _pulse_energy(0.5 * abs(diff), 1, p)
+                        wm[i, j] = min(1.0, abs(diff))
+                        nu += nset
+        up_cnt[i] = nu
+        dn_cnt[i] = nd
+        energy[i] = e
+
+
 @njit(parallel=True, cache=True)
 def apply_update(mode, A, V, max_pulses, wp, wm, d2dp, d2dm, has_d2d,
                  stuckp, stuckm, countp, countm, p, key, differential,
@@ -773,203 +975,16 @@ def apply_update(mode, A, V, max_pulses, wp, wm, d2dp, d2dm, has_d2d,
     up_cnt = np.zeros(R, dtype=np.int64)
     dn_cnt = np.zeros(R, dtype=np.int64)
     energy = np.zeros(R, dtype=np.float64)
-    potonly = p[P_POTONLY] > 0
-    endur = p[P_ENDUR]
-    table = table_ref[0]
-    table16 = table16_ref[0]
-    tablefull = tablefull_ref[0]
-    states = 1.0 / p[P_S]
-    c2c = p[P_C2C]
-    geo_u = p[P_DIR + N_DIR + D_C] > 0.0
-    geometric = p[P_DIR + D_C] > 0.0
-    # rows of noisy devices whose two polarities follow the same law, and of noise-free linear
-    # devices (n steps = n·step exactly), go through _aggregate_row; the rest (a one-sided
-    # exponential device, noise-free geometric trains, whose closed form needs pow) keep the
-    # per-device loop
-    vec_rows = (c2c > 0.0 and geo_u == geometric) or (c2c == 0.0 and not geo_u and not geometric)
-    ones = np.ones(C, dtype=np.float32)
     # rows in fixed chunks: scratch is allocated once per chunk, not per row (seven
     # allocations per row cost more than a narrow row's pulses); chunking does not depend
     # on the number of threads, and every row keeps its own random streams
     nchunk = (R + _ROWS_PER_CHUNK - 1) // _ROWS_PER_CHUNK
     for ch in prange(nchunk):
-        nrow = np.empty(C, dtype=np.int32)
-        u = np.empty(C, dtype=np.float32)
-        idx = np.empty(C, dtype=np.int64)
-        g = np.zeros(C, dtype=np.float32)
-        wout = np.empty(C, dtype=np.float64)
-        useout = np.empty(C, dtype=np.uint8)
-        flag = np.empty(C, dtype=np.uint8)
-        for i in range(ch * _ROWS_PER_CHUNK, min(R, (ch + 1) * _ROWS_PER_CHUNK)):
-            st = stream_start(key, i)
-            r = uint64(0)
-            left = 0
-            nu = 0
-            nd = 0
-            e = 0.0
-            # decide every device's pulse count first (branch-free where the mode allows), then
-            # visit only the devices with n != 0 through a compacted index list: a per-device
-            # "n == 0: skip" branch is unpredictable and cost more than the pulse physics
-            if mode == DETERMINISTIC:
-                _fill_uniforms16(u, key, R + i)
-                _round_row(A[i], u, nrow, max_pulses)
-            elif mode == MIXED:
-                _truncate_row(A[i], nrow, max_pulses)
-            else:
-                for j in range(C):
-                    a = A[i, j]
-                    if a == 0.0 and V[i, j] == 0.0:
-                        nrow[j] = 0
-                        continue
-                    st, rr = next_u64(st)
-                    z = normal_from_bits(rr >> uint64(32), table)
-                    nrow[j] = np.int32(min(max(np.rint(a + math.sqrt(max(V[i, j], 0.0)) * z),
-                                               -max_pulses), max_pulses))
-            lean = endur <= 0 and not potonly and not track_time and \
-                not _row_has_stuck(stuckp, stuckm, i, differential)
-            k = 0
-            if not (lean and vec_rows):
-                for j in range(C):
-                    idx[k] = j
-                    k += nrow[j] != 0
-            if lean:
-                # the common row: no stuck device, no endurance or refresh bookkeeping, no drift
-                # clock; the same physics as below, with the polarity picked by selects
-                if vec_rows:
-                    # noisy trains: the whole row through the aggregated formula at once (one
-                    # deviate per device, stream 2R + i), then the flagged devices pulse by pulse
-                    # (stream i), then one write-back
-                    if not has_d2d:
-                        dp_row = ones
-                        dm_row = ones
-                    else:
-                        dp_row = d2dp[i]
-                        dm_row = d2dm[i] if differential else d2dp[i]
-                    b_row = wm[i] if differential else wp[i]
-                    if c2c > 0.0:
-                        _fill_normals(g, key, 2 * R + i, tablefull)
-                    e, nu, nd = _aggregate_row(nrow, wp[i], b_row, dp_row, dm_row,
-                                               not differential, g, p, geometric, c2c, wout,
-                                               useout, flag)
-                    k = 0
-                    for j in range(C):  # branch-free list of the flagged devices
-                        idx[k] = j
-                        k += flag[j]
-                    for kk in range(k):
-                        j = idx[kk]
-                        n = np.int64(nrow[j])
-                        use_p = useout[j] != 0
-                        ui = 1 if ((use_p == (n > 0)) if differential else n > 0) else 0
-                        w0 = wp[i, j] if use_p else b_row[j]
-                        d2d = dp_row[j] if use_p else dm_row[j]
-                        w1, st, r, left = _apply_n(np.float64(w0), n if n > 0 else -n, ui, p, d2d,
-                                                   st, r, left, table16)
-                        wout[j] = w1
-                    _write_back(wp[i], b_row, wout, useout, differential)
-                    up_cnt[i] = nu
-                    dn_cnt[i] = nd
-                    energy[i] = e
-                    continue
-                for kk in range(k):
-                    j = idx[kk]
-                    n = np.int64(nrow[j])
-                    pos = n > 0
-                    cnt = n if pos else -n
-                    a = wp[i, j]
-                    b = wm[i, j] if differential else a
-                    # positive: potentiate G+ while w+ + w- <= 1, else depress G-; negative:
-                    # mirrored
-                    use_p = (not differential) or ((a + b <= 1.0) == pos)
-                    ui = 1 if (use_p == pos if differential else pos) else 0
-                    w = a if use_p else b
-                    d2d = (d2dp[i, j] if use_p else d2dm[i, j]) if has_d2d else 1.0
-                    e += cnt * _pulse_energy(w, ui, p)
-                    nu += cnt * ui
-                    nd += cnt * (1 - ui)
-                    w, st, r, left = _apply_n(w, cnt, ui, p, d2d, st, r, left, table16)
-                    if differential:
-                        wp[i, j] = w if use_p else a
-                        wm[i, j] = b if use_p else w
-                    else:
-                        wp[i, j] = w
-                up_cnt[i] = nu
-                dn_cnt[i] = nd
-                energy[i] = e
-                continue
-            for kk in range(k):
-                j = idx[kk]
-                n = np.int64(nrow[j])
-                pos = n > 0
-                cnt = n if pos else -n
-                # choose device and polarity
-                if not differential:
-                    use_p = True
-                    up = pos
-                elif potonly:
-                    use_p = pos
-                    up = True
-                else:
-                    use_p = (wp[i, j] + wm[i, j] <= 1.0) == pos
-                    up = use_p == pos
-                ui = 1 if up else 0
-                w = wp[i, j] if use_p else wm[i, j]
-                stuck = (stuckp[i, j] if use_p else stuckm[i, j]) != 0
-                d2d = (d2dp[i, j] if use_p else d2dm[i, j]) if has_d2d else 1.0
-                # energy is spent even on a stuck device; it just does not move
-                e += cnt * _pulse_energy(w, ui, p)
-                nu += cnt if up else 0
-                nd += 0 if up else cnt
-                if not stuck:
-                    cnt_eff = cnt
-                    if endur > 0:
-                        remaining = endur - (countp[i, j] if use_p else countm[i, j])
-                        cnt_eff = 0 if remaining <= 0 else min(cnt, np.int64(remaining))
-                    w, st, r, left = _apply_n(w, cnt_eff, ui, p, d2d, st, r, left, table16)
-                    if track_time:
-                        if use_p:
-                            tprogp[i, j] = now
-                        else:
-                            tprogm[i, j] = now
-                    if differential:
-                        wp[i, j] = w if use_p else wp[i, j]
-                        wm[i, j] = wm[i, j] if use_p else w
-                    else:
-                        wp[i, j] = w
-                    if endur > 0:
-                        if use_p:
-                            countp[i, j] += cnt
-                            if countp[i, j] >= endur:
-                                stuckp[i, j] = 1
-                        else:
-                            countm[i, j] += cnt
-                            if countm[i, j] >= endur:
-                                stuckm[i, j] = 1
-                if potonly and differential and (wp[i, j] > 0.9 or wm[i, j] > 0.9):
-                    # refresh: RESET both devices, re-program the difference with SET pulses
-                    diff = wp[i, j] - wm[i, j]
-                    nreset = 0
-                    if stuckp[i, j] == 0:
-                        e += _pulse_energy(wp[i, j], 0, p)
-                        wp[i, j] = 0.0
-                        nreset += 1
-                    if stuckm[i, j] == 0:
-                        e += _pulse_energy(wm[i, j], 0, p)
-                        wm[i, j] = 0.0
-                        nreset += 1
-                    nd += nreset
-                    nset = np.int64(np.rint(abs(diff) * states))
-                    if nset > 0:
-                        if diff > 0 and stuckp[i, j] == 0:
-                            e += nset * _pulse_energy(0.5 * abs(diff), 1, p)
-                            wp[i, j] = min(1.0, abs(diff))
-                            nu += nset
-                        elif diff < 0 and stuckm[i, j] == 0:
-                            e += nset * _pulse_energy(0.5 * abs(diff), 1, p)
-                            wm[i, j] = min(1.0, abs(diff))
-                            nu += nset
-            up_cnt[i] = nu
-            dn_cnt[i] = nd
-            energy[i] = e
+        # int64: prange's index is unsigned in the parallel build, and a second type would
+        # compile the chunk a second time
+        _update_chunk(np.int64(ch), mode, A, V, max_pulses, wp, wm, d2dp, d2dm, has_d2d,
+                      stuckp, stuckm, countp, countm, p, key, differential, tprogp, tprogm,
+                      track_time, now, up_cnt, dn_cnt, energy)
     return up_cnt, dn_cnt, energy
 
 
