@@ -176,18 +176,18 @@ def _read_bytes(path: Path, name: str) -> bytes:
     known_raw = _MD5_RAW.get(name, {}).get(base)
     known_gz = _MD5_GZ.get(name, {}).get(path.name) if gz else None
     if known_raw is not None:
-        got = hashlib.md5(raw, usedforsecurity=False).hexdigest()
-        if got != known_raw:
-            raise DatasetNotFoundError(
-                f"corrupt dataset file {path}: MD5 of its content is {got}, expected {known_raw} "
-                f"(the official {base}); replace it with a fresh copy")
+        _check_md5(raw, known_raw, path, "MD5 of its content is", base)
     elif known_gz is not None:
-        blob_md5 = hashlib.md5(blob, usedforsecurity=False).hexdigest()
-        if blob_md5 != known_gz:
-            raise DatasetNotFoundError(
-                f"corrupt dataset file {path}: MD5 {blob_md5}, expected {known_gz} "
-                f"(the official {path.name}); replace it with a fresh copy")
+        _check_md5(blob, known_gz, path, "MD5", path.name)
     return raw
+
+
+def _check_md5(data: bytes, expected: str, path: Path, what: str, official: str) -> None:
+    got = hashlib.md5(data, usedforsecurity=False).hexdigest()
+    if got != expected:
+        raise DatasetNotFoundError(
+            f"corrupt dataset file {path}: {what} {got}, expected {expected} "
+            f"(the official {official}); replace it with a fresh copy")
 
 
 def parse_idx(raw: bytes, path: Path | str = "<bytes>") -> np.ndarray:
