@@ -117,10 +117,10 @@ def part_a(tmp: Path) -> None:
         states = get_device(dev).states
         for lr1, lr2 in ((0.4, 0.2), (0.1, 0.05)):
             ppw = measured_pulses_per_weight(states, lr1, lr2)
-            hw = Hardware(node_nm=32, device=dev, tile_rows=400, tile_cols=100, input_bits=1,
-                          output_bits=8, cols_per_adc=16, clock_hz=2e9, g_fraction=0.5,
+            hw = Hardware(node_nm=32, device=dev, tile_rows=400, tile_cols=100, dac_bits=1,
+                          adc_bits=8, cols_per_adc=16, clock_hz=2e9, g_fraction=0.5,
                           input_activity=act, transposed_readout="shared_transposable",
-                          backward_adc_bits=8, sram_kb=64)
+                          adc_bits_transposed=8, sram_kb=64)
             e = estimate(hw, [400, 100, 10], "bp", batch=1, pulse_density=ppw / 2,
                          digital_precisions=())
             grid = e.train["by_phase_component_j"]
@@ -156,7 +156,7 @@ def part_b(tmp: Path) -> None:
     for mode, bits in (("voltage (8-b DAC)", 8), ("bit-serial (8 x 1 b)", 8)):
         for adc in (4, 6, 8):
             hw = Hardware(node_nm=22, device=dev, input_mode=mode.split()[0].replace("-", "_"),
-                          input_bits=bits, output_bits=adc, cols_per_adc=8)
+                          dac_bits=bits, adc_bits=adc, cols_per_adc=8)
             t = tile_mvm(hw)
             print(f"{mode:<22} {adc:>4} {t['fj_per_mac']:>8.3g} {t['tops_per_w']:>8.3g} "
                   f"{t['tops_per_mm2']:>9.3g} {t['latency_s'] * 1e9:>7.3g} ns "
@@ -179,13 +179,13 @@ def part_b(tmp: Path) -> None:
     # VGG-8/CIFAR-10 input-bit toggle rate 0.18 [S6]
     ns_dev = _device_file(tmp, "neurosim-v14-rram", g_min=1 / (100e3 * 17), g_max=1 / 100e3,
                           states=2, v_read=0.5, t_read=10e-9)
-    ns_kw = dict(node_nm=22, tile_rows=128, tile_cols=16, input_bits=8, input_mode="bit_serial",
-                 input_bit_density=0.18, cell_bits=1, weight_bits=8, output_bits=4,
+    ns_kw = dict(node_nm=22, tile_rows=128, tile_cols=16, dac_bits=8, input_mode="bit_serial",
+                 input_bit_density=0.18, cell_bits=1, weight_bits=8, adc_bits=4,
                  adc_type="flash", cols_per_adc=8, device=ns_dev, scope="core")
     cases = [
         ("HERMES core [S14]: 14nm PCM 256x256, 8b PWM",
-         dict(node_nm=14, tile_rows=256, tile_cols=256, input_bits=8, input_mode="pwm",
-              clock_hz=1e9, output_bits=8, adc_type="cco", cols_per_adc=1, device=hermes_dev,
+         dict(node_nm=14, tile_rows=256, tile_cols=256, dac_bits=8, input_mode="pwm",
+              clock_hz=1e9, adc_bits=8, adc_type="cco", cols_per_adc=1, device=hermes_dev,
               scope="core"),
          10.5, 1.59),
         ("NeuroSim V1.4 VGG-8 chip*, 32 rows/conv.", dict(ns_kw, rows_active=32), 11.25, None),
@@ -206,8 +206,8 @@ def part_b(tmp: Path) -> None:
             area = f"{ta:>7.3g} {'n/c':>6} {'':>6}"
         print(f"{label:<44} {tw:>7.3g} {pub_w:>7.4g} {rw:>5.2f}x   {area}   "
               f"{'met' if ok else 'NOT met'}")
-    t = tile_mvm(Hardware(node_nm=22, input_bits=8, input_mode="bit_serial", cell_bits=2,
-                          weight_bits=8, output_bits=8, device=dev))
+    t = tile_mvm(Hardware(node_nm=22, dac_bits=8, input_mode="bit_serial", cell_bits=2,
+                          weight_bits=8, adc_bits=8, device=dev))
     inside = 1 / 0.150 <= t["tops_per_w"] <= 1 / 0.010
     print(f"{'8b x 8b macro: 22nm RRAM 256x256, 2b cells':<44} {t['tops_per_w']:>7.3g} "
           f"{'6.7-100':>7} {'in' if inside else 'out':>6}   {t['tops_per_mm2']:>7.3g} "

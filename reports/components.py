@@ -11,11 +11,11 @@ Equations and sources (energy-model.md section numbers; [S#] as in its section 6
   ``C_cell = (1.5 + 0.6) fF × node/130`` (NeuRRAM access transistor + RRAM coupling at 130 nm
   [S10/S12], scaled with feature size), ``C_drv = 48 fF × node/130``. A multi-bit voltage DAC
   adds ``2^B · C_u · Vdd²`` with ``C_u = 1 fF`` (1.3 recommended lookup: 8 b ≈ 0.2-0.3 pJ,
-  matching BRAHMS 0.291 pJ @ 40 nm). Bit-serial inputs use ``input_bits`` 1-bit toggles.
+  matching BRAHMS 0.291 pJ @ 40 nm). Bit-serial inputs use ``dac_bits`` 1-bit toggles.
   Area: 1-bit driver 0.17 µm² @ 32 nm (ISAAC [S11]); multi-bit adds ``2^B · 1 µm²`` @ 22 nm
   (8 b: 256 µm², inside the 150-450 µm² of 1.11), scaled with logic area.
   With ``input_bit_density`` d set, a bit-serial row is pulsed only for its 1-bits:
-  ``input_bits · d`` line charges (NeuroSim V1.4's VGG-8/CIFAR-10 input-bit toggle rate is
+  ``dac_bits · d`` line charges (NeuroSim V1.4's VGG-8/CIFAR-10 input-bit toggle rate is
   0.18, Param.cpp ``inputtoggle`` [S6]); unset, every bit toggles the line (dense inputs).
   **PWM inputs** (1.3 temporal DAC; IBM's duration-coded 8-bit inputs [S15], HERMES [S13/S14]):
   one line charge per conversion whatever the value, and the read window is
@@ -28,7 +28,7 @@ Equations and sources (energy-model.md section numbers; [S#] as in its section 6
   estimates) we use ``V_read² · G_mean · t_read · activity`` per cell read, with
   ``G_mean = g_min + g_fraction·(g_max − g_min)``. Both are amplitude-coded (energy ∝ x²);
   `Costs.array_input_factor` converts them: bit-serial inputs apply the full V_read for each
-  1-bit (``input_bits · d / activity``, d = ``input_bit_density`` or 1/2 for dense inputs),
+  1-bit (``dac_bits · d / activity``, d = ``input_bit_density`` or 1/2 for dense inputs),
   PWM inputs apply V_read for a time ∝ |x| over the window T (``(T/t_read) / √activity``,
   taking E|x| ≈ √E[x²]: exact for constant-magnitude inputs, an upper bound otherwise).
 * **ADC** (1.4): ``E = max(E_min, FoM_W · 2^B, 10^((6.02 B + 1.76 − FoM_S)/10) / 2)`` with
@@ -134,8 +134,8 @@ class Costs:
         return 0.5 if d is None else d
 
     def t_pwm_window(self) -> float:
-        """Full-scale PWM pulse: ``2^(input_bits-1)`` clock periods (sign = polarity) [s]."""
-        return 2 ** (self.hw.input_bits - 1) / self.hw.clock_hz
+        """Full-scale PWM pulse: ``2^(dac_bits-1)`` clock periods (sign = polarity) [s]."""
+        return 2 ** (self.hw.dac_bits - 1) / self.hw.clock_hz
 
     def read_window(self) -> float:
         """Time one read keeps the lines driven: the PWM window, or ``t_read`` [s]."""
@@ -144,7 +144,7 @@ class Costs:
     @property
     def n_in_slices(self) -> int:
         """Reads per input vector (bit-serial inputs: one per bit)."""
-        return self.hw.input_bits if self.hw.input_mode == "bit_serial" else 1
+        return self.hw.dac_bits if self.hw.input_mode == "bit_serial" else 1
 
     @property
     def n_weight_slices(self) -> int:
@@ -174,20 +174,20 @@ class Costs:
         e_line = self.c_line(line_cells) * self.v_read * self.vdd
         if self.hw.input_mode == "bit_serial":
             d = self.hw.input_bit_density
-            return self.hw.input_bits * (1.0 if d is None else d) * e_line
+            return self.hw.dac_bits * (1.0 if d is None else d) * e_line
         if self.hw.input_mode == "pwm":
             # one charge/discharge per conversion, whatever the pulse length, plus the row's
             # pulse generator: load a B-bit register, compare it with the broadcast counter
             # in each of the window's clock periods
             return e_line + self.e_pwm_generator()
-        B = self.hw.input_bits
+        B = self.hw.dac_bits
         core = 0.0 if B == 1 else (2 ** B) * 1 * FF * self.vdd ** 2
         return e_line + core
 
     def e_pwm_generator(self) -> float:
         """One PWM conversion's pulse generator: B 1-bit register writes (0.009 pJ @ 40 nm,
         Aladdin [S11]) + ``2^(B-1)`` B-bit compares (Horowitz 8-b add x B/8 [S1]) [J]."""
-        B = self.hw.input_bits
+        B = self.hw.dac_bits
         reg = B * self._e(0.009 * PJ, 45)
         cmp_ = T.op_energy("int8_add", self.node) * B / 8
         return reg + 2 ** (B - 1) * cmp_
@@ -195,7 +195,7 @@ class Costs:
     def a_dac(self) -> float:
         """Area of one row driver / DAC [µm²]."""
         a = self._a(0.17, 32)
-        B = self.hw.input_bits
+        B = self.hw.dac_bits
         if self.hw.input_mode == "voltage" and B > 1:
             a += self._a((2 ** B) * 1.0, 22)
         elif self.hw.input_mode == "pwm":
@@ -214,14 +214,14 @@ class Costs:
     def array_input_factor(self) -> float:
         """Multiplier on the ledger's amplitude-coded Σ V²·G·t (energy ∝ x², one ``t_read``).
 
-        Bit-serial: the full V_read for each 1-bit (``input_bits · d`` of them, d =
-        `bit_density`) instead of (x·V_read)²: ``input_bits · d / input_activity``.
+        Bit-serial: the full V_read for each 1-bit (``dac_bits · d`` of them, d =
+        `bit_density`) instead of (x·V_read)²: ``dac_bits · d / input_activity``.
         PWM: V_read for a time |x|·T (T = `t_pwm_window`): ``(T / t_read) · E|x| / E[x²]``
         with E|x| ≈ √(input_activity). Voltage mode: 1.
         """
         act = max(self.hw.input_activity, 1e-6)
         if self.hw.input_mode == "bit_serial":
-            return self.hw.input_bits * self.bit_density / act
+            return self.hw.dac_bits * self.bit_density / act
         if self.hw.input_mode == "pwm":
             return self.t_pwm_window() / self.t_read / math.sqrt(act)
         return 1.0
@@ -304,9 +304,9 @@ class Costs:
                 + 71.0 * self.s_area)
 
     def a_io_buffer(self, rows: int, cols: int) -> float:
-        """Registers for one input and one output vector (``input_bits`` each), SRAM-cell
+        """Registers for one input and one output vector (``dac_bits`` each), SRAM-cell
         area [µm²]."""
-        return (rows + cols) * self.hw.input_bits * T.sram_area_per_bit_um2(self.node)
+        return (rows + cols) * self.hw.dac_bits * T.sram_area_per_bit_um2(self.node)
 
     # ---- digital logic ------------------------------------------------------------------
     @cached_property
@@ -373,10 +373,10 @@ class Costs:
         cell = self.v_read ** 2 * self.g_mean * self.t_read
         return (cell * (1.0 + self.cco_supply_factor())
                 + self.c_line(line_cells) * self.v_read * self.vdd
-                + self.e_integrator() + self.e_adc(self.hw.output_bits))
+                + self.e_integrator() + self.e_adc(self.hw.adc_bits))
 
     def t_verify_iteration(self) -> float:
-        return self.t_write + self.t_read + self.hw.cols_per_adc * self.t_adc(self.hw.output_bits)
+        return self.t_write + self.t_read + self.hw.cols_per_adc * self.t_adc(self.hw.adc_bits)
 
     def a_write_driver(self) -> float:
         """A write driver per line (~ two 1-bit drivers sized up 4x) [µm²]."""
@@ -395,9 +395,9 @@ class Costs:
         dev_cols = C * self.devices_per_weight()
         conv_cols = C * self.n_weight_slices      # one conversion per (pair, slice) column
         n_adc = math.ceil(conv_cols / hw.cols_per_adc)
-        fwd_bits = hw.output_bits
+        fwd_bits = hw.adc_bits
         if transposed == "shared_transposable":
-            fwd_bits = max(hw.output_bits, hw.bwd_adc_bits)
+            fwd_bits = max(hw.adc_bits, hw.transposed_adc_bits)
         a = {
             "array": R * dev_cols * self.a_cell(),
             "dac": R * self.a_dac(),
@@ -412,7 +412,7 @@ class Costs:
             a["transposed_periphery"] = (R + C) * self._a(0.17, 32)
         elif transposed == "separate_periphery":
             n_adc_t = math.ceil(R / hw.cols_per_adc)
-            a["transposed_periphery"] = (C * self.a_dac() + n_adc_t * self.a_adc(hw.bwd_adc_bits)
+            a["transposed_periphery"] = (C * self.a_dac() + n_adc_t * self.a_adc(hw.transposed_adc_bits)
                                          + R * self.a_integrator()
                                          + n_adc_t * (self.a_shift_add() + self.a_accumulator()))
         return a

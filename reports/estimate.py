@@ -138,23 +138,23 @@ def _price_entry(e: dict, name: str, info: dict | None, hw: Hardware, c: Costs
     e_array = (cell_f + cell_t) * nw * c.array_input_factor()
     parts["array"] += e_array
     adc_f_eff, adc_t_eff = adc_f * ns * nw * grp_f, adc_t * ns * nw * grp_t
-    parts["adc"] += (adc_f_eff * c.e_adc(hw.output_bits) + adc_t_eff * c.e_adc(hw.bwd_adc_bits)
+    parts["adc"] += (adc_f_eff * c.e_adc(hw.adc_bits) + adc_t_eff * c.e_adc(hw.transposed_adc_bits)
                      + e_array * c.cco_supply_factor())
     parts["integrator"] += (adc_f_eff + adc_t_eff) * c.e_integrator()
     parts["shift_add"] += (adc_f_eff + adc_t_eff) * c.e_shift_add()
     outputs = mv * cols + tv * rows
     partial_adds = max(0.0, adc_f + adc_t - outputs)
     parts["accumulate"] += partial_adds * c.e_accumulate_add() + outputs * c.e_rescale()
-    io_bits = (mv * rows + tv * cols) * hw.input_bits + outputs * hw.input_bits
+    io_bits = (mv * rows + tv * cols) * hw.dac_bits + outputs * hw.dac_bits
     parts["buffers_sram"] += io_bits * c.e_io_bit()
     ta += c.t_sram_bits(io_bits)
     cnt["adc_conversions"] += adc_f_eff + adc_t_eff
     cnt["dac_conversions"] += dac_f + dac_t
     # read latency: all tiles of a matrix work in parallel, vectors one after another
     t_vec_f = c.t_dac() + ns * (c.read_window() + grp_f * min(hw.cols_per_adc, cols_t * nw)
-                                * c.t_adc(hw.output_bits)) + 1 / hw.clock_hz
+                                * c.t_adc(hw.adc_bits)) + 1 / hw.clock_hz
     t_vec_t = c.t_dac() + ns * (c.read_window() + grp_t * min(hw.cols_per_adc, rows_t * nw)
-                                * c.t_adc(hw.bwd_adc_bits)) + 1 / hw.clock_hz
+                                * c.t_adc(hw.transposed_adc_bits)) + 1 / hw.clock_hz
     ta += mv * t_vec_f + tv * t_vec_t
     # writes
     pulses = _g(e, "pulses_up") + _g(e, "pulses_down")
@@ -402,8 +402,8 @@ class _Synth:
     def mat(self, name: str, rows: int, cols: int, lateral_group: int = 0) -> None:
         hw = self.hw
         info = {"analog": True, "rows": rows, "cols": cols, "tile_rows": hw.tile_rows,
-                "tile_cols": hw.tile_cols, "dac_bits": hw.input_bits,
-                "adc_bits": hw.output_bits, "device": hw.device, "v_read": self.c.v_read,
+                "tile_cols": hw.tile_cols, "dac_bits": hw.dac_bits,
+                "adc_bits": hw.adc_bits, "device": hw.device, "v_read": self.c.v_read,
                 "t_read": self.c.t_read, "g_min": self.c.dev.g_min, "g_max": self.c.dev.g_max,
                 "mapping": "differential", "synthetic": True}
         if lateral_group:
@@ -585,10 +585,10 @@ def _bp(s: _Synth, net: list[int], B: int, train: bool) -> None:
     s.dig(ph, dig_nonlin=net[-1] * B, dig_cmp=net[-1] * B)  # softmax / argmax
     if not train:
         return
-    # stored until the backward pass: every layer's input (input_bits) and ReLU mask (1 bit)
-    act_bits = sum(net[l - 1] * hw.input_bits for l in range(1, L + 1)) * B
+    # stored until the backward pass: every layer's input (dac_bits) and ReLU mask (1 bit)
+    act_bits = sum(net[l - 1] * hw.dac_bits for l in range(1, L + 1)) * B
     mask_bits = sum(net[1:-1]) * B
-    err_bits = sum(net[1:]) * hw.input_bits * B
+    err_bits = sum(net[1:]) * hw.dac_bits * B
     # activations that do not fit the on-chip buffer spill to DRAM
     fits = act_bits + mask_bits + err_bits <= hw.sram_kb * 1024 * 8
     store = "sram" if hw.activation_store == "sram" and fits else "dram"

@@ -48,6 +48,9 @@ NODE_TABLE: dict[int, tuple[float, float, float, float]] = {
     7: (0.094, 0.047, 0.057, 0.7),
 }
 NODES: tuple[int, ...] = tuple(sorted(NODE_TABLE, reverse=True))
+# the chip description (crossbar.chip) offers exactly the nodes this table prices
+from crossbar.chip import NODES as _CHIP_NODES, DRAM_TYPES as _CHIP_DRAM  # noqa: E402
+assert _CHIP_NODES == NODES, "crossbar.chip.NODES and reports.technology.NODE_TABLE disagree"
 
 
 class UnknownNodeError(ValueError):
@@ -124,6 +127,7 @@ DRAM_J_PER_BIT: dict[str, float] = {
 # DRAM bandwidth used for latency [bit/s]: DDR4-3200 x64 channel, GDDR5 and HBM2 per
 # NeuroSim V2.1 (4.3 / 15.2 Tb/s are chip totals; we use one channel/stack figure).
 DRAM_BITS_PER_S: dict[str, float] = {"ddr": 204.8e9, "gddr5": 4.3e12, "hbm2": 15.2e12}
+assert tuple(DRAM_J_PER_BIT) == _CHIP_DRAM, "crossbar.chip.DRAM_TYPES and DRAM_J_PER_BIT disagree"
 
 # 6T SRAM cell area in F² [S7]; nodes >= 32 nm: ~150 F² ([M], typical 45-130 nm cells).
 SRAM_CELL_F2: dict[int, float] = {22: 200.0, 16: 250.0, 14: 300.0, 10: 400.0, 7: 600.0}

@@ -97,7 +97,7 @@ def _print(est) -> None:
     hw = est.hardware
     console.print(f"[bold]{est.algo.upper()}[/] on {','.join(map(str, est.network))} · "
                   f"{hw.node_nm} nm · device {hw.device} · tiles {hw.tile_rows}×{hw.tile_cols} · "
-                  f"DAC {hw.input_bits} b ({hw.input_mode}) · ADC {hw.output_bits} b "
+                  f"DAC {hw.dac_bits} b ({hw.input_mode}) · ADC {hw.adc_bits} b "
                   f"{hw.adc_type.upper()} / {hw.cols_per_adc} cols · batch {est.batch}"
                   + (f" · K {est.K}" if est.K else ""))
 

@@ -26,7 +26,7 @@ def test_energy_tables():
 
 def test_energy_json_with_hardware_file(tmp_path):
     hw = tmp_path / "hw.toml"
-    hw.write_text('node_nm = 65\noutput_bits = 6\ntransposed_readout = "separate_periphery"\n')
+    hw.write_text('node_nm = 65\nadc_bits = 6\ntransposed_readout = "separate_periphery"\n')
     r = runner.invoke(app, ["energy", "--hardware", str(hw), "--network", "64,32,10",
                             "--algo", "bp", "--json"])
     assert r.exit_code == 0, r.output
@@ -49,7 +49,7 @@ def test_energy_fields_lists_every_hardware_field():
     allowed = dict((r[0], r[2]) for r in specs)
     assert allowed["adc_type"] == "sar | flash | cco"
     assert allowed["program_verify"] == "true | false"
-    assert allowed["output_bits"] == "1 … 16 bit"
+    assert allowed["adc_bits"] == "1 … 16 bit"
     r = runner.invoke(app, ["energy", "--fields"])
     assert r.exit_code == 0, r.output
     flat = " ".join(r.output.split())
@@ -76,8 +76,8 @@ def test_energy_core_scope_cco_tile_figures(tmp_path):
     assert "tile MVM (core level" in " ".join(r.output.split())    # the title may wrap
 
 
-@pytest.mark.parametrize("text, field", [("adc_bits = 8\n", "adc_bits"),
-                                         ("output_bits = 99\n", "output_bits")])
+@pytest.mark.parametrize("text, field", [("output_bits = 8\n", "output_bits"),
+                                         ("adc_bits = 99\n", "adc_bits")])
 def test_energy_bad_hardware_is_one_line(tmp_path, text, field):
     hw = tmp_path / "hw.toml"
     hw.write_text(text)

@@ -29,9 +29,9 @@ def test_from_toml_top_level_and_table(tmp_path):
 
 
 @pytest.mark.parametrize("text, field", [
-    ("adc_bits = 8\n", "adc_bits"),                    # unknown field
-    ("output_bits = 0\n", "output_bits"),              # out of range
-    ("output_bits = 4.5\n", "output_bits"),            # wrong type
+    ("output_bits = 8\n", "output_bits"),                    # unknown field
+    ("adc_bits = 0\n", "adc_bits"),              # out of range
+    ("adc_bits = 4.5\n", "adc_bits"),            # wrong type
     ('adc_type = "pipeline"\n', "adc_type"),           # not allowed
     ("node_nm = 28\n", "node_nm"),                     # not a tabulated node
     ('device = "no-such-device"\n', "device"),         # unknown preset
@@ -66,4 +66,4 @@ def test_example_file_loads():
     if "rram-taox" not in list_presets():
         pytest.skip("rram-taox preset not installed")
     hw = Hardware.from_toml(p)
-    assert hw.device == "rram-taox" and hw.backward_adc_bits == 10
+    assert hw.device == "rram-taox" and hw.adc_bits_transposed == 10

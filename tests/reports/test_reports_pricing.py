@@ -76,8 +76,8 @@ def test_adc_bits_follow_the_rule():
     assert c.e_adc(8) == pytest.approx(1.28e-12, rel=0.01)
     assert 70e-12 < c.e_adc(12) < 90e-12
     # through price_ledger: doubling ADC bits 4 -> 8 multiplies the ADC term by 2^4
-    p4 = price_ledger(_hand_ledger(4), Hardware(output_bits=4))["by_component_j"]["adc"]
-    p8 = price_ledger(_hand_ledger(8), Hardware(output_bits=8))["by_component_j"]["adc"]
+    p4 = price_ledger(_hand_ledger(4), Hardware(adc_bits=4))["by_component_j"]["adc"]
+    p8 = price_ledger(_hand_ledger(8), Hardware(adc_bits=8))["by_component_j"]["adc"]
     assert p8 / p4 == pytest.approx(16.0, rel=1e-12)
 
 
@@ -151,7 +151,7 @@ def test_estimate_bp_pays_transposed_periphery_and_activation_store():
     assert dram.train["by_component_j"]["dram"] > 0
     assert dram.train_j > bp.train_j
     # higher-precision backward conversions cost more
-    hi = estimate(hw.replace(backward_adc_bits=12), net, "bp", batch=10)
+    hi = estimate(hw.replace(adc_bits_transposed=12), net, "bp", batch=10)
     assert hi.train["by_phase_j"]["backward"] > bp.train["by_phase_j"]["backward"]
     for e in (bp, ff, pff):
         assert e.digital["int8"]["train"]["total_j"] > 0
@@ -173,7 +173,7 @@ def test_estimate_rejects_bad_network():
 def test_hardware_for_run_maps_config():
     hw = hardware_for_run({"device": "no-such-device", "dac_bits": 6, "adc_bits": 5,
                            "tile_size": 64})
-    assert (hw.device, hw.input_bits, hw.output_bits, hw.tile_rows, hw.tile_cols, hw.node_nm) == \
+    assert (hw.device, hw.dac_bits, hw.adc_bits, hw.tile_rows, hw.tile_cols, hw.node_nm) == \
         ("ideal", 6, 5, 64, 64, 22)
 
 
@@ -211,7 +211,7 @@ def _tile_hw(**kw):
 
 
 def test_pwm_inputs_by_hand():
-    hw = _tile_hw(input_mode="pwm", input_bits=6, clock_hz=2e9, input_activity=0.16)
+    hw = _tile_hw(input_mode="pwm", dac_bits=6, clock_hz=2e9, input_activity=0.16)
     c = Costs(hw)
     T_win = 2 ** 5 / 2e9                                       # 2^(B-1) clock periods
     assert c.t_pwm_window() == pytest.approx(T_win, rel=1e-12)
@@ -231,7 +231,7 @@ def test_pwm_inputs_by_hand():
 
 
 def test_input_bit_density_by_hand_and_default_unchanged():
-    dense = _tile_hw(input_mode="bit_serial", input_bits=8, input_activity=0.25)
+    dense = _tile_hw(input_mode="bit_serial", dac_bits=8, input_activity=0.25)
     sparse = dense.replace(input_bit_density=0.18)
     cd, cs = Costs(dense), Costs(sparse)
     line = cd.c_line(8 * 2) * cd.v_read * cd.vdd
@@ -256,7 +256,7 @@ def test_core_scope_is_macro_plus_buffer_and_postprocessing():
         assert k["energy_j"] == math.fsum(k["by_component_j"].values())
         post = 8 * (T.op_energy("int32_add", 22) + 0.029e-12 * T.logic_energy_scale(22))
         assert k["by_component_j"]["digital_logic"] == pytest.approx(post, rel=1e-12)
-        io = (16 + 8) * core_hw.input_bits * c.e_io_bit()
+        io = (16 + 8) * core_hw.dac_bits * c.e_io_bit()
         assert k["by_component_j"]["buffers_sram"] == pytest.approx(io, rel=1e-12)
         assert "buffers_sram" not in m["by_component_j"]
         n_adc = math.ceil(8 * c.n_weight_slices / 4)
@@ -285,7 +285,7 @@ def test_new_options_leave_network_estimates_of_defaults_unchanged():
 def test_cco_adc_takes_the_rail_share_of_the_column_charge():
     """A CCO conversion = the rail's (Vdd − V_read)·Q for the column charge Q the array term
     heats with V_read·Q, plus its counter; the total charge drawn is Vdd·Q."""
-    sar_hw = _tile_hw(input_mode="pwm", input_bits=6, clock_hz=1e9, node_nm=14)
+    sar_hw = _tile_hw(input_mode="pwm", dac_bits=6, clock_hz=1e9, node_nm=14)
     hw = sar_hw.replace(adc_type="cco")
     c = Costs(hw)
     t, ts = tile_mvm(hw), tile_mvm(sar_hw)
@@ -304,7 +304,7 @@ def test_cco_adc_takes_the_rail_share_of_the_column_charge():
     assert t["area_breakdown_um2"]["integrator"] == 0.0
     # counting overlaps the 32 ns window (2^8 x 300 ps = 77 ns does not): the rest adds
     assert c.t_adc(8) == pytest.approx(2 ** 8 * 300e-12 - 32e-9 + 1e-9, rel=1e-12)
-    wide = Costs(hw.replace(input_bits=9))                         # 256 ns window
+    wide = Costs(hw.replace(dac_bits=9))                         # 256 ns window
     assert wide.t_adc(8) == pytest.approx(1e-9, rel=1e-12)         # only the latch clock
 
 

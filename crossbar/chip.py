@@ -1,0 +1,322 @@
+"""`Hardware`: the one flat, validated description of the chip, for the simulator and the pricer.
+
+Users write it as a TOML file (top-level keys or a ``[hardware]`` table) without training
+anything::
+
+    node_nm = 22
+    device = "rram-taox"
+    tile_rows = 256
+    tile_cols = 256
+    dac_bits = 8        # DAC
+    adc_bits = 8       # ADC
+    adc_type = "sar"
+    cols_per_adc = 8
+
+Every field has a default; unknown or out-of-range fields raise `HardwareError` with one line
+naming the field and the allowed range. Units are SI (V, s, Hz, W) unless a name says otherwise.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import sys
+from dataclasses import dataclass, fields
+from pathlib import Path
+from typing import Any
+
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+# CMOS nodes the technology tables of `reports.technology` cover (checked there at import)
+NODES: tuple[int, ...] = (130, 90, 65, 45, 32, 22, 16, 14, 10, 7)
+# off-chip memories priced by `reports.technology.DRAM_J_PER_BIT`
+DRAM_TYPES: tuple[str, ...] = ("ddr", "gddr5", "hbm2")
+ADC_TYPES = ("sar", "flash", "cco")
+INPUT_MODES = ("voltage", "bit_serial", "pwm")
+SCOPES = ("macro", "core")
+TRANSPOSED_READOUTS = ("none", "shared_transposable", "separate_periphery")
+ACTIVATION_STORES = ("sram", "dram")
+
+
+class HardwareError(ValueError):
+    """A hardware description is invalid (the message names the field and allowed values)."""
+
+
+# field -> (kind, lo, hi, unit, help).  kind: int | float | str | bool | opt_float | opt_int
+_SPEC: dict[str, tuple[str, Any, Any, str, str]] = {
+    "node_nm": ("int", None, None, "nm", "CMOS node of the periphery"),
+    "device": ("str", None, None, "", "device preset name (or a device .toml path)"),
+    "tile_rows": ("int", 1, 65536, "", "rows (input lines) per tile"),
+    "tile_cols": ("int", 1, 65536, "", "columns (output lines, weight pairs) per tile"),
+    "dac_bits": ("int", 1, 16, "bit", "input resolution (DAC bits, or bit-serial slices)"),
+    "input_mode": ("str", INPUT_MODES, None, "",
+                   "voltage: one multi-bit DAC level per read; bit_serial: dac_bits 1-bit reads; "
+                   "pwm: one read, input coded as a pulse of up to 2^(dac_bits-1) clock periods"),
+    "input_bit_density": ("opt_float", 0.0, 1.0, "",
+                          "bit_serial only: fraction of input bits that are 1 (default: dense "
+                          "inputs, every line toggles per bit, half the bits conduct)"),
+    "cell_bits": ("int", 0, 16, "bit",
+                  "bits per device; 0 = analog (one device pair holds a whole weight)"),
+    "weight_bits": ("int", 1, 32, "bit", "weight precision of digital copies/baseline"),
+    "adc_bits": ("int", 1, 16, "bit", "ADC resolution (forward)"),
+    "adc_bits_transposed": ("opt_int", 1, 16, "bit",
+                          "ADC bits for transposed reads (default: adc_bits, as simulated)"),
+    "adc_type": ("str", ADC_TYPES, None, "",
+                 "ADC architecture: sar (figure-of-merit rule), flash (comparator bank), cco "
+                 "(current-controlled oscillator + counter, powered by the column current)"),
+    "cols_per_adc": ("int", 1, 65536, "", "columns sharing one ADC (time-multiplexed)"),
+    "rows_active": ("int", 0, 65536, "", "rows active per conversion (0 = all rows of the tile)"),
+    "v_read": ("opt_float", 1e-3, 10.0, "V", "read voltage (default: the device's)"),
+    "t_read": ("opt_float", 1e-12, 1e-3, "s",
+               "read pulse / integration time (default: the device's)"),
+    "clock_hz": ("float", 1e6, 1e11, "Hz", "digital clock"),
+    "transposed_readout": ("str", TRANSPOSED_READOUTS, None, "", "how transposed reads are done"),
+    "activation_store": ("str", ACTIVATION_STORES, None, "", "where BP keeps activations"),
+    "sram_kb": ("float", 1.0, 1e6, "KiB", "on-chip SRAM buffer size"),
+    "dram_type": ("str", DRAM_TYPES, None, "", "off-chip memory"),
+    "program_verify": ("bool", None, None, "", "writes are program-and-verify loops"),
+    "verify_iterations": ("int", 1, 1000, "", "pulse+read iterations per verified write"),
+    "update_slots": ("int", 1, 65536, "", "pulse slots per parallel outer-product update"),
+    "cell_f2": ("float", 1.0, 10000.0, "F²", "area of one device (1T1R: 48 F², NeuroSim)"),
+    "g_fraction": ("float", 0.0, 1.0, "", "mean programmed conductance, fraction of g_min..g_max"),
+    "input_activity": ("float", 0.0, 1.0, "", "mean (x/x_max)² of inputs (synthetic estimates)"),
+    "leakage_w_per_mm2": ("float", 0.0, 10.0, "W/mm²", "periphery leakage power density"),
+    "power_gating": ("bool", None, None, "", "idle tiles are power-gated (leak only while used)"),
+    "digital_lanes": ("int", 1, 1 << 20, "", "parallel digital periphery ops per clock"),
+    "scope": ("str", SCOPES, None, "",
+              "what tile TOPS/W and TOPS/mm² include: macro, or core (+ I/O buffer and "
+              "per-output affine scaling + ReLU, as published core figures do)"),
+}
+
+
+@dataclass(frozen=True)
+class Hardware:
+    """The analog accelerator: node, device, tile geometry, converters, memories, options.
+
+    Defaults: 22 nm, 256x256 tiles, 8-bit DAC/ADC, one SAR ADC per 8 columns, transposable
+    tiles, 1 MiB on-chip SRAM, DDR DRAM, open-loop writes, macro-level tile figures.
+    ``v_read``/``t_read`` default to the device preset's values.
+    """
+
+    node_nm: int = 22
+    device: str = "ideal"
+    tile_rows: int = 256
+    tile_cols: int = 256
+    dac_bits: int = 8
+    input_mode: str = "voltage"
+    input_bit_density: float | None = None
+    cell_bits: int = 0
+    weight_bits: int = 8
+    adc_bits: int = 8
+    adc_bits_transposed: int | None = None
+    adc_type: str = "sar"
+    cols_per_adc: int = 8
+    rows_active: int = 0
+    v_read: float | None = None
+    t_read: float | None = None
+    clock_hz: float = 1e9
+    transposed_readout: str = "shared_transposable"
+    activation_store: str = "sram"
+    sram_kb: float = 1024.0
+    dram_type: str = "ddr"
+    program_verify: bool = False
+    verify_iterations: int = 10
+    update_slots: int = 31
+    cell_f2: float = 48.0
+    g_fraction: float = 0.25
+    input_activity: float = 0.25
+    leakage_w_per_mm2: float = 0.01
+    power_gating: bool = True
+    digital_lanes: int = 256
+    scope: str = "macro"
+
+    def __post_init__(self) -> None:
+        for f in fields(self):
+            _check(f.name, getattr(self, f.name))
+        from device_models import get_device
+        try:
+            get_device(self.device)
+        except Exception as exc:  # unknown preset, bad file
+            raise HardwareError(f"device = {self.device!r}: {exc}") from None
+
+    # ---- derived ------------------------------------------------------------------------
+    @property
+    def transposed_adc_bits(self) -> int:
+        """ADC bits used for transposed (backward) reads."""
+        return self.adc_bits_transposed if self.adc_bits_transposed is not None else \
+            self.adc_bits
+
+    def device_model(self):
+        """The `DeviceModel` named by ``device``."""
+        from device_models import get_device
+        return get_device(self.device)
+
+    def read_voltage(self) -> float:
+        return self.v_read if self.v_read is not None else self.device_model().v_read
+
+    def read_time(self) -> float:
+        return self.t_read if self.t_read is not None else self.device_model().t_read
+
+    # ---- construction / printing -------------------------------------------------------
+    def replace(self, **changes: Any) -> "Hardware":
+        unknown = set(changes) - set(_SPEC)
+        if unknown:
+            raise HardwareError(_unknown_msg(sorted(unknown)[0]))
+        return dataclasses.replace(self, **changes)
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any], origin: str = "") -> "Hardware":
+        pre = f"{origin}: " if origin else ""
+        for k in d:
+            if k not in _SPEC:
+                raise HardwareError(pre + _unknown_msg(k))
+        vals = {k: (float(v) if _SPEC[k][0] in ("float", "opt_float") and isinstance(v, int)
+                    and not isinstance(v, bool) else v) for k, v in d.items()}
+        try:
+            return cls(**vals)
+        except HardwareError as exc:
+            raise HardwareError(pre + str(exc)) from None
+
+    @classmethod
+    def from_toml(cls, path: str | Path) -> "Hardware":
+        """Load a hardware TOML file (top-level keys or a ``[hardware]`` table)."""
+        p = Path(path)
+        if not p.is_file():
+            raise HardwareError(f"hardware file {str(p)!r} does not exist")
+        try:
+            data = tomllib.loads(p.read_text(encoding="utf-8"))
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+            msg = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            raise HardwareError(f"{p}: not valid TOML ({msg})") from None
+        if "hardware" in data:
+            if not isinstance(data["hardware"], dict) or len(data) != 1:
+                extra = [k for k in data if k != "hardware"]
+                raise HardwareError(f"{p}: " + _unknown_msg(extra[0] if extra else "hardware"))
+            data = data["hardware"]
+        return cls.from_dict(data, origin=str(p))
+
+    def rows(self) -> list[tuple[str, str, str]]:
+        """(field, value, meaning) rows for printing."""
+        out = []
+        for f in fields(self):
+            v = getattr(self, f.name)
+            kind, _lo, _hi, unit, help_ = _SPEC[f.name]
+            if v is None:
+                if f.name == "v_read":
+                    s = f"{self.read_voltage():g} V (device)"
+                elif f.name == "t_read":
+                    s = f"{self.read_time():g} s (device)"
+                elif f.name == "adc_bits_transposed":
+                    s = f"{self.transposed_adc_bits} bit (= adc_bits)"
+                elif f.name == "input_bit_density":
+                    s = "dense (default)"
+                else:
+                    s = "default"
+            else:
+                s = f"{v:g}" if isinstance(v, float) else str(v)
+                if unit and not isinstance(v, (str, bool)):
+                    s += f" {unit}"
+            out.append((f.name, s, help_))
+        return out
+
+    def __str__(self) -> str:
+        rows = self.rows()
+        w = max(len(n) for n, _, _ in rows)
+        return "Hardware\n" + "\n".join(f"  {n:<{w}}  {v}" for n, v, _ in rows)
+
+
+def field_specs() -> list[tuple[str, str, str, str]]:
+    """(field, default, allowed values, meaning) of every hardware field, in file order."""
+    defaults = {n: v for n, v, _ in Hardware().rows()}
+    out = []
+    for name, (kind, lo, hi, unit, help_) in _SPEC.items():
+        if isinstance(lo, tuple):
+            allowed = " | ".join(lo)
+        elif kind == "bool":
+            allowed = "true | false"
+        elif name == "node_nm":
+            allowed = ", ".join(str(n) for n in NODES) + " nm"
+        elif name == "device":
+            allowed = "a preset (analogff devices) or a device .toml path"
+        else:
+            num = (lambda v: str(v)) if kind.endswith("int") else (lambda v: f"{v:g}")
+            allowed = f"{num(lo)} … {num(hi)}" + (f" {unit}" if unit else "")
+            if kind.startswith("opt_"):
+                allowed += " (or unset)"
+        default = defaults[name]
+        if kind == "bool":
+            default = default.lower()       # as written in TOML
+        out.append((name, default, allowed, help_))
+    return out
+
+
+def _unknown_msg(name: str) -> str:
+    return f"unknown hardware field {name!r}; known fields: {', '.join(_SPEC)}"
+
+
+def _check(name: str, v: Any) -> None:
+    kind, lo, hi, unit, _ = _SPEC[name]
+    u = f" {unit}" if unit else ""
+    if kind.startswith("opt_"):
+        if v is None:
+            return
+        kind = kind[4:]
+    if name == "node_nm":
+        if isinstance(v, bool) or not isinstance(v, int) or v not in NODES:
+            raise HardwareError(f"hardware field node_nm = {v!r} is not allowed; choose one of: "
+                                f"{', '.join(str(n) for n in NODES)}")
+        return
+    if kind == "int":
+        if isinstance(v, bool) or not isinstance(v, int) or not lo <= v <= hi:
+            raise HardwareError(f"hardware field {name} = {v!r} is out of range; "
+                                f"allowed integers {lo}..{hi}{u}")
+    elif kind == "float":
+        ok = isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) \
+            and lo <= v <= hi
+        if not ok:
+            raise HardwareError(f"hardware field {name} = {v!r} is out of range; "
+                                f"allowed [{lo:g}, {hi:g}]{u}")
+    elif kind == "bool":
+        if not isinstance(v, bool):
+            raise HardwareError(f"hardware field {name} = {v!r} must be true or false")
+    elif kind == "str":
+        if not isinstance(v, str) or not v:
+            raise HardwareError(f"hardware field {name} = {v!r} must be a non-empty string")
+        if lo is not None and v not in lo:
+            raise HardwareError(f"hardware field {name} = {v!r} is not allowed; choose one of: "
+                                f"{', '.join(lo)}")
+
+
+def hardware_for_run(config: dict[str, Any], **overrides: Any) -> Hardware:
+    """A `Hardware` for a run record's flat config (SimConfig fields), 22 nm defaults.
+
+    Maps ``device``, ``dac_bits`` → dac_bits, ``adc_bits`` → adc_bits, ``tile_size`` →
+    tile_rows/tile_cols. An ideal (float) run or an unknown device falls back to the ``ideal``
+    preset so that the ledger can still be priced. ``overrides`` are Hardware fields.
+    """
+    from device_models import list_presets
+    dev = config.get("device") or "ideal"
+    if not (isinstance(dev, str) and (dev in list_presets() or dev.endswith(".toml"))):
+        dev = "ideal"
+    kw: dict[str, Any] = {"device": dev}
+    for src, dst in (("dac_bits", "dac_bits"), ("adc_bits", "adc_bits")):
+        v = config.get(src)
+        if isinstance(v, int) and not isinstance(v, bool) and 1 <= v <= 16:
+            kw[dst] = v
+    ts = config.get("tile_size")
+    if isinstance(ts, int) and not isinstance(ts, bool) and 1 <= ts <= 65536:
+        kw["tile_rows"] = kw["tile_cols"] = ts
+        kw["cols_per_adc"] = min(8, ts)
+    kw.update(overrides)
+    try:
+        return Hardware(**kw)
+    except HardwareError:
+        kw["device"] = "ideal"
+        return Hardware(**kw)
