@@ -13,9 +13,22 @@ Every product is a read of its own array and every weight change an outer-produc
 around every group of events: "positive" / "negative" (representation reads of the positive
 and negative halves), "generative", "transposed", "update", "inference".
 
+Lateral gate, as released: the stored lateral parameters L (Λ = S ⊙ L, S = +1 inhibition
+off the diagonal, −1 self-excitation on it) are kept ≥ 0 and their gradient is masked where
+L ≤ 0. An entry whose update takes it to ≤ 0 is driven to 0 (pulses of −L) and marked dead in
+a one-bit-per-entry digital mask; it takes no update again. This equals the released code's
+ReLU(L) with its zero gradient below 0 (there the stored value keeps drifting negative under
+Adam's momentum, but ReLU(L) = 0 either way). The sign is taken from the device state after
+each lateral update (a verify of the n·g lateral cells; its compare and mask traffic are
+counted as digital work).
+
+Sampling, as released (fit_gmm.py, sample_model.py): top-latent codes z_g are inferred for
+training images (feedforward pass, softmax-head prediction ŷ·y_scale as context, K z_g steps
+against the states of one noise-free settling step from the initial states), a 10-component
+full-covariance Gaussian mixture is fitted to them (scikit-learn's ``GaussianMixture``; the
+release used ngc-learn's GMM), and samples run z ~ GMM through G³, G², G¹.
+
 Deviations from the released code (all documented in the README):
-* the ReLU gate on the lateral parameters (an entry that goes negative is dead) is not
-  enforced; the stored Λ = S ⊙ L may change sign;
 * biases are digital registers (counted as digital adds), not arrays.
 """
 
@@ -31,6 +44,8 @@ from crossbar.blockdiag import BlockDiagonal
 from ..errors import ConfigError
 
 EPS_LN = 1e-8
+PRIOR_COMPONENTS = 10  # mixture components of the sampling prior (fit_gmm.py: n_comp = 10)
+PRIOR_BATCH = 400      # rows per batch when inferring latent codes (fit_gmm.py: batch_size)
 
 # hyperparameter presets: "paper" = the released run (pff-spec.md §2); "small" = digits in ~1 min
 # (tuned here on digits: θ = 5 beat 10 and 3; Adam 4e-3 decayed linearly to 5 % over the run
@@ -118,6 +133,8 @@ class PFF:
     """PFF network: n_in → hidden[0] → hidden[1], label top-down, generative circuit."""
 
     name = "pff"
+    # ledger phases this algorithm files its events under (registry: analogff.algorithms)
+    phases = ("positive", "negative", "generative", "transposed", "update", "inference")
     defaults = PRESETS["small"]
     presets = PRESETS
 
@@ -155,12 +172,18 @@ class PFF:
         self.b3 = np.zeros(n_classes, dtype=np.float32)
         # lateral competition: Λ = S ⊙ L, S = +1 off-diagonal (inhibition), -1 on the diagonal
         S = np.ones((grp, grp), dtype=np.float32) - 2 * np.eye(grp, dtype=np.float32)
+        self.S = S
         self.lat = []
+        self.alive = []  # per lateral entry: still positive (the ReLU gate has not closed it)
         for name, n in (("L1", n1), ("L2", n2)):
             blocks = S * rng.uniform(0, 0.05, (n // grp, grp, grp)).astype(np.float32)
             init = blocks.reshape(n, grp).T  # inner (out=grp, in=n) stack
             inner = factory(name, grp, n, max(wms * 0.05, 1e-3), init, tile_rows=grp)
             self.lat.append(BlockDiagonal(inner, grp))
+            self.alive.append(np.ones((n // grp, grp, grp), dtype=bool))
+        for k in range(2):  # programming noise may leave an entry at or below 0: gate it now
+            self._gate(k)
+        self.prior = None  # Gaussian mixture over top-latent codes (fit_prior)
         # generative circuit
         u = lambda r, c: rng.uniform(0, 0.05, (r, c)).astype(np.float32)  # noqa: E731
         # generative weights start all positive and see non-negative inputs, so their column
@@ -220,17 +243,39 @@ class PFF:
         return self._split_read(self.lat[k], z, npos)
 
     def _lateral_learn(self, k: int, zprev: np.ndarray, delta: np.ndarray, lr: float) -> None:
-        # ∇Λ = -(z(t-1)ᵀ δ) within each group (pff-spec §1.5, ∇L with Λ = S ⊙ L)
+        """Λ = S ⊙ L with L ≥ 0: ∇L = S ⊙ ∇Λ, ∇Λ = −(z(t−1)ᵀ δ) within each group (pff-spec
+        §1.5), masked where the gate has closed (L ≤ 0); then the gate is applied."""
         blk = self.lat[k]
+        B = zprev.shape[0]
+        A = np.einsum("bgi,bgk->gik", zprev.reshape(B, blk.n_blocks, blk.block),
+                      delta.reshape(B, blk.n_blocks, blk.block))  # = −∇Λ
+        alive = self.alive[k]
         if self.opt == "adam":
-            B = zprev.shape[0]
-            g = -np.einsum("bgi,bgk->gik", zprev.reshape(B, blk.n_blocks, blk.block),
-                           delta.reshape(B, blk.n_blocks, blk.block))
             self.ledger.digital(dig_mac=B * blk.n * blk.block)
-            step = self.adam_r.step(id(blk), g.astype(np.float32), self.ledger)
-            blk.inner.apply_delta(step.reshape(blk.n, blk.block).T)
+            grad_l = np.where(alive, -A * self.S, 0).astype(np.float32)
+            step_l = self.adam_r.step(id(blk), grad_l, self.ledger) * alive
+            d_lam = self.S * step_l
         else:
-            blk.update(zprev, delta, lr)
+            d_lam = np.float32(lr) * A * alive
+        blk.inner.apply_delta(np.ascontiguousarray(d_lam.reshape(blk.n, blk.block).T,
+                                                   dtype=np.float32))
+        self._gate(k)
+
+    def _gate(self, k: int) -> None:
+        """The ReLU gate on the stored lateral parameters: entries at or below 0 are driven to
+        0 and never updated again (pff-spec §1.2: "dead for good")."""
+        blk = self.lat[k]
+        L = self.S * blk.blocks()
+        dying = self.alive[k] & (L <= 0)
+        if dying.any():
+            fix = np.where(dying, -L * self.S, 0).astype(np.float32)  # Λ change that zeroes L
+            blk.inner.apply_delta(np.ascontiguousarray(fix.reshape(blk.n, blk.block).T))
+            self.alive[k] &= ~dying
+        self.ledger.digital(dig_cmp=L.size, sram_read_bits=L.size, sram_write_bits=L.size)
+
+    def lateral_dead_fraction(self) -> list[float]:
+        """Fraction of lateral entries the gate has closed, per layer."""
+        return [float(1 - a.mean()) for a in self.alive]
 
     # ---- training -----------------------------------------------------------------------
     def train_batch(self, x: np.ndarray, y: np.ndarray) -> dict:
@@ -343,13 +388,19 @@ class PFF:
         mask = ((pre0 >= 0) & (pre0 <= 1)).astype(np.float32)
         self._learn(self.G1, h1, c * e0 * mask, lr_g, ag)
         # z_g: one gradient step on the top error through the (old) G³ — the one transposed read
+        self._zg_step(zg, zg_r, c * e2)
+
+    def _zg_step(self, zg: np.ndarray, zg_r: np.ndarray, grad_z2hat: np.ndarray) -> None:
+        """z_g ← z_g − β·J_LN(φ(z_g))ᵀ(∂L/∂ẑ² G³ᵀ), straight-through φ (pff-spec §1.6): the
+        one transposed read, of G³. At z_g = 0 the LN Jacobian is I/1e-8, as released."""
+        led = self.ledger
         led.phase = "transposed"
-        gh = self.G3.transposed(c * e2)  # (N, latent)
+        gh = self.G3.transposed(grad_z2hat)  # (N, latent)
         nrm = np.sqrt((zg_r * zg_r).sum(axis=1, keepdims=True))
         u = zg_r / (nrm + EPS_LN)
         jt = (gh - u * (u * gh).sum(axis=1, keepdims=True)) / (nrm + EPS_LN)
-        led.digital(dig_mac=3 * gh.size, dig_nonlin=N)
-        zg -= np.float32(hp["beta"]) * jt.astype(np.float32)
+        led.digital(dig_mac=3 * gh.size, dig_nonlin=gh.shape[0])
+        zg -= np.float32(self.hp["beta"]) * jt.astype(np.float32)
 
     # ---- inference ----------------------------------------------------------------------
     def _settle_scores(self, x: np.ndarray) -> np.ndarray:
@@ -398,11 +449,57 @@ class PFF:
         z1hat = relu(self.G2.forward(ln(relu(z2), led)))
         return np.clip(self.G1.forward(ln(z1hat, led)), 0, 1)
 
+    def latent_codes(self, x: np.ndarray, chunk: int = PRIOR_BATCH) -> np.ndarray:
+        """Top-latent codes z_g of images ``x`` as the release infers them for its prior
+        (``get_latent(use_y_hat=True)``): feedforward pass, the softmax head's prediction ŷ
+        (× y_scale) as top-down context, one noise-free settling step of layer 2 from the
+        initial states (the release never advances them, so every repeat sees the same z²),
+        then K z_g steps on the top prediction error. Returns (len(x), latent)."""
+        hp, led = self.hp, self.ledger
+        alpha = np.float32(hp["alpha"])
+        out = []
+        for i in range(0, x.shape[0], chunk):
+            led.phase = "inference"
+            xn = ln(x[i:i + chunk].astype(np.float32), led)
+            N = xn.shape[0]
+            z1 = relu(self.W1.forward(xn) + self.b1)
+            ln_z1 = ln(z1, led)
+            z2 = relu(self.W2.forward(ln_z1) + self.b2)
+            ys = np.float32(hp["y_scale"]) * softmax(self.W3.forward(ln(z2, led)) + self.b3)
+            a2 = (self.W2.forward(ln_z1) + self.V2.forward(ys) + self.b2
+                  - self.lat[1].forward(z2))
+            z2s = (1 - alpha) * relu(a2) + alpha * z2
+            zg = np.zeros((N, hp["latent"]), dtype=np.float32)
+            for _ in range(self.K):
+                led.phase = "generative"
+                zg_r = relu(zg)
+                e2 = relu(self.G3.forward(ln(zg_r, led))) - z2s
+                self._zg_step(zg, zg_r, np.float32(2.0 / N) * e2)
+            out.append(zg.copy())
+        return np.concatenate(out)
+
+    def fit_prior(self, x: np.ndarray, seed: int = 0) -> None:
+        """Fit the sampling prior: a PRIOR_COMPONENTS-component full-covariance Gaussian
+        mixture over the top-latent codes of ``x`` (fit_gmm.py in the release)."""
+        from sklearn.mixture import GaussianMixture
+
+        z = self.latent_codes(x).astype(np.float64)
+        k = min(PRIOR_COMPONENTS, z.shape[0])
+        self.prior = GaussianMixture(n_components=k, covariance_type="full",
+                                     random_state=seed).fit(z)
+
     def sample(self, n: int, rng: np.random.Generator) -> np.ndarray:
-        """Ancestral samples: random non-negative top latents through G³, G², G¹."""
+        """Ancestral samples (sample_model.py): z ~ the fitted prior, then
+        z² = φ(LN(φ(z))G³), z¹ = φ(LN(z²)G²), x = clip01(LN(z¹)G¹)."""
+        if self.prior is None:
+            raise RuntimeError("PFF.sample needs the latent prior: call fit_prior(x_train) first")
+        gm = self.prior
+        comp = rng.choice(len(gm.weights_), size=n, p=gm.weights_ / gm.weights_.sum())
+        chol = np.linalg.cholesky(gm.covariances_)
+        eps = rng.standard_normal((n, gm.means_.shape[1]))
+        zg = (gm.means_[comp] + np.einsum("nij,nj->ni", chol[comp], eps)).astype(np.float32)
         led = self.ledger
         led.phase = "generative"
-        zg = np.abs(rng.standard_normal((n, self.hp["latent"]), dtype=np.float32))
-        z2 = relu(self.G3.forward(ln(zg, led)))
+        z2 = relu(self.G3.forward(ln(relu(zg), led)))
         z1 = relu(self.G2.forward(ln(z2, led)))
         return np.clip(self.G1.forward(ln(z1, led)), 0, 1)

@@ -74,6 +74,8 @@ def save_images(net, out_dir: Path, seed: int) -> list[Path]:
     with monitoring(net):
         if hasattr(net.algo, "reconstruct"):
             grids["reconstructions"] = net.algo.reconstruct(x)
+            if hasattr(net.algo, "fit_prior"):  # PFF samples from a GMM over its latent codes
+                net.algo.fit_prior(d.x_train[:2000], seed=seed)
             grids["samples"] = net.algo.sample(32, np.random.default_rng(seed))
     out_dir.mkdir(parents=True, exist_ok=True)
     paths = []
