@@ -1,4 +1,5 @@
-"""`analogff results STORE`: list, filter, group (mean ± 95 % CI over seeds) and export runs."""
+"""`analogff results STORE`: list, filter, group over seeds (mean ± 95 % t-interval, n) and
+export runs."""
 
 from __future__ import annotations
 
@@ -12,51 +13,77 @@ import typer
 
 from .common import cli_errors, console
 
-# column -> (header with unit, scale, format)
+# column -> (header, kind): kind "pct" = fraction printed as %, "si:<unit>" = SI prefix
 _METRICS = {
-    "test_accuracy": ("test acc (%)", 100.0, "{:.2f}"),
-    "train_accuracy": ("train acc (%)", 100.0, "{:.2f}"),
-    "energy_per_train_sample_j": ("E/train (J)", 1.0, "{:.3g}"),
-    "energy_per_inference_j": ("E/infer (J)", 1.0, "{:.3g}"),
-    "wall_s": ("wall (s)", 1.0, "{:.1f}"),
+    "test_accuracy": ("acc %", "pct"),
+    "train_accuracy": ("train acc %", "pct"),
+    "energy_per_train_sample_j": ("E/train", "si:J"),
+    "energy_per_inference_j": ("E/infer", "si:J"),
+    "wall_s": ("wall", "si:s"),
+}
+# derived from the run record (`reports.report.hardware_metrics`): --hw shows these
+_HW_METRICS = {
+    "latency_per_inference_s": ("t/infer", "si:s"),
+    "tops_per_w": ("TOPS/W", "num"),
+    "tops_per_mm2": ("TOPS/mm²", "num"),
+    "area_mm2": ("mm²", "num"),
 }
 _GROUP_METRICS = ("test_accuracy", "energy_per_train_sample_j", "energy_per_inference_j")
-_ALWAYS = ("id", "status")
+# what the short headers mean, printed under every table
+_LEGEND = ("acc % = test accuracy (%); E/train, E/infer = analog energy (J) per training "
+           "sample / per inference; wall = wall-clock time (s)")
+_HW_LEGEND = ("acc % = test accuracy (%); t/infer = latency per inference (s); TOPS/W, "
+              "TOPS/mm² per inference (1 MAC = 2 ops); mm² = chip area")
+_ALWAYS = ("id",)
 _HIDDEN_CONFIG = ("seed",)
 
 
 def mean_ci(values) -> tuple[float, float, int]:
     """Mean, half-width of the 95 % confidence interval (Student t over n-1 dof) and n.
     The half-width is NaN for fewer than two finite values."""
-    import numpy as np
-    from scipy import stats
+    from reports.stats import t_interval
 
-    v = np.asarray([x for x in values if x is not None and math.isfinite(x)], dtype=float)
-    n = int(v.size)
-    if n == 0:
-        return math.nan, math.nan, 0
-    m = float(v.mean())
-    if n < 2:
-        return m, math.nan, n
-    half = float(stats.t.ppf(0.975, n - 1) * v.std(ddof=1) / math.sqrt(n))
-    return m, half, n
+    return t_interval(values)
 
 
-def group_table(df, keys: list[str]):
-    """One row per group: keys, n, and ``<metric>_mean`` / ``<metric>_ci95`` columns."""
-    import pandas as pd
+def group_table(df, keys: list[str], metrics=_GROUP_METRICS):
+    """One row per configuration: ``keys`` plus every other configuration column that varies
+    (runs that differ in anything but the seed are never pooled), ``n``, ``few_seeds`` and
+    ``<metric>_mean`` / ``<metric>_ci95`` (t-interval half-width over the seeds).
+    Returns ``(table, added_keys)``."""
+    from analogff.store import CONFIG_COLUMNS
+    from reports.stats import seed_groups
 
-    rows = []
-    for gkey, sub in df.groupby(keys, dropna=False, sort=True):
-        gkey = gkey if isinstance(gkey, tuple) else (gkey,)
-        row: dict[str, Any] = dict(zip(keys, gkey))
-        row["n"] = len(sub)
-        for m in _GROUP_METRICS:
-            mean, half, _ = mean_ci(sub[m].tolist())
-            row[f"{m}_mean"] = mean
-            row[f"{m}_ci95"] = half
-        rows.append(row)
-    return pd.DataFrame(rows)
+    out, _keys, added = seed_groups(df, CONFIG_COLUMNS, list(metrics), by=keys)
+    out = out.rename(columns={f"{m}_ci": f"{m}_ci95" for m in metrics})
+    return out, added
+
+
+def _cell(v: Any, kind: str) -> str:
+    from reports.stats import si
+
+    if v is None or (isinstance(v, float) and not math.isfinite(v)):
+        return "–"
+    if kind == "pct":                 # the header says (%)
+        return f"{100 * v:.1f}"
+    if kind.startswith("si:"):
+        return si(v, kind[3:])
+    return f"{v:.3g}"
+
+
+def _pm(mean: Any, half: Any, kind: str) -> str:
+    """``mean ± half`` with one unit, the half-width in the mean's SI prefix."""
+    from reports.stats import si_scale
+
+    m = _cell(mean, kind)
+    if half is None or not isinstance(half, float) or not math.isfinite(half) or m == "–":
+        return m
+    if kind == "pct":
+        return f"{100 * mean:.1f}±{100 * half:.1f}"
+    if kind.startswith("si:"):
+        f, unit = si_scale(abs(mean) or abs(half), kind[3:])
+        return f"{mean / f:.3g}±{half / f:.2g} {unit}"
+    return f"{mean:.3g}±{half:.2g}"
 
 
 def _fmt(v: Any, fmt: str = "{}", scale: float = 1.0) -> str:
@@ -92,6 +119,17 @@ def _write_atomic(df, path: Path, kind: str) -> None:
             os.unlink(tmp)
 
 
+def _table(title: str, hw: bool = False):
+    from rich import box
+    from rich.table import Table
+
+    # a compact frame so that the usual study (a few knobs) fits an 80-column terminal
+    return Table(title=title, box=box.SIMPLE_HEAD, padding=(0, 1), pad_edge=False,
+                 title_justify="left", collapse_padding=True,
+                 caption=_HW_LEGEND if hw else _LEGEND,
+                 caption_justify="left")
+
+
 def register(app: typer.Typer) -> None:
     @app.command("results")
     @cli_errors
@@ -101,9 +139,14 @@ def register(app: typer.Typer) -> None:
             "--where", help="Filter: <column> <op> <value> clauses joined by and/or, e.g. "
                             "\"adc_bits>=6 and algo=pff\" (ops: = != < <= > >=).")] = None,
         group_by: Annotated[Optional[str], typer.Option(
-            "--group-by", help="Comma-separated columns, e.g. noise,algo: mean ± 95 % CI "
-                               "(t-distribution over the remaining runs, i.e. seeds) of test "
-                               "accuracy and energy; finished runs only.")] = None,
+            "--group-by", help="Comma-separated columns, e.g. noise,algo: one row per "
+                               "configuration with mean ± 95 % t-interval over its seeds and "
+                               "n. Every other column that varies is added to the grouping "
+                               "(runs that differ in anything but the seed are never pooled); "
+                               "n < 3 is flagged. Finished runs only.")] = None,
+        hw: Annotated[bool, typer.Option(
+            "--hw", help="Show inference latency, TOPS/W, TOPS/mm² and chip area (from each "
+                         "run's priced record) instead of the energy columns.")] = False,
         csv: Annotated[Optional[Path], typer.Option(
             "--csv", help="Also write the rows (or the groups) to this CSV file.")] = None,
         parquet: Annotated[Optional[Path], typer.Option(
@@ -111,9 +154,11 @@ def register(app: typer.Typer) -> None:
         limit: Annotated[int, typer.Option(
             "--limit", help="Show at most this many rows (exports are complete).")] = 200,
     ) -> None:
-        """List the runs in a results store: varied parameters, accuracy, energy, time."""
-        from rich.table import Table
+        """List the runs in a results store: varied parameters, accuracy, energy, time.
 
+        Units: accuracies in %, energies in J and times in s with SI prefixes (µJ, nJ, ms);
+        exports (--csv, --parquet) keep plain SI numbers (fractions, J, s).
+        """
         from analogff.errors import AnalogffError
         from analogff.store import ResultsStore
 
@@ -124,11 +169,14 @@ def register(app: typer.Typer) -> None:
 
         with ResultsStore(store, create=False) as st:
             try:
-                df = st.to_dataframe(where=where)
+                df = st.to_dataframe(where=where, include_record=hw)
             except sqlite3.DatabaseError as exc:
                 raise AnalogffError(f"{store} is a corrupt analogff results store (SQLite says: "
                                     f"{exc}); it was left untouched") from None
             columns = st.columns
+        if hw:
+            df = _add_hw_metrics(df)
+        metrics = (("test_accuracy",) + tuple(_HW_METRICS)) if hw else _GROUP_METRICS
         title = f"{store}: {len(df)} run{'s' if len(df) != 1 else ''}" + (
             f" where {where}" if where else "")
 
@@ -141,31 +189,18 @@ def register(app: typer.Typer) -> None:
                 raise AnalogffError(f"--group-by: unknown column {bad[0]!r}; known: "
                                     f"{', '.join(c for c in columns if c != 'record')}")
             done = df[df["status"] == "done"]
-            out = group_table(done, keys) if len(done) else None
-            if out is None or not len(out):
+            if not len(done):
                 console.print(f"no finished runs to group in {title}", highlight=False)
                 return
-            t = Table(title=f"{title}, grouped by {', '.join(keys)} (mean ± 95 % CI)")
-            for k in keys:
-                t.add_column(k)
-            t.add_column("n", justify="right")
-            for m in _GROUP_METRICS:
-                t.add_column(_METRICS[m][0], justify="right")
-            for r in out.to_dict("records"):
-                cells = [_fmt(r[k]) for k in keys] + [str(int(r["n"]))]
-                for m in _GROUP_METRICS:
-                    _, scale, fmt = _METRICS[m]
-                    cells.append(f"{_fmt(r[f'{m}_mean'], fmt, scale)} ± "
-                                 f"{_fmt(r[f'{m}_ci95'], fmt, scale)}")
-                t.add_row(*cells)
-            console.print(t)
+            out, added = group_table(done, keys, metrics)
+            _print_groups(out, keys + added, added, metrics, title)
             export = out
         else:
             if not len(df):
                 console.print(f"no runs in {title}", highlight=False)
             else:
-                _print_runs(df, title, limit)
-            export = df
+                _print_runs(df, title, limit, hw)
+            export = df.drop(columns=["record"], errors="ignore")
         if csv is not None:
             _write_atomic(export, csv, "csv")
             console.print(f"wrote {csv}", highlight=False)
@@ -174,29 +209,76 @@ def register(app: typer.Typer) -> None:
             console.print(f"wrote {parquet}", highlight=False)
 
 
-def _print_runs(df, title: str, limit: int) -> None:
-    from rich.table import Table
+def _add_hw_metrics(df):
+    """Latency per inference, TOPS/W, TOPS/mm² and area of every run, from its record."""
+    import json
 
+    from reports.report import hardware_metrics
+
+    rows = [hardware_metrics(json.loads(r)) if isinstance(r, str) else {}
+            for r in df["record"]]
+    df = df.drop(columns=["record"])
+    for k in _HW_METRICS:
+        df[k] = [r.get(k, math.nan) for r in rows]
+    return df
+
+
+def _print_groups(out, keys: list[str], added: list[str], metrics, title: str) -> None:
+    from reports.stats import MIN_SEEDS, few_seeds_note
+
+    kinds = {**_METRICS, **_HW_METRICS}
+    t = _table(f"{title}, per configuration (mean ± 95 % t-interval over seeds)",
+               hw="tops_per_w" in metrics)
+    for k in keys:
+        t.add_column(k, no_wrap=True, min_width=min(len(k), 8))
+    t.add_column("n", justify="right")
+    for m in metrics:
+        t.add_column(kinds[m][0], justify="right", no_wrap=True)
+    for r in out.to_dict("records"):
+        n = int(r["n"])
+        cells = [_fmt(r[k]) for k in keys]
+        cells.append(f"[bold red]{n}![/]" if n < MIN_SEEDS else str(n))
+        for m in metrics:
+            cells.append(_pm(r[f"{m}_mean"], r[f"{m}_ci95"], kinds[m][1]))
+        t.add_row(*cells)
+    console.print(t)
+    if added:
+        console.print(f"also grouped by {', '.join(added)}: runs that differ in anything but "
+                      "the seed are never pooled", highlight=False)
+    note = few_seeds_note(out)
+    if note:
+        console.print(f"[bold red]{note.split(':', 1)[0]}[/]:{note.split(':', 1)[1]}",
+                      highlight=False)
+
+
+def _print_runs(df, title: str, limit: int, hw: bool = False) -> None:
     from analogff.store import CONFIG_COLUMNS
 
     varied = [c for c in CONFIG_COLUMNS if c in df.columns and c not in _HIDDEN_CONFIG
               and df[c].astype(str).nunique(dropna=False) > 1]
     if "algo" not in varied:
         varied.insert(0, "algo")
-    cols = list(_ALWAYS) + varied + ["seed"]
-    t = Table(title=title)
+    show_status = bool((df["status"] != "done").any())
+    cols = list(_ALWAYS) + (["status"] if show_status else []) + varied + ["seed"]
+    t = _table(title, hw)
     for c in cols:
-        t.add_column(c, justify="right" if c in ("id", "seed") else "left")
-    shown = {m: v for m, v in _METRICS.items() if m != "train_accuracy"}  # exports have all
-    for m, (header, _, _) in shown.items():
-        t.add_column(header, justify="right")
+        t.add_column(c, justify="right" if c in ("id", "seed") else "left", no_wrap=True,
+                     min_width=min(len(c), 8))
+    shown = {"test_accuracy": _METRICS["test_accuracy"]}
+    if hw:
+        shown.update(_HW_METRICS)
+    else:
+        shown.update({m: v for m, v in _METRICS.items() if m not in ("train_accuracy",
+                                                                      "test_accuracy")})
+    for m, (header, _kind) in shown.items():
+        t.add_column(header, justify="right", no_wrap=True, min_width=len(header))
     errors = []
     for r in df.head(limit).to_dict("records"):
         cells = [_fmt(r[c]) for c in cols]
-        if cells[1] == "failed":
+        if show_status and r["status"] == "failed":
             cells[1] = "[red]failed[/]"
-        for m, (_, scale, fmt) in shown.items():
-            cells.append(_fmt(r[m], fmt, scale))
+        for m, (_, kind) in shown.items():
+            cells.append(_cell(r.get(m), kind))
         if isinstance(r["error"], str) and r["error"]:
             errors.append(f"run {r['id']} ({r['config_hash']}) failed: {_fmt(r['error'])}")
         t.add_row(*cells)
