@@ -1,14 +1,17 @@
-"""The energy-vs-accuracy report: reads a results store, writes index.html + PNG + CSV.
+"""The study report: reads a results store, writes index.html + figures + tables.
 
-``build_report(store, out_dir)`` reads ``SELECT record FROM runs WHERE status='done'`` (JSON
-run records, docs/CONTRACTS.md), prices each run's ledger with `price_ledger` /
-`price_digital` (hardware from `hardware_for_run(config)`), and writes into a temporary
-directory next to ``out_dir`` that is moved into place only when everything succeeded.
+``build_report(store, out_dir)`` reads ``SELECT id, record FROM runs WHERE status='done'``
+(JSON run records, docs/CONTRACTS.md), prices each run's ledger with `price_ledger` /
+`price_digital` (through `reports.run_energy.price_run`, as the runner does) on the chip the
+run stored (records without one show their own stored energy), and writes into a temporary directory next to ``out_dir`` that
+is moved into place only when everything succeeded.
 
-Figures (matplotlib, Agg): accuracy vs read noise per algorithm; energy per training sample
-vs test accuracy with the Pareto front; stacked energy per phase and per component; area
-breakdown; analog vs digital. Tables: one row per run. CSV: runs.csv, energy_breakdown.csv,
-area_breakdown.csv.
+Runs are grouped into configurations that differ only in the seed (`reports.stats`): every
+figure and table shows means over seeds with Student-t intervals and n, and warns when n < 3.
+Figures (`reports.figures`, each as PNG at 300 dpi, SVG and PDF): the energy-vs-accuracy
+Pareto plot (training and inference), one figure per swept knob, energy / area / per-matrix
+breakdowns and analog vs digital at the study's base point. Tables (`reports.tables`, CSV and
+LaTeX): configurations (summary), runs, per-matrix; CSV: energy and area breakdowns.
 """
 
 from __future__ import annotations
@@ -24,15 +27,14 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from .estimate import COMPONENTS, price_digital, price_ledger
-from .hardware import hardware_for_run
+from .estimate import COMPONENTS, area_breakdown
+from .hardware import Hardware, HardwareError
+from .run_energy import INFERENCE_PHASES, hardware_of_record, price_run, split_ledger
+from .stats import pareto_front  # noqa: F401  (re-exported: reports.report.pareto_front)
 
-REPORT_FILES = frozenset({
-    "index.html", "runs.csv", "energy_breakdown.csv", "area_breakdown.csv",
-    "accuracy_vs_noise.png", "energy_vs_accuracy.png", "energy_breakdown.png",
-    "area_breakdown.png", "analog_vs_digital.png"})
-ALGO_COLORS = {"pff": "#1f77b4", "ff": "#ff7f0e", "bp": "#2ca02c"}
-TRAIN_EXCLUDE = ("inference",)
+# every name a report writes ends in one of these: an --out directory holding anything else
+# is not a report and is never replaced
+REPORT_SUFFIXES = (".html", ".png", ".svg", ".pdf", ".csv", ".tex")
 
 
 class ReportError(ValueError):
@@ -102,244 +104,153 @@ def _device_noise(config: dict) -> float:
         return math.nan
 
 
-def analyse(records: list[tuple[int, dict[str, Any]]]) -> dict[str, Any]:
-    """One row per run plus long-format energy/area breakdowns (plain lists of dicts)."""
-    runs, energy, area = [], [], []
-    for rid, rec in records:
-        cfg, met = rec["config"], rec["metrics"]
-        samples = rec.get("samples") or {}
-        n_train = max(_num(samples.get("train_total")), 0) or math.nan
-        n_test = max(_num(samples.get("test")), 0) or math.nan
-        row: dict[str, Any] = {
-            "run": rid, "algo": str(cfg.get("algo", "?")), "device": str(cfg.get("device", "?")),
-            "ideal": bool(cfg.get("ideal", False)), "dataset": str(cfg.get("dataset", "")),
-            "noise": _device_noise(cfg), "dac_bits": cfg.get("dac_bits"),
-            "adc_bits": cfg.get("adc_bits"), "update": cfg.get("update"),
-            "seed": rec.get("seed", cfg.get("seed")),
-            "train_accuracy": _num(met.get("train_accuracy")),
-            "test_accuracy": _num(met.get("test_accuracy")),
-        }
-        led = rec.get("ledger")
-
-        def add_energy(by: str, key: str, j: float) -> None:
-            energy.append({"run": rid, "algo": row["algo"], "by": by, "key": key,
-                           "j_per_train_sample": j})
-
-        if isinstance(led, dict) and led.get("entries"):
-            hw = hardware_for_run(cfg)
-            p = price_ledger(led, hw)
-            grid = p["by_phase_component_j"]
-            train_phases = [ph for ph in grid if ph not in TRAIN_EXCLUDE]
-            e_train = math.fsum(p["by_phase_j"][ph] for ph in train_phases)
-            e_inf = math.fsum(p["by_phase_j"].get(ph, 0.0) for ph in TRAIN_EXCLUDE)
-            row["energy_per_train_sample_j"] = e_train / n_train
-            row["energy_per_inference_j"] = e_inf / n_test
-            row["area_mm2"] = p["area_mm2"]
-            tl = {"matrices": led.get("matrices", {}),
-                  "entries": [e for e in led["entries"] if e.get("phase") not in TRAIN_EXCLUDE]}
-            il = {"matrices": led.get("matrices", {}),
-                  "entries": [e for e in led["entries"] if e.get("phase") in TRAIN_EXCLUDE]}
-            for prec in ("int8", "fp16"):
-                # weight reuse inferred from the ledger (vectors per update), as the runner does
-                dt = price_digital(tl, hw.node_nm, prec, sram_kb=hw.sram_kb)["total_j"]
-                di = price_digital(il, hw.node_nm, prec, sram_kb=hw.sram_kb)["total_j"]
-                row[f"digital_{prec}_per_train_sample_j"] = dt / n_train
-                row[f"digital_{prec}_per_inference_j"] = di / n_test
-            for ph in train_phases:
-                add_energy("phase", ph, p["by_phase_j"][ph] / n_train)
-            for comp in COMPONENTS:
-                add_energy("component", comp,
-                           math.fsum(grid[ph][comp] for ph in train_phases) / n_train)
-            for k, v in p["area_breakdown_mm2"].items():
-                area.append({"run": rid, "algo": row["algo"], "block": k, "mm2": v})
-        else:  # no ledger: use the record's own energy summary
-            en = rec.get("energy") or {}
-            row["energy_per_train_sample_j"] = _num(en.get("per_train_sample_j"))
-            row["energy_per_inference_j"] = _num(en.get("per_inference_j"))
-            row["area_mm2"] = _num(en.get("area_mm2"))
-            row["digital_int8_per_train_sample_j"] = _num(en.get("digital_per_train_sample_j"))
-            row["digital_int8_per_inference_j"] = _num(en.get("digital_per_inference_j"))
-            row["digital_fp16_per_train_sample_j"] = math.nan
-            row["digital_fp16_per_inference_j"] = math.nan
-            for ph, v in (en.get("train_by_phase_j") or {}).items():
-                add_energy("phase", ph, _num(v))
-            for comp, v in (en.get("by_component_j") or {}).items():
-                add_energy("component", comp, _num(v))
-        runs.append(row)
-    return {"runs": runs, "energy": energy, "area": area}
+def hardware_of(rec: dict[str, Any]) -> Hardware | None:
+    """The chip a run was simulated and priced on (its stored ``hardware``), or None for a
+    record written before the chip was stored: such a run is shown with its own stored
+    energy summary, never re-priced on a guessed chip."""
+    try:
+        return hardware_of_record(rec)
+    except (HardwareError, TypeError) as exc:
+        raise ReportError(f"run record has an invalid hardware description ({exc})") from None
 
 
-# ---- figures ------------------------------------------------------------------------------
-def _prefix(vmax: float, unit: str) -> tuple[float, str]:
-    for f, p in ((1e-15, "f"), (1e-12, "p"), (1e-9, "n"), (1e-6, "µ"), (1e-3, "m"), (1.0, "")):
-        if vmax < f * 1000:
-            return f, p + unit
-    return 1.0, unit
+def _inference_batch(rec: dict[str, Any]) -> int:
+    """The digital baseline's inference batch the run was priced with (1 if unknown)."""
+    for v in ((rec.get("energy") or {}).get("digital_inference_batch"),
+              (rec.get("hyperparameters") or {}).get("batch_size")):
+        if isinstance(v, int) and not isinstance(v, bool) and v >= 1:
+            return v
+    return 1
 
 
-def _color(algo: str) -> str:
-    return ALGO_COLORS.get(algo, "#7f7f7f")
+def _macs(ledger: dict) -> float:
+    return math.fsum(_num(e.get("macs") or 0) for e in ledger.get("entries", []))
 
 
-def _save(fig, out, figs: list, name: str, title: str, caption: str) -> None:
-    """Write one figure as PNG into ``out`` and list it (file, title, caption) for the page."""
-    import matplotlib.pyplot as plt
-
-    fig.tight_layout()
-    fig.savefig(out / name)
-    plt.close(fig)
-    figs.append((name, title, caption))
-
-
-def _stacked_bars(ax, tab, cmap, n_colors: int) -> None:
-    """One bar per row of ``tab`` (index: algorithms), its columns stacked bottom to top."""
-    bottom = None
-    for i, col in enumerate(tab.columns):
-        ax.bar([a.upper() for a in tab.index], tab[col], bottom=bottom, label=col,
-               color=cmap(i % n_colors))
-        bottom = tab[col] if bottom is None else bottom + tab[col]
-
-
-def pareto_front(points: list[tuple[float, float]]) -> list[tuple[float, float]]:
-    """Points (energy, accuracy) not dominated by a cheaper-and-at-least-as-accurate one."""
-    front, best = [], -math.inf
-    for e, a in sorted(p for p in points if math.isfinite(p[0]) and math.isfinite(p[1])):
-        if a > best:
-            front.append((e, a))
-            best = a
-    return front
-
-
-def _figures(df, energy_df, area_df, out: Path) -> list[tuple[str, str, str]]:
-    import matplotlib
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    plt.rcParams.update({"font.size": 11, "axes.titlesize": 12, "axes.grid": True,
-                         "grid.alpha": 0.3, "figure.dpi": 110})
-    figs = []
-    algos = [a for a in ("pff", "ff", "bp") if a in set(df["algo"])] + \
-        sorted(set(df["algo"]) - {"pff", "ff", "bp"})
-
-    # 1. accuracy vs noise
-    fig, ax = plt.subplots(figsize=(7.5, 4.6))
-    analog = df[~df["ideal"]]
-    for algo in algos:
-        sub = analog[analog["algo"] == algo]
-        for dev, g in sub.groupby("device"):
-            g = g.dropna(subset=["noise", "test_accuracy"])
-            if g.empty:
-                continue
-            st = g.groupby("noise")["test_accuracy"].agg(["mean", "std", "count"]).reset_index()
-            lab = f"{algo.upper()} · {dev}" if sub["device"].nunique() > 1 else algo.upper()
-            ax.errorbar(st["noise"], 100 * st["mean"], yerr=100 * st["std"].fillna(0),
-                        marker="o", capsize=3, color=_color(algo), label=lab)
-        ideal = df[(df["ideal"]) & (df["algo"] == algo)]["test_accuracy"].dropna()
-        if not ideal.empty:
-            ax.axhline(100 * ideal.mean(), ls=":", color=_color(algo),
-                       label=f"{algo.upper()} ideal (float)")
-    ax.set_xlabel("read noise σ (fraction of g_max − g_min)")
-    ax.set_ylabel("test accuracy (%)")
-    ax.set_title("Test accuracy vs read noise (mean ± std over runs)")
-    if ax.get_legend_handles_labels()[0]:
-        ax.legend(fontsize=9)
-    cap = ("Test accuracy of each algorithm as the per-read conductance noise grows (runs at "
-           "the same noise level, e.g. other seeds or ADC bits, are pooled).")
-    if bool(df["ideal"].any()):
-        cap += " Dotted lines: the same algorithm on ideal float matrices."
-    _save(fig, out, figs, "accuracy_vs_noise.png", "Accuracy vs read noise", cap)
-
-    # 2. energy vs accuracy with Pareto front
-    fig, ax = plt.subplots(figsize=(7.5, 4.6))
-    pts = df.dropna(subset=["energy_per_train_sample_j", "test_accuracy"])
-    pts = pts[~pts["ideal"]]
-    if not pts.empty:
-        f, unit = _prefix(pts["energy_per_train_sample_j"].max(), "J")
-        for algo in algos:
-            g = pts[pts["algo"] == algo]
-            ax.scatter(g["energy_per_train_sample_j"] / f, 100 * g["test_accuracy"], s=36,
-                       color=_color(algo), label=algo.upper(), alpha=0.85, edgecolor="k",
-                       linewidth=0.4)
-        front = pareto_front(list(zip(pts["energy_per_train_sample_j"], pts["test_accuracy"])))
-        if front:
-            ax.step([e / f for e, _ in front], [100 * a for _, a in front], where="post",
-                    color="k", lw=1.2, label="Pareto front")
-        ax.set_xscale("log")
-        ax.set_xlabel(f"analog energy per training sample ({unit}, log scale)")
-    ax.set_ylabel("test accuracy (%)")
-    ax.set_title("Energy per training sample vs test accuracy")
-    if ax.get_legend_handles_labels()[0]:
-        ax.legend(fontsize=9)
-    _save(fig, out, figs, "energy_vs_accuracy.png", "Energy vs accuracy",
-          "Each point is one analog run; the black step line is the Pareto front "
-          "(no other run is both cheaper and more accurate).")
-
-    # 3. stacked breakdowns (mean over analog runs of each algorithm)
-    fig, axes = plt.subplots(1, 2, figsize=(12, 4.8))
-    an_ids = set(df[~df["ideal"]]["run"])
-    edf = energy_df[energy_df["run"].isin(an_ids)] if not energy_df.empty else energy_df
-    for ax, by, title in ((axes[0], "phase", "per phase"), (axes[1], "component", "per component")):
-        sub = edf[edf["by"] == by] if not edf.empty else edf
-        if sub.empty:
-            ax.set_title(f"Energy {title}: no data")
+def _matrix_rows(rid: int, algo: str, led: dict, hw: Hardware, rp) -> list[dict[str, Any]]:
+    """One row per analog matrix: energy per training sample and per inference, area, ADC
+    saturation (fraction of conversions clipped) in training and at test."""
+    rows = []
+    for name, info in (led.get("matrices") or {}).items():
+        if name == "digital" or "rows" not in info:
             continue
-        tab = sub.groupby(["algo", "key"])["j_per_train_sample"].mean().unstack(fill_value=0.0)
-        tab = tab.reindex([a for a in algos if a in tab.index])
-        tab = tab.loc[:, (tab > 0).any(axis=0)]
-        f, unit = _prefix(tab.sum(axis=1).max() or 1.0, "J")
-        _stacked_bars(ax, tab / f, plt.get_cmap("tab20"), 20)
-        ax.set_ylabel(f"energy per training sample ({unit})")
-        ax.set_title(f"Energy {title} (mean over runs)")
-        ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.0, 1.0))
-    _save(fig, out, figs, "energy_breakdown.png", "Energy breakdown",
-          "Stacked energy per training sample by phase (left) and by hardware component "
-          "(right), averaged over the analog runs of each algorithm.")
+        sat = {"train": [0.0, 0.0], "inference": [0.0, 0.0]}
+        for e in led["entries"]:
+            if e.get("matrix") == name:
+                k = "inference" if e.get("phase") in INFERENCE_PHASES else "train"
+                sat[k][0] += _num(e.get("adc_saturated") or 0)
+                sat[k][1] += _num(e.get("adc_conversions") or 0)
+        area = area_breakdown({"matrices": {name: info}, "entries": [
+            e for e in led["entries"] if e.get("matrix") == name]}, hw)
+        rows.append({
+            "run": rid, "algo": algo, "matrix": name,
+            "shape": f"{info.get('cols')}×{info.get('rows')}",
+            "energy_per_train_sample_j": rp.train["by_matrix_j"].get(name, 0.0),
+            "energy_per_inference_j": rp.inference["by_matrix_j"].get(name, 0.0),
+            "area_mm2": math.fsum(v for k, v in area.items() if k not in ("sram", "digital")),
+            "adc_saturation_train": sat["train"][0] / sat["train"][1] if sat["train"][1]
+            else math.nan,
+            "adc_saturation_inference": sat["inference"][0] / sat["inference"][1]
+            if sat["inference"][1] else math.nan,
+        })
+    return rows
 
-    # 4. area breakdown
-    fig, ax = plt.subplots(figsize=(8, 4.6))
-    if not area_df.empty:
-        tab = area_df.groupby(["algo", "block"])["mm2"].mean().unstack(fill_value=0.0)
-        tab = tab.reindex([a for a in algos if a in tab.index])
-        tab = tab.loc[:, (tab > 0).any(axis=0)]
-        _stacked_bars(ax, tab, plt.get_cmap("tab10"), 10)
-        ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.0, 1.0))
-    ax.set_ylabel("chip area (mm²)")
-    ax.set_title("Area breakdown (arrays + periphery + buffers)")
-    _save(fig, out, figs, "area_breakdown.png", "Area breakdown",
-          "Chip area by block; BP's transposed-read periphery appears as "
-          "'transposed_periphery'.")
 
-    # 5. analog vs digital
-    fig, axes = plt.subplots(1, 2, figsize=(12, 4.6))
-    cols = [("energy_per", "analog"), ("digital_int8_per", "digital int8"),
-            ("digital_fp16_per", "digital fp16")]
-    for ax, scope, title in ((axes[0], "train_sample", "per training sample"),
-                             (axes[1], "inference", "per inference")):
-        means = {}
-        for pre, lab in cols:
-            c = f"{pre}_{scope}_j"
-            means[lab] = df[~df["ideal"]].groupby("algo")[c].mean() if c in df else None
-        present = [a for a in algos if a in set(df[~df["ideal"]]["algo"])]
-        allv = [v for m in means.values() if m is not None for v in m.values
-                if isinstance(v, float) and math.isfinite(v) and v > 0]
-        f, unit = _prefix(max(allv) if allv else 1.0, "J")
-        w = 0.26
-        for i, (lab, m) in enumerate(means.items()):
-            if m is None:
-                continue
-            ys = [m.get(a, math.nan) / f for a in present]
-            ax.bar([j + (i - 1) * w for j in range(len(present))], ys, width=w, label=lab,
-                   color=("#4c72b0", "#dd8452", "#c44e52")[i])
-        ax.set_xticks(range(len(present)), [a.upper() for a in present])
-        ax.set_yscale("log")
-        ax.set_ylabel(f"energy ({unit}, log scale)")
-        ax.set_title(f"Analog vs digital, {title}")
-        ax.legend(fontsize=9)
-    _save(fig, out, figs, "analog_vs_digital.png", "Analog vs digital",
-          "The same ledgers priced on the analog chip and on a digital accelerator at "
-          "the same node (int8 and fp16 MACs, SRAM operand traffic, DRAM for weights "
-          "that do not fit on chip).")
-    return figs
+def hardware_metrics(rec: dict[str, Any]) -> dict[str, float]:
+    """Inference latency [s], TOPS/W, TOPS/mm² (1 MAC = 2 operations) and chip area [mm²] of a
+    run, from its stored energy summary and ledger (NaN where the record lacks them)."""
+    en = rec.get("energy") or {}
+    samples = rec.get("samples") or {}
+    n_test = _num(samples.get("test"))
+    e_inf = _num(en.get("per_inference_j"))
+    lat = _num(en.get("latency_per_inference_s"))
+    area = _num(en.get("area_mm2"))
+    led = rec.get("ledger")
+    ops = math.nan
+    if isinstance(led, dict) and n_test > 0:
+        ops = 2.0 * _macs(split_ledger(led)[1]) / n_test
+    return {"latency_per_inference_s": lat, "area_mm2": area,
+            "tops_per_w": ops / e_inf / 1e12 if e_inf > 0 else math.nan,
+            "tops_per_mm2": ops / lat / area / 1e12 if lat > 0 and area > 0 else math.nan}
+
+
+def run_metrics(rid: int, rec: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
+    """Everything the report shows about one run: a flat row (config, accuracy, energy,
+    latency, throughput, area), and long-format energy, area, per-matrix and chip rows."""
+    cfg, met = rec["config"], rec["metrics"]
+    samples = rec.get("samples") or {}
+    row: dict[str, Any] = {"run": rid}
+    row.update({k: v for k, v in cfg.items() if not isinstance(v, (dict, list))})
+    row.update({
+        "algo": str(cfg.get("algo", "?")), "device": str(cfg.get("device", "?")),
+        "ideal": bool(cfg.get("ideal", False)), "dataset": str(cfg.get("dataset", "")),
+        "noise": _device_noise(cfg), "seed": rec.get("seed", cfg.get("seed")),
+        "train_accuracy": _num(met.get("train_accuracy")),
+        "test_accuracy": _num(met.get("test_accuracy")),
+    })
+    energy, area, matrices, chips = [], [], [], []
+
+    def add_energy(by: str, key: str, j: float) -> None:
+        energy.append({"run": rid, "algo": row["algo"], "by": by, "key": key,
+                       "j_per_train_sample": j})
+
+    led = rec.get("ledger")
+    hw = hardware_of(rec)
+    n_train, n_test = samples.get("train_total"), samples.get("test")
+    if (hw is not None and isinstance(led, dict) and led.get("entries")
+            and isinstance(n_train, int) and n_train > 0 and isinstance(n_test, int)
+            and n_test > 0):
+        rp = price_run(led, hw, train_samples=n_train, test_samples=n_test,
+                       inference_batch=_inference_batch(rec))
+        summary = rp.summary()
+        pt, pi = rp.train, rp.inference
+        row["energy_per_train_sample_j"] = pt["total_j"]
+        row["energy_per_inference_j"] = pi["total_j"]
+        row["area_mm2"] = pt["area_mm2"]
+        row["latency_per_train_sample_s"] = pt["latency_s"]
+        row["latency_per_inference_s"] = pi["latency_s"]
+        for prec, d in summary["digital"].items():
+            row[f"digital_{prec}_per_train_sample_j"] = d["per_train_sample_j"]
+            row[f"digital_{prec}_per_inference_j"] = d["per_inference_batch1_j"]
+        for ph, v in pt["by_phase_j"].items():
+            add_energy("phase", ph, v)
+        for comp in COMPONENTS:
+            add_energy("component", comp, pt["by_component_j"].get(comp, 0.0))
+        for k, v in pt["area_breakdown_mm2"].items():
+            area.append({"run": rid, "algo": row["algo"], "block": k, "mm2": v})
+        matrices = _matrix_rows(rid, row["algo"], led, hw, rp)
+        chips.append({"run": rid, **hw.to_dict()})
+        rec = {**rec, "energy": summary}
+    else:  # a record without its chip or ledger: its own stored energy summary
+        en = rec.get("energy") or {}
+        row["energy_per_train_sample_j"] = _num(en.get("per_train_sample_j"))
+        row["energy_per_inference_j"] = _num(en.get("per_inference_j"))
+        row["area_mm2"] = _num(en.get("area_mm2"))
+        row["latency_per_train_sample_s"] = _num(en.get("train_latency_per_sample_s"))
+        row["latency_per_inference_s"] = _num(en.get("latency_per_inference_s"))
+        row["digital_int8_per_train_sample_j"] = _num(en.get("digital_per_train_sample_j"))
+        row["digital_int8_per_inference_j"] = _num(en.get("digital_per_inference_j"))
+        row["digital_fp16_per_train_sample_j"] = math.nan
+        row["digital_fp16_per_inference_j"] = math.nan
+        for ph, v in (en.get("train_by_phase_j") or {}).items():
+            add_energy("phase", ph, _num(v))
+        for comp, v in (en.get("by_component_j") or {}).items():
+            add_energy("component", comp, _num(v))
+    hm = hardware_metrics(rec)
+    row["tops_per_w"], row["tops_per_mm2"] = hm["tops_per_w"], hm["tops_per_mm2"]
+    return {"runs": [row], "energy": energy, "area": area, "matrices": matrices,
+            "hardware": chips}
+
+
+def analyse(records: list[tuple[int, dict[str, Any]]]) -> dict[str, Any]:
+    """One row per run plus long-format energy / area / per-matrix / hardware rows."""
+    out: dict[str, list] = {"runs": [], "energy": [], "area": [], "matrices": [], "hardware": []}
+    for rid, rec in records:
+        for k, v in run_metrics(rid, rec).items():
+            out[k].extend(v)
+    return out
+
+
 
 
 # ---- HTML ---------------------------------------------------------------------------------
@@ -348,130 +259,190 @@ body{font-family:system-ui,-apple-system,'Segoe UI',sans-serif;margin:2em auto;m
 color:#222;padding:0 1em}
 h1{font-size:1.6em} h2{font-size:1.25em;margin-top:1.6em;border-bottom:1px solid #ddd}
 figure{margin:1em 0} figure img{max-width:100%;border:1px solid #eee}
-figcaption{color:#555;font-size:.92em}
+figcaption{color:#444;font-size:.92em;max-width:60em}
 table{border-collapse:collapse;font-size:.85em;margin:.5em 0}
 th,td{border:1px solid #ccc;padding:3px 7px;text-align:right} td{white-space:nowrap}
-th{background:#f2f2f2} td.l,th.l{text-align:left}
-.note{color:#555;font-size:.9em}
+th{background:#f2f2f2} td.l,th.l{text-align:left} tr.warn td{background:#fff4e5}
+.note{color:#555;font-size:.9em} .warn-box{border-left:4px solid #c60;background:#fff4e5;
+padding:.4em .8em;margin:.8em 0}
+details{margin:.5em 0} summary{cursor:pointer;color:#333}
 """
 
+_RUN_COLS = [("run", "run", "int"), ("algo", "algo", "text"), ("device", "device", "text"),
+             ("ideal", "ideal", "bool"), ("dataset", "dataset", "text"),
+             ("noise", "noise σ", "num"), ("dac_bits", "DAC bits", "text"),
+             ("adc_bits", "ADC bits", "text"), ("update", "update", "text"),
+             ("seed", "seed", "text"), ("train_accuracy", "train acc.", "pct"),
+             ("test_accuracy", "test acc.", "pct"),
+             ("energy_per_train_sample_j", "analog / train sample", "si:J"),
+             ("energy_per_inference_j", "analog / inference", "si:J"),
+             ("digital_int8_per_train_sample_j", "digital int8 / train sample", "si:J"),
+             ("digital_fp16_per_train_sample_j", "digital fp16 / train sample", "si:J"),
+             ("latency_per_inference_s", "latency / inference", "si:s"),
+             ("tops_per_w", "TOPS/W", "num"), ("tops_per_mm2", "TOPS/mm²", "num"),
+             ("area_mm2", "area (mm²)", "num")]
 
-def _fmt_cell(v: Any, unit: str = "") -> str:
-    if isinstance(v, bool):
-        return "yes" if v else "no"
-    if v is None:
+_GROUP_COLS = [("n", "n (seeds)", "int"),
+               ("test_accuracy", "test acc.", "pct±"),
+               ("energy_per_train_sample_j", "energy / train sample", "si±:J"),
+               ("energy_per_inference_j", "energy / inference", "si±:J"),
+               ("latency_per_inference_s", "latency / inference", "si±:s"),
+               ("tops_per_w", "TOPS/W", "num±"), ("tops_per_mm2", "TOPS/mm²", "num±"),
+               ("area_mm2", "area (mm²)", "num")]
+
+_MATRIX_COLS = [("algo", "algo", "text"), ("matrix", "matrix", "text"),
+                ("shape", "shape (out×in)", "text"),
+                ("energy_per_train_sample_j", "energy / train sample", "si:J"),
+                ("energy_per_inference_j", "energy / inference", "si:J"),
+                ("area_mm2", "area (mm²)", "num"),
+                ("adc_saturation_train", "ADC clipped (train)", "pct"),
+                ("adc_saturation_inference", "ADC clipped (test)", "pct")]
+
+
+def group_columns(knobs: list[str]) -> list[tuple[str, str, str]]:
+    """Columns of the configuration (summary) table: algorithm, knobs, then the metrics."""
+    return [("algo", "algo", "text")] + [(k, k, "text") for k in knobs] + [
+        (k, h, ("num" if kind == "num" and k == "area_mm2" else kind))
+        for k, h, kind in _GROUP_COLS if k != "area_mm2"] + [("area_mm2", "area (mm²)", "num±")]
+
+
+def _chip_html(hw_rows: list[dict[str, Any]]) -> str:
+    """The chip description(s) priced: fields shared by every run, and those that vary."""
+    if not hw_rows:
         return ""
-    if isinstance(v, float):
-        if not math.isfinite(v):
-            return "–"
-        if unit == "J":
-            f, u = _prefix(abs(v) or 1e-15, "J")
-            return f"{v / f:.3g} {u}"
-        if unit == "%":
-            return f"{100 * v:.1f} %"
-        return f"{v:.4g}"
-    return html.escape(str(v))
+    names = [k for k in hw_rows[0] if k != "run"]
+    vary = [k for k in names if len({json.dumps(r.get(k), sort_keys=True)
+                                     for r in hw_rows}) > 1]
+    try:
+        base = Hardware.from_dict({k: v for k, v in hw_rows[0].items() if k != "run"})
+        rows = base.rows()
+    except (HardwareError, TypeError):
+        rows = [(k, str(hw_rows[0].get(k)), "") for k in names]
+    tr = "".join(
+        f"<tr><td class=l>{html.escape(n)}</td><td class=l>"
+        f"{'varies: ' + ', '.join(sorted({str(r.get(n)) for r in hw_rows})) if n in vary else html.escape(v)}"
+        f"</td><td class=l>{html.escape(h)}</td></tr>" for n, v, h in rows)
+    return ("<details open><summary>Chip priced (one <code>Hardware</code> description per run"
+            f"{'; fields that differ between runs say so' if vary else ', the same for every run'}"
+            ")</summary><table><thead><tr><th class=l>field</th><th class=l>value</th>"
+            f"<th class=l>meaning</th></tr></thead><tbody>{tr}</tbody></table></details>")
 
 
-_RUN_COLS = [("run", "run", ""), ("algo", "algo", ""), ("device", "device", ""),
-             ("ideal", "ideal", ""), ("dataset", "dataset", ""), ("noise", "noise σ", ""),
-             ("dac_bits", "DAC bits", ""), ("adc_bits", "ADC bits", ""),
-             ("update", "update", ""), ("seed", "seed", ""),
-             ("train_accuracy", "train acc.", "%"), ("test_accuracy", "test acc.", "%"),
-             ("energy_per_train_sample_j", "analog / train sample", "J"),
-             ("energy_per_inference_j", "analog / inference", "J"),
-             ("digital_int8_per_train_sample_j", "digital int8 / train sample", "J"),
-             ("digital_fp16_per_train_sample_j", "digital fp16 / train sample", "J"),
-             ("area_mm2", "area (mm²)", "")]
+def _html(study, figs, data, store: str, groups_note: str | None) -> str:
+    from .figures import describe
+    from .stats import MIN_SEEDS
+    from .tables import html_table
 
-
-_LEFT_COLS = ("algo", "device", "dataset", "update")  # text columns, left-aligned
-
-
-def _cls(k: str) -> str:
-    return " class=l" if k in _LEFT_COLS else ""
-
-
-def _runs_table(runs: list[dict]) -> str:
-    head = "".join(f"<th{_cls(k)}>{html.escape(lab)}</th>" for k, lab, _u in _RUN_COLS)
-    body = []
-    for r in runs:
-        tds = "".join(f"<td{_cls(k)}>{_fmt_cell(r.get(k), u)}</td>" for k, _lab, u in _RUN_COLS)
-        body.append(f"<tr>{tds}</tr>")
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
-
-
-def _summary_table(df) -> str:
-    rows = []
-    for algo, g in df[~df["ideal"]].groupby("algo"):
-        rows.append((algo.upper(), len(g), g["test_accuracy"].mean(),
-                     g["energy_per_train_sample_j"].median(), g["energy_per_inference_j"].median(),
-                     g["digital_int8_per_train_sample_j"].median(), g["area_mm2"].median()))
-    head = ("<tr><th class=l>algorithm</th><th>runs</th><th>mean test acc.</th>"
-            "<th>median analog / train sample</th><th>median analog / inference</th>"
-            "<th>median digital int8 / train sample</th><th>median area (mm²)</th></tr>")
-    body = "".join(
-        f"<tr><td class=l>{html.escape(a)}</td><td>{n}</td><td>{_fmt_cell(float(acc), '%')}</td>"
-        f"<td>{_fmt_cell(float(e), 'J')}</td><td>{_fmt_cell(float(ei), 'J')}</td>"
-        f"<td>{_fmt_cell(float(d), 'J')}</td><td>{_fmt_cell(float(ar))}</td></tr>"
-        for a, n, acc, e, ei, d, ar in rows)
-    return f"<table>{head}{body}</table>"
-
-
-def _html(df, runs, figs, store: str) -> str:
+    runs, g = data["runs"], study.groups
+    n_an = len(study.analog)
+    knobs = ", ".join(study.knobs) or "none besides the algorithm"
     parts = [f"<!DOCTYPE html><html lang=en><head><meta charset=utf-8>"
              f"<title>analogff report</title><style>{_CSS}</style></head><body>",
              "<h1>analogff: energy vs accuracy</h1>",
-             f"<p class=note>Store: {html.escape(store)} · {len(runs)} finished runs · energies "
-             "per training sample and per inference from each run's ledger, priced by "
-             "reports/ (hardware per run: 22 nm, the run's device, DAC/ADC bits and tile size; "
-             "see reports/README.md for the model and its sources).</p>",
-             "<h2>Summary</h2>", _summary_table(df)]
-    for fn, title, cap in figs:
-        parts.append(f"<h2>{html.escape(title)}</h2><figure><img src=\"{fn}\" "
-                     f"alt=\"{html.escape(title)}\"><figcaption>{html.escape(cap)}</figcaption>"
-                     "</figure>")
+             f"<p class=note>Store: {html.escape(store)} · {len(runs)} finished runs "
+             f"({n_an} analog) in {0 if g is None else len(g)} configurations · swept: "
+             f"{html.escape(knobs)} · base point for breakdowns: "
+             f"{html.escape(describe(study.base) or 'the only configuration')}. Energies per "
+             "training sample and per inference from each run's ledger, priced by reports/ "
+             "(see reports/README.md for the model and its sources).</p>",
+             _chip_html(data["hardware"])]
+    if groups_note:
+        parts.append(f"<p class=warn-box>{html.escape(groups_note)}</p>")
+    parts.append("<h2>Configurations (mean ± 95 % t-interval over seeds)</h2>")
+    if g is not None and len(g):
+        parts.append(html_table(g.to_dict("records"), group_columns(study.knobs),
+                                highlight="few_seeds"))
+        parts.append(f"<p class=note>Shaded rows: fewer than {MIN_SEEDS} seeds. Latency and "
+                     "TOPS per inference from the pricer's latency model (matrices pipelined, "
+                     "digital periphery serial); 1 MAC = 2 operations. Also as "
+                     "<a href=\"configurations.csv\">CSV</a> and "
+                     "<a href=\"configurations.tex\">LaTeX</a>.</p>")
+    for f in figs:
+        links = " · ".join(f"<a href=\"{f.stem}.{ext}\">{ext.upper()}</a>"
+                           for ext in ("svg", "pdf", "png"))
+        parts.append(f"<h2>{html.escape(f.title)}</h2><figure><img src=\"{f.stem}.png\" "
+                     f"alt=\"{html.escape(f.title)}\"><figcaption>{html.escape(f.caption)} "
+                     f"<span class=note>({links})</span></figcaption></figure>")
+    mats = data["matrices"]
+    if mats:
+        from .figures import base_runs
+        ids = set(base_runs(study)["run"])
+        sel = [m for m in mats if m["run"] in ids]
+        parts.append("<h2>Per-matrix table (base point, every seed)</h2>")
+        parts.append(html_table(sel, [("run", "run", "int")] + _MATRIX_COLS))
     parts.append("<h2>Every run</h2>")
-    parts.append(_runs_table(runs))
-    parts.append("<p class=note>Data: <a href=\"runs.csv\">runs.csv</a> · "
-                 "<a href=\"energy_breakdown.csv\">energy_breakdown.csv</a> · "
-                 "<a href=\"area_breakdown.csv\">area_breakdown.csv</a></p></body></html>")
+    parts.append(html_table(runs, _RUN_COLS))
+    links = " · ".join(f"<a href=\"{n}\">{n}</a>" for n in data["files"])
+    parts.append(f"<p class=note>Data: {links}</p></body></html>")
     return "\n".join(parts)
 
 
+def _config_columns(records: list[tuple[int, dict[str, Any]]]) -> list[str]:
+    cols: dict[str, None] = {}
+    for _rid, rec in records:
+        for k, v in rec["config"].items():
+            if not isinstance(v, (dict, list)):
+                cols[k] = None
+    return list(cols)
+
+
+def _write_all(records, tmp: Path, store: str) -> None:
+    import pandas as pd
+
+    from . import tables
+    from .figures import all_figures, make_study
+    from .stats import few_seeds_note
+
+    data = analyse(records)
+    runs = pd.DataFrame(data["runs"])
+    energy = pd.DataFrame(data["energy"], columns=["run", "algo", "by", "key",
+                                                   "j_per_train_sample"])
+    area = pd.DataFrame(data["area"], columns=["run", "algo", "block", "mm2"])
+    mats = pd.DataFrame(data["matrices"], columns=["run", "algo", "matrix", "shape",
+                                                   "energy_per_train_sample_j",
+                                                   "energy_per_inference_j", "area_mm2",
+                                                   "adc_saturation_train",
+                                                   "adc_saturation_inference"])
+    study = make_study(runs, energy, area, mats, _config_columns(records))
+    figs = all_figures(study, tmp)
+    files = []
+    files += tables.write(study.groups, tmp, "configurations", group_columns(study.knobs),
+                          "Test accuracy, energy, latency and throughput per configuration "
+                          "(mean ± 95 % Student-t interval over n seeds).")
+    files += tables.write(runs, tmp, "runs", _RUN_COLS, "Every finished run.")
+    files += tables.write(mats, tmp, "per_matrix", [("run", "run", "int")] + _MATRIX_COLS,
+                          "Per-matrix energy, area and ADC saturation of every run.")
+    files += tables.write(energy, tmp, "energy_breakdown")
+    files += tables.write(area, tmp, "area_breakdown")
+    files += tables.write(pd.DataFrame(data["hardware"]), tmp, "hardware")
+    data["files"] = files
+    (tmp / "index.html").write_text(_html(study, figs, data, store, few_seeds_note(study.groups)),
+                                    encoding="utf-8")
+
+
 def build_report(store: str | os.PathLike, out_dir: str | os.PathLike) -> Path:
-    """Write ``index.html``, PNG figures and CSV files for ``store`` into ``out_dir``.
+    """Write ``index.html``, figures (PNG/SVG/PDF) and tables (CSV/LaTeX) for ``store`` into
+    ``out_dir``.
 
     Everything is written to a temporary directory beside ``out_dir`` and moved into place at
     the end; on any error nothing is left behind (an existing ``out_dir`` is kept).
     Returns the path of ``index.html``.
     """
-    import pandas as pd
-
     out = Path(out_dir)
     if out.exists() and not out.is_dir():
         raise ReportError(f"--out {str(out)!r} exists and is not a directory")
     if out.is_dir():
-        foreign = sorted(p.name for p in out.iterdir() if p.name not in REPORT_FILES)
+        foreign = sorted(p.name for p in out.iterdir()
+                         if p.is_dir() or not p.name.endswith(REPORT_SUFFIXES))
         if foreign:
             raise ReportError(f"--out {str(out)!r} exists and holds files that are not part of "
                               f"a report (e.g. {foreign[0]!r}); choose a new or empty directory")
     records = load_records(store)
-    data = analyse(records)
-    df = pd.DataFrame(data["runs"])
-    energy_df = pd.DataFrame(data["energy"], columns=["run", "algo", "by", "key",
-                                                       "j_per_train_sample"])
-    area_df = pd.DataFrame(data["area"], columns=["run", "algo", "block", "mm2"])
     parent = out.resolve().parent
     parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=parent))
     try:
-        figs = _figures(df, energy_df, area_df, tmp)
-        df.to_csv(tmp / "runs.csv", index=False)
-        energy_df.to_csv(tmp / "energy_breakdown.csv", index=False)
-        area_df.to_csv(tmp / "area_breakdown.csv", index=False)
-        (tmp / "index.html").write_text(_html(df, data["runs"], figs, str(store)),
-                                        encoding="utf-8")
+        _write_all(records, tmp, str(store))
         os.chmod(tmp, 0o755)
         final = out.resolve()
         if final.exists():
@@ -491,47 +462,41 @@ def build_report(store: str | os.PathLike, out_dir: str | os.PathLike) -> Path:
         raise
     return out / "index.html"
 
-
 # ---- demo / test stores ----------------------------------------------------------------------
 STORE_SCHEMA = """CREATE TABLE IF NOT EXISTS runs (id INTEGER PRIMARY KEY, config_hash TEXT,
 seed INTEGER, status TEXT, error TEXT, record TEXT, created REAL)"""
 
 
-def record_from_estimate(config: dict[str, Any], metrics: dict[str, Any], *,
-                         network: list[int], batch: int = 100, epochs: int = 1,
-                         n_train: int = 1000, n_test: int = 200, K: int | None = None,
-                         pulse_density: float = 0.1, seed: int = 0) -> dict[str, Any]:
-    """A run record (docs/CONTRACTS.md) whose ledger is built by `estimate` machinery for
-    ``n_train`` training samples and ``n_test`` inferences (for tests and demos; the metrics
-    are whatever the caller passes)."""
-    from .estimate import estimate
-
-    hw = hardware_for_run(config)
-    algo = config.get("algo", "pff")
-    est = estimate(hw, network, algo, batch=batch, K=K, pulse_density=pulse_density)
-    tl, il = est.train_ledger, est.inference_ledger
+def record_from_ledgers(config: dict[str, Any], metrics: dict[str, Any], *,
+                        hardware: Hardware, train_ledger: dict[str, Any],
+                        inference_ledger: dict[str, Any], batch: int, epochs: int = 1,
+                        n_train: int = 1000, n_test: int = 200, seed: int = 0
+                        ) -> dict[str, Any]:
+    """A run record (docs/CONTRACTS.md, schema 2) from the ledgers of one training batch of
+    ``batch`` samples and of one inference (``analogff.estimate.build_ledgers``: the real
+    algorithm on the counting backend; reports never imports analogff, so the caller builds
+    them), scaled to ``n_train`` training samples and ``n_test`` inferences and priced by
+    `price_run` (for tests and demos; the metrics are whatever the caller passes)."""
     f_train = n_train / batch
     entries = [{**e, **{k: v * f_train for k, v in e.items() if k not in ("phase", "matrix")}}
-               for e in tl["entries"]]
-    entries += [{**e, **{k: v * n_test for k, v in e.items() if k not in ("phase", "matrix")}}
-                for e in il["entries"]]
-    mats = {**il["matrices"], **tl["matrices"]}
+               for e in train_ledger["entries"]]
+    entries += [{**e, **{k: v * n_test for k, v in e.items() if k not in ("phase", "matrix")},
+                 "phase": "inference"} for e in inference_ledger["entries"]]
+    led = {"matrices": {**inference_ledger["matrices"], **train_ledger["matrices"]},
+           "entries": entries}
+    energy = price_run(led, hardware, train_samples=n_train, test_samples=n_test,
+                       inference_batch=batch).summary()
+    cfg = {**dict(config), **hardware.to_dict()}
     return {
-        "schema": 1, "status": "done", "error": None, "config": dict(config),
+        "schema": 2, "status": "done", "error": None, "config": cfg,
+        "hardware": hardware.to_dict(),
         # a stable digest: Python's hash() of a str is salted per process
         "config_hash": "demo" + hashlib.sha256(
-            json.dumps({**config, "seed": seed}, sort_keys=True).encode()).hexdigest()[:12],
-        "seed": seed, "metrics": dict(metrics),
+            json.dumps({**cfg, "seed": seed}, sort_keys=True).encode()).hexdigest()[:12],
+        "seed": seed, "metrics": dict(metrics), "hyperparameters": {"batch_size": batch},
         "samples": {"train_per_epoch": n_train // epochs, "epochs": epochs, "test": n_test,
                     "train_total": n_train},
-        "ledger": {"matrices": mats, "entries": entries},
-        "energy": {"model": est.train["model"], "per_train_sample_j": est.train_j,
-                   "per_inference_j": est.inference_j,
-                   "train_by_phase_j": est.train["by_phase_j"],
-                   "by_component_j": est.train["by_component_j"],
-                   "digital_per_train_sample_j": est.digital["int8"]["train"]["total_j"],
-                   "digital_per_inference_j": est.digital["int8"]["inference"]["total_j"],
-                   "area_mm2": est.area_mm2},
+        "ledger": led, "energy": energy,
         "counts": {}, "timing": {"wall_s": 0.0, "train_s": 0.0, "eval_s": 0.0},
         "versions": {},
     }

@@ -1,0 +1,680 @@
+"""The report's figures: one function per figure, each written as SVG, PDF and a 300-dpi PNG.
+
+Every point is one configuration (runs that differ only in the seed, `reports.stats`), drawn
+at the mean over its seeds with its t interval; a red note on the figure warns when some point
+has fewer than `stats.MIN_SEEDS` seeds. Figures that show one configuration per algorithm
+(breakdowns) use the study's *base point* (`Study.base`: the middle value of every swept knob)
+and their captions say so, and list what was held constant.
+
+Publication sizes: 7.2 in wide (a two-column figure), 8-9 pt text, vector text in PDF/SVG.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+from .stats import (CONFIDENCE, MIN_SEEDS, few_seeds_note, pareto_front, seed_groups, si,
+                    varied)
+
+ALGO_COLORS = {"pff": "#1f77b4", "ff": "#ff7f0e", "bp": "#2ca02c"}
+MARKERS = ("o", "s", "^", "D", "v", "P", "X", "*", "h", "<", ">")
+DPI = 300                           # PNG resolution (journals ask for >= 300 dpi)
+WIDTH_IN = 7.2                      # two-column figure width
+FORMATS = ("png", "svg", "pdf")
+# configuration columns that never define a knob: the replicate index and the float twin
+# (ideal runs are drawn as reference lines, not as points)
+NOT_KNOBS = ("seed", "ideal", "algo")
+GROUP_METRICS = ("test_accuracy", "train_accuracy", "energy_per_train_sample_j",
+                 "energy_per_inference_j", "digital_int8_per_train_sample_j",
+                 "digital_int8_per_inference_j", "digital_fp16_per_train_sample_j",
+                 "digital_fp16_per_inference_j", "area_mm2", "latency_per_train_sample_s",
+                 "latency_per_inference_s", "tops_per_w", "tops_per_mm2")
+ENERGY_AXES = (("energy_per_train_sample_j", "energy per training sample"),
+               ("energy_per_inference_j", "energy per inference"))
+
+
+@dataclass(frozen=True)
+class Figure:
+    """One written figure: file stem (``stem.png/.svg/.pdf``), title and caption."""
+
+    stem: str
+    title: str
+    caption: str
+
+
+@dataclass
+class Study:
+    """The runs of a store, seen as a study: knobs, configurations, base point."""
+
+    runs: Any                      # DataFrame, one row per run (analog and ideal)
+    energy: Any                    # long format: run, algo, by, key, j_per_train_sample
+    area: Any                      # long format: run, algo, block, mm2
+    matrices: Any                  # one row per (run, matrix)
+    config_columns: list[str]
+    knobs: list[str] = field(default_factory=list)      # swept, besides algo and seed
+    algos: list[str] = field(default_factory=list)
+    groups: Any = None             # seed_groups of the analog runs by algo + knobs
+    base: dict[str, Any] = field(default_factory=dict)
+    constant: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def analog(self):
+        return self.runs[~self.runs["ideal"].astype(bool)]
+
+
+def make_study(runs, energy, area, matrices, config_columns: list[str]) -> Study:
+    """Find the knobs (varied configuration columns), group the analog runs over seeds and
+    choose the base point."""
+    st = Study(runs, energy, area, matrices, list(config_columns))
+    an = st.analog
+    st.knobs = [k for k in varied(an, config_columns) if k not in NOT_KNOBS]
+    present = list(dict.fromkeys(an["algo"])) if len(an) else list(dict.fromkeys(runs["algo"]))
+    st.algos = [a for a in ALGO_COLORS if a in present] + sorted(set(present) - set(ALGO_COLORS))
+    metrics = [m for m in GROUP_METRICS if m in runs.columns]
+    st.groups, _keys, _added = seed_groups(an, ["algo"] + st.knobs, metrics, by=["algo"])
+    for k in st.knobs:
+        vals = sorted(set(an[k].map(_hashable)), key=_order)
+        st.base[k] = vals[(len(vals) - 1) // 2]       # the middle value (lower middle)
+    for c in config_columns:
+        if c in NOT_KNOBS or c in st.knobs or c not in runs.columns:
+            continue
+        v = runs[c].iloc[0] if len(runs) else None
+        if v is not None and not (isinstance(v, float) and math.isnan(v)):
+            st.constant[c] = v
+    return st
+
+
+def _hashable(v: Any) -> Any:
+    return None if isinstance(v, float) and math.isnan(v) else v
+
+
+def _order(v: Any):
+    if v is None:
+        return (0, 0.0, "")
+    if isinstance(v, (int, float)) and not isinstance(v, bool):
+        return (1, float(v), "")
+    return (2, 0.0, str(v))
+
+
+def fmt_value(v: Any) -> str:
+    if v is None or (isinstance(v, float) and math.isnan(v)):
+        return "default"
+    if isinstance(v, float):
+        return f"{v:g}"
+    return str(v)
+
+
+def describe(values: dict[str, Any]) -> str:
+    return ", ".join(f"{k} = {fmt_value(v)}" for k, v in values.items())
+
+
+# the chip fields a caption names when they are held constant (the report's chip table lists
+# every field)
+CAPTION_CHIP_FIELDS = ("device", "node_nm", "tile_rows", "tile_cols", "dac_bits", "adc_bits",
+                       "adc_type", "cols_per_adc", "out_bound", "input_mode")
+
+
+def held_constant(st: Study, extra: dict[str, Any] | None = None) -> str:
+    """Caption sentence: what every run shared (and, for base-point figures, the base)."""
+    from crossbar.chip import field_names
+
+    chip = set(field_names())
+    parts = []
+    if extra:
+        parts.append(f"At the base point {describe(extra)}.")
+    train = {k: v for k, v in st.constant.items() if k not in chip}
+    hw = {k: st.constant[k] for k in CAPTION_CHIP_FIELDS if k in st.constant}
+    if train:
+        parts.append(f"Held constant: {describe(train)}.")
+    if hw:
+        parts.append(f"Chip held constant: {describe(hw)}; other chip fields as in the chip "
+                     "table.")
+    return " ".join(parts)
+
+
+def _seeds_sentence(table) -> str:
+    if table is None or not len(table):
+        return ""
+    ns = sorted({int(n) for n in table["n"]})
+    pct = f"{100 * CONFIDENCE:g} %"
+    s = (f"Points are means over n = {', '.join(map(str, ns))} seeds per configuration; bars "
+         f"are {pct} Student-t intervals over the seeds (runs differing in anything else are "
+         "never pooled).")
+    if bool(table["few_seeds"].any()):
+        s += f" Configurations with n < {MIN_SEEDS} are marked on the figure: their intervals " \
+             "are very wide (n = 2) or absent (n = 1)."
+    return s
+
+
+# ---- drawing helpers ---------------------------------------------------------------------
+def _setup():
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    plt.rcParams.update({
+        "font.size": 8, "axes.titlesize": 9, "axes.labelsize": 8, "legend.fontsize": 7,
+        "xtick.labelsize": 7, "ytick.labelsize": 7, "axes.grid": True, "grid.alpha": 0.3,
+        "grid.linewidth": 0.5, "axes.spines.top": False, "axes.spines.right": False,
+        "pdf.fonttype": 42, "svg.fonttype": "none", "savefig.bbox": "tight",
+        "savefig.pad_inches": 0.03})
+    return plt
+
+
+def color(algo: str) -> str:
+    return ALGO_COLORS.get(algo, "#7f7f7f")
+
+
+def shade(hex_color: str, i: int, n: int) -> tuple[float, float, float]:
+    """The ``i``-th of ``n`` shades of a colour, light to dark (for a second knob)."""
+    from matplotlib.colors import to_rgb
+
+    r, g, b = to_rgb(hex_color)
+    if n <= 1:
+        return (r, g, b)
+    t = 0.55 - 1.05 * i / (n - 1)            # +0.55 (lighter) ... -0.5 (darker)
+    if t > 0:
+        return (r + (1 - r) * t, g + (1 - g) * t, b + (1 - b) * t)
+    return (r * (1 + t), g * (1 + t), b * (1 + t))
+
+
+def log_axis(axis, unit: str, max_ticks: int = 10) -> None:
+    """Log scale with ticks at 1-2-5 (decades only when that would exceed about
+    ``max_ticks``; finer within one decade) labelled in SI units: 50 nJ, 100 nJ, 200 nJ."""
+    from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
+
+    lo, hi = axis.get_view_interval()
+    decades = math.log10(hi / lo) if lo > 0 and hi > lo else 1.0
+    if decades > max_ticks / 2:
+        subs: tuple[float, ...] = (1.0,)
+    elif decades >= 1.2:
+        subs = (1.0, 2.0, 5.0)
+    else:
+        subs = (1.0, 1.5, 2.0, 3.0, 4.0, 5.0, 6.0, 8.0)
+    axis.set_major_locator(LogLocator(base=10, subs=subs, numticks=30))
+    axis.set_major_formatter(FuncFormatter(lambda v, _p: si(v, unit, 3)))
+    axis.set_minor_formatter(NullFormatter())
+
+
+def _warn(fig, table) -> None:
+    note = few_seeds_note(table)
+    if note:
+        fig.suptitle("⚠ " + note.replace("warning: ", ""), color="#b00000", fontsize=7,
+                     wrap=True)
+
+
+def save(fig, out: Path, stem: str) -> None:
+    """Write ``stem`` as PNG (300 dpi), SVG and PDF into ``out``."""
+    import matplotlib.pyplot as plt
+
+    for ext in FORMATS:
+        fig.savefig(out / f"{stem}.{ext}", dpi=DPI if ext == "png" else None,
+                    metadata={"Date": None} if ext == "svg" else None)
+    plt.close(fig)
+
+
+def _err_log(x: float, e: float) -> list[list[float]] | None:
+    """Asymmetric x error for a log axis (the lower arm stops short of zero)."""
+    if not (math.isfinite(e) and math.isfinite(x)) or e <= 0:
+        return None
+    return [[min(e, 0.95 * x)], [e]]
+
+
+def _fin(v: float) -> float | None:
+    return v if isinstance(v, (int, float)) and math.isfinite(v) and v > 0 else None
+
+
+# ---- 1. headline Pareto ---------------------------------------------------------------------
+@dataclass(frozen=True)
+class _Encoding:
+    """How the swept knobs are drawn: marker shape, shade, or text beside the point."""
+
+    marker_knob: str | None
+    marker_values: list
+    shade_knob: str | None
+    shade_values: list
+    text_knobs: list
+
+    @classmethod
+    def of(cls, st: Study) -> "_Encoding":
+        mk = st.knobs[0] if st.knobs else None
+        sk = st.knobs[1] if len(st.knobs) > 1 else None
+        vals = (lambda k: sorted(set(st.analog[k].map(_hashable)), key=_order) if k else [None])
+        return cls(mk, vals(mk), sk, vals(sk), st.knobs[2:])
+
+    def marker(self, r) -> str:
+        if not self.marker_knob:
+            return "o"
+        return MARKERS[self.marker_values.index(_hashable(r[self.marker_knob])) % len(MARKERS)]
+
+    def color(self, algo: str, r) -> Any:
+        if not self.shade_knob:
+            return color(algo)
+        return shade(color(algo), self.shade_values.index(_hashable(r[self.shade_knob])),
+                     len(self.shade_values))
+
+    def handles(self, algos: list[str]) -> list:
+        from matplotlib.lines import Line2D
+
+        hs = [Line2D([], [], color=color(a), lw=1.2, marker="o", ms=4,
+                     label=f"{a.upper()} (line: its Pareto front)") for a in algos]
+        if self.marker_knob:
+            hs += [Line2D([], [], ls="", marker=MARKERS[i % len(MARKERS)], color="#888",
+                          mec="k", mew=0.4, label=f"{self.marker_knob} = {fmt_value(v)}")
+                   for i, v in enumerate(self.marker_values)]
+        if self.shade_knob:
+            hs += [Line2D([], [], ls="", marker="s", ms=6, mec="k", mew=0.3,
+                          color=shade("#777777", i, len(self.shade_values)),
+                          label=f"{self.shade_knob} = {fmt_value(v)}")
+                   for i, v in enumerate(self.shade_values)]
+        return hs
+
+    def sentence(self) -> str:
+        enc = []
+        if self.marker_knob:
+            enc.append(f"marker shape = {self.marker_knob}")
+        if self.shade_knob:
+            enc.append(f"shade (light to dark) = {self.shade_knob}")
+        if self.text_knobs:
+            enc.append(f"{', '.join(self.text_knobs)} written beside each point")
+        return f"; {'; '.join(enc)}" if enc else ""
+
+
+def _pareto_panel(ax, st: Study, enc: _Encoding, algos: list[str], metric: str) -> None:
+    g = st.groups
+    for algo in algos:
+        sub = g[g["algo"] == algo]
+        for _, r in sub.iterrows():
+            x, y = r[f"{metric}_mean"], 100 * r["test_accuracy_mean"]
+            if not (_fin(x) and math.isfinite(y)):
+                continue
+            ye = 100 * r["test_accuracy_ci"]
+            ax.errorbar([x], [y], xerr=_err_log(x, r[f"{metric}_ci"]),
+                        yerr=[ye] if math.isfinite(ye) else None, fmt=enc.marker(r),
+                        color=enc.color(algo, r), mec="k", mew=0.4, ms=5.5, elinewidth=0.7,
+                        capsize=1.5, ecolor=color(algo), alpha=0.95, zorder=3)
+            if r["few_seeds"]:
+                ax.annotate(f"n={int(r['n'])}", (x, y), xytext=(3, -8),
+                            textcoords="offset points", fontsize=5.5, color="#b00000")
+            if enc.text_knobs:
+                ax.annotate(", ".join(f"{k}={fmt_value(r[k])}" for k in enc.text_knobs),
+                            (x, y), xytext=(3, 3), textcoords="offset points", fontsize=5.5,
+                            color="#444")
+        front = pareto_front(zip(sub[f"{metric}_mean"], 100 * sub["test_accuracy_mean"]))
+        if len(front) > 1:
+            ax.step([e for e, _ in front], [a for _, a in front], where="post",
+                    color=color(algo), lw=1.0, alpha=0.8, zorder=2)
+    ax.set_xscale("log")
+    log_axis(ax.xaxis, "J")
+
+
+def fig_pareto(st: Study, out: Path) -> Figure | None:
+    """Energy per training sample and per inference vs test accuracy, one front per algorithm;
+    the first swept knob is the marker, the second the shade, others are written beside."""
+    g = st.groups
+    if g is None or not len(g) or not g["energy_per_train_sample_j_mean"].notna().any():
+        return None
+    plt = _setup()
+    enc = _Encoding.of(st)
+    fig, axes = plt.subplots(1, 2, figsize=(WIDTH_IN, 3.3), sharey=True, layout="constrained")
+    for ax, (metric, label) in zip(axes, ENERGY_AXES):
+        _pareto_panel(ax, st, enc, st.algos, metric)
+        ax.set_xlabel(f"{label} (log scale)")
+        ax.set_title(f"{label[0].upper()}{label[1:]}")
+    axes[0].set_ylabel("test accuracy (%)")
+    hs = enc.handles(st.algos)
+    fig.legend(handles=hs, loc="outside lower center", ncol=min(len(hs), 5), frameon=False)
+    _warn(fig, g)
+    save(fig, out, "energy_vs_accuracy")
+    cap = ("Test accuracy against analog energy per training sample (left) and per inference "
+           "(right), log axes. One point per configuration; colour = algorithm"
+           + enc.sentence() + ". Each algorithm's line is its Pareto front over configuration "
+           "means (no configuration of that algorithm is both cheaper and more accurate). "
+           + _seeds_sentence(g) + " " + held_constant(st))
+    return Figure("energy_vs_accuracy", "Energy vs accuracy (Pareto)", cap.strip())
+
+
+def fig_pareto_by_algo(st: Study, out: Path) -> Figure | None:
+    """The Pareto plot with one row per algorithm, each on its own energy range, so that an
+    algorithm's own trade-off is not squeezed by another's energy scale."""
+    g = st.groups
+    if g is None or len(st.algos) < 2 or not g["energy_per_train_sample_j_mean"].notna().any():
+        return None
+    plt = _setup()
+    enc = _Encoding.of(st)
+    n = len(st.algos)
+    fig, axes = plt.subplots(n, 2, figsize=(WIDTH_IN, 2.3 * n + 0.7), sharey=True,
+                             layout="constrained", squeeze=False)
+    for i, algo in enumerate(st.algos):
+        for j, (metric, label) in enumerate(ENERGY_AXES):
+            ax = axes[i][j]
+            _pareto_panel(ax, st, enc, [algo], metric)
+            ax.set_title(f"{algo.upper()}: {label}")
+            if i == n - 1:
+                ax.set_xlabel(f"{label} (log scale)")
+        axes[i][0].set_ylabel("test accuracy (%)")
+    hs = enc.handles(st.algos)[len(st.algos):]
+    if hs:
+        fig.legend(handles=hs, loc="outside lower center", ncol=min(len(hs), 5),
+                   frameon=False)
+    _warn(fig, g)
+    save(fig, out, "energy_vs_accuracy_by_algo")
+    cap = ("The same points and fronts as the Pareto figure, one row per algorithm on its own "
+           "energy range, so that each algorithm's trade-off between its knobs is visible"
+           + enc.sentence() + ". " + _seeds_sentence(g) + " " + held_constant(st))
+    return Figure("energy_vs_accuracy_by_algo", "Energy vs accuracy, per algorithm",
+                  cap.strip())
+
+
+# ---- 2. one figure per knob ------------------------------------------------------------------
+def _numeric(vals: list) -> bool:
+    return all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in vals)
+
+
+def fig_knob(st: Study, knob: str, out: Path) -> Figure | None:
+    """Accuracy, energy per training sample and per inference vs ``knob``: a line per
+    combination of the algorithm and the other swept knobs."""
+    from matplotlib.lines import Line2D
+
+    g = st.groups
+    if g is None or not len(g):
+        return None
+    plt = _setup()
+    others = [k for k in st.knobs if k != knob]
+    xvals = sorted(set(st.analog[knob].map(_hashable)), key=_order)
+    numeric = _numeric(xvals)
+    logx = numeric and min(xvals) > 0 and max(xvals) / min(xvals) >= 50
+    pos = {v: (float(v) if numeric else i) for i, v in enumerate(xvals)}
+    fig, axes = plt.subplots(1, 3, figsize=(WIDTH_IN, 2.9), layout="constrained")
+    panels = (("test_accuracy", "test accuracy (%)", 100.0),) + tuple(
+        (m, f"{lab} (log scale)", 1.0) for m, lab in ENERGY_AXES)
+    handles = []
+    for algo in st.algos:
+        sub = g[g["algo"] == algo]
+        combos = list(dict.fromkeys(sub[others].apply(lambda r: tuple(map(_hashable, r)),
+                                                      axis=1))) if others else [()]
+        for ci, combo in enumerate(combos):
+            line = sub
+            for k, v in zip(others, combo):
+                line = line[line[k].map(_hashable) == v]
+            line = line.assign(_x=line[knob].map(lambda v: pos[_hashable(v)])).sort_values("_x")
+            c = shade(color(algo), ci, len(combos))
+            ls = ("-", "--", ":", "-.")[ci % 4]
+            mk = MARKERS[ci % len(MARKERS)]
+            for ax, (m, _lab, f) in zip(axes, panels):
+                y, e = f * line[f"{m}_mean"], f * line[f"{m}_ci"]
+                ax.errorbar(line["_x"], y, yerr=e.where(e.notna(), 0), color=c, ls=ls,
+                            marker=mk, ms=4, lw=1.0, elinewidth=0.6, capsize=1.5, mec="k",
+                            mew=0.3)
+            lab = algo.upper() + (" · " + ", ".join(f"{k}={fmt_value(v)}"
+                                                     for k, v in zip(others, combo))
+                                  if others else "")
+            handles.append(Line2D([], [], color=c, ls=ls, marker=mk, ms=4, mec="k", mew=0.3,
+                                  label=lab))
+        ideal = st.runs[st.runs["ideal"].astype(bool) & (st.runs["algo"] == algo)]
+        acc = ideal["test_accuracy"].dropna()
+        if len(acc):
+            axes[0].axhline(100 * acc.mean(), color=color(algo), ls=(0, (1, 1)), lw=1)
+            handles.append(Line2D([], [], color=color(algo), ls=(0, (1, 1)),
+                                  label=f"{algo.upper()} ideal float (n = {len(acc)})"))
+    for ax, (m, lab, _f) in zip(axes, panels):
+        ax.set_ylabel(lab)
+        ax.set_xlabel(knob)
+        if logx:
+            ax.set_xscale("log")
+        if not numeric:
+            ax.set_xticks(range(len(xvals)), [fmt_value(v) for v in xvals])
+        elif len(xvals) <= 8:
+            ax.set_xticks([pos[v] for v in xvals], [fmt_value(v) for v in xvals])
+        if m != "test_accuracy":
+            ax.set_yscale("log")
+            log_axis(ax.yaxis, "J")
+    fig.legend(handles=handles, loc="outside lower center", ncol=min(len(handles), 4),
+               frameon=False)
+    _warn(fig, g)
+    stem = f"accuracy_vs_{_safe(knob)}"
+    save(fig, out, stem)
+    cap = (f"Test accuracy, energy per training sample and energy per inference against "
+           f"{knob}; one line per combination of the algorithm"
+           + (f" and {', '.join(others)}" if others else "") + ". "
+           + ("Dotted lines: the same algorithm on ideal float matrices. " if
+              bool(st.runs["ideal"].astype(bool).any()) else "")
+           + _seeds_sentence(g) + " " + held_constant(st))
+    return Figure(stem, f"Accuracy and energy vs {knob}", cap.strip())
+
+
+def _safe(name: str) -> str:
+    return "".join(ch if ch.isalnum() or ch in "_-" else "_" for ch in name)
+
+
+# ---- base-point figures ------------------------------------------------------------------------
+def base_runs(st: Study):
+    """The analog runs at the base point (every swept knob at its base value), all seeds."""
+    an = st.analog
+    mask = an["algo"].notna()
+    for k, v in st.base.items():
+        mask &= an[k].map(_hashable) == v
+    return an[mask]
+
+
+def _algo_labels(algos: list[str]) -> list[str]:
+    return [a.upper() for a in algos]
+
+
+def _bar_labels(ax, bars, unit: str, fmt: Callable | None = None) -> None:
+    labels = [(fmt or (lambda v: si(v, unit)))(b.get_height()) if b.get_height() > 0 else ""
+              for b in bars]
+    ax.bar_label(bars, labels=labels, fontsize=6, padding=1.5)
+
+
+def fig_energy_breakdown(st: Study, out: Path) -> Figure | None:
+    """Share of energy per training sample by phase and by component (100 % stacked), with
+    each bar's total written on top, at the base point."""
+    import pandas as pd
+
+    base = base_runs(st)
+    if base.empty or st.energy.empty:
+        return None
+    plt = _setup()
+    edf = st.energy[st.energy["run"].isin(set(base["run"]))]
+    fig, axes = plt.subplots(1, 2, figsize=(WIDTH_IN, 3.2), layout="constrained")
+    for ax, by, title in ((axes[0], "phase", "by phase"), (axes[1], "component",
+                                                           "by component")):
+        sub = edf[edf["by"] == by]
+        if sub.empty:
+            ax.set_title(f"Energy {title}: no data")
+            continue
+        # mean over the seeds of the base configuration, per algorithm
+        tab = sub.groupby(["algo", "key"])["j_per_train_sample"].mean().unstack(fill_value=0.0)
+        tab = tab.reindex([a for a in st.algos if a in tab.index])
+        tab = tab.loc[:, (tab > 0).any(axis=0)]
+        total = tab.sum(axis=1)
+        share = 100 * tab.div(total.where(total > 0), axis=0)
+        cmap = plt.get_cmap("tab20")
+        bottom = pd.Series(0.0, index=share.index)
+        xs = list(range(len(share)))
+        for i, col in enumerate(share.columns):
+            bars = ax.bar(xs, share[col], bottom=bottom, width=0.6, label=col,
+                          color=cmap(i % 20), edgecolor="white", linewidth=0.4)
+            for b, v, b0 in zip(bars, share[col], bottom):
+                if v >= 7:
+                    ax.text(b.get_x() + b.get_width() / 2, b0 + v / 2, f"{v:.0f} %",
+                            ha="center", va="center", fontsize=5.5)
+            bottom = bottom + share[col]
+        for x, t in zip(xs, total):
+            ax.text(x, 101.5, f"total {si(t, 'J')}", ha="center", va="bottom", fontsize=6.5)
+        ax.set_xticks(xs, _algo_labels(list(share.index)))
+        ax.set_ylim(0, 110)
+        ax.set_ylabel("share of energy per training sample (%)")
+        ax.set_title(f"Energy {title}")
+        ax.legend(fontsize=6, loc="upper left", bbox_to_anchor=(1.0, 1.0), frameon=False)
+    _warn(fig, _base_table(st, base))
+    save(fig, out, "energy_breakdown")
+    cap = ("Where the energy of one training sample goes, by algorithm phase (left) and by "
+           "hardware component (right), as shares so that every algorithm is readable whatever "
+           "its total (written above each bar). Phase 'init' is the programming of the "
+           "initial weights, spread over the run's training samples (large for short runs). "
+           "Mean over the seeds of the base configuration. " + held_constant(st, st.base))
+    return Figure("energy_breakdown", "Energy breakdown", cap.strip())
+
+
+def _base_table(st: Study, base):
+    """The seed groups of the base point (for the n < 3 warning)."""
+    g = st.groups
+    if g is None or not len(g):
+        return g
+    mask = g["algo"].isin(set(base["algo"]))
+    for k, v in st.base.items():
+        mask &= g[k].map(_hashable) == v
+    return g[mask]
+
+
+def fig_area_breakdown(st: Study, out: Path) -> Figure | None:
+    base = base_runs(st)
+    if base.empty or st.area.empty:
+        return None
+    plt = _setup()
+    adf = st.area[st.area["run"].isin(set(base["run"]))]
+    tab = adf.groupby(["algo", "block"])["mm2"].mean().unstack(fill_value=0.0)
+    tab = tab.reindex([a for a in st.algos if a in tab.index])
+    tab = tab.loc[:, (tab > 0).any(axis=0)]
+    fig, ax = plt.subplots(figsize=(WIDTH_IN * 0.62, 3.0), layout="constrained")
+    cmap = plt.get_cmap("tab10")
+    bottom = None
+    xs = list(range(len(tab)))
+    bars = None
+    for i, col in enumerate(tab.columns):
+        bars = ax.bar(xs, tab[col], bottom=bottom, width=0.6, label=col.replace("_", " "),
+                      color=cmap(i % 10), edgecolor="white", linewidth=0.4)
+        bottom = tab[col] if bottom is None else bottom + tab[col]
+    if bars is not None:
+        for x, t in zip(xs, tab.sum(axis=1)):
+            ax.text(x, t, f"{t:.3g} mm²", ha="center", va="bottom", fontsize=6.5)
+        ax.set_ylim(0, 1.12 * float(tab.sum(axis=1).max()))
+    ax.set_xticks(xs, _algo_labels(list(tab.index)))
+    ax.set_ylabel("chip area (mm²)")
+    ax.legend(fontsize=6, loc="upper left", bbox_to_anchor=(1.0, 1.0), frameon=False)
+    save(fig, out, "area_breakdown")
+    cap = ("Chip area by block (arrays, converters, transposed-read periphery, SRAM buffer, "
+           "digital lanes) at the base configuration; the total is written on each bar. "
+           + held_constant(st, st.base))
+    return Figure("area_breakdown", "Area breakdown", cap.strip())
+
+
+def fig_analog_vs_digital(st: Study, out: Path) -> Figure | None:
+    import numpy as np
+
+    base = base_runs(st)
+    if base.empty:
+        return None
+    plt = _setup()
+    fig, axes = plt.subplots(1, 2, figsize=(WIDTH_IN, 3.0), layout="constrained")
+    cols = (("energy_per", "analog", "#4c72b0"), ("digital_int8_per", "digital int8", "#dd8452"),
+            ("digital_fp16_per", "digital fp16", "#c44e52"))
+    from .stats import t_interval
+    algos = [a for a in st.algos if a in set(base["algo"])]
+    w = 0.26
+    for ax, scope, title in ((axes[0], "train_sample", "per training sample"),
+                             (axes[1], "inference", "per inference")):
+        for i, (pre, lab, c) in enumerate(cols):
+            col = f"{pre}_{scope}_j"
+            if col not in base:
+                continue
+            stats = [t_interval(base[base["algo"] == a][col]) for a in algos]
+            ys = [s[0] for s in stats]
+            es = [s[1] if math.isfinite(s[1]) else 0.0 for s in stats]
+            xs = np.arange(len(algos)) + (i - 1) * w
+            bars = ax.bar(xs, ys, width=w, label=lab, color=c, yerr=es, capsize=1.5,
+                          error_kw={"elinewidth": 0.6})
+            _bar_labels(ax, bars, "J")
+        ax.set_xticks(range(len(algos)), _algo_labels(algos))
+        ax.set_yscale("log")
+        log_axis(ax.yaxis, "J")
+        lo, hi = ax.get_ylim()
+        ax.set_ylim(lo, hi * 3)                  # room for the value labels
+        ax.set_ylabel(f"energy {title} (log scale)")
+        ax.set_title(f"Analog vs digital, {title}")
+        ax.legend(frameon=False)
+    _warn(fig, _base_table(st, base))
+    save(fig, out, "analog_vs_digital")
+    cap = ("The same ledgers priced on the analog chip and on a digital accelerator at the same "
+           "node (int8 and fp16 MACs, SRAM operand traffic, DRAM for weights that do not fit "
+           "on chip); digital inference at batch 1. Log axis, values on the bars, mean over "
+           "the seeds of the base configuration with its interval. "
+           + held_constant(st, st.base))
+    return Figure("analog_vs_digital", "Analog vs digital", cap.strip())
+
+
+def fig_per_matrix(st: Study, out: Path) -> Figure | None:
+    """Per-matrix energy per training sample, area and ADC saturation at the base point."""
+    import numpy as np
+
+    base = base_runs(st)
+    md = st.matrices
+    if base.empty or md is None or md.empty:
+        return None
+    md = md[md["run"].isin(set(base["run"]))]
+    if md.empty:
+        return None
+    plt = _setup()
+    tab = md.groupby(["algo", "matrix"], sort=False).agg(
+        shape=("shape", "first"), e_train=("energy_per_train_sample_j", "mean"),
+        e_inf=("energy_per_inference_j", "mean"), area=("area_mm2", "mean"),
+        sat_train=("adc_saturation_train", "mean"),
+        sat_inf=("adc_saturation_inference", "mean")).reset_index()
+    tab["_o"] = tab["algo"].map({a: i for i, a in enumerate(st.algos)})
+    tab = tab.sort_values(["_o"], kind="stable")
+    labels = [f"{a.upper()} {m} ({s})" for a, m, s in zip(tab["algo"], tab["matrix"],
+                                                          tab["shape"])]
+    colors = [color(a) for a in tab["algo"]]
+    ys = np.arange(len(tab))[::-1]
+    h = max(2.4, 0.22 * len(tab) + 0.9)
+    fig, axes = plt.subplots(1, 3, figsize=(WIDTH_IN, h), sharey=True, layout="constrained")
+    ax = axes[0]
+    b1 = ax.barh(ys + 0.2, tab["e_train"], height=0.4, color=colors, label="per training sample")
+    b2 = ax.barh(ys - 0.2, tab["e_inf"], height=0.4, color=colors, alpha=0.45,
+                 label="per inference")
+    for b in (b1, b2):
+        ax.bar_label(b, labels=[si(v, "J") for v in b.datavalues], fontsize=5.5, padding=1.5)
+    ax.set_xscale("log")
+    lo, hi = ax.get_xlim()
+    ax.set_xlim(lo, hi * 8)
+    log_axis(ax.xaxis, "J", max_ticks=4)
+    ax.set_xlabel("energy (log scale)")
+    ax.set_title("Energy (dark: training sample,\nlight: inference)")
+    ax.set_yticks(ys, labels)
+    ax = axes[1]
+    b = ax.barh(ys, tab["area"], height=0.6, color=colors)
+    ax.bar_label(b, labels=[f"{v:.3g}" for v in tab["area"]], fontsize=5.5, padding=1.5)
+    ax.set_xlim(0, 1.3 * float(tab["area"].max() or 1))
+    ax.set_xlabel("area (mm²)")
+    ax.set_title("Area (tiles + periphery)")
+    ax = axes[2]
+    for off, col, alpha in ((0.2, "sat_train", 1.0), (-0.2, "sat_inf", 0.45)):
+        v = 100 * tab[col].fillna(0)
+        b = ax.barh(ys + off, v, height=0.4, color=colors, alpha=alpha)
+        ax.bar_label(b, labels=[f"{x:.2g} %" if x > 0 else "" for x in v], fontsize=5.5,
+                     padding=1.5)
+    ax.set_xlim(0, max(1.0, 1.3 * float(100 * tab[["sat_train", "sat_inf"]].max().max())))
+    ax.set_xlabel("ADC conversions clipped (%)")
+    ax.set_title("ADC saturation (dark: training,\nlight: test)")
+    _warn(fig, _base_table(st, base))
+    save(fig, out, "per_matrix")
+    cap = ("Each matrix (shape out×in) of each algorithm: energy per training sample and per "
+           "inference (log axis; the digital periphery and leakage are not attributed to a "
+           "matrix), area of its tiles with their periphery, and the fraction of its ADC "
+           "conversions that clipped in training and at test. Mean over the seeds of the base "
+           "configuration. " + held_constant(st, st.base))
+    return Figure("per_matrix", "Per-matrix energy, area and ADC saturation", cap.strip())
+
+
+def all_figures(st: Study, out: Path) -> list[Figure]:
+    """Every figure the study supports, in report order."""
+    figs = [fig_pareto(st, out), fig_pareto_by_algo(st, out)]
+    figs += [fig_knob(st, k, out) for k in st.knobs]
+    figs += [fig_energy_breakdown(st, out), fig_analog_vs_digital(st, out),
+             fig_per_matrix(st, out), fig_area_breakdown(st, out)]
+    return [f for f in figs if f is not None]
