@@ -18,7 +18,9 @@ Physics (the contract; see the README's "Physics" section):
   row and tile. The proportional model costs one extra matmul (``q² @ Σ(G/Δg)²``).
 * **Updates.** ``update(x, d, lr)`` asks for ``ΔW = lr · dᵀx``; each device receives
   ``n = ΔW / Δw_min`` pulses (``Δw_min = w_max/states``; stochastically rounded, capped at
-  ``max_pulses``), applied one by one through the device's response with c2c noise.
+  ``max_pulses``), applied through the device's response with c2c noise: a train of n pulses
+  is drawn at once from its exact (linear) or O(c³)-accurate (geometric) distribution when it
+  cannot reach a bound, and pulse by pulse otherwise (``kernels._apply_n``).
 * **Time.** ``advance_time(dt)`` applies power-law drift ``G(t) = G(t_p)(t/t_p)^-ν`` per device.
 """
 
@@ -29,6 +31,8 @@ import math
 import numpy as np
 
 from device_models import DeviceModel, load_preset
+from device_models.responses import get_response
+from device_models.variation import device_laws
 
 from . import kernels as K
 from .base import MatrixBase, NonFiniteInputError, ShapeError
@@ -115,6 +119,19 @@ class AnalogMatrix(MatrixBase):
             self.d2dm = np.maximum(1 + dv.d2d * self._rng.standard_normal(shp_m), 0).astype(np.float32)
         else:
             self.d2dp = self.d2dm = np.ones((1, 1), dtype=np.float32)
+        # devices that differ in more than their step factor keep their own law (bounds,
+        # rates, targets) and, with write noise, the offset a read sees around the stored state
+        self._full = dv.varies_shape
+        if self._full:
+            self._lawp = self._draw_laws(self.d2dp, (R, C))
+            self._lawm = self._draw_laws(self.d2dm, shp_m)
+            self._touchp = np.zeros((R, C), dtype=np.uint8)
+            self._touchm = np.zeros(shp_m, dtype=np.uint8)
+            self._wnp = np.zeros((R, C), dtype=np.float32)
+            self._wnm = np.zeros(shp_m, dtype=np.float32)
+        else:
+            self._lawp = self._lawm = np.zeros((K.N_LAW, 1, 1), dtype=np.float32)
+            self._touchp = self._touchm = np.zeros((1, 1), dtype=np.uint8)
         self.stuckp, self._stuck_val_p = self._draw_stuck((R, C))
         self.stuckm, self._stuck_val_m = self._draw_stuck(shp_m)
         # stuck-at faults sit at their value from the start; program() leaves stuck devices alone
@@ -162,27 +179,41 @@ class AnalogMatrix(MatrixBase):
             val[on] = 1.0
         return mask, val
 
+    def _draw_laws(self, f, shape) -> np.ndarray:
+        """Each device's own law (K.N_LAW, *shape) float32: lin, rate, target per polarity
+        and the hard bounds (device_models.variation.device_laws)."""
+        f = np.broadcast_to(f, shape) if f.shape != shape else f
+        laws = device_laws(self.device, f.astype(np.float64), self._rng)
+        out = np.empty((K.N_LAW,) + tuple(shape), dtype=np.float32)
+        for k, v in ((K.L_LIN_UP, laws.up.lin), (K.L_RATE_UP, laws.up.rate),
+                     (K.L_TGT_UP, laws.up.target), (K.L_LIN_DN, laws.down.lin),
+                     (K.L_RATE_DN, laws.down.rate), (K.L_TGT_DN, laws.down.target),
+                     (K.L_LO, laws.lo), (K.L_HI, laws.hi)):
+            out[k] = v
+        return out
+
     def _pulse_params(self) -> np.ndarray:
+        """The kernels' shared pulse parameters; each polarity's step law comes from the
+        device's response class (device_models.responses: lin, rate, target)."""
         dv = self.device
         p = np.zeros(K.N_PARAMS, dtype=np.float64)
-        p[K.P_RESP] = {"linear": K.LINEAR, "soft-bounds": K.SOFT, "exponential": K.EXPO}[dv.response]
         p[K.P_S] = 1.0 / dv.states
         p[K.P_A] = dv.up_down
-        for nl, pe_, pb_ in ((dv.nonlinearity_up, K.P_EU, K.P_BU), (dv.nonlinearity_down, K.P_ED, K.P_BD)):
-            # below 1e-12 the exponential response equals the linear one to double precision
-            # (and 1 - exp(-nl) would underflow to 0): treat it as the linear fallback
-            if nl > 1e-12:
-                p[pe_] = -math.expm1(-nl / dv.states)   # 1 - exp(-1/A), A = states/nl
-                p[pb_] = 1.0 / -math.expm1(-nl)
         p[K.P_C2C] = dv.c2c
+        p[K.P_ADDITIVE] = 1.0 if dv.c2c_model == "additive" else 0.0
         p[K.P_POTONLY] = 1.0 if dv.policy == "potentiate-only" else 0.0
         p[K.P_ENDUR] = dv.endurance
         p[K.P_GMIN] = dv.g_min
         p[K.P_DG] = dv.g_range
-        p[K.P_VUP], p[K.P_VDN] = dv.v_write_up, dv.v_write_down
-        p[K.P_TUP], p[K.P_TDN] = dv.t_write_up, dv.t_write_down
         p[K.P_EPULSE] = dv.pulse_energy
-        K.direction_params(p)
+        resp = get_response(dv.response)
+        for ui, up in ((1, True), (0, False)):
+            law = resp.direction(dv, up)
+            o = K.P_DIR + ui * K.N_DIR
+            p[o + K.D_LIN], p[o + K.D_C], p[o + K.D_TGT] = law.lin, law.rate, law.target
+            p[o + K.D_SIGN] = 1.0 if up else -1.0
+            v, t = (dv.v_write_up, dv.t_write_up) if up else (dv.v_write_down, dv.t_write_down)
+            p[o + K.D_VV], p[o + K.D_T] = v * v, t
         return p
 
     def info(self) -> dict:
@@ -200,7 +231,8 @@ class AnalogMatrix(MatrixBase):
     def _refresh(self) -> None:
         if not self._dirty:
             return
-        kernel_for(K.effective, self.wp.size)(self.wp, self.wm, self._differential, self._c,
+        wp, wm = self._read_states()
+        kernel_for(K.effective, self.wp.size)(wp, wm, self._differential, self._c,
                                                 self._Wn, self._gsum)
         self._gsum_col = None
         self._A2 = None
@@ -208,16 +240,36 @@ class AnalogMatrix(MatrixBase):
         self._WnT = None
         self._dirty = False
 
+    def _read_states(self):
+        """The states a read sees: the stored ones, plus each device's write noise offset."""
+        if self._full and self.device.write_noise > 0:
+            wm = self.wm + self._wnm if self._differential else self.wm
+            return self.wp + self._wnp, wm
+        return self.wp, self.wm
+
+    def _write_noise(self, touched_p, touched_m) -> None:
+        """A new write-noise offset for every device just written (aihwkit write_noise_std:
+        std write_noise·s around the stored state, drawn anew at each write)."""
+        dv = self.device
+        sd = np.float32(dv.write_noise / dv.states)
+        for off, mask in ((self._wnp, touched_p), (self._wnm, touched_m)):
+            if mask is None:
+                continue
+            k = int(np.count_nonzero(mask))
+            if k:
+                off[mask] = sd * self._rng.standard_normal(k).astype(np.float32)
+
     def _noise_factor(self) -> float:
         return math.sqrt(2.0) if self._differential else 2.0
 
     def _prop_A2(self) -> np.ndarray:
         if self._A2 is None:
             c = np.float32(self._c)
+            wp, wm = self._read_states()
             if self._differential:
-                self._A2 = (c + self.wp) ** 2 + (c + self.wm) ** 2
+                self._A2 = (c + wp) ** 2 + (c + wm) ** 2
             else:
-                self._A2 = 4.0 * (c + self.wp) ** 2
+                self._A2 = 4.0 * (c + wp) ** 2
             self._A2 = self._A2.astype(np.float32)
         return self._A2
 
@@ -499,7 +551,15 @@ class AnalogMatrix(MatrixBase):
         up, dn, e = kernel(mode, A, V, pe.max_pulses, self.wp, self.wm, self.d2dp, self.d2dm,
                            self._has_d2d, self.stuckp, self.stuckm, self.countp, self.countm,
                            self._params, new_key(self._rng), self._differential, self.tprogp,
-                           self.tprogm, self._drift, self.time)
+                           self.tprogm, self._drift, self.time, self._full, self._lawp,
+                           self._lawm, self._touchp, self._touchm)
+        if self._full and self.device.write_noise > 0:
+            tp = self._touchp.astype(bool)
+            tm = self._touchm.astype(bool) if self._differential else None
+            self._write_noise(tp, tm)
+        if self._full:
+            self._touchp[...] = 0
+            self._touchm[...] = 0
         self.ledger.add(self.name, update_calls=1, pulses_up=int(up.sum()),
                         pulses_down=int(dn.sum()), pulse_energy_j=float(e.sum()))
         self._dirty = True
@@ -521,15 +581,23 @@ class AnalogMatrix(MatrixBase):
         else:
             targets = [(self.wp, 0.5 + 0.5 * Wt, self.stuckp, self._stuck_val_p),
                        (self.wm, 0.5 - 0.5 * Wt, self.stuckm, self._stuck_val_m)]
+        laws = [self._lawp, self._lawm]
         for arr, tgt, mask, val in targets:
             if dv.prog_noise > 0:
                 tgt = tgt + dv.prog_noise * self._rng.standard_normal(tgt.shape).astype(np.float32)
             # stuck devices (faults from the start, or worn out by endurance) keep their state
             keep = mask.astype(bool) if mask.any() else None
             old = arr[keep] if keep is not None else None
-            np.clip(tgt, 0, 1, out=arr)
+            law = laws.pop(0)
+            if self._full:  # each device's own hard bounds
+                np.clip(tgt, law[K.L_LO], law[K.L_HI], out=arr)
+            else:
+                np.clip(tgt, 0, 1, out=arr)
             if keep is not None:
                 arr[keep] = old
+        if self._full and dv.write_noise > 0:  # programming is a write too
+            self._write_noise(np.ones(self.wp.shape, dtype=bool),
+                              np.ones(self.wm.shape, dtype=bool) if self._differential else None)
         if self._drift:
             self.tprogp[...] = self.time
             self.tprogm[...] = self.time
@@ -547,11 +615,13 @@ class AnalogMatrix(MatrixBase):
         return (self._Wn * np.float32(self.w_max)).T.copy()
 
     def conductances(self) -> tuple[np.ndarray, np.ndarray | None]:
-        """(G⁺, G⁻) in siemens, shape (in, out) = (array rows, array columns); G⁻ is None
-        for the reference mapping."""
+        """(G⁺, G⁻) in siemens as a read sees them (with write noise: stored state plus the
+        last write's offset), shape (in, out) = (array rows, array columns); G⁻ is None for
+        the reference mapping."""
         dv = self.device
-        gp = dv.g_min + self.wp.astype(np.float64) * dv.g_range
-        gm = dv.g_min + self.wm.astype(np.float64) * dv.g_range if self._differential else None
+        wp, wm = self._read_states()
+        gp = dv.g_min + wp.astype(np.float64) * dv.g_range
+        gm = dv.g_min + wm.astype(np.float64) * dv.g_range if self._differential else None
         return gp, gm
 
     def advance_time(self, dt: float) -> None:

@@ -24,16 +24,20 @@ LINEAR, SOFT, EXPO = 0, 1, 2
 DETERMINISTIC, MIXED, STOCHASTIC = 0, 1, 2
 # param vector layout for pulse kernels
 P_RESP, P_S, P_A, P_EU, P_BU, P_ED, P_BD, P_C2C, P_POTONLY, P_ENDUR, P_GMIN, P_DG, \
-    P_VUP, P_VDN, P_TUP, P_TDN, P_EPULSE = range(17)
+    P_VUP, P_VDN, P_TUP, P_TDN, P_EPULSE, P_ADDITIVE = range(18)
 # per-polarity block (index P_DIR + ui·N_DIR + field, ui = 1 potentiation, 0 depression), so
 # that the pulse code selects by loading instead of branching on the polarity (which is
 # unpredictable device to device): D_LIN linear step s(1±a); D_C geometric rate (soft-bounds
 # 2s(1±a), exponential 1-exp(-nl/states); 0 = this polarity steps linearly); D_TGT the
 # asymptote the geometric recursion approaches; D_SIGN ±1; D_VV write voltage²; D_T pulse width
-P_DIR = 17
+P_DIR = 18
 D_LIN, D_C, D_TGT, D_SIGN, D_VV, D_T = range(6)
 N_DIR = 6
 N_PARAMS = P_DIR + 2 * N_DIR
+# per-device step laws (devices whose model varies_shape): law[k, i, j] with k = L_LIN_UP ...
+# (device_models.variation.device_laws), float32
+L_LIN_UP, L_RATE_UP, L_TGT_UP, L_LIN_DN, L_RATE_DN, L_TGT_DN, L_LO, L_HI = range(8)
+N_LAW = 8
 
 
 def direction_params(p: np.ndarray) -> None:
@@ -414,17 +418,29 @@ tablefull_ref = (_NTF,)
 
 
 @njit(inline="always", cache=True)
-def _step(w, ui, p, d2d):
-    """Nominal (noise-free) step magnitude of one pulse of polarity ``ui`` at state w.
+def _law(p, ui, d2d, full, law, i, j):
+    """One device's step law for polarity ``ui``: (lin, rate, target, sign, factor, lo, hi).
 
-    linear: s(1±a)·d2d; soft-bounds and exponential: the distance to the polarity's
-    asymptote times its rate, c·|tgt - w|·d2d (exponential: (b_u - w)·e_u up,
-    (b_d - (1 - w))·e_d down; a polarity with nonlinearity 0 steps linearly)."""
+    From the shared parameters and the device's step factor ``d2d`` (bounds 0 and 1), or, for
+    devices with their own laws (``full``), from ``law[:, i, j]`` (factor 1: already in it)."""
+    sign = 1.0 if ui == 1 else -1.0
+    if full:
+        o = L_LIN_UP if ui == 1 else L_LIN_DN
+        return (np.float64(law[o, i, j]), np.float64(law[o + 1, i, j]),
+                np.float64(law[o + 2, i, j]), sign, 1.0, np.float64(law[L_LO, i, j]),
+                np.float64(law[L_HI, i, j]))
     o = P_DIR + ui * N_DIR
-    c = p[o + D_C]
-    if c > 0.0:
-        return p[o + D_SIGN] * (p[o + D_TGT] - w) * c * d2d
-    return p[o + D_LIN] * d2d
+    return p[o + D_LIN], p[o + D_C], p[o + D_TGT], sign, np.float64(d2d), 0.0, 1.0
+
+
+@njit(inline="always", cache=True)
+def _step(w, lin, c, tgt, sign, d2d):
+    """Nominal (noise-free) step magnitude of one pulse at state w (device_models.responses):
+    a constant step lin·d2d (c = 0), or the distance to the polarity's target times its rate,
+    sign·(tgt - w)·c·d2d (soft-bounds, linear-step, exponential)."""
+    if c != 0.0:
+        return sign * (tgt - w) * c * d2d
+    return lin * d2d
 
 
 @njit(inline="always", cache=True)
@@ -436,26 +452,24 @@ def _pulse_energy(w, ui, p):
 
 
 @njit(inline="always", cache=True)
-def _clip01(w):
-    return min(max(w, 0.0), 1.0)
+def _clip(w, lo, hi):
+    return min(max(w, lo), hi)
 
 
 @njit(inline="always", cache=True)
-def _apply_n_noise_free(w, n, ui, p, d2d):
+def _apply_n_noise_free(w, n, lin, c, target, sign, d2d, lo, hi):
     """n noise-free pulses in closed form (the same recursion `_step` iterates).
 
-    linear: w ± n·step; soft-bounds and exponential: the distance to the asymptote shrinks
-    by a constant factor per pulse. Steps keep their sign, so clipping once at the end equals
-    clipping after every pulse.
+    linear: w ± n·step; geometric: the distance to the target changes by the factor 1 - c
+    per pulse. Inside the bounds the steps keep their sign, so clipping once at the end
+    equals clipping after every pulse.
     """
-    o = P_DIR + ui * N_DIR
-    c = p[o + D_C] * d2d
-    if c > 0.0:
-        target = p[o + D_TGT]
+    c = c * d2d
+    if c != 0.0:
         if c >= 1.0:
-            return _clip01(target)
-        return _clip01(target - (1.0 - c) ** n * (target - w))
-    return _clip01(w + p[o + D_SIGN] * (n * (p[o + D_LIN] * d2d)))
+            return _clip(target, lo, hi)
+        return _clip(target - (1.0 - c) ** n * (target - w), lo, hi)
+    return _clip(w + sign * (n * (lin * d2d)), lo, hi)
 
 
 AGGREGATE_MIN_PULSES = 4
@@ -490,43 +504,45 @@ def _expm1_near0(x):
     return math.expm1(x)
 
 
+# what `_apply_n_aggregate` returns when a train must be pulsed one by one (no state can be it)
+_REFUSED = -math.inf
+
+
 @njit(inline="always", cache=True)
-def _apply_n_aggregate(w, n, ui, p, d2d, c2c, g):
-    """n noisy pulses from one deviate ``g``, or -1 when the path might touch a bound.
+def _apply_n_aggregate(w, n, ui, lin, c0, target, sign, d2d, lo, hi, c2c, g):
+    """n noisy pulses from one deviate ``g``, or _REFUSED when the path might touch a bound.
 
     linear: the sum of n steps s·(1 + c2c·ε_k) is exactly s·n + s·c2c·√n·g.
     soft-bounds / exponential: the distance D to the asymptote shrinks by (1 - c(1 + c2c·ε_k))
     per pulse, so log D_n - log D_0 is a sum of n i.i.d. terms, drawn as a Gaussian with their
     mean -n(c + c²(1 + c2c²)/2) and variance n·c²·c2c² (to O(n·c³); c ≤ 1/16 is required).
-    Exact only while the state stays inside [0, 1]: if a 6-sigma path could reach a bound
+    Exact only while the state stays inside [lo, hi]: if a 6-sigma path could reach a bound
     (where per-pulse clipping would act) this returns -1 and the caller pulses one by one.
+    Multiplicative noise only (the caller pulses additive-noise geometric trains one by one).
     """
-    o = P_DIR + ui * N_DIR
-    sign = p[o + D_SIGN]
     up = ui == 1
     k6 = 6.0 * c2c
-    c = p[o + D_C] * d2d
-    if p[o + D_C] > 0.0:
-        target = p[o + D_TGT]
+    c = c0 * d2d
+    if c0 != 0.0:
         if c * (1.0 + k6) > 0.0625 or c <= 0.0:
-            return -1.0
+            return _REFUSED
         D0 = target - w  # signed distance to the asymptote
         # 6-sigma envelope of the path without pow: towards the target it moves at most
         # |D0|·(1 - (1 - x)^n) <= |D0|·n·x, away at most |D0|·((1 + y)^n - 1) <= 1.1·|D0|·n·y
         # (valid for n·y <= 0.09); x = c(1 + 6σ), y = 6σc
         ny = n * c * k6
         if ny > 0.09:
-            return -1.0
+            return _REFUSED
         toward = abs(D0) * n * c * (1.0 + k6)
         away = 1.1 * abs(D0) * ny
-        lo = w - (away if up else toward)
-        hi = w + (toward if up else away)
-        if lo <= 0.0 or hi >= 1.0:
-            return -1.0
+        w_lo = w - (away if up else toward)
+        w_hi = w + (toward if up else away)
+        if w_lo <= lo or w_hi >= hi:
+            return _REFUSED
         mu = -n * (c + 0.5 * c * c * (1.0 + c2c * c2c))
         sd = math.sqrt(n) * c * c2c
         return w - D0 * _expm1_near0(mu + sd * g)
-    step = p[o + D_LIN] * d2d
+    step = lin * d2d
     sq = math.sqrt(n)
     total = n * step + step * c2c * sq * g
     reach = n * step + step * k6 * sq
@@ -534,36 +550,40 @@ def _apply_n_aggregate(w, n, ui, p, d2d, c2c, g):
     far = w + sign * reach   # the farthest a 6-sigma path goes along the polarity
     near = w - sign * back   # and against it
     if up:
-        if far >= 1.0 or near <= 0.0:
-            return -1.0
-    elif far <= 0.0 or near >= 1.0:
-        return -1.0
+        if far >= hi or near <= lo:
+            return _REFUSED
+    elif far <= lo or near >= hi:
+        return _REFUSED
     return w + sign * total
 
 
 @njit(inline="always", cache=True)
-def _apply_n(w, n, ui, p, d2d, st, r, left, table):
-    """Apply n pulses of polarity ``ui`` to a device at state w; returns (w, st, r, left).
+def _apply_n(w, n, ui, law, p, st, r, left, table):
+    """Apply n pulses of polarity ``ui`` to a device at state w under its step ``law``
+    (`_law`); returns (w, st, r, left).
 
     c2c deviates come 4 per 64-bit draw (``left`` = how many of ``r``'s 16-bit parts remain)
     from the 4096-cell table (crossbar.rng.normal_from_bits16). Noisy trains that
     `_train_aggregates` admits and that cannot reach a bound are drawn in one step
-    (`_apply_n_aggregate`); the rest are pulsed one by one."""
+    (`_apply_n_aggregate`; multiplicative noise, or additive on a constant step, where the two
+    are the same law); the rest are pulsed one by one."""
+    lin, c, tgt, sign, d2d, lo, hi = law
     c2c = p[P_C2C]
+    additive = p[P_ADDITIVE] > 0.0
     if c2c == 0.0 and n > 1:
-        return _apply_n_noise_free(w, n, ui, p, d2d), st, r, left
-    if c2c > 0.0 and _train_aggregates(n, p[P_DIR + ui * N_DIR + D_C] * d2d):
+        return _apply_n_noise_free(w, n, lin, c, tgt, sign, d2d, lo, hi), st, r, left
+    if c2c > 0.0 and not (additive and c != 0.0) and _train_aggregates(n, c * d2d):
         if left == 0:
             st, r = next_u64(st)
             left = 4
         left -= 1
         g, st = normal_from_bits16((r >> uint64(16 * left)) & uint64(0xFFFF), table, st)
-        w_new = _apply_n_aggregate(w, n, ui, p, d2d, c2c, g)
-        if w_new >= 0.0:
+        w_new = _apply_n_aggregate(w, n, ui, lin, c, tgt, sign, d2d, lo, hi, c2c, g)
+        if w_new != _REFUSED:
             return w_new, st, r, left
-    sign = p[P_DIR + ui * N_DIR + D_SIGN]
+    sd_add = c2c * lin * d2d  # additive: c2c nominal steps
     for _ in range(n):
-        dw = _step(w, ui, p, d2d)
+        dw = _step(w, lin, c, tgt, sign, d2d)
         if c2c > 0:
             if left == 0:
                 st, r = next_u64(st)
@@ -571,9 +591,12 @@ def _apply_n(w, n, ui, p, d2d, st, r, left, table):
             left -= 1
             g, st = normal_from_bits16((r >> uint64(16 * left)) & uint64(0xFFFF), table, st)
             # not clipped (device_models contract): with a large c2c a pulse may move the
-            # device against its polarity; only the state is clipped to [0, 1]
-            dw = dw * (1.0 + c2c * g)
-        w = _clip01(w + sign * dw)
+            # device against its polarity; only the state is clipped to its bounds
+            if additive:
+                dw = dw + sd_add * g
+            else:
+                dw = dw * (1.0 + c2c * g)
+        w = _clip(w + sign * dw, lo, hi)
     return w, st, r, left
 
 
@@ -749,10 +772,17 @@ def _row_has_stuck(stuckp, stuckm, i, differential):
     return acc != 0
 
 
+# a potentiate-only pair is refreshed (both RESET, the difference re-programmed) once either
+# device passes this state: near g_max its SET steps shrink towards zero (nonlinear PCM
+# potentiation), so the pair would stop learning; 0.9 leaves a tenth of the window as margin
+# (a choice of this simulator: aihwkit's OneSidedUnitCell refreshes at 0.75 of w_max)
+REFRESH_AT = 0.9
+
+
 @njit(cache=True)
 def _update_chunk(ch, mode, A, V, max_pulses, wp, wm, d2dp, d2dm, has_d2d, stuckp, stuckm,
                   countp, countm, p, key, differential, tprogp, tprogm, track_time, now,
-                  up_cnt, dn_cnt, energy):
+                  up_cnt, dn_cnt, energy, full, lawp, lawm, touchp, touchm):
     """`apply_update` for the rows of chunk ``ch`` (rows ch·16 … ch·16 + 15): the whole row
     physics, compiled once and called by the parallel kernel and its serial twin alike (as the
     body of a prange loop it compiled three times slower, and twice)."""
@@ -764,13 +794,16 @@ def _update_chunk(ch, mode, A, V, max_pulses, wp, wm, d2dp, d2dm, has_d2d, stuck
     tablefull = tablefull_ref[0]
     states = 1.0 / p[P_S]
     c2c = p[P_C2C]
-    geo_u = p[P_DIR + N_DIR + D_C] > 0.0
-    geometric = p[P_DIR + D_C] > 0.0
+    geo_u = p[P_DIR + N_DIR + D_C] != 0.0
+    geometric = p[P_DIR + D_C] != 0.0
+    additive = p[P_ADDITIVE] > 0.0
     # rows of noisy devices whose two polarities follow the same law, and of noise-free linear
     # devices (n steps = n·step exactly), go through _aggregate_row; the rest (a one-sided
-    # exponential device, noise-free geometric trains, whose closed form needs pow) keep the
-    # per-device loop
-    vec_rows = (c2c > 0.0 and geo_u == geometric) or (c2c == 0.0 and not geo_u and not geometric)
+    # exponential device, noise-free geometric trains, whose closed form needs pow, additive
+    # noise on a geometric law, devices with their own laws) keep the per-device loop
+    vec_rows = ((c2c > 0.0 and geo_u == geometric) or
+                (c2c == 0.0 and not geo_u and not geometric)) and not full and \
+        not (additive and (geo_u or geometric))
     ones = np.ones(C, dtype=np.float32)
     nrow = np.empty(C, dtype=np.int32)
     u = np.empty(C, dtype=np.float32)
@@ -841,7 +874,8 @@ def _update_chunk(ch, mode, A, V, max_pulses, wp, wm, d2dp, d2dm, has_d2d, stuck
                     ui = 1 if ((use_p == (n > 0)) if differential else n > 0) else 0
                     w0 = wp[i, j] if use_p else b_row[j]
                     d2d = dp_row[j] if use_p else dm_row[j]
-                    w1, st, r, left = _apply_n(np.float64(w0), n if n > 0 else -n, ui, p, d2d,
+                    w1, st, r, left = _apply_n(np.float64(w0), n if n > 0 else -n, ui,
+                                               _law(p, ui, d2d, False, lawp, i, j), p,
                                                st, r, left, table16)
                     wout[j] = w1
                 _write_back(wp[i], b_row, wout, useout, differential)
@@ -865,12 +899,19 @@ def _update_chunk(ch, mode, A, V, max_pulses, wp, wm, d2dp, d2dm, has_d2d, stuck
                 e += cnt * _pulse_energy(w, ui, p)
                 nu += cnt * ui
                 nd += cnt * (1 - ui)
-                w, st, r, left = _apply_n(w, cnt, ui, p, d2d, st, r, left, table16)
+                w, st, r, left = _apply_n(w, cnt, ui,
+                                          _law(p, ui, d2d, full, lawp if use_p else lawm, i, j),
+                                          p, st, r, left, table16)
                 if differential:
                     wp[i, j] = w if use_p else a
                     wm[i, j] = b if use_p else w
                 else:
                     wp[i, j] = w
+                if full:  # write noise: this device was written
+                    if use_p:
+                        touchp[i, j] = 1
+                    else:
+                        touchm[i, j] = 1
             up_cnt[i] = nu
             dn_cnt[i] = nd
             energy[i] = e
@@ -903,7 +944,14 @@ def _update_chunk(ch, mode, A, V, max_pulses, wp, wm, d2dp, d2dm, has_d2d, stuck
                 if endur > 0:
                     remaining = endur - (countp[i, j] if use_p else countm[i, j])
                     cnt_eff = 0 if remaining <= 0 else min(cnt, np.int64(remaining))
-                w, st, r, left = _apply_n(w, cnt_eff, ui, p, d2d, st, r, left, table16)
+                w, st, r, left = _apply_n(w, cnt_eff, ui,
+                                          _law(p, ui, d2d, full, lawp if use_p else lawm, i, j),
+                                          p, st, r, left, table16)
+                if full:  # write noise: this device was written
+                    if use_p:
+                        touchp[i, j] = 1
+                    else:
+                        touchm[i, j] = 1
                 if track_time:
                     if use_p:
                         tprogp[i, j] = now
@@ -923,7 +971,7 @@ def _update_chunk(ch, mode, A, V, max_pulses, wp, wm, d2dp, d2dm, has_d2d, stuck
                         countm[i, j] += cnt
                         if countm[i, j] >= endur:
                             stuckm[i, j] = 1
-            if potonly and differential and (wp[i, j] > 0.9 or wm[i, j] > 0.9):
+            if potonly and differential and (wp[i, j] > REFRESH_AT or wm[i, j] > REFRESH_AT):
                 # refresh: RESET both devices, re-program the difference with SET pulses
                 diff = wp[i, j] - wm[i, j]
                 nreset = 0
@@ -954,7 +1002,7 @@ def _update_chunk(ch, mode, A, V, max_pulses, wp, wm, d2dp, d2dm, has_d2d, stuck
 @njit(parallel=True, cache=True)
 def apply_update(mode, A, V, max_pulses, wp, wm, d2dp, d2dm, has_d2d,
                  stuckp, stuckm, countp, countm, p, key, differential,
-                 tprogp, tprogm, track_time, now):
+                 tprogp, tprogm, track_time, now, full, lawp, lawm, touchp, touchm):
     """Turn a requested weight change into pulses and apply them.
 
     mode DETERMINISTIC: A = ΔW in pulse units (stochastically rounded with 16-bit uniforms from
@@ -964,8 +1012,11 @@ def apply_update(mode, A, V, max_pulses, wp, wm, d2dp, d2dm, has_d2d,
     Pulse counts are capped at ``max_pulses``. Differential pairs: a positive change
     potentiates G+ or depresses G- (whichever keeps the pair nearer mid-range, w+ + w- -> 1);
     potentiate-only devices always potentiate (G+ for positive, G- for negative) and are
-    refreshed when a device passes 0.9. Single-device mapping (``differential`` False) uses wp.
+    refreshed when a device passes REFRESH_AT (0.9). Single-device mapping (``differential`` False) uses wp.
     Endurance: a device whose pulse count reaches ``p[P_ENDUR]`` becomes stuck.
+    ``full``: every device follows its own law ``lawp``/``lawm`` (N_LAW, R, C) (bounds, rates,
+    targets; `device_models.variation`) and is marked in ``touchp``/``touchm`` when pulsed
+    (the caller draws its write noise); otherwise the laws come from ``p`` and the step factors.
     Rows without stuck devices or endurance/refresh/drift bookkeeping take lean paths: noisy
     devices whose polarities follow one law go through `_aggregate_row` (vectorised; one
     deviate per device from stream 2R + row), the trains it flags pulse by pulse.
@@ -984,7 +1035,7 @@ def apply_update(mode, A, V, max_pulses, wp, wm, d2dp, d2dm, has_d2d,
         # compile the chunk a second time
         _update_chunk(np.int64(ch), mode, A, V, max_pulses, wp, wm, d2dp, d2dm, has_d2d,
                       stuckp, stuckm, countp, countm, p, key, differential, tprogp, tprogm,
-                      track_time, now, up_cnt, dn_cnt, energy)
+                      track_time, now, up_cnt, dn_cnt, energy, full, lawp, lawm, touchp, touchm)
     return up_cnt, dn_cnt, energy
 
 

@@ -6,19 +6,36 @@ joules (J). Dimensionless fractions are relative to the conductance window
 ``g_max - g_min`` unless stated otherwise.
 
 Pulse response (normalised state ``w = (g - g_min) / (g_max - g_min)`` in [0, 1], nominal
-step ``s = 1 / states``; ``a = up_down`` is the up/down asymmetry):
+step ``s = 1 / states``; ``a = up_down`` is the up/down asymmetry; ``u0 = reference_state``;
+each response is one class in `device_models.responses`):
 
 * ``linear``       up: ``s (1 + a)``; down: ``s (1 - a)`` (hard clipped at the bounds)
-* ``soft-bounds``  up: ``2 s (1 + a) (1 - w)``; down: ``2 s (1 - a) w`` (step = s at w = 0.5,
-  approaching the bounds asymptotically)
+* ``soft-bounds``  up: ``s (1 + a)(b⁺ - w)/(b⁺ - u0)``; down: ``s (1 - a)(w - b⁻)/(u0 - b⁻)``
+  (bounds b⁺ = 1, b⁻ = 0 nominally; u0 = 0.5 gives ``2 s (1 ± a)`` times the distance)
+* ``linear-step``  up: ``s (1 + a)(1 - γ⁺ (w - u0)/(1 - u0))``; down
+  ``s (1 - a)(1 - γ⁻ (u0 - w)/u0)`` (aihwkit LinearStep; γ = 1 is soft bounds)
 * ``exponential``  NeuroSim's ``G(P) = B (1 - exp(-P/A)) + G_min`` with ``P_max = states`` and
   ``nonlinearity = P_max / A``: up ``(b - w)(1 - exp(-1/A))`` with ``b = 1/(1 - exp(-P_max/A))``,
-  down mirrored with ``nonlinearity_down``; nonlinearity 0 falls back to linear.
+  down mirrored with ``nonlinearity_down``; nonlinearity 0 falls back to linear; negative
+  values give the convex curve.
 
-Each pulse's step is multiplied by ``(1 + c2c * N(0,1))`` (cycle-to-cycle, not clipped: with a
-large c2c a pulse can move the device against its polarity; only the state is clipped to
-[0, 1]) and by the device's own fixed factor ``max(1 + d2d * N(0,1), 0)`` (device-to-device,
-drawn once per device; a negative step size is unphysical, so it is floored at 0).
+Cycle-to-cycle noise per pulse (``c2c_model``): ``multiplicative`` multiplies the step by
+``1 + c2c·N(0,1)``; ``additive`` adds ``c2c·s(1 ± a)·f·N(0,1)`` (a std of c2c nominal steps,
+independent of the state: aihwkit's ``mult_noise = False``, NeuroSim's absolute σ). Neither is
+clipped: a pulse may move the device against its polarity; only the state is clipped to the
+device's hard bounds.
+
+Device-to-device (drawn once per device): the step factor ``f = max(1 + d2d·N(0,1), 0)``
+(a negative step size is unphysical, so it is floored at 0); with ``up_down_d2d`` the two
+polarities get ``max(f ± up_down_d2d·N(0,1), 0)``; with ``bound_high_d2d``/``bound_low_d2d``
+each device's hard bounds become ``u0 + (1 - u0)|1 + σ⁺N|`` and ``u0 - u0|1 + σ⁻N|``
+(aihwkit ``w_max_dtod``/``w_min_dtod``, relative to the distance from the zero-weight state;
+soft bounds follow their device's bound); with ``gamma_up_d2d``/``gamma_down_d2d`` each device's
+slope is ``|γ + σ·N(0,1)|`` (aihwkit ``gamma_*_dtod``).
+
+Write noise (``write_noise``, aihwkit ``write_noise_std``): whenever a device is written (pulsed
+or programmed) the value a read sees is the stored state plus ``write_noise·s·N(0,1)``, drawn
+anew at each write; pulses keep acting on the stored state.
 """
 
 from __future__ import annotations
@@ -28,7 +45,10 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-RESPONSES = ("linear", "soft-bounds", "exponential")
+from .responses import RESPONSE_CLASSES
+
+RESPONSES = tuple(RESPONSE_CLASSES)  # every registered response (device_models.responses)
+C2C_MODELS = ("multiplicative", "additive")
 POLICIES = ("bidirectional", "potentiate-only")
 READ_NOISE_MODELS = ("additive", "proportional")
 
@@ -71,15 +91,25 @@ class DeviceModel:
     states: int = 1000           # (g_max - g_min) / dg_min, nominal number of levels
 
     # pulse response
-    response: str = "linear"     # linear | soft-bounds | exponential
+    response: str = "linear"     # linear | soft-bounds | linear-step | exponential
     up_down: float = 0.0         # asymmetry a in (-1, 1): up step * (1+a), down step * (1-a)
-    nonlinearity_up: float = 0.0    # P_max / A for the exponential response (>= 0)
-    nonlinearity_down: float = 0.0  # P_max / A for depression (>= 0)
+    nonlinearity_up: float = 0.0    # P_max / A for the exponential response (< 0: convex)
+    nonlinearity_down: float = 0.0  # P_max / A for depression
+    reference_state: float = 0.5  # state where a soft-bounds/linear-step pulse is nominal (w=0)
+    gamma_up: float = 0.0        # linear-step: relative step decrease at the upper bound
+    gamma_down: float = 0.0      # linear-step: relative step decrease at the lower bound
     policy: str = "bidirectional"   # bidirectional | potentiate-only (PCM: needs refresh)
 
     # variability (fractions)
-    c2c: float = 0.0             # cycle-to-cycle: relative std of each pulse's step
+    c2c: float = 0.0             # cycle-to-cycle: std of each pulse's step (see c2c_model)
+    c2c_model: str = "multiplicative"  # multiplicative: x step | additive: x nominal step
     d2d: float = 0.0             # device-to-device: relative std of each device's step size
+    up_down_d2d: float = 0.0     # device-to-device std of the up/down step difference (x step)
+    bound_high_d2d: float = 0.0  # device-to-device relative std of the upper bound
+    bound_low_d2d: float = 0.0   # device-to-device relative std of the lower bound
+    gamma_up_d2d: float = 0.0    # device-to-device std of gamma_up (linear-step)
+    gamma_down_d2d: float = 0.0  # device-to-device std of gamma_down (linear-step)
+    write_noise: float = 0.0     # std of the read value around the stored one, per write (x step)
     read_noise: float = 0.0      # std of a cell's conductance per read / (g_max - g_min)
     read_noise_model: str = "additive"  # additive: std σ·(g_max-g_min) | proportional: std σ·G
     prog_noise: float = 0.0      # std of programming error / (g_max - g_min)
@@ -125,10 +155,19 @@ class DeviceModel:
                 f"read_noise_model = {self.read_noise_model!r} is unknown; allowed: "
                 f"{', '.join(READ_NOISE_MODELS)}")
         _check_range("up_down", self.up_down, -1.0, 1.0, lo_open=True, hi_open=True)
-        _check_range("nonlinearity_up", self.nonlinearity_up, 0.0, 50.0)
-        _check_range("nonlinearity_down", self.nonlinearity_down, 0.0, 50.0)
-        for f in ("c2c", "d2d", "read_noise", "prog_noise"):
+        _check_range("nonlinearity_up", self.nonlinearity_up, -50.0, 50.0)
+        _check_range("nonlinearity_down", self.nonlinearity_down, -50.0, 50.0)
+        _check_range("reference_state", self.reference_state, 0.0, 1.0, lo_open=True,
+                     hi_open=True)
+        _check_range("gamma_up", self.gamma_up, 0.0, 10.0)
+        _check_range("gamma_down", self.gamma_down, 0.0, 10.0)
+        if self.c2c_model not in C2C_MODELS:
+            raise DeviceParameterError(
+                f"c2c_model = {self.c2c_model!r} is unknown; allowed: {', '.join(C2C_MODELS)}")
+        for f in ("c2c", "d2d", "read_noise", "prog_noise", "up_down_d2d", "bound_high_d2d",
+                  "bound_low_d2d", "gamma_up_d2d", "gamma_down_d2d"):
             _check_range(f, getattr(self, f), 0.0, 10.0)
+        _check_range("write_noise", self.write_noise, 0.0, 1000.0)
         _check_range("drift_nu", self.drift_nu, 0.0, 1.0)
         _check_range("drift_nu_std", self.drift_nu_std, 0.0, 1.0)
         _check_range("drift_t0", self.drift_t0, 0.0, None, lo_open=True, unit=" s")
@@ -154,6 +193,13 @@ class DeviceModel:
     def dg_min(self) -> float:
         """Nominal conductance step of one pulse [S]."""
         return self.g_range / self.states
+
+    @property
+    def varies_shape(self) -> bool:
+        """Whether devices differ in more than their step factor (bounds, slopes, up/down
+        balance) or carry write noise: the crossbar then keeps per-device step laws."""
+        return (self.up_down_d2d > 0 or self.bound_high_d2d > 0 or self.bound_low_d2d > 0
+                or self.gamma_up_d2d > 0 or self.gamma_down_d2d > 0 or self.write_noise > 0)
 
     @property
     def on_off(self) -> float:
@@ -188,11 +234,21 @@ FIELD_INFO: dict[str, tuple[str, str]] = {
     "up_down": ("", "up/down step asymmetry"),
     "nonlinearity_up": ("", "P_max/A, potentiation (exponential)"),
     "nonlinearity_down": ("", "P_max/A, depression (exponential)"),
+    "reference_state": ("frac of Δg", "state where a soft-bounds/linear-step pulse is nominal"),
+    "gamma_up": ("", "linear-step: step decrease at the upper bound"),
+    "gamma_down": ("", "linear-step: step decrease at the lower bound"),
     "policy": ("", "which polarities can be pulsed"),
     "c2c": ("frac", "cycle-to-cycle std of a pulse's step"),
+    "c2c_model": ("", "multiplicative (× step) or additive (× nominal step)"),
     "d2d": ("frac", "device-to-device std of the step size"),
+    "up_down_d2d": ("frac", "device-to-device std of the up/down step difference"),
+    "bound_high_d2d": ("frac", "device-to-device std of the upper bound (rel. to 1 - u0)"),
+    "bound_low_d2d": ("frac", "device-to-device std of the lower bound (rel. to u0)"),
+    "gamma_up_d2d": ("", "device-to-device std of gamma_up"),
+    "gamma_down_d2d": ("", "device-to-device std of gamma_down"),
+    "write_noise": ("steps", "std of the read value around the stored one, per write"),
     "read_noise": ("frac of Δg", "std of conductance per read"),
-    "read_noise_model": ("", "additive or proportional to G"),
+    "read_noise_model": ("", "additive (σ·Δg) or proportional (σ·G)"),
     "prog_noise": ("frac of Δg", "std of programming error"),
     "drift_nu": ("", "drift exponent ν"),
     "drift_nu_std": ("", "device-to-device std of ν"),
