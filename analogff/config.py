@@ -1,20 +1,28 @@
 """`SimConfig`: one experiment's configuration (what `analogff simulate` takes).
 
-Flat on purpose: every field is a CLI option of ``simulate`` and a valid sweep key. Validation
-happens here, at the boundary, with messages that name the option and the allowed range.
+Two parts: the training and algorithm fields (algorithm, preset, data, optimiser, ...) and the
+chip, ``hardware``: one `crossbar.chip.Hardware` value (device, tiles, converters, ADC range,
+wires, node, clock, buffers, ...) that the simulator and the pricer both take unchanged.
+
+Flat at the edges: `to_dict` / `from_dict` see one flat dict whose keys are the training fields
+and every hardware field, so that every field is a CLI option of ``simulate``, a sweep key, a
+results-store column and a key of the run record's ``config``. Validation happens here, at the
+boundary, with messages that name the option and the allowed range.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 import json
 import math
 import sys
 import typing
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
+
+from crossbar.chip import (Hardware, HardwareError, check_simulable_field, field_names,
+                           field_optional, field_type, parse_field)
 
 from .errors import ConfigError
 
@@ -23,29 +31,40 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover
     import tomli as tomllib
 
-ALGOS = ("pff", "ff", "bp")
-OPTIMIZERS = ("sgd", "adam")
+OPTIMIZERS = ("sgd", "scaled", "adam")  # update rules: analogff/algorithms/updates.py
 UPDATES = ("deterministic", "stochastic", "mixed")
 PRESETS = ("small", "paper")
+HARDWARE_FIELDS: tuple[str, ...] = field_names()
+# a former option that is now two hardware fields: refused with a pointer, never mapped
+_REPLACED = {"tile_size": "tile_size is now two hardware fields: give tile_rows and tile_cols "
+                          "(the simulate command's --tile-size N sets both)"}
+
+
+def algorithm_names() -> tuple[str, ...]:
+    """Registered algorithm names (`analogff.algorithms`)."""
+    from .algorithms import names
+    return names()
+
+
+def _hardware_error(exc: HardwareError) -> ConfigError:
+    return ConfigError(str(exc))
 
 
 @dataclass(frozen=True)
 class SimConfig:
-    """One run. ``None`` means "use the algorithm preset's / device's value"."""
+    """One run. ``None`` means "use the algorithm preset's / device's value".
+
+    Hardware fields read through: ``cfg.adc_bits`` is ``cfg.hardware.adc_bits``.
+    """
 
     algo: str = "pff"
     preset: str = "small"          # hyperparameter preset: small (digits, ~1 min) | paper
     dataset: str = "digits"
     limit: int | None = None       # subsample the training set to this many examples
-    device: str = "ecram"
     noise: float | None = None     # read noise σ as a fraction of g_max - g_min (None: device's)
-    dac_bits: int = 8
-    adc_bits: int = 8
     states: int | None = None      # override the device's number of states
-    tile_size: int = 256
-    out_bound: float = 0.05        # ADC range, fraction of a tile's full scale
     update: str = "deterministic"
-    optimizer: str | None = None   # sgd (pulsed, crossbar-native) | adam (digital, as released)
+    optimizer: str | None = None   # sgd | scaled (pulsed, crossbar-native) | adam (digital, as released)
     hidden: str | None = None      # e.g. "500,500"
     steps: int | None = None       # settling steps K (PFF)
     epochs: int | None = None
@@ -53,7 +72,7 @@ class SimConfig:
     lr: float | None = None
     seed: int = 0
     ideal: bool = False            # run the float twin (IdealMatrix everywhere)
-    wire_resistance: float = 0.0   # Ω per cell pitch (IR drop)
+    hardware: Hardware = field(default_factory=Hardware)   # the chip (simulated and priced)
 
     def __post_init__(self) -> None:
         def choice(name, allowed):
@@ -61,7 +80,7 @@ class SimConfig:
             if v not in allowed:
                 raise ConfigError(f"{name} = {v!r} is not allowed; choose one of: {', '.join(allowed)}")
 
-        choice("algo", ALGOS)
+        choice("algo", algorithm_names())
         choice("preset", PRESETS)
         choice("update", UPDATES)
         if self.optimizer is not None:
@@ -78,21 +97,27 @@ class SimConfig:
                 raise ConfigError(f"{name} = {v!r} is out of range; allowed [{lo}, {hi}]")
 
         rng("noise", 0.0, 10.0, optional=True)
-        rng("dac_bits", 2, 24, integer=True)
-        rng("adc_bits", 2, 24, integer=True)
         rng("states", 2, 10**9, integer=True, optional=True)
-        rng("tile_size", 2, 65536, integer=True)
-        if not (0.0 < self.out_bound <= 1.0):
-            raise ConfigError(f"out_bound = {self.out_bound!r} is out of range; allowed (0, 1]")
         rng("limit", 10, 10**9, integer=True, optional=True)
         rng("steps", 1, 1000, integer=True, optional=True)
         rng("epochs", 1, 100000, integer=True, optional=True)
         rng("batch_size", 1, 10**6, integer=True, optional=True)
         rng("lr", 1e-12, 100.0, optional=True)
         rng("seed", 0, 2**63 - 1, integer=True)
-        rng("wire_resistance", 0.0, 1e9)
         if self.hidden is not None:
             self.hidden_sizes()  # validates
+        if not isinstance(self.hardware, Hardware):
+            raise ConfigError(f"hardware = {self.hardware!r} must be a Hardware description")
+        try:
+            self.hardware.check_simulable()
+        except HardwareError as exc:
+            raise _hardware_error(exc) from None
+
+    def __getattr__(self, name: str) -> Any:
+        # only reached for names that are not SimConfig fields: the chip's fields read through
+        if name in HARDWARE_FIELDS:
+            return getattr(object.__getattribute__(self, "hardware"), name)
+        raise AttributeError(name)
 
     # ---- helpers ------------------------------------------------------------------------
     def hidden_sizes(self) -> tuple[int, ...] | None:
@@ -108,10 +133,14 @@ class SimConfig:
         return sizes
 
     def replace(self, **changes: Any) -> "SimConfig":
+        """A copy with flat changes (training or hardware fields)."""
         return from_dict({**self.to_dict(), **changes})
 
     def to_dict(self) -> dict[str, Any]:
-        return dataclasses.asdict(self)
+        """Flat: the training fields and every hardware field (no ``hardware`` key)."""
+        d = {f.name: getattr(self, f.name) for f in fields(self) if f.name != "hardware"}
+        d.update(self.hardware.to_dict())
+        return d
 
     def config_hash(self) -> str:
         """SHA-256 (hex, 16 chars) of the canonical JSON of every field, seed included."""
@@ -121,9 +150,23 @@ class SimConfig:
 
 FIELD_TYPES: dict[str, type] = {}
 for _f in fields(SimConfig):
+    if _f.name == "hardware":
+        continue
     _t = typing.get_type_hints(SimConfig)[_f.name]
     _args = [a for a in typing.get_args(_t) if a is not type(None)]
     FIELD_TYPES[_f.name] = _args[0] if _args else _t
+TRAINING_FIELDS: tuple[str, ...] = tuple(FIELD_TYPES)
+for _n in HARDWARE_FIELDS:
+    FIELD_TYPES[_n] = field_type(_n)
+
+_OPTIONAL = {f.name for f in fields(SimConfig) if f.default is None} | \
+    {n for n in HARDWARE_FIELDS if field_optional(n)}
+
+
+def _unknown(key: str) -> ConfigError:
+    if key in _REPLACED:
+        return ConfigError(_REPLACED[key])
+    return ConfigError(f"unknown option {key!r}; known: {', '.join(FIELD_TYPES)}")
 
 
 def coerce(key: str, value: Any) -> Any:
@@ -133,7 +176,12 @@ def coerce(key: str, value: Any) -> Any:
     """
     key = key.replace("-", "_")
     if key not in FIELD_TYPES:
-        raise ConfigError(f"unknown option {key!r}; known: {', '.join(FIELD_TYPES)}")
+        raise _unknown(key)
+    if key in HARDWARE_FIELDS:
+        try:
+            return parse_field(key, value)
+        except HardwareError as exc:
+            raise _hardware_error(exc) from None
     t = FIELD_TYPES[key]
     if value is None:
         return None
@@ -164,22 +212,52 @@ def coerce(key: str, value: Any) -> Any:
     return value
 
 
-_OPTIONAL = {f.name for f in fields(SimConfig) if f.default is None}
-
-
-def from_dict(d: dict[str, Any]) -> SimConfig:
-    """A validated `SimConfig` from a (possibly partial, possibly string-valued) dict."""
-    return SimConfig(**{k.replace("-", "_"): coerce(k, v) for k, v in d.items()})
+def from_dict(d: dict[str, Any], hardware: Hardware | None = None) -> SimConfig:
+    """A validated `SimConfig` from a flat (possibly partial, possibly string-valued) dict of
+    training and hardware fields; hardware fields not in ``d`` come from ``hardware`` (default:
+    `Hardware()`)."""
+    train: dict[str, Any] = {}
+    chip: dict[str, Any] = {}
+    for k, v in d.items():
+        key = k.replace("-", "_")
+        val = coerce(key, v)
+        (chip if key in HARDWARE_FIELDS else train)[key] = val
+    base = hardware if hardware is not None else Hardware()
+    try:
+        for k, v in chip.items():   # a run is simulated and priced: both ranges apply
+            check_simulable_field(k, v)
+        hw = base.replace(**chip) if chip else base
+    except HardwareError as exc:
+        raise _hardware_error(exc) from None
+    return SimConfig(**train, hardware=hw)
 
 
 def load_toml(path: str | Path) -> dict[str, Any]:
-    """Read a run config TOML (top-level keys or a ``[simulate]`` table) as a dict."""
+    """Read a run config TOML as a flat dict: top-level keys, or a ``[simulate]`` table of
+    training fields with an optional ``[hardware]`` table beside it (hardware fields may also
+    be written at the top level or in ``[simulate]``)."""
     p = Path(path)
     if not p.is_file():
         raise ConfigError(f"config file {str(p)!r} does not exist")
     try:
         data = tomllib.loads(p.read_text(encoding="utf-8"))
-    except tomllib.TOMLDecodeError as exc:
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{p}: not valid TOML ({exc})") from None
-    data = data.get("simulate", data)
-    return {k.replace("-", "_"): coerce(k, v) for k, v in data.items()}
+    flat: dict[str, Any] = {}
+    for table in ("simulate", "hardware"):
+        sub = data.pop(table, None)
+        if sub is None:
+            continue
+        if not isinstance(sub, dict):
+            raise ConfigError(f"{p}: {table} must be a table ([{table}])")
+        if table == "hardware":
+            bad = [k for k in sub if k.replace("-", "_") not in HARDWARE_FIELDS]
+            if bad:
+                raise ConfigError(f"{p} [hardware]: unknown hardware field {bad[0]!r}; known "
+                                  f"fields: {', '.join(HARDWARE_FIELDS)}")
+        flat.update(sub)
+    flat.update(data)
+    try:
+        return {k.replace("-", "_"): coerce(k, v) for k, v in flat.items()}
+    except ConfigError as exc:
+        raise ConfigError(f"{p}: {exc}") from None

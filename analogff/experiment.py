@@ -21,70 +21,99 @@ from . import __version__
 from .config import SimConfig
 from .errors import ConfigError, DivergedError
 
+# version of the run record layout (docs/CONTRACTS.md): 2 = the chip is one stored value
+# ("hardware") and its fields are flat in "config"
+RECORD_SCHEMA = 2
+
 def algorithm_class(name: str):
-    from .algorithms.bp import BP
-    from .algorithms.ff import FF
-    from .algorithms.pff import PFF
+    """The registered algorithm class called ``name`` (`analogff.algorithms`)."""
+    from .algorithms import get
 
-    return {"pff": PFF, "ff": FF, "bp": BP}[name]
-
-
-# the "paper" preset for FF/BP: the PFF paper's network size and budget, so the three compare
-_PAPER_FF_BP = dict(hidden=(2000, 2000), epochs=60, batch_size=500)
+    return get(name)
 
 
 def hyperparameters(cfg: SimConfig) -> dict[str, Any]:
     """The algorithm's preset, overridden by every option the user set."""
     cls = algorithm_class(cfg.algo)
     hp = dict(cls.defaults)
-    if cfg.preset == "paper":
-        hp.update(getattr(cls, "presets", {}).get("paper", _PAPER_FF_BP))
-    preset_lr, preset_lr_gen = hp.get("lr"), hp.get("lr_gen")
+    if cfg.preset != "small":
+        presets = getattr(cls, "presets", {})
+        if cfg.preset not in presets:
+            raise ConfigError(f"preset = {cfg.preset!r} is not defined for --algo {cfg.algo}; "
+                              f"choose one of: small, {', '.join(presets)}")
+        hp.update(presets[cfg.preset])
+    preset = dict(hp)  # before the user's options: each rule's default rates (resolve_rates)
     over = {"hidden": cfg.hidden_sizes(), "steps": cfg.steps, "epochs": cfg.epochs,
             "batch_size": cfg.batch_size, "lr": cfg.lr, "optimizer": cfg.optimizer}
     for k, v in over.items():
         if v is None:
             continue
-        if k == "steps" and cfg.algo != "pff":
-            continue
-        if k == "optimizer" and cfg.algo != "pff":
-            if v != "sgd":
-                raise ConfigError(f"optimizer = {v!r} is only available for --algo pff "
-                                  "(FF and BP use pulsed SGD)")
+        if k not in hp:  # an option this algorithm does not have (its defaults say which)
+            if k == "optimizer" and v != "sgd":
+                raise ConfigError(f"optimizer = {v!r} is only available for --algo "
+                                  f"{', '.join(_with_option('optimizer'))} (the others use "
+                                  "pulsed SGD)")
             continue
         hp[k] = v
-    if (cfg.algo == "pff" and hp.get("optimizer") == "sgd" and hp.get("lr_sgd")
-            and cfg.lr is None and preset_lr is not None):
-        # the preset's rates are tuned for Adam; pulsed SGD needs its own
-        hp["lr"], hp["lr_gen"] = hp["lr_sgd"], hp["lr_gen_sgd"]
-    if cfg.lr is not None and preset_lr_gen is not None:
-        # --lr sets both PFF circuits' rates, keeping the preset's generative/representation ratio
-        if hp.get("optimizer") == "sgd" and hp.get("lr_sgd"):
-            preset_lr, preset_lr_gen = hp["lr_sgd"], hp["lr_gen_sgd"]
-        hp["lr_gen"] = cfg.lr * preset_lr_gen / preset_lr
+    # each update rule's own default rate (lr_<rule>) unless --lr is given (H6, updates.py)
+    from .algorithms.updates import resolve_rates
+    resolve_rates(hp, preset, cfg.lr)
     hp["hidden"] = tuple(hp["hidden"])
     return hp
 
 
+def _with_option(key: str) -> list[str]:
+    from .algorithms import ALGORITHMS
+
+    return [n for n, c in ALGORITHMS.items() if key in c.defaults]
+
+
 def make_device(cfg: SimConfig):
+    """The device of the chip (``hardware.device``), with the run's overrides: ``states``, and
+    the chip's read voltage / read time where the hardware sets them (so that the simulated
+    cell energy Σ V²·G·t uses what the pricer is told)."""
     from device_models import get_device
 
-    dev = get_device(cfg.device)
+    hw = cfg.hardware
+    dev = get_device(hw.device)
+    changes: dict[str, Any] = {}
     if cfg.states is not None:
-        dev = dev.replace(states=cfg.states)
-    return dev
+        changes["states"] = cfg.states
+    if hw.v_read is not None:
+        changes["v_read"] = hw.v_read
+    if hw.t_read is not None:
+        changes["t_read"] = hw.t_read
+    return dev.replace(**changes) if changes else dev
 
 
 def make_periphery(cfg: SimConfig) -> Periphery:
-    return Periphery(dac_bits=cfg.dac_bits, adc_bits=cfg.adc_bits, out_bound=cfg.out_bound,
-                     tile_rows=cfg.tile_size, tile_cols=cfg.tile_size, read_noise=cfg.noise,
-                     update=cfg.update, wire_resistance=cfg.wire_resistance)
+    """The simulator's periphery, every field taken unchanged from ``cfg.hardware``."""
+    hw = cfg.hardware
+    return Periphery(dac_bits=hw.dac_bits, adc_bits=hw.adc_bits, out_bound=hw.out_bound,
+                     tile_rows=hw.tile_rows, tile_cols=hw.tile_cols, read_noise=cfg.noise,
+                     update=cfg.update, wire_resistance=hw.wire_resistance)
 
 
-def make_factory(cfg: SimConfig, ledger: Ledger) -> Callable:
-    """factory(name, out, in, w_max, init, **periphery_overrides) -> matrix (programmed)."""
+def converter_info(hw, periphery: Periphery) -> dict[str, Any]:
+    """What a matrix's ledger entry records of its converters beyond `AnalogMatrix.info`: the
+    bits its transposed reads were converted at (the forward ADC's: the simulator has one),
+    the ADC architecture and sharing, and the input coding. The pricer prices each matrix
+    with exactly these."""
+    return {"adc_bits_transposed": periphery.adc_bits, "adc_type": hw.adc_type,
+            "cols_per_adc": min(hw.cols_per_adc, periphery.tile_cols),
+            "input_mode": hw.input_mode}
+
+
+def make_factory(cfg: SimConfig, ledger: Ledger, backend: str | None = None) -> Callable:
+    """factory(name, out, in, w_max, init, **periphery_overrides) -> matrix (programmed).
+
+    ``backend``: "ideal" (`IdealMatrix`), "analog" (`AnalogMatrix`) or "counting"
+    (`crossbar.counting.CountingMatrix`: the events of an analog run, no analog arithmetic);
+    default: "ideal" if ``cfg.ideal`` else "analog". Analog and counting matrices get the same
+    periphery (with the same per-matrix overrides) and record the same converter info."""
+    backend = backend or ("ideal" if cfg.ideal else "analog")
     counter = [0]
-    if cfg.ideal:
+    if backend == "ideal":
         def factory(name, out, inp, w_max, init=None, **_kw):
             m = IdealMatrix(out, inp, ledger=ledger, name=name)
             if init is not None:
@@ -92,7 +121,10 @@ def make_factory(cfg: SimConfig, ledger: Ledger) -> Callable:
             return m
         return factory
 
-    from crossbar.analog import AnalogMatrix
+    if backend == "counting":
+        from crossbar.counting import CountingMatrix as Matrix
+    else:
+        from crossbar.analog import AnalogMatrix as Matrix
 
     device = make_device(cfg)
     periphery = make_periphery(cfg)
@@ -105,8 +137,9 @@ def make_factory(cfg: SimConfig, ledger: Ledger) -> Callable:
         if out_bound_scale is not None:
             overrides["out_bound"] = min(1.0, periphery.out_bound * out_bound_scale)
         per = periphery.replace(**overrides) if overrides else periphery
-        m = AnalogMatrix(out, inp, device, per, seed=int(child.generate_state(1)[0]),
-                         ledger=ledger, name=name, w_max=w_max)
+        m = Matrix(out, inp, device, per, seed=int(child.generate_state(1)[0]),
+                   ledger=ledger, name=name, w_max=w_max)
+        ledger.matrices[m.name].update(converter_info(cfg.hardware, per))
         if init is not None:
             m.program(init)
         return m
@@ -125,7 +158,8 @@ class Network:
     data: Any
 
 
-def build(cfg: SimConfig, data=None) -> Network:
+def build(cfg: SimConfig, data=None, backend: str | None = None) -> Network:
+    """The network of ``cfg`` on its matrices (``backend``: see `make_factory`)."""
     from .data import load_dataset
 
     if data is None:
@@ -134,7 +168,7 @@ def build(cfg: SimConfig, data=None) -> Network:
     ledger = Ledger(phase="init")
     rng = np.random.default_rng(np.random.SeedSequence([cfg.seed, 0xF00D]))
     algo = algorithm_class(cfg.algo)(data.x_train.shape[1], data.n_classes, hp,
-                                     make_factory(cfg, ledger), ledger, rng)
+                                     make_factory(cfg, ledger, backend), ledger, rng)
     return Network(cfg, hp, algo, ledger, data)
 
 
@@ -214,39 +248,15 @@ def _all_matrices(algo) -> list:
     return list(getattr(algo, "matrices", []))
 
 
-def price(cfg: SimConfig, train_samples: int, test_samples: int, train_ledger: dict,
-          infer_ledger: dict) -> dict:
-    """Energy per training sample and per inference from the ledgers (reports' cost model)."""
-    import reports
+def price(cfg: SimConfig, ledger: dict, train_samples: int, test_samples: int,
+          inference_batch: int) -> dict:
+    """The record's ``energy``: the run's whole ledger priced once on its chip
+    (`reports.price_run`, the function report and energy use too)."""
+    from reports.run_energy import price_run
 
-    hw = reports.hardware_for_run(cfg.to_dict())
-    tr = reports.price_ledger(train_ledger, hw)
-    inf = reports.price_ledger(infer_ledger, hw)
-    dig_tr = reports.price_digital(train_ledger, hw.node_nm)
-    dig_inf = reports.price_digital(infer_ledger, hw.node_nm)
-
-    def tot(p):
-        return float(p["total_j"])
-
-    return {
-        "model": f"reports cost model ({hw.node_nm} nm)",
-        "per_train_sample_j": tot(tr) / max(train_samples, 1),
-        "per_inference_j": tot(inf) / max(test_samples, 1),
-        "train_by_phase_j": {k: v / max(train_samples, 1) for k, v in tr["by_phase_j"].items()},
-        "by_component_j": {k: v / max(train_samples, 1) for k, v in tr["by_component_j"].items()},
-        "inference_by_component_j": {k: v / max(test_samples, 1)
-                                     for k, v in inf["by_component_j"].items()},
-        "digital_per_train_sample_j": tot(dig_tr) / max(train_samples, 1),
-        "digital_per_inference_j": tot(dig_inf) / max(test_samples, 1),
-        "area_mm2": float(tr.get("area_mm2", float("nan"))),
-    }
-
-
-def _diff(after: Ledger, before: Ledger) -> Ledger:
-    out = Ledger()
-    out.merge(after)
-    out.merge(before, scale=-1.0)
-    return out
+    return price_run(ledger, cfg.hardware, train_samples=max(int(train_samples), 1),
+                     test_samples=max(int(test_samples), 1),
+                     inference_batch=int(inference_batch)).summary()
 
 
 def blas_threads_for(net: Network) -> int | None:
@@ -277,29 +287,30 @@ def _run(cfg, net, progress, keep_network, monitor, t_start) -> dict:
     d = net.data
     test_acc = accuracy(net, d.x_test, d.y_test)
     after_test = Ledger.from_dict(net.ledger.to_dict())
-    infer_ledger = _diff(after_test, train_ledger)
     n_tr_eval = min(len(d.y_train), 2000)
     train_acc = accuracy(net, d.x_train[:n_tr_eval], d.y_train[:n_tr_eval])
     eval_s = time.perf_counter() - t_eval
     if progress is not None:
         progress("evaluated", test_accuracy=test_acc, train_accuracy=train_acc)
     n_test = len(d.y_test)
-    energy = price(cfg, tr["train_total"], n_test, train_ledger.to_dict(), infer_ledger.to_dict())
+    ledger = after_test.to_dict()
+    energy = price(cfg, ledger, tr["train_total"], n_test, int(net.hp["batch_size"]))
     L = train_ledger
     record = {
-        "schema": 1,
+        "schema": RECORD_SCHEMA,
         "status": "done",
         "error": None,
         "config": cfg.to_dict(),
         "config_hash": cfg.config_hash(),
         "seed": cfg.seed,
+        "hardware": cfg.hardware.to_dict(),     # the whole chip, simulated and priced
         "hyperparameters": {k: (list(v) if isinstance(v, tuple) else v) for k, v in net.hp.items()},
         "metrics": {"train_accuracy": train_acc, "test_accuracy": test_acc,
                     "final_loss": tr["final_loss"], "ideal_test_accuracy": test_acc if cfg.ideal else None},
         "samples": {"train_per_epoch": int(len(d.y_train)), "epochs": int(net.hp["epochs"]),
                     "test": n_test, "train_total": int(tr["train_total"])},
         # training phases + the test set's "inference" phase (train-accuracy eval excluded)
-        "ledger": after_test.to_dict(),
+        "ledger": ledger,
         "energy": energy,
         "counts": {"pulses": int(L.get("pulses_up") + L.get("pulses_down")),
                    "adc_conversions": int(L.get("adc_conversions")),

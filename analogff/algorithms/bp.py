@@ -20,6 +20,9 @@ Hyperparameters (``hp``; missing keys or ``None`` take `BP.defaults`):
 ``epochs``        passes over the training set (read by the runner)
 ``init_scale``    weights start U(-s, s), s = init_scale * sqrt(3 / fan_in) (He: sqrt(2))
 ``w_max_factor``  analog mapping range w_max = w_max_factor * s
+``optimizer``     update rule (`updates.py`): sgd (pulsed), scaled (pulsed, per-array rate),
+                  adam (digital moments, applied as pulses)
+``clip``          elementwise gradient clip of the adam rule
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ from typing import Callable
 import numpy as np
 
 from .ff import ACT_BITS, build_layers, resolve_hp
+from .updates import make_rule
 
 
 def softmax_xent(logits: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -45,6 +49,10 @@ class BP:
     """ReLU MLP, softmax + cross-entropy, plain SGD by backprop; see the module docstring."""
 
     name = "bp"
+    # ledger phases this algorithm files its events under (registry: analogff.algorithms)
+    phases = ("positive", "backward", "update", "inference")
+    # the "paper" preset: the PFF paper's network size and budget, so the three compare
+    presets = {"paper": dict(hidden=(2000, 2000), epochs=60, batch_size=500)}
     defaults = {
         "hidden": (256, 256),
         "lr": 0.1,
@@ -52,6 +60,12 @@ class BP:
         "epochs": 30,
         "init_scale": float(np.sqrt(2.0)),
         "w_max_factor": 4.0,
+        "optimizer": "sgd",     # update rule (updates.py): sgd | scaled | adam
+        # each rule's rate when --lr is not given ("lr" is sgd's); tuned on digits at the
+        # matched budget (200-200, 12 epochs, batch 50, ideal, seed 0), see matched.py
+        "lr_scaled": 3e-3,
+        "lr_adam": 1e-2,
+        "clip": 1.0,            # elementwise gradient clip of the adam rule
     }
 
     def __init__(self, n_in: int, n_classes: int, hp: dict, factory: Callable, ledger,
@@ -64,6 +78,7 @@ class BP:
         scales = [self.hp["init_scale"]] * len(self.hp["hidden"]) + [1.0]
         self.matrices, self.biases = build_layers(factory, "bp", sizes, scales,
                                                   self.hp["w_max_factor"], rng)
+        self.rule = make_rule(self.hp["optimizer"], self.hp["clip"])
 
     # ---- passes ------------------------------------------------------------------------
     def _forward(self, x: np.ndarray, train: bool) -> tuple[list[np.ndarray], np.ndarray]:
@@ -129,8 +144,8 @@ class BP:
         led.phase = "update"
         for M, b, h, d in zip(self.matrices, self.biases, inputs, deltas):
             led.digital(sram_read_bits=ACT_BITS * h.size)
-            M.update(h, -d, float(lr))
-            b -= lr * d.sum(axis=0)
+            self.rule.matrix(M, h, d, float(lr), led)      # sgd: W -= lr d^T h
+            b += self.rule.step(id(b), d.sum(axis=0), float(lr), led)
             led.digital(dig_add=d.size + d.shape[1])
         return {"loss": loss}
 

@@ -38,6 +38,9 @@ Hyperparameters (``hp``; missing keys or ``None`` take the defaults in `FF.defau
 ``init_scale``           weights start U(-s, s) with s = init_scale * sqrt(3 / fan_in)
 ``w_max_factor``         analog mapping range w_max = w_max_factor * s
 ``predict_skip_first``   leave layer 1 out of the prediction goodness (needs >= 2 layers)
+``optimizer``            update rule (`updates.py`): sgd (pulsed), scaled (pulsed, per-array
+                         rate), adam (digital moments, applied as pulses)
+``clip``                 elementwise gradient clip of the adam rule
 """
 
 from __future__ import annotations
@@ -45,6 +48,8 @@ from __future__ import annotations
 from typing import Any, Callable
 
 import numpy as np
+
+from .updates import make_rule
 
 ACT_BITS = 8  # bits per buffered activation value (SRAM accounting)
 
@@ -128,6 +133,10 @@ class FF:
     """Supervised Forward-Forward; see the module docstring."""
 
     name = "ff"
+    # ledger phases this algorithm files its events under (registry: analogff.algorithms)
+    phases = ("positive", "negative", "update", "inference")
+    # the "paper" preset: the PFF paper's network size and budget, so the three compare
+    presets = {"paper": dict(hidden=(2000, 2000), epochs=60, batch_size=500)}
     defaults = {
         "hidden": (256, 256),
         "lr": 0.3,
@@ -138,6 +147,12 @@ class FF:
         "init_scale": 4.0,
         "w_max_factor": 4.0,
         "predict_skip_first": False,
+        "optimizer": "sgd",     # update rule (updates.py): sgd | scaled | adam
+        # each rule's rate when --lr is not given ("lr" is sgd's); tuned on digits at the
+        # matched budget (200-200, 12 epochs, batch 50, ideal, seed 0), see matched.py
+        "lr_scaled": 5e-3,
+        "lr_adam": 1e-2,
+        "clip": 1.0,            # elementwise gradient clip of the adam rule
     }
 
     def __init__(self, n_in: int, n_classes: int, hp: dict, factory: Callable, ledger,
@@ -155,6 +170,7 @@ class FF:
         self.matrices, self.biases = build_layers(
             factory, "ff", sizes, [self.hp["init_scale"]] * (len(sizes) - 1),
             self.hp["w_max_factor"], rng)
+        self.rule = make_rule(self.hp["optimizer"], self.hp["clip"])
 
     # ---- passes ------------------------------------------------------------------------
     def embed(self, x: np.ndarray, labels: np.ndarray) -> np.ndarray:
@@ -238,8 +254,8 @@ class FF:
         lr = float(self.hp["lr"])
         self.ledger.phase = "update"
         for M, b, g in zip(self.matrices, self.biases, grads):
-            M.update(g["a"], -g["d"], lr)          # W += lr * (-d)^T a  (SGD step)
-            b -= np.float32(lr) * g["db"].astype(np.float32)
+            self.rule.matrix(M, g["a"], g["d"], lr, self.ledger)  # sgd: W += lr (-d)^T a
+            b += self.rule.step(id(b), g["db"].astype(np.float32), lr, self.ledger)
         losses = [g["loss"] for g in grads]
         return {"loss": float(sum(losses)), "layer_loss": losses,
                 "g_pos": [g["g_pos"] for g in grads], "g_neg": [g["g_neg"] for g in grads]}

@@ -9,7 +9,12 @@ from typing import Optional
 
 import typer
 
-from .common import cli_errors, console, err_console, fmt_si
+from .common import cli_errors, console, err_console, fmt_si, hardware_options, resolve_hardware
+
+
+def _algos() -> list[str]:
+    from analogff.algorithms import names
+    return list(names())
 
 
 def summary_table(rec: dict):
@@ -31,14 +36,22 @@ def summary_table(rec: dict):
     t.add_row("transposed read vectors", fmt_si(k["transposed_vectors"]))
     t.add_row("energy / training sample", fmt_si(e["per_train_sample_j"], "J"))
     t.add_row("energy / inference", fmt_si(e["per_inference_j"], "J"))
-    t.add_row("digital baseline / training sample", fmt_si(e.get("digital_per_train_sample_j"), "J"))
-    t.add_row("digital baseline / inference", fmt_si(e.get("digital_per_inference_j"), "J"))
+    t.add_row("digital int8 / training sample", fmt_si(e.get("digital_per_train_sample_j"), "J"))
+    t.add_row("digital int8 / inference, batch 1", fmt_si(e.get("digital_per_inference_j"), "J"))
+    if e.get("digital_inference_batch") is not None:
+        t.add_row(f"digital int8 / inference, batch {e['digital_inference_batch']}",
+                  fmt_si(e.get("digital_per_inference_batched_j"), "J"))
     t.add_row("wall time (train / eval)", f"{rec['timing']['wall_s']:.1f} s "
               f"({rec['timing']['train_s']:.1f} / {rec['timing']['eval_s']:.1f})")
-    # the digital baseline's inference is priced at batch 1 (reports.price_digital): weights
-    # are re-read for every vector, while training reuses them over a mini-batch
-    t.caption = (f"energy model: {e['model']}; digital inference at batch 1 "
-                 "(weights re-read per vector)")
+    # the digital baseline's inference at batch 1 re-reads the weights for every vector; the
+    # batched figure fetches them once per batch (reports.run_energy); training reuses them
+    # over each update interval
+    hw = rec.get("hardware") or {}
+    t.caption = (f"energy model: {e['model']}; chip: {hw.get('node_nm', '?')} nm, "
+                 f"{hw.get('tile_rows', '?')}×{hw.get('tile_cols', '?')} tiles, "
+                 f"DAC {hw.get('dac_bits', '?')} b, ADC {hw.get('adc_bits', '?')} b "
+                 f"{str(hw.get('adc_type', '?')).upper()}; digital batch 1 re-reads the "
+                 "weights per vector")
     return t
 
 
@@ -106,46 +119,52 @@ def register(app: typer.Typer) -> None:
         "  analogff simulate --algo bp --device rram-taox --adc-bits 6 --store results.db\n\n"
         "  analogff simulate --config run.toml --seed 3 --json"))
     @cli_errors
+    @hardware_options
     def simulate(
-        algo: Optional[str] = typer.Option(None, help="Learning algorithm: pff | ff | bp. \\[default: pff]"),
+        algo: Optional[str] = typer.Option(None, help=f"Learning algorithm: {' | '.join(_algos())}. \\[default: pff]"),
         dataset: Optional[str] = typer.Option(None, help="digits (bundled) | fashion-mnist | mnist | kmnist. \\[default: digits]"),
         limit: Optional[int] = typer.Option(None, help="Use only N training examples (stratified)."),
         preset: Optional[str] = typer.Option(None, help="Hyperparameter preset: small (digits in ~1 min) | paper (784-2000-2000, K=12, Adam). \\[default: small]"),
-        device: Optional[str] = typer.Option(None, help="Device preset name or a device .toml file (see `analogff devices`). \\[default: ecram]"),
         noise: Optional[float] = typer.Option(None, help="Read noise σ as a fraction of the conductance window (g_max − g_min), per cell per read. \\[default: the device's]"),
-        dac_bits: Optional[int] = typer.Option(None, help="Input DAC resolution in bits. \\[default: 8]"),
-        adc_bits: Optional[int] = typer.Option(None, help="Output ADC resolution in bits. \\[default: 8]"),
-        out_bound: Optional[float] = typer.Option(None, help="ADC range as a fraction of a tile's full-scale column sum. \\[default: 0.05]"),
         states: Optional[int] = typer.Option(None, help="Override the device's number of conductance states."),
-        tile_size: Optional[int] = typer.Option(None, help="Tile rows = columns. \\[default: 256]"),
+        tile_size: Optional[int] = typer.Option(None, help="Shorthand: sets both --tile-rows and --tile-cols to N (not stored: the run records tile_rows and tile_cols)."),
         update: Optional[str] = typer.Option(None, help="Pulse scheme: deterministic | stochastic | mixed. \\[default: deterministic]"),
-        optimizer: Optional[str] = typer.Option(None, help="PFF optimiser: sgd (pulsed, crossbar-native) | adam (digital, as released)."),
+        optimizer: Optional[str] = typer.Option(None, help="Update rule: sgd (pulsed outer products) | scaled (pulsed, one adaptive rate per array: crossbar-native, no per-weight state) | adam (digital moments per weight, as released for PFF)."),
         hidden: Optional[str] = typer.Option(None, help="Hidden layer sizes, e.g. 500,500 (PFF: two layers, multiples of 10)."),
         steps: Optional[int] = typer.Option(None, help="PFF settling steps K."),
         epochs: Optional[int] = typer.Option(None, help="Training epochs."),
         batch_size: Optional[int] = typer.Option(None, help="Examples per mini-batch (PFF adds as many negatives)."),
         lr: Optional[float] = typer.Option(None, help="Learning rate."),
         seed: Optional[int] = typer.Option(None, help="Random seed (data order, init, device variation, noise). \\[default: 0]"),
-        wire_resistance: Optional[float] = typer.Option(None, help="Wire resistance per cell pitch in Ω (IR drop; slow). \\[default: 0]"),
-        ideal: Optional[bool] = typer.Option(None, "--ideal/--analog", help="Run the ideal float twin instead of analog tiles."),
-        config: Optional[Path] = typer.Option(None, help="TOML file with any of these options (the command line overrides it)."),
+        ideal: Optional[bool] = typer.Option(None, "--ideal/--analog", help="Run the ideal float twin instead of analog tiles (priced on the same chip)."),
+        config: Optional[Path] = typer.Option(None, help="TOML file with any of these options (top-level, or \\[simulate] and \\[hardware] tables); applied over --hardware, under the command line."),
         store: Optional[Path] = typer.Option(None, help="Append the run record to this SQLite results store."),
         json_out: bool = typer.Option(False, "--json", help="Print the run record as JSON on stdout (progress goes to stderr)."),
         save_images_dir: Optional[Path] = typer.Option(None, "--save-images", help="Write PNG grids of inputs, reconstructions and samples here."),
         monitor: bool = typer.Option(True, help="Measure test accuracy on 300 examples after each epoch (not counted, does not change results)."),
+        hardware: Optional[Path] = None,
+        hardware_overrides: Optional[dict] = None,
     ) -> None:
         from analogff.config import from_dict, load_toml
+        from analogff.errors import ConfigError
 
+        base = resolve_hardware(hardware, {})
+        over = dict(hardware_overrides or {})
+        if tile_size is not None:
+            if "tile_rows" in over or "tile_cols" in over:
+                raise ConfigError("--tile-size sets both tile_rows and tile_cols; give either "
+                                  "it or --tile-rows/--tile-cols")
+            over.update(tile_rows=tile_size, tile_cols=tile_size)
         opts = {}
         if config is not None:
             opts.update(load_toml(config))
-        cli = dict(algo=algo, dataset=dataset, limit=limit, preset=preset, device=device,
-                   noise=noise, dac_bits=dac_bits, adc_bits=adc_bits, out_bound=out_bound,
-                   states=states, tile_size=tile_size, update=update, optimizer=optimizer,
-                   hidden=hidden, steps=steps, epochs=epochs, batch_size=batch_size, lr=lr,
-                   seed=seed, wire_resistance=wire_resistance, ideal=ideal)
+        cli = dict(algo=algo, dataset=dataset, limit=limit, preset=preset, noise=noise,
+                   states=states, update=update, optimizer=optimizer, hidden=hidden,
+                   steps=steps, epochs=epochs, batch_size=batch_size, lr=lr, seed=seed,
+                   ideal=ideal)
         opts.update({k: v for k, v in cli.items() if v is not None})
-        cfg = from_dict(opts)
+        opts.update(over)
+        cfg = from_dict(opts, hardware=base)
         # resolve everything that can fail before any training starts
         from analogff.experiment import hyperparameters, make_device, make_periphery
         hp = hyperparameters(cfg)
@@ -158,6 +177,7 @@ def register(app: typer.Typer) -> None:
         if store is not None:  # a corrupt or foreign store fails here, before any training
             from analogff.store import ResultsStore
             results = ResultsStore(store)
+            results.check_writable()
         record = _run_with_progress(cfg, hp, json_out, monitor, data)
         net = record.pop("_network")
         if results is not None:

@@ -1,0 +1,181 @@
+"""Update rules shared by PFF, FF and BP: how a local gradient becomes a weight change.
+
+Every algorithm here forms its gradients as ``∇W = dᵀx`` (a batch of outer products) plus a few
+small digital arrays (biases, PFF's lateral blocks). A rule turns those into writes:
+
+``sgd``     pulsed outer product ``W -= lr·dᵀx`` through ``M.update`` (crossbar-native: the array
+            applies the rank-B update as pulses; no digital state per weight).
+``scaled``  the same pulsed outer product with a per-array adaptive rate:
+            ``lr_eff = lr / (√v̂ + ε)`` with ``v`` a running mean (β = 0.999, bias-corrected as in
+            Adam) of the array's mean-square rank-1 term ``Σ_b ‖x_b‖²‖d_b‖² / (in·out)`` (two
+            row norms per sample, measured at the array's edges). The rule keeps ONE digital
+            scalar per array and never forms the gradient: Adam's second moment at array
+            granularity (no momentum, no per-weight moments), which removes SGD's mismatch of
+            rates between arrays whose gradients differ by orders of magnitude. (The exact
+            ‖dᵀx‖²_F, from two B×B Gram matrices, was tried first: 93.6 % vs 95.6 % analog on
+            digits at lr 1e-2, seed 0, and B² (in+out) MACs instead of B (in+out).)
+``adam``    Keras-style Adam with elementwise clipping (the PFF release's optimiser): the
+            gradient is formed digitally and two 32-bit moments per weight are read and
+            written per step; the step is applied as pulses through ``M.apply_delta``.
+
+The periphery's update scheme (``deterministic`` / ``stochastic`` / ``mixed``: a digital
+accumulator per weight that fires pulses when it crosses Δw_min) is orthogonal to the rule and
+set per run (``--update``).
+
+Digital work is counted in the ledger: Adam's per-weight traffic, the gradient MACs it needs,
+the Gram-matrix MACs of ``scaled``.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+RULES = ("sgd", "scaled", "adam")
+SCALED_BETA = 0.999   # second-moment decay of the per-array rate (Adam's β₂)
+SCALED_EPS = 1e-12    # keeps the rate finite before any gradient was seen (mean-square units)
+
+
+class Adam:
+    """Keras-style Adam with elementwise gradient clipping, as in the released PFF code.
+
+    Digital: per weight, two moments read and written (32 bit each) and ~10 operations per
+    step are counted in the ledger.
+    """
+
+    def __init__(self, lr: float, clip: float, b1=0.9, b2=0.999, eps=1e-7):
+        self.lr, self.clip, self.b1, self.b2, self.eps = lr, clip, b1, b2, eps
+        self.scale = 1.0  # learning-rate schedule factor (set by the network)
+        self.m: dict[int, np.ndarray] = {}
+        self.v: dict[int, np.ndarray] = {}
+        self.t: dict[int, int] = {}
+
+    def step(self, key: int, grad: np.ndarray, ledger, lr: float | None = None) -> np.ndarray:
+        """The step to add for gradient ``grad`` (``lr``: this call's rate, schedule
+        included; default ``self.lr · self.scale``)."""
+        g = np.clip(grad, -self.clip, self.clip)
+        if key not in self.m:
+            self.m[key] = np.zeros_like(g)
+            self.v[key] = np.zeros_like(g)
+            self.t[key] = 0
+        self.t[key] += 1
+        t = self.t[key]
+        m, v = self.m[key], self.v[key]
+        m *= self.b1
+        m += (1 - self.b1) * g
+        v *= self.b2
+        v += (1 - self.b2) * g * g
+        base = self.lr * self.scale if lr is None else lr
+        lr_t = base * math.sqrt(1 - self.b2 ** t) / (1 - self.b1 ** t)
+        if ledger is not None:
+            n = g.size
+            ledger.digital(dig_mac=8 * n, dig_nonlin=2 * n, dig_cmp=2 * n,
+                           sram_read_bits=64 * n, sram_write_bits=64 * n)
+        return (-lr_t * m / (np.sqrt(v) + self.eps)).astype(np.float32)
+
+
+class Rule:
+    """Base: ``matrix`` updates a crossbar matrix from (x, d); ``step`` returns the change of
+    a small digital array (bias, lateral block stack) for its gradient."""
+
+    name = "?"
+    per_weight_state_bits = 0  # digital state kept per weight (for the comparison tables)
+
+    def __init__(self, clip: float = 1.0) -> None:
+        self.clip = clip
+
+    def matrix(self, M, x: np.ndarray, d: np.ndarray, lr: float, ledger) -> None:
+        raise NotImplementedError
+
+    def step(self, key, grad: np.ndarray, lr: float, ledger) -> np.ndarray:
+        raise NotImplementedError
+
+
+class SGD(Rule):
+    """Pulsed outer products at a fixed (scheduled) rate."""
+
+    name = "sgd"
+
+    def matrix(self, M, x, d, lr, ledger) -> None:
+        M.update(x, -d, float(lr))
+
+    def step(self, key, grad, lr, ledger) -> np.ndarray:
+        return (-np.float32(lr) * grad).astype(np.float32)
+
+
+class Scaled(Rule):
+    """Pulsed outer products at a per-array rate lr/√(running mean-square gradient)."""
+
+    name = "scaled"
+
+    def __init__(self, clip: float = 1.0) -> None:
+        super().__init__(clip)
+        self.v: dict = {}
+        self.t: dict = {}
+
+    def _rate(self, key, mean_sq: float, lr: float) -> float:
+        v = self.v.get(key, 0.0) * SCALED_BETA + (1 - SCALED_BETA) * mean_sq
+        t = self.t.get(key, 0) + 1
+        self.v[key], self.t[key] = v, t
+        v_hat = v / (1 - SCALED_BETA ** t)
+        return float(lr) / (math.sqrt(v_hat) + math.sqrt(SCALED_EPS))
+
+    def matrix(self, M, x, d, lr, ledger) -> None:
+        B = x.shape[0]
+        # the batch's mean-square rank-1 term, Σ_b ‖x_b‖²‖d_b‖² / (in·out): two row norms per
+        # sample at the array's edges, B·(in+out) MACs, no gradient formed
+        sq = float(np.sum((x * x).sum(axis=1) * (d * d).sum(axis=1), dtype=np.float64))
+        R, C = M.in_features, M.out_features
+        ledger.digital(dig_mac=B * (R + C + 1), dig_nonlin=1)
+        M.update(x, -d, self._rate(id(M), sq / (R * C), lr))
+
+    def step(self, key, grad, lr, ledger) -> np.ndarray:
+        ledger.digital(dig_mac=grad.size, dig_nonlin=1)
+        rate = self._rate(key, float(np.mean(np.square(grad, dtype=np.float64))), lr)
+        return (-np.float32(rate) * grad).astype(np.float32)
+
+
+class AdamRule(Rule):
+    """Digital Adam (clipped), applied as pulses through ``apply_delta``."""
+
+    name = "adam"
+    per_weight_state_bits = 64
+
+    def __init__(self, clip: float = 1.0) -> None:
+        super().__init__(clip)
+        self.adam = Adam(1.0, clip)
+
+    def matrix(self, M, x, d, lr, ledger) -> None:
+        grad = (d.T @ x).astype(np.float32)  # (out, in), formed digitally
+        ledger.digital(dig_mac=grad.size * x.shape[0])
+        M.apply_delta(self.adam.step(id(M), grad, ledger, lr=lr))
+
+    def step(self, key, grad, lr, ledger) -> np.ndarray:
+        return self.adam.step(key, grad, ledger, lr=lr)
+
+
+def make_rule(name: str, clip: float = 1.0) -> Rule:
+    """The rule called ``name`` (one of `RULES`)."""
+    cls = {"sgd": SGD, "scaled": Scaled, "adam": AdamRule}.get(name)
+    if cls is None:
+        from ..errors import ConfigError
+        raise ConfigError(f"optimizer = {name!r} is not allowed; choose one of: {', '.join(RULES)}")
+    return cls(clip)
+
+
+def resolve_rates(hp: dict, preset: dict, user_lr: float | None) -> None:
+    """Set ``hp["lr"]`` (and PFF's ``hp["lr_gen"]``) for the rule ``hp["optimizer"]``, in place.
+
+    ``preset``: the hyperparameters before the user's options. Without ``--lr``: the
+    algorithm's ``lr_<rule>`` / ``lr_gen_<rule>`` defaults when it has them (each rule has its
+    own scale: Adam and ``scaled`` take a step size, ``sgd`` a gain on the raw gradient), else
+    its ``lr`` / ``lr_gen``. With ``--lr``: that rate, and for PFF the generative rate keeps the
+    rule's default generative/representation ratio."""
+    rule = hp.get("optimizer")
+    lr_key = f"lr_{rule}" if preset.get(f"lr_{rule}") is not None else "lr"
+    gen_key = f"lr_gen_{rule}" if preset.get(f"lr_gen_{rule}") is not None else "lr_gen"
+    base_lr, base_gen = preset.get(lr_key), preset.get(gen_key)
+    hp["lr"] = base_lr if user_lr is None else user_lr
+    if base_gen is not None:
+        hp["lr_gen"] = base_gen if user_lr is None else user_lr * base_gen / base_lr

@@ -1,0 +1,76 @@
+"""Update rules (analogff/algorithms/updates.py): the scaled rule's rate against its formula,
+its state (one scalar per array), its digital count, and every rule training FF/BP/PFF."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from analogff.algorithms.updates import SCALED_BETA, Scaled, make_rule
+from analogff.errors import ConfigError
+from crossbar import IdealMatrix, Ledger
+
+
+def _mat(led, out=5, inp=7):
+    m = IdealMatrix(out, inp, ledger=led, name="M")
+    m.program(np.zeros((out, inp), np.float32))
+    return m
+
+
+def test_scaled_rate_is_lr_over_running_rms_of_rank1_terms():
+    led = Ledger()
+    M = _mat(led)
+    rule = Scaled()
+    r = np.random.default_rng(0)
+    v, lr = 0.0, 0.01
+    for t in range(1, 4):
+        x = r.standard_normal((3, 7)).astype(np.float32)
+        d = r.standard_normal((3, 5)).astype(np.float32) * t
+        before = M.weights()
+        rule.matrix(M, x, d, lr, led)
+        ms = float(np.sum((x * x).sum(1) * (d * d).sum(1))) / 35
+        v = SCALED_BETA * v + (1 - SCALED_BETA) * ms
+        rate = lr / (math.sqrt(v / (1 - SCALED_BETA ** t)) + 1e-6)
+        np.testing.assert_allclose(M.weights() - before, -rate * (d.T @ x), rtol=1e-4, atol=1e-7)
+    assert len(rule.v) == 1  # one scalar of state for the array, none per weight
+
+
+def test_scaled_counts_row_norms_not_a_gradient():
+    led = Ledger()
+    M = _mat(led, 40, 30)
+    x = np.ones((4, 30), np.float32)
+    d = np.ones((4, 40), np.float32)
+    Scaled().matrix(M, x, d, 0.1, led)
+    assert led.get("dig_mac") == 4 * (30 + 40 + 1)
+    assert led.get("sram_read_bits") == 0
+
+
+def test_sgd_rule_is_the_plain_outer_product_and_adam_keeps_two_moments():
+    led = Ledger()
+    M = _mat(led)
+    x = np.ones((2, 7), np.float32)
+    d = np.full((2, 5), 0.5, np.float32)
+    make_rule("sgd").matrix(M, x, d, 0.1, led)
+    np.testing.assert_allclose(M.weights(), -0.1 * (d.T @ x))
+    adam = make_rule("adam")
+    adam.matrix(M, x, d, 0.1, led)
+    assert adam.per_weight_state_bits == 64
+    assert led.get("sram_read_bits") == 64 * 35
+
+
+def test_unknown_rule_is_one_line_error():
+    with pytest.raises(ConfigError, match="optimizer = 'nope'"):
+        make_rule("nope")
+
+
+@pytest.mark.parametrize("algo,opt,floor", [("ff", "scaled", 0.85), ("ff", "adam", 0.85),
+                                            ("bp", "scaled", 0.9), ("bp", "adam", 0.9)])
+def test_ff_bp_learn_digits_with_every_rule(algo, opt, floor):
+    from analogff.config import SimConfig
+    from analogff.experiment import accuracy, build, train
+    net = build(SimConfig(algo=algo, ideal=True, hidden="100,100", epochs=5, batch_size=50,
+                          optimizer=opt))
+    train(net)
+    assert accuracy(net, net.data.x_test, net.data.y_test) >= floor
