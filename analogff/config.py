@@ -72,6 +72,12 @@ class SimConfig:
     lr: float | None = None
     seed: int = 0
     ideal: bool = False            # run the float twin (IdealMatrix everywhere)
+    matched: str | None = None     # pulsed | mixed | adam: PFF/FF/BP with the same sizes, budget
+                                   # and update family (analogff/algorithms/matched.py)
+    dev_fraction: float = 0.0      # hold out this share of the training set as a dev set and
+                                   # keep the best-dev weights (0: no dev split)
+    curve: bool = False            # after every epoch: test accuracy and cumulative training
+                                   # energy (energy to accuracy targets)
     hardware: Hardware = field(default_factory=Hardware)   # the chip (simulated and priced)
 
     def __post_init__(self) -> None:
@@ -104,6 +110,9 @@ class SimConfig:
         rng("batch_size", 1, 10**6, integer=True, optional=True)
         rng("lr", 1e-12, 100.0, optional=True)
         rng("seed", 0, 2**63 - 1, integer=True)
+        rng("dev_fraction", 0.0, 0.5)
+        from .algorithms.matched import check as check_matched
+        check_matched(self.matched, self.update, self.optimizer)
         if self.hidden is not None:
             self.hidden_sizes()  # validates
         if not isinstance(self.hardware, Hardware):

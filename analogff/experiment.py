@@ -42,6 +42,9 @@ def hyperparameters(cfg: SimConfig) -> dict[str, Any]:
             raise ConfigError(f"preset = {cfg.preset!r} is not defined for --algo {cfg.algo}; "
                               f"choose one of: small, {', '.join(presets)}")
         hp.update(presets[cfg.preset])
+    if cfg.matched is not None:  # same sizes, budget and update family for PFF, FF and BP
+        from .algorithms.matched import apply as apply_matched
+        hp = apply_matched(cfg.matched, hp)
     preset = dict(hp)  # before the user's options: each rule's default rates (resolve_rates)
     over = {"hidden": cfg.hidden_sizes(), "steps": cfg.steps, "epochs": cfg.epochs,
             "batch_size": cfg.batch_size, "lr": cfg.lr, "optimizer": cfg.optimizer}
@@ -201,11 +204,13 @@ def monitor_accuracy(net: Network, n: int = 300) -> float:
 
 
 def train(net: Network, progress: Callable | None = None, seconds_per_batch: float = 1e-3,
-          monitor: bool = False) -> dict:
+          monitor: bool = False, on_epoch: Callable | None = None) -> dict:
     """Train for hp["epochs"] epochs; returns {"final_loss", "train_s", "batches"}.
 
     ``monitor``: measure accuracy on a test subset after every epoch (not recorded in the
     ledger and without consuming any random stream, so results are identical either way).
+    ``on_epoch(algo, epoch, samples_seen)``: called after every epoch (the evaluation
+    protocol, `analogff.algorithms.protocol`).
     """
     hp, data = net.hp, net.data
     rng = np.random.default_rng(np.random.SeedSequence([net.cfg.seed, 0xBA7C]))
@@ -236,6 +241,8 @@ def train(net: Network, progress: Callable | None = None, seconds_per_batch: flo
             if progress is not None:
                 progress("batch", epoch=ep, epochs=epochs, batch=bi, batches=n_batches, loss=lv)
         loss = float(np.mean(losses))
+        if on_epoch is not None:
+            on_epoch(net.algo, ep, (ep + 1) * n_batches * bs)
         if progress is not None:
             acc = monitor_accuracy(net) if monitor else None
             progress("epoch", epoch=ep, epochs=epochs, loss=loss, accuracy=acc,
@@ -272,16 +279,24 @@ def run_experiment(cfg: SimConfig, progress: Callable | None = None, data=None,
     """Build, train, evaluate and price one configuration; returns the run record."""
     from threadpoolctl import threadpool_limits
 
+    from .algorithms.protocol import prepare_data
+
     t_start = time.perf_counter()
+    data, dev = prepare_data(cfg, data)  # dev split (cfg.dev_fraction), H6
     net = build(cfg, data)
     with threadpool_limits(limits=blas_threads_for(net), user_api="blas"):
-        return _run(cfg, net, progress, keep_network, monitor, t_start)
+        return _run(cfg, net, progress, keep_network, monitor, t_start, dev)
 
 
-def _run(cfg, net, progress, keep_network, monitor, t_start) -> dict:
+def _run(cfg, net, progress, keep_network, monitor, t_start, dev=None) -> dict:
     import numba
 
-    tr = train(net, progress, monitor=monitor)
+    from .algorithms.protocol import for_run
+
+    proto = for_run(cfg, net, dev)  # dev/best-dev checkpoint and the priced curve, or None
+    tr = train(net, progress, monitor=monitor, on_epoch=proto)
+    if proto is not None:
+        proto.finish(net.algo)
     train_ledger = Ledger.from_dict(net.ledger.to_dict())
     t_eval = time.perf_counter()
     d = net.data
@@ -323,6 +338,9 @@ def _run(cfg, net, progress, keep_network, monitor, t_start) -> dict:
         "versions": {"analogff": __version__, "python": platform.python_version(),
                      "numpy": np.__version__, "numba": numba.__version__},
     }
+    if proto is not None or cfg.matched is not None:
+        from .algorithms.protocol import record_fields
+        record.update(record_fields(cfg, net, proto, energy, tr["train_total"]))
     if keep_network:
         record["_network"] = net
     return record

@@ -137,6 +137,9 @@ def register(app: typer.Typer) -> None:
         lr: Optional[float] = typer.Option(None, help="Learning rate."),
         seed: Optional[int] = typer.Option(None, help="Random seed (data order, init, device variation, noise). \\[default: 0]"),
         ideal: Optional[bool] = typer.Option(None, "--ideal/--analog", help="Run the ideal float twin instead of analog tiles (priced on the same chip)."),
+        matched: Optional[str] = typer.Option(None, help="Matched comparison family, the same for pff, ff and bp: pulsed (scaled rule, deterministic pulses) | mixed (scaled rule, digital accumulators: needs --update mixed) | adam (digital Adam). Sets hidden 200,200, 12 epochs, batch 50 unless given; prints what stays unmatched."),
+        dev_fraction: Optional[float] = typer.Option(None, help="Hold out this share of the training set (0-0.5) as a dev set; the best-dev weights are kept and tested (the released PFF protocol). \\[default: 0]"),
+        curve: Optional[bool] = typer.Option(None, "--curve/--no-curve", help="After every epoch, score the test set and price the training so far: energy to reach 50/80/90/95 % test accuracy."),
         config: Optional[Path] = typer.Option(None, help="TOML file with any of these options (top-level, or \\[simulate] and \\[hardware] tables); applied over --hardware, under the command line."),
         store: Optional[Path] = typer.Option(None, help="Append the run record to this SQLite results store."),
         json_out: bool = typer.Option(False, "--json", help="Print the run record as JSON on stdout (progress goes to stderr)."),
@@ -161,7 +164,7 @@ def register(app: typer.Typer) -> None:
         cli = dict(algo=algo, dataset=dataset, limit=limit, preset=preset, noise=noise,
                    states=states, update=update, optimizer=optimizer, hidden=hidden,
                    steps=steps, epochs=epochs, batch_size=batch_size, lr=lr, seed=seed,
-                   ideal=ideal)
+                   ideal=ideal, matched=matched, dev_fraction=dev_fraction, curve=curve)
         opts.update({k: v for k, v in cli.items() if v is not None})
         opts.update(over)
         cfg = from_dict(opts, hardware=base)
@@ -193,6 +196,9 @@ def register(app: typer.Typer) -> None:
             pt = phase_table(record)
             if pt is not None:
                 console.print(pt)
+            from analogff.algorithms.protocol import summary_lines
+            for line in summary_lines(record):  # energy to accuracy, best dev, unmatched
+                console.print(line, markup=False, highlight=False)
             if store is not None:
                 console.print(f"record appended to {store}")
 
