@@ -206,6 +206,14 @@ class DeviceModel:
         """On/off ratio g_max / g_min (inf when g_min = 0)."""
         return self.g_max / self.g_min if self.g_min > 0 else math.inf
 
+    # every field that makes devices differ from the nominal one, pulse to pulse or device to device
+    VARIATION_FIELDS = ("c2c", "d2d", "up_down_d2d", "bound_high_d2d", "bound_low_d2d",
+                        "gamma_up_d2d", "gamma_down_d2d", "write_noise")
+
+    def nominal(self) -> "DeviceModel":
+        """The same device without cycle-to-cycle, device-to-device and write noise."""
+        return self.replace(**{f: 0.0 for f in self.VARIATION_FIELDS})
+
     def replace(self, **changes: Any) -> "DeviceModel":
         """A copy with some fields changed (validated again)."""
         unknown = set(changes) - {f.name for f in dataclasses.fields(self)}

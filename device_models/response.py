@@ -110,7 +110,7 @@ def pulse_train(device: DeviceModel, n_up: int, n_down: int, n_devices: int = 1,
     device's law (`device_models.variation.device_laws`), then for each pulse one standard
     normal per device for the cycle-to-cycle noise (drawn even when ``c2c = 0``, so that the
     stream of a given seed does not depend on the device's parameters) and, with write noise,
-    one more. For the noise-free nominal curve pass ``device.replace(c2c=0.0, d2d=0.0)``.
+    one more. For the noise-free nominal curve pass ``device.nominal()``.
     """
     for name, v in (("n_up", n_up), ("n_down", n_down), ("n_devices", n_devices)):
         if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 0:
@@ -138,7 +138,7 @@ def delta_vs_state(device: DeviceModel, n: int = 200):
     """Noise-free ΔG of one up and one down pulse against G: ``(g, dg_up, dg_down)`` [S], on
     ``n`` states across the window (the view in which response shapes differ at a glance)."""
     w = np.linspace(0.0, 1.0, n)
-    nom = device.replace(c2c=0.0)
+    nom = device.nominal()
     up = np.clip(w + nominal_step(nom, w, True), 0, 1) - w
     dn = np.clip(w - nominal_step(nom, w, False), 0, 1) - w
     if device.policy == "potentiate-only":

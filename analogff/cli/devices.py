@@ -115,13 +115,24 @@ def _plot(d, out: Path, pulses: int, devices: int, seed: int) -> None:
     import matplotlib.pyplot as plt
     import numpy as np
 
-    from device_models.response import pulse_train
+    from device_models.response import delta_vs_state, pulse_train
 
     noisy = pulse_train(d, pulses, pulses, n_devices=devices, seed=seed) * 1e6
-    nominal = pulse_train(d.replace(c2c=0.0, d2d=0.0), pulses, pulses, n_devices=1)[0] * 1e6
+    nominal = pulse_train(d.nominal(), pulses, pulses, n_devices=1)[0] * 1e6
     x = np.arange(noisy.shape[1])
-    fig, ax = plt.subplots(figsize=(7.0, 4.2), dpi=120)
+    fig, (ax, ax2) = plt.subplots(1, 2, figsize=(11.0, 4.2), dpi=120,
+                                  gridspec_kw={"width_ratios": [1.6, 1.0]})
     try:
+        # ΔG vs G: one nominal pulse up and one down at every conductance (the view in which
+        # response shapes, asymmetric bounds and the symmetry point show at a glance)
+        g, dup, ddn = delta_vs_state(d)
+        ax2.plot(g * 1e6, dup * 1e9, color="tab:red", label="up pulse")
+        ax2.plot(g * 1e6, ddn * 1e9, color="tab:blue", label="down pulse")
+        ax2.axhline(0.0, color="grey", lw=0.5)
+        ax2.set_xlabel("conductance G (µS)")
+        ax2.set_ylabel("ΔG per pulse (nS)")
+        ax2.set_title("ΔG vs G (nominal device)", fontsize=10)
+        ax2.legend(loc="best", fontsize=8)
         for k in range(devices):
             ax.plot(x, noisy[k], lw=0.7, alpha=0.7,
                     label=f"{devices} devices (d2d {d.d2d:g}, c2c {d.c2c:g})" if k == 0 else None)
@@ -203,7 +214,8 @@ def register(app: typer.Typer) -> None:
                                     help="devices drawn with d2d/c2c noise"),
         seed: int = typer.Option(0, "--seed", help="random seed"),
     ) -> None:
-        """Plot conductance (µS) vs pulse number: up, then down; noisy devices and the nominal curve."""
+        """Plot conductance (µS) vs pulse number (up, then down; noisy devices and the nominal
+        curve) and, beside it, ΔG per up and down pulse vs G."""
         from device_models import get_device
         d = get_device(name)
         n = pulses if pulses is not None else d.states

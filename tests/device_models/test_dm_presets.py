@@ -52,7 +52,7 @@ def test_neurosim_rows_match_the_table(name, r_on, on_off, states, c2c_window):
     assert d.g_max == pytest.approx(1.0 / r_on, rel=1e-3)
     assert d.on_off == pytest.approx(on_off, rel=1e-3)
     assert d.states == states
-    assert d.response == "exponential"
+    assert d.response == "exponential" and d.c2c_model == "additive"
     # NeuroSim's C2C is an absolute std of c2c_window*(G_max-G_min) per pulse; ours is relative
     # to the nominal step (G_max-G_min)/states
     assert d.c2c == pytest.approx(c2c_window * states, rel=0.01)
@@ -69,7 +69,7 @@ def test_specific_device_features():
     assert gv.response == "linear" and gv.d2d == pytest.approx(0.3) and gv.c2c == pytest.approx(0.3)
     assert 1150 <= gv.states <= 1300
     ec = load_preset("ecram")
-    assert ec.states == 1000 and ec.nonlinearity_up != ec.nonlinearity_down
+    assert ec.states == 1000 and ec.response == "linear-step" and ec.gamma_up != ec.gamma_down
     assert 1e-7 <= ec.g_min < ec.g_max <= 1e-4  # a µS-range window
     assert load_preset("ideal").c2c == 0 and load_preset("ideal").d2d == 0
 

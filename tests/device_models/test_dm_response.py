@@ -157,9 +157,9 @@ def test_exponential_with_zero_nonlinearity_is_linear_and_continuous():
         assert nominal_step(tiny, w, False) == pytest.approx(0.01, rel=1e-5)
 
 
-@pytest.mark.parametrize("name", ["rram-taox", "rram-agsi", "fefet-hzo", "epiram", "ecram"])
+@pytest.mark.parametrize("name", ["rram-taox", "rram-agsi", "fefet-hzo", "epiram"])
 def test_exponential_presets_nominal_curve_climbs_and_falls(name):
-    d = load_preset(name).replace(c2c=0.0, d2d=0.0)
+    d = load_preset(name).nominal()
     g = pulse_train(d, d.states, d.states)[0]
     assert g[d.states] == pytest.approx(d.g_max, rel=1e-9)
     assert g[-1] == pytest.approx(d.g_min, rel=1e-6, abs=1e-9 * d.g_range)
