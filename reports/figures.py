@@ -158,7 +158,7 @@ def _setup():
     plt.rcParams.update({
         "font.size": 8, "axes.titlesize": 9, "axes.labelsize": 8, "legend.fontsize": 7,
         "xtick.labelsize": 7, "ytick.labelsize": 7, "axes.grid": True, "grid.alpha": 0.3,
-        "grid.linewidth": 0.5, "axes.spines.top": False, "axes.spines.right": False,
+        "grid.linewidth": 0.5, "axes.axisbelow": True, "axes.spines.top": False, "axes.spines.right": False,
         "pdf.fonttype": 42, "svg.fonttype": "none", "savefig.bbox": "tight",
         "savefig.pad_inches": 0.03})
     return plt

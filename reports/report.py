@@ -104,14 +104,17 @@ def _device_noise(config: dict) -> float:
         return math.nan
 
 
-def hardware_of(rec: dict[str, Any]) -> Hardware | None:
-    """The chip a run was simulated and priced on (its stored ``hardware``), or None for a
-    record written before the chip was stored: such a run is shown with its own stored
-    energy summary, never re-priced on a guessed chip."""
+def hardware_of(rec: dict[str, Any]) -> tuple[Hardware | None, str | None]:
+    """(the chip a run was simulated and priced on, None) from its stored ``hardware``; or
+    (None, why) for a record written before the chip was stored, or whose chip this version
+    cannot read (a field since renamed or removed): such a run is shown with its own stored
+    energy summary, never re-priced on a guessed chip, and the report says so."""
+    if not isinstance(rec.get("hardware"), dict):
+        return None, "the record predates stored chip descriptions"
     try:
-        return hardware_of_record(rec)
+        return hardware_of_record(rec), None
     except (HardwareError, TypeError) as exc:
-        raise ReportError(f"run record has an invalid hardware description ({exc})") from None
+        return None, str(exc).split(";")[0]
 
 
 def _inference_batch(rec: dict[str, Any]) -> int:
@@ -195,7 +198,9 @@ def run_metrics(rid: int, rec: dict[str, Any]) -> dict[str, list[dict[str, Any]]
                        "j_per_train_sample": j})
 
     led = rec.get("ledger")
-    hw = hardware_of(rec)
+    hw, why = hardware_of(rec)
+    row["repriced"] = hw is not None
+    row["not_repriced_because"] = why
     n_train, n_test = samples.get("train_total"), samples.get("test")
     if (hw is not None and isinstance(led, dict) and led.get("entries")
             and isinstance(n_train, int) and n_train > 0 and isinstance(n_test, int)
@@ -348,6 +353,13 @@ def _html(study, figs, data, store: str, groups_note: str | None) -> str:
              _chip_html(data["hardware"])]
     if groups_note:
         parts.append(f"<p class=warn-box>{html.escape(groups_note)}</p>")
+    stale = [r for r in runs if not r.get("repriced")]
+    if stale:
+        why = sorted({str(r.get("not_repriced_because")) for r in stale})
+        parts.append(f"<p class=warn-box>{len(stale)} of {len(runs)} runs were not re-priced "
+                     f"({html.escape('; '.join(why))}): their own stored energy summaries are "
+                     "shown, and their per-matrix rows, chip and digital fp16 baseline are "
+                     "missing.</p>")
     parts.append("<h2>Configurations (mean ± 95 % t-interval over seeds)</h2>")
     if g is not None and len(g):
         parts.append(html_table(g.to_dict("records"), group_columns(study.knobs),

@@ -34,9 +34,14 @@ def cell(row: dict[str, Any], key: str, kind: str) -> str:
         base = kind.replace("±", "")
         m, h = row.get(f"{key}_mean"), row.get(f"{key}_ci")
         mean = cell({key: m}, key, base)
-        if not _finite(h):
+        # no spread (or float rounding of identical values): the mean alone
+        if not _finite(h) or not _finite(m) or h <= 1e-9 * abs(m):
             return mean
-        return f"{mean} ± {cell({key: h}, key, base)}"
+        if base == "num":
+            return f"{mean} ± {h:.2g}"
+        if base == "pct":
+            return f"{100 * m:.1f} ± {100 * h:.1f} %"
+        return f"{mean} ± {si(h, base[3:], 2)}"
     v = row.get(key)
     if v is None or (isinstance(v, float) and math.isnan(v)):
         return "–"

@@ -1,0 +1,32 @@
+"""examples/study_from_python.py runs end to end: device, chip, study, DataFrame, figure."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_example_study_from_python(tmp_path):
+    out = tmp_path / "study"
+    r = subprocess.run([sys.executable, str(ROOT / "examples" / "study_from_python.py"),
+                        "--out", str(out), "--epochs", "1", "--limit", "60", "--seeds", "2"],
+                       cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert r.returncode == 0, r.stderr[-2000:]
+    assert (out / "accuracy_vs_noise.png").stat().st_size > 10000
+    from analogff.store import ResultsStore
+    from crossbar.chip import Hardware
+
+    with ResultsStore(out / "study.db", create=False) as st:
+        df = st.to_dataframe(status="done")
+        rec = st.records()[0]
+    assert len(df) == 8 and set(df["algo"]) == {"pff", "bp"}
+    # the chip built in the script is the one stored with every run, its device the file
+    hw = Hardware.from_dict(rec["hardware"])
+    assert hw.adc_bits == 6 and hw.device.endswith("device.toml")
+    # the store is an ordinary results store: the report reads it
+    from reports import build_report
+    index = build_report(out / "study.db", tmp_path / "rep")
+    assert "Chip priced" in index.read_text()
