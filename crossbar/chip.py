@@ -35,8 +35,13 @@ else:  # pragma: no cover
 NODES: tuple[int, ...] = (130, 90, 65, 45, 32, 22, 16, 14, 10, 7)
 # off-chip memories priced by `reports.technology.DRAM_J_PER_BIT`
 DRAM_TYPES: tuple[str, ...] = ("ddr", "gddr5", "hbm2")
-ADC_TYPES = ("sar", "flash", "cco")
-INPUT_MODES = ("voltage", "bit_serial", "pwm")
+ADC_TYPES = ("sar", "flash", "cco", "integrating")      # = reports.converters.ADCS
+INPUT_MODES = ("voltage", "bit_serial", "pwm", "pulse_count")  # = reports.converters.DACS
+WORDLINE_SWITCHING = ("none", "per_vector", "per_bit")
+ACCUMULATIONS = ("digital", "analog")
+ARRAY_TYPES = ("resistive", "charge")
+WEIGHT_MAPPINGS = ("differential", "single")
+LEAKAGE_MODELS = ("per_block", "flat")
 SCOPES = ("macro", "core")
 TRANSPOSED_READOUTS = ("none", "shared_transposable", "separate_periphery")
 ACTIVATION_STORES = ("sram", "dram")
@@ -55,7 +60,8 @@ _SPEC: dict[str, tuple[str, Any, Any, str, str]] = {
     "dac_bits": ("int", 1, 16, "bit", "input resolution (DAC bits, or bit-serial slices)"),
     "input_mode": ("str", INPUT_MODES, None, "",
                    "voltage: one multi-bit DAC level per read; bit_serial: dac_bits 1-bit reads; "
-                   "pwm: one read, input coded as a pulse of up to 2^(dac_bits-1) clock periods"),
+                   "pwm: one read, input coded as a pulse of up to 2^(dac_bits-1) clock periods; "
+                   "pulse_count: one read of up to 2^(dac_bits-1) unit pulses"),
     "input_bit_density": ("opt_float", 0.0, 1.0, "",
                           "bit_serial only: fraction of input bits that are 1 (default: dense "
                           "inputs, every line toggles per bit, half the bits conduct)"),
@@ -66,8 +72,10 @@ _SPEC: dict[str, tuple[str, Any, Any, str, str]] = {
     "adc_bits_transposed": ("opt_int", 1, 16, "bit",
                           "ADC bits for transposed reads (default: adc_bits, as simulated)"),
     "adc_type": ("str", ADC_TYPES, None, "",
-                 "ADC architecture: sar (figure-of-merit rule), flash (comparator bank), cco "
-                 "(current-controlled oscillator + counter, powered by the column current)"),
+                 "ADC architecture (reports/converters): sar (successive approximation), "
+                 "flash (comparator bank), cco (current-controlled oscillator + counter, "
+                 "powered by the column current), integrating (charge-integrating neuron, "
+                 "one step per output bit)"),
     "cols_per_adc": ("int", 1, 65536, "", "columns sharing one ADC (time-multiplexed)"),
     "rows_active": ("int", 0, 65536, "", "rows active per conversion (0 = all rows of the tile)"),
     "v_read": ("opt_float", 1e-3, 10.0, "V", "read voltage (default: the device's)"),
@@ -81,7 +89,7 @@ _SPEC: dict[str, tuple[str, Any, Any, str, str]] = {
     "program_verify": ("bool", None, None, "", "writes are program-and-verify loops"),
     "verify_iterations": ("int", 1, 1000, "", "pulse+read iterations per verified write"),
     "update_slots": ("int", 1, 65536, "", "pulse slots per parallel outer-product update"),
-    "cell_f2": ("float", 1.0, 10000.0, "F²", "area of one device (1T1R: 48 F², NeuroSim)"),
+    "cell_f2": ("float", 1.0, 1e5, "F²", "area of one device (1T1R: 48 F², NeuroSim)"),
     "g_fraction": ("float", 0.0, 1.0, "", "mean programmed conductance, fraction of g_min..g_max"),
     "input_activity": ("float", 0.0, 1.0, "", "mean (x/x_max)² of inputs (synthetic estimates)"),
     "leakage_w_per_mm2": ("float", 0.0, 10.0, "W/mm²", "periphery leakage power density"),
@@ -90,6 +98,46 @@ _SPEC: dict[str, tuple[str, Any, Any, str, str]] = {
     "scope": ("str", SCOPES, None, "",
               "what tile TOPS/W and TOPS/mm² include: macro, or core (+ I/O buffer and "
               "per-output affine scaling + ReLU, as published core figures do)"),
+    # ---- supply domains, encodings, blocks (pricer only; reports/README.md gives the laws) --
+    "v_logic": ("opt_float", 0.1, 5.0, "V",
+                "logic supply (digital periphery, counters, SRAM, clock); default: the node's "
+                "nominal Vdd"),
+    "v_analog": ("opt_float", 0.1, 10.0, "V",
+                 "analog periphery supply (ADC, integrator, sample-and-hold, row drivers); "
+                 "default: the node's nominal Vdd"),
+    "v_wordline": ("opt_float", 0.1, 10.0, "V",
+                   "wordline (access-gate) swing of 1T1R / SRAM cells; default: the node's "
+                   "nominal Vdd"),
+    "wordline_switching": ("str", WORDLINE_SWITCHING, None, "",
+                           "when access gates toggle: none (selectorless crossbar), per_vector "
+                           "(once per read vector), per_bit (once per input bit: the wordline "
+                           "carries the input bits, as in NeuRRAM)"),
+    "input_slice_bits": ("opt_int", 1, 16, "bit",
+                         "voltage / pulse_count inputs: bits per read (slices converted "
+                         "separately, shift-added); bit_serial with analog input accumulation: "
+                         "bits integrated per conversion; default: the whole input"),
+    "input_accumulation": ("str", ACCUMULATIONS, None, "",
+                           "bit-serial / multi-slice inputs: digital (each slice converted, "
+                           "shift-added) or analog (slices integrated / charge-shared with "
+                           "binary weights, one conversion per vector)"),
+    "weight_accumulation": ("str", ACCUMULATIONS, None, "",
+                            "weight slices (cell_bits > 0): digital (each slice column "
+                            "converted, shift-added) or analog (binary-weighted currents / "
+                            "charges combined before one conversion)"),
+    "weight_mapping": ("str", WEIGHT_MAPPINGS, None, "",
+                       "resistive arrays: differential (a device pair per weight slice) or "
+                       "single (one device per slice, offset / reference column)"),
+    "array_type": ("str", ARRAY_TYPES, None, "",
+                   "resistive (current summing, V²·G·t per cell) or charge (a capacitor per "
+                   "cell, C·V² per toggled cell: SRAM charge-domain MAC)"),
+    "c_mac": ("float", 1e-18, 1e-12, "F",
+              "charge-domain array: capacitance per cell (1.2 fF: Jia 2020 metal-fringe cap)"),
+    "analog_bias_a": ("float", 0.0, 1e-2, "A",
+                      "static bias current per ADC (reference buffers, preamps) drawn from "
+                      "v_analog while the tile reads (0: dynamic converters)"),
+    "leakage_model": ("str", LEAKAGE_MODELS, None, "",
+                      "per_block: leakage per block type and node (logic, SRAM; analog blocks "
+                      "leak only their logic); flat: leakage_w_per_mm2 x periphery area"),
 }
 
 
@@ -133,6 +181,18 @@ class Hardware:
     power_gating: bool = True
     digital_lanes: int = 256
     scope: str = "macro"
+    v_logic: float | None = None
+    v_analog: float | None = None
+    v_wordline: float | None = None
+    wordline_switching: str = "per_vector"
+    input_slice_bits: int | None = None
+    input_accumulation: str = "digital"
+    weight_accumulation: str = "digital"
+    weight_mapping: str = "differential"
+    array_type: str = "resistive"
+    c_mac: float = 1.2e-15
+    analog_bias_a: float = 0.0
+    leakage_model: str = "per_block"
 
     def __post_init__(self) -> None:
         for f in fields(self):
@@ -217,6 +277,10 @@ class Hardware:
                     s = f"{self.transposed_adc_bits} bit (= adc_bits)"
                 elif f.name == "input_bit_density":
                     s = "dense (default)"
+                elif f.name in ("v_logic", "v_analog", "v_wordline"):
+                    s = "node Vdd (default)"
+                elif f.name == "input_slice_bits":
+                    s = "whole input (default)"
                 else:
                     s = "default"
             else:

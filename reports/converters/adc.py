@@ -1,0 +1,144 @@
+"""ADC models, one class per architecture, registered by name (``adc_type``).
+
+Every law is ``E(B) = E_architecture(B, F, V_analog) + E_thermal(B)``: an architecture term
+fitted to measured converters (constants below, each with its data) plus the survey's
+thermal-regime envelope (`base.thermal_envelope_j`, 4×/bit), so every converter meets the
+thermal-noise limit at high resolution and never falls with bits. Capacitances of switches,
+comparators and logic scale with the feature size F (∝ F), capacitor arrays sized by matching
+do not; supply enters as V². Areas come from measured converter layouts, not the logic scale.
+"""
+
+from __future__ import annotations
+
+import math
+
+from .base import (FF, PJ, ADCModel, ConverterContext, register_adc, thermal_envelope_j)
+
+# ---- fitted constants, with the data they were fitted to -----------------------------------
+# Published SAR conversions: (name, node nm, bits, energy J, supply V, area µm², source key)
+SAR_DATA = (
+    ("Jia 2020 CIM column SAR (measured)", 65, 8, 1.79 * PJ, 0.85, 1940.0, "S18"),
+    ("ISAAC / Kull 2013 SAR", 32, 8, 1.67 * PJ, 1.0, 1200.0, "S11"),
+    ("Newton SAR", 32, 9, 2.58 * PJ, 1.0, 1500.0, "S11"),
+    ("FORMS SAR", 32, 4, 0.226 * PJ, 1.0, 284.0, "S11"),
+)
+# capacitor-DAC unit: 1 fF, matching-limited, node independent (energy-model.md 1.3/1.4)
+SAR_C_UNIT = 1.0 * FF
+
+
+def _fit_sar_step() -> float:
+    """Switched capacitance per SAR cycle per nm of feature size [F/nm]: geometric mean over
+    `SAR_DATA` of ``(E/V² − 2^B·C_u) / ((B+1)·F)``."""
+    logs = []
+    for _n, node, b, e, v, _a, _s in SAR_DATA:
+        c = (e / v ** 2 - 2 ** b * SAR_C_UNIT) / ((b + 1) * node)
+        logs.append(math.log(c))
+    return math.exp(sum(logs) / len(logs))
+
+
+SAR_C_STEP_PER_NM = _fit_sar_step()          # ≈ 3.5 fF per nm per cycle
+# area = B·a_bit·(F/32) + 2^B·a_cap: solved exactly from ISAAC (8 b) and FORMS (4 b), 32 nm
+_A8, _A4 = 1200.0, 284.0
+SAR_A_CAP_UM2 = (_A8 - 2 * _A4) / (256 - 2 * 16)             # µm² per unit capacitor
+SAR_A_BIT_UM2_32NM = (_A4 - 16 * SAR_A_CAP_UM2) / 4          # µm² per bit of logic at 32 nm
+
+# Flash: TIMELY's charging comparator, 0.042 pJ and 40 µm² at 65 nm, 1.1 V (energy-model 1.5)
+FLASH_C_CMP_PER_NM = 0.042 * PJ / 1.1 ** 2 / 65
+FLASH_A_CMP_UM2_65NM = 40.0
+
+# CCO: HERMES linearised current-controlled oscillator, 300 ps per LSB [S14]
+CCO_T_LSB = 300e-12
+# time-domain converter area: TIMELY's 8-b TDC, 310 µm² at 65 nm [S11], ∝ F (its delay line
+# and counter are sized by the node)
+CCO_A_UM2_65NM = 310.0
+
+# Integrating neuron (NeuRRAM [S12]): 0.3 pJ per ADC step at 130 nm, 1.8 V; ADC part 400 µm²
+INT_C_STEP_PER_NM = 0.3 * PJ / 1.8 ** 2 / 130
+INT_A_UM2_130NM = 400.0
+
+
+@register_adc
+class SAR(ADCModel):
+    """Successive approximation: B+1 comparator/logic cycles plus one capacitor-DAC swing."""
+
+    name = "sar"
+    summary = "successive approximation: (B+1)·c_step·F·V² + 2^B·C_u·V² + thermal"
+
+    def energy_j(self, bits: int, ctx: ConverterContext) -> float:
+        v2 = ctx.v_analog ** 2
+        logic = (bits + 1) * SAR_C_STEP_PER_NM * ctx.node_nm * v2
+        cdac = 2 ** bits * SAR_C_UNIT * v2
+        return logic + cdac + thermal_envelope_j(bits)
+
+    def time_s(self, bits: int, ctx: ConverterContext) -> float:
+        return (bits + 1) / ctx.clock_hz
+
+    def area_um2(self, bits: int, ctx: ConverterContext) -> float:
+        return bits * SAR_A_BIT_UM2_32NM * ctx.node_nm / 32.0 + 2 ** bits * SAR_A_CAP_UM2
+
+
+@register_adc
+class Flash(ADCModel):
+    """Flash: 2^B − 1 comparators fire at once, plus a B-bit thermometer encoder."""
+
+    name = "flash"
+    summary = "flash: (2^B−1)·c_cmp·F·V² + encoder + thermal"
+
+    def energy_j(self, bits: int, ctx: ConverterContext) -> float:
+        cmp_ = (2 ** bits - 1) * FLASH_C_CMP_PER_NM * ctx.node_nm * ctx.v_analog ** 2
+        enc = bits * 8 * ctx.e_reg_bit_j           # ~8 gate toggles per output bit
+        return cmp_ + enc + thermal_envelope_j(bits)
+
+    def time_s(self, bits: int, ctx: ConverterContext) -> float:
+        return 1.0 / ctx.clock_hz
+
+    def area_um2(self, bits: int, ctx: ConverterContext) -> float:
+        return (2 ** bits - 1) * FLASH_A_CMP_UM2_65NM * ctx.node_nm / 65.0 \
+            + bits * 8 * ctx.a_reg_bit_um2
+
+
+@register_adc
+class CCO(ADCModel):
+    """Current-controlled oscillator + ripple counter (time domain). The column current is
+    the oscillator's supply current, so the oscillator's energy is the rail's share of the
+    column charge (`supply_factor`); the ADC's own energy is its counter."""
+
+    name = "cco"
+    summary = "CCO: (V_a − V_read)/V_read × array term + counter toggles; 300 ps/LSB"
+    integrates = True
+    pipelined = False
+
+    def energy_j(self, bits: int, ctx: ConverterContext) -> float:
+        # ripple counter: ~2 toggles per count at half-scale counts, plus B bits read out
+        return (2 * 2 ** (bits - 1) + bits) * ctx.e_reg_bit_j + thermal_envelope_j(bits)
+
+    def time_s(self, bits: int, ctx: ConverterContext) -> float:
+        return max(0.0, 2 ** bits * CCO_T_LSB - ctx.read_window_s) + 1.0 / ctx.clock_hz
+
+    def area_um2(self, bits: int, ctx: ConverterContext) -> float:
+        return CCO_A_UM2_65NM * ctx.node_nm / 65.0 * bits / 8.0
+
+    def supply_factor(self, ctx: ConverterContext, v_read: float) -> float:
+        return max(ctx.v_analog - v_read, 0.0) / v_read
+
+
+@register_adc
+class Integrating(ADCModel):
+    """Integrating / ramp neuron ADC (NeuRRAM): the column charge is integrated on a
+    capacitor, then converted by B charge-decrement-and-compare steps, one per output bit."""
+
+    name = "integrating"
+    summary = "integrating neuron: B·c_step·F·V² + thermal; B clock steps; 400 µm²·F/130"
+    integrates = True
+    needs_sample_hold = True
+    pipelined = False
+
+    def energy_j(self, bits: int, ctx: ConverterContext) -> float:
+        return bits * INT_C_STEP_PER_NM * ctx.node_nm * ctx.v_analog ** 2 \
+            + thermal_envelope_j(bits)
+
+    def time_s(self, bits: int, ctx: ConverterContext) -> float:
+        return bits / ctx.clock_hz
+
+    def area_um2(self, bits: int, ctx: ConverterContext) -> float:
+        return INT_A_UM2_130NM * ctx.node_nm / 130.0
