@@ -7,8 +7,13 @@ table ``runs``
     ``id INTEGER PRIMARY KEY``, ``config_hash TEXT`` (unique: a point is stored once),
     ``seed INTEGER``, ``status TEXT`` ("done" | "failed"), ``error TEXT``, ``record TEXT`` (the
     whole run record as JSON), ``created REAL`` (unix seconds), ``sweep TEXT`` (optional tag),
-    one column per `SimConfig` field (flattened config), and the headline metrics in
-    `METRIC_COLUMNS` (accuracies as fractions, energies in joules, times in seconds, area in mm²).
+    one column per field of the flat config (`SimConfig`'s training fields and every field of
+    its chip, `crossbar.chip.Hardware`), and the headline metrics in `METRIC_COLUMNS`
+    (accuracies as fractions, energies in joules, times in seconds, area in mm²).
+
+Schema versions: 1 = before the chip was one value (columns ``device``, ``dac_bits``,
+``adc_bits``, ``tile_size``, ... only; records without ``hardware``); 2 = now. A schema-1 store
+is read (results, report) but never written: a run of this version would not fit its columns.
 
 Durability: WAL journal, one transaction per record, ``synchronous=NORMAL`` (``durable=True``:
 FULL). A process killed at any moment leaves every committed record intact and no partial row;
@@ -24,18 +29,18 @@ import numbers
 import re
 import sqlite3
 import time
-from dataclasses import fields
 from pathlib import Path
 from typing import Any, Iterable
 
-from .config import FIELD_TYPES, SimConfig
+from .config import FIELD_TYPES
 from .errors import AnalogffError
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+READABLE_VERSIONS = (1, 2)
 APPLICATION_ID = 0x41464631  # "AFF1"
 _SQLITE_MAGIC = b"SQLite format 3\x00"
 
-CONFIG_COLUMNS: tuple[str, ...] = tuple(f.name for f in fields(SimConfig) if f.name != "seed")
+CONFIG_COLUMNS: tuple[str, ...] = tuple(k for k in FIELD_TYPES if k != "seed")
 _SQL_TYPE = {int: "INTEGER", float: "REAL", bool: "INTEGER", str: "TEXT"}
 
 # column -> (path into the run record, SQL type)
@@ -48,6 +53,8 @@ METRIC_COLUMNS: dict[str, tuple[tuple[str, ...], str]] = {
     "energy_per_inference_j": (("energy", "per_inference_j"), "REAL"),
     "digital_per_train_sample_j": (("energy", "digital_per_train_sample_j"), "REAL"),
     "digital_per_inference_j": (("energy", "digital_per_inference_j"), "REAL"),
+    "digital_per_inference_batched_j": (("energy", "digital_per_inference_batched_j"), "REAL"),
+    "digital_inference_batch": (("energy", "digital_inference_batch"), "INTEGER"),
     "area_mm2": (("energy", "area_mm2"), "REAL"),
     "pulses": (("counts", "pulses"), "INTEGER"),
     "adc_saturated": (("counts", "adc_saturated"), "INTEGER"),
@@ -166,6 +173,7 @@ class ResultsStore:
                                 f"{version}, this version reads {SCHEMA_VERSION}); upgrade analogff")
         elif version < 1:
             raise AnalogffError(f"{self.path} is not an analogff results store (no schema version)")
+        self.version = version if tables else SCHEMA_VERSION
         con.execute("PRAGMA journal_mode=WAL")
         # WAL + NORMAL: a commit survives the process being killed at any moment (the WAL is in
         # the OS before COMMIT returns); only an OS crash / power cut can drop the last few
@@ -214,6 +222,13 @@ class ResultsStore:
         self.close()
 
     # ---- writing ---------------------------------------------------------------------------
+    def check_writable(self) -> None:
+        """Raise `AnalogffError` (one line) if runs of this version cannot be added here."""
+        if self.version != SCHEMA_VERSION:
+            raise AnalogffError(f"{self.path} is a schema-{self.version} results store (written "
+                                "before the chip was stored with each run); it can be read but "
+                                "not extended: choose a new --store path")
+
     def _row(self, record: dict[str, Any], sweep: str | None) -> dict[str, Any]:
         if not isinstance(record, dict):
             raise TypeError(f"a run record must be a dict, not {type(record).__name__}")
@@ -247,6 +262,7 @@ class ResultsStore:
         A point is stored once (unique ``config_hash``): a new record replaces a failed one
         (keeping its id); a "done" row is never replaced by a failed record.
         """
+        self.check_writable()
         row = self._row(record, sweep)
         cols = list(row)
         con = self._con

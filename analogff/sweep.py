@@ -36,7 +36,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterator, Sequence
 
-from .config import FIELD_TYPES, SimConfig, coerce, from_dict
+from .config import FIELD_TYPES, HARDWARE_FIELDS, SimConfig, coerce, from_dict
 from .errors import ConfigError
 
 if sys.version_info >= (3, 11):
@@ -47,7 +47,7 @@ else:  # pragma: no cover
 POINT_FN_ENV = "ANALOGFF_SWEEP_POINT_FN"
 THREAD_ENV_VARS = ("NUMBA_NUM_THREADS", "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS",
                    "MKL_NUM_THREADS")
-RECORD_SCHEMA = 1
+RECORD_SCHEMA = 2  # = analogff.experiment.RECORD_SCHEMA (kept here: workers import it lazily)
 
 
 # ---- specification and expansion -----------------------------------------------------------
@@ -75,6 +75,9 @@ def _key(raw: str, where: str) -> str:
     if not key:
         raise ConfigError(f"{where}: missing parameter name before '='")
     if key not in FIELD_TYPES:
+        from .config import _REPLACED
+        if key in _REPLACED:
+            raise ConfigError(f"{where}: {_REPLACED[key]}")
         raise ConfigError(f"{where}: unknown parameter {raw.strip()!r}; sweepable parameters: "
                           f"{', '.join(FIELD_TYPES)}")
     return key
@@ -117,6 +120,8 @@ def load_sweep_toml(path: str | Path) -> SweepSpec:
 
         algo = ["pff", "bp"]      # optional
         seeds = 3                 # optional
+        [hardware]                # the chip's base values (any hardware field)
+        node_nm = 22
         [base]                    # fixed parameters
         epochs = 5
         [grid]                    # crossed
@@ -132,15 +137,26 @@ def load_sweep_toml(path: str | Path) -> SweepSpec:
         data = tomllib.loads(p.read_text(encoding="utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{p}: not valid TOML ({exc})") from None
-    allowed = {"base", "grid", "zip", "algo", "seeds"}
+    allowed = {"base", "grid", "zip", "algo", "seeds", "hardware"}
     extra = [k for k in data if k not in allowed]
     if extra:
-        raise ConfigError(f"{p}: unknown entry {extra[0]!r}; a sweep file has [base], [grid], "
-                          "[zip] tables and optional algo = [...], seeds = N")
+        raise ConfigError(f"{p}: unknown entry {extra[0]!r}; a sweep file has [hardware], [base], "
+                          "[grid], [zip] tables and optional algo = [...], seeds = N")
     spec = SweepSpec()
     for name in ("base", "grid", "zip"):
         if not isinstance(data.get(name, {}), dict):
             raise ConfigError(f"{p}: {name} must be a table ([{name}])")
+    if not isinstance(data.get("hardware", {}), dict):
+        raise ConfigError(f"{p}: hardware must be a table ([hardware])")
+    for k, v in data.get("hardware", {}).items():   # the chip's base values
+        key = _key(k, f"{p} [hardware]")
+        if key not in HARDWARE_FIELDS:
+            raise ConfigError(f"{p} [hardware]: {key!r} is not a hardware field; known fields: "
+                              f"{', '.join(HARDWARE_FIELDS)}")
+        try:
+            spec.base[key] = coerce(key, v)
+        except ConfigError as exc:
+            raise ConfigError(f"{p} [hardware]: {exc}") from None
     for k, v in data.get("base", {}).items():
         key = _key(k, f"{p} [base]")
         try:
@@ -174,10 +190,14 @@ def load_sweep_toml(path: str | Path) -> SweepSpec:
 
 def build_spec(grid: Sequence[str] = (), config: str | Path | None = None,
                algos: Sequence[str] = (), seeds: int | None = None,
-               base: dict[str, Any] | None = None) -> SweepSpec:
+               base: dict[str, Any] | None = None,
+               hardware: dict[str, Any] | None = None) -> SweepSpec:
     """Combine a sweep file with ``--grid`` strings (which override the file's keys),
-    ``--algo`` values and ``--seeds``."""
+    ``--algo`` values and ``--seeds``; ``hardware`` (a chip's fields, e.g. from
+    ``--hardware FILE``) sets base values under the file's ``[base]``."""
     spec = load_sweep_toml(config) if config is not None else SweepSpec()
+    if hardware:   # the chip's base values, under the sweep file's [base] and the grid
+        spec.base = {**{k: coerce(k, v) for k, v in hardware.items()}, **spec.base}
     if base:
         spec.base.update({k.replace("-", "_"): coerce(k, v) for k, v in base.items()})
     seen: set[str] = set()
@@ -318,6 +338,7 @@ def failed_record(cfg: SimConfig, error: str, wall_s: float | None = None) -> di
     """A run record (docs/CONTRACTS.md) for a point that raised or whose worker died."""
     return {"schema": RECORD_SCHEMA, "status": "failed", "error": error,
             "config": cfg.to_dict(), "config_hash": cfg.config_hash(), "seed": cfg.seed,
+            "hardware": cfg.hardware.to_dict(),
             "metrics": None, "samples": None, "ledger": None, "energy": None, "counts": None,
             "timing": {"wall_s": wall_s}, "versions": _versions()}
 
@@ -356,7 +377,7 @@ def run_point(fn: Callable | str | None, cfg_dict: dict[str, Any],
     Returns ``(record, seconds spent in the point function)``. An exception becomes a
     "failed" record whose error is ``"Type: message"`` plus the last traceback frame.
     """
-    cfg = SimConfig(**cfg_dict)
+    cfg = from_dict(cfg_dict)
     _limit_threads(threads)
     t0 = time.perf_counter()
     try:
@@ -370,6 +391,7 @@ def run_point(fn: Callable | str | None, cfg_dict: dict[str, Any],
         record.setdefault("status", "done")
         record.setdefault("error", None)
         record.setdefault("config", cfg.to_dict())
+        record.setdefault("hardware", cfg.hardware.to_dict())
         record["config_hash"] = cfg.config_hash()  # the point's identity in the store
         record.setdefault("seed", cfg.seed)
         if record["status"] not in ("done", "failed"):

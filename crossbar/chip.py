@@ -8,12 +8,20 @@ anything::
     tile_rows = 256
     tile_cols = 256
     dac_bits = 8        # DAC
-    adc_bits = 8       # ADC
+    adc_bits = 8        # ADC
     adc_type = "sar"
     cols_per_adc = 8
 
-Every field has a default; unknown or out-of-range fields raise `HardwareError` with one line
+The same value travels unchanged from the command line (``--hardware FILE`` plus one option
+per field), a sweep axis (``--grid node_nm=22,7``) or a run record into the simulator (which
+takes what it needs: device, tiles, converter bits, ADC range, wires) and into the pricer
+(which takes all of it). Nothing is renamed, clamped or replaced on the way.
+
+Every field has a default; unknown or out-of-range fields and contradictions (columns per ADC
+above the tile's columns, active rows above its rows) raise `HardwareError` with one line
 naming the field and the allowed range. Units are SI (V, s, Hz, W) unless a name says otherwise.
+`Hardware.check_simulable` refuses, in one line, what the pricer can price but the simulator
+cannot simulate (1-bit converters, transposed reads at other bits than forward reads).
 """
 
 from __future__ import annotations
@@ -44,7 +52,11 @@ WEIGHT_MAPPINGS = ("differential", "single")
 LEAKAGE_MODELS = ("per_block", "flat")
 SCOPES = ("macro", "core")
 TRANSPOSED_READOUTS = ("none", "shared_transposable", "separate_periphery")
-ACTIVATION_STORES = ("sram", "dram")
+
+
+# converter bits the simulator accepts (crossbar.Periphery): symmetric mid-tread converters
+# have 2^b - 1 levels, so b >= 2; above 24 bits float32 arithmetic cannot resolve a level
+SIM_BITS = (2, 24)
 
 
 class HardwareError(ValueError):
@@ -70,7 +82,11 @@ _SPEC: dict[str, tuple[str, Any, Any, str, str]] = {
     "weight_bits": ("int", 1, 32, "bit", "weight precision of digital copies/baseline"),
     "adc_bits": ("int", 1, 16, "bit", "ADC resolution (forward)"),
     "adc_bits_transposed": ("opt_int", 1, 16, "bit",
-                          "ADC bits for transposed reads (default: adc_bits, as simulated)"),
+                            "ADC bits for transposed reads (default: adc_bits, as simulated; "
+                            "simulate accepts only adc_bits)"),
+    "out_bound": ("float", 1e-6, 1.0, "",
+                  "ADC input range, fraction of a tile's full-scale column sum (conversions "
+                  "beyond it clip and are counted)"),
     "adc_type": ("str", ADC_TYPES, None, "",
                  "ADC architecture (reports/converters): sar (successive approximation), "
                  "flash (comparator bank), cco (current-controlled oscillator + counter, "
@@ -78,12 +94,13 @@ _SPEC: dict[str, tuple[str, Any, Any, str, str]] = {
                  "one step per output bit)"),
     "cols_per_adc": ("int", 1, 65536, "", "columns sharing one ADC (time-multiplexed)"),
     "rows_active": ("int", 0, 65536, "", "rows active per conversion (0 = all rows of the tile)"),
+    "wire_resistance": ("float", 0.0, 1e9, "Ω",
+                        "wire resistance per cell pitch (the simulator's IR-drop solver; slow)"),
     "v_read": ("opt_float", 1e-3, 10.0, "V", "read voltage (default: the device's)"),
     "t_read": ("opt_float", 1e-12, 1e-3, "s",
                "read pulse / integration time (default: the device's)"),
     "clock_hz": ("float", 1e6, 1e11, "Hz", "digital clock"),
     "transposed_readout": ("str", TRANSPOSED_READOUTS, None, "", "how transposed reads are done"),
-    "activation_store": ("str", ACTIVATION_STORES, None, "", "where BP keeps activations"),
     "sram_kb": ("float", 1.0, 1e6, "KiB", "on-chip SRAM buffer size"),
     "dram_type": ("str", DRAM_TYPES, None, "", "off-chip memory"),
     "program_verify": ("bool", None, None, "", "writes are program-and-verify loops"),
@@ -145,13 +162,14 @@ _SPEC: dict[str, tuple[str, Any, Any, str, str]] = {
 class Hardware:
     """The analog accelerator: node, device, tile geometry, converters, memories, options.
 
-    Defaults: 22 nm, 256x256 tiles, 8-bit DAC/ADC, one SAR ADC per 8 columns, transposable
-    tiles, 1 MiB on-chip SRAM, DDR DRAM, open-loop writes, macro-level tile figures.
+    Defaults: 22 nm, ECRAM devices, 256x256 tiles, 8-bit DAC/ADC over 5 % of full scale, one
+    SAR ADC per 8 columns, ideal wires, transposable tiles, 1 MiB on-chip SRAM, DDR DRAM,
+    open-loop writes, macro-level tile figures.
     ``v_read``/``t_read`` default to the device preset's values.
     """
 
     node_nm: int = 22
-    device: str = "ideal"
+    device: str = "ecram"
     tile_rows: int = 256
     tile_cols: int = 256
     dac_bits: int = 8
@@ -161,14 +179,15 @@ class Hardware:
     weight_bits: int = 8
     adc_bits: int = 8
     adc_bits_transposed: int | None = None
+    out_bound: float = 0.05
     adc_type: str = "sar"
     cols_per_adc: int = 8
     rows_active: int = 0
+    wire_resistance: float = 0.0
     v_read: float | None = None
     t_read: float | None = None
     clock_hz: float = 1e9
     transposed_readout: str = "shared_transposable"
-    activation_store: str = "sram"
     sram_kb: float = 1024.0
     dram_type: str = "ddr"
     program_verify: bool = False
@@ -197,6 +216,12 @@ class Hardware:
     def __post_init__(self) -> None:
         for f in fields(self):
             _check(f.name, getattr(self, f.name))
+        if self.cols_per_adc > self.tile_cols:
+            raise HardwareError(f"hardware field cols_per_adc = {self.cols_per_adc} exceeds "
+                                f"tile_cols = {self.tile_cols}; allowed 1..tile_cols")
+        if self.rows_active > self.tile_rows:
+            raise HardwareError(f"hardware field rows_active = {self.rows_active} exceeds "
+                                f"tile_rows = {self.tile_rows}; allowed 0 (all) ..tile_rows")
         from device_models import get_device
         try:
             get_device(self.device)
@@ -209,6 +234,17 @@ class Hardware:
         """ADC bits used for transposed (backward) reads."""
         return self.adc_bits_transposed if self.adc_bits_transposed is not None else \
             self.adc_bits
+
+    def check_simulable(self) -> None:
+        """Raise `HardwareError` (one line) for what the pricer accepts but the simulator
+        (`crossbar.AnalogMatrix`) cannot simulate; the message gives the range both accept."""
+        for name in ("dac_bits", "adc_bits"):
+            check_simulable_field(name, getattr(self, name))
+        t = self.adc_bits_transposed
+        if t is not None and t != self.adc_bits:
+            raise HardwareError(f"hardware field adc_bits_transposed = {t} cannot be simulated: "
+                                f"the simulator reads transposed with the forward ADC; leave it "
+                                f"unset or set it to adc_bits = {self.adc_bits}")
 
     def device_model(self):
         """The `DeviceModel` named by ``device``."""
@@ -358,29 +394,62 @@ def _check(name: str, v: Any) -> None:
                                 f"{', '.join(lo)}")
 
 
-def hardware_for_run(config: dict[str, Any], **overrides: Any) -> Hardware:
-    """A `Hardware` for a run record's flat config (SimConfig fields), 22 nm defaults.
+def check_simulable_field(name: str, v: Any) -> None:
+    """Refuse a converter width outside what both the simulator and the pricer accept, naming
+    that range (called before the pricer's own range check, so the message gives both)."""
+    if name not in ("dac_bits", "adc_bits") or isinstance(v, bool) or not isinstance(v, int):
+        return
+    lo, hi = SIM_BITS[0], min(SIM_BITS[1], _SPEC[name][2])
+    if not lo <= v <= hi:
+        raise HardwareError(f"hardware field {name} = {v} cannot be simulated and priced; "
+                            f"allowed integers {lo}..{hi} (simulator {SIM_BITS[0]}..{SIM_BITS[1]}"
+                            f", pricer {_SPEC[name][1]}..{_SPEC[name][2]})")
 
-    Maps ``device``, ``dac_bits`` → dac_bits, ``adc_bits`` → adc_bits, ``tile_size`` →
-    tile_rows/tile_cols. An ideal (float) run or an unknown device falls back to the ``ideal``
-    preset so that the ledger can still be priced. ``overrides`` are Hardware fields.
-    """
-    from device_models import list_presets
-    dev = config.get("device") or "ideal"
-    if not (isinstance(dev, str) and (dev in list_presets() or dev.endswith(".toml"))):
-        dev = "ideal"
-    kw: dict[str, Any] = {"device": dev}
-    for src, dst in (("dac_bits", "dac_bits"), ("adc_bits", "adc_bits")):
-        v = config.get(src)
-        if isinstance(v, int) and not isinstance(v, bool) and 1 <= v <= 16:
-            kw[dst] = v
-    ts = config.get("tile_size")
-    if isinstance(ts, int) and not isinstance(ts, bool) and 1 <= ts <= 65536:
-        kw["tile_rows"] = kw["tile_cols"] = ts
-        kw["cols_per_adc"] = min(8, ts)
-    kw.update(overrides)
-    try:
-        return Hardware(**kw)
-    except HardwareError:
-        kw["device"] = "ideal"
-        return Hardware(**kw)
+
+def field_names() -> tuple[str, ...]:
+    """Every hardware field, in file order."""
+    return tuple(_SPEC)
+
+
+def field_type(name: str) -> type:
+    """The Python type of a field's values (int, float, str or bool; optional fields too)."""
+    if name not in _SPEC:
+        raise HardwareError(_unknown_msg(name))
+    kind = _SPEC[name][0].removeprefix("opt_")
+    return {"int": int, "float": float, "str": str, "bool": bool}[kind]
+
+
+def field_optional(name: str) -> bool:
+    """True if the field may be unset (None: the device's value or another field's)."""
+    return _SPEC[name][0].startswith("opt_")
+
+
+def parse_field(name: str, value: Any) -> Any:
+    """A field's value from a string (command line, ``--grid``) or a TOML value, typed for the
+    field and not yet range-checked (`Hardware` does that). ``none`` / ``default`` unsets an
+    optional field. Raises `HardwareError` naming the field."""
+    t = field_type(name)
+    if value is None:
+        return None
+    if isinstance(value, str):
+        s = value.strip()
+        if s.lower() in ("none", "null", "default") and field_optional(name):
+            return None
+        try:
+            if t is bool:
+                if s.lower() in ("1", "true", "yes", "on"):
+                    return True
+                if s.lower() in ("0", "false", "no", "off"):
+                    return False
+                raise ValueError
+            if t is int:
+                return int(s)
+            if t is float:
+                return float(s)
+            return s
+        except ValueError:
+            raise HardwareError(f"hardware field {name} = {value!r} is not a valid "
+                                f"{t.__name__}") from None
+    if t is float and isinstance(value, int) and not isinstance(value, bool):
+        return float(value)
+    return value

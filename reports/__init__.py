@@ -4,9 +4,9 @@ Imports `device_models` and `crossbar` only (never `analogff`). Light at import 
 and matplotlib are imported inside the functions that need them.
 """
 
-from .estimate import (COMPONENTS, EnergyEstimate, build_ledger, estimate, price_digital,
-                       price_ledger, tile_mvm)
-from .hardware import Hardware, HardwareError, hardware_for_run
+from .estimate import COMPONENTS, price_digital, price_ledger, tile_mvm
+from .hardware import Hardware, HardwareError
+from .run_energy import RunPrice, hardware_of_record, price_run
 
 
 def build_report(store, out_dir):
@@ -15,6 +15,5 @@ def build_report(store, out_dir):
     return _build(store, out_dir)
 
 
-__all__ = ["Hardware", "HardwareError", "hardware_for_run", "price_ledger", "price_digital",
-           "estimate", "EnergyEstimate", "build_ledger", "tile_mvm", "build_report",
-           "COMPONENTS"]
+__all__ = ["Hardware", "HardwareError", "price_ledger", "price_digital", "price_run",
+           "RunPrice", "hardware_of_record", "tile_mvm", "build_report", "COMPONENTS"]

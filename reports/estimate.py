@@ -1,11 +1,13 @@
-"""Price ledgers in energy, latency and area; estimate networks without training; digital baseline.
+"""Price ledgers in energy, latency and area; the digital baseline.
 
 * `price_ledger(ledger, hw)` prices every (phase, matrix) entry of a ledger dict
   (docs/CONTRACTS.md) with the component models of `reports.components`.
 * `price_digital(ledger, node_nm, precision)` prices the same work (the ledger's MACs and
   digital periphery) on a digital accelerator at the same node.
-* `estimate(hw, network, algo)` builds the ledger of one training sample and one inference
-  for PFF / FF / BP from operation counts alone (no training) and prices it.
+* A matrix is priced with the converters its ledger info records (`matrix_hardware`): what
+  was simulated is what is priced. `reports.run_energy.price_run` prices a whole run once.
+* Networks without training: ``analogff.estimate`` runs the real algorithm on the counting
+  backend (`crossbar.counting`) and hands its ledger here (reports never imports analogff).
 
 Energy components (keys of ``by_component_j``, always all present, in this order):
 ``dac, array, adc, integrator, shift_add, accumulate, digital_logic, buffers_sram, dram,
@@ -17,9 +19,9 @@ breakdowns sum to the same total up to float rounding (relative 1e-12).
 
 from __future__ import annotations
 
+import functools
 import math
 from collections import defaultdict
-from dataclasses import dataclass, field
 from typing import Any
 
 from . import technology as T
@@ -32,7 +34,6 @@ COMPONENTS = ("dac", "array", "adc", "integrator", "shift_add", "accumulate", "d
 DIGITAL_COMPONENTS = ("mac", "operand_fetch", "buffers_sram", "dram_weights", "weight_update",
                       "digital_logic", "dram", "leakage")
 DIG_COUNTERS = ("dig_mac", "dig_add", "dig_cmp", "dig_nonlin", "rng_draws")
-ALGOS = ("pff", "ff", "bp")
 _DIGITAL = "digital"
 
 
@@ -183,6 +184,39 @@ def _price_entry(e: dict, name: str, info: dict | None, hw: Hardware, c: Costs
     return parts, ta, t, cnt
 
 
+# converter fields a matrix's ledger info records (crossbar.AnalogMatrix.info plus what
+# analogff's factory adds): the pricer takes them from there, not from the chip's defaults
+MATRIX_FIELDS = ("dac_bits", "adc_bits", "adc_bits_transposed", "adc_type", "cols_per_adc",
+                 "input_mode")
+
+
+def matrix_hardware(info: dict | None, hw: Hardware) -> Hardware:
+    """``hw`` with one matrix's recorded converters (`MATRIX_FIELDS` of its ledger info).
+
+    A simulated matrix read its transposed vectors with its own ADC, so without a recorded
+    ``adc_bits_transposed`` its transposed bits are its ``adc_bits``. Matrices without analog
+    info (ideal twins, digital work) are priced on ``hw`` as it is."""
+    if not info or not info.get("analog", False):
+        return hw
+    ch = {k: info[k] for k in MATRIX_FIELDS if info.get(k) is not None}
+    if "adc_bits" in ch and "adc_bits_transposed" not in ch:
+        ch["adc_bits_transposed"] = ch["adc_bits"]
+    if "cols_per_adc" in ch:
+        ch["cols_per_adc"] = min(int(ch["cols_per_adc"]), hw.tile_cols)
+    ch = {k: v for k, v in ch.items() if getattr(hw, k) != v}
+    return _replace(hw, tuple(sorted(ch.items()))) if ch else hw
+
+
+@functools.lru_cache(maxsize=256)
+def _replace(hw: Hardware, changes: tuple) -> Hardware:
+    return hw.replace(**dict(changes))
+
+
+@functools.lru_cache(maxsize=64)
+def _costs(hw: Hardware) -> Costs:
+    return Costs(hw)
+
+
 def _transposed_matrices(ledger: dict) -> set[str]:
     return {e["matrix"] for e in ledger.get("entries", []) if _g(e, "transposed_vectors") > 0}
 
@@ -205,11 +239,12 @@ def area_breakdown(ledger: dict, hw: Hardware, costs: Costs | None = None,
         rows, cols, tr, tc, n_rt, n_ct = _geometry(info, hw)
         n_tiles = int(info.get("n_tiles") or n_rt * n_ct)
         mode = hw.transposed_readout if name in tmats else "none"
-        key = (tr, tc, mode)
+        hm = matrix_hardware(info, hw)     # its own converters, as simulated
+        key = (tr, tc, mode, hm)
         if key not in cache:
-            ci = c if (tr, tc) == (hw.tile_rows, hw.tile_cols) else \
-                Costs(hw.replace(tile_rows=tr, tile_cols=tc,
-                                 cols_per_adc=min(hw.cols_per_adc, tc)))
+            ci = c if (tr, tc, hm) == (hw.tile_rows, hw.tile_cols, hw) else \
+                Costs(hm.replace(tile_rows=tr, tile_cols=tc,
+                                 cols_per_adc=min(hm.cols_per_adc, tc)))
             cache[key] = ci.tile_area(mode)
         periph = 0.0
         for k, v in cache[key].items():
@@ -243,7 +278,10 @@ def price_ledger(ledger: dict, hw: Hardware) -> dict[str, Any]:
     counts = {"adc_conversions": 0.0, "dac_conversions": 0.0, "pulses": 0.0, "macs": 0.0}
     for e in ledger.get("entries", []):
         phase, name = str(e.get("phase", "default")), str(e.get("matrix", _DIGITAL))
-        parts, ta, ts, cnt = _price_entry(e, name, mats.get(name), hw, c)
+        # each matrix is priced with the converters it was simulated with (its ledger info)
+        hm = matrix_hardware(mats.get(name), hw)
+        parts, ta, ts, cnt = _price_entry(e, name, mats.get(name), hm,
+                                          c if hm == hw else _costs(hm))
         row = grid.setdefault(phase, _zero())
         for k, v in parts.items():
             row[k] += v
@@ -389,257 +427,9 @@ def price_digital(ledger: dict, node_nm: int, precision: str = "int8", *,
     }
 
 
-# ---- synthetic ledgers -------------------------------------------------------------------
-class _Synth:
-    """Builds a ledger dict from operation counts (same layout as `crossbar.Ledger.to_dict`)."""
-
-    def __init__(self, hw: Hardware, costs: Costs, pulse_density: float) -> None:
-        self.hw, self.c, self.density = hw, costs, pulse_density
-        self.matrices: dict[str, dict] = {}
-        self._e: dict[tuple[str, str], dict[str, float]] = defaultdict(lambda: defaultdict(float))
-        self._lateral: set[str] = set()
-
-    def mat(self, name: str, rows: int, cols: int, lateral_group: int = 0) -> None:
-        hw = self.hw
-        info = {"analog": True, "rows": rows, "cols": cols, "tile_rows": hw.tile_rows,
-                "tile_cols": hw.tile_cols, "dac_bits": hw.dac_bits,
-                "adc_bits": hw.adc_bits, "device": hw.device, "v_read": self.c.v_read,
-                "t_read": self.c.t_read, "g_min": self.c.dev.g_min, "g_max": self.c.dev.g_max,
-                "mapping": "differential", "synthetic": True}
-        if lateral_group:
-            # block-diagonal groups stored in the diagonal tiles only
-            side = min(hw.tile_rows, hw.tile_cols)
-            info["n_tiles"] = math.ceil(rows / side)
-            info["lateral_group"] = lateral_group
-            self._lateral.add(name)
-        else:
-            info["n_tiles"] = math.ceil(rows / hw.tile_rows) * math.ceil(cols / hw.tile_cols)
-        self.matrices[name] = info
-
-    def read(self, phase: str, name: str, n: float, transposed: bool = False) -> None:
-        if n <= 0:
-            return
-        info, e = self.matrices[name], self._e[(phase, name)]
-        R, C = info["rows"], info["cols"]
-        hw = self.hw
-        if name in self._lateral:
-            side = min(hw.tile_rows, hw.tile_cols)
-            g = info["lateral_group"]
-            e["macs"] += n * R * g
-            e["dac_conversions"] += n * R
-            e["adc_conversions"] += n * R
-            used = min(side, R)
-            e["cell_read_energy_j"] += n * info["n_tiles"] * used * used * 2 * self.c.e_cell_read()
-        else:
-            e["macs"] += n * R * C
-            a = analog_counts(R, C, hw.tile_rows, hw.tile_cols, 0 if transposed else n,
-                              n if transposed else 0, self.c)
-            for k, v in a.items():
-                e[k] += v
-        e["transposed_vectors" if transposed else "mvm_vectors"] += n
-
-    def update(self, phase: str, name: str, calls: float) -> None:
-        if calls <= 0:
-            return
-        info, e = self.matrices[name], self._e[(phase, name)]
-        R, C = info["rows"], info["cols"]
-        weights = R * info["lateral_group"] if name in self._lateral else R * C
-        pulses = calls * weights * 2 * self.density
-        e["update_calls"] += calls
-        e["pulses_up"] += pulses / 2
-        e["pulses_down"] += pulses / 2
-        e["pulse_energy_j"] += pulses * self.c.e_pulse_device()
-
-    def dig(self, phase: str, **counts: float) -> None:
-        e = self._e[(phase, _DIGITAL)]
-        for k, v in counts.items():
-            e[k] += v
-
-    def to_dict(self) -> dict[str, Any]:
-        ents = []
-        for (p, m), cnt in sorted(self._e.items()):
-            row: dict[str, Any] = {"phase": p, "matrix": m}
-            row.update({k: v for k, v in cnt.items() if v})
-            ents.append(row)
-        mats = dict(self.matrices)
-        if any(m == _DIGITAL for _, m in self._e):
-            mats[_DIGITAL] = {"analog": False}
-        return {"matrices": mats, "entries": ents}
-
-
-def _ln(s: _Synth, phase: str, n: int, rows: float) -> None:
-    """L2 normalisation of ``rows`` vectors of length n: squares, one rsqrt, n multiplies."""
-    s.dig(phase, dig_mac=2 * n * rows, dig_nonlin=rows)
-
-
-def _pff(s: _Synth, net: list[int], B: int, K: int, train: bool) -> None:
-    d, hidden, c = net[0], net[1:-1], net[-1]
-    L = len(hidden)
-    g = 20
-    sizes = [d] + hidden
-    for l in range(1, L + 1):
-        s.mat(f"W{l}", sizes[l - 1], sizes[l])
-        s.mat(f"Lat{l}", sizes[l], sizes[l], lateral_group=10)
-    for l in range(1, L):
-        s.mat(f"V{l}", sizes[l + 1], sizes[l])
-    s.mat("Vy", c, sizes[L])
-    if train:
-        s.mat("Wout", sizes[L], c)
-        s.mat("Gz", g, sizes[L])
-        for l in range(L, 0, -1):
-            s.mat(f"G{l}", sizes[l], sizes[l - 1])
-
-    def rep_step(phase: str, rows: float, noise: bool) -> None:
-        for l in range(1, L + 1):
-            s.read(phase, f"W{l}", rows)
-            s.read(phase, f"Lat{l}", rows)
-            if l < L:
-                s.read(phase, f"V{l}", rows)
-            n = sizes[l]
-            _ln(s, phase, sizes[l - 1], rows)
-            # sum of contributions + bias, ReLU, leaky damping, noise, goodness (+ sigmoid)
-            s.dig(phase, dig_add=3 * n * rows, dig_cmp=n * rows, dig_mac=3 * n * rows,
-                  dig_nonlin=rows)
-            if noise:
-                s.dig(phase, rng_draws=n * rows)
-        s.read(phase, "Vy", rows)
-
-    if train:
-        for phase in ("positive", "negative"):
-            for l in range(1, L + 1):  # initial feed-forward pass
-                s.read(phase, f"W{l}", B)
-                _ln(s, phase, sizes[l - 1], B)
-                s.dig(phase, dig_cmp=sizes[l] * B)
-            s.read(phase, "Wout", B)
-            for _ in range(K):
-                rep_step(phase, B, noise=True)
-                s.read(phase, "Wout", B)
-                s.dig(phase, dig_nonlin=c * B, dig_mac=sum(hidden) * B)  # softmax, deltas
-        s.dig("negative", rng_draws=B)  # wrong labels
-        rows = 2 * B
-        for _ in range(K):
-            s.read("generative", "Gz", rows)
-            s.dig("generative", dig_cmp=g * rows)
-            _ln(s, "generative", g, rows)
-            for l in range(L, 0, -1):
-                s.read("generative", f"G{l}", rows)
-                _ln(s, "generative", sizes[l], rows)
-                s.dig("generative", rng_draws=sizes[l] * rows, dig_cmp=2 * sizes[l - 1] * rows,
-                      dig_add=sizes[l - 1] * rows)
-            s.dig("generative", dig_add=sizes[L] * rows)
-            s.read("transposed", "Gz", rows, transposed=True)
-            s.dig("transposed", dig_mac=g * rows)
-            for name in list(s.matrices):
-                s.update("update", name, 1)
-    else:
-        for l in range(1, L + 1):
-            s.read("inference", f"W{l}", 1)
-            _ln(s, "inference", sizes[l - 1], 1)
-            s.dig("inference", dig_cmp=sizes[l])
-        steps = K // 2 + 1
-        for _ in range(c):
-            for _ in range(steps):
-                rep_step("inference", 1, noise=False)
-        s.dig("inference", dig_cmp=c)
-
-
-def _ff(s: _Synth, net: list[int], B: int, train: bool) -> None:
-    d, hidden, c = net[0], net[1:-1], net[-1]
-    sizes = [d] + hidden
-    L = len(hidden)
-    for l in range(1, L + 1):
-        s.mat(f"W{l}", sizes[l - 1], sizes[l])
-
-    def fwd(phase: str, rows: float) -> None:
-        for l in range(1, L + 1):
-            s.read(phase, f"W{l}", rows)
-            _ln(s, phase, sizes[l - 1], rows)
-            n = sizes[l]
-            # ReLU, goodness (sum of squares), sigmoid; training adds the delta per unit
-            s.dig(phase, dig_cmp=n * rows, dig_mac=n * rows, dig_nonlin=rows)
-
-    if train:
-        fwd("positive", B)
-        fwd("negative", B)
-        s.dig("negative", rng_draws=B)
-        for phase in ("positive", "negative"):
-            s.dig(phase, dig_mac=sum(hidden) * B)
-        for l in range(1, L + 1):
-            s.update("update", f"W{l}", 1)
-    else:
-        for _ in range(c):
-            fwd("inference", 1)
-        s.dig("inference", dig_cmp=c)
-
-
-def _bp(s: _Synth, net: list[int], B: int, train: bool) -> None:
-    L = len(net) - 1
-    hw = s.hw
-    for l in range(1, L + 1):
-        s.mat(f"W{l}", net[l - 1], net[l])
-    ph = "forward" if train else "inference"
-    for l in range(1, L + 1):
-        s.read(ph, f"W{l}", B)
-        if l < L:
-            s.dig(ph, dig_cmp=net[l] * B)
-    s.dig(ph, dig_nonlin=net[-1] * B, dig_cmp=net[-1] * B)  # softmax / argmax
-    if not train:
-        return
-    # stored until the backward pass: every layer's input (dac_bits) and ReLU mask (1 bit)
-    act_bits = sum(net[l - 1] * hw.dac_bits for l in range(1, L + 1)) * B
-    mask_bits = sum(net[1:-1]) * B
-    err_bits = sum(net[1:]) * hw.dac_bits * B
-    # activations that do not fit the on-chip buffer spill to DRAM
-    fits = act_bits + mask_bits + err_bits <= hw.sram_kb * 1024 * 8
-    store = "sram" if hw.activation_store == "sram" and fits else "dram"
-    s.dig("forward", **{f"{store}_write_bits": act_bits + mask_bits})
-    s.dig("backward", **{f"{store}_read_bits": act_bits + mask_bits})
-    s.dig("backward", dig_add=net[-1] * B)  # output error
-    for l in range(L, 1, -1):
-        s.read("backward", f"W{l}", B, transposed=True)
-        s.dig("backward", dig_mac=net[l - 1] * B)  # delta * f'
-    # errors are kept for the outer products
-    s.dig("backward", **{f"{store}_write_bits": err_bits})
-    s.dig("update", **{f"{store}_read_bits": err_bits})
-    for l in range(1, L + 1):
-        s.update("update", f"W{l}", 1)
-
-
-def build_ledger(hw: Hardware, network: list[int], algo: str, *, batch: int = 1,
-                 K: int | None = None, train: bool = True, pulse_density: float = 0.1,
-                 costs: Costs | None = None) -> dict[str, Any]:
-    """A ledger dict with the events of one mini-batch of ``batch`` images (``train``) or of
-    one inference, built from operation counts (pff-spec.md section 5 for PFF)."""
-    net = _check_network(network, algo)
-    c = costs or Costs(hw)
-    s = _Synth(hw, c, pulse_density)
-    if algo == "pff":
-        _pff(s, net, batch, K if K is not None else 12, train)
-    elif algo == "ff":
-        _ff(s, net, batch, train)
-    else:
-        _bp(s, net, batch, train)
-    return s.to_dict()
-
-
-def _check_network(network, algo: str) -> list[int]:
-    if algo not in ALGOS:
-        raise ValueError(f"algo = {algo!r} is unknown; choose one of: {', '.join(ALGOS)}")
-    try:
-        net = [int(n) for n in network]
-    except (TypeError, ValueError):
-        raise ValueError(f"network = {network!r} must be a list of layer sizes, e.g. 784,500,10") \
-            from None
-    need = 2 if algo == "bp" else 3
-    if len(net) < need or any(n < 1 or n > 10**6 for n in net):
-        raise ValueError(f"network = {','.join(map(str, net))} is invalid for {algo}: give "
-                         f"{need}+ positive sizes (input, {'hidden..., ' if need == 3 else ''}"
-                         f"classes), e.g. 784,500,500,10")
-    return net
-
-
-def _scale_report(p: dict[str, Any], f: float) -> dict[str, Any]:
-    """Divide every energy/latency of a priced report by ``1/f``."""
+def scale_report(p: dict[str, Any], f: float) -> dict[str, Any]:
+    """Multiply every energy/latency of a priced report (`price_ledger` or `price_digital`
+    output) by ``f``, e.g. ``1/samples`` for per-sample figures."""
     out = dict(p)
     for k in ("total_j", "latency_s"):
         out[k] = p[k] * f
@@ -664,10 +454,11 @@ def tile_mvm(hw: Hardware, costs: Costs | None = None) -> dict[str, float]:
     one lane per ADC; ``io_buffer``: one input and one output vector), which also leaks.
     """
     c = costs or Costs(hw)
-    s = _Synth(hw, c, 0.0)
-    s.mat("tile", hw.tile_rows, hw.tile_cols)
-    s.read("mvm", "tile", 1)
-    led = s.to_dict()
+    R, C = hw.tile_rows, hw.tile_cols
+    # one vector through one tile, priced at the chip's nominal activity (no simulated data)
+    led = {"matrices": {"tile": {"analog": False, "rows": R, "cols": C, "tile_rows": R,
+                                 "tile_cols": C, "n_tiles": 1}},
+           "entries": [{"phase": "mvm", "matrix": "tile", "mvm_vectors": 1, "macs": R * C}]}
     p = price_ledger(led, hw)
     ta = c.tile_area("none")
     core = hw.scope == "core"
@@ -689,109 +480,3 @@ def tile_mvm(hw: Hardware, costs: Costs | None = None) -> dict[str, float]:
             "by_component_j": comp, "area_breakdown_um2": ta,
             "fj_per_mac": e / macs * 1e15,
             "tops_per_w": 2 * macs / e / 1e12, "tops_per_mm2": 2 * macs / t / a_mm2 / 1e12}
-
-
-@dataclass
-class EnergyEstimate:
-    """Energy, latency and area of one training sample and one inference (see `estimate`)."""
-
-    hardware: Hardware
-    network: tuple[int, ...]
-    algo: str
-    batch: int
-    K: int | None
-    pulse_density: float
-    train: dict[str, Any]          # price_ledger output, per training sample
-    inference: dict[str, Any]      # price_ledger output, per inference
-    tile: dict[str, Any]           # tile_mvm output
-    digital: dict[str, dict[str, Any]] = field(default_factory=dict)  # precision -> {train, inference}
-    train_ledger: dict[str, Any] = field(default_factory=dict, repr=False)     # one batch
-    inference_ledger: dict[str, Any] = field(default_factory=dict, repr=False)
-
-    @property
-    def train_j(self) -> float:
-        return self.train["total_j"]
-
-    @property
-    def inference_j(self) -> float:
-        return self.inference["total_j"]
-
-    @property
-    def area_mm2(self) -> float:
-        return self.train["area_mm2"]
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"model": MODEL, "hardware": self.hardware.to_dict(), "network": list(self.network),
-                "algo": self.algo, "batch": self.batch, "K": self.K,
-                "pulse_density": self.pulse_density,
-                "per_train_sample": self.train, "per_inference": self.inference,
-                "tile_mvm": self.tile,
-                "digital": {k: {"per_train_sample": v["train"], "per_inference": v["inference"]}
-                            for k, v in self.digital.items()}}
-
-    def to_dataframe(self):
-        """Long table: columns ``scope, breakdown, key, value, unit``."""
-        import pandas as pd
-        rows = []
-        for scope, p in (("train_sample", self.train), ("inference", self.inference)):
-            rows.append((scope, "total", "energy", p["total_j"], "J"))
-            rows.append((scope, "total", "latency", p["latency_s"], "s"))
-            for k, v in p["by_phase_j"].items():
-                rows.append((scope, "phase", k, v, "J"))
-            for k, v in p["by_component_j"].items():
-                rows.append((scope, "component", k, v, "J"))
-            for prec, d in self.digital.items():
-                dd = d["train" if scope == "train_sample" else "inference"]
-                rows.append((scope, f"digital_{prec}", "energy", dd["total_j"], "J"))
-                rows.append((scope, f"digital_{prec}", "latency", dd["latency_s"], "s"))
-        rows.append(("chip", "total", "area", self.area_mm2, "mm2"))
-        for k, v in self.train["area_breakdown_mm2"].items():
-            rows.append(("chip", "area", k, v, "mm2"))
-        for k in ("tops_per_w", "tops_per_mm2", "energy_j", "latency_s", "area_mm2"):
-            unit = {"tops_per_w": "TOPS/W", "tops_per_mm2": "TOPS/mm2", "energy_j": "J",
-                    "latency_s": "s", "area_mm2": "mm2"}[k]
-            rows.append(("tile_mvm", "total", k, self.tile[k], unit))
-        return pd.DataFrame(rows, columns=["scope", "breakdown", "key", "value", "unit"])
-
-
-def estimate(hw: Hardware, network, algo: str = "pff", batch: int = 1, K: int | None = None,
-             *, pulse_density: float = 0.1,
-             digital_precisions: tuple[str, ...] = ("int8", "fp16")) -> EnergyEstimate:
-    """Energy per training sample and per inference of ``network`` trained with ``algo``.
-
-    ``network`` = layer sizes (input, hidden..., classes). ``batch`` = images per mini-batch
-    (updates are batch-summed: one update call per matrix per batch, per settling step for
-    PFF). ``K`` = PFF settling steps (default 12; inference uses K//2+1 steps per label).
-    ``pulse_density`` = mean write pulses per device per update call (a property of the
-    learning rate and data that only a simulation can give; 0.1 by default).
-    """
-    if not isinstance(batch, int) or isinstance(batch, bool) or batch < 1:
-        raise ValueError(f"batch = {batch!r} must be a positive integer")
-    if K is not None and (not isinstance(K, int) or K < 1):
-        raise ValueError(f"K = {K!r} must be a positive integer")
-    if not 0.0 <= pulse_density <= 1000.0:
-        raise ValueError(f"pulse_density = {pulse_density!r} is out of range; allowed [0, 1000]")
-    c = Costs(hw)
-    net = _check_network(network, algo)
-    k_eff = (K if K is not None else 12) if algo == "pff" else None
-    tl = build_ledger(hw, net, algo, batch=batch, K=k_eff, train=True,
-                      pulse_density=pulse_density, costs=c)
-    il = build_ledger(hw, net, algo, batch=1, K=k_eff, train=False, costs=c)
-    tp = _scale_report(price_ledger(tl, hw), 1.0 / batch)
-    ip = price_ledger(il, hw)
-    # the chip holds every matrix of training (area is the same for inference)
-    ip["area_mm2"], ip["area_breakdown_mm2"] = tp["area_mm2"], tp["area_breakdown_mm2"]
-    # digital inference is priced in batches of the same size (weights fetched once per
-    # batch); the analog chip gains nothing from batching
-    def digital(ledger: dict, prec: str) -> dict[str, Any]:
-        return price_digital(ledger, hw.node_nm, prec, sram_kb=hw.sram_kb, dram_type=hw.dram_type,
-                             batch=batch, clock_hz=hw.clock_hz,
-                             leakage_w_per_mm2=hw.leakage_w_per_mm2)
-
-    dig = {prec: {"train": _scale_report(digital(tl, prec), 1.0 / batch),
-                  "inference": digital(il, prec)}
-           for prec in digital_precisions}
-    return EnergyEstimate(hardware=hw, network=tuple(net), algo=algo, batch=batch, K=k_eff,
-                          pulse_density=pulse_density, train=tp, inference=ip,
-                          tile=tile_mvm(hw, c), digital=dig, train_ledger=tl,
-                          inference_ledger=il)

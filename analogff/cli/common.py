@@ -53,3 +53,74 @@ def fmt_si(v: float | None, unit: str = "") -> str:
         if abs(v) < f * 1000:
             return f"{v / f:.3g} {p}{unit}".rstrip()
     return f"{v / 1e9:.3g} G{unit}"
+
+
+# ---- the chip: --hardware FILE plus one option per hardware field --------------------------
+HARDWARE_FILE_HELP = ("Hardware TOML file (top-level keys or a \\[hardware] table; every field "
+                      "listed by `analogff energy --fields`; example: "
+                      "reports/hardware_example.toml). Single-field options override it.")
+
+
+def _hw_param(name: str):
+    import inspect
+    from typing import Optional
+
+    from crossbar.chip import field_specs, field_type
+
+    spec = {n: (d, a, m) for n, d, a, m in field_specs()}[name]
+    default, allowed, meaning = spec
+    dash = name.replace("_", "-")
+    t = field_type(name)
+    decls = (f"--{dash}/--no-{dash}",) if t is bool else (f"--{dash}",)
+    opt = typer.Option(None, *decls, rich_help_panel="Hardware (the chip; see energy --fields)",
+                       help=f"{meaning} [{allowed}] \\[default: {default}]")
+    return inspect.Parameter(f"hw__{name}", inspect.Parameter.KEYWORD_ONLY, default=opt,
+                             annotation=Optional[t])
+
+
+def hardware_options(fn):
+    """Add ``--hardware FILE`` and one option per `crossbar.chip.Hardware` field to a command.
+
+    The command receives ``hardware`` (the file path or None) and ``hardware_overrides`` (a
+    dict of the fields given on the command line); `resolve_hardware` combines them."""
+    import inspect
+    from pathlib import Path
+    from typing import Optional
+
+    from crossbar.chip import field_names
+
+    sig = inspect.signature(fn, eval_str=True)
+    params = [p for p in sig.parameters.values() if p.name not in ("hardware",
+                                                                   "hardware_overrides")]
+    file_param = inspect.Parameter(
+        "hardware", inspect.Parameter.KEYWORD_ONLY, annotation=Optional[Path],
+        default=typer.Option(None, "--hardware", help=HARDWARE_FILE_HELP,
+                             rich_help_panel="Hardware (the chip; see energy --fields)"))
+    extra = [file_param] + [_hw_param(n) for n in field_names()]
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        over = {}
+        for n in field_names():
+            v = kwargs.pop(f"hw__{n}", None)
+            if v is not None:
+                over[n] = v
+        return fn(*args, hardware_overrides=over, **kwargs)
+
+    wrapper.__signature__ = sig.replace(parameters=params + extra)
+    wrapper.__annotations__ = {p.name: p.annotation for p in params + extra}
+    return wrapper
+
+
+def resolve_hardware(path, overrides: dict, base=None):
+    """The chip: ``base`` (default `Hardware()`), then the file at ``path``, then the
+    single-field ``overrides``. Raises `ConfigError` (one line) on any bad field."""
+    from crossbar.chip import Hardware, HardwareError
+
+    from analogff.errors import ConfigError
+
+    try:
+        hw = Hardware.from_toml(path) if path is not None else (base or Hardware())
+        return hw.replace(**overrides) if overrides else hw
+    except HardwareError as exc:
+        raise ConfigError(str(exc)) from None

@@ -8,55 +8,69 @@ from typing import Optional
 
 import typer
 
-from .common import cli_errors, console, fail, fmt_si
+from .common import cli_errors, console, fail, fmt_si, hardware_options, resolve_hardware
+
+
+def _algos() -> str:
+    from analogff.algorithms import names
+    return " | ".join(names())
 
 
 def register(app: typer.Typer) -> None:
     @app.command("energy")
     @cli_errors
+    @hardware_options
     def energy(
-        hardware: Optional[Path] = typer.Option(
-            None, "--hardware", help="Hardware TOML file (fields of reports.Hardware: list them "
-            "with --fields; example: reports/hardware_example.toml); default: 22 nm, 256x256 "
-            "tiles, 8-bit DAC/ADC."),
         network: str = typer.Option("784,500,500,10", "--network",
                                     help="Layer sizes: input, hidden..., classes."),
-        algo: str = typer.Option("pff", "--algo", help="pff | ff | bp"),
-        batch: int = typer.Option(100, "--batch", help="Images per mini-batch (updates are "
-                                  "batch-summed)."),
+        algo: str = typer.Option("pff", "--algo", help=f"Learning algorithm: {_algos()}."),
+        batch: int = typer.Option(100, "--batch", help="Images per training batch (updates "
+                                  "are batch-summed); the digital baseline's batched "
+                                  "inference uses the same batch."),
         steps: Optional[int] = typer.Option(None, "--steps", help="PFF settling steps K "
-                                            "(default 12)."),
-        pulse_density: float = typer.Option(0.1, "--pulse-density", help="Mean write pulses "
-                                            "per device per update call."),
+                                            "(default: the preset's)."),
+        preset: str = typer.Option("small", "--preset", help="Hyperparameter preset: small | "
+                                   "paper."),
+        optimizer: Optional[str] = typer.Option(None, "--optimizer", help="PFF optimiser: sgd "
+                                                "(pulsed) | adam (digital, as released)."),
+        update: str = typer.Option("deterministic", "--update", help="Pulse scheme: "
+                                   "deterministic | stochastic | mixed."),
+        pulse_density: Optional[float] = typer.Option(
+            None, "--pulse-density", help="Write pulses per device per update call; default: "
+            "the expected pulses of the algorithm's own updates."),
         as_json: bool = typer.Option(False, "--json", help="Print JSON instead of tables."),
         list_fields: bool = typer.Option(False, "--fields", help="List every hardware field "
                                          "(default, allowed values, meaning) and exit."),
+        hardware: Optional[Path] = None,
+        hardware_overrides: Optional[dict] = None,
     ) -> None:
-        """Energy, latency, area and TOPS/W of a network on described hardware, vs digital.
+        """Energy, latency, area and TOPS/W of a network on a described chip, vs digital.
 
-        Counts the events of one training sample and one inference of --network trained with
-        --algo (no training), prices them with the hardware model of reports/ and prints them
-        per phase and per component, next to an int8 and an fp16 digital accelerator.
+        Runs the real algorithm (one training batch of --batch images and one inference) on
+        the counting backend, which records the events an analog run would (conversions per
+        tile, cell reads, expected pulses, digital work) without the analog arithmetic, and
+        prices them with the same function that prices simulated runs. Prints the result per
+        phase and per component, next to int8 and fp16 digital accelerators (inference at
+        batch 1 and batched).
         """
-        from reports import Hardware, HardwareError, estimate
+        from analogff.config import UPDATES
+        from analogff.errors import ConfigError
+        from analogff.estimate import estimate
 
         if list_fields:
             _print_fields()
             return
-        try:
-            hw = Hardware.from_toml(hardware) if hardware is not None else Hardware()
-        except HardwareError as exc:
-            raise fail(str(exc)) from None
+        hw = resolve_hardware(hardware, hardware_overrides or {})
         try:
             sizes = [int(s) for s in network.split(",") if s.strip()]
         except ValueError:
             raise fail(f"--network {network!r} must be comma-separated layer sizes, "
                        "e.g. 784,500,500,10") from None
-        try:
-            est = estimate(hw, sizes, algo.lower(), batch=batch, K=steps,
-                           pulse_density=pulse_density)
-        except (ValueError, HardwareError) as exc:
-            raise fail(str(exc)) from None
+        if update not in UPDATES:
+            raise ConfigError(f"--update {update!r} is not allowed; choose one of: "
+                              f"{', '.join(UPDATES)}")
+        est = estimate(hw, sizes, algo.lower(), batch=batch, K=steps, preset=preset,
+                       optimizer=optimizer, update=update, pulse_density=pulse_density)
         if as_json:
             typer.echo(json.dumps(est.to_dict(), indent=2, default=float))
             return
@@ -64,12 +78,14 @@ def register(app: typer.Typer) -> None:
 
 
 def _print_fields() -> None:
-    from reports.hardware import field_specs
-
     from rich.table import Table
 
-    t = Table(title="Hardware fields (TOML: top-level keys or a \\[hardware] table; "
-              "example: reports/hardware_example.toml)", title_justify="left")
+    from crossbar.chip import field_specs
+
+    t = Table(title="Hardware fields: one chip for simulate, sweep, report and energy "
+              "(TOML: top-level keys or a \\[hardware] table, example: "
+              "reports/hardware_example.toml; options: --FIELD-NAME; sweeps: --grid "
+              "field=v1,v2)", title_justify="left")
     t.add_column("field", no_wrap=True)
     for col in ("default", "allowed", "meaning"):
         t.add_column(col)
@@ -105,12 +121,20 @@ def _print(est) -> None:
     t.add_row("[bold]analog total[/]", fmt_si(est.train_j, "J"), fmt_si(est.inference_j, "J"))
     t.add_row("latency (throughput)", fmt_si(est.train["latency_s"], "s"),
               fmt_si(est.inference["latency_s"], "s"))
+    def ratio(v: float, ref: float) -> str:
+        return f"{v / ref:.3g}×" if ref else "-"
+
     for prec, d in est.digital.items():
-        t.add_row(f"digital {prec} baseline", fmt_si(d["train"]["total_j"], "J"),
-                  fmt_si(d["inference"]["total_j"], "J"))
-        t.add_row(f"  ratio digital {prec} / analog",
-                  f"{d['train']['total_j'] / est.train_j:.3g}×" if est.train_j else "-",
-                  f"{d['inference']['total_j'] / est.inference_j:.3g}×" if est.inference_j else "-")
+        tr = d["train"]["total_j"]
+        for key, label in (("inference_batch1", "batch 1"),
+                           ("inference_batched", f"batch {est.batch}")):
+            inf = d[key]["total_j"]
+            t.add_row(f"digital {prec}, inference {label}", fmt_si(tr, "J"), fmt_si(inf, "J"))
+            t.add_row(f"  ratio digital {prec} ({label}) / analog", ratio(tr, est.train_j),
+                      ratio(inf, est.inference_j))
+    t.caption = ("digital training fetches the weights once per update; inference at batch "
+                 f"1 fetches them per vector, batched once per {est.batch} vectors; the analog "
+                 "chip does not depend on the batch")
     console.print(t)
 
     t = _table("Energy per phase", "phase", "energy", "share", "latency")
@@ -145,5 +169,9 @@ def _print(est) -> None:
     t.add_row("TOPS/W", f"{tl['tops_per_w']:.3g}")
     t.add_row("TOPS/mm²", f"{tl['tops_per_mm2']:.3g}")
     console.print(t)
-    console.print(f"[dim]Assumes {est.pulse_density:g} write pulses per device per update; "
-                  "model and sources: reports/README.md[/]")
+    pd = est.pulse_density
+    pulses = (f"{pd:g} write pulses per device per update (--pulse-density)" if pd is not None
+              else "the expected write pulses of the algorithm's own updates")
+    console.print(f"[dim]Events: the real {est.algo.upper()} on the counting backend (one "
+                  f"training batch, one inference; {pulses}); model and sources: "
+                  "reports/README.md[/]")

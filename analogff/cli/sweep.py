@@ -7,7 +7,7 @@ from typing import Annotated, List, Optional
 
 import typer
 
-from .common import cli_errors, console, err_console, fail
+from .common import cli_errors, console, err_console, fail, hardware_options, resolve_hardware
 
 _MAX_DRY_ROWS = 200
 
@@ -15,6 +15,7 @@ _MAX_DRY_ROWS = 200
 def register(app: typer.Typer) -> None:
     @app.command("sweep")
     @cli_errors
+    @hardware_options
     def sweep(
         grid: Annotated[Optional[List[str]], typer.Option(
             "--grid", "-g", metavar="KEY=V1,V2,...",
@@ -46,6 +47,8 @@ def register(app: typer.Typer) -> None:
             "--point-fn", hidden=True, envvar="ANALOGFF_SWEEP_POINT_FN",
             help="Testing/extension hook: module:function run for each point instead of "
                  "analogff.experiment.run_experiment.")] = None,
+        hardware: Optional[Path] = None,
+        hardware_overrides: Optional[dict] = None,
     ) -> None:
         """Sweep parameters: every combination of --grid values x --algo x --seeds.
 
@@ -54,13 +57,20 @@ def register(app: typer.Typer) -> None:
           analogff sweep --grid noise=0,0.02,0.05 --grid adc_bits=4,6,8 --algo pff --algo bp
 
           analogff sweep --config sweep.toml --seeds 3 --scheduler tcp://head:8786
+
+          analogff sweep --hardware chip.toml --grid node_nm=22,7 --grid adc_type=sar,flash
+
+        Every hardware field (see analogff energy --fields) is a grid key; --hardware FILE and
+        the single-field options set the chip's base values, under the sweep file's \\[base]
+        and the grid.
         """
         from analogff.errors import ConfigError
         from analogff.store import ResultsStore
         from analogff.sweep import (build_spec, default_workers, expand, fmt_duration, plan,
                                     resolve_point_fn, run_sweep)
 
-        if not grid and config is None and not algo and seeds is None:
+        if not grid and config is None and not algo and seeds is None and hardware is None \
+                and not hardware_overrides:
             raise fail("nothing to sweep; give --grid KEY=V1,V2,..., --config sweep.toml, "
                        "--algo or --seeds (see analogff sweep --help)")
         if workers is not None and workers < 1:
@@ -68,7 +78,10 @@ def register(app: typer.Typer) -> None:
         if scheduler is not None and "://" not in scheduler:
             raise ConfigError(f"--scheduler {scheduler!r} must look like tcp://HOST:PORT")
         algos = [a.strip() for v in (algo or ()) for a in v.split(",") if a.strip()]
-        spec = build_spec(grid or (), config, algos, seeds)
+        chip = None
+        if hardware is not None or hardware_overrides:
+            chip = resolve_hardware(hardware, hardware_overrides or {}).to_dict()
+        spec = build_spec(grid or (), config, algos, seeds, hardware=chip)
         points = expand(spec)          # every point validated before anything runs
         if point_fn:
             resolve_point_fn(point_fn)
@@ -90,6 +103,7 @@ def register(app: typer.Typer) -> None:
         existed = store.exists()
         st = ResultsStore(store, check=True)
         try:
+            st.check_writable()
             n_workers = workers or default_workers()
             where = (f"Dask scheduler {scheduler}" if scheduler
                      else f"{n_workers} local worker{'s' if n_workers != 1 else ''}")

@@ -69,7 +69,14 @@ def test_config_file_and_cli_override(tmp_path):
     (["--hidden", "15,15"], ["multiples of the competition group size 10"]),
     (["--hidden", "a,b"], ["hidden"]),
     (["--update", "magic"], ["update", "deterministic"]),
-    (["--optimizer", "adam", "--algo", "bp"], ["optimizer", "pff"]),
+    (["--optimizer", "magic"], ["optimizer", "sgd"]),
+    (["--adc-bits", "20"], ["adc_bits = 20", "2..16"]),          # was priced as 8 in silence
+    (["--dac-bits", "1"], ["dac_bits = 1", "2..16"]),
+    (["--adc-bits-transposed", "10"], ["adc_bits_transposed", "adc_bits"]),
+    (["--tile-size", "4"], ["cols_per_adc = 8", "tile_cols = 4"]),
+    (["--tile-size", "64", "--tile-rows", "32"], ["--tile-size", "tile_rows"]),
+    (["--rows-active", "300"], ["rows_active", "tile_rows"]),
+    (["--node-nm", "28"], ["node_nm", "22"]),
 ])
 def test_bad_options_give_one_line(args, words):
     r = runner.invoke(app, ["simulate", *QUICK, *args])
@@ -107,3 +114,30 @@ def test_missing_dataset_is_one_line_naming_where_it_looked(tmp_path, monkeypatc
     assert len(err.splitlines()) == 1 and "Traceback" not in r.output
     assert str(tmp_path / "data") in err and "kmnist" in err
     assert r.stdout == ""  # nothing started: no progress bar, no table
+
+
+def test_hardware_file_options_and_record(tmp_path):
+    """--hardware FILE, a single-field override, the simulator's tiles and converters, and the
+    whole chip stored in the record and the store."""
+    hw = tmp_path / "chip.toml"
+    hw.write_text('[hardware]\nnode_nm = 65\ndevice = "rram-taox"\ntile_rows = 32\n'
+                  'tile_cols = 32\ncols_per_adc = 4\nadc_bits = 6\nadc_type = "flash"\n')
+    db = tmp_path / "r.db"
+    r = runner.invoke(app, ["simulate", "--hardware", str(hw), "--adc-bits", "5", "--algo", "bp",
+                            "--store", str(db), "--json", *QUICK])
+    assert r.exit_code == 0, r.output
+    rec = json.loads(r.stdout.strip().splitlines()[-1])
+    assert rec["schema"] == 2
+    chip = rec["hardware"]
+    assert (chip["node_nm"], chip["device"], chip["adc_bits"], chip["adc_type"],
+            chip["tile_rows"]) == (65, "rram-taox", 5, "flash", 32)
+    assert {k: rec["config"][k] for k in chip} == chip            # flat in config too
+    # the simulator used the chip: every analog matrix recorded its own converters
+    mats = [i for i in rec["ledger"]["matrices"].values() if i.get("analog")]
+    assert mats and all(i["adc_bits"] == 5 and i["adc_type"] == "flash"
+                        and i["adc_bits_transposed"] == 5 and i["tile_cols"] == 32 for i in mats)
+    assert "65 nm" in rec["energy"]["model"]
+    assert rec["energy"]["digital_inference_batch"] == 30
+    with sqlite3.connect(db) as con:
+        row = con.execute("select node_nm, adc_type, adc_bits, tile_rows from runs").fetchone()
+    assert row == (65, "flash", 5, 32)

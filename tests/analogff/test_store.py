@@ -13,7 +13,7 @@ import pytest
 
 sys.path.insert(0, os.path.dirname(__file__))
 
-from analogff.config import SimConfig  # noqa: E402
+from analogff.config import SimConfig, from_dict  # noqa: E402
 from analogff.errors import AnalogffError  # noqa: E402
 from analogff.store import (APPLICATION_ID, CONFIG_COLUMNS,  # noqa: E402
                             SCHEMA_VERSION, ResultsStore, parse_where)
@@ -22,7 +22,7 @@ from sweep_points import fake_record  # noqa: E402
 
 
 def _cfg(**kw) -> SimConfig:
-    return SimConfig(**kw)
+    return from_dict(kw)
 
 
 def test_new_store_has_versioned_wal_schema(tmp_path):

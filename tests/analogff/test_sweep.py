@@ -23,7 +23,7 @@ if str(HERE) not in sys.path:
 from typer.testing import CliRunner  # noqa: E402
 
 from analogff.cli import app  # noqa: E402
-from analogff.config import SimConfig  # noqa: E402
+from analogff.config import SimConfig, from_dict  # noqa: E402
 from analogff.errors import ConfigError  # noqa: E402
 from analogff.store import ResultsStore  # noqa: E402
 from analogff.sweep import (Progress, build_spec, expand, load_sweep_toml,  # noqa: E402
@@ -87,7 +87,7 @@ def test_expand_removes_duplicates():
 
 
 def test_expand_validates_every_point_before_work():
-    with pytest.raises(ConfigError, match=r"sweep point \(adc_bits=0\): adc_bits = 0 is out of range"):
+    with pytest.raises(ConfigError, match=r"sweep point \(adc_bits=0\): hardware field adc_bits = 0 cannot be simulated and priced; allowed integers 2\.\.16"):
         expand(build_spec(["adc_bits=4,0"]))
     with pytest.raises(ConfigError, match="noise"):
         expand(build_spec(["noise=0,-1"]))
@@ -141,10 +141,10 @@ def test_bad_sweep_files(tmp_path, body, msg):
 
 
 def test_run_point_records_exceptions():
-    rec, elapsed = run_point(sweep_points.flaky, SimConfig(adc_bits=5).to_dict())
+    rec, elapsed = run_point(sweep_points.flaky, from_dict(dict(adc_bits=5)).to_dict())
     assert rec["status"] == "failed" and "RuntimeError: simulated divergence" in rec["error"]
-    assert rec["config_hash"] == SimConfig(adc_bits=5).config_hash() and elapsed >= 0
-    rec, _ = run_point("sweep_points:fast", SimConfig(adc_bits=6).to_dict())
+    assert rec["config_hash"] == from_dict(dict(adc_bits=5)).config_hash() and elapsed >= 0
+    rec, _ = run_point("sweep_points:fast", from_dict(dict(adc_bits=6)).to_dict())
     assert rec["status"] == "done"
     rec, _ = run_point(lambda cfg: 42, SimConfig().to_dict())
     assert rec["status"] == "failed" and "not a run record" in rec["error"]
@@ -382,7 +382,7 @@ def _one_line_error(res, code=2):
     (["--grid", "adc_bits=4,x"], "'x' is not a valid int"),
     (["--grid", "bogus=1,2"], "unknown parameter 'bogus'"),
     (["--grid", "noise"], "malformed"),
-    (["--grid", "adc_bits=4,0"], "adc_bits = 0 is out of range"),
+    (["--grid", "adc_bits=4,0"], "adc_bits = 0 cannot be simulated and priced"),
     (["--grid", "adc_bits=4", "--algo", "sgd"], "algo"),
     (["--grid", "adc_bits=4", "--seeds", "0"], "seeds"),
     (["--grid", "adc_bits=4", "--workers", "0"], "workers"),
@@ -438,7 +438,7 @@ def test_cli_sweep_dry_run_results_and_exports(tmp_path, monkeypatch):
     g = pd.read_csv("g.csv")
     assert len(g) == 4 and set(g["n"]) == {3}              # adc_bits=5 failed: not grouped
     row = g[(g["noise"] == 0.0) & (g["adc_bits"] == 4)].iloc[0]
-    accs = [sweep_points.fake_record(SimConfig(adc_bits=4, noise=0.0, seed=s))["metrics"]
+    accs = [sweep_points.fake_record(from_dict(dict(adc_bits=4, noise=0.0, seed=s)))["metrics"]
             ["test_accuracy"] for s in range(3)]
     from scipy import stats
     import numpy as np
@@ -467,7 +467,7 @@ def test_cli_sweep_dry_run_results_and_exports(tmp_path, monkeypatch):
 def test_cli_results_bad_input(tmp_path, monkeypatch, args, msg):
     monkeypatch.chdir(tmp_path)
     with ResultsStore("r.db") as st:
-        st.add(sweep_points.fake_record(SimConfig(adc_bits=6)))
+        st.add(sweep_points.fake_record(from_dict(dict(adc_bits=6))))
     res = CliRunner().invoke(app, ["results", *args])
     assert msg in _one_line_error(res)
     assert not (tmp_path / "missing.db").exists()

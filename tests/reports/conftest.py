@@ -1,12 +1,24 @@
-"""Shared fixtures for the reports tests: small run stores built from the estimate machinery."""
+"""Shared fixtures for the reports tests: small run stores whose ledgers come from the real
+algorithms on the counting backend (`analogff.estimate.build_ledgers`)."""
 
 from __future__ import annotations
 
+import functools
+
 import pytest
 
-from reports.report import record_from_estimate, write_store
+from reports import Hardware
+from reports.report import record_from_ledgers, write_store
 
-NET = [16, 12, 12, 4]
+NET = [16, 20, 20, 4]   # PFF's hidden layers are multiples of its competition group (10)
+
+
+@functools.lru_cache(maxsize=None)
+def _ledgers(algo: str, adc: int):
+    from analogff.estimate import build_ledgers
+
+    hw = Hardware(device="ideal", dac_bits=8, adc_bits=adc, tile_rows=8, tile_cols=8)
+    return hw, build_ledgers(hw, NET, algo, batch=10, K=3)
 
 
 def make_records(n_noise=(0.0, 0.05), algos=("pff", "ff", "bp")):
@@ -14,14 +26,15 @@ def make_records(n_noise=(0.0, 0.05), algos=("pff", "ff", "bp")):
     for algo, base in zip(algos, (0.9, 0.85, 0.95)):
         for noise in n_noise:
             for adc in (4, 8):
-                cfg = {"algo": algo, "device": "ideal", "noise": noise, "dac_bits": 8,
-                       "adc_bits": adc, "tile_size": 8, "dataset": "digits", "batch_size": 10,
+                hw, (tl, il) = _ledgers(algo, adc)
+                cfg = {"algo": algo, "noise": noise, "dataset": "digits", "batch_size": 10,
                        "seed": 0, "ideal": False, "update": "deterministic"}
                 acc = base - noise - (0.05 if adc == 4 else 0.0)  # test data, not results
-                recs.append(record_from_estimate(
+                recs.append(record_from_ledgers(
                     cfg, {"train_accuracy": acc, "test_accuracy": acc, "final_loss": 0.0,
                           "ideal_test_accuracy": base},
-                    network=NET, batch=10, n_train=100, n_test=20, K=3))
+                    hardware=hw, train_ledger=tl, inference_ledger=il, batch=10, n_train=100,
+                    n_test=20))
     return recs
 
 

@@ -1,0 +1,267 @@
+"""`CountingMatrix`: the events of an `AnalogMatrix`, without the analog arithmetic.
+
+The third backend of the matrix interface (after `IdealMatrix` and `AnalogMatrix`): an
+algorithm written once runs on it unchanged, and its ledger holds the events an analog run of
+the same configuration and batch would record, so that the energy of a network can be
+estimated by running the real algorithm instead of a second, hand-written count of its
+operations (the Nengo frontend/backend split).
+
+What it computes: a cheap float path (``y = x @ W.T`` on float32 weights kept within
+``±w_max`` like the devices' conductance window, outer-product updates applied exactly), so
+that the algorithm runs as on ideal hardware (losses, labels, branches).
+
+What it records, per call, exactly as `AnalogMatrix` does (same counters, same formulas; the
+shape-only events are equal event by event):
+
+* reads: ``mvm_vectors`` / ``transposed_vectors``, ``macs``, ``dac_conversions`` (one per input
+  line and tile it drives), ``adc_conversions`` (one per output line and input tile);
+* updates: ``update_calls`` (one per `update` / `apply_delta`), the ``rng_draws`` of stochastic
+  pulse trains, the digital accumulator's ``dig_add`` / SRAM bits of mixed-precision updates;
+* ``programmed_devices`` of `program`.
+
+Data-dependent events follow documented rules instead of the physics:
+
+* ``cell_read_energy_j`` = V_read²·t_read·Δg·Σ_b Σ_i q_bi²·gsum_i, the analog formula, with q
+  the DAC-quantised input and gsum the row's conductance sum of the float weights mapped as
+  `AnalogMatrix.program` maps them (no programming noise, drift or pulse nonlinearity);
+* pulses: the *expected* count of the requested change, Σ min(|ΔW|/Δw_min, max_pulses) over
+  devices (deterministic and stochastic schemes: stochastic rounding and pulse coincidence
+  are unbiased; mixed: the integer part leaving the digital accumulator); filed as
+  ``pulses_up`` for increases and ``pulses_down`` for decreases (potentiate-only devices: all
+  up). With ``pulse_density`` set, every update call records that many pulses per device
+  instead (half up, half down): a prescribed density for calibrations;
+* ``pulse_energy_j``, ``adc_saturated`` and ``dac_clipped`` are not recorded (they need the
+  simulated conductances and noise); the pricer prices pulses with the device's pulse energy
+  when no simulated energy is recorded.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from device_models import DeviceModel, load_preset
+
+from .base import MatrixBase, NonFiniteInputError, ShapeError
+from .ledger import Ledger
+from .periphery import Periphery
+
+
+def _edges(n: int, tile: int) -> np.ndarray:
+    return np.array(list(range(0, n, tile)) + [n], dtype=np.int64)
+
+
+class CountingMatrix(MatrixBase):
+    """Shape-and-event twin of `AnalogMatrix` (same constructor, same interface)."""
+
+    analog = True      # reads like an analog matrix (BlockDiagonal uses forward_tiles)
+    backend = "counting"
+
+    def __init__(self, out_features: int, in_features: int,
+                 device: DeviceModel | str | None = None, periphery: Periphery | None = None,
+                 seed: int = 0, *, ledger: Ledger | None = None, name: str = "W",
+                 w_max: float = 1.0, pulse_density: float | None = None,
+                 dac_bits: int | None = None, adc_bits: int | None = None) -> None:
+        if out_features < 1 or in_features < 1:
+            raise ShapeError(f"{name}: shape ({out_features}, {in_features}) must be positive")
+        if not (isinstance(w_max, (int, float)) and math.isfinite(w_max) and w_max > 0):
+            raise ValueError(f"w_max = {w_max!r} must be a positive finite number")
+        if pulse_density is not None and not (math.isfinite(pulse_density)
+                                              and 0 <= pulse_density <= 1000):
+            raise ValueError(f"pulse_density = {pulse_density!r} is out of range; allowed "
+                             "[0, 1000] pulses per device per update")
+        if device is None:
+            device = load_preset("ideal")
+        elif isinstance(device, str):
+            device = load_preset(device)
+        self.device = device
+        self.periphery = pe = periphery if periphery is not None else Periphery()
+        self.out_features, self.in_features = int(out_features), int(in_features)
+        self.w_max = float(w_max)
+        self.pulse_density = pulse_density
+        self.time = 0.0
+        self._differential = pe.mapping == "differential"
+        self._row_edges = _edges(self.in_features, pe.tile_rows)
+        self._col_edges = _edges(self.out_features, pe.tile_cols)
+        # the converters' bits: the periphery's, or a chip's that the simulator cannot
+        # simulate (e.g. a 1-bit DAC), recorded as given
+        self.dac_bits = int(dac_bits) if dac_bits is not None else pe.dac_bits
+        self.adc_bits = int(adc_bits) if adc_bits is not None else pe.adc_bits
+        for nm, b in (("dac_bits", self.dac_bits), ("adc_bits", self.adc_bits)):
+            if not 1 <= b <= 24:
+                raise ValueError(f"{nm} = {b!r} is out of range; allowed integers 1..24")
+        self._levels = max(2 ** (self.dac_bits - 1) - 1, 1)
+        self.sigma = float(pe.read_noise if pe.read_noise is not None else device.read_noise)
+        self._c = device.g_min / device.g_range
+        self._wt = np.zeros((self.in_features, self.out_features), dtype=np.float32)
+        self._gsum: dict[bool, np.ndarray] = {}
+        self._chi: np.ndarray | None = None
+        self.ledger = ledger if ledger is not None else Ledger()
+        self.name = self.ledger.register(name, self.info())
+
+    def info(self) -> dict:
+        """The ledger's matrix info: the keys and values `AnalogMatrix.info` gives."""
+        pe, dv = self.periphery, self.device
+        return {"analog": True, "rows": self.in_features, "cols": self.out_features,
+                "tile_rows": pe.tile_rows, "tile_cols": pe.tile_cols,
+                "n_tiles": (len(self._row_edges) - 1) * (len(self._col_edges) - 1),
+                "dac_bits": self.dac_bits, "adc_bits": self.adc_bits, "out_bound": pe.out_bound,
+                "device": dv.name, "v_read": dv.v_read, "t_read": dv.t_read,
+                "g_min": dv.g_min, "g_max": dv.g_max, "mapping": pe.mapping,
+                "update": pe.update, "read_noise": self.sigma, "w_max": self.w_max,
+                "wire_resistance": pe.wire_resistance}
+
+    # ---- reads --------------------------------------------------------------------------
+    def _quantised(self, x: np.ndarray) -> np.ndarray:
+        """The DAC's levels q in [-1, 1] (abs-max per vector, or clipped at ``in_bound``)."""
+        pe = self.periphery
+        if pe.input_scaling == "abs-max":
+            s = np.abs(x).max(axis=1, keepdims=True)
+            s[s == 0] = 1.0
+        else:
+            s = np.float32(pe.in_bound)
+        L = np.float32(self._levels)
+        return np.clip(np.rint(x / s * L), -L, L) / L
+
+    def _row_gsum(self, transposed: bool) -> np.ndarray:
+        """Σ (G⁺ + G⁻)/Δg per input line (g_min included), of the float weights mapped as
+        `AnalogMatrix.program` maps them."""
+        if transposed not in self._gsum:
+            w = np.clip(self._wt / np.float32(self.w_max), -1, 1)
+            if not self._differential:
+                g = 0.5 + 0.5 * w + self._c
+            elif self.device.policy == "potentiate-only":
+                g = np.abs(w) + 2 * self._c
+            else:
+                g = np.clip(0.5 + 0.5 * w, 0, 1) + np.clip(0.5 - 0.5 * w, 0, 1) + 2 * self._c
+            self._gsum[transposed] = g.sum(axis=0 if transposed else 1, dtype=np.float64)
+        return self._gsum[transposed]
+
+    def _record_read(self, x: np.ndarray, transposed: bool) -> None:
+        if not np.isfinite(x).all():
+            raise NonFiniteInputError(f"{self.name}: input contains NaN or infinity")
+        B = x.shape[0]
+        n_rt, n_ct = len(self._row_edges) - 1, len(self._col_edges) - 1
+        R, C = self.in_features, self.out_features
+        n_in, n_out, n_in_tiles, n_out_tiles = (C, R, n_ct, n_rt) if transposed else \
+            (R, C, n_rt, n_ct)
+        q = self._quantised(x)
+        dv = self.device
+        e_cell = dv.v_read ** 2 * dv.t_read * dv.g_range * float(
+            ((q.astype(np.float64) ** 2) @ self._row_gsum(transposed)).sum())
+        counts = dict(macs=B * R * C, dac_conversions=B * n_in * n_out_tiles,
+                      adc_conversions=B * n_out * n_in_tiles, cell_read_energy_j=e_cell)
+        counts["transposed_vectors" if transposed else "mvm_vectors"] = B
+        self.ledger.add(self.name, **counts)
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        x = self._check(x, self.in_features, "input", finite=False)
+        self._record_read(x, False)
+        return x @ self._wt
+
+    def forward_tiles(self, x: np.ndarray) -> np.ndarray:
+        """Forward read with each row tile's output kept apart: ``(B, n_row_tiles, out)``."""
+        x = self._check(x, self.in_features, "input", finite=False)
+        self._record_read(x, False)
+        e = self._row_edges
+        return np.stack([x[:, a:b] @ self._wt[a:b] for a, b in zip(e[:-1], e[1:])], axis=1)
+
+    def transposed(self, d: np.ndarray) -> np.ndarray:
+        d = self._check(d, self.out_features, "transposed input", finite=False)
+        self._record_read(d, True)
+        return d @ self._wt.T
+
+    # ---- writes -------------------------------------------------------------------------
+    def _pulses_per_weight(self) -> float:
+        return self.device.states / (self.w_max * (1.0 if self._differential else 2.0))
+
+    def _set(self, wt: np.ndarray) -> None:
+        np.clip(wt, -self.w_max, self.w_max, out=self._wt)
+        self._gsum.clear()
+
+    def _record_pulses(self, A: np.ndarray) -> None:
+        """One write phase requesting A (in, out) pulses per device (signed, expected)."""
+        pe = self.periphery
+        if self.pulse_density is not None:
+            n_dev = A.size * (2 if self._differential else 1)
+            p = self.pulse_density * n_dev
+            up, dn = p / 2, p / 2
+        else:
+            n = np.clip(A, -pe.max_pulses, pe.max_pulses)
+            up = float(n[n > 0].sum(dtype=np.float64))
+            dn = float(-n[n < 0].sum(dtype=np.float64))
+            if self._differential and self.device.policy == "potentiate-only":
+                up, dn = up + dn, 0.0
+        self.ledger.add(self.name, update_calls=1, pulses_up=up, pulses_down=dn)
+
+    def _mixed(self, A: np.ndarray) -> np.ndarray:
+        """Mixed precision: accumulate digitally, transfer the integer part (capped)."""
+        R, C = A.shape
+        if self._chi is None:
+            self._chi = np.zeros_like(A)
+        self._chi += A
+        self.ledger.add(self.name, dig_add=R * C, sram_read_bits=16 * R * C,
+                        sram_write_bits=16 * R * C)
+        m = np.float32(self.periphery.max_pulses)
+        t = np.clip(np.trunc(self._chi), -m, m)
+        self._chi -= t
+        return t
+
+    def update(self, x: np.ndarray, d: np.ndarray, lr: float) -> None:
+        """``W += lr · dᵀx`` on the float path; records the write events of the scheme."""
+        x = self._check(x, self.in_features, "update input x")
+        d = self._check(d, self.out_features, "update input d")
+        if x.shape[0] != d.shape[0]:
+            raise ShapeError(f"{self.name}: x has {x.shape[0]} rows but d has {d.shape[0]}")
+        if not (isinstance(lr, (int, float, np.floating, np.integer)) and math.isfinite(lr)):
+            raise ValueError(f"{self.name}: update() lr = {lr!r} must be a finite number")
+        pe = self.periphery
+        G = x.T @ d
+        A = G * np.float32(lr * self._pulses_per_weight())
+        if pe.update == "stochastic":
+            xm, dm = float(np.abs(x).max(initial=0.0)), float(np.abs(d).max(initial=0.0))
+            if xm == 0 or dm == 0 or lr * self._pulses_per_weight() == 0:
+                self.ledger.add(self.name, update_calls=1)   # as AnalogMatrix: no pulse train
+                return
+            self.ledger.add(self.name, rng_draws=x.shape[0] * (self.in_features
+                                                               + self.out_features) * pe.bl)
+        if pe.update == "mixed":
+            A = self._mixed(A)
+        self._record_pulses(A)
+        self._set(self._wt + np.float32(lr) * G)
+
+    def apply_delta(self, dW: np.ndarray) -> None:
+        """``W += dW`` (out, in) on the float path; records it as pulses (mixed: through the
+        digital accumulator), as `AnalogMatrix.apply_delta` does."""
+        dW = np.asarray(dW, dtype=np.float32)
+        if dW.shape != self.shape:
+            raise ShapeError(f"{self.name}: apply_delta() got shape {dW.shape}; expected {self.shape}")
+        A = dW.T * np.float32(self._pulses_per_weight())
+        if self.periphery.update == "mixed":
+            A = self._mixed(A)
+        self._record_pulses(A)
+        self._set(self._wt + dW.T)
+
+    def program(self, W: np.ndarray, record: bool = True) -> None:
+        W = np.asarray(W, dtype=np.float32)
+        if W.shape != self.shape:
+            raise ShapeError(f"{self.name}: program() got shape {W.shape}; expected {self.shape}")
+        if not np.isfinite(W).all():
+            raise ValueError(f"{self.name}: program() weights contain NaN or infinity")
+        self._set(W.T.copy())
+        if self._chi is not None:
+            self._chi[...] = 0
+        if record:
+            n_dev = W.size * (2 if self._differential else 1)
+            self.ledger.add(self.name, programmed_devices=n_dev)
+
+    # ---- state --------------------------------------------------------------------------
+    def weights(self) -> np.ndarray:
+        return self._wt.T.copy()
+
+    def advance_time(self, dt: float) -> None:
+        """Advance the clock (no drift: the counting backend has no conductances)."""
+        if not (math.isfinite(dt) and dt >= 0):
+            raise ValueError(f"dt = {dt!r} must be a finite number of seconds >= 0")
+        self.time += float(dt)
