@@ -15,6 +15,8 @@ import types
 import numpy as np
 from numba import njit, prange, uint64
 
+from . import _jitcache  # noqa: F401  (cache stamped with every kernel module: see there)
+
 from .rng import _tail_inverse, mix64, next_u64, normal_from_bits, normal_from_bits16, \
     stream_start
 

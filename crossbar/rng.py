@@ -24,6 +24,8 @@ import math
 import numpy as np
 from numba import njit, uint64
 
+from . import _jitcache  # noqa: F401  (cache stamped with every kernel module: see there)
+
 _CELLS_BITS = 16
 _CELLS = 1 << _CELLS_BITS
 
