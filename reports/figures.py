@@ -671,10 +671,88 @@ def fig_per_matrix(st: Study, out: Path) -> Figure | None:
     return Figure("per_matrix", "Per-matrix energy, area and ADC saturation", cap.strip())
 
 
+def sensitivity_rows(st: Study) -> list[dict[str, Any]]:
+    """Accuracy change from the base point when one knob moves and the others stay at base:
+    one row per (algorithm, knob, value) with ``delta`` (fraction) and its t-interval half-width
+    (the two intervals combined in quadrature, a normal approximation)."""
+    g = st.groups
+    rows: list[dict[str, Any]] = []
+    if g is None or not len(g) or not st.knobs:
+        return rows
+    keyed = g.assign(_k=g[st.knobs].apply(lambda r: tuple(map(_hashable, r)), axis=1))
+    base_key = tuple(st.base[k] for k in st.knobs)
+    for algo in st.algos:
+        sub = keyed[keyed["algo"] == algo]
+        base = sub[sub["_k"] == base_key]
+        if base.empty:
+            continue
+        b = base.iloc[0]
+        for i, k in enumerate(st.knobs):
+            for _, r in sub.iterrows():
+                key = r["_k"]
+                if key[i] == base_key[i] or key[:i] + key[i + 1:] != base_key[:i] + base_key[i + 1:]:
+                    continue
+                ci = math.hypot(*(x if math.isfinite(x) else 0.0
+                                  for x in (r["test_accuracy_ci"], b["test_accuracy_ci"])))
+                rows.append({"algo": algo, "knob": k, "value": key[i], "base": base_key[i],
+                             "delta": r["test_accuracy_mean"] - b["test_accuracy_mean"],
+                             "delta_ci": ci, "n": int(r["n"]), "n_base": int(b["n"])})
+    return rows
+
+
+def fig_sensitivity(st: Study, out: Path) -> Figure | None:
+    """Tornado: for each swept knob, the accuracy change when it alone moves from its base
+    value to each other swept value (one panel per algorithm, widest swing on top)."""
+    rows = sensitivity_rows(st)
+    if not rows:
+        return None
+    plt = _setup()
+    algos = [a for a in st.algos if any(r["algo"] == a for r in rows)]
+    n_k = len({r["knob"] for r in rows})
+    fig, axes = plt.subplots(1, len(algos), figsize=(WIDTH_IN, 0.55 * n_k + 1.3),
+                             sharex=True, layout="constrained", squeeze=False)
+    for ax, algo in zip(axes[0], algos):
+        mine = [r for r in rows if r["algo"] == algo]
+        knobs = sorted({r["knob"] for r in mine},
+                       key=lambda k: max(abs(r["delta"]) for r in mine if r["knob"] == k))
+        for y, k in enumerate(knobs):
+            # the widest first, so that a smaller bar on the same side is drawn over it
+            kr = sorted((r for r in mine if r["knob"] == k), key=lambda r: -abs(r["delta"]))
+            for r in kr:
+                low = _order(r["value"]) < _order(r["base"])
+                c = shade(color(algo), 0 if low else 2, 3)
+                ax.barh(y, 100 * r["delta"], height=0.6, color=c, alpha=0.85,
+                        xerr=100 * r["delta_ci"] if r["delta_ci"] > 0 else None,
+                        error_kw={"elinewidth": 0.6, "capsize": 1.5}, edgecolor="k",
+                        linewidth=0.3)
+                end = r["delta"] + math.copysign(r["delta_ci"], r["delta"] or 1.0)
+                ax.annotate(f"{fmt_value(r['value'])}", (100 * end, y),
+                            xytext=(3 if r["delta"] >= 0 else -3, 0),
+                            textcoords="offset points", va="center",
+                            ha="left" if r["delta"] >= 0 else "right", fontsize=6)
+        ax.axvline(0, color="k", lw=0.8)
+        ax.set_yticks(range(len(knobs)),
+                      [f"{k} (base {fmt_value(st.base[k])})" for k in knobs])
+        ax.set_title(algo.upper())
+        ax.set_xlabel("change in test accuracy (points)")
+        lo, hi = ax.get_xlim()
+        pad = 0.15 * (hi - lo)
+        ax.set_xlim(lo - pad, hi + pad)
+    _warn(fig, st.groups)
+    save(fig, out, "sensitivity")
+    cap = ("Sensitivity around the base point " + describe(st.base) + ": each bar is the "
+           "change in mean test accuracy when one knob alone moves from its base value to the "
+           "value written at the bar's end (light: below base, dark: above), the others held "
+           "at base; error bars combine both configurations' 95 % t-intervals in quadrature. "
+           "Knobs with the widest swing on top. " + held_constant(st))
+    return Figure("sensitivity", "Sensitivity (tornado)", cap)
+
+
 def all_figures(st: Study, out: Path) -> list[Figure]:
     """Every figure the study supports, in report order."""
     figs = [fig_pareto(st, out), fig_pareto_by_algo(st, out)]
     figs += [fig_knob(st, k, out) for k in st.knobs]
+    figs += [fig_sensitivity(st, out)]
     figs += [fig_energy_breakdown(st, out), fig_analog_vs_digital(st, out),
              fig_per_matrix(st, out), fig_area_breakdown(st, out)]
     return [f for f in figs if f is not None]

@@ -72,7 +72,8 @@ def test_report_files_formats_and_tables(report_dir):
 
     names = {p.name for p in report_dir.iterdir()}
     stems = {"energy_vs_accuracy", "energy_vs_accuracy_by_algo", "accuracy_vs_noise",
-             "energy_breakdown", "analog_vs_digital", "per_matrix", "area_breakdown"}
+             "energy_breakdown", "analog_vs_digital", "per_matrix", "area_breakdown",
+             "sensitivity"}
     for s in stems:
         assert {f"{s}.png", f"{s}.svg", f"{s}.pdf"} <= names, s
         dpi = Image.open(report_dir / f"{s}.png").info.get("dpi")
@@ -135,3 +136,22 @@ def test_real_sweep_report_renders_in_headless_chromium(report_dir, tmp_path):
     # the images loaded: a broken <img> leaves the figure band nearly uniform
     band = im[40:200]
     assert band.std() > 10
+
+
+def test_sensitivity_is_the_difference_of_configuration_means(report_dir, sweep_store):
+    import pandas as pd
+
+    from reports.figures import make_study, sensitivity_rows
+    from reports.report import _config_columns, analyse, load_records
+
+    recs = load_records(sweep_store)
+    d = analyse(recs)
+    st = make_study(pd.DataFrame(d["runs"]), pd.DataFrame(d["energy"]), pd.DataFrame(d["area"]),
+                    pd.DataFrame(d["matrices"]), _config_columns(recs))
+    assert st.knobs == ["noise"] and st.base == {"noise": 0.0}
+    g = pd.read_csv(report_dir / "configurations.csv")
+    rows = sensitivity_rows(st)
+    assert {(r["algo"], r["value"]) for r in rows} == {("pff", 0.05), ("bp", 0.05)}
+    for r in rows:
+        acc = g[g["algo"] == r["algo"]].set_index("noise")["test_accuracy_mean"]
+        assert r["delta"] == pytest.approx(acc[0.05] - acc[0.0])
