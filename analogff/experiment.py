@@ -15,7 +15,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from crossbar import IdealMatrix, Ledger, Periphery
+from crossbar import IdealMatrix, Ledger, NonFiniteInputError, Periphery
 
 from . import __version__
 from .config import SimConfig
@@ -230,7 +230,11 @@ def train(net: Network, progress: Callable | None = None, seconds_per_batch: flo
                 idx = np.concatenate([idx, perm[:bs - len(idx)]])
             if hasattr(net.algo, "set_schedule"):
                 net.algo.set_schedule((ep * n_batches + bi) / (epochs * n_batches))
-            out = net.algo.train_batch(data.x_train[idx], data.y_train[idx])
+            try:
+                out = net.algo.train_batch(data.x_train[idx], data.y_train[idx])
+            except NonFiniteInputError as exc:  # the data are finite: the network diverged
+                raise DivergedError(f"training diverged at epoch {ep + 1}, batch {bi + 1} "
+                                    f"({exc}); try a smaller --lr") from None
             lv = float(out["loss"])
             if not math.isfinite(lv):
                 raise DivergedError(f"training diverged (loss = {lv}) at epoch {ep + 1}, batch "
@@ -241,6 +245,10 @@ def train(net: Network, progress: Callable | None = None, seconds_per_batch: flo
             if progress is not None:
                 progress("batch", epoch=ep, epochs=epochs, batch=bi, batches=n_batches, loss=lv)
         loss = float(np.mean(losses))
+        for m in mats:  # float weights can overflow with a finite loss (device states cannot)
+            if not getattr(m, "analog", False) and not np.isfinite(m.weights()).all():
+                raise DivergedError(f"training diverged: the weights of {m.name} became NaN or "
+                                    f"infinite in epoch {ep + 1}; try a smaller --lr")
         if on_epoch is not None:
             on_epoch(net.algo, ep, (ep + 1) * n_batches * bs)
         if progress is not None:

@@ -35,7 +35,7 @@ from device_models.responses import get_response
 from device_models.variation import device_laws
 
 from . import kernels as K
-from .base import MatrixBase, NonFiniteInputError, ShapeError
+from .base import MatrixBase, NonFiniteInputError, ShapeError, check_finite, check_shape
 from .ledger import Ledger
 from .periphery import Periphery
 from .rng import new_key
@@ -80,8 +80,7 @@ class AnalogMatrix(MatrixBase):
                  device: DeviceModel | str | None = None, periphery: Periphery | None = None,
                  seed: int = 0, *, ledger: Ledger | None = None, name: str = "W",
                  w_max: float = 1.0) -> None:
-        if out_features < 1 or in_features < 1:
-            raise ShapeError(f"{name}: shape ({out_features}, {in_features}) must be positive")
+        out_features, in_features = check_shape(out_features, in_features, name)
         if not (isinstance(w_max, (int, float)) and math.isfinite(w_max) and w_max > 0):
             raise ValueError(f"w_max = {w_max!r} must be a positive finite number")
         if device is None:
@@ -533,6 +532,8 @@ class AnalogMatrix(MatrixBase):
         dW = np.asarray(dW, dtype=np.float32)
         if dW.shape != self.shape:
             raise ShapeError(f"{self.name}: apply_delta() got shape {dW.shape}; expected {self.shape}")
+        # a NaN would reach the pulse kernel as a pulse count (seconds per device, then ~-0.5)
+        check_finite(dW, self.name, "apply_delta() change")
         A = dW.T * np.float32(self._pulses_per_weight())
         if self.periphery.update == "mixed":
             if self._chi is None:
@@ -547,6 +548,9 @@ class AnalogMatrix(MatrixBase):
 
     def _fire(self, mode: int, A: np.ndarray, V: np.ndarray) -> None:
         pe = self.periphery
+        if np.isnan(A).any():  # finite inputs whose product overflowed (inf - inf)
+            raise NonFiniteInputError(f"{self.name}: the requested weight change overflowed "
+                                      "to NaN; the inputs or the learning rate are too large")
         kernel = kernel_for(K.apply_update, self.wp.size, _SMALL_UPDATE)
         up, dn, e = kernel(mode, A, V, pe.max_pulses, self.wp, self.wm, self.d2dp, self.d2dm,
                            self._has_d2d, self.stuckp, self.stuckm, self.countp, self.countm,

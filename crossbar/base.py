@@ -19,6 +19,22 @@ class NonFiniteInputError(ValueError):
     """An input contains NaN or infinity."""
 
 
+def check_shape(out_features, in_features, name: str) -> tuple[int, int]:
+    """(out, in) as ints; raises `ShapeError` unless both are positive integers (numpy
+    integers count; a bool or a float such as 10.5 does not: it would be truncated)."""
+    for v in (out_features, in_features):
+        if isinstance(v, (bool, np.bool_)) or not isinstance(v, (int, np.integer)) or v < 1:
+            raise ShapeError(f"{name}: shape ({out_features!r}, {in_features!r}) must be two "
+                             "positive integers")
+    return int(out_features), int(in_features)
+
+
+def check_finite(a: np.ndarray, name: str, what: str) -> None:
+    """Raise `NonFiniteInputError` if ``a`` holds NaN or infinity."""
+    if not np.isfinite(a).all():
+        raise NonFiniteInputError(f"{name}: {what} contains NaN or infinity")
+
+
 class MatrixBase:
     """Common bookkeeping: shape checks, the ledger and its phase."""
 

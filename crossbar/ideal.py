@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .base import MatrixBase, ShapeError
+from .base import MatrixBase, ShapeError, check_finite, check_shape
 from .ledger import Ledger
 
 
@@ -19,9 +19,7 @@ class IdealMatrix(MatrixBase):
 
     def __init__(self, out_features: int, in_features: int, *, seed: int | None = None,
                  ledger: Ledger | None = None, name: str = "W", **_ignored) -> None:
-        if out_features < 1 or in_features < 1:
-            raise ShapeError(f"{name}: shape ({out_features}, {in_features}) must be positive")
-        self.out_features, self.in_features = int(out_features), int(in_features)
+        self.out_features, self.in_features = check_shape(out_features, in_features, name)
         # stored as (in, out) so that forward is one contiguous BLAS call x @ Wt
         self._wt = np.zeros((self.in_features, self.out_features), dtype=np.float32)
         self.ledger = ledger if ledger is not None else Ledger()
@@ -47,6 +45,9 @@ class IdealMatrix(MatrixBase):
         d = self._check(d, self.out_features, "update input d")
         if x.shape[0] != d.shape[0]:
             raise ShapeError(f"{self.name}: x has {x.shape[0]} rows but d has {d.shape[0]}")
+        if isinstance(lr, (bool, np.bool_)) or not (
+                isinstance(lr, (int, float, np.floating, np.integer)) and np.isfinite(lr)):
+            raise ValueError(f"{self.name}: update() lr = {lr!r} must be a finite number")
         self._wt += np.float32(lr) * (x.T @ d)
         self.ledger.add(self.name, update_calls=1,
                         macs=x.shape[0] * self.in_features * self.out_features)
@@ -56,6 +57,7 @@ class IdealMatrix(MatrixBase):
         dW = np.asarray(dW, dtype=np.float32)
         if dW.shape != self.shape:
             raise ShapeError(f"{self.name}: apply_delta() got shape {dW.shape}; expected {self.shape}")
+        check_finite(dW, self.name, "apply_delta() change")
         self._wt += dW.T
         self.ledger.add(self.name, update_calls=1)
 
@@ -63,6 +65,8 @@ class IdealMatrix(MatrixBase):
         W = np.asarray(W, dtype=np.float32)
         if W.shape != self.shape:
             raise ShapeError(f"{self.name}: program() got shape {W.shape}; expected {self.shape}")
+        if not np.isfinite(W).all():
+            raise ValueError(f"{self.name}: program() weights contain NaN or infinity")
         self._wt[...] = W.T
         self.ledger.add(self.name, programmed_devices=W.size)
 
