@@ -131,6 +131,7 @@ class EnergyEstimate:
     price: Any                     # reports.run_energy.RunPrice
     tile: dict[str, Any]           # reports.tile_mvm output
     pulse_density: float | None = None   # prescribed pulses per device per update, if any
+    source: str = ""               # what was priced, if not a network on the counting backend
     train_ledger: dict[str, Any] = field(default_factory=dict, repr=False)     # one batch
     inference_ledger: dict[str, Any] = field(default_factory=dict, repr=False)  # one vector
 

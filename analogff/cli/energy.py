@@ -41,6 +41,12 @@ def register(app: typer.Typer) -> None:
         as_json: bool = typer.Option(False, "--json", help="Print JSON instead of tables."),
         list_fields: bool = typer.Option(False, "--fields", help="List every hardware field "
                                          "(default, allowed values, meaning) and exit."),
+        store: Optional[Path] = typer.Option(None, "--store", help="With --run: the results "
+                                             "store holding the run."),
+        run: Optional[int] = typer.Option(None, "--run", help="Price a stored run (its id in "
+                                          "`analogff results`) instead of a network: its "
+                                          "ledger on its own chip, the numbers simulate, "
+                                          "results and report show."),
         hardware: Optional[Path] = None,
         hardware_overrides: Optional[dict] = None,
     ) -> None:
@@ -60,6 +66,18 @@ def register(app: typer.Typer) -> None:
         if list_fields:
             _print_fields()
             return
+        if run is not None or store is not None:
+            if run is None or store is None:
+                raise ConfigError("--store and --run go together: --store results.db --run ID")
+            if hardware is not None or hardware_overrides:
+                raise ConfigError("--run prices the run on the chip it was simulated on; "
+                                  "--hardware and hardware options do not apply")
+            est = _stored_run(store, run)
+            if as_json:
+                typer.echo(json.dumps(est.to_dict(), indent=2, default=float))
+            else:
+                _print(est)
+            return
         hw = resolve_hardware(hardware, hardware_overrides or {})
         try:
             sizes = [int(s) for s in network.split(",") if s.strip()]
@@ -75,6 +93,39 @@ def register(app: typer.Typer) -> None:
             typer.echo(json.dumps(est.to_dict(), indent=2, default=float))
             return
         _print(est)
+
+
+def _stored_run(store: Path, run: int):
+    """A stored run priced by `reports.run_energy.price_run` (as the runner priced it)."""
+    from analogff.errors import AnalogffError
+    from analogff.estimate import EnergyEstimate
+    from analogff.store import ResultsStore
+    from reports import tile_mvm
+    from reports.run_energy import hardware_of_record, price_run
+
+    with ResultsStore(store, create=False) as st:
+        recs = st.records(where=f"id={int(run)}")
+    if not recs:
+        raise AnalogffError(f"{store} has no run with id {run}; list them with "
+                            f"analogff results {store}")
+    rec = recs[0]
+    if rec.get("status") != "done" or not isinstance(rec.get("ledger"), dict):
+        raise AnalogffError(f"run {run} in {store} did not finish; nothing to price")
+    hw = hardware_of_record(rec)
+    if hw is None:
+        raise AnalogffError(f"run {run} in {store} was written before runs stored their chip "
+                            "(record schema 1); re-run it with this version to price it")
+    s = rec["samples"]
+    batch = int((rec.get("energy") or {}).get("digital_inference_batch")
+                or rec["hyperparameters"]["batch_size"])
+    rp = price_run(rec["ledger"], hw, train_samples=max(int(s["train_total"]), 1),
+                   test_samples=max(int(s["test"]), 1), inference_batch=batch)
+    hp = rec.get("hyperparameters") or {}
+    return EnergyEstimate(hardware=hw, network=tuple(hp.get("hidden") or ()),
+                          algo=rec["config"]["algo"], batch=batch, K=hp.get("steps"),
+                          price=rp, tile=tile_mvm(hw),
+                          source=f"run {run} of {store} ({s['train_total']:,} training "
+                                 f"samples, {s['test']:,} inferences)")
 
 
 def _print_fields() -> None:
@@ -111,7 +162,8 @@ def _share(v: float, total: float) -> str:
 
 def _print(est) -> None:
     hw = est.hardware
-    console.print(f"[bold]{est.algo.upper()}[/] on {','.join(map(str, est.network))} · "
+    what = est.source or ",".join(map(str, est.network))
+    console.print(f"[bold]{est.algo.upper()}[/] on {what} · "
                   f"{hw.node_nm} nm · device {hw.device} · tiles {hw.tile_rows}×{hw.tile_cols} · "
                   f"DAC {hw.dac_bits} b ({hw.input_mode}) · ADC {hw.adc_bits} b "
                   f"{hw.adc_type.upper()} / {hw.cols_per_adc} cols · batch {est.batch}"
@@ -172,6 +224,7 @@ def _print(est) -> None:
     pd = est.pulse_density
     pulses = (f"{pd:g} write pulses per device per update (--pulse-density)" if pd is not None
               else "the expected write pulses of the algorithm's own updates")
-    console.print(f"[dim]Events: the real {est.algo.upper()} on the counting backend (one "
-                  f"training batch, one inference; {pulses}); model and sources: "
-                  "reports/README.md[/]")
+    src = ("the run's own ledger, as simulated" if est.source else
+           f"the real {est.algo.upper()} on the counting backend (one training batch, one "
+           f"inference; {pulses})")
+    console.print(f"[dim]Events: {src}; model and sources: reports/README.md[/]")

@@ -252,3 +252,22 @@ def test_parse_where_output_is_always_parameterised(expr):
     assert _SAFE_SQL.match(sql), sql
     assert sql.count("?") == len(params)
     assert all(c in COLS for c in re.findall(r'"([a-z_]+)"', sql))
+
+
+def test_schema1_store_is_read_but_not_extended(tmp_path):
+    """A store written before the chip was one stored value: readable, never written to."""
+    import sqlite3
+
+    p = tmp_path / "old.db"
+    with ResultsStore(p) as st:
+        st.add(fake_record(_cfg(adc_bits=6)))
+    con = sqlite3.connect(p)
+    con.execute("PRAGMA user_version=1")
+    con.commit()
+    con.close()
+    with ResultsStore(p, create=False) as st:
+        assert st.version == 1 and len(st.to_dataframe()) == 1
+        with pytest.raises(AnalogffError) as ei:
+            st.add(fake_record(_cfg(adc_bits=4)))
+    msg = str(ei.value)
+    assert "schema-1" in msg and "new --store" in msg and "\n" not in msg
