@@ -350,6 +350,10 @@ def field_specs() -> list[tuple[str, str, str, str]]:
             allowed = f"{num(lo)} … {num(hi)}" + (f" {unit}" if unit else "")
             if kind.startswith("opt_"):
                 allowed += " (or unset)"
+        if name in ("dac_bits", "adc_bits"):   # what a simulated run also needs
+            allowed += f"; simulate: {SIM_BITS[0]} … {min(SIM_BITS[1], hi)}"
+        elif name == "adc_bits_transposed":
+            allowed += "; simulate: unset or = adc_bits"
         default = defaults[name]
         if kind == "bool":
             default = default.lower()       # as written in TOML
