@@ -26,7 +26,8 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from reports import Hardware, estimate, tile_mvm  # noqa: E402
+from analogff.estimate import estimate  # noqa: E402  (the real BP on the counting backend)
+from reports import Hardware, tile_mvm  # noqa: E402
 
 # energy-model.md section 4.2 (MLP+NeuroSim V3.0 manual Table II/Table 2), 1 M images
 NEUROSIM = {
