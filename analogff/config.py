@@ -63,6 +63,17 @@ class SimConfig:
     limit: int | None = None       # subsample the training set to this many examples
     noise: float | None = None     # read noise σ as a fraction of g_max - g_min (None: device's)
     states: int | None = None      # override the device's number of states
+    # device overrides for sensitivity studies (analogff/device_overrides.py; None: device's)
+    c2c: float | None = None
+    d2d: float | None = None
+    nonlinearity_up: float | None = None
+    nonlinearity_down: float | None = None
+    up_down: float | None = None
+    prog_noise: float | None = None
+    drift_nu: float | None = None
+    stuck_off: float | None = None
+    stuck_on: float | None = None
+    endurance: float | None = None
     update: str = "deterministic"
     optimizer: str | None = None   # sgd | scaled (pulsed, crossbar-native) | adam (digital, as released)
     hidden: str | None = None      # e.g. "500,500"
@@ -115,6 +126,8 @@ class SimConfig:
         check_matched(self.matched, self.update, self.optimizer)
         if self.hidden is not None:
             self.hidden_sizes()  # validates
+        from .device_overrides import check as check_device_overrides
+        check_device_overrides(self, self.hardware.device)
         if not isinstance(self.hardware, Hardware):
             raise ConfigError(f"hardware = {self.hardware!r} must be a Hardware description")
         try:
@@ -153,7 +166,10 @@ class SimConfig:
 
     def config_hash(self) -> str:
         """SHA-256 (hex, 16 chars) of the canonical JSON of every field, seed included."""
-        blob = json.dumps(self.to_dict(), sort_keys=True, separators=(",", ":"))
+        from .device_overrides import DEVICE_FIELDS
+        # unset device overrides are left out, so adding one kept every earlier hash
+        d = {k: v for k, v in self.to_dict().items() if not (k in DEVICE_FIELDS and v is None)}
+        blob = json.dumps(d, sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(blob.encode()).hexdigest()[:16]
 
 
@@ -186,6 +202,11 @@ def coerce(key: str, value: Any) -> Any:
     key = key.replace("-", "_")
     if key not in FIELD_TYPES:
         raise _unknown(key)
+    from .boundary import check_type, plain
+    value = plain(value)  # numpy scalars are numbers
+    if value is not None and not isinstance(value, str) and not (
+            key == "hidden" and isinstance(value, (int, list))):
+        value = check_type(key, value, FIELD_TYPES[key])  # strict: bool is not a number
     if key in HARDWARE_FIELDS:
         try:
             return parse_field(key, value)
@@ -245,13 +266,12 @@ def load_toml(path: str | Path) -> dict[str, Any]:
     """Read a run config TOML as a flat dict: top-level keys, or a ``[simulate]`` table of
     training fields with an optional ``[hardware]`` table beside it (hardware fields may also
     be written at the top level or in ``[simulate]``)."""
+    from .boundary import load_toml as read_toml, run_config_table
+
     p = Path(path)
-    if not p.is_file():
-        raise ConfigError(f"config file {str(p)!r} does not exist")
-    try:
-        data = tomllib.loads(p.read_text(encoding="utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{p}: not valid TOML ({exc})") from None
+    # one line for a missing/unreadable/non-UTF-8/invalid file, a non-table [simulate] or
+    # [hardware], and top-level keys beside [simulate] (analogff/boundary.py)
+    data = run_config_table(read_toml(p, "config file"), p)
     flat: dict[str, Any] = {}
     for table in ("simulate", "hardware"):
         sub = data.pop(table, None)

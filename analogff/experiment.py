@@ -86,6 +86,8 @@ def make_device(cfg: SimConfig):
         changes["v_read"] = hw.v_read
     if hw.t_read is not None:
         changes["t_read"] = hw.t_read
+    from .device_overrides import overrides
+    changes.update(overrides(cfg))      # sensitivity overrides (c2c, d2d, drift_nu, ...)
     return dev.replace(**changes) if changes else dev
 
 
@@ -216,6 +218,8 @@ def train(net: Network, progress: Callable | None = None, seconds_per_batch: flo
     rng = np.random.default_rng(np.random.SeedSequence([net.cfg.seed, 0xBA7C]))
     n = data.x_train.shape[0]
     bs = int(hp["batch_size"])
+    from .boundary import check_batch
+    check_batch(bs, n)  # a batch beyond the set would count samples never seen
     n_batches = max(1, math.ceil(n / bs))
     epochs = int(hp["epochs"])
     mats = _all_matrices(net.algo)
@@ -291,6 +295,8 @@ def run_experiment(cfg: SimConfig, progress: Callable | None = None, data=None,
 
     t_start = time.perf_counter()
     data, dev = prepare_data(cfg, data)  # dev split (cfg.dev_fraction), H6
+    from .boundary import check_run
+    check_run(cfg, hyperparameters(cfg), data, dev_split_done=True)  # before any allocation
     net = build(cfg, data)
     with threadpool_limits(limits=blas_threads_for(net), user_api="blas"):
         return _run(cfg, net, progress, keep_network, monitor, t_start, dev)
