@@ -1,82 +1,22 @@
-"""Component models: energy [J], area [µm²] and latency [s] of each periphery block.
+"""Component models: energy [J], area [µm²] and latency [s] of every block of a tile.
 
-`Costs(hw)` evaluates every component for one `Hardware`. All energies are per event (one
-conversion, one pulse, one bit, ...). Areas are in **µm²** throughout this module (the
-estimate converts totals to mm²). Latencies are in seconds.
+`Costs(hw)` evaluates every block for one `Hardware`. Energies are per event (one conversion,
+one line charge, one pulse, one bit, ...); areas in **µm²** (the estimate converts totals to
+mm²); latencies in seconds. reports/README.md gives every equation with its source; the
+converters (ADC per ``adc_type``, DAC / encoding per ``input_mode``) live in
+`reports.converters`, one class each.
 
-Equations and sources (energy-model.md section numbers; [S#] as in its section 6):
+Supply domains (``v_read``, ``v_wordline``, ``v_analog``, ``v_logic``; unset = the node's
+nominal Vdd, technology.vdd): every capacitive energy is C·V² (or C·V_swing·V_supply for a
+line that swings to V_read from the analog rail) in its own domain, and digital energies
+measured at nominal Vdd are moved by (v_logic / Vdd_nom)².
 
-* **Row driver / DAC** (1.3). A conversion charges the driven line:
-  ``E_line = C_line · V_read · Vdd`` with ``C_line = n_cells · C_cell + C_drv``,
-  ``C_cell = (1.5 + 0.6) fF × node/130`` (NeuRRAM access transistor + RRAM coupling at 130 nm
-  [S10/S12], scaled with feature size), ``C_drv = 48 fF × node/130``. A multi-bit voltage DAC
-  adds ``2^B · C_u · Vdd²`` with ``C_u = 1 fF`` (1.3 recommended lookup: 8 b ≈ 0.2-0.3 pJ,
-  matching BRAHMS 0.291 pJ @ 40 nm). Bit-serial inputs use ``dac_bits`` 1-bit toggles.
-  Area: 1-bit driver 0.17 µm² @ 32 nm (ISAAC [S11]); multi-bit adds ``2^B · 1 µm²`` @ 22 nm
-  (8 b: 256 µm², inside the 150-450 µm² of 1.11), scaled with logic area.
-  With ``input_bit_density`` d set, a bit-serial row is pulsed only for its 1-bits:
-  ``dac_bits · d`` line charges (NeuroSim V1.4's VGG-8/CIFAR-10 input-bit toggle rate is
-  0.18, Param.cpp ``inputtoggle`` [S6]); unset, every bit toggles the line (dense inputs).
-  **PWM inputs** (1.3 temporal DAC; IBM's duration-coded 8-bit inputs [S15], HERMES [S13/S14]):
-  one line charge per conversion whatever the value, and the read window is
-  ``2^(B-1)`` clock periods (signed inputs: B-1 magnitude bits as the pulse length, the sign as
-  the pulse polarity, as in HERMES' one-phase mode [S13]); no DAC core, but a per-row pulse
-  generator: a B-bit register (1-b register 0.009 pJ, 6 µm² @ 40 nm, Aladdin [S11]) compared
-  with a broadcast counter in each window clock period (B-bit compare = 8-b add x B/8 [S1]).
-* **Array** (1.2): taken from the ledger's ``cell_read_energy_j`` = Σ V²·G·t (never
-  recomputed, never node-scaled). For matrices without analog counts (ideal twins, synthetic
-  estimates) we use ``V_read² · G_mean · t_read · activity`` per cell read, with
-  ``G_mean = g_min + g_fraction·(g_max − g_min)``. Both are amplitude-coded (energy ∝ x²);
-  `Costs.array_input_factor` converts them: bit-serial inputs apply the full V_read for each
-  1-bit (``dac_bits · d / activity``, d = ``input_bit_density`` or 1/2 for dense inputs),
-  PWM inputs apply V_read for a time ∝ |x| over the window T (``(T/t_read) / √activity``,
-  taking E|x| ≈ √E[x²]: exact for constant-magnitude inputs, an upper bound otherwise).
-* **ADC** (1.4): ``E = max(E_min, FoM_W · 2^B, 10^((6.02 B + 1.76 − FoM_S)/10) / 2)`` with
-  FoM_W = 5 fJ/step (survey p10), E_min = 50 fJ at 22 nm (both scaled with logic energy
-  relative to 22 nm: Accelergy's fit scales ~node^1.9, the logic table gives the same within
-  10 %) and FoM_S = 172 dB (thermal limit, not node-scaled). Reproduces 8 b ≈ 1.3 pJ,
-  10 b ≈ 5 pJ, 12 b ≈ 80 pJ at 22 nm. Flash: ``(2^B − 1)`` comparators of 0.042 pJ @ 65 nm
-  (TIMELY [S11]) plus a B-bit encoder, floor E_min. Area SAR: ``75 · 2^(B/2) µm²`` at 22 nm
-  (4 b 300, 6 b 600, 8 b 1200: the 1.4/1.11 ranges), flash: ``(2^B − 1) · 40 µm²`` @ 65 nm;
-  both scaled with logic area. Latency SAR (B+1) ns (NeuroSim [S6]), flash 1 ns.
-  **CCO** (HERMES' linearized current-controlled-oscillator ADC [S14], 300 ps per LSB): the
-  column current is the oscillator's supply current, conveyed from the core rail Vdd through
-  the oscillator into the bit line, which is held at V_read. So the rail delivers Vdd·Q for a
-  column charge Q: V_read·Q heats the cells (the array term) and the ADC's own share is
-  ``(Vdd − V_read)·Q = array term × (Vdd/V_read − 1)`` (`Costs.cco_supply_factor`; priced
-  from the same Σ V²·G·t, so it follows the data). On top, the counter: ~2 register-bit
-  toggles per count (a ripple counter) at half-scale counts on average, plus B bits read out
-  (1-b register 0.009 pJ @ 40 nm, Aladdin [S11]). Latency: the oscillator counts while the
-  current flows, so only the part of ``2^B × 300 ps`` beyond the read window adds, plus one
-  clock to latch the count. No separate integrator (the counter integrates). Area: the SAR
-  rule (the notes give only HERMES' 4 µm column pitch, no height). Linearization and
-  calibration bias currents are not modelled (no figure).
-* **Integrator / sample-hold** (1.5): NeuRRAM 0.25 pJ, 350 µm² @ 130 nm per integration,
-  scaled with logic energy/area; one per column; latency = ``t_read``.
-* **Shift-add** (1.6): ISAAC 16-b 0.021 pJ, 60 µm² @ 32 nm, one per ADC conversion.
-* **Accumulation across tiles**: one 32-b add (Horowitz 0.1 pJ @ 45 nm) per partial sum,
-  one 8-b multiply per output (rescale to weight units).
-* **Digital logic** (1.6, 2.1): ``dig_mac`` = 8-b mult + 32-b add; ``dig_add`` = 32-b add;
-  ``dig_cmp`` = 32-b comparator 0.029 pJ (Aladdin @ 40 nm, taken as 45 nm); ``dig_nonlin`` =
-  LUT read (16 b from 8 KB SRAM) + fp16 mult + fp16 add; ``rng_draws`` = 3 × 32-b add
-  (xorshift). All scaled with logic energy.
-* **SRAM / DRAM** (1.7): per bit, see `technology.sram_energy_per_bit` / `dram_energy_per_bit`.
-* **Write pulses** (1.9): the ledger's ``pulse_energy_j``; for synthetic counts the device's
-  ``pulse_energy`` or ``V_w² · G_mean · t_w``. **Write drivers**: a parallel outer-product
-  update drives row and column lines at V_w/2 (V/2 scheme) for the slots that carry pulses:
-  ``E = [min(R·slots, P)·C_row + min(C·slots, P)·C_col] · (V_w/2)²`` per tile and update with
-  P pulses (dense updates charge every line in every slot, sparse ones about one row and one
-  column line per pulse).
-* **Program-and-verify** (1.9, 5.1): each pulse becomes ``verify_iterations`` pulse + read
-  iterations; a verify read = one cell read + one line toggle + integrator + ADC conversion.
-* **Core scope** (``scope = "core"``, `reports.estimate.tile_mvm` only): published core
-  figures include the tile's input/output buffering and local post-processing (HERMES: a
-  local digital processing unit doing affine scaling and ReLU [S14]). Adds the I/O bits in the
-  tile's 8 KB buffer (as `price_ledger` prices them for networks), one 32-b add + one
-  comparator per output, and the area of one post-processing lane per ADC plus registers for
-  one input and one output vector.
-* **Leakage** (1.1): ``P = leakage_w_per_mm2 · periphery area`` (0.01 W/mm² ≈ NeuroSim V3.0's
-  105.65 µW over 8663 µm² [S8]), times the latency.
+Sources (energy-model.md section numbers as §x.y; [S#] as in its section 6 and README):
+line loads 1.5 fF access transistor + 0.6 fF cell coupling + 48 fF driver at 130 nm
+(NeuRRAM [S10/S12], capacitances ∝ F); integrator 0.25 pJ per step and sampler 1.2 pJ per
+sample at 130 nm / 1.8 V (NeuRRAM [S11]) as capacitances ∝ F; 1-b register 0.009 pJ / 6 µm²
+at 40 nm (Aladdin [S11]); shift-add 0.021 pJ / 60 µm² at 32 nm (ISAAC [S11]); Horowitz ops
+[S1]; leakage densities of logic and SRAM at 32 nm from MLP+NeuroSim V3.0 [S8].
 """
 
 from __future__ import annotations
@@ -85,47 +25,119 @@ import math
 from functools import cached_property
 
 from . import technology as T
+from .converters import ConverterContext, DACModel, get_adc, get_dac, ktc_capacitance_f
 from .hardware import Hardware
 
 FF = 1e-15
 PJ = 1e-12
-# HERMES' linearized CCO ADC resolves one LSB per 300 ps [S14] (energy-model.md 1.4/1.10)
-CCO_T_LSB = 300e-12
+# line capacitances at 130 nm (NeuRRAM, [S10] quoting [S12]); gate/junction caps scale ∝ F
+C_ACCESS_GATE_130 = 1.5 * FF      # access-transistor gate on the wordline, per cell
+C_CELL_COUPLING_130 = 0.6 * FF    # device + drain coupling on a bit/source line, per cell
+C_DRIVER_130 = 48 * FF            # driver output + wire end load
+# integrator: 0.25 pJ per integration at 1.8 V, 130 nm (NeuRRAM [S11]) -> C per nm of F
+C_INT_PER_NM = 0.25 * PJ / 1.8 ** 2 / 130
+# sample-and-hold: 1.2 pJ per sample at 1.8 V, 130 nm (NeuRRAM [S11]) -> C per nm of F;
+# never below the kT/C capacitance of the converted bits
+C_SH_PER_NM = 1.2 * PJ / 1.8 ** 2 / 130
+# driver on-resistance for line settling (assumption: a minimum-length driver sized for
+# ~100 fF loads at ~0.1-1 ns; documented in README "Latency")
+R_DRIVER_OHM = 2e3
+# register bit toggle (Aladdin 40 nm, taken at 45 nm nominal) [S11]
+E_REG_BIT_45 = 0.009 * PJ
+A_REG_BIT_45 = 6.0
+# a clocked register's clock pin takes about a quarter of a data toggle per cycle
+# (assumption)
+CLOCK_SHARE = 0.25
+# charge-domain cell overhead: switched capacitance of a computing bit cell's compute switches
+# beyond its MAC capacitor and line wiring, toggled once per read [F], ∝ F. Fitted on Jia 2020
+# (65 nm, 0.85 V, dense 1-bit inputs): its measured 9.7 pJ per column and cycle minus our row
+# lines, column line and capacitors, over 2304 cells at 0.85 V (see _fit in README).
+C_CHARGE_CELL_OVERHEAD_65 = 2.43 * FF
+# shift-add area per bit: power law through ISAAC 16 b / 60 µm² @ 32 nm and NeuRRAM
+# 8 b / 170 µm² @ 130 nm [S11]
+SHIFT_ADD_A_BIT_32 = 60.0 / 16
+SHIFT_ADD_A_EXP = math.log((170.0 / 8) / SHIFT_ADD_A_BIT_32) / math.log(130 / 32)
+# metal-oxide-metal capacitor density (assumption, MOM 1-2 fF/µm²)
+CAP_DENSITY_F_PER_UM2 = 1.0 * FF
+# wire capacitance per µm of line (energy-model.md 1.8 rule of thumb)
+C_WIRE_PER_UM = 0.2 * FF
+# a tile's sequencer / control state machine: ~64 flip-flops clocked every cycle (assumption)
+CONTROL_FLOPS = 64
+# Leakage: P = I_off(node) x V_logic x W (transistor width per mm² of a block).
+# W: 1.13 m of gate width per mm² of logic at 32 nm (what makes MLP+NeuroSim V3.0's
+# high-performance periphery, 105.65 µW over 8663 µm² at 0.9 V [S8], leak at 12 nA/µm),
+# ∝ 1/F. I_off: low-power (LP/LSTP) processes, as the calibration macros use, 10-50 pA per
+# µm of width (ITRS LSTP targets; assumption), FinFET nodes <= 16 nm about 30 pA/µm.
+# High-performance logic leaks ~100x more: price it with leakage_model = "flat".
+I_OFF_NA_PER_UM = {130: 0.01, 90: 0.02, 65: 0.03, 45: 0.04, 32: 0.05, 22: 0.05, 16: 0.03,
+                   14: 0.03, 10: 0.03, 7: 0.03}
+LEAK_HP_32 = 105.65e-6 / 8663e-6
+W_LOGIC_32 = LEAK_HP_32 / (12e-9 * 0.9)
+# SRAM leaks 3.5x logic per mm² (NeuroSim V3.0: 6-bit SRAM design 2.80 mW / 65728 µm² at
+# 32 nm [S8], 0.0426 W/mm²); analog blocks (capacitor arrays, integrators, drivers) leak
+# only through their switches and logic: a tenth of logic per mm² (assumption)
+SRAM_LEAK_RATIO = (2.80e-3 / 65728e-6) / LEAK_HP_32
+ANALOG_LEAK_SHARE = 0.1
 
 
-def digital_op_energies(node_nm: int) -> dict[str, float]:
-    """Energy [J] of one event of each digital ledger counter at ``node_nm``."""
+def digital_op_energies(node_nm: int, v_logic: float | None = None) -> dict[str, float]:
+    """Energy [J] of one event of each digital ledger counter at ``node_nm`` (and ``v_logic``;
+    default nominal Vdd)."""
     n = node_nm
+    f = 1.0 if v_logic is None else (v_logic / T.vdd(n)) ** 2
     return {
-        "dig_mac": T.op_energy("int8_mult", n) + T.op_energy("int32_add", n),
-        "dig_add": T.op_energy("int32_add", n),
-        "dig_cmp": 0.029 * PJ * T.logic_energy_scale(n),
-        "dig_nonlin": (T.op_energy("fp16_mult", n) + T.op_energy("fp16_add", n)
-                       + 16 * T.sram_energy_per_bit(8 * 1024, n)),
-        "rng_draws": 3 * T.op_energy("int32_add", n),
+        "dig_mac": f * (T.op_energy("int8_mult", n) + T.op_energy("int32_add", n)),
+        "dig_add": f * T.op_energy("int32_add", n),
+        "dig_cmp": f * 0.029 * PJ * T.logic_energy_scale(n),
+        "dig_nonlin": f * (T.op_energy("fp16_mult", n) + T.op_energy("fp16_add", n)
+                           + 16 * T.sram_energy_per_bit(8 * 1024, n)),
+        "rng_draws": f * 3 * T.op_energy("int32_add", n),
     }
 
 
+def leakage_density_w_per_mm2(kind: str, node_nm: int, v_logic: float | None = None) -> float:
+    """Leakage power density of a block type (``logic`` | ``sram`` | ``analog``) [W/mm²]:
+    ``I_off(node) · V · W_logic(node) x share`` (`I_OFF_NA_PER_UM`, width ∝ 1/F)."""
+    v = T.vdd(node_nm) if v_logic is None else v_logic
+    logic = I_OFF_NA_PER_UM[int(node_nm)] * 1e-9 * v * W_LOGIC_32 * 32.0 / node_nm
+    return logic * {"logic": 1.0, "sram": SRAM_LEAK_RATIO, "analog": ANALOG_LEAK_SHARE}[kind]
+
+
 class Costs:
-    """Per-event energy [J], area [µm²] and latency [s] of every component for ``hw``."""
+    """Per-event energy [J], area [µm²] and latency [s] of every block for ``hw``."""
 
     def __init__(self, hw: Hardware) -> None:
         self.hw = hw
         self.node = hw.node_nm
         self.dev = hw.device_model()
-        self.vdd = T.vdd(self.node)
+        self.vdd_nom = T.vdd(self.node)
+        self.v_logic = hw.v_logic if hw.v_logic is not None else self.vdd_nom
+        self.v_analog = hw.v_analog if hw.v_analog is not None else self.vdd_nom
+        self.v_wordline = hw.v_wordline if hw.v_wordline is not None else self.vdd_nom
+        self.vdd = self.v_analog          # the rail the array current and drivers draw from
         self.v_read = hw.read_voltage()
         self.t_read = hw.read_time()
-        self.s_logic = T.logic_energy_scale(self.node)
+        self.s_logic = T.logic_energy_scale(self.node) * (self.v_logic / self.vdd_nom) ** 2
         self.s_area = T.area_scale(self.node)
+        self.adc = get_adc(hw.adc_type)
+        self.dac = get_dac(hw.input_mode)
+        self.ctx = ConverterContext(
+            node_nm=self.node, v_analog=self.v_analog, v_logic=self.v_logic,
+            clock_hz=hw.clock_hz, read_window_s=self.read_window(),
+            e_reg_bit_j=self._e(E_REG_BIT_45, 45), a_reg_bit_um2=self._a(A_REG_BIT_45, 45))
 
     # ---- helpers ---------------------------------------------------------------------------
     def _e(self, e_ref: float, ref_nm: int) -> float:
-        """An energy measured at ``ref_nm`` moved to this node (logic scaling)."""
+        """A logic energy measured at ``ref_nm`` (nominal Vdd) moved to this node and v_logic."""
         return e_ref * self.s_logic / T.logic_energy_scale(ref_nm)
 
     def _a(self, a_ref: float, ref_nm: int) -> float:
+        """A logic area measured at ``ref_nm`` moved to this node."""
         return a_ref * self.s_area / T.area_scale(ref_nm)
+
+    def _f(self, c_130: float) -> float:
+        """A capacitance given at 130 nm moved to this node (∝ F) [F]."""
+        return c_130 * self.node / 130.0
 
     @property
     def bit_density(self) -> float:
@@ -133,18 +145,39 @@ class Costs:
         d = self.hw.input_bit_density
         return 0.5 if d is None else d
 
+    def line_density(self) -> float:
+        """Line charges per driven bit / unit pulse: bit-serial rows toggle for every bit
+        unless ``input_bit_density`` is set; pulse counts follow E|x| ≈ √activity."""
+        if self.hw.input_mode == "pulse_count":
+            return math.sqrt(max(self.hw.input_activity, 0.0))
+        d = self.hw.input_bit_density
+        return 1.0 if d is None else d
+
     def t_pwm_window(self) -> float:
         """Full-scale PWM pulse: ``2^(dac_bits-1)`` clock periods (sign = polarity) [s]."""
         return 2 ** (self.hw.dac_bits - 1) / self.hw.clock_hz
 
+    @cached_property
+    def slice_bits(self) -> list[int]:
+        """Bits carried by each read of one input (``input_mode``, ``input_slice_bits``)."""
+        s = self.hw.input_slice_bits
+        grouped = self.hw.input_mode == "bit_serial" and self.hw.input_accumulation == "analog"
+        if s is not None and not (self.dac.sliceable or grouped):
+            raise ValueError(f"hardware field input_slice_bits = {s} applies to input_mode "
+                             f"voltage or pulse_count, or bit_serial with input_accumulation "
+                             f"= analog (input_mode = {self.hw.input_mode!r}); leave it unset")
+        return self.dac.split(self.hw.dac_bits, None if grouped else s)
+
     def read_window(self) -> float:
-        """Time one read keeps the lines driven: the PWM window, or ``t_read`` [s]."""
-        return self.t_pwm_window() if self.hw.input_mode == "pwm" else self.t_read
+        """Mean time one read keeps the lines driven (the encoding's window per slice) [s]."""
+        hw = self.hw
+        return sum(self.dac.window_s(b, hw.read_time(), hw.clock_hz) for b in self.slice_bits) \
+            / len(self.slice_bits)
 
     @property
     def n_in_slices(self) -> int:
-        """Reads per input vector (bit-serial inputs: one per bit)."""
-        return self.hw.dac_bits if self.hw.input_mode == "bit_serial" else 1
+        """Reads per input vector (bit-serial inputs: one per bit; sliced inputs: slices)."""
+        return len(self.slice_bits)
 
     @property
     def n_weight_slices(self) -> int:
@@ -152,150 +185,283 @@ class Costs:
         cb = self.hw.cell_bits
         return 1 if cb == 0 else math.ceil(self.hw.weight_bits / cb)
 
+    @cached_property
+    def conversion_groups(self) -> list[int]:
+        """Input bits behind each conversion of one vector: one per read (digital
+        accumulation), or bits integrated in analog before one conversion: bit-serial inputs
+        in groups of ``input_slice_bits`` (default all bits), other encodings all reads."""
+        if self.hw.input_accumulation == "digital":
+            return list(self.slice_bits)
+        if self.hw.input_mode == "bit_serial":   # the generic split: groups of bits
+            return DACModel.split(self.dac, self.hw.dac_bits, self.hw.input_slice_bits)
+        return [sum(self.slice_bits)]
+
+    @property
+    def time_weighted(self) -> bool:
+        """Bit-serial inputs integrated in analog: bit k is weighted by integrating its charge
+        for 2^k unit steps (NeuRRAM's neuron [S12]), 2^g − 1 steps per group of g bits."""
+        return self.hw.input_accumulation == "analog" and self.hw.input_mode == "bit_serial"
+
+    def integration_steps_per_vector(self) -> float:
+        """Unit integration steps per column and vector (pulse counts: 2^s − 1 per read;
+        time-weighted bit-serial: 2^g − 1 per conversion group; else one per read)."""
+        if self.time_weighted:
+            return float(sum(2 ** g - 1 for g in self.conversion_groups))
+        return float(sum(self.dac.steps(b) for b in self.slice_bits))
+
+    def array_time_per_vector(self, line_cells: int) -> float:
+        """Time the array stage takes per vector [s]: every read's window plus settling;
+        time-weighted integration takes one clock period per integration step instead."""
+        if self.time_weighted:
+            return (self.integration_steps_per_vector() / self.hw.clock_hz
+                    + self.n_in_slices * self.t_settle(line_cells))
+        hw = self.hw
+        return sum(self.dac.window_s(b, hw.read_time(), hw.clock_hz) + self.t_settle(line_cells)
+                   for b in self.slice_bits)
+
+    @property
+    def conv_per_read(self) -> tuple[int, int]:
+        """(conversions per vector and column for the input slices, weight slices that each
+        need their own conversion): analog accumulation combines them before one conversion."""
+        ns = len(self.conversion_groups)
+        nw = 1 if self.hw.weight_accumulation == "analog" else self.n_weight_slices
+        return ns, nw
+
     @property
     def g_mean(self) -> float:
         d = self.dev
         return d.g_min + self.hw.g_fraction * (d.g_max - d.g_min)
 
-    # ---- row/column drivers and DAC -------------------------------------------------------
+    @property
+    def charge_array(self) -> bool:
+        return self.hw.array_type == "charge"
+
+    # ---- lines, drivers, DAC ---------------------------------------------------------------
+    def cell_pitch_um(self) -> float:
+        """Pitch of one cell along a line [µm] (square cell of ``cell_f2`` F²)."""
+        return math.sqrt(self.a_cell())
+
+    def c_wire_cell(self) -> float:
+        """Wire capacitance of one cell pitch of a line: 0.2 fF/µm (energy-model.md 1.8) [F]."""
+        return C_WIRE_PER_UM * self.cell_pitch_um()
+
     def c_cell(self) -> float:
-        """Line capacitance contributed by one cell [F]."""
-        return (1.5 + 0.6) * FF * self.node / 130.0
+        """Line capacitance contributed by one cell [F]: access drain + device coupling
+        (∝ F) + one pitch of wire."""
+        return self._f(C_ACCESS_GATE_130 + C_CELL_COUPLING_130) + self.c_wire_cell()
 
     def c_line(self, n_cells: int) -> float:
         """Capacitance of a line crossing ``n_cells`` devices, plus its driver [F]."""
-        return n_cells * self.c_cell() + 48 * FF * self.node / 130.0
+        return n_cells * self.c_cell() + self._f(C_DRIVER_130)
 
     def devices_per_weight(self) -> int:
-        return 2 * self.n_weight_slices  # differential pair (x slices)
+        """Devices per weight: a differential pair per slice (resistive), one cell per slice
+        with offset / XNOR sign coding (charge-domain SRAM)."""
+        single = self.charge_array or self.hw.weight_mapping == "single"
+        return (1 if single else 2) * self.n_weight_slices
+
+    def e_line(self, line_cells: int) -> float:
+        """One full charge of a driven line: swings to V_read, charge from the analog rail [J]."""
+        v = self.v_read if not self.charge_array else self.v_analog
+        return self.c_line(line_cells) * v * self.v_analog
 
     def e_dac(self, line_cells: int) -> float:
-        """One input value converted and driven onto a line of ``line_cells`` devices [J]."""
-        e_line = self.c_line(line_cells) * self.v_read * self.vdd
-        if self.hw.input_mode == "bit_serial":
-            d = self.hw.input_bit_density
-            return self.hw.dac_bits * (1.0 if d is None else d) * e_line
-        if self.hw.input_mode == "pwm":
-            # one charge/discharge per conversion, whatever the pulse length, plus the row's
-            # pulse generator: load a B-bit register, compare it with the broadcast counter
-            # in each of the window's clock periods
-            return e_line + self.e_pwm_generator()
-        B = self.hw.dac_bits
-        core = 0.0 if B == 1 else (2 ** B) * 1 * FF * self.vdd ** 2
-        return e_line + core
+        """One input value converted and driven onto a line of ``line_cells`` devices, all its
+        slices [J]."""
+        e_line = self.e_line(line_cells)
+        return sum(self.dac.energy_j(b, e_line, self.ctx, self.line_density())
+                   for b in self.slice_bits)
 
     def e_pwm_generator(self) -> float:
-        """One PWM conversion's pulse generator: B 1-bit register writes (0.009 pJ @ 40 nm,
-        Aladdin [S11]) + ``2^(B-1)`` B-bit compares (Horowitz 8-b add x B/8 [S1]) [J]."""
-        B = self.hw.dac_bits
-        reg = B * self._e(0.009 * PJ, 45)
-        cmp_ = T.op_energy("int8_add", self.node) * B / 8
-        return reg + 2 ** (B - 1) * cmp_
+        """The PWM / pulse-count generator of one row per conversion [J] (converters.dac)."""
+        from .converters.dac import _pulse_generator
+        return _pulse_generator(self.hw.dac_bits, self.ctx)
 
     def a_dac(self) -> float:
         """Area of one row driver / DAC [µm²]."""
-        a = self._a(0.17, 32)
-        B = self.hw.dac_bits
-        if self.hw.input_mode == "voltage" and B > 1:
-            a += self._a((2 ** B) * 1.0, 22)
-        elif self.hw.input_mode == "pwm":
-            # B-bit register (1-b register 6 µm² @ 40 nm) + B-bit comparator (8-b add x B/8)
-            a += self._a(B * 6.0, 45) + T.op_area_um2("int8_add", self.node) * B / 8
-        return a
+        return self.dac.area_um2(self.hw.dac_bits, self.ctx)
 
     def t_dac(self) -> float:
         return 1.0 / self.hw.clock_hz
 
-    # ---- array ---------------------------------------------------------------------------
+    # ---- wordline / access switching --------------------------------------------------------
+    def e_wordline(self, n_cells: int) -> float:
+        """One wordline cycle (up and down) across ``n_cells`` access gates: C_wl·V_wl² [J]."""
+        c = n_cells * (self._f(C_ACCESS_GATE_130) + self.c_wire_cell()) + self._f(C_DRIVER_130)
+        return c * self.v_wordline ** 2
+
+    def wordline_cycles_per_read(self) -> float:
+        """Wordline cycles per row per read (one read = one input slice)."""
+        mode = self.hw.wordline_switching
+        if mode == "none":
+            return 0.0
+        if mode == "per_bit":
+            d = self.line_density() if self.hw.input_mode == "bit_serial" else 1.0
+            return d * sum(self.slice_bits) / self.n_in_slices
+        return 1.0 / self.n_in_slices      # per_vector: once over all slices
+
+    # ---- array -----------------------------------------------------------------------------
     def e_cell_read(self) -> float:
-        """Synthetic mean energy of one cell read at mean input activity [J]."""
+        """Synthetic mean energy of one cell read at mean input activity [J] (resistive: V²·G·t;
+        charge: C_mac·V² x activity, amplitude-coded)."""
+        if self.charge_array:
+            return self.e_charge_cell() * self.hw.input_activity
         return self.v_read ** 2 * self.g_mean * self.t_read * self.hw.input_activity
 
-    def array_input_factor(self) -> float:
-        """Multiplier on the ledger's amplitude-coded Σ V²·G·t (energy ∝ x², one ``t_read``).
+    def e_charge_cell(self) -> float:
+        """One charge-domain cell's capacitor at full input [J]: charged when its weight bit
+        is 1 (half the bits), ``c_mac·V²/2``; scaled by the input statistics like the
+        resistive array term."""
+        return 0.5 * self.hw.c_mac * self.v_analog ** 2
 
-        Bit-serial: the full V_read for each 1-bit (``dac_bits · d`` of them, d =
-        `bit_density`) instead of (x·V_read)²: ``dac_bits · d / input_activity``.
-        PWM: V_read for a time |x|·T (T = `t_pwm_window`): ``(T / t_read) · E|x| / E[x²]``
-        with E|x| ≈ √(input_activity). Voltage mode: 1.
-        """
-        act = max(self.hw.input_activity, 1e-6)
-        if self.hw.input_mode == "bit_serial":
-            return self.hw.dac_bits * self.bit_density / act
-        if self.hw.input_mode == "pwm":
-            return self.t_pwm_window() / self.t_read / math.sqrt(act)
-        return 1.0
+    def e_charge_overhead(self) -> float:
+        """One charge-domain cell's compute switches, toggled once per read whatever the data,
+        `C_CHARGE_CELL_OVERHEAD_65`·(F/65 nm)·V_analog² [J] (0 for resistive arrays)."""
+        if not self.charge_array:
+            return 0.0
+        return C_CHARGE_CELL_OVERHEAD_65 * self.node / 65.0 * self.v_analog ** 2
+
+    def e_column_reset(self, rows: int) -> float:
+        """Charge-domain column (bit) line of ``rows`` cells reset and re-shared once per
+        read: C_line(rows)·V_analog² [J]; resistive arrays: 0 (their line charge is the
+        driver's)."""
+        return self.c_line(rows) * self.v_analog ** 2 if self.charge_array else 0.0
+
+    def array_input_factor(self) -> float:
+        """Multiplier on the ledger's amplitude-coded array energy for this encoding, summed
+        over the slices of one input."""
+        hw = self.hw
+        return sum(self.dac.array_factor(b, self.t_read, hw.clock_hz, hw.input_activity,
+                                         self.bit_density) for b in self.slice_bits)
 
     def a_cell(self) -> float:
         """Area of one device [µm²] (``cell_f2`` F²)."""
         f = self.node * 1e-3
         return self.hw.cell_f2 * f * f
 
-    # ---- ADC -----------------------------------------------------------------------------
+    # ---- ADC -------------------------------------------------------------------------------
     def e_adc(self, bits: int) -> float:
-        """Energy of one conversion at ``bits`` [J] (SAR rule, flash or CCO counter, see module
-        doc; a CCO's oscillator energy is `cco_supply_factor` × the array term, not here)."""
-        if self.hw.adc_type == "cco":
-            e_bit = self._e(0.009 * PJ, 45)
-            return (2 * 2 ** (bits - 1) + bits) * e_bit
-        e_min = self._e(50 * FF, 22)
-        if self.hw.adc_type == "flash":
-            cmp_ = self._e(0.042 * PJ, 65)
-            enc = bits * T.op_energy("int8_add", self.node)
-            return max(e_min, (2 ** bits - 1) * cmp_ + enc)
-        walden = self._e(5 * FF, 22) * 2 ** bits
-        schreier = 10 ** ((6.02 * bits + 1.76 - 172.0) / 10.0) / 2.0
-        return max(e_min, walden, schreier)
+        """Energy of one conversion at ``bits`` [J] (reports.converters, per ``adc_type``)."""
+        return self.adc.energy_j(bits, self.ctx)
 
     def a_adc(self, bits: int) -> float:
-        if self.hw.adc_type == "flash":
-            return self._a((2 ** bits - 1) * 40.0, 65)
-        return self._a(75.0 * 2 ** (bits / 2), 22)
+        return self.adc.area_um2(bits, self.ctx)
 
     def t_adc(self, bits: int) -> float:
-        if self.hw.adc_type == "cco":
-            return max(0.0, 2 ** bits * CCO_T_LSB - self.read_window()) + 1.0 / self.hw.clock_hz
-        return 1e-9 if self.hw.adc_type == "flash" else (bits + 1) * 1e-9
+        return self.adc.time_s(bits, self.ctx)
 
     def cco_supply_factor(self) -> float:
-        """CCO ADC energy per joule of array term: (Vdd − V_read)/V_read (0 for other ADCs).
+        """ADC energy drawn per joule of array term (CCO: (V_analog − V_read)/V_read; 0 for
+        the others)."""
+        return self.adc.supply_factor(self.ctx, self.v_read)
 
-        The column charge Q that heats the cells (V_read·Q) flows from Vdd through the
-        oscillator, which takes the rest of the rail, (Vdd − V_read)·Q."""
-        if self.hw.adc_type != "cco":
-            return 0.0
-        return max(self.vdd - self.v_read, 0.0) / self.v_read
+    # ---- integrator, sample-and-hold, shift-add, accumulation ------------------------------
+    @property
+    def has_integrator(self) -> bool:
+        """Resistive arrays read by a non-integrating ADC need an integrator / TIA per column;
+        charge arrays hold their result on the bit line; a CCO integrates in its counter."""
+        if self.charge_array:
+            return False
+        return self.hw.adc_type != "cco"
 
-    # ---- integrator, shift-add, accumulation --------------------------------------------
     def e_integrator(self) -> float:
-        """One integration / sample-and-hold [J]; none with a CCO ADC, whose counter is the
-        integrator."""
-        return 0.0 if self.hw.adc_type == "cco" else self._e(0.25 * PJ, 130)
+        """One integration step (C_int·V_analog², NeuRRAM 0.25 pJ @ 130 nm, 1.8 V) [J]."""
+        return C_INT_PER_NM * self.node * self.v_analog ** 2 if self.has_integrator else 0.0
 
     def a_integrator(self) -> float:
-        return 0.0 if self.hw.adc_type == "cco" else self._a(350.0, 130)
+        return self._a(350.0, 130) if self.has_integrator else 0.0
+
+    def sample_holds_per_conversion(self) -> float:
+        """Sample-and-hold events per conversion: inputs accumulated in analog are sampled
+        before converting, and an integrating ADC samples its integrator."""
+        if self.hw.input_accumulation == "analog" and self.n_in_slices > 1:
+            return 1.0
+        return 1.0 if self.adc.needs_sample_hold else 0.0
+
+    def e_sample_hold(self) -> float:
+        """One sample: C_sh·V_analog², C_sh = max(NeuRRAM 1.2 pJ @ 130 nm, 1.8 V ∝ F,
+        the kT/C capacitance of adc_bits) [J]."""
+        c = max(C_SH_PER_NM * self.node, ktc_capacitance_f(self.hw.adc_bits, self.v_analog))
+        return c * self.v_analog ** 2
+
+    def a_sample_hold(self) -> float:
+        """A sampling capacitor of `e_sample_hold`'s C_sh at 1 fF/µm² (MOM, assumption) [µm²];
+        NeuRRAM's sampler is 45-350 µm² [S11]."""
+        if self.sample_holds_per_conversion() <= 0:
+            return 0.0
+        return self.e_sample_hold() / self.v_analog ** 2 / CAP_DENSITY_F_PER_UM2
+
+    @property
+    def shift_add_bits(self) -> int:
+        """Width of the per-ADC shift-add accumulator: ADC bits plus the bits its slices
+        shift in (input slices converted separately, weight slices)."""
+        ns, nw = self.conv_per_read
+        shift_in = sum(self.slice_bits) if ns > 1 else 0
+        shift_w = self.hw.weight_bits if nw > 1 else 0
+        return self.hw.adc_bits + shift_in + shift_w
 
     def e_shift_add(self) -> float:
-        return self._e(0.021 * PJ, 32)
+        """One shift-and-add of a conversion result (ISAAC 16 b 0.021 pJ @ 32 nm [S11],
+        ∝ width) [J]."""
+        return self._e(0.021 * PJ, 32) * self.shift_add_bits / 16
 
     def a_shift_add(self) -> float:
-        return self._a(60.0, 32)
+        """One shift-add accumulator, only where slices are combined digitally [µm²]:
+        ``width · 3.75 µm² · (F/32 nm)^1.24`` per bit, the power law through ISAAC's 16 b,
+        60 µm² at 32 nm and NeuRRAM's 8 b, 170 µm² at 130 nm [S11]."""
+        ns, nw = self.conv_per_read
+        if ns * nw <= 1:
+            return 0.0
+        return self.shift_add_bits * SHIFT_ADD_A_BIT_32 * (self.node / 32.0) ** SHIFT_ADD_A_EXP
 
     def e_accumulate_add(self) -> float:
-        return T.op_energy("int32_add", self.node)
+        return T.op_energy("int32_add", self.node) * (self.v_logic / self.vdd_nom) ** 2
 
     def e_rescale(self) -> float:
-        return T.op_energy("int8_mult", self.node)
+        return T.op_energy("int8_mult", self.node) * (self.v_logic / self.vdd_nom) ** 2
 
     def a_accumulator(self) -> float:
         return T.op_area_um2("int32_add", self.node)
 
-    # ---- core scope: local post-processing and I/O buffer -------------------------------
+    # ---- control and clocking, static bias ------------------------------------------------
+    def n_adc(self, cols: int) -> int:
+        """ADCs of a tile with ``cols`` weight columns: one per ``cols_per_adc`` converted
+        columns (weight slices combined in analog share one)."""
+        return math.ceil(cols * self.conv_per_read[1] / self.hw.cols_per_adc)
+
+    def registers_per_tile(self, rows: int, cols: int) -> int:
+        """Register bits of a tile's periphery (area): one input register per row
+        (``dac_bits``), one output register per ADC (``adc_bits``) and the sequencer
+        (`CONTROL_FLOPS`)."""
+        n_adc = self.n_adc(cols)
+        return rows * self.hw.dac_bits + n_adc * self.hw.adc_bits + CONTROL_FLOPS
+
+    def e_clock_cycle(self, rows: int, cols: int) -> float:
+        """Clock tree + sequencer of one tile for one clock period [J]: the `CONTROL_FLOPS`
+        clock pins (`CLOCK_SHARE` of a 1-b register toggle each). Data registers are
+        clock-gated: they are charged where they work (`e_conversion_clocking`,
+        `e_input_load`)."""
+        return CONTROL_FLOPS * CLOCK_SHARE * self.ctx.e_reg_bit_j
+
+    def e_conversion_clocking(self, bits: int) -> float:
+        """Clocking an ADC's ``bits``-bit output register through one conversion: one clock
+        per bit decided (B steps x B clock pins) [J]."""
+        return bits * bits * CLOCK_SHARE * self.ctx.e_reg_bit_j
+
+    def e_input_load(self) -> float:
+        """Loading one input value into its row register (``dac_bits`` toggles) [J]."""
+        return self.hw.dac_bits * self.ctx.e_reg_bit_j
+
+    def p_bias(self, cols: int) -> float:
+        """Static bias power of one tile's ADCs while it reads [W]."""
+        n_adc = self.n_adc(cols)
+        return n_adc * self.hw.analog_bias_a * self.v_analog
+
+    # ---- core scope: local post-processing and I/O buffer ----------------------------------
     def e_postprocess(self) -> float:
-        """Per output beyond the rescale multiply (``accumulate``): the affine offset add
-        (32-b add) and ReLU (32-b comparator), as HERMES' local digital processing unit does
-        (affine scaling + ReLU [S14]) [J]."""
-        return T.op_energy("int32_add", self.node) + self.digital_op["dig_cmp"]
+        """Per output beyond the rescale multiply: affine offset add (32-b add) and ReLU
+        (32-b comparator), as HERMES' local digital processing unit does [S14] [J]."""
+        return self.e_accumulate_add() + self.digital_op["dig_cmp"]
 
     def a_postprocess_lane(self) -> float:
         """One post-processing lane (8-b mult + 32-b add + 32-b comparator, 71 µm² Aladdin
@@ -304,23 +470,25 @@ class Costs:
                 + 71.0 * self.s_area)
 
     def a_io_buffer(self, rows: int, cols: int) -> float:
-        """Registers for one input and one output vector (``dac_bits`` each), SRAM-cell
-        area [µm²]."""
+        """Registers for one input and one output vector (``dac_bits`` each) [µm²]."""
         return (rows + cols) * self.hw.dac_bits * T.sram_area_per_bit_um2(self.node)
 
-    # ---- digital logic ------------------------------------------------------------------
+    # ---- digital logic ---------------------------------------------------------------------
     @cached_property
     def digital_op(self) -> dict[str, float]:
         """Energy per ledger digital counter [J]."""
-        return digital_op_energies(self.node)
+        return digital_op_energies(self.node, self.v_logic)
 
-    # ---- memories -----------------------------------------------------------------------
+    # ---- memories --------------------------------------------------------------------------
+    def _sram_v(self) -> float:
+        return (self.v_logic / self.vdd_nom) ** 2
+
     def e_sram_bit(self) -> float:
-        return T.sram_energy_per_bit(self.hw.sram_kb * 1024, self.node)
+        return T.sram_energy_per_bit(self.hw.sram_kb * 1024, self.node) * self._sram_v()
 
     def e_io_bit(self) -> float:
-        """Tile-local input/output buffer (8 KB SRAM, ISAAC-style eDRAM/SRAM) per bit [J]."""
-        return T.sram_energy_per_bit(8 * 1024, self.node)
+        """Tile-local input/output buffer (8 KB SRAM) per bit [J]."""
+        return T.sram_energy_per_bit(8 * 1024, self.node) * self._sram_v()
 
     def e_dram_bit(self) -> float:
         return T.dram_energy_per_bit(self.hw.dram_type)
@@ -335,7 +503,32 @@ class Costs:
     def t_dram_bits(self, bits: float) -> float:
         return bits / T.DRAM_BITS_PER_S[self.hw.dram_type]
 
-    # ---- writes -------------------------------------------------------------------------
+    # ---- leakage ---------------------------------------------------------------------------
+    def leak_density(self, kind: str) -> float:
+        """Leakage [W/mm²] of a block type at this node and v_logic (``flat``: the field)."""
+        if self.hw.leakage_model == "flat":
+            return self.hw.leakage_w_per_mm2
+        return leakage_density_w_per_mm2(kind, self.node, self.v_logic)
+
+    def leakage_w(self, area_um2: dict[str, float]) -> float:
+        """Leakage of a tile by block type [W]: non-volatile cells do not leak, SRAM cells of a
+        charge-domain array leak as SRAM, periphery by its type (`leakage_density_w_per_mm2`;
+        ``leakage_model = "flat"``: ``leakage_w_per_mm2`` everywhere)."""
+        kinds = {"array": "sram" if self.charge_array else "none",
+                 "dac": "analog", "adc": "analog", "integrator": "analog",
+                 "sample_hold": "analog", "write_drivers": "analog",
+                 "transposed_periphery": "analog", "shift_add": "logic", "control": "logic",
+                 "postprocess": "logic", "io_buffer": "sram", "sram": "sram",
+                 "digital": "logic"}
+        return sum(v * 1e-6 * self.leak_density(kinds[k]) for k, v in area_um2.items()
+                   if kinds.get(k, "none") != "none")
+
+    # ---- latency ---------------------------------------------------------------------------
+    def t_settle(self, line_cells: int) -> float:
+        """Settling of a driven line to half an LSB of ``adc_bits``: (B+1)·ln2·R_drv·C_line."""
+        return (self.hw.adc_bits + 1) * math.log(2) * R_DRIVER_OHM * self.c_line(line_cells)
+
+    # ---- writes ----------------------------------------------------------------------------
     @property
     def v_write(self) -> float:
         return max(self.dev.v_write_up, self.dev.v_write_down)
@@ -353,14 +546,9 @@ class Costs:
             * self.g_mean
 
     def e_update_drivers(self, rows: int, cols: int, pulses: float) -> float:
-        """Line charging of one parallel outer-product update of a ``rows x cols`` tile that
-        applies ``pulses`` device pulses [J].
-
-        V/2 scheme: a pulse needs its row line and its column line driven to ±V_w/2 for one
-        slot; lines are shared by all pulses in the same slot, so the driven line-slots are
-        ``min(lines x update_slots, pulses)`` on each side (dense updates: every line in every
-        slot; sparse updates: about one row and one column charge per pulse).
-        """
+        """Line charging of one parallel outer-product update (V/2 scheme) of a ``rows x cols``
+        tile applying ``pulses`` device pulses [J]: ``min(lines·slots, pulses)`` driven
+        line-slots on each side, each ``C_line·(V_w/2)²``."""
         dpw = self.devices_per_weight()
         slots = self.hw.update_slots
         row_slots = min(rows * slots, pulses)
@@ -369,10 +557,9 @@ class Costs:
         return c * (self.v_write / 2) ** 2
 
     def e_verify_read(self, line_cells: int) -> float:
-        """One verify read of a device: cell read + line toggle + integrator + ADC [J]."""
+        """One verify read of a device: cell read + line charge + integrator + ADC [J]."""
         cell = self.v_read ** 2 * self.g_mean * self.t_read
-        return (cell * (1.0 + self.cco_supply_factor())
-                + self.c_line(line_cells) * self.v_read * self.vdd
+        return (cell * (1.0 + self.cco_supply_factor()) + self.e_line(line_cells)
                 + self.e_integrator() + self.e_adc(self.hw.adc_bits))
 
     def t_verify_iteration(self) -> float:
@@ -382,37 +569,40 @@ class Costs:
         """A write driver per line (~ two 1-bit drivers sized up 4x) [µm²]."""
         return 8 * self._a(0.17, 32)
 
-    # ---- tile ---------------------------------------------------------------------------
+    # ---- tile ------------------------------------------------------------------------------
     def tile_area(self, transposed: str = "none") -> dict[str, float]:
-        """Area of one tile by component [µm²] for a transposed-readout option.
-
-        ``transposed``: ``none`` (forward periphery only), ``shared_transposable`` (muxes so
-        the same drivers/ADCs serve both directions; ADCs sized for the larger of forward and
-        backward bits) or ``separate_periphery`` (column drivers + row ADCs added).
-        """
+        """Area of one tile by block [µm²] for a transposed-readout option (``none``,
+        ``shared_transposable``: muxes, ADCs sized for the larger bits; ``separate_periphery``:
+        column drivers + row ADCs added)."""
         hw = self.hw
         R, C = hw.tile_rows, hw.tile_cols
         dev_cols = C * self.devices_per_weight()
-        conv_cols = C * self.n_weight_slices      # one conversion per (pair, slice) column
-        n_adc = math.ceil(conv_cols / hw.cols_per_adc)
+        conv_cols = C * self.n_weight_slices
+        n_adc = self.n_adc(C)
         fwd_bits = hw.adc_bits
         if transposed == "shared_transposable":
             fwd_bits = max(hw.adc_bits, hw.transposed_adc_bits)
+        cap = 0.0
+        if self.charge_array:
+            # metal-fringe capacitor over the cell (Jia 2020: no extra area) - the cell F²
+            cap = 0.0
         a = {
-            "array": R * dev_cols * self.a_cell(),
+            "array": R * dev_cols * self.a_cell() + cap,
             "dac": R * self.a_dac(),
             "adc": n_adc * self.a_adc(fwd_bits),
             "integrator": conv_cols * self.a_integrator(),
-            "shift_add": n_adc * (self.a_shift_add() + self.a_accumulator()),
+            "sample_hold": C * self.conv_per_read[1] * self.a_sample_hold(),
+            "shift_add": n_adc * self.a_shift_add(),
+            "control": self.registers_per_tile(R, C) * self.ctx.a_reg_bit_um2,
             "write_drivers": (R + dev_cols) * self.a_write_driver(),
             "transposed_periphery": 0.0,
         }
         if transposed == "shared_transposable":
-            # a 2:1 transmission-gate mux per row and per column (~ one 1-bit driver each)
             a["transposed_periphery"] = (R + C) * self._a(0.17, 32)
         elif transposed == "separate_periphery":
             n_adc_t = math.ceil(R / hw.cols_per_adc)
-            a["transposed_periphery"] = (C * self.a_dac() + n_adc_t * self.a_adc(hw.transposed_adc_bits)
+            a["transposed_periphery"] = (C * self.a_dac()
+                                         + n_adc_t * self.a_adc(hw.transposed_adc_bits)
                                          + R * self.a_integrator()
                                          + n_adc_t * (self.a_shift_add() + self.a_accumulator()))
         return a

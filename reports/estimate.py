@@ -28,9 +28,10 @@ from . import technology as T
 from .components import Costs, digital_op_energies
 from .hardware import Hardware
 
-MODEL = "analogff-energy/1"
-COMPONENTS = ("dac", "array", "adc", "integrator", "shift_add", "accumulate", "digital_logic",
-              "buffers_sram", "dram", "write_pulses", "write_drivers", "verify", "leakage")
+MODEL = "analogff-energy/2"
+COMPONENTS = ("dac", "wordline", "array", "adc", "integrator", "sample_hold", "shift_add",
+              "accumulate", "control", "bias", "digital_logic", "buffers_sram", "dram",
+              "write_pulses", "write_drivers", "verify", "leakage")
 DIGITAL_COMPONENTS = ("mac", "operand_fetch", "buffers_sram", "dram_weights", "weight_update",
                       "digital_logic", "dram", "leakage")
 DIG_COUNTERS = ("dig_mac", "dig_add", "dig_cmp", "dig_nonlin", "rng_draws")
@@ -60,10 +61,10 @@ def analog_counts(rows: int, cols: int, tr: int, tc: int, mv: float, tv: float,
                   costs: Costs) -> dict[str, float]:
     """DAC/ADC conversions and cell read energy of ``mv`` forward and ``tv`` transposed vectors
     through a ``rows x cols`` matrix tiled ``tr x tc``, counted as `AnalogMatrix` counts them
-    (per tile), with a synthetic array term (mean conductance x input activity)."""
+    (per tile), with a synthetic array term (mean conductance x input activity, per device)."""
     dac_f, dac_t, adc_f, adc_t = _conversions(rows, cols, math.ceil(rows / tr),
                                               math.ceil(cols / tc), mv, tv)
-    cells = rows * cols * 2  # differential pair
+    cells = rows * cols * (1 if costs.charge_array else 2)
     return {"dac_conversions": dac_f + dac_t,
             "adc_conversions": adc_f + adc_t,
             "cell_read_energy_j": (mv + tv) * cells * costs.e_cell_read()}
@@ -78,6 +79,26 @@ def _n_weights(info: dict) -> int:
 
 def _zero() -> dict[str, float]:
     return dict.fromkeys(COMPONENTS, 0.0)
+
+
+def read_timing(c: Costs, line_cells: int, conv_cols: int, groups: int, bits: int
+                ) -> tuple[float, float]:
+    """(latency, period) of one vector read through one tile [s].
+
+    Array stage: ``groups x`` `Costs.array_time_per_vector` (every read's window plus the
+    line settling; time-weighted integration: one clock per integration step); conversion
+    stage: ``conversions x groups x min(cols_per_adc, conv_cols) x t_ADC``. Latency = DAC
+    clock + both stages + one clock to latch; the period (throughput) is the slower stage:
+    the ADC converts one read while the array integrates the next (held on the ADC's
+    capacitor or the sample-and-hold)."""
+    hw = c.hw
+    ns_conv, _nw = c.conv_per_read
+    array = groups * c.array_time_per_vector(line_cells)
+    conv = ns_conv * groups * min(hw.cols_per_adc, conv_cols) * c.t_adc(bits)
+    lat = c.t_dac() + array + conv + 1.0 / hw.clock_hz
+    if not c.adc.pipelined:      # converts on the integrating capacitor / during the read
+        return lat, max(array + conv, 1.0 / hw.clock_hz)
+    return lat, max(array, conv, 1.0 / hw.clock_hz)
 
 
 def _price_entry(e: dict, name: str, info: dict | None, hw: Hardware, c: Costs
@@ -108,12 +129,14 @@ def _price_entry(e: dict, name: str, info: dict | None, hw: Hardware, c: Costs
     rows, cols, tr, tc, n_rt, n_ct = _geometry(info, hw)
     n_tiles = int(info.get("n_tiles") or n_rt * n_ct)
     mv, tv = _g(e, "mvm_vectors"), _g(e, "transposed_vectors")
-    if info.get("analog", False):
+    if info.get("analog", False) and not c.charge_array:
         dac, adc, cell_e = _g(e, "dac_conversions"), _g(e, "adc_conversions"), \
             _g(e, "cell_read_energy_j")
-    else:  # ideal twin: what these reads would cost on this hardware
+    else:  # ideal twin, or a charge-domain array: what these reads cost on this hardware
         a = analog_counts(rows, cols, tr, tc, mv, tv, c)
         dac, adc, cell_e = a["dac_conversions"], a["adc_conversions"], a["cell_read_energy_j"]
+        if info.get("analog", False):
+            dac, adc = _g(e, "dac_conversions") or dac, _g(e, "adc_conversions") or adc
     # split conversions into forward and transposed shares
     dac_f_nom, dac_t_nom, adc_f_nom, adc_t_nom = _conversions(rows, cols, n_rt, n_ct, mv, tv)
     sf_dac = dac_f_nom / (dac_f_nom + dac_t_nom) if dac_f_nom + dac_t_nom > 0 else 1.0
@@ -134,15 +157,36 @@ def _price_entry(e: dict, name: str, info: dict | None, hw: Hardware, c: Costs
     grp_f = math.ceil(rows_t / ra) if ra else 1
     grp_t = math.ceil(cols_t / ra) if ra else 1
     ns, nw = c.n_in_slices, c.n_weight_slices
-    # a transposed input drives the dpw column lines of its weight (rows_t cells each)
+    ns_conv, nw_conv = c.conv_per_read
+    # drivers: a transposed input drives the dpw column lines of its weight (rows_t cells each)
     parts["dac"] += dac_f * c.e_dac(cols_t * dpw) + dac_t * c.e_dac(rows_t * dpw)
-    e_array = (cell_f + cell_t) * nw * c.array_input_factor()
+    # access gates of the driven row (forward) / column (transposed: a transposable array
+    # toggles the gates of the row it reads along, as forward)
+    wl = c.wordline_cycles_per_read() * ns
+    parts["wordline"] += wl * (dac_f * c.e_wordline(cols_t * dpw)
+                               + dac_t * c.e_wordline(rows_t * dpw))
+    # array: the ledger's Σ V²·G·t is per device; weight slices are more devices (resistive:
+    # the simulator stores a pair per weight); a charge array's term already counts its cells
+    e_array = (cell_f + cell_t) * (1 if c.charge_array else nw) * c.array_input_factor()
     parts["array"] += e_array
-    adc_f_eff, adc_t_eff = adc_f * ns * nw * grp_f, adc_t * ns * nw * grp_t
+    # charge-domain arrays: every cell's switches toggle and every column line is reset and
+    # shared once per read
+    if c.charge_array:
+        parts["array"] += ns * ((mv * rows * cols + tv * rows * cols) * dpw
+                                * c.e_charge_overhead()
+                                + nw * (adc_f * grp_f * c.e_column_reset(rows_t)
+                                        + adc_t * grp_t * c.e_column_reset(cols_t)))
+    # column read-out: every slice column integrates each step of each vector; conversions
+    # (and their samples) only for the slices not accumulated in analog
+    col_vectors = (adc_f * grp_f + adc_t * grp_t) * nw
+    adc_f_eff, adc_t_eff = adc_f * ns_conv * nw_conv * grp_f, adc_t * ns_conv * nw_conv * grp_t
     parts["adc"] += (adc_f_eff * c.e_adc(hw.adc_bits) + adc_t_eff * c.e_adc(hw.transposed_adc_bits)
                      + e_array * c.cco_supply_factor())
-    parts["integrator"] += (adc_f_eff + adc_t_eff) * c.e_integrator()
-    parts["shift_add"] += (adc_f_eff + adc_t_eff) * c.e_shift_add()
+    parts["integrator"] += col_vectors * c.integration_steps_per_vector() * c.e_integrator()
+    parts["sample_hold"] += ((adc_f_eff + adc_t_eff) * c.sample_holds_per_conversion()
+                             * c.e_sample_hold())
+    if ns_conv * nw_conv > 1:  # digital recombination of slices
+        parts["shift_add"] += (adc_f_eff + adc_t_eff) * c.e_shift_add()
     outputs = mv * cols + tv * rows
     partial_adds = max(0.0, adc_f + adc_t - outputs)
     parts["accumulate"] += partial_adds * c.e_accumulate_add() + outputs * c.e_rescale()
@@ -151,12 +195,21 @@ def _price_entry(e: dict, name: str, info: dict | None, hw: Hardware, c: Costs
     ta += c.t_sram_bits(io_bits)
     cnt["adc_conversions"] += adc_f_eff + adc_t_eff
     cnt["dac_conversions"] += dac_f + dac_t
-    # read latency: all tiles of a matrix work in parallel, vectors one after another
-    t_vec_f = c.t_dac() + ns * (c.read_window() + grp_f * min(hw.cols_per_adc, cols_t * nw)
-                                * c.t_adc(hw.adc_bits)) + 1 / hw.clock_hz
-    t_vec_t = c.t_dac() + ns * (c.read_window() + grp_t * min(hw.cols_per_adc, rows_t * nw)
-                                * c.t_adc(hw.transposed_adc_bits)) + 1 / hw.clock_hz
-    ta += mv * t_vec_f + tv * t_vec_t
+    # read latency: all tiles of a matrix work in parallel, vectors pipelined one per period
+    t_read_s = 0.0
+    for n_vec, lr, cc, g, bits in ((mv, cols_t * dpw, cols_t * nw_conv, grp_f, hw.adc_bits),
+                                   (tv, rows_t * dpw, rows_t * nw_conv, grp_t,
+                                    hw.transposed_adc_bits)):
+        if n_vec > 0:
+            lat, per = read_timing(c, lr, cc, g, bits)
+            t_read_s += lat + (n_vec - 1) * per if n_vec >= 1 else n_vec * lat
+    ta += t_read_s
+    # clocking / control of the tiles while they read, and the ADCs' static bias
+    parts["control"] += (t_read_s * hw.clock_hz * n_tiles * c.e_clock_cycle(rows_t, cols_t)
+                         + (dac_f + dac_t) * c.e_input_load()
+                         + adc_f_eff * c.e_conversion_clocking(hw.adc_bits)
+                         + adc_t_eff * c.e_conversion_clocking(hw.transposed_adc_bits))
+    parts["bias"] += t_read_s * n_tiles * c.p_bias(cols_t)
     # writes
     pulses = _g(e, "pulses_up") + _g(e, "pulses_down")
     cnt["pulses"] += pulses
@@ -221,18 +274,21 @@ def _transposed_matrices(ledger: dict) -> set[str]:
     return {e["matrix"] for e in ledger.get("entries", []) if _g(e, "transposed_vectors") > 0}
 
 
+AREA_KEYS = ("array", "dac", "adc", "integrator", "sample_hold", "shift_add", "control",
+             "write_drivers", "transposed_periphery", "sram", "digital")
+
+
 def area_breakdown(ledger: dict, hw: Hardware, costs: Costs | None = None,
-                   per_matrix_periphery: dict[str, float] | None = None) -> dict[str, float]:
-    """Chip area by component [mm²]: every matrix's tiles (with transposed periphery where that
+                   per_matrix_leak_w: dict[str, float] | None = None) -> dict[str, float]:
+    """Chip area by block [mm²]: every matrix's tiles (with transposed periphery where that
     matrix is read transposed), the SRAM buffer and the digital periphery lanes.
 
-    If ``per_matrix_periphery`` is a dict, it receives each matrix's periphery area [mm²]
-    (everything but the cells), used for power-gated leakage."""
+    If ``per_matrix_leak_w`` is a dict, it receives each matrix's periphery leakage [W]
+    (block type and node, `Costs.leakage_w`), used for power-gated leakage."""
     c = costs or Costs(hw)
     tmats = _transposed_matrices(ledger)
-    out = {"array": 0.0, "dac": 0.0, "adc": 0.0, "integrator": 0.0, "shift_add": 0.0,
-           "write_drivers": 0.0, "transposed_periphery": 0.0, "sram": 0.0, "digital": 0.0}
-    cache: dict[tuple, dict[str, float]] = {}
+    out = dict.fromkeys(AREA_KEYS, 0.0)
+    cache: dict[tuple, tuple[dict[str, float], float]] = {}
     for name, info in ledger.get("matrices", {}).items():
         if name == _DIGITAL or "rows" not in info:
             continue
@@ -244,19 +300,20 @@ def area_breakdown(ledger: dict, hw: Hardware, costs: Costs | None = None,
         if key not in cache:
             ci = c if (tr, tc, hm) == (hw.tile_rows, hw.tile_cols, hw) else \
                 Costs(hm.replace(tile_rows=tr, tile_cols=tc,
-                                 cols_per_adc=min(hm.cols_per_adc, tc)))
-            cache[key] = ci.tile_area(mode)
-        periph = 0.0
-        for k, v in cache[key].items():
+                                 cols_per_adc=min(hm.cols_per_adc, tc),
+                                 rows_active=min(hm.rows_active, tr)))
+            ta = ci.tile_area(mode)
+            cache[key] = (ta, ci.leakage_w(ta))
+        ta, leak = cache[key]
+        for k, v in ta.items():
             out[k] += n_tiles * v * 1e-6
-            if k != "array":
-                periph += n_tiles * v * 1e-6
+        leak_m = n_tiles * leak
         if name in tmats and hw.transposed_readout == "none":
-            a_copy = rows * cols * hw.weight_bits * T.sram_area_per_bit_um2(hw.node_nm) * 1e-6
-            out["transposed_periphery"] += a_copy
-            periph += a_copy
-        if per_matrix_periphery is not None:
-            per_matrix_periphery[name] = periph
+            a_copy = rows * cols * hw.weight_bits * T.sram_area_per_bit_um2(hw.node_nm)
+            out["transposed_periphery"] += a_copy * 1e-6
+            leak_m += c.leakage_w({"sram": a_copy})
+        if per_matrix_leak_w is not None:
+            per_matrix_leak_w[name] = leak_m
     out["sram"] = c.a_sram() * 1e-6
     out["digital"] = hw.digital_lanes * T.mac_area_um2("int8", hw.node_nm) * 1e-6
     return out
@@ -297,18 +354,18 @@ def price_ledger(ledger: dict, hw: Hardware) -> dict[str, Any]:
     for phase in grid:
         arr = [v for (p, _m), v in lat_array.items() if p == phase]
         lat[phase] = (max(arr) if arr else 0.0) + lat_serial[phase]
-    mat_periph: dict[str, float] = {}
-    area = area_breakdown(ledger, hw, c, mat_periph)
-    always_on = area["sram"] + area["digital"]
+    mat_leak: dict[str, float] = {}
+    area = area_breakdown(ledger, hw, c, mat_leak)
+    always_on = c.leakage_w({"sram": area["sram"] * 1e6, "digital": area["digital"] * 1e6})
     active: dict[str, set[str]] = defaultdict(set)
     for (p, m), _t in lat_array.items():
         active[p].add(m)
     for phase, row in grid.items():
         if hw.power_gating:  # idle tiles are power-gated: only this phase's matrices leak
-            periph = always_on + sum(mat_periph.get(m, 0.0) for m in active[phase])
+            p_leak = always_on + sum(mat_leak.get(m, 0.0) for m in active[phase])
         else:
-            periph = always_on + sum(mat_periph.values())
-        row["leakage"] = hw.leakage_w_per_mm2 * periph * lat[phase]
+            p_leak = always_on + sum(mat_leak.values())
+        row["leakage"] = p_leak * lat[phase]
         by_matrix["(leakage)"] += row["leakage"]
     by_component = {k: math.fsum(row[k] for row in grid.values()) for k in COMPONENTS}
     by_phase = {p: math.fsum(row.values()) for p, row in grid.items()}
@@ -443,19 +500,21 @@ def scale_report(p: dict[str, Any], f: float) -> dict[str, Any]:
     return out
 
 
-def tile_mvm(hw: Hardware, costs: Costs | None = None) -> dict[str, float]:
-    """One full tile's matrix-vector multiply: energy [J], latency [s], area [mm²], TOPS/W,
-    TOPS/mm².
+def tile_mvm(hw: Hardware, costs: Costs | None = None) -> dict[str, Any]:
+    """One full tile's matrix-vector multiply in steady state: energy [J], latency and period
+    [s], area [mm²], TOPS, TOPS/W, TOPS/mm².
 
-    ``hw.scope == "macro"``: converters, array, integrators, shift-add, accumulation,
-    leakage; no buffers. ``"core"``: macro plus the tile's I/O buffer traffic
-    (``buffers_sram``, as `price_ledger` prices it), per-output affine offset + ReLU
-    (``digital_logic`` = outputs x `Costs.e_postprocess`), and their area (``postprocess``:
-    one lane per ADC; ``io_buffer``: one input and one output vector), which also leaks.
+    Vectors stream through the tile one per ``period_s`` (`read_timing`: the slower of the
+    array and conversion stages); ``latency_s`` is one vector end to end. Control/clocking,
+    static bias and leakage are charged for one period per vector. ``hw.scope == "macro"``:
+    drivers, wordlines, array, converters, integrators, sample-and-hold, shift-add,
+    accumulation, control, bias, leakage; no buffers. ``"core"``: macro plus the tile's I/O
+    buffer traffic (``buffers_sram``), per-output affine offset + ReLU (``digital_logic`` =
+    outputs x `Costs.e_postprocess`), and their area (``postprocess``: one lane per ADC;
+    ``io_buffer``: one input and one output vector), which also leaks.
     """
     c = costs or Costs(hw)
     R, C = hw.tile_rows, hw.tile_cols
-    # one vector through one tile, priced at the chip's nominal activity (no simulated data)
     led = {"matrices": {"tile": {"analog": False, "rows": R, "cols": C, "tile_rows": R,
                                  "tile_cols": C, "n_tiles": 1}},
            "entries": [{"phase": "mvm", "matrix": "tile", "mvm_vectors": 1, "macs": R * C}]}
@@ -463,20 +522,26 @@ def tile_mvm(hw: Hardware, costs: Costs | None = None) -> dict[str, float]:
     ta = c.tile_area("none")
     core = hw.scope == "core"
     if core:
-        n_adc = math.ceil(hw.tile_cols * c.n_weight_slices / hw.cols_per_adc)
+        n_adc = c.n_adc(C)
         ta["postprocess"] = n_adc * c.a_postprocess_lane()
-        ta["io_buffer"] = c.a_io_buffer(hw.tile_rows, hw.tile_cols)
+        ta["io_buffer"] = c.a_io_buffer(R, C)
     a_mm2 = sum(ta.values()) * 1e-6
-    t = p["latency_s"]
-    p_leak = hw.leakage_w_per_mm2 * (a_mm2 - ta["array"] * 1e-6)
-    skip = ("leakage",) if core else ("buffers_sram", "leakage")
+    grp = math.ceil(R / hw.rows_active) if hw.rows_active else 1
+    latency, period = read_timing(c, C * c.devices_per_weight(), C * c.conv_per_read[1], grp,
+                                  hw.adc_bits)
+    # a macro delivers shift-added ADC codes; rescaling and cross-tile sums are core work
+    skip = ("leakage",) if core else ("buffers_sram", "accumulate", "leakage")
     comp = {k: v for k, v in p["by_component_j"].items() if k not in skip}
     if core:
-        comp["digital_logic"] += hw.tile_cols * c.e_postprocess()
-    comp["leakage"] = p_leak * t
+        comp["digital_logic"] += C * c.e_postprocess()
+    comp["control"] += (period * hw.clock_hz * c.e_clock_cycle(R, C)
+                        - latency * hw.clock_hz * c.e_clock_cycle(R, C))
+    comp["bias"] = period * c.p_bias(C)
+    comp["leakage"] = c.leakage_w(ta) * period
     e = math.fsum(comp.values())
-    macs = hw.tile_rows * hw.tile_cols
-    return {"energy_j": e, "latency_s": t, "area_mm2": a_mm2, "macs": macs,
-            "by_component_j": comp, "area_breakdown_um2": ta,
-            "fj_per_mac": e / macs * 1e15,
-            "tops_per_w": 2 * macs / e / 1e12, "tops_per_mm2": 2 * macs / t / a_mm2 / 1e12}
+    macs = R * C
+    tops = 2 * macs / period / 1e12
+    return {"energy_j": e, "latency_s": latency, "period_s": period, "area_mm2": a_mm2,
+            "macs": macs, "by_component_j": comp, "area_breakdown_um2": ta,
+            "fj_per_mac": e / macs * 1e15, "tops": tops,
+            "tops_per_w": 2 * macs / e / 1e12, "tops_per_mm2": tops / a_mm2}

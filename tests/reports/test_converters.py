@@ -1,0 +1,110 @@
+"""Converter laws: thermal limit, monotonic in bits, units, registry, anchor points."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from crossbar.chip import ADC_TYPES, INPUT_MODES, NODES
+from reports import Hardware
+from reports.components import Costs
+from reports.converters import (ADCS, DACS, ConverterContext, get_adc, get_dac, ktc_capacitance_f,
+                                snr_ideal, thermal_envelope_j, thermal_floor_j)
+from reports.converters import adc as A
+
+K_T = 1.380649e-23 * 300.0
+
+
+def _ctx(node=22, v=0.8, clock=1e9, window=0.0):
+    return ConverterContext(node_nm=node, v_analog=v, v_logic=v, clock_hz=clock,
+                            read_window_s=window, e_reg_bit_j=1e-15, a_reg_bit_um2=1.0)
+
+
+def test_registry_matches_the_chip_description():
+    assert tuple(ADCS) == ADC_TYPES and tuple(DACS) == INPUT_MODES
+    for name in ADC_TYPES:
+        assert get_adc(name).name == name and get_adc(name).summary
+    with pytest.raises(ValueError, match="adc_type = 'delta-sigma' is unknown; choose one of"):
+        get_adc("delta-sigma")
+
+
+def test_thermal_limits_by_hand():
+    assert snr_ideal(8) == pytest.approx(10 ** ((6.02 * 8 + 1.76) / 10), rel=0.01)
+    assert thermal_floor_j(10) == pytest.approx(8 * K_T * 1.5 * 4 ** 10, rel=1e-12)
+    # the survey envelope (FoM_S 180 dB) sits above the fundamental floor at every resolution
+    for b in range(1, 17):
+        assert thermal_envelope_j(b) > thermal_floor_j(b)
+        assert thermal_envelope_j(b + 1) / thermal_envelope_j(b) == pytest.approx(4.0)
+    # kT/C: noise power kT/C equals the quantisation noise LSB²/12
+    c = ktc_capacitance_f(10, 1.0)
+    assert K_T / c == pytest.approx((1.0 / 2 ** 10) ** 2 / 12, rel=1e-12)
+
+
+@settings(max_examples=60, deadline=None)
+@given(name=st.sampled_from(ADC_TYPES), bits=st.integers(1, 15),
+       node=st.sampled_from(NODES), v=st.floats(0.3, 2.5))
+def test_adc_laws_meet_the_thermal_limit_and_never_fall_with_bits(name, bits, node, v):
+    m, ctx = get_adc(name), _ctx(node, v)
+    e, e1 = m.energy_j(bits, ctx), m.energy_j(bits + 1, ctx)
+    assert e >= thermal_floor_j(bits) and e >= thermal_envelope_j(bits)
+    assert e1 >= e
+    assert math.isfinite(m.time_s(bits, ctx)) and m.time_s(bits, ctx) > 0
+    assert m.area_um2(bits, ctx) > 0 and m.area_um2(bits + 1, ctx) >= m.area_um2(bits, ctx)
+
+
+@pytest.mark.parametrize("name", ["sar", "flash", "integrating"])
+def test_adc_energy_is_cv2_in_its_supply_and_grows_with_the_node(name):
+    m = get_adc(name)
+    lo, hi = m.energy_j(6, _ctx(65, 0.6)), m.energy_j(6, _ctx(65, 1.2))
+    th = thermal_envelope_j(6)
+    assert (hi - th) / (lo - th) == pytest.approx(4.0, rel=0.05)   # flash encoder is logic
+    assert m.energy_j(6, _ctx(130, 1.0)) > m.energy_j(6, _ctx(22, 1.0))
+
+
+def test_adc_anchor_points():
+    # SAR: the converters it was fitted to, within 3x each (FORMS' 4 b is the 2.6x outlier:
+    # one constant per cycle cannot follow both 4 b and 9 b designs); Jia's measured in-memory
+    # SAR within 10 %
+    for _n, node, b, e, v, area, _s in A.SAR_DATA:
+        ctx = _ctx(node, v)
+        assert 1 / 3 < get_adc("sar").energy_j(b, ctx) / e < 3.0
+        assert 0.5 < get_adc("sar").area_um2(b, ctx) / area < 2.0
+    assert get_adc("sar").energy_j(8, _ctx(65, 0.85)) == pytest.approx(1.79e-12, rel=0.1)
+    # integrating neuron: 0.3 pJ per step at 130 nm, 1.8 V (NeuRRAM)
+    e8 = get_adc("integrating").energy_j(8, _ctx(130, 1.8))
+    assert e8 == pytest.approx(8 * 0.3e-12 + thermal_envelope_j(8), rel=1e-9)
+    # flash: 2^B - 1 TIMELY comparators
+    assert get_adc("flash").energy_j(4, _ctx(65, 1.1)) > 15 * 0.042e-12
+    # CCO: counts 2^B x 300 ps; only what exceeds the read window adds
+    cco = get_adc("cco")
+    assert cco.time_s(8, _ctx(window=0.0)) == pytest.approx(256 * 300e-12 + 1e-9)
+    assert cco.time_s(8, _ctx(window=1e-6)) == pytest.approx(1e-9)
+    assert not cco.pipelined and not get_adc("integrating").pipelined and get_adc("sar").pipelined
+
+
+def test_dac_encodings_by_hand():
+    ctx = _ctx(22, 0.8)
+    e_line = 1e-13
+    bs, v, pwm, pc = (get_dac(n) for n in ("bit_serial", "voltage", "pwm", "pulse_count"))
+    assert bs.split(6, None) == [1] * 6 and v.split(8, 3) == [3, 3, 2] and v.split(8, None) == [8]
+    assert pc.split(8, 4) == [4, 3]                         # 7 magnitude bits, sign = polarity
+    assert bs.energy_j(1, e_line, ctx, 0.5) == pytest.approx(0.5 * e_line)
+    assert v.energy_j(8, e_line, ctx, 1.0) == pytest.approx(e_line + 256e-15 * 0.64)
+    assert pwm.window_s(8, 1e-9, 1e9) == pytest.approx(128e-9)
+    assert pc.window_s(4, 1e-9, 1e9) == pytest.approx(15e-9) and pc.steps(4) == 15
+    # array factors: bit-serial d/activity per bit, PWM window/t_read/sqrt(activity)
+    assert bs.array_factor(1, 1e-9, 1e9, 0.25, 0.5) == pytest.approx(2.0)
+    assert pwm.array_factor(8, 1e-9, 1e9, 0.25, 0.5) == pytest.approx(128 / 0.5)
+
+
+def test_costs_refuses_slices_where_they_mean_nothing():
+    with pytest.raises(ValueError, match="input_slice_bits = 2 applies to input_mode"):
+        Costs(Hardware(input_mode="pwm", input_slice_bits=2)).slice_bits
+    ok = Costs(Hardware(input_mode="bit_serial", dac_bits=7, input_accumulation="analog",
+                        input_slice_bits=4))
+    assert ok.slice_bits == [1] * 7 and ok.conversion_groups == [4, 3]
+    assert ok.integration_steps_per_vector() == 15 + 7     # 2^g - 1 per group (time weighting)
+    assert ok.conv_per_read == (2, 1)
