@@ -12,6 +12,11 @@ from .common import cli_errors, console, err_console, fail, hardware_options, re
 _MAX_DRY_ROWS = 200
 
 
+def _algos() -> tuple[str, ...]:
+    from analogff.algorithms import names
+    return names()
+
+
 def register(app: typer.Typer) -> None:
     @app.command("sweep")
     @cli_errors
@@ -25,8 +30,8 @@ def register(app: typer.Typer) -> None:
             "--config", "-c", help="Sweep file: \\[base] table, \\[grid] table of lists, optional "
                                    "\\[zip] table of equal-length lists, algo = \\[...], seeds = N.")] = None,
         algo: Annotated[Optional[List[str]], typer.Option(
-            "--algo", "-a", help="Algorithm(s) to run: pff, ff, bp (repeatable, or "
-            "comma-separated: --algo pff,bp).")] = None,
+            "--algo", "-a", help=f"Algorithm(s) to run: {', '.join(_algos())} (repeatable, "
+            "or comma-separated: --algo pff,bp).")] = None,
         seeds: Annotated[Optional[int], typer.Option(
             "--seeds", help="Replicates per point: seeds base, base+1, ..., base+N-1.")] = None,
         store: Annotated[Path, typer.Option(

@@ -141,3 +141,18 @@ def test_hardware_file_options_and_record(tmp_path):
     with sqlite3.connect(db) as con:
         row = con.execute("select node_nm, adc_type, adc_bits, tile_rows from runs").fetchone()
     assert row == (65, "flash", 5, 32)
+
+
+def test_config_file_with_simulate_and_hardware_tables(tmp_path):
+    cfg = tmp_path / "run.toml"
+    cfg.write_text('[simulate]\nalgo = "bp"\nhidden = "16"\nepochs = 1\nlimit = 120\n'
+                   '[hardware]\nnode_nm = 14\nadc_bits = 7\n')
+    r = runner.invoke(app, ["simulate", "--config", str(cfg), "--ideal", "--json",
+                            "--adc-bits", "6"])
+    assert r.exit_code == 0, r.output
+    rec = json.loads(r.stdout.strip().splitlines()[-1])
+    assert rec["hardware"]["node_nm"] == 14 and rec["hardware"]["adc_bits"] == 6  # CLI wins
+    bad = tmp_path / "bad.toml"
+    bad.write_text('[hardware]\noutput_bits = 8\n')
+    r = runner.invoke(app, ["simulate", "--config", str(bad)])
+    assert r.exit_code == 2 and "output_bits" in r.stderr and len(r.stderr.strip().splitlines()) == 1

@@ -522,3 +522,25 @@ def test_cli_sweep_algo_takes_a_comma_list_like_grid(tmp_path, monkeypatch):
     assert a.stdout == b.stdout
     bad = runner.invoke(app, [*base, "--algo", "pff,sgd"])
     assert bad.exit_code == 2 and "algo = 'sgd' is not allowed" in bad.stderr
+
+
+def test_every_hardware_field_is_a_grid_axis_and_the_chip_file_a_base(tmp_path):
+    chip = tmp_path / "chip.toml"
+    chip.write_text('[hardware]\nnode_nm = 45\ntile_rows = 64\ntile_cols = 64\n')
+    from analogff.cli.common import resolve_hardware
+    base = resolve_hardware(chip, {"cols_per_adc": 4}).to_dict()
+    spec = build_spec(["node_nm=22,7", "adc_type=sar,flash"], hardware=base)
+    pts = expand(spec)
+    assert [(p.node_nm, p.adc_type) for p in pts] == [(22, "sar"), (22, "flash"),
+                                                      (7, "sar"), (7, "flash")]
+    assert all(p.tile_rows == 64 and p.cols_per_adc == 4 for p in pts)
+    assert len({p.config_hash() for p in pts}) == 4
+    sweep_file = tmp_path / "s.toml"
+    sweep_file.write_text('[hardware]\nadc_type = "cco"\n[grid]\nnode_nm = [14, 7]\n')
+    assert {p.adc_type for p in expand(build_spec(config=sweep_file))} == {"cco"}
+    for bad, words in ((["tile_cols=4"], "cols_per_adc = 8 exceeds tile_cols = 4"),
+                       (["node_nm=28"], "node_nm = 28"),
+                       (["tile_size=64"], "tile_rows and tile_cols"),
+                       (["device=nope"], "nope")):
+        with pytest.raises(ConfigError, match=words):
+            expand(build_spec(bad))
