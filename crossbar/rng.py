@@ -40,8 +40,8 @@ def _build_table(cells: int = _CELLS) -> np.ndarray:
 
 
 NORMAL_TABLE = _build_table()
-# the read-noise kernel's table: 4096 cells (16 KB, stays in L1), 16 interpolation points per
-# cell, so one 64-bit draw gives four deviates
+# the pulse kernel's c2c table: 4096 cells (16 KB, stays in L1), 16 interpolation points per
+# cell, so one 64-bit draw gives four deviates (read noise uses NORMAL_TABLE_16 below)
 SMALL_CELLS = 4096
 NORMAL_TABLE_SMALL = _build_table(SMALL_CELLS)
 

@@ -1,4 +1,5 @@
-"""The read-noise generator (16 bits per deviate, 4096-cell table): moments and tails."""
+"""The pulse kernel's c2c generator (16 bits per deviate, 4096-cell table): moments and tails.
+(Read noise uses the 65536-entry table, crossbar.rng.NORMAL_TABLE_16: tests/crossbar/test_rng.py.)"""
 
 import numpy as np
 import pytest
