@@ -92,6 +92,10 @@ class SimConfig:
     hardware: Hardware = field(default_factory=Hardware)   # the chip (simulated and priced)
 
     def __post_init__(self) -> None:
+        from .boundary import plain
+        for f in fields(self):  # numpy scalars are numbers: stored as Python's (plain JSON)
+            object.__setattr__(self, f.name, plain(getattr(self, f.name)))
+
         def choice(name, allowed):
             v = getattr(self, name)
             if v not in allowed:

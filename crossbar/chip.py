@@ -50,6 +50,7 @@ ACCUMULATIONS = ("digital", "analog")
 ARRAY_TYPES = ("resistive", "charge")
 WEIGHT_MAPPINGS = ("differential", "single")
 LEAKAGE_MODELS = ("per_block", "flat")
+WRITE_MODELS = ("auto", "channel", "gate_charge", "compliance", "phase_change")
 SCOPES = ("macro", "core")
 TRANSPOSED_READOUTS = ("none", "shared_transposable", "separate_periphery")
 
@@ -155,6 +156,17 @@ _SPEC: dict[str, tuple[str, Any, Any, str, str]] = {
     "leakage_model": ("str", LEAKAGE_MODELS, None, "",
                       "per_block: leakage per block type and node (logic, SRAM; analog blocks "
                       "leak only their logic); flat: leakage_w_per_mm2 x periphery area"),
+    "write_model": ("str", WRITE_MODELS, None, "",
+                    "write-pulse physics: auto (by device family), channel (V²·G·t through the "
+                    "device), gate_charge (3-terminal ECRAM/FeFET: Q_gate·V), compliance (RRAM "
+                    "SET capped at write_current_a, RESET through the filament), phase_change "
+                    "(PCM: partial SET through the cell, RESET at write_current_a)"),
+    "write_charge_c": ("opt_float", 1e-21, 1e-12, "C",
+                       "gate_charge: charge moved per write pulse (default: FeFET 1.2 fC = "
+                       "2·P_r·A, ECRAM 10 aC)"),
+    "write_current_a": ("opt_float", 1e-9, 1e-2, "A",
+                        "compliance: RRAM SET current limit (default 100 µA); phase_change: "
+                        "PCM RESET current (default 300 µA)"),
 }
 
 
@@ -212,9 +224,15 @@ class Hardware:
     c_mac: float = 1.2e-15
     analog_bias_a: float = 0.0
     leakage_model: str = "per_block"
+    write_model: str = "auto"
+    write_charge_c: float | None = None
+    write_current_a: float | None = None
 
     def __post_init__(self) -> None:
         for f in fields(self):
+            v = getattr(self, f.name)
+            if type(v).__module__ == "numpy" and getattr(v, "ndim", None) == 0:  # numpy scalar
+                object.__setattr__(self, f.name, v.item())  # (np.bool_ -> bool too)
             _check(f.name, getattr(self, f.name))
         if self.cols_per_adc > self.tile_cols:
             raise HardwareError(f"hardware field cols_per_adc = {self.cols_per_adc} exceeds "
@@ -283,20 +301,7 @@ class Hardware:
     @classmethod
     def from_toml(cls, path: str | Path) -> "Hardware":
         """Load a hardware TOML file (top-level keys or a ``[hardware]`` table)."""
-        p = Path(path)
-        if not p.is_file():
-            raise HardwareError(f"hardware file {str(p)!r} does not exist")
-        try:
-            data = tomllib.loads(p.read_text(encoding="utf-8"))
-        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-            msg = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-            raise HardwareError(f"{p}: not valid TOML ({msg})") from None
-        if "hardware" in data:
-            if not isinstance(data["hardware"], dict) or len(data) != 1:
-                extra = [k for k in data if k != "hardware"]
-                raise HardwareError(f"{p}: " + _unknown_msg(extra[0] if extra else "hardware"))
-            data = data["hardware"]
-        return cls.from_dict(data, origin=str(p))
+        return cls.from_dict(read_fields(path), origin=str(path))
 
     def rows(self) -> list[tuple[str, str, str]]:
         """(field, value, meaning) rows for printing."""
@@ -317,6 +322,8 @@ class Hardware:
                     s = "node Vdd (default)"
                 elif f.name == "input_slice_bits":
                     s = "whole input (default)"
+                elif f.name in ("write_charge_c", "write_current_a"):
+                    s = "by device family (default)"
                 else:
                     s = "default"
             else:
@@ -330,6 +337,45 @@ class Hardware:
         rows = self.rows()
         w = max(len(n) for n, _, _ in rows)
         return "Hardware\n" + "\n".join(f"  {n:<{w}}  {v}" for n, v, _ in rows)
+
+
+def read_fields(path: str | Path) -> dict[str, Any]:
+    """The fields a hardware TOML file writes (top-level keys or a ``[hardware]`` table), as
+    written, each checked (`HardwareError` names the file and the field); fields it leaves out
+    are not in the dict."""
+    p = Path(path)
+    if not p.is_file():
+        raise HardwareError(f"hardware file {str(p)!r} does not exist")
+    try:
+        data = tomllib.loads(p.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        msg = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise HardwareError(f"{p}: not valid TOML ({msg})") from None
+    if "hardware" in data:
+        if not isinstance(data["hardware"], dict) or len(data) != 1:
+            extra = [k for k in data if k != "hardware"]
+            raise HardwareError(f"{p}: " + _unknown_msg(extra[0] if extra else "hardware"))
+        data = data["hardware"]
+    Hardware.from_dict(data, origin=str(p))          # every field checked
+    return {k: (float(v) if _SPEC[k][0] in ("float", "opt_float") and isinstance(v, int)
+                and not isinstance(v, bool) else v) for k, v in data.items()}
+
+
+# fields the simulator used: a run's events depend on them, so a report cannot re-price a
+# stored run with other values (sweep them instead)
+SIMULATED_FIELDS = ("device", "tile_rows", "tile_cols", "dac_bits", "adc_bits",
+                    "adc_bits_transposed", "out_bound", "wire_resistance", "v_read", "t_read")
+
+
+def reprice_chip(stored: Hardware, changes: dict[str, Any], what: str = "the run") -> Hardware:
+    """``stored`` (a run's chip) with pricing-only ``changes`` (a what-if re-pricing of the same
+    simulated events). A change to a `SIMULATED_FIELDS` field is refused in one line."""
+    for k, v in changes.items():
+        if k in SIMULATED_FIELDS and getattr(stored, k) != v:
+            raise HardwareError(f"hardware field {k} = {v!r}: {what} was simulated with {k} = "
+                                f"{getattr(stored, k)!r}; re-pricing cannot change what was "
+                                "simulated (sweep it instead)")
+    return stored.replace(**changes) if changes else stored
 
 
 def field_specs() -> list[tuple[str, str, str, str]]:

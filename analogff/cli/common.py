@@ -16,7 +16,8 @@ err_console = Console(stderr=True)
 
 def fail(message: str, code: int = 2) -> "typer.Exit":
     """Print ``Error: message`` on one line to stderr and return the Exit to raise."""
-    err_console.print(f"[bold red]Error:[/] {message}", highlight=False, soft_wrap=True)
+    from rich.markup import escape  # messages name TOML tables: [simulate] is not markup
+    err_console.print(f"[bold red]Error:[/] {escape(message)}", highlight=False, soft_wrap=True)
     return typer.Exit(code)
 
 

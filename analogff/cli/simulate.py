@@ -176,6 +176,10 @@ def register(app: typer.Typer) -> None:
             make_periphery(cfg)
         from analogff.data import load_dataset
         data = load_dataset(cfg.dataset, limit=cfg.limit, seed=cfg.seed)  # fails before the bar
+        from analogff.boundary import check_output_dir, check_run
+        check_run(cfg, hp, data)  # batch vs training set, labels, memory (analogff/boundary.py)
+        if save_images_dir is not None:
+            check_output_dir(save_images_dir, "--save-images")
         results = None
         if store is not None:  # a corrupt or foreign store fails here, before any training
             from analogff.store import ResultsStore

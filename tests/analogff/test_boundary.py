@@ -1,0 +1,117 @@
+"""The input boundary (analogff/boundary.py): bad files, types, contradictions, resources and
+output paths get one line and exit 2 before any training; nothing existing is touched."""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+from analogff.boundary import BoundaryError, check_output_dir, check_output_file, check_type
+from analogff.cli import app
+
+runner = CliRunner()
+
+
+def one_line_exit2(r, *needles):
+    assert r.exit_code == 2, r.output
+    lines = [ln for ln in r.output.strip().splitlines() if ln.strip()]
+    assert len(lines) == 1 and lines[0].startswith("Error:"), r.output
+    assert "Traceback" not in r.output
+    for n in needles:
+        assert n in lines[0], lines[0]
+    return lines[0]
+
+
+@pytest.mark.parametrize("text, needles", [
+    ("epochs = 1\nadc_bits = 4\n[simulate]\nnoise = 0.05\n",
+     ("top-level keys (epochs, adc_bits)", "[simulate]")),
+    ("simulate = 5\n", ("simulate = 5 must be a table",)),
+    ("device = 5\n", ("device = 5 must be a string",)),
+    ("out_bound = [1]\n", ("out_bound = [1] must be a number", "list")),
+    ("out_bound = true\n", ("out_bound = true must be a number", "boolean")),
+    ("ideal = 5\n", ("ideal = 5 must be true or false",)),
+    ("epochs = 1.5\n", ("epochs = 1.5 must be an integer",)),
+    ("[hardware]\nadc_bits = '4'x\n", ("not valid TOML",)),
+])
+def test_config_file_refused_in_one_line(tmp_path, text, needles):
+    p = tmp_path / "run.toml"
+    p.write_text(text)
+    one_line_exit2(runner.invoke(app, ["simulate", "--config", str(p)]), *needles)
+
+
+def test_non_utf8_config_names_file_and_byte(tmp_path):
+    p = tmp_path / "run.toml"
+    p.write_bytes(b"noise = 0.05\n# caf\xe9\n")
+    one_line_exit2(runner.invoke(app, ["simulate", "--config", str(p)]),
+                   "not UTF-8", "0xe9", "line 2")
+
+
+def test_config_that_is_a_directory(tmp_path):
+    one_line_exit2(runner.invoke(app, ["simulate", "--config", str(tmp_path)]), "is a directory")
+
+
+def test_batch_larger_than_training_set_refused():
+    one_line_exit2(runner.invoke(app, ["simulate", "--batch-size", "1000000", "--limit", "100"]),
+                   "batch_size = 1000000", "100 examples", "1..100")
+
+
+def test_huge_network_refused_before_allocating():
+    one_line_exit2(runner.invoke(app, ["simulate", "--hidden", "100000,100000"]),
+                   "hidden = 100000,100000", "GiB", "available")
+
+
+def test_save_images_onto_existing_file_refused_before_training(tmp_path):
+    f = tmp_path / "img"
+    f.write_text("keep me")
+    one_line_exit2(runner.invoke(app, ["simulate", "--save-images", str(f)]), "is a file")
+    assert f.read_text() == "keep me"
+
+
+def test_numpy_scalars_are_numbers_and_bool_is_not():
+    from analogff.config import SimConfig, from_dict
+    from crossbar.chip import Hardware
+
+    cfg = from_dict(dict(adc_bits=np.int64(6), seed=np.int64(3), noise=np.float32(0.5)))
+    assert cfg.adc_bits == 6 and type(cfg.adc_bits) is int and type(cfg.seed) is int
+    assert type(Hardware(adc_bits=np.int64(6)).adc_bits) is int
+    assert type(SimConfig(seed=np.int64(2)).seed) is int
+    with pytest.raises(BoundaryError, match="boolean"):
+        from_dict(dict(noise=True))
+    assert check_type("x", np.float64(2.0), float) == 2.0
+    with pytest.raises(BoundaryError, match="list"):
+        check_type("x", [1], int)
+
+
+def test_output_checks(tmp_path):
+    (tmp_path / "d").mkdir()
+    with pytest.raises(BoundaryError, match="is a directory"):
+        check_output_file(tmp_path / "d", "--csv")
+    with pytest.raises(BoundaryError, match="already exists"):
+        (tmp_path / "f").write_text("x")
+        check_output_file(tmp_path / "f", "--out", overwrite=False)
+    with pytest.raises(BoundaryError, match="is a file"):
+        check_output_dir(tmp_path / "f", "--out")
+    with pytest.raises(BoundaryError, match="is a file, not a directory"):
+        check_output_file(tmp_path / "f" / "x.csv", "--csv")
+    assert check_output_dir(tmp_path / "new" / "deeper", "--out")
+    assert not (tmp_path / "new").exists()          # checking creates nothing
+
+
+def test_library_refuses_empty_set_and_bad_labels():
+    from analogff.config import from_dict
+    from analogff.data import load_dataset
+    from analogff.experiment import run_experiment
+
+    cfg = from_dict(dict(ideal=True, epochs=1, limit=50, algo="bp", hidden="10"))
+    d = load_dataset("digits", limit=50)
+    d.x_train, d.y_train = d.x_train[:0], d.y_train[:0]
+    with pytest.raises(BoundaryError, match="no training examples"):
+        run_experiment(cfg, data=d)
+    d = load_dataset("digits", limit=50)
+    d.y_train = d.y_train.copy()
+    d.y_train[0] = 10
+    with pytest.raises(BoundaryError, match="label 10 outside 0..9"):
+        run_experiment(cfg, data=d)
