@@ -53,6 +53,13 @@ CLOCK_SHARE = 0.25
 # (65 nm, 0.85 V, dense 1-bit inputs): its measured 9.7 pJ per column and cycle minus our row
 # lines, column line and capacitors, over 2304 cells at 0.85 V (see _fit in README).
 C_CHARGE_CELL_OVERHEAD_65 = 2.43 * FF
+# write physics by device family (write_model = "auto"): name fragment -> model
+WRITE_FAMILIES = (("ecram", "gate_charge"), ("fefet", "gate_charge"), ("pcm", "phase_change"),
+                  ("rram", "compliance"), ("reram", "compliance"), ("epiram", "compliance"))
+FEFET_Q = 1.2e-15       # C: 2·P_r·A, P_r 20 µC/cm², A 0.003 µm² (assumption, HZO FeFET)
+ECRAM_Q = 1.0e-17       # C: < 10 aJ per write at 1 V (Fuller et al. 2017 [S29])
+RRAM_I_COMPLIANCE = 100e-6   # A: 1T1R SET compliance (assumption, typical 50-200 µA)
+PCM_I_RESET = 300e-6         # A: mushroom-cell RESET current (assumption, 100-500 µA)
 # shift-add area per bit: power law through ISAAC 16 b / 60 µm² @ 32 nm and NeuRRAM
 # 8 b / 170 µm² @ 130 nm [S11]
 SHIFT_ADD_A_BIT_32 = 60.0 / 16
@@ -537,13 +544,53 @@ class Costs:
     def t_write(self) -> float:
         return max(self.dev.t_write_up, self.dev.t_write_down)
 
-    def e_pulse_device(self) -> float:
-        """Mean device energy of one write pulse [J]: preset value or V_w²·G_mean·t_w."""
-        d = self.dev
+    @cached_property
+    def write_model(self) -> str:
+        """The write physics priced (``write_model``; ``auto``: by the device's family)."""
+        m = self.hw.write_model
+        if m != "auto":
+            return m
+        name = f"{self.hw.device} {self.dev.name}".lower()
+        for key, model in WRITE_FAMILIES:
+            if key in name:
+                return model
+        return "channel"
+
+    def e_pulse_up_down(self) -> tuple[float, float]:
+        """Device energy of one potentiation and one depression pulse [J], by write physics:
+
+        * channel: ``V_w²·G_mean·t_w`` (or the preset's ``pulse_energy``);
+        * gate_charge (ECRAM, FeFET): ``Q·V_w`` — the charge moved onto the gate (FeFET:
+          ferroelectric switching charge 2·P_r·A, P_r ≈ 20 µC/cm² over ~0.003 µm² = 1.2 fC;
+          ECRAM: ≲ 10 aJ at 1 V, Fuller 2017 [S29]); no channel current flows during a write;
+        * compliance (RRAM): SET ``V_up·min(V_up·G_max, I_cc)·t_up`` (the access transistor
+          limits the current to the compliance, 100 µA by default), RESET ``V_down²·G_mean·t``;
+        * phase_change (PCM): partial SET through the cell ``V_up²·G_mean·t_up``, RESET at the
+          melting current ``V_down·I_reset·t_down`` (300 µA by default; NeuroSim's GST RESET
+          3 V / 125 ns [S8])."""
+        d, hw = self.dev, self.hw
+        m = self.write_model
+        ch_up = d.v_write_up ** 2 * self.g_mean * d.t_write_up
+        ch_dn = d.v_write_down ** 2 * self.g_mean * d.t_write_down
+        if m == "gate_charge":
+            q = hw.write_charge_c
+            if q is None:
+                q = FEFET_Q if "fefet" in f"{hw.device} {d.name}".lower() else ECRAM_Q
+            return q * d.v_write_up, q * d.v_write_down
+        if m == "compliance":
+            i = RRAM_I_COMPLIANCE if hw.write_current_a is None else hw.write_current_a
+            return d.v_write_up * min(d.v_write_up * d.g_max, i) * d.t_write_up, ch_dn
+        if m == "phase_change":
+            i = PCM_I_RESET if hw.write_current_a is None else hw.write_current_a
+            return ch_up, d.v_write_down * i * d.t_write_down
         if d.pulse_energy > 0:
-            return d.pulse_energy
-        return 0.5 * (d.v_write_up ** 2 * d.t_write_up + d.v_write_down ** 2 * d.t_write_down) \
-            * self.g_mean
+            return d.pulse_energy, d.pulse_energy
+        return ch_up, ch_dn
+
+    def e_pulse_device(self) -> float:
+        """Mean device energy of one write pulse [J] (`e_pulse_up_down`, up and down alike)."""
+        up, dn = self.e_pulse_up_down()
+        return 0.5 * (up + dn)
 
     def e_update_drivers(self, rows: int, cols: int, pulses: float) -> float:
         """Line charging of one parallel outer-product update (V/2 scheme) of a ``rows x cols``
@@ -557,9 +604,11 @@ class Costs:
         return c * (self.v_write / 2) ** 2
 
     def e_verify_read(self, line_cells: int) -> float:
-        """One verify read of a device: cell read + line charge + integrator + ADC [J]."""
+        """One cell-verify cycle's read of one device [J]: its cell read, its share of the
+        row's line charge (the ``line_cells`` devices of a row are verified together), one
+        integration and one conversion."""
         cell = self.v_read ** 2 * self.g_mean * self.t_read
-        return (cell * (1.0 + self.cco_supply_factor()) + self.e_line(line_cells)
+        return (cell * (1.0 + self.cco_supply_factor()) + self.e_line(line_cells) / line_cells
                 + self.e_integrator() + self.e_adc(self.hw.adc_bits))
 
     def t_verify_iteration(self) -> float:

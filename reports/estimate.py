@@ -101,10 +101,11 @@ def read_timing(c: Costs, line_cells: int, conv_cols: int, groups: int, bits: in
     return lat, max(array, conv, 1.0 / hw.clock_hz)
 
 
-def _price_entry(e: dict, name: str, info: dict | None, hw: Hardware, c: Costs
-                 ) -> tuple[dict[str, float], float, float, dict[str, float]]:
+def _price_entry(e: dict, name: str, info: dict | None, hw: Hardware, c: Costs,
+                 spill: float = 0.0) -> tuple[dict[str, float], float, float, dict[str, float]]:
     """Energy by component [J], array time [s], serial (digital/memory) time [s] and
-    effective counts of one ledger entry."""
+    effective counts of one ledger entry. ``spill``: the fraction of the on-chip buffer
+    traffic whose data does not fit ``sram_kb`` and lives in DRAM (`memory_spill`)."""
     parts = _zero()
     t = 0.0
     ta = 0.0
@@ -118,9 +119,10 @@ def _price_entry(e: dict, name: str, info: dict | None, hw: Hardware, c: Costs
         n_dig += v
     t += n_dig / lanes_hz
     sb = _g(e, "sram_read_bits") + _g(e, "sram_write_bits")
+    db = _g(e, "dram_read_bits") + _g(e, "dram_write_bits") + spill * sb
+    sb *= 1.0 - spill
     parts["buffers_sram"] += sb * c.e_sram_bit()
     t += c.t_sram_bits(sb)
-    db = _g(e, "dram_read_bits") + _g(e, "dram_write_bits")
     parts["dram"] += db * c.e_dram_bit()
     t += c.t_dram_bits(db)
     if info is None or name == _DIGITAL or "rows" not in info:
@@ -214,8 +216,11 @@ def _price_entry(e: dict, name: str, info: dict | None, hw: Hardware, c: Costs
     pulses = _g(e, "pulses_up") + _g(e, "pulses_down")
     cnt["pulses"] += pulses
     pe = _g(e, "pulse_energy_j")
-    if pulses > 0 and pe == 0.0:
-        pe = pulses * c.e_pulse_device()
+    if pulses > 0 and (pe == 0.0 or c.write_model != "channel"):
+        # the simulator records V²·G·t through the channel; other write physics (gate charge,
+        # compliance-limited SET, PCM RESET current) are priced per pulse from the device
+        e_up, e_dn = c.e_pulse_up_down()
+        pe = _g(e, "pulses_up") * e_up + _g(e, "pulses_down") * e_dn
     parts["write_pulses"] += pe
     uc = _g(e, "update_calls")
     if uc > 0:
@@ -319,6 +324,15 @@ def area_breakdown(ledger: dict, hw: Hardware, costs: Costs | None = None,
     return out
 
 
+def memory_spill(ledger: dict, hw: Hardware) -> float:
+    """Fraction of the on-chip buffer traffic priced in DRAM: the part of the peak buffer
+    capacity the run held (``memory.peak_bits``: optimiser moments, accumulators, kept
+    activations) beyond ``sram_kb``. State is priced in the memory level that holds it."""
+    peak = float((ledger.get("memory") or {}).get("peak_bits", 0) or 0)
+    cap = hw.sram_kb * 1024 * 8
+    return max(0.0, peak - cap) / peak if peak > 0 else 0.0
+
+
 def price_ledger(ledger: dict, hw: Hardware) -> dict[str, Any]:
     """Energy [J] by phase and component, latency [s] and area [mm²] of a ledger dict.
 
@@ -328,6 +342,7 @@ def price_ledger(ledger: dict, hw: Hardware) -> dict[str, Any]:
     """
     c = Costs(hw)
     mats = ledger.get("matrices", {}) or {}
+    spill = memory_spill(ledger, hw)
     grid: dict[str, dict[str, float]] = {}
     lat_serial: dict[str, float] = defaultdict(float)
     lat_array: dict[tuple[str, str], float] = defaultdict(float)
@@ -338,7 +353,7 @@ def price_ledger(ledger: dict, hw: Hardware) -> dict[str, Any]:
         # each matrix is priced with the converters it was simulated with (its ledger info)
         hm = matrix_hardware(mats.get(name), hw)
         parts, ta, ts, cnt = _price_entry(e, name, mats.get(name), hm,
-                                          c if hm == hw else _costs(hm))
+                                          c if hm == hw else _costs(hm), spill)
         row = grid.setdefault(phase, _zero())
         for k, v in parts.items():
             row[k] += v

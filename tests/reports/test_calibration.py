@@ -106,3 +106,65 @@ def test_supply_domains_scale_their_own_blocks():
     c = tile_mvm(base.replace(v_logic=0.45))["by_component_j"]
     assert c["control"] == pytest.approx(a["control"] / 4, rel=1e-9)
     assert c["adc"] == a["adc"]
+
+
+# ---- training costs from device physics ---------------------------------------------------
+def _write_ledger(up, down, recorded=5e-12):
+    return {"matrices": {"W": {"analog": True, "rows": 4, "cols": 3, "tile_rows": 4,
+                               "tile_cols": 3, "n_tiles": 1}},
+            "entries": [{"phase": "update", "matrix": "W", "update_calls": 1,
+                         "pulses_up": up, "pulses_down": down, "pulse_energy_j": recorded}]}
+
+
+def test_write_physics_by_device_family():
+    from reports import price_ledger
+    from reports.components import Costs
+
+    fams = {"ecram": "gate_charge", "fefet-hzo": "gate_charge", "rram-taox": "compliance",
+            "pcm-gst": "phase_change", "ideal": "channel"}
+    for dev, model in fams.items():
+        c = Costs(Hardware(device=dev))
+        assert c.write_model == model
+        d = c.dev
+        up, dn = c.e_pulse_up_down()
+        if model == "gate_charge":      # Q·V through the gate, far below the channel proxy
+            q = 1.2e-15 if dev == "fefet-hzo" else 1e-17
+            assert (up, dn) == pytest.approx((q * d.v_write_up, q * d.v_write_down))
+            assert up < d.v_write_up ** 2 * c.g_mean * d.t_write_up
+        if model == "compliance":       # SET limited by the 100 µA compliance
+            assert up == pytest.approx(d.v_write_up * min(d.v_write_up * d.g_max, 100e-6)
+                                       * d.t_write_up)
+        if model == "phase_change":     # RESET at the melting current
+            assert dn == pytest.approx(d.v_write_down * 300e-6 * d.t_write_down)
+        p = price_ledger(_write_ledger(7, 2), Hardware(device=dev))["by_component_j"]
+        if model == "channel":          # the simulator's recorded V²·G·t is kept
+            assert p["write_pulses"] == pytest.approx(5e-12)
+        else:
+            assert p["write_pulses"] == pytest.approx(7 * up + 2 * dn)
+    hw = Hardware(device="rram-taox", write_current_a=1e-6)
+    c = Costs(hw)
+    assert c.e_pulse_up_down()[0] == pytest.approx(c.dev.v_write_up * 1e-6 * c.dev.t_write_up)
+    forced = Costs(Hardware(device="ecram", write_model="channel"))
+    assert forced.write_model == "channel"
+
+
+def test_verify_cycle_shares_the_row_line_charge():
+    from reports.components import Costs
+    c = Costs(Hardware(device="rram-taox"))
+    a, b = c.e_verify_read(64), c.e_verify_read(256)
+    assert b < a                 # a longer row spreads its line charge over more cells
+    assert a > c.e_adc(c.hw.adc_bits)
+
+
+def test_optimiser_state_is_priced_where_it_lives():
+    from reports import price_ledger
+    from reports.estimate import memory_spill
+    led = {"matrices": {"digital": {"analog": False}},
+           "entries": [{"phase": "update", "matrix": "digital", "sram_read_bits": 1e6,
+                        "sram_write_bits": 1e6}],
+           "memory": {"peak_bits": 4 * 1024 * 8 * 1024}}          # 4 MiB of Adam moments
+    small, big = Hardware(sram_kb=1024), Hardware(sram_kb=8 * 1024)
+    assert memory_spill(led, small) == pytest.approx(0.75) and memory_spill(led, big) == 0.0
+    ps, pb = price_ledger(led, small)["by_component_j"], price_ledger(led, big)["by_component_j"]
+    assert pb["dram"] == 0 and ps["dram"] > 0
+    assert sum(ps.values()) > sum(pb.values())
