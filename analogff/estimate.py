@@ -222,6 +222,8 @@ def estimate(hw: Hardware, network, algo: str = "pff", batch: int = 1, K: int | 
                            seed=seed)
     ents = tl["entries"] + [{**e, "phase": "inference"} for e in il["entries"]]
     led = {"matrices": tl["matrices"], "entries": ents}
+    if "memory" in tl:   # the training batch's buffers (on-chip memory, training chip area)
+        led["memory"] = tl["memory"]
     rp = price_run(led, hw, train_samples=batch, test_samples=1, inference_batch=batch,
                    precisions=tuple(digital_precisions))
     k_eff = None

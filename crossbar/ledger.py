@@ -33,6 +33,14 @@ Counters (all per (phase, matrix) entry):
 ``dram_write_bits``    bits written to off-chip memory
 ``rng_draws``          random numbers drawn by the periphery (noise, negative labels)
 =====================  ==========================================================
+
+On-chip memory (capacity, not traffic): an algorithm declares the buffers it keeps with
+``hold(buffer, bits)`` (the buffer now holds ``bits``; a later ``hold`` of the same name
+replaces its size) and ``release(buffer)`` when it no longer needs them. The ledger tracks the
+live total and its peak: ``peak_bits`` (the largest total held at once), ``peak_by_phase``
+(the largest total while each phase was current), ``at_peak`` (which buffers made up the peak)
+and ``buffer_peak_bits`` (each buffer's largest size). ``to_dict`` stores them under
+``"memory"``; traffic stays in the ``sram_*_bits`` / ``dram_*_bits`` counters.
 """
 
 from __future__ import annotations
@@ -61,6 +69,16 @@ class Ledger:
             lambda: dict.fromkeys(COUNTERS, 0))
         self.matrices: dict[str, dict[str, Any]] = {}
         self._suspended = False
+        self._live: dict[str, float] = {}
+        self._clear_memory()
+
+    def _clear_memory(self) -> None:
+        """Peaks restart at what is held now (buffers stay held across `reset`)."""
+        self._total = total = sum(self._live.values())
+        self._peak = total
+        self._at_peak = dict(self._live)
+        self._peak_by_phase: dict[str, float] = {}
+        self._buffer_peak = dict(self._live)
 
     @contextmanager
     def suspended(self) -> Iterator[None]:
@@ -85,10 +103,47 @@ class Ledger:
         if self._suspended:
             return
         entry = self._entries[(self.phase, matrix)]
+        if self._total:
+            self._phase_peak()   # buffers held while this phase works
         for k, v in counts.items():
             if k not in _COUNTER_SET:
                 raise KeyError(f"unknown ledger counter {k!r}")
             entry[k] += v
+
+    # ---- on-chip memory -------------------------------------------------------------------
+    def hold(self, buffer: str, bits: float) -> None:
+        """Buffer ``buffer`` now holds ``bits`` bits (replacing its previous size)."""
+        if self._suspended:
+            return
+        if not (bits >= 0):
+            raise ValueError(f"hold({buffer!r}, {bits!r}): bits must be >= 0")
+        self._live[buffer] = float(bits)
+        self._buffer_peak[buffer] = max(self._buffer_peak.get(buffer, 0.0), float(bits))
+        self._total = total = sum(self._live.values())
+        if total > self._peak:
+            self._peak, self._at_peak = total, dict(self._live)
+        self._phase_peak()
+
+    def _phase_peak(self) -> None:
+        if self._total > self._peak_by_phase.get(self.phase, 0.0):
+            self._peak_by_phase[self.phase] = self._total
+
+    def release(self, *buffers: str) -> None:
+        """The named buffers are no longer needed (unknown names are ignored)."""
+        if self._suspended:
+            return
+        for b in buffers:
+            self._live.pop(b, None)
+        self._total = sum(self._live.values())
+
+    def held_bits(self) -> float:
+        """Bits held now."""
+        return self._total
+
+    def memory(self) -> dict[str, Any]:
+        """``{"peak_bits", "peak_by_phase", "at_peak", "buffer_peak_bits"}`` [bit]."""
+        return {"peak_bits": self._peak, "peak_by_phase": dict(self._peak_by_phase),
+                "at_peak": dict(self._at_peak), "buffer_peak_bits": dict(self._buffer_peak)}
 
     def digital(self, **counts: float) -> None:
         """Add counts for digital periphery work in the current phase."""
@@ -116,7 +171,9 @@ class Ledger:
             yield p, m, e
 
     def reset(self) -> None:
+        """Clear the counts; memory peaks restart at the buffers still held."""
         self._entries.clear()
+        self._clear_memory()
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready: ``{"matrices": {name: info}, "entries": [{phase, matrix, counters...}]}``."""
@@ -127,7 +184,10 @@ class Ledger:
             row.update({k: (float(v) if k.endswith("_j") or v != int(v) else int(v))
                         for k, v in e.items() if v})
             ents.append(row)
-        return {"matrices": self.matrices, "entries": ents}
+        out: dict[str, Any] = {"matrices": self.matrices, "entries": ents}
+        if self._peak > 0 or self._buffer_peak:
+            out["memory"] = self.memory()
+        return out
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> "Ledger":
@@ -137,11 +197,24 @@ class Ledger:
             led.phase = row["phase"]
             led.add(row["matrix"], **{k: v for k, v in row.items() if k in _COUNTER_SET})
         led.phase = "default"
+        mem = d.get("memory")
+        if mem:
+            led._peak = float(mem.get("peak_bits", 0.0))
+            led._peak_by_phase = {k: float(v) for k, v in mem.get("peak_by_phase", {}).items()}
+            led._at_peak = {k: float(v) for k, v in mem.get("at_peak", {}).items()}
+            led._buffer_peak = {k: float(v) for k, v in mem.get("buffer_peak_bits", {}).items()}
         return led
 
     def merge(self, other: "Ledger", scale: float = 1.0) -> None:
-        """Add another ledger's counts (times ``scale``) into this one."""
+        """Add another ledger's counts (times ``scale``) into this one; memory peaks are
+        capacities, so they take the larger of the two (not scaled)."""
         self.matrices.update(other.matrices)
+        if other._peak > self._peak:
+            self._peak, self._at_peak = other._peak, dict(other._at_peak)
+        for k, v in other._peak_by_phase.items():
+            self._peak_by_phase[k] = max(self._peak_by_phase.get(k, 0.0), v)
+        for k, v in other._buffer_peak.items():
+            self._buffer_peak[k] = max(self._buffer_peak.get(k, 0.0), v)
         for (p, m), e in other._entries.items():
             acc = self._entries[(p, m)]
             for k, v in e.items():

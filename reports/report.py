@@ -172,7 +172,11 @@ def hardware_metrics(rec: dict[str, Any]) -> dict[str, float]:
     ops = math.nan
     if isinstance(led, dict) and n_test > 0:
         ops = 2.0 * _macs(split_ledger(led)[1]) / n_test
+    mem, tchip = en.get("memory") or {}, en.get("training_chip") or {}
     return {"latency_per_inference_s": lat, "area_mm2": area,
+            # on-chip buffer peak [bit] and the die this algorithm needs to train [mm²]
+            "peak_buffer_bits": _num(mem.get("peak_bits")),
+            "train_chip_mm2": _num(tchip.get("area_mm2")),
             "tops_per_w": ops / e_inf / 1e12 if e_inf > 0 else math.nan,
             "tops_per_mm2": ops / lat / area / 1e12 if lat > 0 and area > 0 else math.nan}
 
@@ -243,6 +247,7 @@ def run_metrics(rid: int, rec: dict[str, Any]) -> dict[str, list[dict[str, Any]]
             add_energy("component", comp, _num(v))
     hm = hardware_metrics(rec)
     row["tops_per_w"], row["tops_per_mm2"] = hm["tops_per_w"], hm["tops_per_mm2"]
+    row["peak_buffer_bits"], row["train_chip_mm2"] = hm["peak_buffer_bits"], hm["train_chip_mm2"]
     return {"runs": [row], "energy": energy, "area": area, "matrices": matrices,
             "hardware": chips}
 
@@ -285,7 +290,9 @@ _RUN_COLS = [("run", "run", "int"), ("algo", "algo", "text"), ("device", "device
              ("digital_fp16_per_train_sample_j", "digital fp16 / train sample", "si:J"),
              ("latency_per_inference_s", "latency / inference", "si:s"),
              ("tops_per_w", "TOPS/W", "num"), ("tops_per_mm2", "TOPS/mm²", "num"),
-             ("area_mm2", "area (mm²)", "num")]
+             ("area_mm2", "area (mm²)", "num"),
+             ("peak_buffer_bits", "peak buffer (training)", "si:bit"),
+             ("train_chip_mm2", "chip to train (mm²)", "num")]
 
 _GROUP_COLS = [("n", "n (seeds)", "int"),
                ("test_accuracy", "test acc.", "pct±"),
@@ -405,7 +412,19 @@ def _write_all(records, tmp: Path, store: str) -> None:
     from .figures import all_figures, make_study
     from .stats import few_seeds_note
 
+    from .figures import fig_accuracy_vs_time, time_rows
+
+    cols = _config_columns(records)
+    times = time_rows(records)
+    # deploy records (float-trained, then programmed) train nothing on the chip: they appear
+    # in the accuracy-vs-time figure and table only
+    records = [(rid, rec) for rid, rec in records if rec.get("mode") != "deploy"]
     data = analyse(records)
+    data["files"] = []
+    if not records:
+        (tmp / "index.html").write_text(_html_time_only(times, cols, tmp, store, data),
+                                        encoding="utf-8")
+        return
     runs = pd.DataFrame(data["runs"])
     energy = pd.DataFrame(data["energy"], columns=["run", "algo", "by", "key",
                                                    "j_per_train_sample"])
@@ -415,9 +434,14 @@ def _write_all(records, tmp: Path, store: str) -> None:
                                                    "energy_per_inference_j", "area_mm2",
                                                    "adc_saturation_train",
                                                    "adc_saturation_inference"])
-    study = make_study(runs, energy, area, mats, _config_columns(records))
+    study = make_study(runs, energy, area, mats, cols)
     figs = all_figures(study, tmp)
+    drift = fig_accuracy_vs_time(times, cols, tmp)
+    if drift is not None:
+        figs.append(drift)
     files = []
+    if times:
+        files += tables.write(pd.DataFrame(times), tmp, "accuracy_vs_time")
     files += tables.write(study.groups, tmp, "configurations", group_columns(study.knobs),
                           "Test accuracy, energy, latency and throughput per configuration "
                           "(mean ± 95 % Student-t interval over n seeds).")
@@ -432,9 +456,34 @@ def _write_all(records, tmp: Path, store: str) -> None:
                                     encoding="utf-8")
 
 
-def build_report(store: str | os.PathLike, out_dir: str | os.PathLike) -> Path:
+def _html_time_only(times, cols, tmp: Path, store: str, data) -> str:
+    """A report of deploy records only: the accuracy-vs-time figure and its table."""
+    import pandas as pd
+
+    from . import tables
+    from .figures import fig_accuracy_vs_time
+
+    f = fig_accuracy_vs_time(times, cols, tmp)
+    files = tables.write(pd.DataFrame(times), tmp, "accuracy_vs_time") if times else []
+    parts = [f"<!DOCTYPE html><html lang=en><head><meta charset=utf-8>"
+             f"<title>analogff report</title><style>{_CSS}</style></head><body>",
+             "<h1>analogff: accuracy over time</h1>",
+             f"<p class=note>Store: {html.escape(store)} · deployment records only (weights "
+             "trained in float and programmed onto the devices).</p>"]
+    if f is not None:
+        parts.append(f"<h2>{html.escape(f.title)}</h2><figure><img src=\"{f.stem}.png\" "
+                     f"alt=\"{html.escape(f.title)}\"><figcaption>{html.escape(f.caption)}"
+                     "</figcaption></figure>")
+    links = " · ".join(f"<a href=\"{n}\">{n}</a>" for n in files)
+    parts.append(f"<p class=note>Data: {links}</p></body></html>")
+    return "\n".join(parts)
+
+
+def build_report(store: str | os.PathLike, out_dir: str | os.PathLike,
+                 hardware_changes: dict[str, Any] | None = None) -> Path:
     """Write ``index.html``, figures (PNG/SVG/PDF) and tables (CSV/LaTeX) for ``store`` into
-    ``out_dir``.
+    ``out_dir``. ``hardware_changes``: re-price every run on its own chip with these
+    pricing-only fields changed (`reports.reprice`; a simulated field is refused).
 
     Everything is written to a temporary directory beside ``out_dir`` and moved into place at
     the end; on any error nothing is left behind (an existing ``out_dir`` is kept).
@@ -450,6 +499,14 @@ def build_report(store: str | os.PathLike, out_dir: str | os.PathLike) -> Path:
             raise ReportError(f"--out {str(out)!r} exists and holds files that are not part of "
                               f"a report (e.g. {foreign[0]!r}); choose a new or empty directory")
     records = load_records(store)
+    if hardware_changes:
+        from crossbar.chip import HardwareError
+
+        from .reprice import reprice_record
+        try:
+            records = [(rid, reprice_record(rec, hardware_changes)) for rid, rec in records]
+        except HardwareError as exc:
+            raise ReportError(str(exc)) from None
     parent = out.resolve().parent
     parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=parent))

@@ -54,6 +54,11 @@ class RunPrice:
     # precision -> {"train", "inference_batch1", "inference_batched"} (price_digital outputs,
     # per sample)
     digital: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # on-chip memory (reports.training_memory.memory_summary) and the chip this algorithm
+    # needs to train the network (training_chip): transposed periphery only where used,
+    # SRAM sized to the peak buffer bits
+    memory: dict[str, Any] = field(default_factory=dict)
+    training_chip: dict[str, Any] = field(default_factory=dict)
 
     def summary(self) -> dict[str, Any]:
         """The run record's ``energy`` entry (docs/CONTRACTS.md): plain numbers, J / s / mm²."""
@@ -75,6 +80,10 @@ class RunPrice:
                             "per_inference_batched_j": d["inference_batched"]["total_j"]}
                         for p, d in self.digital.items()},
         }
+        if self.memory:
+            out["memory"] = dict(self.memory)
+        if self.training_chip:
+            out["training_chip"] = dict(self.training_chip)
         if "int8" in self.digital:  # the headline baseline (store columns)
             d = out["digital"]["int8"]
             out["digital_per_train_sample_j"] = d["per_train_sample_j"]
@@ -106,8 +115,13 @@ def price_run(ledger: dict[str, Any], hw: Hardware, *, train_samples: int, test_
                "inference_batch1": digital(il, p, 1, test_samples),
                "inference_batched": digital(il, p, inference_batch, test_samples)}
            for p in precisions}
+    from .training_memory import memory_summary, training_chip
+
+    mem = memory_summary(ledger, train_samples, test_samples)
+    tl["memory"] = ledger.get("memory") or {}
     return RunPrice(hardware=hw, train_samples=train_samples, test_samples=test_samples,
-                    inference_batch=inference_batch, train=tp, inference=ip, digital=dig)
+                    inference_batch=inference_batch, train=tp, inference=ip, digital=dig,
+                    memory=mem, training_chip=training_chip(tl, hw, mem["peak_bits"]))
 
 
 def hardware_of_record(record: dict[str, Any]) -> Hardware | None:

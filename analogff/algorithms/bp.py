@@ -31,7 +31,7 @@ from typing import Callable
 
 import numpy as np
 
-from .ff import ACT_BITS, build_layers, resolve_hp
+from .ff import ACT_BITS, ERR_BITS, build_layers, resolve_hp
 from .updates import make_rule
 
 
@@ -92,6 +92,7 @@ class BP:
             inputs.append(h)
             if train:
                 led.digital(sram_write_bits=ACT_BITS * h.size)
+                led.hold(f"bp.h{i}", ACT_BITS * h.size)   # kept until the update
             z = M.forward(h) + b
             led.digital(dig_add=B * M.out_features)
             if i < last:
@@ -120,12 +121,17 @@ class BP:
         led.digital(dig_add=B, dig_mac=B * C)
         deltas = [None] * len(self.matrices)
         deltas[-1] = d
+        # every layer's delta is kept until the update phase applies them all
+        led.digital(sram_write_bits=ERR_BITS * d.size)
+        led.hold(f"bp.d{len(self.matrices) - 1}", ERR_BITS * d.size)
         for l in range(len(self.matrices) - 1, 0, -1):
             h_prev = inputs[l]                       # = ReLU(z_{l-1}), buffered
             led.digital(sram_read_bits=ACT_BITS * h_prev.size)
             back = self.matrices[l].transposed(deltas[l])
             deltas[l - 1] = back * (h_prev > 0)
             led.digital(dig_cmp=h_prev.size, dig_mac=h_prev.size)
+            led.digital(sram_write_bits=ERR_BITS * h_prev.size)
+            led.hold(f"bp.d{l - 1}", ERR_BITS * h_prev.size)
         return float(loss.mean()), inputs, deltas
 
     def gradients(self, x: np.ndarray, y: np.ndarray) -> tuple[float, list[tuple]]:
@@ -143,10 +149,12 @@ class BP:
         led = self.ledger
         led.phase = "update"
         for M, b, h, d in zip(self.matrices, self.biases, inputs, deltas):
-            led.digital(sram_read_bits=ACT_BITS * h.size)
+            led.digital(sram_read_bits=ACT_BITS * h.size + ERR_BITS * d.size)
             self.rule.matrix(M, h, d, float(lr), led)      # sgd: W -= lr d^T h
             b += self.rule.step(id(b), d.sum(axis=0), float(lr), led)
             led.digital(dig_add=d.size + d.shape[1])
+        n = len(self.matrices)
+        led.release(*[f"bp.h{i}" for i in range(n)], *[f"bp.d{i}" for i in range(n)])
         return {"loss": loss}
 
     def predict(self, x: np.ndarray) -> np.ndarray:

@@ -52,6 +52,10 @@ import numpy as np
 from .updates import make_rule
 
 ACT_BITS = 8  # bits per buffered activation value (SRAM accounting)
+# bits per buffered error value: local errors / backprop deltas need more precision than
+# activations (8+ bit error vectors, energy-model notes 5.1; 16-bit fixed point as in
+# mixed-precision training)
+ERR_BITS = 16
 
 
 # ---- hyperparameter helpers (shared with bp.py) ------------------------------------------
@@ -198,6 +202,8 @@ class FF:
                         dig_cmp=B * n)                    # ReLU
             if train:  # buffer a and h for the local update
                 led.digital(sram_write_bits=ACT_BITS * B * (n_in + n))
+                # held until the update: every layer's (all layers train on one batch)
+                led.hold(f"ff.{led.phase}.L{len(A) + 1}", ACT_BITS * B * (n_in + n))
             A.append(a)
             Z.append(z)
             G.append(g)
@@ -241,6 +247,9 @@ class FF:
                         dig_nonlin=2 * B,           # sigmoid per row
                         dig_mac=2 * 2 * B * n,      # d = coef * 2h, scaled by 1/B
                         dig_add=2 * B * n)          # bias gradient (batch sum) and step
+            # every layer's local error is kept until train_batch applies them all
+            led.digital(sram_write_bits=ERR_BITS * d.size)
+            led.hold(f"ff.d.L{len(out) + 1}", ERR_BITS * d.size)
             out.append({"a": a, "d": d.astype(np.float32), "dW": d.T @ a, "db": d.sum(axis=0),
                         "loss": loss, "g_pos": float(gp.mean()), "g_neg": float(gn.mean())})
         return out
@@ -256,6 +265,10 @@ class FF:
         for M, b, g in zip(self.matrices, self.biases, grads):
             self.rule.matrix(M, g["a"], g["d"], lr, self.ledger)  # sgd: W += lr (-d)^T a
             b += self.rule.step(id(b), g["db"].astype(np.float32), lr, self.ledger)
+            self.ledger.digital(sram_read_bits=ERR_BITS * g["d"].size)
+        self.ledger.release(*[f"ff.{ph}.L{i}" for ph in ("positive", "negative")
+                              for i in range(1, len(grads) + 1)],
+                            *[f"ff.d.L{i}" for i in range(1, len(grads) + 1)])
         losses = [g["loss"] for g in grads]
         return {"loss": float(sum(losses)), "layer_loss": losses,
                 "g_pos": [g["g_pos"] for g in grads], "g_neg": [g["g_neg"] for g in grads]}

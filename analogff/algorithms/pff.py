@@ -44,6 +44,7 @@ import numpy as np
 from crossbar.blockdiag import BlockDiagonal
 
 from ..errors import ConfigError
+from .ff import ACT_BITS, ERR_BITS
 from .updates import Adam, make_rule  # noqa: F401  (Adam re-exported for existing imports)
 
 EPS_LN = 1e-8
@@ -255,6 +256,15 @@ class PFF:
         z1 = relu(self._split_read(self.W1, xn, B) + self.b1)
         z2 = relu(self._split_read(self.W2, ln(z1, led), B) + self.b2)
         zg = np.zeros((N, hp["latent"]), dtype=np.float32)
+        # kept for all K settling steps (positive and negative halves): the raw image (the
+        # generative target) and its normalised copy, the top-down labels, both layers'
+        # states and the top latent
+        kept = ACT_BITS * (xx.size + xn.size + ys.size + z1.size + z2.size + zg.size)
+        led.hold("pff.input", ACT_BITS * (xx.size + xn.size))
+        led.hold("pff.labels", ACT_BITS * ys.size)
+        led.hold("pff.state", ACT_BITS * (z1.size + z2.size))
+        led.hold("pff.latent", ACT_BITS * zg.size)
+        led.digital(sram_write_bits=kept)          # written once, read at every step
         losses = []
         for _t in range(self.K):
             st = self.rep_step(xn, z1, z2, ys, lab, B, noisy=True)
@@ -262,6 +272,8 @@ class PFF:
             self.learn_rep(st, xn, z1, z2, ys, B)
             z1, z2 = st["z1"], st["z2"]
             self._generative_step(xx, z1, z2, zg, hp["lr_gen"] * self.lr_scale)
+            led.digital(sram_read_bits=kept)
+        led.release("pff.input", "pff.labels", "pff.state", "pff.latent")
         return {"loss": float(np.mean(losses))}
 
     def rep_step(self, xn, z1, z2, ys, lab, npos: int, noisy: bool = True) -> dict:
@@ -296,6 +308,14 @@ class PFF:
         m1 = lab - sigmoid(s1)
         m2 = lab - sigmoid(s2)
         c = np.float32((1 - hp["alpha"]) * 2.0 / N)
+        if noisy:  # a training step: the new states, the normalised old ones and the local
+            # errors live alongside the old states until learn_rep has used them
+            led.hold("pff.state_next", ACT_BITS * (z1n.size + z2n.size))
+            led.hold("pff.ln_state", ACT_BITS * (ln_z1.size + ln_z2.size))
+            led.hold("pff.errors", ERR_BITS * (z1n.size + z2n.size + z3.size))
+            led.digital(sram_write_bits=ACT_BITS * (z1n.size + z2n.size + ln_z1.size
+                                                     + ln_z2.size)
+                        + ERR_BITS * (z1n.size + z2n.size + z3.size))
         return {"z1": z1n, "z2": z2n, "a1": a1, "a2": a2, "z3": z3,
                 "d1": (c * m1)[:, None] * z1n, "d2": (c * m2)[:, None] * z2n,
                 "d3": np.float32(hp["y_scale"] / npos) * (z3 - ysp),
@@ -319,6 +339,10 @@ class PFF:
         self._bias(self.b2, d2, lr, ar)
         self._learn(self.W3, ln_z2[:npos], d3, lr, ar)
         self._bias(self.b3, d3, lr, ar)
+        led.digital(sram_read_bits=ACT_BITS * 2 * d1.size + ERR_BITS * (d1.size + d2.size
+                                                                          + d3.size)
+                    + ACT_BITS * 2 * d2.size)   # normalised states and errors, once each
+        led.release("pff.state_next", "pff.ln_state", "pff.errors")
 
     def _generative_step(self, xx, z1, z2, zg, lr_g) -> None:
         """Teacher-forced predictions, errors, updates and the z_g step (pff-spec §1.6)."""
@@ -339,6 +363,12 @@ class PFF:
         e0 = xhat - xx
         led.digital(rng_draws=N * (self.n1 + self.n2), dig_add=e2.size + e1.size + e0.size,
                     dig_mac=e2.size + e1.size + e0.size)
+        # the generative updates' inputs and errors, held until the updates below
+        led.hold("pff.gen_inputs", ACT_BITS * (h3.size + h2.size + h1.size))
+        led.hold("pff.gen_errors", ERR_BITS * (e2.size + e1.size + e0.size))
+        gen_bits = ACT_BITS * (h3.size + h2.size + h1.size) + ERR_BITS * (e2.size + e1.size
+                                                                           + e0.size)
+        led.digital(sram_write_bits=gen_bits)
         c = np.float32(2.0 / N)
         ag = self.rule_g
         led.phase = "update"
@@ -348,6 +378,8 @@ class PFF:
         self._learn(self.G1, h1, c * e0 * mask, lr_g, ag)
         # z_g: one gradient step on the top error through the (old) G³ — the one transposed read
         self._zg_step(zg, zg_r, c * e2)
+        led.digital(sram_read_bits=gen_bits)
+        led.release("pff.gen_inputs", "pff.gen_errors")
 
     def _zg_step(self, zg: np.ndarray, zg_r: np.ndarray, grad_z2hat: np.ndarray) -> None:
         """z_g ← z_g − β·J_LN(φ(z_g))ᵀ(∂L/∂ẑ² G³ᵀ), straight-through φ (pff-spec §1.6): the

@@ -32,7 +32,7 @@ import math
 
 import numpy as np
 
-RULES = ("sgd", "scaled", "adam")
+RULES = ("sgd", "scaled", "factored", "adam")
 SCALED_BETA = 0.999   # second-moment decay of the per-array rate (Adam's β₂)
 SCALED_EPS = 1e-12    # keeps the rate finite before any gradient was seen (mean-square units)
 
@@ -56,6 +56,8 @@ class Adam:
         included; default ``self.lr · self.scale``)."""
         g = np.clip(grad, -self.clip, self.clip)
         if key not in self.m:
+            if ledger is not None:  # two 32-bit moments per weight, kept for the whole run
+                ledger.hold(f"optimizer.adam{len(self.m)}", 64 * g.size)
             self.m[key] = np.zeros_like(g)
             self.v[key] = np.zeros_like(g)
             self.t[key] = 0
@@ -73,6 +75,16 @@ class Adam:
             ledger.digital(dig_mac=8 * n, dig_nonlin=2 * n, dig_cmp=2 * n,
                            sram_read_bits=64 * n, sram_write_bits=64 * n)
         return (-lr_t * m / (np.sqrt(v) + self.eps)).astype(np.float32)
+
+
+ACC_BITS = 16  # the mixed-precision digital accumulator per weight (as crossbar counts it)
+
+
+def hold_accumulator(M, ledger) -> None:
+    """Declare a mixed-precision matrix's per-weight digital accumulator (kept for the run)."""
+    pe = getattr(M, "periphery", None)
+    if pe is not None and getattr(pe, "update", None) == "mixed":
+        ledger.hold(f"accumulator.{M.name}", ACC_BITS * M.in_features * M.out_features)
 
 
 class Rule:
@@ -98,6 +110,7 @@ class SGD(Rule):
     name = "sgd"
 
     def matrix(self, M, x, d, lr, ledger) -> None:
+        hold_accumulator(M, ledger)
         M.update(x, -d, float(lr))
 
     def step(self, key, grad, lr, ledger) -> np.ndarray:
@@ -128,12 +141,61 @@ class Scaled(Rule):
         sq = float(np.sum((x * x).sum(axis=1) * (d * d).sum(axis=1), dtype=np.float64))
         R, C = M.in_features, M.out_features
         ledger.digital(dig_mac=B * (R + C + 1), dig_nonlin=1)
+        hold_accumulator(M, ledger)
         M.update(x, -d, self._rate(id(M), sq / (R * C), lr))
 
     def step(self, key, grad, lr, ledger) -> np.ndarray:
         ledger.digital(dig_mac=grad.size, dig_nonlin=1)
         rate = self._rate(key, float(np.mean(np.square(grad, dtype=np.float64))), lr)
         return (-np.float32(rate) * grad).astype(np.float32)
+
+
+class Factored(Rule):
+    """Pulsed outer products with a factored (row × column) adaptive rate — Adafactor's
+    second moment (Shazeer & Stern 2018) estimated from the rank-1 terms, applied by scaling
+    the row and column drive signals, so the write is still one outer product:
+    ``ΔW = −lr·(x⊙a)ᵀ(d⊙b)``, ``a_i = 1/√R̂_i``, ``b_j = √(ΣR̂)/√Ĉ_j``, with R, C running means
+    (β = 0.999, bias-corrected) of ``Σ_b x_bi²‖d_b‖²`` and ``Σ_b d_bj²‖x_b‖²`` (the row and
+    column sums of the rank-1 terms' squares). State: in + out scalars per array."""
+
+    name = "factored"
+
+    def __init__(self, clip: float = 1.0) -> None:
+        super().__init__(clip)
+        self.r: dict = {}
+        self.c: dict = {}
+        self.t: dict = {}
+
+    def _scales(self, key, r_now, c_now):
+        t = self.t.get(key, 0) + 1
+        r = self.r.get(key, 0.0) * SCALED_BETA + (1 - SCALED_BETA) * r_now
+        c = self.c.get(key, 0.0) * SCALED_BETA + (1 - SCALED_BETA) * c_now
+        self.r[key], self.c[key], self.t[key] = r, c, t
+        corr = 1 - SCALED_BETA ** t
+        rh, ch = r / corr, c / corr
+        tot = float(rh.sum())
+        floor = 1e-12 * max(tot, 1e-30)  # rows/columns never driven keep a finite scale
+        a = 1.0 / np.sqrt(rh + floor)
+        b = math.sqrt(tot) / np.sqrt(ch + floor * len(ch) / max(len(rh), 1))
+        return a.astype(np.float32), b.astype(np.float32)
+
+    def matrix(self, M, x, d, lr, ledger) -> None:
+        B = x.shape[0]
+        xx, dd = x * x, d * d
+        r_now = (xx * dd.sum(axis=1, keepdims=True)).sum(axis=0, dtype=np.float64)
+        c_now = (dd * xx.sum(axis=1, keepdims=True)).sum(axis=0, dtype=np.float64)
+        a, b = self._scales(id(M), r_now, c_now)
+        R, C = M.in_features, M.out_features
+        ledger.digital(dig_mac=3 * B * (R + C) + 4 * (R + C), dig_nonlin=R + C,
+                       sram_read_bits=32 * (R + C), sram_write_bits=32 * (R + C))
+        M.update(x * a, -(d * b), float(lr))
+
+    def step(self, key, grad, lr, ledger) -> np.ndarray:
+        g = np.asarray(grad, dtype=np.float64)
+        g2 = g.reshape(g.shape[0], -1) if g.ndim > 1 else g.reshape(1, -1)
+        a, b = self._scales(key, (g2 * g2).sum(axis=1), (g2 * g2).sum(axis=0))
+        ledger.digital(dig_mac=3 * g.size, dig_nonlin=sum(g2.shape))
+        return (-np.float32(lr) * (a[:, None] * g2 * b[None, :])).reshape(g.shape).astype(np.float32)
 
 
 class AdamRule(Rule):
@@ -149,6 +211,7 @@ class AdamRule(Rule):
     def matrix(self, M, x, d, lr, ledger) -> None:
         grad = (d.T @ x).astype(np.float32)  # (out, in), formed digitally
         ledger.digital(dig_mac=grad.size * x.shape[0])
+        hold_accumulator(M, ledger)
         M.apply_delta(self.adam.step(id(M), grad, ledger, lr=lr))
 
     def step(self, key, grad, lr, ledger) -> np.ndarray:
@@ -157,7 +220,7 @@ class AdamRule(Rule):
 
 def make_rule(name: str, clip: float = 1.0) -> Rule:
     """The rule called ``name`` (one of `RULES`)."""
-    cls = {"sgd": SGD, "scaled": Scaled, "adam": AdamRule}.get(name)
+    cls = {"sgd": SGD, "scaled": Scaled, "factored": Factored, "adam": AdamRule}.get(name)
     if cls is None:
         from ..errors import ConfigError
         raise ConfigError(f"optimizer = {name!r} is not allowed; choose one of: {', '.join(RULES)}")

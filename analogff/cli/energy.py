@@ -210,6 +210,21 @@ def _print(est) -> None:
         t.add_row(k, f"{v:.4g} mm²", _share(v, est.area_mm2 or 1))
     console.print(t)
 
+    mem, tc = est.price.memory, est.price.training_chip
+    if mem and tc:   # on-chip memory and the chip this algorithm needs to train
+        t = _table(f"Memory and the chip to train (total {tc['area_mm2']:.3g} mm²)",
+                   "quantity", "value")
+        t.add_row("peak buffer (activations, errors)", fmt_si(mem["peak_activation_bits"], "bit"))
+        t.add_row("peak buffer (per-weight optimiser state)", fmt_si(mem["peak_state_bits"], "bit"))
+        t.add_row("bits moved per training sample", fmt_si(mem["moved_bits_per_train_sample"], "bit"))
+        for k, v in tc["area_breakdown_mm2"].items():
+            t.add_row(f"area: {k}", f"{v:.4g} mm²")
+        t.caption = ("transposed-read periphery only on matrices the algorithm reads transposed; "
+                     "SRAM sized to the peak buffer"
+                     + ("" if tc["buffer_fits_sram"] else
+                        f" (exceeds the chip's sram_kb = {hw.sram_kb:g} KiB)"))
+        console.print(t)
+
     tl = est.tile
     level = ("core level: macro + I/O buffer + post-processing" if hw.scope == "core"
              else "macro level, no buffers")

@@ -27,13 +27,17 @@ _HW_METRICS = {
     "tops_per_w": ("TOPS/W", "num"),
     "tops_per_mm2": ("TOPS/mm²", "num"),
     "area_mm2": ("mm²", "num"),
+    "peak_buffer_bits": ("buf bit", "si:bit"),
+    "train_chip_mm2": ("train mm²", "num"),
 }
 _GROUP_METRICS = ("test_accuracy", "energy_per_train_sample_j", "energy_per_inference_j")
 # what the short headers mean, printed under every table
 _LEGEND = ("acc % = test accuracy (%); E/train, E/infer = analog energy (J) per training "
            "sample / per inference; wall = wall-clock time (s)")
 _HW_LEGEND = ("acc % = test accuracy (%); t/infer = latency per inference (s); TOPS/W, "
-              "TOPS/mm² per inference (1 MAC = 2 ops); mm² = chip area")
+              "TOPS/mm² per inference (1 MAC = 2 ops); mm² = chip area; buf bit = peak "
+              "on-chip buffer while training; train mm² = the chip this algorithm needs to "
+              "train (transposed periphery only where read transposed, SRAM = peak buffer)")
 _ALWAYS = ("id",)
 _HIDDEN_CONFIG = ("seed",)
 

@@ -211,6 +211,9 @@ def test_bp_learns_digits_with_transposed_reads(digits):
     widths = 64 + sum(net.hp["hidden"])
     assert ledger.get("sram_write_bits", phase="positive") == 8 * n * widths
     assert ledger.get("sram_read_bits", phase="backward") > 0
-    assert ledger.get("sram_read_bits", phase="update") == 8 * n * widths
+    # ... and every layer's delta (16 bit), written in backward, read back in the update
+    d_widths = sum(net.hp["hidden"]) + 10
+    assert ledger.get("sram_write_bits", phase="backward") == 16 * n * d_widths
+    assert ledger.get("sram_read_bits", phase="update") == 8 * n * widths + 16 * n * d_widths
     assert {"positive", "backward", "update", "inference"} <= set(ledger.phases())
     assert ledger.get("sram_write_bits", phase="inference") == 0
