@@ -17,7 +17,7 @@ import numpy as np
 
 from crossbar import IdealMatrix, Ledger, NonFiniteInputError, Periphery
 
-from . import __version__
+from . import __version__, signals
 from .config import SimConfig
 from .errors import ConfigError, DivergedError
 
@@ -187,7 +187,7 @@ from contextlib import contextmanager
 @contextmanager
 def monitoring(net: Network):
     """Reads that are not part of the run: nothing recorded, no random stream consumed."""
-    states = [(m, m._rng.bit_generator.state) for m in _all_matrices(net.algo) if hasattr(m, "_rng")]
+    states = [(m, m.rng_state()) for m in _all_matrices(net.algo)]
     phase = net.ledger.phase
     with net.ledger.suspended():
         try:
@@ -195,7 +195,7 @@ def monitoring(net: Network):
         finally:
             net.ledger.phase = phase
             for m, st in states:
-                m._rng.bit_generator.state = st
+                m.set_rng_state(st)
 
 
 def monitor_accuracy(net: Network, n: int = 300) -> float:
@@ -244,6 +244,7 @@ def train(net: Network, progress: Callable | None = None, seconds_per_batch: flo
                 raise DivergedError(f"training diverged (loss = {lv}) at epoch {ep + 1}, batch "
                                     f"{bi + 1}; try a smaller --lr")
             losses.append(lv)
+            signals.check()  # a safe point for SIGINT/SIGTERM (analogff/signals.py)
             for m in mats:
                 m.advance_time(seconds_per_batch)
             if progress is not None:

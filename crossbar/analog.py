@@ -165,6 +165,13 @@ class AnalogMatrix(MatrixBase):
         self._irdrop = None
         self.program(np.zeros((C, R), dtype=np.float32), record=False)
 
+    def rng_state(self):
+        """The bit-generator state of the matrix's random stream (keys, device draws)."""
+        return self._rng.bit_generator.state
+
+    def set_rng_state(self, state) -> None:
+        self._rng.bit_generator.state = state
+
     # ---- construction helpers -----------------------------------------------------------
     def _draw_stuck(self, shape):
         dv = self.device

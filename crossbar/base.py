@@ -62,22 +62,48 @@ class MatrixBase:
             raise NonFiniteInputError(f"{self.name}: {what} contains NaN or infinity")
         return x
 
-    # interface ------------------------------------------------------------------------------
-    def forward(self, x: np.ndarray) -> np.ndarray:  # (B, in) -> (B, out)
+    # interface: everything an algorithm may call (tests/crossbar/test_conformance.py runs
+    # every matrix type through it) ----------------------------------------------------------
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        """Read ``(B, in) -> (B, out)``, ``≈ x @ W.T``."""
         raise NotImplementedError
 
-    def transposed(self, d: np.ndarray) -> np.ndarray:  # (B, out) -> (B, in)
+    def transposed(self, d: np.ndarray) -> np.ndarray:
+        """Transposed read ``(B, out) -> (B, in)``, ``≈ d @ W``."""
         raise NotImplementedError
 
     def update(self, x: np.ndarray, d: np.ndarray, lr: float) -> None:
         """Apply ``W += lr * d.T @ x`` (batch-summed outer product)."""
         raise NotImplementedError
 
-    def program(self, W: np.ndarray) -> None:
+    def apply_delta(self, dW: np.ndarray) -> None:
+        """Apply an arbitrary weight change ``dW`` of shape (out, in) (digital optimisers)."""
         raise NotImplementedError
 
-    def weights(self) -> np.ndarray:  # (out, in) effective weights
+    def program(self, W: np.ndarray) -> None:
+        """Set the weights to ``W`` (out, in) (analog: open loop, with programming noise)."""
+        raise NotImplementedError
+
+    def weights(self) -> np.ndarray:
+        """The effective weights (out, in), a copy."""
         raise NotImplementedError
 
     def advance_time(self, dt: float) -> None:
+        """Advance the simulated clock by ``dt`` seconds (drift acts where devices drift)."""
         raise NotImplementedError
+
+    def forward_tiles(self, x: np.ndarray) -> np.ndarray:
+        """Forward read keeping each row tile's output apart: ``(B, n_row_tiles, out)``
+        (stacks of independent small arrays, `BlockDiagonal`). Matrices without tiles have
+        one tile: ``forward(x)[:, None, :]``."""
+        return self.forward(x)[:, None, :]
+
+    def rng_state(self):
+        """The state of the matrix's own random stream (None: it draws none), so that a
+        caller can read without consuming it (`set_rng_state`)."""
+        return None
+
+    def set_rng_state(self, state) -> None:
+        """Restore a state returned by `rng_state`."""
+        if state is not None:
+            raise ValueError(f"{self.name}: this matrix has no random stream to restore")

@@ -42,7 +42,8 @@ class BlockDiagonal:
         B = x.shape[0]
         if getattr(self.inner, "analog", False):
             return self.inner.forward_tiles(x).reshape(B, self.n)
-        stack = self.inner._wt.reshape(self.n_blocks, self.block, self.block)  # (g, i, k)
+        # weights() is (block, n): its transpose holds Λ_g[i, k] at [g·block + i, k]
+        stack = self.inner.weights().T.reshape(self.n_blocks, self.block, self.block)
         out = np.einsum("bgi,gik->bgk", x.reshape(B, self.n_blocks, self.block), stack)
         self.ledger.add(self.name, mvm_vectors=B, macs=B * self.n * self.block)
         return np.ascontiguousarray(out.reshape(B, self.n), dtype=np.float32)

@@ -18,7 +18,9 @@ class IdealMatrix(MatrixBase):
     analog = False
 
     def __init__(self, out_features: int, in_features: int, *, seed: int | None = None,
-                 ledger: Ledger | None = None, name: str = "W", **_ignored) -> None:
+                 ledger: Ledger | None = None, name: str = "W") -> None:
+        """``seed`` is accepted for a constructor like the analog matrices' (an ideal matrix
+        draws no random numbers); any other keyword is an error."""
         self.out_features, self.in_features = check_shape(out_features, in_features, name)
         # stored as (in, out) so that forward is one contiguous BLAS call x @ Wt
         self._wt = np.zeros((self.in_features, self.out_features), dtype=np.float32)
