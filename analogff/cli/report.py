@@ -3,26 +3,44 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Optional
 
 import typer
 
-from .common import cli_errors, console, fail
+from .common import cli_errors, console, fail, hardware_options
 
 
 def register(app: typer.Typer) -> None:
     @app.command("report")
     @cli_errors
+    @hardware_options
     def report(
         store: Path = typer.Argument(..., help="Results store (SQLite file written by "
                                      "`analogff simulate` / `analogff sweep`)."),
         out: Path = typer.Option(Path("report"), "--out", "-o",
                                  help="Output directory (replaced atomically)."),
+        hardware: Optional[Path] = None,
+        hardware_overrides: Optional[dict] = None,
     ) -> None:
-        """Write index.html, PNG figures and CSV tables for every finished run in STORE."""
+        """Write index.html, PNG figures and CSV tables for every finished run in STORE.
+
+        Every run is priced on the chip it stored. --hardware FILE (the fields it writes) and
+        the single-field options re-price every run on its own chip with those fields changed:
+        only fields the simulator did not use (node, ADC type, supplies, clock, buffers, ...);
+        a simulated one (device, tiles, converter bits, ...) is refused (sweep it instead).
+        """
+        from crossbar.chip import HardwareError, read_fields
         from reports.report import ReportError, build_report
 
+        changes = {}
         try:
-            index = build_report(store, out)
+            if hardware is not None:
+                changes.update(read_fields(hardware))
+        except HardwareError as exc:
+            raise fail(str(exc)) from None
+        changes.update(hardware_overrides or {})
+        try:
+            index = build_report(store, out, hardware_changes=changes or None)
         except ReportError as exc:
             raise fail(str(exc)) from None
         console.print(f"Report written: {index}  (open it in a browser)")

@@ -192,3 +192,30 @@ def test_report_refuses_to_replace_a_foreign_directory(store, tmp_path):
     assert r.exit_code == 2 and "notes.txt" in r.output
     assert (out / "notes.txt").read_text() == "keep me"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["mine"]
+
+
+def test_report_reprices_on_a_what_if_chip_but_never_a_simulated_field(store, tmp_path):
+    from reports.reprice import reprice_record
+    from reports.run_energy import hardware_of_record, price_run
+
+    from reports.report import load_records
+
+    rec = load_records(store)[0][1]
+    new = reprice_record(rec, {"node_nm": 7, "adc_type": "flash"})
+    assert new["hardware"]["node_nm"] == 7 and rec["hardware"]["node_nm"] == 22
+    assert {i["adc_type"] for i in new["ledger"]["matrices"].values() if i.get("analog")} \
+        == {"flash"}
+
+    def priced(r):
+        s = r["samples"]
+        return price_run(r["ledger"], hardware_of_record(r), train_samples=s["train_total"],
+                         test_samples=s["test"], inference_batch=10).summary()
+
+    assert priced(new)["per_train_sample_j"] != priced(rec)["per_train_sample_j"]
+    chip = tmp_path / "chip.toml"
+    chip.write_text("[hardware]\nadc_bits = 6\n")
+    for args in (["--adc-bits", "6"], ["--hardware", str(chip)], ["--tile-rows", "16"]):
+        out = tmp_path / "no"
+        r = runner.invoke(app, ["report", str(store), "--out", str(out), *args])
+        assert r.exit_code == 2 and "was simulated with" in r.output, r.output
+        assert len(r.output.strip().splitlines()) == 1 and not out.exists()
