@@ -472,7 +472,12 @@ def _worker_thread_env(threads: int) -> Iterator[None]:
 def _worker_init(parent_pid: int) -> None:
     """In each local worker: exit when the sweep process is gone (killed with SIGKILL, say)
     instead of lingering as an orphan; a point it was running is simply rerun on resume."""
+    import signal
     import threading
+
+    # Ctrl-C reaches the whole process group: the sweep process stops its workers itself
+    # (LocalPool.reset), so a worker must not stop on its own, nor raise inside a kernel
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
     def watch() -> None:
         while True:
@@ -586,6 +591,9 @@ class LocalPool:
     def reset(self, cancel: bool = True) -> None:
         """Drop the processes (a broken pool, or an interrupt); the next submit starts anew."""
         if self._pool is not None:
+            if cancel:  # an interrupt: stop the points in progress too (rerun on resume)
+                for proc in list((getattr(self._pool, "_processes", None) or {}).values()):
+                    proc.terminate()
             self._pool.shutdown(wait=not cancel, cancel_futures=cancel)
             self._pool = None
 

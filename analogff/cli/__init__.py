@@ -40,4 +40,7 @@ _register_all()
 
 
 def main() -> None:
+    from analogff import signals
+
+    signals.install()  # SIGINT/SIGTERM: one line and exit 130/143, never a traceback
     app()

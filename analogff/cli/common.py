@@ -9,6 +9,7 @@ import typer
 from rich.console import Console
 
 from analogff.errors import USER_ERRORS
+from analogff.signals import Interrupted
 
 console = Console()
 err_console = Console(stderr=True)
@@ -32,8 +33,11 @@ def cli_errors(fn):
             raise fail(str(exc)) from None
         except FileNotFoundError as exc:
             raise fail(str(exc)) from None
+        except Interrupted as exc:  # SIGINT / SIGTERM (analogff/signals.py)
+            err_console.print(str(exc), highlight=False, markup=False, soft_wrap=True)
+            raise typer.Exit(exc.exit_code) from None
         except KeyboardInterrupt:
-            err_console.print("interrupted")
+            err_console.print("interrupted by SIGINT: stopped (exit 130)")
             raise typer.Exit(130) from None
 
     return wrapper

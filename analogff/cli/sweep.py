@@ -117,7 +117,8 @@ def register(app: typer.Typer) -> None:
             bar = _Bar(len(points))
             console.print(f"sweep: {len(points)} points ({describe_spec(spec)}) on {where} "
                           f"-> {store}", highlight=False)
-            with bar:
+            from analogff import signals
+            with bar, signals.raising():  # the client only waits: stop at once on a signal
                 res = run_sweep(points, st, point_fn=point_fn, workers=workers,
                                 scheduler=scheduler, retry_failed=retry_failed,
                                 progress=bar.update, sweep_name=name)

@@ -1,0 +1,104 @@
+"""SIGINT and SIGTERM during `simulate --store` and `sweep`: the process stops within seconds
+with one line and exit 130 / 143, no traceback (not even from inside a Numba kernel), the
+store stays valid, nothing half-run is stored, and the sweep resumes."""
+
+from __future__ import annotations
+
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+HERE = Path(__file__).parent
+
+
+def _start(args, env=None):
+    e = dict(os.environ, **(env or {}))
+    e["PYTHONPATH"] = os.pathsep.join([str(HERE), e.get("PYTHONPATH", "")])
+    return subprocess.Popen([sys.executable, "-m", "analogff", *args], env=e,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def _wait_for(cond, timeout=240.0):
+    t = time.monotonic()
+    while not cond():
+        assert time.monotonic() - t < timeout, "the command did not get going"
+        time.sleep(0.2)
+
+
+def _stop(p, sig):
+    t = time.monotonic()
+    p.send_signal(sig)
+    out, err = p.communicate(timeout=60)
+    return time.monotonic() - t, out, err
+
+
+def _children(pid):
+    kids = []
+    for d in Path("/proc").iterdir():
+        if d.name.isdigit():
+            try:
+                if int((d / "stat").read_text().split(")")[-1].split()[1]) == pid:
+                    kids.append(int(d.name))
+            except (OSError, IndexError, ValueError):
+                pass
+    return kids
+
+
+def _one_line(err, code):
+    lines = [ln for ln in err.strip().splitlines() if ln.strip()]
+    assert "Traceback" not in err and "SystemError" not in err, err
+    assert lines[-1] == f"interrupted by {signal.Signals(code - 128).name}; unfinished runs " \
+                        f"were not stored (exit {code})", err
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+def test_simulate_store_stops_on_signal(tmp_path, sig):
+    db = tmp_path / "runs.db"
+    p = _start(["simulate", "--store", str(db), "--json", "--epochs", "200", "--limit", "200",
+                "--noise", "0.05"])
+    _wait_for(lambda: db.exists() or p.poll() is not None)
+    time.sleep(4.0)                      # inside training: kernels are running
+    assert p.poll() is None, p.communicate()[1]
+    dt, out, err = _stop(p, sig)
+    assert p.returncode == 128 + sig, err
+    assert dt < 10.0
+    _one_line(err, 128 + sig)
+    assert out == ""                     # no record printed
+    with sqlite3.connect(db) as con:     # valid, and holds no half-run record
+        assert con.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        tables = [r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type='table'")]
+        for t in tables:
+            if t == "runs":
+                assert con.execute("SELECT COUNT(*) FROM runs").fetchone()[0] == 0
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+def test_sweep_stops_on_signal_and_resumes(tmp_path, sig):
+    db = tmp_path / "sweep.db"
+    args = ["sweep", "--grid", "seed=1,2,3,4", "--store", str(db), "--workers", "2",
+            "--point-fn", "sweep_points:slow"]
+    p = _start(args, env={"SWEEP_TEST_SLEEP": "60"})
+    _wait_for(lambda: len(_children(p.pid)) >= 2 or p.poll() is not None)
+    time.sleep(2.0)                      # workers running their (60 s) points
+    assert p.poll() is None, p.communicate()[1]
+    kids = _children(p.pid)
+    dt, out, err = _stop(p, sig)
+    assert p.returncode == 128 + sig, err
+    assert dt < 10.0                     # the running points did not run on
+    _one_line(err, 128 + sig)
+    time.sleep(1.0)
+    assert not [k for k in kids if Path(f"/proc/{k}").exists()
+                and "Z" not in (Path(f"/proc/{k}/stat").read_text().split(")")[-1].split()[0])]
+    with sqlite3.connect(db) as con:
+        assert con.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    r = _start(args, env={"SWEEP_TEST_SLEEP": "0"})   # resume: every point runs, once
+    out, err = r.communicate(timeout=240)
+    assert r.returncode == 0, err
+    with sqlite3.connect(db) as con:
+        assert con.execute("SELECT COUNT(*) FROM runs").fetchone()[0] == 4
