@@ -91,6 +91,12 @@ def _hashable(v: Any) -> Any:
     return None if isinstance(v, float) and math.isnan(v) else v
 
 
+def _is(series, v: Any):
+    """Elementwise "equals ``v``", with None and NaN equal to each other (pandas' ``==``
+    says None != None)."""
+    return series.map(lambda x: _hashable(x) == v).astype(bool)
+
+
 def _order(v: Any):
     if v is None:
         return (0, 0.0, "")
@@ -399,7 +405,7 @@ def fig_knob(st: Study, knob: str, out: Path) -> Figure | None:
         for ci, combo in enumerate(combos):
             line = sub
             for k, v in zip(others, combo):
-                line = line[line[k].map(_hashable) == v]
+                line = line[_is(line[k], v)]
             line = line.assign(_x=line[knob].map(lambda v: pos[_hashable(v)])).sort_values("_x")
             c = shade(color(algo), ci, len(combos))
             ls = ("-", "--", ":", "-.")[ci % 4]
@@ -456,7 +462,7 @@ def base_runs(st: Study):
     an = st.analog
     mask = an["algo"].notna()
     for k, v in st.base.items():
-        mask &= an[k].map(_hashable) == v
+        mask &= _is(an[k], v)
     return an[mask]
 
 
@@ -528,7 +534,7 @@ def _base_table(st: Study, base):
         return g
     mask = g["algo"].isin(set(base["algo"]))
     for k, v in st.base.items():
-        mask &= g[k].map(_hashable) == v
+        mask &= _is(g[k], v)
     return g[mask]
 
 
@@ -746,6 +752,88 @@ def fig_sensitivity(st: Study, out: Path) -> Figure | None:
            "at base; error bars combine both configurations' 95 % t-intervals in quadrature. "
            "Knobs with the widest swing on top. " + held_constant(st))
     return Figure("sensitivity", "Sensitivity (tornado)", cap)
+
+
+def time_rows(records: list[tuple[int, dict[str, Any]]]) -> list[dict[str, Any]]:
+    """Long format of every record's ``metrics.accuracy_vs_time``: one row per (run, time),
+    with the run's flat config, its mode (``deploy``: float-trained and programmed; ``train``:
+    trained on the devices) and its float accuracy when it has one."""
+    rows = []
+    for rid, rec in records:
+        avt = (rec.get("metrics") or {}).get("accuracy_vs_time") or {}
+        cfg = {k: v for k, v in rec["config"].items() if not isinstance(v, (dict, list))}
+        for t, acc in avt.items():
+            rows.append({**cfg, "run": rid, "mode": rec.get("mode", "train"),
+                         "seed": rec.get("seed", cfg.get("seed")), "time_s": float(t),
+                         "accuracy": float(acc) if acc is not None else math.nan,
+                         "float_accuracy": (rec.get("metrics") or {}).get(
+                             "float_test_accuracy")})
+    return rows
+
+
+def fig_accuracy_vs_time(rows: list[dict[str, Any]], config_columns: list[str],
+                         out: Path) -> Figure | None:
+    """Test accuracy vs time after programming (log axis), a line per configuration and mode,
+    mean ± t-interval over seeds; dotted: the float accuracy before programming."""
+    import pandas as pd
+    from matplotlib.lines import Line2D
+
+    if not rows:
+        return None
+    plt = _setup()
+    df = pd.DataFrame(rows)
+    cols = [c for c in config_columns if c in df.columns]
+    knobs = [k for k in varied(df, cols) if k not in NOT_KNOBS]
+    g, _k, _a = seed_groups(df, ["algo", "mode"] + knobs + ["time_s"], ["accuracy",
+                                                                         "float_accuracy"],
+                            by=["algo", "mode"] + knobs + ["time_s"])
+    fig, ax = plt.subplots(figsize=(WIDTH_IN * 0.62, 3.2), layout="constrained")
+    handles = []
+    combos = list(dict.fromkeys(g[["algo", "mode"] + knobs].apply(
+        lambda r: tuple(map(_hashable, r)), axis=1)))
+    for i, combo in enumerate(combos):
+        line = g
+        for k, v in zip(["algo", "mode"] + knobs, combo):
+            line = line[_is(line[k], v)]
+        line = line.sort_values("time_s")
+        algo, mode = combo[0], combo[1]
+        ls = "--" if mode == "deploy" else "-"
+        mine = [cb for cb in combos if cb[0] == algo]
+        c = shade(color(algo), mine.index(combo), len(mine))
+        ax.errorbar(line["time_s"], 100 * line["accuracy_mean"],
+                    yerr=100 * line["accuracy_ci"].fillna(0), color=c, ls=ls, marker="o",
+                    ms=3.5, lw=1.0, capsize=1.5, elinewidth=0.6)
+        lab = f"{algo.upper()} {'deployed' if mode == 'deploy' else 'trained on chip'}"
+        if knobs:
+            lab += " · " + ", ".join(f"{k}={fmt_value(v)}" for k, v in zip(knobs, combo[2:]))
+        n = int(line["n"].min())
+        handles.append(Line2D([], [], color=c, ls=ls, marker="o", ms=3.5,
+                              label=f"{lab} (n = {n})"))
+        fl = line["float_accuracy_mean"].dropna()
+        if len(fl):
+            ax.axhline(100 * fl.iloc[0], color=c, ls=(0, (1, 1)), lw=0.9)
+    ax.set_xscale("log")
+    log_axis(ax.xaxis, "s")
+    ticks = [(1, "1 s"), (60, "1 min"), (3600, "1 h"), (86400, "1 day"),
+             (2592000, "30 days"), (31557600, "1 year")]
+    lo, hi = df["time_s"].min(), df["time_s"].max()
+    shown = [(t, lab) for t, lab in ticks if lo / 1.5 <= t <= hi * 1.5]
+    if len(shown) >= 2:
+        ax.set_xticks([t for t, _ in shown], [lab for _, lab in shown])
+        ax.xaxis.set_minor_locator(plt.NullLocator())
+    ax.set_xlabel("time after programming (log scale)")
+    ax.set_ylabel("test accuracy (%)")
+    handles.append(Line2D([], [], color="#555", ls=(0, (1, 1)),
+                          label="float accuracy before programming"))
+    fig.legend(handles=handles, loc="outside lower center", ncol=1, frameon=False)
+    _warn(fig, g.drop_duplicates(subset=["algo", "mode"] + knobs))   # one row per line
+    save(fig, out, "accuracy_vs_time")
+    cap = ("Test accuracy at times after programming while the devices drift (power-law "
+           "conductance drift of each device). Dashed: weights trained in float, then "
+           "programmed with the device's programming noise (analogff deploy); solid: trained "
+           "on the devices (simulate --eval-times), time counted from the end of training. "
+           + _seeds_sentence(g))
+    return Figure("accuracy_vs_time", "Accuracy vs time after programming (drift)", cap)
 
 
 def all_figures(st: Study, out: Path) -> list[Figure]:
