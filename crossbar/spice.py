@@ -211,7 +211,7 @@ def _cleanup(ns) -> None:
 
 
 def run_spice(G: np.ndarray, v_batch: np.ndarray, wire_resistance: float,
-              access_resistance: float = 0.0) -> tuple[np.ndarray, float]:
+              access_resistance: float = 0.0, progress=None) -> tuple[np.ndarray, float]:
     """Solve the tile in ngspice (``.op``) for each input vector.
 
     ``G``: (rows, cols) siemens; ``v_batch``: (B, rows) or (rows,) volts; resistances in ohms.
@@ -221,7 +221,8 @@ def run_spice(G: np.ndarray, v_batch: np.ndarray, wire_resistance: float,
 
     One circuit per input vector; after each run the circuit is removed (``remcirc``) and its
     plots destroyed, so memory does not grow across runs. Raises `SpiceUnavailableError` when
-    PySpice or libngspice is missing, `SpiceRunError` when ngspice fails.
+    PySpice or libngspice is missing, `SpiceRunError` when ngspice fails. ``progress(done)``,
+    if given, is called after each vector with the number solved so far.
     """
     G, v, r, ra = _check_inputs(G, v_batch, wire_resistance, access_resistance)
     V = v[None, :] if v.ndim == 1 else v
@@ -241,12 +242,23 @@ def run_spice(G: np.ndarray, v_batch: np.ndarray, wire_resistance: float,
             for j in range(G.shape[1]):
                 out[b, j] = _read_vector(ns, plot, f"vs{j}#branch")
         except (NgSpiceCircuitError, NgSpiceCommandError, NameError) as exc:
-            detail = (ns.stderr or ns.stdout or str(exc)).strip().splitlines()
-            raise SpiceRunError("ngspice failed: " + (detail[-1] if detail else repr(exc))) from None
+            raise SpiceRunError("ngspice failed: " + _failure_line(ns, exc)) from None
         finally:
             _cleanup(ns)
         seconds += time.perf_counter() - t0
+        if progress is not None:
+            progress(b + 1)
     return out, seconds
+
+
+def _failure_line(ns, exc) -> str:
+    """ngspice's own reason for a failed run: the last line that says what went wrong (its
+    last line is often a note such as "Transient op finished successfully")."""
+    lines = [ln.strip() for ln in (ns.stderr or ns.stdout or "").splitlines() if ln.strip()]
+    bad = [ln for ln in lines if any(w in ln.lower() for w in
+                                     ("error", "singular", "fail", "warning", "too small"))
+           and "successfully" not in ln.lower()]
+    return (bad or lines or [repr(exc)])[-1]
 
 
 def relative_errors(model: np.ndarray, reference: np.ndarray) -> np.ndarray:

@@ -6,6 +6,7 @@ import math
 import os
 import tempfile
 import time
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Optional
 
@@ -13,8 +14,44 @@ import typer
 
 from .common import cli_errors, console, fail
 
-MAX_SIZE = 256      # ngspice needs ~3 s at 64x64 and grows ~n^3: larger tiles are impractical
+MAX_SIZE = 256      # rows and columns of one tile (what the IR-drop model is checked at)
 MAX_INPUTS = 10000
+MAX_SEED = 2**63 - 1
+# the IR-drop model's ranges (crossbar.irdrop.IRDropSolver), so that both sides can run
+MAX_WIRE_OHMS, MAX_ACCESS_OHMS = 1e9, 1e12
+
+# ngspice's .op time per input vector, measured here (ngspice 39, 2-core machine, loaded):
+# with wire segments the circuit is a 2-D mesh of 2·rows·cols nodes and ngspice's sparse LU
+# grows steeply with it: 16x16 0.04 s, 32x32 0.38 s, 48x48 3.0-3.7 s, 64x64 17-20 s, i.e.
+# ~cells^3 at the top (128x128 ran past 400 s, 256x256 ~19 h). Without wires (wire_resistance
+# 0) only the cells remain: 256x256 in 3.6 s, 128x128 with access resistors 1.1 s.
+_SPICE_TIME = {True: (64 * 64, 20.0, 3.0), False: (256 * 256, 3.6, 1.5)}  # cells, s, exponent
+MAX_SPICE_S = 600.0      # refuse runs estimated beyond 10 minutes
+PROGRESS_S = 5.0         # show a progress bar for runs estimated beyond this
+
+
+def estimate_spice_s(rows: int, cols: int, wire_resistance: float, inputs: int) -> float:
+    """Estimated ngspice wall time (s) for ``inputs`` vectors on a rows x cols tile, from the
+    measured scaling above."""
+    cells, t_ref, k = _SPICE_TIME[wire_resistance > 0]
+    return inputs * t_ref * (rows * cols / cells) ** k
+
+
+def _check_time(sizes: list[tuple[int, int]], wire_resistance: float, inputs: int) -> float:
+    est = sum(estimate_spice_s(r, c, wire_resistance, inputs) for r, c in sizes)
+    if est > MAX_SPICE_S:
+        r, c = max(sizes, key=lambda rc: rc[0] * rc[1])
+        cells, t_ref, k = _SPICE_TIME[True]
+        biggest = int((cells * (MAX_SPICE_S / (inputs * t_ref)) ** (1 / k)) ** 0.5)
+        raise fail(f"{r}x{c} with {inputs} input vector(s) would take ngspice about "
+                   f"{_duration(est)} (measured here: 64x64 with wires ~20 s per vector, growing "
+                   f"~cells^3); allowed up to {_duration(MAX_SPICE_S)}: use --size <= {biggest}"
+                   f"{' or fewer --inputs' if inputs > 1 else ''}, or --wire-resistance 0")
+    return est
+
+
+def _duration(s: float) -> str:
+    return f"{s:.0f} s" if s < 120 else f"{s / 60:.0f} min" if s < 7200 else f"{s / 3600:.0f} h"
 
 
 def _check_size(name: str, value: int) -> int:
@@ -23,9 +60,9 @@ def _check_size(name: str, value: int) -> int:
     return value
 
 
-def _check_ohms(name: str, value: float) -> float:
-    if not (math.isfinite(value) and value >= 0.0):
-        raise fail(f"{name} = {value:g} ohms is out of range; allowed a finite value >= 0")
+def _check_ohms(name: str, value: float, hi: float) -> float:
+    if not (math.isfinite(value) and 0.0 <= value <= hi):
+        raise fail(f"{name} = {value:g} ohms is out of range; allowed 0..{hi:g} ohms")
     return value
 
 
@@ -56,7 +93,7 @@ def _write_atomic(path: Path, text: str) -> None:
 
 
 def compare_tile(rows: int, cols: int, wire: float, access: float, g_min: float, g_max: float,
-                 v_read: float, inputs: int, seed: int) -> dict:
+                 v_read: float, inputs: int, seed: int, progress=None) -> dict:
     """Random tile and inputs; column currents from ngspice, the ideal and the IR-drop model.
 
     Returns relative errors (vs ngspice) and wall times in seconds.
@@ -69,7 +106,7 @@ def compare_tile(rows: int, cols: int, wire: float, access: float, g_min: float,
     rng = np.random.default_rng(seed)
     G = rng.uniform(g_min, g_max, size=(rows, cols))
     V = rng.uniform(0.0, v_read, size=(inputs, rows))
-    i_spice, t_spice = run_spice(G, V, wire, access)
+    i_spice, t_spice = run_spice(G, V, wire, access, progress=progress)
     t0 = time.perf_counter()
     i_ideal = ideal_currents(G, V)
     t_ideal = time.perf_counter() - t0
@@ -83,6 +120,24 @@ def compare_tile(rows: int, cols: int, wire: float, access: float, g_min: float,
             "ideal_far": float(e_ideal[:, -1].mean()), "ideal_near": float(e_ideal[:, 0].mean()),
             "ir_max": float(e_ir.max()), "ir_mean": float(e_ir.mean()),
             "t_spice": t_spice, "t_ideal": t_ideal, "t_ir": t_ir}
+
+
+@contextmanager
+def _progress(est: float, inputs: int, what: str = "ngspice"):
+    """A progress bar on stderr (input vectors solved, elapsed, estimate) for runs estimated
+    beyond PROGRESS_S; yields the per-vector callback (None for short runs)."""
+    if est < PROGRESS_S:
+        yield None
+        return
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, \
+        TimeElapsedColumn
+
+    from .common import err_console
+    cols = [TextColumn(f"[bold]{what}[/] (estimated {_duration(est)})"), BarColumn(),
+            MofNCompleteColumn(), TextColumn("input vectors"), TimeElapsedColumn()]
+    with Progress(*cols, console=err_console, transient=True) as prog:
+        task = prog.add_task("spice", total=inputs)
+        yield lambda done: prog.update(task, completed=done)
 
 
 def _ms(seconds: float) -> str:
@@ -123,11 +178,16 @@ def register(app: typer.Typer) -> None:
 
         r = _check_size("--rows" if rows is not None else "--size", rows if rows is not None else size)
         c = _check_size("--cols" if cols is not None else "--size", cols if cols is not None else size)
-        _check_ohms("--wire-resistance", wire_resistance)
-        _check_ohms("--access-resistance", access_resistance)
+        _check_ohms("--wire-resistance", wire_resistance, MAX_WIRE_OHMS)
+        _check_ohms("--access-resistance", access_resistance, MAX_ACCESS_OHMS)
         if not 1 <= inputs <= MAX_INPUTS:
             raise fail(f"--inputs = {inputs} is out of range; allowed 1..{MAX_INPUTS}")
+        if not 0 <= seed <= MAX_SEED:
+            raise fail(f"--seed = {seed} is out of range; allowed 0..{MAX_SEED}")
         sizes = _parse_sizes(sweep_sizes) if sweep_sizes is not None else None
+        if netlist is not None:
+            from analogff.boundary import check_output_file
+            check_output_file(netlist, "--netlist")
         dev = load_preset(device)
         g_min, g_max, v_read = float(dev.g_min), float(dev.g_max), float(dev.v_read)
 
@@ -146,6 +206,8 @@ def register(app: typer.Typer) -> None:
         reason = spice_unavailable_reason()
         if reason is not None:
             raise fail(reason)
+        est = _check_time([(n, n) for n in sizes] if sizes else [(r, c)], wire_resistance,
+                          inputs)
 
         wire_desc = (f"wire {wire_resistance:g} Ω/segment"
                      + (f", access {access_resistance:g} Ω" if access_resistance > 0 else ""))
@@ -154,8 +216,9 @@ def register(app: typer.Typer) -> None:
         from rich.table import Table
         try:
             if sizes is None:
-                res = compare_tile(r, c, wire_resistance, access_resistance, g_min, g_max, v_read,
-                                   inputs, seed)
+                with _progress(est, inputs) as step:
+                    res = compare_tile(r, c, wire_resistance, access_resistance, g_min, g_max,
+                                       v_read, inputs, seed, progress=step)
                 t = Table(title=f"{r}×{c} tile vs ngspice — {wire_desc}; {dev_desc}; "
                                 f"{inputs} input vectors")
                 for col in ("model", "max rel. err", "mean rel. err", "time (ms)", "speedup"):
@@ -181,8 +244,10 @@ def register(app: typer.Typer) -> None:
                             "IR ms", "speedup"):
                     t.add_column(col, justify="right", no_wrap=True)
                 for n in sizes:
-                    res = compare_tile(n, n, wire_resistance, access_resistance, g_min, g_max,
-                                       v_read, inputs, seed)
+                    with _progress(estimate_spice_s(n, n, wire_resistance, inputs), inputs,
+                                   f"{n}x{n}") as step:
+                        res = compare_tile(n, n, wire_resistance, access_resistance, g_min,
+                                           g_max, v_read, inputs, seed, progress=step)
                     t.add_row(f"{n}×{n}", f"{res['ideal_max']:.2e}", f"{res['ideal_mean']:.2e}",
                               f"{res['ir_max']:.2e}", f"{res['ir_mean']:.2e}", _ms(res["t_spice"]),
                               _ms(res["t_ir"]), _speedup(res["t_spice"], res["t_ir"]))
