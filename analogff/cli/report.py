@@ -39,6 +39,11 @@ def register(app: typer.Typer) -> None:
         except HardwareError as exc:
             raise fail(str(exc)) from None
         changes.update(hardware_overrides or {})
+        from analogff.boundary import check_output_dir
+        from analogff.store import ResultsStore
+        # the store checks results/sweep/simulate make (a newer schema, not a store, corrupt)
+        ResultsStore(store, create=False).close()
+        check_output_dir(out, "--out")  # a file there, or nowhere to write: before any work
         try:
             index = build_report(store, out, hardware_changes=changes or None)
         except ReportError as exc:

@@ -169,6 +169,12 @@ def register(app: typer.Typer) -> None:
         if not store.exists():
             raise AnalogffError(f"results store {str(store)!r} does not exist; create it with "
                                 f"analogff sweep --store {store}")
+        from analogff.boundary import check_output_file
+        if limit < 0:
+            raise AnalogffError(f"--limit = {limit} is out of range; allowed 0 or more rows")
+        for opt, path in (("--csv", csv), ("--parquet", parquet)):  # before any work
+            if path is not None:
+                check_output_file(path, opt)
         import sqlite3
 
         with ResultsStore(store, create=False) as st:

@@ -115,3 +115,36 @@ def test_library_refuses_empty_set_and_bad_labels():
     d.y_train[0] = 10
     with pytest.raises(BoundaryError, match="label 10 outside 0..9"):
         run_experiment(cfg, data=d)
+
+
+def _store(tmp_path):
+    from analogff.store import ResultsStore
+
+    p = tmp_path / "runs.db"
+    ResultsStore(p).close()
+    return p
+
+
+def test_results_export_paths_checked_first(tmp_path):
+    db = _store(tmp_path)
+    one_line_exit2(runner.invoke(app, ["results", str(db), "--csv", str(tmp_path)]),
+                   "is a directory")
+    one_line_exit2(runner.invoke(app, ["results", str(db), "--parquet", str(tmp_path)]),
+                   "is a directory")
+    one_line_exit2(runner.invoke(app, ["results", str(db), "--limit", "-1"]),
+                   "--limit = -1")
+
+
+def test_report_refuses_newer_schema_and_file_as_out(tmp_path):
+    import sqlite3
+
+    db = _store(tmp_path)
+    f = tmp_path / "afile"
+    f.write_text("keep")
+    one_line_exit2(runner.invoke(app, ["report", str(db), "--out", str(f)]), "is a file")
+    assert f.read_text() == "keep"
+    with sqlite3.connect(db) as con:
+        con.execute("PRAGMA user_version=99")
+    one_line_exit2(runner.invoke(app, ["report", str(db), "--out", str(tmp_path / "r")]),
+                   "newer analogff")
+    assert not (tmp_path / "r").exists()
