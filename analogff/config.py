@@ -31,7 +31,7 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover
     import tomli as tomllib
 
-OPTIMIZERS = ("sgd", "scaled", "adam")  # update rules: analogff/algorithms/updates.py
+OPTIMIZERS = ("sgd", "scaled", "factored", "adam")  # update rules: analogff/algorithms/updates.py
 UPDATES = ("deterministic", "stochastic", "mixed")
 PRESETS = ("small", "paper")
 HARDWARE_FIELDS: tuple[str, ...] = field_names()

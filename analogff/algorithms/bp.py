@@ -60,11 +60,12 @@ class BP:
         "epochs": 30,
         "init_scale": float(np.sqrt(2.0)),
         "w_max_factor": 4.0,
-        "optimizer": "sgd",     # update rule (updates.py): sgd | scaled | adam
+        "optimizer": "sgd",     # update rule (updates.py): sgd | scaled | factored | adam
         # each rule's rate when --lr is not given ("lr" is sgd's); tuned on digits at the
         # matched budget (200-200, 12 epochs, batch 50, ideal, seed 0), see matched.py
         "lr_scaled": 3e-3,
         "lr_adam": 1e-2,
+        "lr_factored": 1e-3,
         "clip": 1.0,            # elementwise gradient clip of the adam rule
     }
 

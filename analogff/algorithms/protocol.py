@@ -148,11 +148,14 @@ def prepare_data(cfg, data):
 
 def training_energy(hw) -> Callable:
     """ledger dict -> training energy [J] on chip ``hw``: every phase but inference, priced
-    by the function that prices the run record (`reports.run_energy`)."""
-    from reports.estimate import price_ledger
-    from reports.run_energy import split_ledger
+    by the function that prices the run record (`reports.run_energy.price_run`, per 1
+    sample, i.e. the total)."""
+    from reports.run_energy import price_run
 
-    return lambda led: float(price_ledger(split_ledger(led)[0], hw)["total_j"])
+    def total(led: dict) -> float:
+        return float(price_run(led, hw, train_samples=1, test_samples=1,
+                               inference_batch=1).train["total_j"])
+    return total
 
 
 def for_run(cfg, net, dev) -> Protocol | None:

@@ -74,3 +74,25 @@ def test_ff_bp_learn_digits_with_every_rule(algo, opt, floor):
                           optimizer=opt))
     train(net)
     assert accuracy(net, net.data.x_test, net.data.y_test) >= floor
+
+
+def test_factored_rate_is_adafactors_row_times_column_estimate():
+    from analogff.algorithms.updates import Factored
+    led = Ledger()
+    M = _mat(led)
+    rule = Factored()
+    r = np.random.default_rng(1)
+    x = r.random((3, 7)).astype(np.float32) + 0.1
+    d = r.standard_normal((3, 5)).astype(np.float32)
+    rule.matrix(M, x, d, 0.01, led)
+    # first step: R, C are the rank-1 terms' row/column sums of squares (bias-corrected)
+    sq = np.einsum("bi,bj->bij", x ** 2, d ** 2).sum(0)          # Σ_b x_bi² d_bj²  (in, out)
+    R, C = sq.sum(1), sq.sum(0)
+    v = np.outer(R, C) / R.sum()                                    # Adafactor's v_ij
+    want = -0.01 * (x.T @ d) / np.sqrt(v)   # the per-weight rate Adafactor would apply
+    got = M.weights().T
+    a, b = 1 / np.sqrt(R), np.sqrt(R.sum()) / np.sqrt(C)
+    np.testing.assert_allclose(got, -0.01 * ((x * a).T @ (d * b)), rtol=1e-4, atol=1e-8)
+    np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-8)  # = one outer product
+    assert rule.r[id(M)].shape == (7,) and rule.c[id(M)].shape == (5,)  # in + out scalars
+    assert led.get("sram_read_bits") == 32 * (7 + 5)

@@ -1,0 +1,293 @@
+"""Does forward-only learning pay on analog hardware? The matched study, and the crossbar-native
+PFF benchmark.
+
+Two modes:
+
+``python benchmarks/bench_forward_only.py native [--fashion] [--seeds 0,1,2]``
+    Crossbar-native PFF (the ``scaled`` and ``factored`` rules: pulsed outer products at an
+    adaptive rate per array / per row and column, no per-weight digital state) against
+    Adam-PFF (as released: two 32-bit moments per weight) and plain pulsed SGD, at ``--noise 0.05`` on the default device, same network and
+    budget. Prints test accuracy, training energy per sample and its update phase, and the
+    ratio of Adam's update energy to each rule's.
+
+``python benchmarks/bench_forward_only.py study [options] --out DIR``
+    The matched comparison (``--matched pulsed|mixed|adam``): PFF, FF and BP with the same
+    layer sizes, examples seen and update family, on each dataset × device × noise × seed,
+    every run with ``curve`` on (test accuracy and cumulative training energy after every
+    epoch). Runs go to ``DIR/study.db`` (an analogff results store; points already there are
+    skipped, so an interrupted study resumes); then ``DIR`` gets ``runs.csv``, ``summary.md``
+    (tables) and ``curve_<dataset>_<family>.png`` (test accuracy vs cumulative training
+    energy, one line per algorithm, mean over seeds and noise levels of one device). The
+    defaults are the full study (2 datasets × 3 devices × 3 noise levels × 3 seeds × 3 families
+    × 3 algorithms = 486 runs), sized for about two hours on two cores with ``--workers 2``;
+    ``--datasets``, ``--devices``, ``--noise``, ``--seeds``, ``--families``, ``--epochs`` and
+    ``--fashion-limit`` reduce it. The wall time is printed and written to summary.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import sys
+import time
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from pathlib import Path
+
+ALGOS = ("pff", "ff", "bp")
+FAMILIES = ("pulsed", "mixed", "adam")
+DEVICES = ("ecram", "rram-taox", "pcm-gst")
+NOISE = (0.0, 0.02, 0.05)
+SEEDS = (0, 1, 2)
+DATASETS = ("digits", "fashion-mnist")
+# Fashion-MNIST is run on a stratified subset so that the full study fits two hours here
+FASHION_LIMIT = 2000
+FASHION_EPOCHS = 6
+
+
+# ---- one run -----------------------------------------------------------------------------
+def _config(algo, dataset, device, noise, seed, family, epochs, fashion_limit):
+    from analogff.config import from_dict
+
+    d = {"algo": algo, "dataset": dataset, "device": device, "noise": noise, "seed": seed,
+         "matched": family, "update": "mixed" if family == "mixed" else "deterministic",
+         "curve": True}
+    if dataset != "digits":
+        d["limit"] = fashion_limit
+        d["epochs"] = epochs or FASHION_EPOCHS
+    elif epochs:
+        d["epochs"] = epochs
+    return from_dict(d)
+
+
+def _run(cfg_dict: dict) -> dict:
+    from analogff.config import from_dict
+    from analogff.experiment import run_experiment
+
+    try:
+        return run_experiment(from_dict(cfg_dict))
+    except Exception as exc:  # a failed point is recorded and reported, not fatal
+        cfg = from_dict(cfg_dict)
+        return {"schema": 2, "status": "failed", "error": f"{type(exc).__name__}: {exc}",
+                "config": cfg.to_dict(), "config_hash": cfg.config_hash(), "seed": cfg.seed}
+
+
+# ---- native mode -------------------------------------------------------------------------
+def native(args) -> None:
+    from analogff.config import SimConfig
+    from analogff.experiment import run_experiment
+
+    ds = "fashion-mnist" if args.fashion else "digits"
+    extra = dict(limit=args.fashion_limit, hidden="200,200", epochs=args.fashion_epochs) \
+        if args.fashion else {}
+    rows = []
+    for seed in [int(s) for s in args.seeds.split(",")]:
+        for rule in args.rules.split(","):
+            t = time.perf_counter()
+            rec = run_experiment(SimConfig(algo="pff", dataset=ds, noise=0.05, optimizer=rule,
+                                           seed=seed, **extra))
+            e = rec["energy"]
+            rows.append({"seed": seed, "rule": rule, "acc": rec["metrics"]["test_accuracy"],
+                         "train_j": e["per_train_sample_j"],
+                         "update_j": e["train_by_phase_j"].get("update", 0.0),
+                         "wall_s": time.perf_counter() - t})
+            r = rows[-1]
+            print(f"{ds} seed {seed} {rule:6s}: {100 * r['acc']:.1f} %  training "
+                  f"{r['train_j'] * 1e9:.0f} nJ/sample, update {r['update_j'] * 1e9:.0f} "
+                  f"nJ/sample  ({r['wall_s']:.0f} s)", flush=True)
+    print(f"\nPFF on {ds}, --noise 0.05, default device (ecram), "
+          f"{'limit %d, %d epochs, ' % (args.fashion_limit, args.fashion_epochs) if args.fashion else ''}"
+          "mean over seeds " + args.seeds)
+    print("| rule | test accuracy (per seed) | mean | update energy / sample | "
+          "Adam's update energy ÷ this | training energy / sample |")
+    print("|---|---|---|---|---|---|")
+    by = {r: [x for x in rows if x["rule"] == r] for r in args.rules.split(",")}
+    mean = lambda xs: sum(xs) / len(xs)  # noqa: E731
+    adam_u = mean([x["update_j"] for x in by["adam"]]) if "adam" in by else float("nan")
+    for rule, xs in by.items():
+        u = mean([x["update_j"] for x in xs])
+        per_seed = " / ".join(f"{100 * x['acc']:.1f}" for x in xs)
+        print(f"| {rule} | {per_seed} % | "
+              f"{100 * mean([x['acc'] for x in xs]):.1f} % | {u * 1e9:.0f} nJ | "
+              f"{adam_u / u:.1f}× | {mean([x['train_j'] for x in xs]) * 1e9:.0f} nJ |")
+
+
+# ---- study mode --------------------------------------------------------------------------
+def study(args) -> None:
+    from analogff.store import ResultsStore
+
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    store = ResultsStore(out / "study.db")
+    points = [_config(a, ds, dev, nz, sd, fam, args.epochs, args.fashion_limit)
+              for ds in args.datasets.split(",") for dev in args.devices.split(",")
+              for nz in [float(x) for x in args.noise.split(",")]
+              for sd in [int(x) for x in args.seeds.split(",")]
+              for fam in args.families.split(",") for a in ALGOS]
+    done = store.done_hashes()
+    todo = [p for p in points if p.config_hash() not in done]
+    print(f"{len(points)} points, {len(points) - len(todo)} already in {out / 'study.db'}, "
+          f"running {len(todo)} on {args.workers} worker(s)", flush=True)
+    t0 = time.perf_counter()
+    if todo:
+        with ProcessPoolExecutor(max_workers=args.workers) as ex:
+            futs = {ex.submit(_run, p.to_dict()): p for p in todo}
+            for i, f in enumerate(as_completed(futs), 1):
+                rec = f.result()
+                store.add(rec, sweep="forward_only")
+                c = rec["config"]
+                acc = rec.get("metrics", {}).get("test_accuracy")
+                print(f"[{i}/{len(todo)} {time.perf_counter() - t0:.0f} s] {c['dataset']} "
+                      f"{c['device']} noise {c['noise']} seed {c['seed']} {c['matched']} "
+                      f"{c['algo']}: " + (f"{100 * acc:.1f} %" if acc is not None
+                                          else rec.get("error")), flush=True)
+    wall = time.perf_counter() - t0
+    hashes = {p.config_hash() for p in points}
+    recs = [r for r in store.records(status="done") if r["config_hash"] in hashes]
+    store.close()
+    report(recs, out, wall, args)
+
+
+def _row(r: dict) -> dict:
+    c, e, cur = r["config"], r["energy"], r.get("curve", {})
+    ph = e.get("train_by_phase_j", {})
+    row = {"dataset": c["dataset"], "device": c["device"], "noise": c["noise"],
+           "seed": c["seed"], "family": c["matched"], "algo": c["algo"],
+           "test_accuracy": r["metrics"]["test_accuracy"],
+           "train_j_per_sample": e["per_train_sample_j"],
+           "inference_j": e["per_inference_j"],
+           "train_samples": r["samples"]["train_total"],
+           "wall_s": r["timing"]["wall_s"]}
+    for p in ("positive", "negative", "generative", "transposed", "backward", "update", "init"):
+        row[f"phase_{p}_j"] = ph.get(p, 0.0)
+    for t, hit in (cur.get("energy_to_targets") or {}).items():
+        row[f"to_{t}_j"] = None if hit is None else hit["train_energy_j"]
+    return row
+
+
+def _mean(xs):
+    xs = [x for x in xs if x is not None]
+    return sum(xs) / len(xs) if xs else None
+
+
+def report(recs: list[dict], out: Path, wall: float, args) -> None:
+    rows = [_row(r) for r in recs]
+    if not rows:
+        print("no finished runs")
+        return
+    keys = sorted({k for r in rows for k in r}, key=lambda k: list(rows[0]).index(k)
+                  if k in rows[0] else 99)
+    with open(out / "runs.csv", "w", newline="") as fh:
+        w = csv.DictWriter(fh, fieldnames=keys)
+        w.writeheader()
+        w.writerows(rows)
+    lines = [f"# Matched forward-only study: {len(rows)} runs",
+             "", f"Configuration: datasets {args.datasets}; devices {args.devices}; noise "
+             f"{args.noise}; seeds {args.seeds}; families {args.families}; epochs "
+             f"{args.epochs or 'matched default (digits 12, Fashion ' + str(FASHION_EPOCHS) + ')'}; "
+             f"Fashion-MNIST limit {args.fashion_limit}. Wall time of the runs made in this "
+             f"invocation: {wall:.0f} s on {args.workers} worker(s) (shared machine).", ""]
+    groups: dict = {}
+    for r in rows:
+        groups.setdefault((r["dataset"], r["device"], r["noise"], r["family"], r["algo"]),
+                          []).append(r)
+    targets = sorted({k for r in rows for k in r if k.startswith("to_")})
+    lines += ["## Accuracy and energy (mean over seeds)", "",
+              "| dataset | device | noise | family | algo | seeds | test acc | training / "
+              "sample | inference | " + " | ".join(f"to {t[3:]} acc" for t in targets) + " |",
+              "|" + "---|" * (9 + len(targets))]
+    for (ds, dev, nz, fam, algo), g in sorted(groups.items()):
+        tgt = []
+        for t in targets:
+            vals = [x[t] for x in g]
+            hit = [v for v in vals if v is not None]
+            tgt.append("–" if not hit else f"{_mean(hit) * 1e3:.3g} mJ ({len(hit)}/{len(vals)})")
+        lines.append(f"| {ds} | {dev} | {nz:g} | {fam} | {algo} | {len(g)} | "
+                     f"{100 * _mean([x['test_accuracy'] for x in g]):.1f} % | "
+                     f"{_mean([x['train_j_per_sample'] for x in g]) * 1e9:.1f} nJ | "
+                     f"{_mean([x['inference_j'] for x in g]) * 1e9:.2f} nJ | " + " | ".join(tgt) + " |")
+    lines += ["", "Energy to a target: mean cumulative training energy of the runs that reached it "
+              "(reached / runs); – : no run reached it.", "",
+              "## Training energy per sample by phase (mean over devices, noise and seeds)", "",
+              "| dataset | family | algo | positive | negative | generative | transposed | "
+              "backward | update | init |", "|---|---|---|---|---|---|---|---|---|---|"]
+    g2: dict = {}
+    for r in rows:
+        g2.setdefault((r["dataset"], r["family"], r["algo"]), []).append(r)
+    for (ds, fam, algo), g in sorted(g2.items()):
+        cells = [f"{_mean([x[f'phase_{p}_j'] for x in g]) * 1e9:.2f}" for p in
+                 ("positive", "negative", "generative", "transposed", "backward", "update", "init")]
+        lines.append(f"| {ds} | {fam} | {algo} | " + " | ".join(cells) + " |")
+    lines += ["", "(nJ per training sample.)", ""]
+    figs = curves(recs, out)
+    lines += ["## Figures", ""] + [f"![{p.stem}]({p.name})" for p in figs]
+    (out / "summary.md").write_text("\n".join(lines) + "\n")
+    print("\n".join(lines))
+    print(f"\nwrote {out / 'runs.csv'}, {out / 'summary.md'} and {len(figs)} figure(s)")
+
+
+def curves(recs: list[dict], out: Path) -> list[Path]:
+    """Test accuracy vs cumulative training energy, one line per algorithm (mean over the
+    seeds, devices and noise levels present), one figure per (dataset, family)."""
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    groups: dict = {}
+    for r in recs:
+        c = r["config"]
+        groups.setdefault((c["dataset"], c["matched"]), {}).setdefault(c["algo"], []).append(r)
+    paths = []
+    for (ds, fam), by_algo in sorted(groups.items()):
+        fig, ax = plt.subplots(figsize=(5.5, 3.8))
+        for algo in ALGOS:
+            runs = by_algo.get(algo, [])
+            if not runs:
+                continue
+            n = min(len(r["curve"]["points"]) for r in runs)
+            e = [_mean([r["curve"]["points"][i]["train_energy_j"] for r in runs]) for i in range(n)]
+            a = [_mean([r["curve"]["points"][i]["test_accuracy"] for r in runs]) for i in range(n)]
+            ax.plot([x * 1e3 for x in e], [100 * y for y in a], marker="o", ms=3,
+                    label=f"{algo.upper()} ({len(runs)} runs)")
+        ax.set_xscale("log")
+        ax.set_xlabel("cumulative training energy [mJ]")
+        ax.set_ylabel("test accuracy [%]")
+        ax.set_title(f"{ds}, matched '{fam}' (one point per epoch)")
+        ax.grid(True, which="both", alpha=0.3)
+        ax.legend()
+        fig.tight_layout()
+        p = out / f"curve_{ds}_{fam}.png"
+        fig.savefig(p, dpi=110)
+        plt.close(fig)
+        paths.append(p)
+    return paths
+
+
+def main(argv=None) -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    sub = ap.add_subparsers(dest="mode", required=True)
+    n = sub.add_parser("native", help="crossbar-native PFF vs Adam-PFF at --noise 0.05")
+    n.add_argument("--fashion", action="store_true", help="Fashion-MNIST subset instead of digits")
+    n.add_argument("--seeds", default="0,1,2")
+    n.add_argument("--rules", default="adam,scaled,factored,sgd",
+                   help="update rules to compare (updates.py); the ratio needs adam")
+    n.add_argument("--fashion-limit", type=int, default=FASHION_LIMIT)
+    n.add_argument("--fashion-epochs", type=int, default=FASHION_EPOCHS)
+    s = sub.add_parser("study", help="the matched PFF/FF/BP study")
+    s.add_argument("--out", required=True, help="output directory (store, CSV, tables, figures)")
+    s.add_argument("--datasets", default=",".join(DATASETS))
+    s.add_argument("--devices", default=",".join(DEVICES))
+    s.add_argument("--noise", default=",".join(str(x) for x in NOISE))
+    s.add_argument("--seeds", default=",".join(str(x) for x in SEEDS))
+    s.add_argument("--families", default=",".join(FAMILIES))
+    s.add_argument("--epochs", type=int, default=None,
+                   help="epochs for every run (default: the matched budget's 12 on digits, "
+                        f"{FASHION_EPOCHS} on Fashion-MNIST)")
+    s.add_argument("--fashion-limit", type=int, default=FASHION_LIMIT)
+    s.add_argument("--workers", type=int, default=2)
+    args = ap.parse_args(argv)
+    (native if args.mode == "native" else study)(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
