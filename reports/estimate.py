@@ -102,10 +102,12 @@ def read_timing(c: Costs, line_cells: int, conv_cols: int, groups: int, bits: in
 
 
 def _price_entry(e: dict, name: str, info: dict | None, hw: Hardware, c: Costs,
-                 spill: float = 0.0) -> tuple[dict[str, float], float, float, dict[str, float]]:
+                 spill: float = 0.0, sram_bytes: float | None = None
+                 ) -> tuple[dict[str, float], float, float, dict[str, float]]:
     """Energy by component [J], array time [s], serial (digital/memory) time [s] and
     effective counts of one ledger entry. ``spill``: the fraction of the on-chip buffer
-    traffic whose data does not fit ``sram_kb`` and lives in DRAM (`memory_spill`)."""
+    traffic whose data does not fit ``sram_kb`` and lives in DRAM (`memory_spill`);
+    ``sram_bytes``: the size of the buffer that holds the rest (`sram_bytes_held`)."""
     parts = _zero()
     t = 0.0
     ta = 0.0
@@ -121,7 +123,9 @@ def _price_entry(e: dict, name: str, info: dict | None, hw: Hardware, c: Costs,
     sb = _g(e, "sram_read_bits") + _g(e, "sram_write_bits")
     db = _g(e, "dram_read_bits") + _g(e, "dram_write_bits") + spill * sb
     sb *= 1.0 - spill
-    parts["buffers_sram"] += sb * c.e_sram_bit()
+    parts["buffers_sram"] += sb * (c.e_sram_bit() if sram_bytes is None
+                                   else T.sram_energy_per_bit(sram_bytes, hw.node_nm)
+                                   * (c.v_logic / c.vdd_nom) ** 2)
     t += c.t_sram_bits(sb)
     parts["dram"] += db * c.e_dram_bit()
     t += c.t_dram_bits(db)
@@ -324,13 +328,44 @@ def area_breakdown(ledger: dict, hw: Hardware, costs: Costs | None = None,
     return out
 
 
-def memory_spill(ledger: dict, hw: Hardware) -> float:
-    """Fraction of the on-chip buffer traffic priced in DRAM: the part of the peak buffer
-    capacity the run held (``memory.peak_bits``: optimiser moments, accumulators, kept
-    activations) beyond ``sram_kb``. State is priced in the memory level that holds it."""
-    peak = float((ledger.get("memory") or {}).get("peak_bits", 0) or 0)
+STATE_BUFFERS = ("optimizer.", "accum", "mixed")   # per-weight state, touched once per update
+
+
+def _held(ledger: dict) -> tuple[float, float]:
+    """(hot, state) bits the run held at most: activations/errors used at every step, and
+    per-weight optimiser / accumulator state (buffers named `STATE_BUFFERS`) used at
+    updates. Without per-buffer sizes the peak counts as hot."""
+    mem = ledger.get("memory") or {}
+    sizes = mem.get("buffer_peak_bits") or {}
+    state = sum(float(v) for k, v in sizes.items() if any(t in k for t in STATE_BUFFERS))
+    hot = sum(float(v) for k, v in sizes.items() if not any(t in k for t in STATE_BUFFERS))
+    peak = float(mem.get("peak_bits", 0) or 0)
+    if not sizes:
+        return peak, 0.0
+    # buffers need not all be live at once: the live peak bounds what must be held
+    return min(hot, peak), min(state, peak)
+
+
+def memory_spill(ledger: dict, hw: Hardware, phase: str = "") -> float:
+    """Fraction of a phase's on-chip buffer traffic priced in DRAM: state is priced in the
+    memory level that holds it. The ``sram_kb`` buffer holds the hot buffers first (what
+    every step reads), then per-weight optimiser / accumulator state (read and written in the
+    ``update`` phase); what does not fit lives in DRAM."""
+    hot, state = _held(ledger)
     cap = hw.sram_kb * 1024 * 8
-    return max(0.0, peak - cap) / peak if peak > 0 else 0.0
+    if phase == "update" and state > 0:
+        return max(0.0, state - max(0.0, cap - hot)) / state
+    return max(0.0, hot - cap) / hot if hot > 0 else 0.0
+
+
+def sram_bytes_held(ledger: dict, hw: Hardware) -> float:
+    """Size of the on-chip buffer the run's state occupies [bytes]: its peak held bits, at
+    most ``sram_kb`` (what does not fit spills to DRAM), at least an 8 KB local buffer; the
+    whole ``sram_kb`` when the ledger declares no holdings. SRAM access energy follows this
+    size (Horowitz 8 KB / 32 KB / 1 MB)."""
+    peak = float((ledger.get("memory") or {}).get("peak_bits", 0) or 0)
+    cap = hw.sram_kb * 1024
+    return cap if peak <= 0 else min(cap, max(8 * 1024, peak / 8))
 
 
 def price_ledger(ledger: dict, hw: Hardware) -> dict[str, Any]:
@@ -342,7 +377,8 @@ def price_ledger(ledger: dict, hw: Hardware) -> dict[str, Any]:
     """
     c = Costs(hw)
     mats = ledger.get("matrices", {}) or {}
-    spill = memory_spill(ledger, hw)
+    spills: dict[str, float] = {}
+    sram_bytes = sram_bytes_held(ledger, hw)
     grid: dict[str, dict[str, float]] = {}
     lat_serial: dict[str, float] = defaultdict(float)
     lat_array: dict[tuple[str, str], float] = defaultdict(float)
@@ -352,8 +388,9 @@ def price_ledger(ledger: dict, hw: Hardware) -> dict[str, Any]:
         phase, name = str(e.get("phase", "default")), str(e.get("matrix", _DIGITAL))
         # each matrix is priced with the converters it was simulated with (its ledger info)
         hm = matrix_hardware(mats.get(name), hw)
+        spill = spills.setdefault(phase, memory_spill(ledger, hw, phase))
         parts, ta, ts, cnt = _price_entry(e, name, mats.get(name), hm,
-                                          c if hm == hw else _costs(hm), spill)
+                                          c if hm == hw else _costs(hm), spill, sram_bytes)
         row = grid.setdefault(phase, _zero())
         for k, v in parts.items():
             row[k] += v

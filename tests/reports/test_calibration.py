@@ -162,9 +162,14 @@ def test_optimiser_state_is_priced_where_it_lives():
     led = {"matrices": {"digital": {"analog": False}},
            "entries": [{"phase": "update", "matrix": "digital", "sram_read_bits": 1e6,
                         "sram_write_bits": 1e6}],
-           "memory": {"peak_bits": 4 * 1024 * 8 * 1024}}          # 4 MiB of Adam moments
+           "memory": {"peak_bits": 4.5 * 2 ** 23,                 # 4 MiB of Adam moments
+                      "buffer_peak_bits": {"optimizer.adam0": 4 * 2 ** 23,
+                                           "pff.state": 0.5 * 2 ** 23}}}
     small, big = Hardware(sram_kb=1024), Hardware(sram_kb=8 * 1024)
-    assert memory_spill(led, small) == pytest.approx(0.75) and memory_spill(led, big) == 0.0
+    # the hot 0.5 MiB stays on chip; of the 4 MiB of moments only 0.5 MiB fits in 1 MiB
+    assert memory_spill(led, small, "update") == pytest.approx(3.5 / 4)
+    assert memory_spill(led, small, "positive") == 0.0
+    assert memory_spill(led, big, "update") == 0.0
     ps, pb = price_ledger(led, small)["by_component_j"], price_ledger(led, big)["by_component_j"]
     assert pb["dram"] == 0 and ps["dram"] > 0
     assert sum(ps.values()) > sum(pb.values())
