@@ -58,7 +58,8 @@ def group_table(df, keys: list[str], metrics=_GROUP_METRICS):
     from analogff.store import CONFIG_COLUMNS
     from reports.stats import seed_groups
 
-    out, _keys, added = seed_groups(df, CONFIG_COLUMNS, list(metrics), by=keys)
+    cols = list(CONFIG_COLUMNS) + (["mode"] if "mode" in df.columns else [])
+    out, _keys, added = seed_groups(df, cols, list(metrics), by=keys)
     out = out.rename(columns={f"{m}_ci": f"{m}_ci95" for m in metrics})
     return out, added
 
@@ -186,6 +187,10 @@ def register(app: typer.Typer) -> None:
             columns = st.columns
         if hw:
             df = _add_hw_metrics(df)
+        # `analogff deploy` records (float-trained, then programmed) are a mode of their own:
+        # never pooled with runs trained on the devices
+        df["mode"] = ["deploy" if str(h).startswith("deploy-") else "train"
+                      for h in df["config_hash"]]
         metrics = (("test_accuracy",) + tuple(_HW_METRICS)) if hw else _GROUP_METRICS
         title = f"{store}: {len(df)} run{'s' if len(df) != 1 else ''}" + (
             f" where {where}" if where else "")
@@ -264,8 +269,8 @@ def _print_groups(out, keys: list[str], added: list[str], metrics, title: str) -
 def _print_runs(df, title: str, limit: int, hw: bool = False) -> None:
     from analogff.store import CONFIG_COLUMNS
 
-    varied = [c for c in CONFIG_COLUMNS if c in df.columns and c not in _HIDDEN_CONFIG
-              and df[c].astype(str).nunique(dropna=False) > 1]
+    varied = [c for c in list(CONFIG_COLUMNS) + ["mode"] if c in df.columns
+              and c not in _HIDDEN_CONFIG and df[c].astype(str).nunique(dropna=False) > 1]
     if "algo" not in varied:
         varied.insert(0, "algo")
     show_status = bool((df["status"] != "done").any())
