@@ -3,7 +3,7 @@
 Everything here is data plus a few look-up helpers. Units are SI (joules, volts) except where a
 name says otherwise (``_um2`` = square micrometres).
 
-Sources (keys as in ``/work/shared/reference/energy-model.md`` section 6):
+Sources (keys as in the source list of reports/README.md):
 
 * [S1] M. Horowitz, "Computing's energy problem (and what we can do about it)", ISSCC 2014,
   45 nm, 0.9 V: integer/float add and multiply, SRAM and DRAM access energies
