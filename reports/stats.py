@@ -34,7 +34,10 @@ def si(v: Any, unit: str = "", digits: int = 3) -> str:
         return f"0 {unit}".rstrip()
     for f, p in _SI:
         if abs(v) < f * 999.5:
-            return f"{v / f:.{digits}g} {p}{unit}".rstrip()
+            x = v / f
+            # 234 with 2 digits: "234", not "2.3e+02"
+            s = f"{x:.0f}" if abs(x) >= 10 ** digits else f"{x:.{digits}g}"
+            return f"{s} {p}{unit}".rstrip()
     return f"{v / 1e12:.{digits}g} T{unit}"
 
 
