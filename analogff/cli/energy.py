@@ -231,7 +231,9 @@ def _print(est) -> None:
     t = _table(f"One {hw.tile_rows}×{hw.tile_cols} tile MVM ({level})", "metric", "value")
     t.add_row("energy", fmt_si(tl["energy_j"], "J"))
     t.add_row("energy per MAC", f"{tl['fj_per_mac']:.3g} fJ")
-    t.add_row("latency", fmt_si(tl["latency_s"], "s"))
+    t.add_row("latency (one vector)", fmt_si(tl["latency_s"], "s"))
+    if "period_s" in tl:   # vectors stream one per period: the throughput
+        t.add_row("period (throughput)", fmt_si(tl["period_s"], "s") + f", {tl['tops']:.3g} TOPS")
     t.add_row("area", f"{tl['area_mm2']:.4g} mm²")
     t.add_row("TOPS/W", f"{tl['tops_per_w']:.3g}")
     t.add_row("TOPS/mm²", f"{tl['tops_per_mm2']:.3g}")
