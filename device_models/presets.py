@@ -35,19 +35,34 @@ def list_presets() -> tuple[str, ...]:
     return tuple(sorted(p.name[:-5] for p in _preset_dir().iterdir() if p.name.endswith(".toml")))
 
 
-def parse_device_toml(text: str, origin: str = "<string>") -> DeviceModel:
-    """Build a `DeviceModel` from TOML text with a ``[device]`` table."""
+# what a user's device file must set: without them an empty (or truncated) file ran as a
+# default noise-free device in silence; every other field has a documented default
+REQUIRED_IN_FILE = ("name", "g_min", "g_max", "states")
+
+
+def parse_device_toml(text: str, origin: str = "<string>",
+                      required: tuple[str, ...] = ()) -> DeviceModel:
+    """Build a `DeviceModel` from TOML text with a ``[device]`` table (or top-level keys);
+    ``required``: fields the text must set."""
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise DeviceParameterError(f"{origin}: not valid TOML ({exc})") from None
     table = data.get("device", data)
+    if not isinstance(table, dict):
+        raise DeviceParameterError(f"{origin}: device = {table!r} must be a table ([device])")
     try:
-        return DeviceModel(**table)
+        model = DeviceModel(**table)  # the values given are checked first, then what is missing
     except TypeError as exc:  # unknown field
         raise DeviceParameterError(f"{origin}: {exc}") from None
     except DeviceParameterError as exc:
         raise DeviceParameterError(f"{origin}: {exc}") from None
+    missing = [k for k in required if k not in table]
+    if missing:
+        raise DeviceParameterError(
+            f"{origin}: does not set {', '.join(missing)}; a device file must set "
+            f"{', '.join(required)} (other fields default: see `analogff devices show ecram`)")
+    return model
 
 
 @lru_cache(maxsize=None)
@@ -67,5 +82,17 @@ def get_device(name_or_path: str) -> DeviceModel:
         p = Path(name_or_path)
         if not p.is_file():
             raise UnknownPresetError(f"device file {name_or_path!r} does not exist")
-        return parse_device_toml(p.read_text(encoding="utf-8"), origin=str(p))
+        try:
+            raw = p.read_bytes()
+        except OSError as exc:
+            raise DeviceParameterError(f"device file {str(p)!r} cannot be read: "
+                                       f"{exc.strerror or exc}") from None
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            line = raw[:exc.start].count(b"\n") + 1
+            raise DeviceParameterError(f"device file {str(p)!r} is not UTF-8 text (byte "
+                                       f"0x{raw[exc.start]:02x} at line {line}); save it as "
+                                       "UTF-8") from None
+        return parse_device_toml(text, origin=str(p), required=REQUIRED_IN_FILE)
     return load_preset(name_or_path)

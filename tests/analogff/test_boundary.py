@@ -148,3 +148,16 @@ def test_report_refuses_newer_schema_and_file_as_out(tmp_path):
     one_line_exit2(runner.invoke(app, ["report", str(db), "--out", str(tmp_path / "r")]),
                    "newer analogff")
     assert not (tmp_path / "r").exists()
+
+
+@pytest.mark.parametrize("content, needles", [
+    (b'name = "x"\n# \xff\n', ("not UTF-8", "0xff", "line 2")),
+    (b"", ("does not set name, g_min, g_max, states",)),
+    (b"g_min = 1e-6\n", ("does not set name, g_max, states",)),
+    (b"device = 5\n", ("must be a table",)),
+])
+@pytest.mark.parametrize("command", [["devices", "show"], ["simulate", "--device"]])
+def test_bad_device_file_one_line(tmp_path, content, needles, command):
+    p = tmp_path / "dev.toml"
+    p.write_bytes(content)
+    one_line_exit2(runner.invoke(app, [*command, str(p)]), *needles)
