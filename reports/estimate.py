@@ -10,8 +10,9 @@
   backend (`crossbar.counting`) and hands its ledger here (reports never imports analogff).
 
 Energy components (keys of ``by_component_j``, always all present, in this order):
-``dac, array, adc, integrator, shift_add, accumulate, digital_logic, buffers_sram, dram,
-write_pulses, write_drivers, verify, leakage``.
+``dac, wordline, array, adc, integrator, sample_hold, shift_add, accumulate, control, bias,
+digital_logic, buffers_sram, dram, write_pulses, write_drivers, verify, leakage`` (laws and
+sources: reports/README.md).
 
 ``total_j == math.fsum(by_component_j.values())`` exactly; the per-phase and per-matrix
 breakdowns sum to the same total up to float rounding (relative 1e-12).
