@@ -189,10 +189,13 @@ def _print(est) -> None:
                  "chip does not depend on the batch")
     console.print(t)
 
+    from analogff.algorithms import get
+
+    order = {ph: i for i, ph in enumerate(get(est.algo).phases)}   # the registry's phases
     t = _table("Energy per phase", "phase", "energy", "share", "latency")
     for scope, p in (("train", est.train), ("inference", est.inference)):
         tot = p["total_j"] or 1.0
-        for ph, v in p["by_phase_j"].items():
+        for ph, v in sorted(p["by_phase_j"].items(), key=lambda kv: order.get(kv[0], -1)):
             t.add_row(f"{scope}: {ph}", fmt_si(v, "J"), _share(v, tot),
                       fmt_si(p["latency_by_phase_s"].get(ph, 0.0), "s"))
     console.print(t)

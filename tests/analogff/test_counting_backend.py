@@ -55,6 +55,10 @@ def test_counting_ledger_equals_analog_ledger(algo, update, data):
     assert ea == ec                                            # event by event, phase by phase
     phases = {p for p, _m, _k in ea}
     assert {"update", "inference"} <= phases
+    # the registry's phases are the ones the algorithm files its events under ("init": the
+    # initial programming, and whatever the algorithm records before it first sets a phase)
+    from analogff.algorithms import get
+    assert phases <= set(get(algo).phases) | {"init"}
     # the data-dependent events exist on both sides
     for k in ("cell_read_energy_j", "pulses_up"):
         assert sum(e.get(k, 0) for e in c["entries"]) > 0
