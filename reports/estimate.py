@@ -442,7 +442,8 @@ def price_ledger(ledger: dict, hw: Hardware) -> dict[str, Any]:
 def price_digital(ledger: dict, node_nm: int, precision: str = "int8", *,
                   sram_kb: float = 1024.0, dram_type: str = "ddr", batch: int | None = None,
                   mac_units: int = 1024, clock_hz: float = 1e9,
-                  leakage_w_per_mm2: float = 0.01) -> dict[str, Any]:
+                  leakage_w_per_mm2: float = 0.01,
+                  leakage_model: str = "flat") -> dict[str, Any]:
     """The ledger's work on a digital accelerator at ``node_nm`` with ``precision`` MACs.
 
     Model (energy-model.md 2.1/1.7): every MAC = mult + add at ``precision``, plus one weight
@@ -452,7 +453,9 @@ def price_digital(ledger: dict, node_nm: int, precision: str = "int8", *,
     once per ``batch`` vectors; each update rewrites every weight (read + write) in that
     memory and costs ``batch x rows x cols`` MACs when the ledger's MACs do not include it.
     The ledger's digital periphery counters and SRAM/DRAM bits are priced as on the analog
-    chip. Latency: MACs over ``mac_units`` per clock plus memory time.
+    chip. Leakage: ``leakage_model = "per_block"`` prices logic and SRAM
+    areas at the node's leakage densities (as the analog chip does), ``"flat"``
+    ``leakage_w_per_mm2`` x area. Latency: MACs over ``mac_units`` per clock plus memory time.
 
     ``batch=None`` infers the reuse per matrix from the ledger: the vectors read between two
     updates of that matrix (weights change at every update, so they are fetched once per
@@ -518,7 +521,16 @@ def price_digital(ledger: dict, node_nm: int, precision: str = "int8", *,
         lat[phase] += t
     area_mm2 = (mac_units * T.mac_area_um2(precision, node_nm)
                 + sram_kb * 1024 * 8 * T.sram_area_per_bit_um2(node_nm)) * 1e-6
-    p_leak = leakage_w_per_mm2 * area_mm2
+    if leakage_model == "per_block":   # as the analog chip: logic and SRAM by node
+        from .components import leakage_density_w_per_mm2
+        p_leak = (mac_units * T.mac_area_um2(precision, node_nm) * 1e-6
+                  * leakage_density_w_per_mm2("logic", node_nm)
+                  + sram_kb * 1024 * 8 * T.sram_area_per_bit_um2(node_nm) * 1e-6
+                  * leakage_density_w_per_mm2("sram", node_nm))
+    elif leakage_model == "flat":
+        p_leak = leakage_w_per_mm2 * area_mm2
+    else:
+        raise ValueError(f"leakage_model = {leakage_model!r} is unknown; allowed: per_block, flat")
     for p, row in grid.items():
         row["leakage"] = p_leak * lat[p]
     by_component = {k: math.fsum(r[k] for r in grid.values()) for k in DIGITAL_COMPONENTS}

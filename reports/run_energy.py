@@ -109,7 +109,8 @@ def price_run(ledger: dict[str, Any], hw: Hardware, *, train_samples: int, test_
     def digital(led: dict[str, Any], prec: str, batch: int | None, n: int) -> dict[str, Any]:
         p = price_digital(led, hw.node_nm, prec, sram_kb=hw.sram_kb, dram_type=hw.dram_type,
                           batch=batch, clock_hz=hw.clock_hz,
-                          leakage_w_per_mm2=hw.leakage_w_per_mm2)
+                          leakage_w_per_mm2=hw.leakage_w_per_mm2,
+                          leakage_model=hw.leakage_model)
         return scale_report(p, 1.0 / n)
 
     dig = {p: {"train": digital(tl, p, None, train_samples),

@@ -173,3 +173,17 @@ def test_optimiser_state_is_priced_where_it_lives():
     ps, pb = price_ledger(led, small)["by_component_j"], price_ledger(led, big)["by_component_j"]
     assert pb["dram"] == 0 and ps["dram"] > 0
     assert sum(ps.values()) > sum(pb.values())
+
+
+def test_digital_baseline_leaks_like_the_analog_chip():
+    from reports import price_digital
+    from reports.components import leakage_density_w_per_mm2
+    led = {"matrices": {"W": {"analog": False, "rows": 64, "cols": 32}},
+           "entries": [{"phase": "mvm", "matrix": "W", "mvm_vectors": 10, "macs": 20480}]}
+    flat = price_digital(led, 22, "int8", leakage_model="flat")["by_component_j"]["leakage"]
+    blk = price_digital(led, 22, "int8", leakage_model="per_block")["by_component_j"]["leakage"]
+    assert 0 < blk < flat          # low-power densities are far below the flat 0.01 W/mm²
+    assert leakage_density_w_per_mm2("sram", 22) > leakage_density_w_per_mm2("logic", 22)
+    assert leakage_density_w_per_mm2("logic", 7) > leakage_density_w_per_mm2("logic", 130)
+    with pytest.raises(ValueError, match="leakage_model = 'hot' is unknown"):
+        price_digital(led, 22, "int8", leakage_model="hot")
