@@ -171,3 +171,57 @@ def test_transposed_reads_are_priced_at_the_recorded_bits():
         {"matrices": _two_matrix_ledger()["matrices"],
          "entries": [_two_matrix_ledger()["entries"][2]]},
         hw.replace(adc_bits_transposed=12))["by_component_j"]["adc"]
+
+
+# ---- properties: one schema for every field ---------------------------------------------------
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as hs  # noqa: E402
+
+from crossbar.chip import field_names, parse_field  # noqa: E402
+
+_ANY = hs.one_of(hs.integers(-10**6, 10**6), hs.floats(allow_nan=True, allow_infinity=True),
+                 hs.text(max_size=12), hs.booleans(), hs.none())
+
+
+@settings(max_examples=300, deadline=None)
+@given(name=hs.sampled_from(field_names()), value=_ANY)
+def test_any_value_of_any_field_is_kept_or_refused_in_one_line(name, value):
+    try:
+        hw = Hardware.from_dict({name: value})
+    except HardwareError as exc:
+        msg = str(exc)
+        assert "\n" not in msg and name.split("_")[0] in msg
+        return
+    got = getattr(hw, name)
+    # kept as given (ints may become floats for float fields: the same number)
+    assert got == value or (isinstance(value, int) and float(value) == got)
+    assert Hardware.from_dict(hw.to_dict()) == hw                    # round trip
+
+
+@settings(max_examples=200, deadline=None)
+@given(name=hs.sampled_from(field_names()), text=hs.text(max_size=10))
+def test_strings_parse_to_the_field_type_or_refuse_in_one_line(name, text):
+    try:
+        v = parse_field(name, text)
+    except HardwareError as exc:
+        assert "\n" not in str(exc) and name in str(exc)
+        return
+    assert v is None or isinstance(v, (int, float, str, bool))
+
+
+@settings(max_examples=100, deadline=None)
+@given(adc=hs.integers(-5, 40), dac=hs.integers(-5, 40), node=hs.sampled_from([7, 22, 28, 65]))
+def test_simconfig_flat_round_trip_and_refusals(adc, dac, node):
+    from analogff.config import from_dict
+    from analogff.errors import ConfigError
+
+    try:
+        cfg = from_dict({"adc_bits": adc, "dac_bits": dac, "node_nm": node})
+    except ConfigError as exc:
+        assert "\n" not in str(exc)
+        assert not (2 <= adc <= 16 and 2 <= dac <= 16 and node != 28)
+        return
+    assert 2 <= adc <= 16 and 2 <= dac <= 16 and node != 28
+    again = from_dict(cfg.to_dict())
+    assert again == cfg and again.config_hash() == cfg.config_hash()
+    assert (cfg.adc_bits, cfg.hardware.dac_bits, cfg.node_nm) == (adc, dac, node)
