@@ -66,14 +66,20 @@ HARDWARE_FILE_HELP = ("Hardware TOML file (top-level keys or a \\[hardware] tabl
                       "reports/hardware_example.toml). Single-field options override it.")
 
 
+@functools.lru_cache(maxsize=1)
+def _field_help() -> dict:
+    from crossbar.chip import field_specs
+
+    return {n: (d, a, m) for n, d, a, m in field_specs()}
+
+
 def _hw_param(name: str):
     import inspect
     from typing import Optional
 
-    from crossbar.chip import field_specs, field_type
+    from crossbar.chip import field_type
 
-    spec = {n: (d, a, m) for n, d, a, m in field_specs()}[name]
-    default, allowed, meaning = spec
+    default, allowed, meaning = _field_help()[name]
     dash = name.replace("_", "-")
     t = field_type(name)
     decls = (f"--{dash}/--no-{dash}",) if t is bool else (f"--{dash}",)
