@@ -36,11 +36,10 @@ def _network(network, algo: str) -> tuple[int, tuple[int, ...], int]:
     except (TypeError, ValueError):
         raise ConfigError(f"network = {network!r} must be layer sizes, e.g. 784,500,500,10") \
             from None
-    need = 2 if algo == "bp" else 3
-    if len(net) < need or any(n < 1 or n > 10**6 for n in net):
+    if len(net) < 3 or any(n < 1 or n > 10**6 for n in net):
         raise ConfigError(f"network = {','.join(map(str, net))} is invalid for {algo}: give "
-                          f"{need}+ sizes from 1 to 10^6 (input, "
-                          f"{'hidden..., ' if need == 3 else ''}classes), e.g. 784,500,500,10")
+                          "sizes from 1 to 10^6: input, hidden..., classes (at least one "
+                          "hidden layer), e.g. 784,500,500,10")
     return net[0], tuple(net[1:-1]), net[-1]
 
 
@@ -226,9 +225,9 @@ def estimate(hw: Hardware, network, algo: str = "pff", batch: int = 1, K: int | 
         led["memory"] = tl["memory"]
     rp = price_run(led, hw, train_samples=batch, test_samples=1, inference_batch=batch,
                    precisions=tuple(digital_precisions))
-    k_eff = None
-    if algo == "pff":
-        k_eff = K if K is not None else int(get_defaults(algo, preset).get("steps", 0)) or None
+    # settling steps, for algorithms that have them (their defaults say so)
+    steps = get_defaults(algo, preset).get("steps")
+    k_eff = (K if K is not None else int(steps)) if steps is not None else None
     return EnergyEstimate(hardware=hw, network=tuple(int(n) for n in network), algo=algo,
                           batch=batch, K=k_eff, price=rp, tile=tile_mvm(hw),
                           pulse_density=pulse_density, train_ledger=tl,
