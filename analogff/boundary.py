@@ -237,3 +237,59 @@ def check_run(cfg, hp: dict, data, dev_split_done: bool = False) -> None:
         n_train = int(split_dev(data, frac, cfg.seed)[0].x_train.shape[0])
     check_batch(int(hp["batch_size"]), n_train)
     check_memory(cfg, hp, int(data.x_train.shape[1]), int(data.n_classes))
+
+
+# ---- sweeps ------------------------------------------------------------------------------
+class _Reached(Exception):
+    """The algorithm asked for its first matrix: its own checks of the config passed."""
+
+
+def _check_network(cfg, hp: dict, n_in: int, n_classes: int) -> None:
+    """Run the algorithm's constructor up to its first matrix (nothing is allocated): the
+    checks it makes of the layer sizes (PFF: two layers, multiples of the group) run here."""
+    from crossbar import Ledger
+
+    from .experiment import algorithm_class
+
+    def factory(*_a, **_k):
+        raise _Reached
+
+    try:
+        algorithm_class(cfg.algo)(n_in, n_classes, hp, factory, Ledger(),
+                                  np.random.default_rng(0))
+    except _Reached:
+        pass
+
+
+def check_points(points, describe) -> None:
+    """Everything each sweep point needs that can fail, checked before the sweep starts (a
+    point used to fail minutes later, stored as failed): its dataset is installed, its
+    hyperparameters resolve, its batch fits its training set, its weights fit in memory and
+    its algorithm accepts its layer sizes. ``describe(cfg)`` names a point in the message."""
+    from .data import dataset_info
+    from .experiment import hyperparameters
+
+    info: dict[str, tuple[int, int, int]] = {}
+    seen: set = set()
+    for cfg in points:
+        key = (cfg.algo, cfg.preset, cfg.hidden, cfg.steps, cfg.epochs, cfg.batch_size, cfg.lr,
+               cfg.optimizer, cfg.matched, cfg.dataset, cfg.limit, cfg.dev_fraction, cfg.ideal)
+        if key in seen:
+            continue
+        seen.add(key)
+        try:
+            if cfg.dataset not in info:
+                info[cfg.dataset] = dataset_info(cfg.dataset)
+            n_in, n_classes, n_train = info[cfg.dataset]
+            if cfg.limit is not None:
+                n_train = min(n_train, int(cfg.limit))
+            hp = hyperparameters(cfg)
+            frac = float(cfg.dev_fraction or 0.0)
+            # the dev split rounds per class: allow its most generous outcome here (train()
+            # checks the exact one)
+            check_batch(int(hp["batch_size"]),
+                        n_train - int(frac * n_train) + n_classes if frac > 0 else n_train)
+            check_memory(cfg, hp, n_in, n_classes)
+            _check_network(cfg, hp, n_in, n_classes)
+        except (ValueError, FileNotFoundError) as exc:  # ConfigError is a ValueError
+            raise BoundaryError(f"sweep point ({describe(cfg)}): {exc}") from None

@@ -281,6 +281,28 @@ def stratified_subset(y: np.ndarray, n: int, seed: int) -> np.ndarray:
     return np.sort(np.concatenate(idx)) if idx else np.zeros(0, dtype=np.int64)
 
 
+def dataset_info(name: str) -> tuple[int, int, int]:
+    """(features per image, classes, training images) of dataset ``name`` without loading it
+    (IDX headers only); raises like `load_dataset` when it is unknown or not installed."""
+    if name not in DATASETS:
+        raise ConfigError(f"dataset = {name!r} is unknown; choose one of: {', '.join(DATASETS)}")
+    if name == "digits":
+        return 64, 10, 1437
+    _, files = _find_dataset_dir(name)
+    path = files["train_images"]
+    opener = gzip.open if path.name.endswith(".gz") else open
+    try:
+        with opener(path, "rb") as fh:
+            head = fh.read(16)
+    except (OSError, EOFError) as exc:
+        raise DatasetNotFoundError(f"cannot read {path}: {exc}") from None
+    if len(head) < 16 or head[:4] != b"\x00\x00\x08\x03":
+        raise DatasetNotFoundError(f"corrupt IDX file {path}: bad header; replace it with a "
+                                   "fresh copy")
+    n, h, w = struct.unpack(">III", head[4:16])
+    return h * w, 10, n
+
+
 def load_dataset(name: str, limit: int | None = None, seed: int = 0) -> Dataset:
     """Load dataset ``name`` (one of `DATASETS`); ``limit`` subsamples the training set."""
     if name not in DATASETS:

@@ -91,6 +91,10 @@ def register(app: typer.Typer) -> None:
         if point_fn:
             resolve_point_fn(point_fn)
         varied = spec.varied_keys()
+        if not point_fn:  # datasets installed, layer sizes, batch, memory (analogff/boundary.py)
+            from analogff.boundary import check_points
+            from analogff.sweep import describe
+            check_points(points, lambda c: describe(c, varied) or "base")
 
         if dry_run:
             st = ResultsStore(store, create=False, check=True) if store.exists() else None

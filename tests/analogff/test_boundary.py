@@ -161,3 +161,19 @@ def test_bad_device_file_one_line(tmp_path, content, needles, command):
     p = tmp_path / "dev.toml"
     p.write_bytes(content)
     one_line_exit2(runner.invoke(app, [*command, str(p)]), *needles)
+
+
+@pytest.mark.parametrize("grid, needles", [
+    ("dataset=mnist", ("sweep point (dataset=mnist)", "not found")),
+    ("hidden=15,20;20,20", ("sweep point (hidden=15,20)", "multiples")),
+    ("batch_size=5000", ("sweep point (batch_size=5000)", "1437 examples")),
+    ("device=bogus", ("sweep point (device=bogus)", "unknown device preset")),
+])
+def test_sweep_points_checked_before_the_sweep_starts(tmp_path, monkeypatch, grid, needles):
+    monkeypatch.setenv("ANALOGFF_DATA", str(tmp_path / "nodata"))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    import analogff.data as data
+    monkeypatch.setattr(data, "search_dirs", lambda name: [tmp_path / "nodata" / name])
+    db = tmp_path / "s.db"
+    one_line_exit2(runner.invoke(app, ["sweep", "--grid", grid, "--store", str(db)]), *needles)
+    assert not db.exists()          # nothing ran, no store left behind
