@@ -293,3 +293,23 @@ def check_points(points, describe) -> None:
             _check_network(cfg, hp, n_in, n_classes)
         except (ValueError, FileNotFoundError) as exc:  # ConfigError is a ValueError
             raise BoundaryError(f"sweep point ({describe(cfg)}): {exc}") from None
+
+
+def check_scheduler(address: str, timeout: float = 2.0) -> None:
+    """A Dask scheduler address that accepts connections (one line if refused, unresolvable
+    or silent: the client would otherwise wait 20 s and say "Timed out")."""
+    import socket
+    from urllib.parse import urlparse
+
+    u = urlparse(address)
+    if u.scheme not in ("tcp", "tls") or not u.hostname or u.port is None:
+        raise BoundaryError(f"--scheduler {address!r} must look like tcp://HOST:PORT")
+    try:
+        with socket.create_connection((u.hostname, u.port), timeout=timeout):
+            pass
+    except OSError as exc:
+        why = "connection refused" if isinstance(exc, ConnectionRefusedError) else \
+            "no answer" if isinstance(exc, TimeoutError) else (exc.strerror or str(exc))
+        raise BoundaryError(f"cannot connect to the Dask scheduler at {address} ({why}); start "
+                            "one with `dask scheduler` (see docs/scaling.md) or drop --scheduler "
+                            "to run on local processes") from None

@@ -109,6 +109,9 @@ def register(app: typer.Typer) -> None:
                           f"{len(pl.todo)} to run (store {store})", highlight=False)
             return
 
+        if scheduler is not None:  # refused/unresolvable: one line now, not "Timed out" in 20 s
+            from analogff.boundary import check_scheduler
+            check_scheduler(scheduler)
         existed = store.exists()
         st = ResultsStore(store, check=True)
         try:

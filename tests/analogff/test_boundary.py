@@ -177,3 +177,19 @@ def test_sweep_points_checked_before_the_sweep_starts(tmp_path, monkeypatch, gri
     db = tmp_path / "s.db"
     one_line_exit2(runner.invoke(app, ["sweep", "--grid", grid, "--store", str(db)]), *needles)
     assert not db.exists()          # nothing ran, no store left behind
+
+
+def test_refused_scheduler_port_one_line_at_once(tmp_path):
+    import socket
+    import time
+
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()                        # nothing listens there now
+    t = time.monotonic()
+    one_line_exit2(runner.invoke(app, ["sweep", "--grid", "seed=1,2", "--store",
+                                       str(tmp_path / "s.db"), "--scheduler",
+                                       f"tcp://127.0.0.1:{port}"]), "connection refused")
+    assert time.monotonic() - t < 10
+    assert not (tmp_path / "s.db").exists()
