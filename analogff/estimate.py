@@ -92,6 +92,12 @@ def build_ledgers(hw: Hardware, network, algo: str = "pff", *, batch: int = 1,
     from .config import SimConfig
     from .experiment import hyperparameters
 
+    from .boundary import plain
+
+    if not isinstance(hw, Hardware):
+        raise ConfigError(f"hw = {hw!r} must be a crossbar.chip.Hardware (Hardware() for the "
+                          "defaults, Hardware.from_toml(path) for a file)")
+    batch, K = plain(batch), plain(K)  # numpy integers are integers
     cls = get(algo)
     n_in, hidden, n_classes = _network(network, algo)
     if isinstance(batch, bool) or not isinstance(batch, int) or batch < 1:
@@ -216,6 +222,8 @@ def estimate(hw: Hardware, network, algo: str = "pff", batch: int = 1, K: int | 
     from reports import tile_mvm
     from reports.run_energy import price_run
 
+    from .boundary import plain
+    batch, K = plain(batch), plain(K)  # numpy integers are integers (records stay plain)
     tl, il = build_ledgers(hw, network, algo, batch=batch, K=K, optimizer=optimizer,
                            preset=preset, update=update, pulse_density=pulse_density,
                            seed=seed)

@@ -193,3 +193,14 @@ def test_refused_scheduler_port_one_line_at_once(tmp_path):
                                        f"tcp://127.0.0.1:{port}"]), "connection refused")
     assert time.monotonic() - t < 10
     assert not (tmp_path / "s.db").exists()
+
+
+def test_estimate_checks_hw_and_takes_numpy_integers():
+    from analogff.errors import ConfigError
+    from analogff.estimate import estimate
+    from crossbar.chip import Hardware
+
+    with pytest.raises(ConfigError, match="hw = None must be a crossbar.chip.Hardware"):
+        estimate(None, (64, 20, 20, 10))
+    e = estimate(Hardware(), (64, 20, 20, 10), batch=np.int64(10))
+    assert e.batch == 10 and type(e.batch) is int
