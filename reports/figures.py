@@ -187,21 +187,28 @@ def shade(hex_color: str, i: int, n: int) -> tuple[float, float, float]:
     return (r * (1 + t), g * (1 + t), b * (1 + t))
 
 
-def log_axis(axis, unit: str, max_ticks: int = 10) -> None:
-    """Log scale with ticks at 1-2-5 (decades only when that would exceed about
-    ``max_ticks``; finer within one decade) labelled in SI units: 50 nJ, 100 nJ, 200 nJ."""
-    from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
+def log_axis(axis, unit: str, max_ticks: int = 6) -> None:
+    """Log scale with readable ticks labelled in SI units (50 nJ, 100 nJ, 200 nJ): decades, or
+    1-3 / 1-2-5 within them when that stays under ``max_ticks``; evenly spaced ticks with as
+    many digits as needed when the whole range is a small fraction of a decade."""
+    from matplotlib.ticker import FuncFormatter, LogLocator, MaxNLocator, NullFormatter
 
     lo, hi = axis.get_view_interval()
+    lo, hi = min(lo, hi), max(lo, hi)
     decades = math.log10(hi / lo) if lo > 0 and hi > lo else 1.0
-    if decades > max_ticks / 2:
-        subs: tuple[float, ...] = (1.0,)
-    elif decades >= 1.2:
-        subs = (1.0, 2.0, 5.0)
+    digits = 3
+    if decades < 0.3:          # e.g. 13.55-13.62 µJ: linear-looking ticks, enough digits
+        axis.set_major_locator(MaxNLocator(nbins=4))
+        step = (hi - lo) / 4 if hi > lo else hi
+        digits = max(3, min(7, math.ceil(math.log10(hi / step)) + 1)) if step > 0 else 3
     else:
-        subs = (1.0, 1.5, 2.0, 3.0, 4.0, 5.0, 6.0, 8.0)
-    axis.set_major_locator(LogLocator(base=10, subs=subs, numticks=30))
-    axis.set_major_formatter(FuncFormatter(lambda v, _p: si(v, unit, 3)))
+        for subs in ((1.0, 2.0, 5.0), (1.0, 3.0), (1.0,)):
+            if decades * len(subs) <= max_ticks or subs == (1.0,):
+                break
+        if decades < 1.0:
+            subs = (1.0, 1.5, 2.0, 3.0, 4.0, 5.0, 6.0, 8.0)
+        axis.set_major_locator(LogLocator(base=10, subs=subs, numticks=30))
+    axis.set_major_formatter(FuncFormatter(lambda v, _p: si(v, unit, digits)))
     axis.set_minor_formatter(NullFormatter())
 
 
@@ -563,6 +570,7 @@ def fig_area_breakdown(st: Study, out: Path) -> Figure | None:
     ax.set_xticks(xs, _algo_labels(list(tab.index)))
     ax.set_ylabel("chip area (mm²)")
     ax.legend(fontsize=6, loc="upper left", bbox_to_anchor=(1.0, 1.0), frameon=False)
+    _warn(fig, _base_table(st, base))
     save(fig, out, "area_breakdown")
     cap = ("Chip area by block (arrays, converters, transposed-read periphery, SRAM buffer, "
            "digital lanes) at the base configuration; the total is written on each bar. "
@@ -648,7 +656,7 @@ def fig_per_matrix(st: Study, out: Path) -> Figure | None:
     ax.set_xscale("log")
     lo, hi = ax.get_xlim()
     ax.set_xlim(lo, hi * 8)
-    log_axis(ax.xaxis, "J", max_ticks=4)
+    log_axis(ax.xaxis, "J", max_ticks=3)
     ax.set_xlabel("energy (log scale)")
     ax.set_title("Energy (dark: training sample,\nlight: inference)")
     ax.set_yticks(ys, labels)

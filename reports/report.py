@@ -273,6 +273,7 @@ figcaption{color:#444;font-size:.92em;max-width:60em}
 table{border-collapse:collapse;font-size:.85em;margin:.5em 0}
 th,td{border:1px solid #ccc;padding:3px 7px;text-align:right} td{white-space:nowrap}
 th{background:#f2f2f2} td.l,th.l{text-align:left} tr.warn td{background:#fff4e5}
+td.wrap{white-space:normal;max-width:40em}
 .note{color:#555;font-size:.9em} .warn-box{border-left:4px solid #c60;background:#fff4e5;
 padding:.4em .8em;margin:.8em 0}
 details{margin:.5em 0} summary{cursor:pointer;color:#333}
@@ -319,7 +320,10 @@ def group_columns(knobs: list[str]) -> list[tuple[str, str, str]]:
 
 
 def _chip_html(hw_rows: list[dict[str, Any]]) -> str:
-    """The chip description(s) priced: fields shared by every run, and those that vary."""
+    """The chip description(s) priced: a one-line summary, then every field (collapsed):
+    shared by every run, or the values it takes where runs differ."""
+    import re
+
     if not hw_rows:
         return ""
     names = [k for k in hw_rows[0] if k != "run"]
@@ -328,16 +332,28 @@ def _chip_html(hw_rows: list[dict[str, Any]]) -> str:
     try:
         base = Hardware.from_dict({k: v for k, v in hw_rows[0].items() if k != "run"})
         rows = base.rows()
-    except (HardwareError, TypeError):
+    except (HardwareError, TypeError, AttributeError):
         rows = [(k, str(hw_rows[0].get(k)), "") for k in names]
-    tr = "".join(
-        f"<tr><td class=l>{html.escape(n)}</td><td class=l>"
-        f"{'varies: ' + ', '.join(sorted({str(r.get(n)) for r in hw_rows})) if n in vary else html.escape(v)}"
-        f"</td><td class=l>{html.escape(h)}</td></tr>" for n, v, h in rows)
-    return ("<details open><summary>Chip priced (one <code>Hardware</code> description per run"
-            f"{'; fields that differ between runs say so' if vary else ', the same for every run'}"
-            ")</summary><table><thead><tr><th class=l>field</th><th class=l>value</th>"
-            f"<th class=l>meaning</th></tr></thead><tbody>{tr}</tbody></table></details>")
+
+    def value(n: str, v: str) -> str:
+        if n in vary:
+            return "varies: " + ", ".join(sorted({str(r.get(n)) for r in hw_rows}))
+        m = re.search(r"\(= (\w+)\)", v)       # a default derived from a varying field
+        if m and m.group(1) in vary:
+            return f"= {m.group(1)} (varies)"
+        return v
+
+    vals = {n: value(n, v) for n, v, _h in rows}
+    summary = " · ".join(f"{n} {vals[n]}" for n in ("node_nm", "device", "tile_rows",
+                                                     "tile_cols", "dac_bits", "adc_bits",
+                                                     "adc_type", "out_bound") if n in vals)
+    tr = "".join(f"<tr><td class=l>{html.escape(n)}</td><td class=l>{html.escape(vals[n])}"
+                 f"</td><td class='l wrap'>{html.escape(h)}</td></tr>" for n, _v, h in rows)
+    return (f"<details><summary>Chip priced: {html.escape(summary)} (one <code>Hardware</code> "
+            "description stored with each run; click for every field"
+            f"{', and what varies' if vary else ''})</summary><table><thead><tr>"
+            "<th class=l>field</th><th class=l>value</th><th class=l>meaning</th></tr></thead>"
+            f"<tbody>{tr}</tbody></table></details>")
 
 
 def _html(study, figs, data, store: str, groups_note: str | None) -> str:
