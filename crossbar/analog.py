@@ -20,7 +20,7 @@ Physics (the contract; see the README's "Physics" section):
   ``n = ΔW / Δw_min`` pulses (``Δw_min = w_max/states``; stochastically rounded, capped at
   ``max_pulses``), applied through the device's response with c2c noise: a train of n pulses
   is drawn at once from its exact (linear) or O(c³)-accurate (geometric) distribution when it
-  cannot reach a bound, and pulse by pulse otherwise (``kernels._apply_n``).
+  cannot reach a bound, and pulse by pulse otherwise (``pulses._apply_n``).
 * **Time.** ``advance_time(dt)`` applies power-law drift ``G(t) = G(t_p)(t/t_p)^-ν`` per device.
 """
 
@@ -213,13 +213,13 @@ class AnalogMatrix(MatrixBase):
         p[K.P_DG] = dv.g_range
         p[K.P_EPULSE] = dv.pulse_energy
         resp = get_response(dv.response)
-        for ui, up in ((1, True), (0, False)):
+        for up in (True, False):
             law = resp.direction(dv, up)
-            o = K.P_DIR + ui * K.N_DIR
-            p[o + K.D_LIN], p[o + K.D_C], p[o + K.D_TGT] = law.lin, law.rate, law.target
-            p[o + K.D_SIGN] = 1.0 if up else -1.0
             v, t = (dv.v_write_up, dv.t_write_up) if up else (dv.v_write_down, dv.t_write_down)
-            p[o + K.D_VV], p[o + K.D_T] = v * v, t
+            fields = (K.UP_LIN, K.UP_RATE, K.UP_TGT, K.UP_VV, K.UP_T) if up else \
+                (K.DN_LIN, K.DN_RATE, K.DN_TGT, K.DN_VV, K.DN_T)
+            for k, value in zip(fields, (law.lin, law.rate, law.target, v * v, t)):
+                p[k] = value
         return p
 
     def info(self) -> dict:

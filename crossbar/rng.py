@@ -13,7 +13,7 @@ approximation, relative error < 1.2e-9). The variance of the result differs from
 < 1e-5 (see tests/crossbar/test_rng.py); it costs about one hash and one table lookup per
 draw, several times cheaper than ``Generator.standard_normal``. Two 16-bit variants (four
 deviates per 64-bit draw) serve the hot kernels: read noise uses one table entry per 16-bit
-input (``NORMAL_TABLE_16``, exact tails redrawn; ``crossbar.kernels._fill_normals``), the
+input (``NORMAL_TABLE_16``, exact tails redrawn; ``crossbar.normals._fill_normals``), the
 pulse kernel's c2c draws a 4096-cell table with 16 points per cell (``normal_from_bits16``).
 """
 
@@ -53,7 +53,7 @@ def _build_full_table() -> np.ndarray:
     return ndtri((k + 0.5) / _CELLS).astype(np.float32)  # entries 0 and 65535: tails, exact
 
 
-# the read-noise table (crossbar.kernels._fill_normals): one entry per 16-bit input, the normal
+# the read-noise table (crossbar.normals._fill_normals): one entry per 16-bit input, the normal
 # quantile at the centre of each of 65536 equal-probability cells (256 KB: lives in L2); the
 # two end cells are placeholders the kernel replaces by exact tail draws. One load per deviate
 # instead of two loads and an interpolation: the noise of a read costs less than half as much.

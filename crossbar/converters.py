@@ -1,0 +1,188 @@
+"""Converters inside the kernels: the input DAC (abs-max or fixed scaling, quantisation,
+clipped and non-finite inputs counted in one pass) and the output ADC (read noise added, codes
+clipped and counted, tiles' partial sums added and rescaled).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import njit, prange
+
+from . import _jitcache  # noqa: F401  (cache stamped with every kernel module: see there)
+
+from .kernel_config import _FAST, _ROWS_PER_CHUNK
+from .normals import _fill_normals, tablefull_ref
+
+
+@njit(cache=True)
+def _absmax_row(xu):
+    """max |x| of one row from its IEEE-754 bits: for finite floats with the sign bit cleared,
+    integer order equals numeric order, so the reduction is an (SIMD) integer max. Exact.
+    The casts keep it in 32-bit lanes (without them numba widens to 64 bits: half the speed)."""
+    m = np.uint32(0)
+    for i in range(xu.shape[0]):
+        v = np.uint32(xu[i] & np.uint32(0x7FFFFFFF))
+        m = np.uint32(max(m, v))
+    return m
+
+
+# IEEE-754 bits of +inf: |x| bits at or above it are inf or NaN
+_INF_BITS = np.uint32(0x7F800000)
+
+
+@njit(inline="always", cache=True)
+def _float_from_bits(u):
+    """The float32 whose IEEE-754 bits are ``u`` (non-negative, finite), decoded exactly
+    (a store/load through two array views could be reordered under type-based aliasing)."""
+    e = np.int64((u >> np.uint32(23)) & np.uint32(0xFF))
+    mant = np.float64(u & np.uint32(0x7FFFFF))
+    if e == 0:
+        return np.float32(math.ldexp(mant, -149))
+    return np.float32(math.ldexp(1.0 + mant / 8388608.0, e - 127))
+
+
+@njit(cache=True, fastmath=_FAST)
+def _quantise_span(xs, qs, gs, inv, L, invL):
+    """Quantise one tile's span of a row into qs; returns (Σ q², Σ q²·gsum)."""
+    acc = np.float32(0.0)
+    e = np.float32(0.0)
+    for i in range(xs.shape[0]):
+        v = np.float32(np.rint(min(max(xs[i] * inv, -L), L))) * invL
+        qs[i] = v
+        v2 = v * v
+        acc += v2
+        e += v2 * gs[i]
+    return acc, e
+
+
+@njit(cache=True, fastmath=_FAST)
+def _count_clipped(xrow, inv, L):
+    """Inputs of one row beyond the DAC range (fixed input scaling only)."""
+    c = 0
+    for i in range(xrow.shape[0]):
+        v = xrow[i] * inv
+        c += (v > L) + (v < -L)
+    return c
+
+
+@njit(inline="always", cache=True)
+def _dac_row(xrow, xurow, qrow, n2row, gsum, tile_edges, abs_max, in_bound, L, invL):
+    """One input vector through the DAC, tile by tile (shared by `dac_quantize` and
+    `read_narrow`): qrow = its levels in [-1, 1], n2row[t] = Σ_{i in tile t} q_i².
+    Returns (scale, Σ_i q_i² gsum_i, clipped inputs, holds NaN/inf); a row with NaN/inf is
+    left unquantised (the caller raises)."""
+    mb = _absmax_row(xurow)
+    if mb >= _INF_BITS:
+        return np.float32(1.0), 0.0, 0, True
+    if abs_max:
+        m = _float_from_bits(mb)
+        s = m if m > 0 else np.float32(1.0)
+    else:
+        s = np.float32(in_bound)
+    inv = L / s
+    e = 0.0
+    for t in range(tile_edges.shape[0] - 1):
+        lo, hi = tile_edges[t], tile_edges[t + 1]
+        # slices with a 0-based loop vectorise; a loop over [lo, hi) of the row did not
+        acc, et = _quantise_span(xrow[lo:hi], qrow[lo:hi], gsum[lo:hi], inv, L, invL)
+        n2row[t] = acc
+        e += et
+    return s, e, 0 if abs_max else _count_clipped(xrow, inv, L), False
+
+
+@njit(parallel=True, cache=True)
+def dac_quantize(x, levels, abs_max, in_bound, tile_edges, gsum, q, n2, row_energy):
+    """Quantise inputs to ``levels`` signed steps per polarity.
+
+    x (B, n) float32 -> q (B, n) in [-1, 1]; returns per-row scale s (B,), the clipped count
+    and the number of rows holding NaN or infinity (found from the same IEEE-bit abs-max pass,
+    so the caller needs no separate finiteness pass; such rows' outputs are garbage and the
+    caller raises). n2[b, t] = Σ_{i in tile t} q_bi² (for read noise);
+    row_energy[b] = Σ_i q_bi² gsum_i (cell read energy per unit V²·t; gsum float32).
+    ``levels`` = 2**(bits-1) - 1. With abs-max scaling nothing can clip, so only fixed scaling
+    counts clipped inputs.
+    """
+    B = x.shape[0]
+    scale = np.empty(B, dtype=np.float32)
+    clipped = np.zeros(B, dtype=np.int64)
+    bad = np.zeros(B, dtype=np.int64)
+    L = np.float32(levels)
+    invL = np.float32(1.0) / L
+    xu = x.view(np.uint32)
+    for b in prange(B):
+        scale[b], row_energy[b], clipped[b], bad[b] = _dac_row(
+            x[b], xu[b], q[b], n2[b], gsum, tile_edges, abs_max, in_bound, L, invL)
+    return scale, clipped.sum(), bad.sum()
+
+
+
+@njit(cache=True)
+def _convert_row(P, g, sd, per_elem, noisy, inv, step, H, out, accumulate):
+    """One row of one tile through the ADC: out (+)= clip(rint((P + sd·g)/step))·step.
+    Branch-free so that LLVM vectorises it; returns the saturated count. No fastmath: it has
+    no float reduction to reorder, and without contraction its inlined twin (read_narrow)
+    rounds P + sd·g exactly as it does."""
+    c = 0
+    for j in range(P.shape[0]):
+        z = P[j]
+        if noisy:
+            z = z + (sd[j] if per_elem else sd[0]) * g[j]
+        k = np.float32(np.rint(z * inv))
+        c += (k > H) + (k < -H)
+        k = min(max(k, -H), H)
+        if accumulate:
+            out[j] += k * step
+        else:
+            out[j] = k * step
+    return c
+
+
+@njit(parallel=True, cache=True)
+def adc_tiles(P3, sd3, noisy, steps, half, out, split, key, stream0, first, rowscale, final):
+    """Convert tiles: out (+)= ADC(P3[t] + sd3[t]·N(0,1)) for every tile t.
+
+    P3 (nt, B, m) partial sums (normalised units); sd3 (nt, B, k), k = 1 or m; steps (nt,)
+    LSB per tile. ``split``: out (B, nt, m) keeps tiles apart; else out (B, 1, m) receives
+    their sum (overwritten by tile 0 when ``first``, accumulated otherwise). The noise of
+    (t, b) comes from stream ``stream0 + t·B + b``, so converting tiles one call at a time
+    (stream0 = t·B) or all at once gives identical numbers. When ``final``, each row of out
+    is then multiplied by rowscale[b] (input scale × w_max: weight units), while it is still
+    in cache. Returns saturated conversions.
+    """
+    nt, B, m = P3.shape
+    sat = np.zeros(B, dtype=np.int64)
+    H = np.float32(half)
+    per_elem = sd3.shape[2] > 1
+    table = tablefull_ref[0]
+    nchunk = (B + _ROWS_PER_CHUNK - 1) // _ROWS_PER_CHUNK
+    for ch in prange(nchunk):
+        g = np.zeros(m, dtype=np.float32)  # one scratch per chunk of rows (see read_narrow)
+        for b in range(ch * _ROWS_PER_CHUNK, min(B, (ch + 1) * _ROWS_PER_CHUNK)):
+            c = 0
+            for t in range(nt):
+                if noisy:
+                    _fill_normals(g, key, stream0 + t * B + b, table)
+                step = steps[t]
+                c += _convert_row(P3[t, b], g, sd3[t, b], per_elem, noisy,
+                                  np.float32(1.0) / step, step, H, out[b, t if split else 0],
+                                  not (split or (first and t == 0)))
+            if final:
+                _scale_rows(out[b], rowscale[b])
+            sat[b] = c
+    return sat.sum()
+
+
+@njit(cache=True, fastmath=_FAST)
+def _scale_rows(o, f):
+    for t in range(o.shape[0]):
+        for j in range(o.shape[1]):
+            o[t, j] *= f
+
+
+
+# the fused narrow read calls this once per (row, tile) for a handful of outputs: as a call it
+# costs more than its work (~30 ns), so it takes an inlined twin. The wide-row kernels keep the
+# call: inlined there, the conversion loop would lose its vectorisation.
+_convert_row_inline = njit(inline="always")(_convert_row.py_func)

@@ -1,0 +1,671 @@
+"""Pulse trains inside the kernels: a requested weight change turned into pulse counts
+(deterministic rounding, mixed-precision accumulator, stochastic coincidences), the device of a
+pair and polarity chosen, each train applied through the device's step law (closed form,
+one aggregated deviate, or pulse by pulse near a bound), endurance, refresh, pulse energy; and
+power-law drift of the stored states.
+
+State is normalised: ``w = (G - g_min) / (g_max - g_min)`` for each device of a pair.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import njit, prange, uint64
+
+from . import _jitcache  # noqa: F401  (cache stamped with every kernel module: see there)
+
+from .kernel_config import _FAST, _ROWS_PER_CHUNK
+from .normals import _fill_normals, _fill_uniforms16, table_ref, table16_ref, tablefull_ref
+from .rng import next_u64, normal_from_bits, normal_from_bits16, stream_start
+
+# update modes
+DETERMINISTIC, MIXED, STOCHASTIC = 0, 1, 2
+# The shared pulse parameters: one float64 vector ``p`` with named fields (packed by
+# `crossbar.analog.AnalogMatrix._pulse_params`). Scalars: P_S nominal step 1/states, P_A
+# up_down, P_C2C, P_ADDITIVE (1: additive c2c), P_POTONLY (1: potentiate-only), P_ENDUR
+# (pulses before a device sticks, 0: unlimited), P_GMIN and P_DG (S), P_EPULSE (J per pulse, 0:
+# V²·G·t).
+P_S, P_A, P_C2C, P_ADDITIVE, P_POTONLY, P_ENDUR, P_GMIN, P_DG, P_EPULSE = range(9)
+# Each polarity's step law (device_models.responses.Direction: LIN constant step, RATE the
+# geometric rate, 0 = constant step; TGT the state it approaches) and write pulse (VV volts²,
+# T seconds).
+UP_LIN, UP_RATE, UP_TGT, UP_VV, UP_T = range(9, 14)
+DN_LIN, DN_RATE, DN_TGT, DN_VV, DN_T = range(14, 19)
+N_PARAMS = 19
+# the same fields indexed by polarity ui (1 potentiation, 0 depression): the pulse code selects
+# by loading instead of branching on the polarity, which is unpredictable device to device
+LIN, RATE, TGT, VV, T = ((DN_LIN, UP_LIN), (DN_RATE, UP_RATE), (DN_TGT, UP_TGT),
+                         (DN_VV, UP_VV), (DN_T, UP_T))
+# per-device step laws (devices whose model varies_shape): law[k, i, j] with k = L_LIN_UP ...
+# (device_models.variation.device_laws), float32
+L_LIN_UP, L_RATE_UP, L_TGT_UP, L_LIN_DN, L_RATE_DN, L_TGT_DN, L_LO, L_HI = range(8)
+N_LAW = 8
+
+
+@njit(inline="always", cache=True)
+def _law(p, ui, d2d, full, law, i, j):
+    """One device's step law for polarity ``ui``: (lin, rate, target, sign, factor, lo, hi).
+
+    From the shared parameters and the device's step factor ``d2d`` (bounds 0 and 1), or, for
+    devices with their own laws (``full``), from ``law[:, i, j]`` (factor 1: already in it)."""
+    sign = 1.0 if ui == 1 else -1.0
+    if full:
+        o = L_LIN_UP if ui == 1 else L_LIN_DN
+        return (np.float64(law[o, i, j]), np.float64(law[o + 1, i, j]),
+                np.float64(law[o + 2, i, j]), sign, 1.0, np.float64(law[L_LO, i, j]),
+                np.float64(law[L_HI, i, j]))
+    return p[LIN[ui]], p[RATE[ui]], p[TGT[ui]], sign, np.float64(d2d), 0.0, 1.0
+
+
+@njit(inline="always", cache=True)
+def _step(w, lin, c, tgt, sign, d2d):
+    """Nominal (noise-free) step magnitude of one pulse at state w (device_models.responses):
+    a constant step lin·d2d (c = 0), or the distance to the polarity's target times its rate,
+    sign·(tgt - w)·c·d2d (soft-bounds, linear-step, exponential)."""
+    if c != 0.0:
+        return sign * (tgt - w) * c * d2d
+    return lin * d2d
+
+
+@njit(inline="always", cache=True)
+def _pulse_energy(w, ui, p):
+    if p[P_EPULSE] > 0:
+        return p[P_EPULSE]
+    return p[VV[ui]] * (p[P_GMIN] + w * p[P_DG]) * p[T[ui]]
+
+
+@njit(inline="always", cache=True)
+def _clip(w, lo, hi):
+    return min(max(w, lo), hi)
+
+
+@njit(inline="always", cache=True)
+def _apply_n_noise_free(w, n, lin, c, target, sign, d2d, lo, hi):
+    """n noise-free pulses in closed form (the same recursion `_step` iterates).
+
+    linear: w ± n·step; geometric: the distance to the target changes by the factor 1 - c
+    per pulse. Inside the bounds the steps keep their sign, so clipping once at the end
+    equals clipping after every pulse.
+    """
+    c = c * d2d
+    if c != 0.0:
+        if c >= 1.0:
+            return _clip(target, lo, hi)
+        return _clip(target - (1.0 - c) ** n * (target - w), lo, hi)
+    return _clip(w + sign * (n * (lin * d2d)), lo, hi)
+
+
+AGGREGATE_MIN_PULSES = 4
+# Geometric trains shorter than AGGREGATE_MIN_PULSES are aggregated too when the rate c is at
+# most this: one pulse's factor 1 - c(1 + σε) and the log-normal exp(-c - c²(1+σ²)/2 + cσg)
+# agree in mean to O(c³) (< 1e-7 here), their variances differ by a factor ≈ 1 - 2c (< 0.8 %),
+# and the log-normal's skew is ≈ 3cσ (< 0.012σ); far below how well any preset's c2c is known.
+# Linear trains are aggregated at any length (exact).
+AGGREGATE_ANY_C = 1.0 / 256.0
+
+
+@njit(inline="always", cache=True)
+def _train_aggregates(n, c):
+    """Whether a noisy train of n >= 1 pulses at geometric rate c (0 for a linear response)
+    may be drawn at once (if it cannot reach a bound): the one rule of `_apply_n` and
+    `_aggregate_row`."""
+    return (n >= AGGREGATE_MIN_PULSES) | (c <= AGGREGATE_ANY_C)
+
+
+@njit(inline="always", cache=True)
+def _expm1_near0(x):
+    """exp(x) - 1: Taylor polynomials for |x| < 1/64 (degree 5) and |x| < 1/4 (degree 9),
+    truncation < 2e-11 relative, far below the float32 state; libm beyond. A train's
+    log-change is mostly below 1/64 (n·c with c ~ 1e-4..1e-2), and the short polynomial is
+    a fraction of the library call's latency."""
+    a = abs(x)
+    if a < 0.015625:
+        return x * (1.0 + x * (0.5 + x * (1.0 / 6.0 + x * (1.0 / 24.0 + x * (1.0 / 120.0)))))
+    if a < 0.25:
+        return x * (1.0 + x * (0.5 + x * (1.0 / 6.0 + x * (1.0 / 24.0 + x * (
+            1.0 / 120.0 + x * (1.0 / 720.0 + x * (1.0 / 5040.0 + x * (1.0 / 40320.0))))))))
+    return math.expm1(x)
+
+
+# what `_apply_n_aggregate` returns when a train must be pulsed one by one (no state can be it)
+_REFUSED = -math.inf
+
+
+@njit(inline="always", cache=True)
+def _apply_n_aggregate(w, n, ui, lin, c0, target, sign, d2d, lo, hi, c2c, g):
+    """n noisy pulses from one deviate ``g``, or _REFUSED when the path might touch a bound.
+
+    linear: the sum of n steps s·(1 + c2c·ε_k) is exactly s·n + s·c2c·√n·g.
+    soft-bounds / exponential: the distance D to the asymptote shrinks by (1 - c(1 + c2c·ε_k))
+    per pulse, so log D_n - log D_0 is a sum of n i.i.d. terms, drawn as a Gaussian with their
+    mean -n(c + c²(1 + c2c²)/2) and variance n·c²·c2c² (to O(n·c³); c ≤ 1/16 is required).
+    Exact only while the state stays inside [lo, hi]: if a 6-sigma path could reach a bound
+    (where per-pulse clipping would act) this returns -1 and the caller pulses one by one.
+    Multiplicative noise only (the caller pulses additive-noise geometric trains one by one).
+    """
+    up = ui == 1
+    k6 = 6.0 * c2c
+    c = c0 * d2d
+    if c0 != 0.0:
+        if c * (1.0 + k6) > 0.0625 or c <= 0.0:
+            return _REFUSED
+        D0 = target - w  # signed distance to the asymptote
+        # 6-sigma envelope of the path without pow: towards the target it moves at most
+        # |D0|·(1 - (1 - x)^n) <= |D0|·n·x, away at most |D0|·((1 + y)^n - 1) <= 1.1·|D0|·n·y
+        # (valid for n·y <= 0.09); x = c(1 + 6σ), y = 6σc
+        ny = n * c * k6
+        if ny > 0.09:
+            return _REFUSED
+        toward = abs(D0) * n * c * (1.0 + k6)
+        away = 1.1 * abs(D0) * ny
+        w_lo = w - (away if up else toward)
+        w_hi = w + (toward if up else away)
+        if w_lo <= lo or w_hi >= hi:
+            return _REFUSED
+        mu = -n * (c + 0.5 * c * c * (1.0 + c2c * c2c))
+        sd = math.sqrt(n) * c * c2c
+        return w - D0 * _expm1_near0(mu + sd * g)
+    step = lin * d2d
+    sq = math.sqrt(n)
+    total = n * step + step * c2c * sq * g
+    reach = n * step + step * k6 * sq
+    back = step * k6 * sq
+    far = w + sign * reach   # the farthest a 6-sigma path goes along the polarity
+    near = w - sign * back   # and against it
+    if up:
+        if far >= hi or near <= lo:
+            return _REFUSED
+    elif far <= lo or near >= hi:
+        return _REFUSED
+    return w + sign * total
+
+
+@njit(inline="always", cache=True)
+def _apply_n(w, n, ui, law, p, st, r, left, table):
+    """Apply n pulses of polarity ``ui`` to a device at state w under its step ``law``
+    (`_law`); returns (w, st, r, left).
+
+    c2c deviates come 4 per 64-bit draw (``left`` = how many of ``r``'s 16-bit parts remain)
+    from the 4096-cell table (crossbar.rng.normal_from_bits16). Noisy trains that
+    `_train_aggregates` admits and that cannot reach a bound are drawn in one step
+    (`_apply_n_aggregate`; multiplicative noise, or additive on a constant step, where the two
+    are the same law); the rest are pulsed one by one."""
+    lin, c, tgt, sign, d2d, lo, hi = law
+    c2c = p[P_C2C]
+    additive = p[P_ADDITIVE] > 0.0
+    if c2c == 0.0 and n > 1:
+        return _apply_n_noise_free(w, n, lin, c, tgt, sign, d2d, lo, hi), st, r, left
+    if c2c > 0.0 and not (additive and c != 0.0) and _train_aggregates(n, c * d2d):
+        if left == 0:
+            st, r = next_u64(st)
+            left = 4
+        left -= 1
+        g, st = normal_from_bits16((r >> uint64(16 * left)) & uint64(0xFFFF), table, st)
+        w_new = _apply_n_aggregate(w, n, ui, lin, c, tgt, sign, d2d, lo, hi, c2c, g)
+        if w_new != _REFUSED:
+            return w_new, st, r, left
+    sd_add = c2c * lin * d2d  # additive: c2c nominal steps
+    for _ in range(n):
+        dw = _step(w, lin, c, tgt, sign, d2d)
+        if c2c > 0:
+            if left == 0:
+                st, r = next_u64(st)
+                left = 4
+            left -= 1
+            g, st = normal_from_bits16((r >> uint64(16 * left)) & uint64(0xFFFF), table, st)
+            # not clipped (device_models contract): with a large c2c a pulse may move the
+            # device against its polarity; only the state is clipped to its bounds
+            if additive:
+                dw = dw + sd_add * g
+            else:
+                dw = dw * (1.0 + c2c * g)
+        w = _clip(w + sign * dw, lo, hi)
+    return w, st, r, left
+
+
+@njit(cache=True, fastmath=_FAST)
+def _round_row(a_row, u, n_out, max_pulses):
+    """Stochastic rounding of one row of pulse requests, branch-free (vectorisable):
+    n = floor(a) + (u < a - floor(a)), capped at ±max_pulses."""
+    m = np.float32(max_pulses)
+    for j in range(a_row.shape[0]):
+        a = a_row[j]
+        fl = np.floor(a)
+        n = fl + (u[j] < a - fl)
+        n_out[j] = np.int32(min(max(n, -m), m))
+
+
+@njit(cache=True, fastmath=_FAST)
+def _truncate_row(a_row, n_out, max_pulses):
+    """Mixed mode: fire the integer part of each accumulator (truncated toward zero; at most
+    ±max_pulses of it) and keep the rest: the fractional remainder and any whole pulses beyond
+    the cap, which fire at later updates (the accumulator gives up only what it transferred).
+    Branch-free."""
+    m = np.float32(max_pulses)
+    for j in range(a_row.shape[0]):
+        a = a_row[j]
+        t = min(max(np.float32(np.trunc(a)), -m), m)
+        a_row[j] = a - t
+        n_out[j] = np.int32(t)
+
+
+
+@njit(cache=True, fastmath=_FAST)
+def _aggregate_row(nrow, a_row, b_row, dp_row, dm_row, single, g, p, geometric, c2c,
+                   wout, useout, flag):
+    """Every device of one row through the aggregated-train formula at once, written without
+    branches so that it vectorises. Per device: the pulse count, which device of the pair moves
+    and in which polarity (as in `apply_update`), the pulse energy, and the new state from one
+    deviate g[j] (`_apply_n_aggregate`'s formula). Devices whose train might touch a bound,
+    whose log-change is beyond the polynomial's range, or that `_train_aggregates` refuses get
+    flag 1: the caller pulses those exactly, one by one. ``single``
+    (single-device mapping): ``b_row`` is ``a_row`` and the device always moves.
+    ``dp_row``/``dm_row``: d2d factors (ones if none). Returns (energy, pulses up, pulses down).
+    """
+    if geometric:
+        return _aggregate_row_geo(nrow, a_row, b_row, dp_row, dm_row, single, g, p, c2c,
+                                  wout, useout, flag)
+    return _aggregate_row_lin(nrow, a_row, b_row, dp_row, dm_row, single, g, p, c2c,
+                              wout, useout, flag)
+
+
+@njit(inline="always", cache=True)
+def _energy_coeffs(p):
+    """(fixed energy per pulse or 0, dynamic factor 0/1, V²t up, V²t down, g_min, Δg)."""
+    ep = p[P_EPULSE]
+    fixed = ep if ep > 0 else 0.0
+    dyn = 0.0 if ep > 0 else 1.0
+    return (fixed, dyn, p[UP_VV] * p[UP_T], p[DN_VV] * p[DN_T], p[P_GMIN], p[P_DG])
+
+
+@njit(inline="always", cache=True)
+def _pick_device(n, a, b, dp, dm, single):
+    """Which device of a pair takes a train of n pulses, and in which polarity (the rule of
+    `apply_update`, as selects): (count, potentiate?, G⁺?, its state, its d2d factor)."""
+    pos = n > 0
+    use_p = ((a + b <= 1.0) == pos) | single
+    up = use_p == pos
+    return abs(n), up, use_p, np.float64(a if use_p else b), np.float64(dp if use_p else dm)
+
+
+@njit(cache=True, fastmath=_FAST)
+def _aggregate_row_geo(nrow, a_row, b_row, dp_row, dm_row, single, g, p, c2c, wout, useout,
+                       flag):
+    fixed, dyn, eu, ed, gmin, dg = _energy_coeffs(p)
+    cu, cd = p[UP_RATE], p[DN_RATE]
+    tu, td = p[UP_TGT], p[DN_TGT]
+    k6 = 6.0 * c2c
+    m2 = 0.5 * (1.0 + c2c * c2c)
+    e = 0.0
+    nu = 0
+    nd = 0
+    for j in range(nrow.shape[0]):
+        cnt, up, use_p, w, d = _pick_device(nrow[j], a_row[j], b_row[j], dp_row[j], dm_row[j],
+                                            single)
+        nf = np.float64(cnt)
+        e += nf * (fixed + dyn * (eu if up else ed) * (gmin + w * dg))
+        nu += cnt if up else 0
+        nd += 0 if up else cnt
+        c = (cu if up else cd) * d
+        D0 = (tu if up else td) - w
+        x = -nf * (c + c * c * m2) + math.sqrt(nf) * c * c2c * g[j]
+        em1 = x * (1.0 + x * (0.5 + x * (1.0 / 6.0 + x * (1.0 / 24.0 + x * (
+            1.0 / 120.0 + x * (1.0 / 720.0 + x * (1.0 / 5040.0 + x * (1.0 / 40320.0))))))))
+        aD = abs(D0)
+        ny = nf * c * k6
+        toward = aD * nf * c * (1.0 + k6)
+        away = 1.1 * aD * ny
+        lo = w - (away if up else toward)
+        hi = w + (toward if up else away)
+        ok = (c * (1.0 + k6) <= 0.0625) & (c > 0.0) & (ny <= 0.09) & (lo > 0.0) & \
+            (hi < 1.0) & (abs(x) < 0.25) & \
+            _train_aggregates(cnt, c)
+        wout[j] = w - D0 * em1 if cnt != 0 else w
+        useout[j] = np.uint8(use_p)
+        flag[j] = np.uint8((cnt != 0) & (ok == False))  # noqa: E712 (vectorises; `not` did not)
+    return e, nu, nd
+
+
+@njit(cache=True, fastmath=_FAST)
+def _aggregate_row_lin(nrow, a_row, b_row, dp_row, dm_row, single, g, p, c2c, wout, useout,
+                       flag):
+    fixed, dyn, eu, ed, gmin, dg = _energy_coeffs(p)
+    lu, ld = p[UP_LIN], p[DN_LIN]
+    k6 = 6.0 * c2c
+    e = 0.0
+    nu = 0
+    nd = 0
+    for j in range(nrow.shape[0]):
+        cnt, up, use_p, w, d = _pick_device(nrow[j], a_row[j], b_row[j], dp_row[j], dm_row[j],
+                                            single)
+        nf = np.float64(cnt)
+        e += nf * (fixed + dyn * (eu if up else ed) * (gmin + w * dg))
+        nu += cnt if up else 0
+        nd += 0 if up else cnt
+        step = (lu if up else ld) * d
+        sign = 1.0 if up else -1.0
+        sq = math.sqrt(nf)
+        far = w + sign * (nf * step + step * k6 * sq)
+        near = w - sign * (step * k6 * sq)
+        # any train length (_train_aggregates with c = 0): a sum of Gaussian steps is Gaussian
+        ok = ((far < 1.0) & (near > 0.0)) if up else ((far > 0.0) & (near < 1.0))
+        wout[j] = w + sign * (nf * step + step * c2c * sq * g[j])
+        useout[j] = np.uint8(use_p)
+        flag[j] = np.uint8((cnt != 0) & (ok == False))  # noqa: E712
+    return e, nu, nd
+
+
+@njit(cache=True)
+def _write_back(a_row, b_row, wout, useout, differential):
+    """New states into the device that moved (vectorisable selects)."""
+    for j in range(a_row.shape[0]):
+        w = np.float32(wout[j])
+        if differential:
+            u = useout[j] != 0
+            a_row[j] = w if u else a_row[j]
+            b_row[j] = b_row[j] if u else w
+        else:
+            a_row[j] = w
+
+
+@njit(cache=True)
+def _row_has_stuck(stuckp, stuckm, i, differential):
+    """Any stuck device (either of a pair) in array row i (a vectorised OR over the row)."""
+    acc = np.uint8(0)
+    for j in range(stuckp.shape[1]):
+        acc |= stuckp[i, j]
+    if differential:
+        for j in range(stuckm.shape[1]):
+            acc |= stuckm[i, j]
+    return acc != 0
+
+
+# a potentiate-only pair is refreshed (both RESET, the difference re-programmed) once either
+# device passes this state: near g_max its SET steps shrink towards zero (nonlinear PCM
+# potentiation), so the pair would stop learning; 0.9 leaves a tenth of the window as margin
+# (a choice of this simulator: aihwkit's OneSidedUnitCell refreshes at 0.75 of w_max)
+REFRESH_AT = 0.9
+
+
+@njit(cache=True)
+def _update_chunk(ch, mode, A, V, max_pulses, wp, wm, d2dp, d2dm, has_d2d, stuckp, stuckm,
+                  countp, countm, p, key, differential, tprogp, tprogm, track_time, now,
+                  up_cnt, dn_cnt, energy, full, lawp, lawm, touchp, touchm):
+    """`apply_update` for the rows of chunk ``ch`` (rows ch·16 … ch·16 + 15): the whole row
+    physics, compiled once and called by the parallel kernel and its serial twin alike (as the
+    body of a prange loop it compiled three times slower, and twice)."""
+    R, C = wp.shape
+    potonly = p[P_POTONLY] > 0
+    endur = p[P_ENDUR]
+    table = table_ref[0]
+    table16 = table16_ref[0]
+    tablefull = tablefull_ref[0]
+    states = 1.0 / p[P_S]
+    c2c = p[P_C2C]
+    geo_u = p[UP_RATE] != 0.0
+    geometric = p[DN_RATE] != 0.0
+    additive = p[P_ADDITIVE] > 0.0
+    # rows of noisy devices whose two polarities follow the same law, and of noise-free linear
+    # devices (n steps = n·step exactly), go through _aggregate_row; the rest (a one-sided
+    # exponential device, noise-free geometric trains, whose closed form needs pow, additive
+    # noise on a geometric law, devices with their own laws) keep the per-device loop
+    vec_rows = ((c2c > 0.0 and geo_u == geometric) or
+                (c2c == 0.0 and not geo_u and not geometric)) and not full and \
+        not (additive and (geo_u or geometric))
+    ones = np.ones(C, dtype=np.float32)
+    nrow = np.empty(C, dtype=np.int32)
+    u = np.empty(C, dtype=np.float32)
+    idx = np.empty(C, dtype=np.int64)
+    g = np.zeros(C, dtype=np.float32)
+    wout = np.empty(C, dtype=np.float64)
+    useout = np.empty(C, dtype=np.uint8)
+    flag = np.empty(C, dtype=np.uint8)
+    for i in range(ch * _ROWS_PER_CHUNK, min(R, (ch + 1) * _ROWS_PER_CHUNK)):
+        st = stream_start(key, i)
+        r = uint64(0)
+        left = 0
+        nu = 0
+        nd = 0
+        e = 0.0
+        # decide every device's pulse count first (branch-free where the mode allows), then
+        # visit only the devices with n != 0 through a compacted index list: a per-device
+        # "n == 0: skip" branch is unpredictable and cost more than the pulse physics
+        if mode == DETERMINISTIC:
+            _fill_uniforms16(u, key, R + i)
+            _round_row(A[i], u, nrow, max_pulses)
+        elif mode == MIXED:
+            _truncate_row(A[i], nrow, max_pulses)
+        else:
+            for j in range(C):
+                a = A[i, j]
+                if a == 0.0 and V[i, j] == 0.0:
+                    nrow[j] = 0
+                    continue
+                st, rr = next_u64(st)
+                z = normal_from_bits(rr >> uint64(32), table)
+                nrow[j] = np.int32(min(max(np.rint(a + math.sqrt(max(V[i, j], 0.0)) * z),
+                                           -max_pulses), max_pulses))
+        lean = endur <= 0 and not potonly and not track_time and \
+            not _row_has_stuck(stuckp, stuckm, i, differential)
+        k = 0
+        if not (lean and vec_rows):
+            for j in range(C):
+                idx[k] = j
+                k += nrow[j] != 0
+        if lean:
+            # the common row: no stuck device, no endurance or refresh bookkeeping, no drift
+            # clock; the same physics as below, with the polarity picked by selects
+            if vec_rows:
+                # noisy trains: the whole row through the aggregated formula at once (one
+                # deviate per device, stream 2R + i), then the flagged devices pulse by pulse
+                # (stream i), then one write-back
+                if not has_d2d:
+                    dp_row = ones
+                    dm_row = ones
+                else:
+                    dp_row = d2dp[i]
+                    dm_row = d2dm[i] if differential else d2dp[i]
+                b_row = wm[i] if differential else wp[i]
+                if c2c > 0.0:
+                    _fill_normals(g, key, 2 * R + i, tablefull)
+                e, nu, nd = _aggregate_row(nrow, wp[i], b_row, dp_row, dm_row,
+                                           not differential, g, p, geometric, c2c, wout,
+                                           useout, flag)
+                k = 0
+                for j in range(C):  # branch-free list of the flagged devices
+                    idx[k] = j
+                    k += flag[j]
+                for kk in range(k):
+                    j = idx[kk]
+                    n = np.int64(nrow[j])
+                    use_p = useout[j] != 0
+                    ui = 1 if ((use_p == (n > 0)) if differential else n > 0) else 0
+                    w0 = wp[i, j] if use_p else b_row[j]
+                    d2d = dp_row[j] if use_p else dm_row[j]
+                    w1, st, r, left = _apply_n(np.float64(w0), n if n > 0 else -n, ui,
+                                               _law(p, ui, d2d, False, lawp, i, j), p,
+                                               st, r, left, table16)
+                    wout[j] = w1
+                _write_back(wp[i], b_row, wout, useout, differential)
+                up_cnt[i] = nu
+                dn_cnt[i] = nd
+                energy[i] = e
+                continue
+            for kk in range(k):
+                j = idx[kk]
+                n = np.int64(nrow[j])
+                pos = n > 0
+                cnt = n if pos else -n
+                a = wp[i, j]
+                b = wm[i, j] if differential else a
+                # positive: potentiate G+ while w+ + w- <= 1, else depress G-; negative:
+                # mirrored
+                use_p = (not differential) or ((a + b <= 1.0) == pos)
+                ui = 1 if (use_p == pos if differential else pos) else 0
+                w = a if use_p else b
+                d2d = (d2dp[i, j] if use_p else d2dm[i, j]) if has_d2d else 1.0
+                e += cnt * _pulse_energy(w, ui, p)
+                nu += cnt * ui
+                nd += cnt * (1 - ui)
+                w, st, r, left = _apply_n(w, cnt, ui,
+                                          _law(p, ui, d2d, full, lawp if use_p else lawm, i, j),
+                                          p, st, r, left, table16)
+                if differential:
+                    wp[i, j] = w if use_p else a
+                    wm[i, j] = b if use_p else w
+                else:
+                    wp[i, j] = w
+                if full:  # write noise: this device was written
+                    if use_p:
+                        touchp[i, j] = 1
+                    else:
+                        touchm[i, j] = 1
+            up_cnt[i] = nu
+            dn_cnt[i] = nd
+            energy[i] = e
+            continue
+        for kk in range(k):
+            j = idx[kk]
+            n = np.int64(nrow[j])
+            pos = n > 0
+            cnt = n if pos else -n
+            # choose device and polarity
+            if not differential:
+                use_p = True
+                up = pos
+            elif potonly:
+                use_p = pos
+                up = True
+            else:
+                use_p = (wp[i, j] + wm[i, j] <= 1.0) == pos
+                up = use_p == pos
+            ui = 1 if up else 0
+            w = wp[i, j] if use_p else wm[i, j]
+            stuck = (stuckp[i, j] if use_p else stuckm[i, j]) != 0
+            d2d = (d2dp[i, j] if use_p else d2dm[i, j]) if has_d2d else 1.0
+            # energy is spent even on a stuck device; it just does not move
+            e += cnt * _pulse_energy(w, ui, p)
+            nu += cnt if up else 0
+            nd += 0 if up else cnt
+            if not stuck:
+                cnt_eff = cnt
+                if endur > 0:
+                    remaining = endur - (countp[i, j] if use_p else countm[i, j])
+                    cnt_eff = 0 if remaining <= 0 else min(cnt, np.int64(remaining))
+                w, st, r, left = _apply_n(w, cnt_eff, ui,
+                                          _law(p, ui, d2d, full, lawp if use_p else lawm, i, j),
+                                          p, st, r, left, table16)
+                if full:  # write noise: this device was written
+                    if use_p:
+                        touchp[i, j] = 1
+                    else:
+                        touchm[i, j] = 1
+                if track_time:
+                    if use_p:
+                        tprogp[i, j] = now
+                    else:
+                        tprogm[i, j] = now
+                if differential:
+                    wp[i, j] = w if use_p else wp[i, j]
+                    wm[i, j] = wm[i, j] if use_p else w
+                else:
+                    wp[i, j] = w
+                if endur > 0:
+                    if use_p:
+                        countp[i, j] += cnt
+                        if countp[i, j] >= endur:
+                            stuckp[i, j] = 1
+                    else:
+                        countm[i, j] += cnt
+                        if countm[i, j] >= endur:
+                            stuckm[i, j] = 1
+            if potonly and differential and (wp[i, j] > REFRESH_AT or wm[i, j] > REFRESH_AT):
+                # refresh: RESET both devices, re-program the difference with SET pulses
+                diff = wp[i, j] - wm[i, j]
+                nreset = 0
+                if stuckp[i, j] == 0:
+                    e += _pulse_energy(wp[i, j], 0, p)
+                    wp[i, j] = 0.0
+                    nreset += 1
+                if stuckm[i, j] == 0:
+                    e += _pulse_energy(wm[i, j], 0, p)
+                    wm[i, j] = 0.0
+                    nreset += 1
+                nd += nreset
+                nset = np.int64(np.rint(abs(diff) * states))
+                if nset > 0:
+                    if diff > 0 and stuckp[i, j] == 0:
+                        e += nset * _pulse_energy(0.5 * abs(diff), 1, p)
+                        wp[i, j] = min(1.0, abs(diff))
+                        nu += nset
+                    elif diff < 0 and stuckm[i, j] == 0:
+                        e += nset * _pulse_energy(0.5 * abs(diff), 1, p)
+                        wm[i, j] = min(1.0, abs(diff))
+                        nu += nset
+        up_cnt[i] = nu
+        dn_cnt[i] = nd
+        energy[i] = e
+
+
+
+@njit(parallel=True, cache=True)
+def apply_update(mode, A, V, max_pulses, wp, wm, d2dp, d2dm, has_d2d,
+                 stuckp, stuckm, countp, countm, p, key, differential,
+                 tprogp, tprogm, track_time, now, full, lawp, lawm, touchp, touchm):
+    """Turn a requested weight change into pulses and apply them.
+
+    mode DETERMINISTIC: A = ΔW in pulse units (stochastically rounded with 16-bit uniforms from
+    stream R + row, so the rounding bias is below 1e-5 pulse);
+    mode MIXED: A = digital accumulator in pulse units (integer part fired, remainder kept);
+    mode STOCHASTIC: A = mean signed coincidence count, V = its variance (Gaussian draw).
+    Pulse counts are capped at ``max_pulses``. Differential pairs: a positive change
+    potentiates G+ or depresses G- (whichever keeps the pair nearer mid-range, w+ + w- -> 1);
+    potentiate-only devices always potentiate (G+ for positive, G- for negative) and are
+    refreshed when a device passes REFRESH_AT (0.9). Single-device mapping (``differential`` False) uses wp.
+    Endurance: a device whose pulse count reaches ``p[P_ENDUR]`` becomes stuck.
+    ``full``: every device follows its own law ``lawp``/``lawm`` (N_LAW, R, C) (bounds, rates,
+    targets; `device_models.variation`) and is marked in ``touchp``/``touchm`` when pulsed
+    (the caller draws its write noise); otherwise the laws come from ``p`` and the step factors.
+    Rows without stuck devices or endurance/refresh/drift bookkeeping take lean paths: noisy
+    devices whose polarities follow one law go through `_aggregate_row` (vectorised; one
+    deviate per device from stream 2R + row), the trains it flags pulse by pulse.
+    Returns per-row arrays (pulses_up, pulses_down, energy_j).
+    """
+    R, C = wp.shape
+    up_cnt = np.zeros(R, dtype=np.int64)
+    dn_cnt = np.zeros(R, dtype=np.int64)
+    energy = np.zeros(R, dtype=np.float64)
+    # rows in fixed chunks: scratch is allocated once per chunk, not per row (seven
+    # allocations per row cost more than a narrow row's pulses); chunking does not depend
+    # on the number of threads, and every row keeps its own random streams
+    nchunk = (R + _ROWS_PER_CHUNK - 1) // _ROWS_PER_CHUNK
+    for ch in prange(nchunk):
+        # int64: prange's index is unsigned in the parallel build, and a second type would
+        # compile the chunk a second time
+        _update_chunk(np.int64(ch), mode, A, V, max_pulses, wp, wm, d2dp, d2dm, has_d2d,
+                      stuckp, stuckm, countp, countm, p, key, differential, tprogp, tprogm,
+                      track_time, now, up_cnt, dn_cnt, energy, full, lawp, lawm, touchp, touchm)
+    return up_cnt, dn_cnt, energy
+
+
+
+@njit(parallel=True, cache=True)
+def drift(w, nu, tprog, T, dt, t0, c):
+    """Power-law drift from time T to T+dt: G <- G · (age_new/age_old)^(-ν), ages ≥ t0.
+
+    ``c`` = g_min/Δg, so G/Δg = c + w; the state is clipped at 0 (g_min).
+    """
+    R, C = w.shape
+    for i in prange(R):
+        for j in range(C):
+            v = nu[i, j]
+            if v <= 0:
+                continue
+            a0 = max(T - tprog[i, j], t0)
+            a1 = max(T + dt - tprog[i, j], t0)
+            f = (a1 / a0) ** (-v)
+            g = (c + w[i, j]) * f - c
+            w[i, j] = g if g > 0 else 0.0
+
