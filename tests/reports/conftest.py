@@ -8,7 +8,7 @@ import functools
 import pytest
 
 from reports import Hardware
-from reports.report import record_from_ledgers, write_store
+from reports.report import record_from_ledgers
 
 NET = [16, 20, 20, 4]   # PFF's hidden layers are multiples of its competition group (10)
 
@@ -40,6 +40,11 @@ def make_records(n_noise=(0.0, 0.05), algos=("pff", "ff", "bp")):
 
 @pytest.fixture(scope="session")
 def store(tmp_path_factory):
+    """A real results store (analogff.store: the commands check what they open)."""
+    from analogff.store import ResultsStore
+
     p = tmp_path_factory.mktemp("store") / "runs.db"
-    write_store(p, make_records())
+    with ResultsStore(p) as st:
+        for rec in make_records():
+            st.add(rec)
     return p
