@@ -181,7 +181,7 @@ def shade(hex_color: str, i: int, n: int) -> tuple[float, float, float]:
     r, g, b = to_rgb(hex_color)
     if n <= 1:
         return (r, g, b)
-    t = 0.55 - 1.05 * i / (n - 1)            # +0.55 (lighter) ... -0.5 (darker)
+    t = 0.45 - 0.9 * i / (n - 1)              # +0.45 (lighter) ... -0.45 (darker)
     if t > 0:
         return (r + (1 - r) * t, g + (1 - g) * t, b + (1 - b) * t)
     return (r * (1 + t), g * (1 + t), b * (1 + t))
