@@ -1,0 +1,196 @@
+"""Costs of PFF, FF and BP as networks grow, and the largest network that fits a die.
+
+Everything here is the real algorithm on the counting backend (`analogff.estimate`): one
+training batch and one inference, priced by `reports.run_energy.price_run`. Nothing trains.
+
+* `cost(hw, algo, width, depth)`: energy and latency per training sample and per inference,
+  the priced chip area, on-chip memory (peak buffer bits, bits moved per sample) and the area
+  of the chip this algorithm needs to train (`reports.training_memory.training_chip`) of a
+  ``n_in - width x depth - n_classes`` network.
+* `largest_width(hw, algo, area_mm2, depth)`: the widest such network whose training chip fits
+  ``area_mm2`` (bisection on the width; the area grows with the width).
+
+The update family is the matched ``pulsed`` one (`algorithms.matched`): pulsed outer products at
+one adaptive rate per array (rule ``scaled``, deterministic scheme), so no algorithm carries
+per-weight digital state; the batch is the matched 50 images. PFF is the released two-layer
+design (``preset="paper"``: K = 12 settling steps, competition groups of 10, a 20-unit top
+latent and its generative circuit), so PFF points exist only at ``depth == 2``; its width must
+be a multiple of the group (10).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from crossbar.chip import Hardware
+
+from .algorithms.matched import FAMILIES, MATCHED_BUDGET
+from .errors import ConfigError
+
+FAMILY = "pulsed"
+BATCH = int(MATCHED_BUDGET["batch_size"])
+PFF_DEPTH = 2     # the released PFF has exactly two hidden layers
+PFF_GROUP = 10    # its lateral competition groups: widths are multiples of this
+
+
+@dataclass(frozen=True)
+class Shape:
+    """``n_in - width x depth - n_classes`` (FF: the classes ride in the input)."""
+
+    n_in: int = 784
+    n_classes: int = 10
+    depth: int = 2
+
+    def network(self, width: int) -> tuple[int, ...]:
+        return (self.n_in,) + (int(width),) * self.depth + (self.n_classes,)
+
+
+def _check(algo: str, width: int, shape: Shape) -> None:
+    if algo == "pff" and shape.depth != PFF_DEPTH:
+        raise ConfigError(f"depth = {shape.depth} is not available for pff: the released PFF "
+                          f"has {PFF_DEPTH} hidden layers")
+    if algo == "pff" and width % PFF_GROUP:
+        raise ConfigError(f"width = {width} must be a multiple of {PFF_GROUP} for pff")
+    if width < 1:
+        raise ConfigError(f"width = {width} must be >= 1")
+
+
+def ledger(hw: Hardware, algo: str, width: int, shape: Shape = Shape(), *,
+           batch: int = BATCH) -> dict[str, Any]:
+    """The ledger dict `analogff.estimate.estimate` prices: one training batch (its phases and
+    buffers) and one inference (phase ``inference``). It depends on the device and the
+    converters, not on the node: `price` re-prices it on any node."""
+    from .estimate import build_ledgers
+
+    _check(algo, width, shape)
+    rule, scheme = FAMILIES[FAMILY]
+    tl, il = build_ledgers(hw, shape.network(width), algo, batch=batch, optimizer=rule,
+                           update=scheme, preset="paper")
+    led = {"matrices": tl["matrices"],
+           "entries": tl["entries"] + [{**e, "phase": "inference"} for e in il["entries"]]}
+    if "memory" in tl:
+        led["memory"] = tl["memory"]
+    return led
+
+
+def price(led: dict[str, Any], hw: Hardware, algo: str, width: int, shape: Shape = Shape(),
+          *, batch: int = BATCH) -> dict[str, Any]:
+    """One point of the scaling study (module docstring) from `ledger`'s dict, priced on
+    ``hw`` as `analogff.estimate.estimate` prices it: plain numbers, J / s / mm² / bit."""
+    from reports.run_energy import price_run
+
+    s = price_run(led, hw, train_samples=batch, test_samples=1, inference_batch=batch,
+                  precisions=("int8",)).summary()
+    mem, chip = s["memory"], s["training_chip"]
+    net = shape.network(width)
+    return {"algo": algo, "width": int(width), "depth": shape.depth, "n_in": shape.n_in,
+            "n_classes": shape.n_classes, "batch": batch, "device": hw.device,
+            "node_nm": hw.node_nm, "transposed_readout": hw.transposed_readout,
+            "energy_per_train_sample_j": s["per_train_sample_j"],
+            "latency_per_train_sample_s": s["train_latency_per_sample_s"],
+            "energy_per_inference_j": s["per_inference_j"],
+            "latency_per_inference_s": s["latency_per_inference_s"],
+            "train_by_phase_j": s["train_by_phase_j"],
+            "by_component_j": s["by_component_j"],
+            "area_mm2": s["area_mm2"],
+            "train_chip_mm2": chip["area_mm2"],
+            "train_chip_breakdown_mm2": chip["area_breakdown_mm2"],
+            "peak_buffer_bits": mem["peak_bits"],
+            "moved_bits_per_train_sample": mem["moved_bits_per_train_sample"],
+            "digital_int8_per_train_sample_j": s["digital"]["int8"]["per_train_sample_j"],
+            "weights": sum(a * b for a, b in zip(net[:-1], net[1:]))}
+
+
+def cost(hw: Hardware, algo: str, width: int, shape: Shape = Shape(), *,
+         batch: int = BATCH) -> dict[str, Any]:
+    """`price` of `ledger` on ``hw``."""
+    return price(ledger(hw, algo, width, shape, batch=batch), hw, algo, width, shape,
+                 batch=batch)
+
+
+def train_chip_area(hw: Hardware, algo: str, width: int, shape: Shape = Shape(), *,
+                    batch: int = BATCH) -> float:
+    """Area [mm²] of the chip ``algo`` needs to train the ``width`` network at ``batch``.
+
+    The chip's matrices and which of them are read transposed do not depend on the batch or
+    on PFF's settling steps, and every buffer the algorithms declare is a fixed number of
+    rows per image, so the peak is linear in the batch: the ledger is built at batch 1 with
+    one settling step and the peak scaled to ``batch`` (tests/analogff/test_scaling.py
+    checks this against the full batch)."""
+    from reports.training_memory import training_chip
+
+    from .estimate import build_ledgers
+
+    _check(algo, width, shape)
+    rule, scheme = FAMILIES[FAMILY]
+    tl, _il = build_ledgers(hw, shape.network(width), algo, batch=1, optimizer=rule,
+                            update=scheme, preset="paper", K=1 if algo == "pff" else None)
+    p1 = float(tl["memory"]["peak_bits"])
+    return training_chip(tl, hw, peak_bits=p1 * batch)["area_mm2"]
+
+
+def largest_width(hw: Hardware, algo: str, area_mm2: float, shape: Shape = Shape(), *,
+                  batch: int = BATCH, rel_tol: float = 0.01, max_width: int = 65536,
+                  known: dict[int, float] | None = None) -> dict[str, Any]:
+    """The widest ``shape`` network whose training chip fits ``area_mm2``.
+
+    Brackets the width by doubling from the smallest (or from ``known``: width -> area
+    already computed on this chip, e.g. by a sweep; it is extended with every evaluation),
+    then narrows the bracket [fits, does not fit] by false position on the area (it grows
+    smoothly with the width; a bisection step whenever an end stalls) until it is within
+    ``rel_tol`` of the width (PFF: steps of 10). Every width reported was evaluated exactly.
+    Returns ``{"width", "area_mm2", "next_width", "next_area_mm2", "evaluations",
+    "capped"}``; ``width`` is 0 when even the smallest network does not fit."""
+    if not area_mm2 > 0:
+        raise ConfigError(f"area = {area_mm2!r} mm² must be > 0")
+    step = PFF_GROUP if algo == "pff" else 1
+    cache = known if known is not None else {}
+    n_eval = [0]
+
+    def area(units: int) -> float:
+        w = units * step
+        if w not in cache:
+            n_eval[0] += 1
+            cache[w] = train_chip_area(hw, algo, w, shape, batch=batch)
+        return cache[w]
+
+    def out(lo, a_lo, hi, a_hi, capped=False):
+        return {"width": lo * step, "area_mm2": a_lo, "next_width": hi * step if hi else None,
+                "next_area_mm2": a_hi, "evaluations": n_eval[0], "capped": capped}
+
+    fits = sorted(w // step for w, a in cache.items() if a <= area_mm2 and w % step == 0)
+    over = sorted(w // step for w, a in cache.items() if a > area_mm2 and w % step == 0)
+    lo = fits[-1] if fits else 0
+    a_lo = cache[lo * step] if lo else 0.0
+    hi = min([u for u in over if u > lo], default=None)
+    if hi is None:
+        hi = max(lo * 2, 1)
+        while area(hi) <= area_mm2:
+            lo, a_lo = hi, area(hi)
+            if hi * step >= max_width:
+                return out(lo, a_lo, None, None, capped=True)
+            hi = min(hi * 2, max_width // step)
+    a_hi = area(hi)
+    side = 0
+    while hi - lo > max(1, int(rel_tol * lo)):
+        if lo and side < 2:   # false position on the area between the two ends
+            mid = lo + int((area_mm2 - a_lo) / (a_hi - a_lo) * (hi - lo))
+            mid = min(max(mid, lo + 1), hi - 1)
+        else:
+            mid = (lo + hi) // 2
+        a = area(mid)
+        if a <= area_mm2:
+            lo, a_lo, side = mid, a, (side + 1 if side >= 0 else 1)
+        else:
+            hi, a_hi, side = mid, a, (side + 1 if side <= 0 else 1)
+        side = side if abs(side) < 2 else 2  # two steps on one side: bisect once
+        if side == 2 and (hi - lo) > 1:
+            mid = (lo + hi) // 2
+            a = area(mid)
+            if a <= area_mm2:
+                lo, a_lo = mid, a
+            else:
+                hi, a_hi = mid, a
+            side = 0
+    return out(lo, a_lo, hi, a_hi)
