@@ -65,14 +65,16 @@ def test_adc_energy_is_cv2_in_its_supply_and_grows_with_the_node(name):
 
 
 def test_adc_anchor_points():
-    # SAR: the converters it was fitted to, within 3x each (FORMS' 4 b is the 2.6x outlier:
-    # one constant per cycle cannot follow both 4 b and 9 b designs); Jia's measured in-memory
-    # SAR within 10 %
+    # SAR: every converter it was fitted to (4-9 b, 32 and 65 nm) within 1.3x with two
+    # constants (logic ∝ F, comparator ∝ 2^B); Jia's measured in-memory SAR within 25 %
     for _n, node, b, e, v, area, _s in A.SAR_DATA:
         ctx = _ctx(node, v)
-        assert 1 / 3 < get_adc("sar").energy_j(b, ctx) / e < 3.0
+        assert 1 / 1.3 < get_adc("sar").energy_j(b, ctx) / e < 1.3
         assert 0.5 < get_adc("sar").area_um2(b, ctx) / area < 2.0
-    assert get_adc("sar").energy_j(8, _ctx(65, 0.85)) == pytest.approx(1.79e-12, rel=0.1)
+    assert get_adc("sar").energy_j(8, _ctx(65, 0.85)) == pytest.approx(1.79e-12, rel=0.25)
+    # the comparator term does not shrink with the node: an 8-b SAR at 22 nm costs more than
+    # half of one at 65 nm (measured in-memory SARs: ~2.5 pJ/V² at both), logic-only would be 1/3
+    assert get_adc("sar").energy_j(8, _ctx(22, 1.0)) > 0.5 * get_adc("sar").energy_j(8, _ctx(65, 1.0))
     # integrating neuron: 0.3 pJ per step at 130 nm, 1.8 V (NeuRRAM)
     e8 = get_adc("integrating").energy_j(8, _ctx(130, 1.8))
     assert e8 == pytest.approx(8 * 0.3e-12 + thermal_envelope_j(8), rel=1e-9)
