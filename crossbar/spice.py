@@ -117,7 +117,19 @@ def _ngspice():
         # class attribute too
         if not _loadable(str(NgSpiceShared.LIBRARY_PATH).format("")):
             NgSpiceShared.LIBRARY_PATH = lib
+        if not getattr(NgSpiceShared, "_analogff_bg_int", False):
+            # PySpice 1.5's background-thread callback returns None where cffi needs an int:
+            # every background run printed "Exception ignored from cffi callback ... TypeError"
+            bg = NgSpiceShared._background_thread_running
+
+            def _bg_running(is_running, ngspice_id, user_data):
+                bg(is_running, ngspice_id, user_data)
+                return 0
+
+            NgSpiceShared._background_thread_running = staticmethod(_bg_running)
+            NgSpiceShared._analogff_bg_int = True
         _NGSPICE = NgSpiceShared.new_instance()
+        _reassert_signal_handlers()
     except (OSError, ImportError) as exc:
         raise SpiceUnavailableError(f"cannot load ngspice through PySpice ({exc}): {INSTALL_HINT}") from None
     return _NGSPICE
@@ -210,8 +222,52 @@ def _cleanup(ns) -> None:
             pass  # nothing loaded / nothing to destroy
 
 
+def _reassert_signal_handlers() -> None:
+    """Put Python's SIGINT/SIGTERM handlers back at the OS level: loading and running
+    libngspice left SIGINT ignored (measured: SigIgn bit set after a run), so Ctrl-C did
+    nothing during a long run. Main thread only (where Python handles signals)."""
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        return
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        h = signal.getsignal(sig)
+        if callable(h):
+            signal.signal(sig, h)
+
+
+def _run(ns, poll) -> None:
+    """``ns.run()``; with ``poll``, in ngspice's background thread, calling ``poll()`` every
+    20 ms until it ends (a long .op holds the interpreter otherwise: no signal handler, no
+    other thread runs). An exception from ``poll`` halts ngspice and propagates."""
+    if poll is None:
+        ns.run()
+        return
+    lib = ns._ngspice_shared
+    ns.run(background=True)
+    _reassert_signal_handlers()
+    t0 = time.perf_counter()
+    try:
+        while True:
+            _reassert_signal_handlers()  # ngspice's thread may set SIGINT ignored as it starts
+            poll()
+            time.sleep(0.02)
+            # PySpice's flag is set after bg_run returns (stale if the thread already ended):
+            # trust ngspice's own state once the thread has had time to start
+            if not lib.ngSpice_running() and (not ns.is_running or time.perf_counter() - t0 > 0.5):
+                break
+    except BaseException:
+        try:
+            ns.halt()
+        except Exception:  # noqa: BLE001 - already stopping; the caller's error matters
+            pass
+        raise
+
+
 def run_spice(G: np.ndarray, v_batch: np.ndarray, wire_resistance: float,
-              access_resistance: float = 0.0, progress=None) -> tuple[np.ndarray, float]:
+              access_resistance: float = 0.0, progress=None,
+              poll=None) -> tuple[np.ndarray, float]:
     """Solve the tile in ngspice (``.op``) for each input vector.
 
     ``G``: (rows, cols) siemens; ``v_batch``: (B, rows) or (rows,) volts; resistances in ohms.
@@ -222,7 +278,9 @@ def run_spice(G: np.ndarray, v_batch: np.ndarray, wire_resistance: float,
     One circuit per input vector; after each run the circuit is removed (``remcirc``) and its
     plots destroyed, so memory does not grow across runs. Raises `SpiceUnavailableError` when
     PySpice or libngspice is missing, `SpiceRunError` when ngspice fails. ``progress(done)``,
-    if given, is called after each vector with the number solved so far.
+    if given, is called after each vector with the number solved so far; ``poll()``, if
+    given, every 20 ms while ngspice runs (in its background thread): what it raises stops
+    the run (the CLI checks for SIGINT/SIGTERM there).
     """
     G, v, r, ra = _check_inputs(G, v_batch, wire_resistance, access_resistance)
     V = v[None, :] if v.ndim == 1 else v
@@ -235,7 +293,7 @@ def run_spice(G: np.ndarray, v_batch: np.ndarray, wire_resistance: float,
         t0 = time.perf_counter()
         try:
             ns.load_circuit(text)
-            ns.run()
+            _run(ns, poll)
             plot = ns.last_plot
             if not plot.startswith("op"):
                 raise SpiceRunError(f"ngspice did not produce an operating point (last plot {plot!r})")

@@ -12,6 +12,8 @@ from typing import Optional
 
 import typer
 
+from analogff import signals
+
 from .common import cli_errors, console, fail
 
 MAX_SIZE = 256      # rows and columns of one tile (what the IR-drop model is checked at)
@@ -93,7 +95,7 @@ def _write_atomic(path: Path, text: str) -> None:
 
 
 def compare_tile(rows: int, cols: int, wire: float, access: float, g_min: float, g_max: float,
-                 v_read: float, inputs: int, seed: int, progress=None) -> dict:
+                 v_read: float, inputs: int, seed: int, progress=None, poll=None) -> dict:
     """Random tile and inputs; column currents from ngspice, the ideal and the IR-drop model.
 
     Returns relative errors (vs ngspice) and wall times in seconds.
@@ -106,7 +108,7 @@ def compare_tile(rows: int, cols: int, wire: float, access: float, g_min: float,
     rng = np.random.default_rng(seed)
     G = rng.uniform(g_min, g_max, size=(rows, cols))
     V = rng.uniform(0.0, v_read, size=(inputs, rows))
-    i_spice, t_spice = run_spice(G, V, wire, access, progress=progress)
+    i_spice, t_spice = run_spice(G, V, wire, access, progress=progress, poll=poll)
     t0 = time.perf_counter()
     i_ideal = ideal_currents(G, V)
     t_ideal = time.perf_counter() - t0
@@ -218,7 +220,8 @@ def register(app: typer.Typer) -> None:
             if sizes is None:
                 with _progress(est, inputs) as step:
                     res = compare_tile(r, c, wire_resistance, access_resistance, g_min, g_max,
-                                       v_read, inputs, seed, progress=step)
+                                       v_read, inputs, seed, progress=step,
+                                       poll=signals.check if step else None)
                 t = Table(title=f"{r}×{c} tile vs ngspice — {wire_desc}; {dev_desc}; "
                                 f"{inputs} input vectors")
                 for col in ("model", "max rel. err", "mean rel. err", "time (ms)", "speedup"):
@@ -247,7 +250,8 @@ def register(app: typer.Typer) -> None:
                     with _progress(estimate_spice_s(n, n, wire_resistance, inputs), inputs,
                                    f"{n}x{n}") as step:
                         res = compare_tile(n, n, wire_resistance, access_resistance, g_min,
-                                           g_max, v_read, inputs, seed, progress=step)
+                                           g_max, v_read, inputs, seed, progress=step,
+                                           poll=signals.check if step else None)
                     t.add_row(f"{n}×{n}", f"{res['ideal_max']:.2e}", f"{res['ideal_mean']:.2e}",
                               f"{res['ir_max']:.2e}", f"{res['ir_mean']:.2e}", _ms(res["t_spice"]),
                               _ms(res["t_ir"]), _speedup(res["t_spice"], res["t_ir"]))

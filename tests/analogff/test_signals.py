@@ -102,3 +102,18 @@ def test_sweep_stops_on_signal_and_resumes(tmp_path, sig):
     assert r.returncode == 0, err
     with sqlite3.connect(db) as con:
         assert con.execute("SELECT COUNT(*) FROM runs").fetchone()[0] == 4
+
+
+def test_spice_stops_on_sigint_during_a_long_ngspice_run():
+    from crossbar.spice import spice_unavailable_reason
+
+    if spice_unavailable_reason() is not None:
+        pytest.skip("ngspice not installed")
+    p = _start(["spice", "--size", "48", "--inputs", "4"])   # ~15 s estimated: polled run
+    time.sleep(6.0)
+    assert p.poll() is None, p.communicate()[1]
+    dt, out, err = _stop(p, signal.SIGINT)
+    assert p.returncode == 130, err
+    assert dt < 10.0
+    _one_line(err, 130)
+    assert "cffi" not in err
