@@ -9,6 +9,7 @@ import typer
 from rich.console import Console
 
 from analogff.errors import USER_ERRORS
+from analogff import signals
 from analogff.signals import Interrupted
 
 console = Console()
@@ -28,7 +29,9 @@ def cli_errors(fn):
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
         try:
-            return fn(*args, **kwargs)
+            result = fn(*args, **kwargs)
+            signals.check()  # a signal that came where nothing checked: still exit 130/143
+            return result
         except USER_ERRORS as exc:
             raise fail(str(exc)) from None
         except FileNotFoundError as exc:
