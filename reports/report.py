@@ -268,7 +268,7 @@ _CSS = """
 body{font-family:system-ui,-apple-system,'Segoe UI',sans-serif;margin:2em auto;max-width:1250px;
 color:#222;padding:0 1em}
 h1{font-size:1.6em} h2{font-size:1.25em;margin-top:1.6em;border-bottom:1px solid #ddd}
-figure{margin:1em 0} figure img{max-width:100%;border:1px solid #eee}
+figure{margin:1em 0} figure img{max-width:100%;height:auto;border:1px solid #eee}
 figcaption{color:#444;font-size:.92em;max-width:60em}
 table{border-collapse:collapse;font-size:.85em;margin:.5em 0}
 th,td{border:1px solid #ccc;padding:3px 7px;text-align:right} td{white-space:nowrap}
@@ -356,7 +356,25 @@ def _chip_html(hw_rows: list[dict[str, Any]]) -> str:
             f"<tbody>{tr}</tbody></table></details>")
 
 
-def _html(study, figs, data, store: str, groups_note: str | None) -> str:
+# figures are shown at half their 300-dpi pixel width (150 px per inch): every figure at the
+# same scale, a narrow one narrow
+SCREEN_PX_PER_PNG_PX = 0.5
+
+
+def _img_width(png: Path) -> str:
+    """``width=N `` for an <img> of ``png`` (from its IHDR header), or nothing."""
+    import struct
+
+    try:
+        with open(png, "rb") as fh:
+            head = fh.read(24)
+        w = struct.unpack(">I", head[16:20])[0]
+    except (OSError, struct.error):
+        return ""
+    return f"width={round(w * SCREEN_PX_PER_PNG_PX)} "
+
+
+def _html(study, figs, data, store: str, groups_note: str | None, tmp_dir: Path) -> str:
     from .figures import describe
     from .stats import MIN_SEEDS
     from .tables import html_table
@@ -396,6 +414,7 @@ def _html(study, figs, data, store: str, groups_note: str | None) -> str:
         links = " · ".join(f"<a href=\"{f.stem}.{ext}\">{ext.upper()}</a>"
                            for ext in ("svg", "pdf", "png"))
         parts.append(f"<h2>{html.escape(f.title)}</h2><figure><img src=\"{f.stem}.png\" "
+                     f"{_img_width(tmp_dir / f'{f.stem}.png')}"
                      f"alt=\"{html.escape(f.title)}\"><figcaption>{html.escape(f.caption)} "
                      f"<span class=note>({links})</span></figcaption></figure>")
     mats = data["matrices"]
@@ -468,7 +487,8 @@ def _write_all(records, tmp: Path, store: str) -> None:
     files += tables.write(area, tmp, "area_breakdown")
     files += tables.write(pd.DataFrame(data["hardware"]), tmp, "hardware")
     data["files"] = files
-    (tmp / "index.html").write_text(_html(study, figs, data, store, few_seeds_note(study.groups)),
+    (tmp / "index.html").write_text(_html(study, figs, data, store, few_seeds_note(study.groups),
+                                          tmp),
                                     encoding="utf-8")
 
 
