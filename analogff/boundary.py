@@ -211,8 +211,9 @@ def check_dataset(data) -> None:
     for split, y in (("training", data.y_train), ("test", data.y_test)):
         y = np.asarray(y)
         if y.size and (y.min() < 0 or y.max() >= data.n_classes):
-            raise BoundaryError(f"dataset {data.name!r}: {split} label {int(y.max() if y.max() >= data.n_classes else y.min())} "
-                                f"outside 0..{data.n_classes - 1} (n_classes = {data.n_classes})")
+            bad = int(y.max() if y.max() >= data.n_classes else y.min())
+            raise BoundaryError(f"dataset {data.name!r}: {split} label {bad} outside "
+                                f"0..{data.n_classes - 1} (n_classes = {data.n_classes})")
     if not np.isfinite(data.x_train).all():
         raise BoundaryError(f"dataset {data.name!r}: training images contain NaN or infinity")
 

@@ -39,11 +39,6 @@ from typing import Any, Callable, Iterator, Sequence
 from .config import FIELD_TYPES, HARDWARE_FIELDS, SimConfig, coerce, from_dict
 from .errors import ConfigError
 
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover
-    import tomli as tomllib
-
 POINT_FN_ENV = "ANALOGFF_SWEEP_POINT_FN"
 THREAD_ENV_VARS = ("NUMBA_NUM_THREADS", "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS",
                    "MKL_NUM_THREADS")
@@ -130,13 +125,11 @@ def load_sweep_toml(path: str | Path) -> SweepSpec:
         adc_bits = [4, 6, 8]
         dac_bits = [4, 6, 8]
     """
+    from .boundary import load_toml
+
     p = Path(path)
-    if not p.is_file():
-        raise ConfigError(f"sweep file {str(p)!r} does not exist")
-    try:
-        data = tomllib.loads(p.read_text(encoding="utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{p}: not valid TOML ({exc})") from None
+    # one line for missing / a directory / unreadable / non-UTF-8 / invalid TOML
+    data = load_toml(p, "sweep file")
     allowed = {"base", "grid", "zip", "algo", "seeds", "hardware"}
     extra = [k for k in data if k not in allowed]
     if extra:
