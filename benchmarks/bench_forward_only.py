@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import argparse
 import csv
-import json
 import sys
 import time
 from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -186,15 +185,18 @@ def report(recs: list[dict], out: Path, wall: float, args) -> None:
              f"{args.noise}; seeds {args.seeds}; families {args.families}; epochs "
              f"{args.epochs or 'matched default (digits 12, Fashion ' + str(FASHION_EPOCHS) + ')'}; "
              f"Fashion-MNIST limit {args.fashion_limit}. Wall time of the runs made in this "
-             f"invocation: {wall:.0f} s on {args.workers} worker(s) (shared machine).", ""]
+             f"invocation: {wall:.0f} s on {args.workers} worker(s) (shared machine); the "
+             f"runs' own wall times add up to {sum(r['wall_s'] for r in rows):.0f} s.", ""]
     groups: dict = {}
     for r in rows:
         groups.setdefault((r["dataset"], r["device"], r["noise"], r["family"], r["algo"]),
                           []).append(r)
-    targets = sorted({k for r in rows for k in r if k.startswith("to_")})
+    targets = sorted({k for r in rows for k in r if k.startswith("to_")},
+                     key=lambda k: float(k[3:-2]))
     lines += ["## Accuracy and energy (mean over seeds)", "",
               "| dataset | device | noise | family | algo | seeds | test acc | training / "
-              "sample | inference | " + " | ".join(f"to {t[3:]} acc" for t in targets) + " |",
+              "sample | inference | " + " | ".join(f"energy to {100 * float(t[3:-2]):g} %"
+                                                   for t in targets) + " |",
               "|" + "---|" * (9 + len(targets))]
     for (ds, dev, nz, fam, algo), g in sorted(groups.items()):
         tgt = []

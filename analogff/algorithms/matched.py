@@ -64,8 +64,9 @@ def unmatched(algo: str, hp: dict[str, Any]) -> list[str]:
     K = hp.get("steps")
     notes = {
         "pff": [
-            f"PFF keeps 7 more arrays than BP's 3 (top-down V1 V2, lateral L1 L2, generative "
-            f"G3 G2 G1) and a softmax head W3 it trains but does not classify with",
+            "PFF has 10 arrays to BP's 3 and FF's 2: W1 W2 plus top-down V1 V2, lateral "
+            "L1 L2 (block-diagonal), generative G3 G2 G1 and a softmax head W3 it trains "
+            "but does not classify with",
             f"PFF reads and updates its arrays at each of K = {K} settling steps per batch "
             f"({K} updates per batch vs 1)",
             "PFF (like FF) runs a negative copy of every image (2x the rows per batch)",

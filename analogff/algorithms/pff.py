@@ -36,7 +36,6 @@ Deviations from the released code (all documented in the README):
 
 from __future__ import annotations
 
-import math
 from typing import Callable
 
 import numpy as np
@@ -45,7 +44,7 @@ from crossbar.blockdiag import BlockDiagonal
 
 from ..errors import ConfigError
 from .ff import ACT_BITS, ERR_BITS
-from .updates import Adam, make_rule  # noqa: F401  (Adam re-exported for existing imports)
+from .updates import make_rule
 
 EPS_LN = 1e-8
 PRIOR_COMPONENTS = 10  # mixture components of the sampling prior (fit_gmm.py: n_comp = 10)
