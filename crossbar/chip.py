@@ -344,11 +344,24 @@ def read_fields(path: str | Path) -> dict[str, Any]:
     written, each checked (`HardwareError` names the file and the field); fields it leaves out
     are not in the dict."""
     p = Path(path)
+    if p.is_dir():
+        raise HardwareError(f"hardware file {str(p)!r} is a directory; give a file")
     if not p.is_file():
         raise HardwareError(f"hardware file {str(p)!r} does not exist")
     try:
-        data = tomllib.loads(p.read_text(encoding="utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raw = p.read_bytes()
+    except OSError as exc:
+        raise HardwareError(f"hardware file {str(p)!r} cannot be read: "
+                            f"{exc.strerror or exc}") from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw[:exc.start].count(b"\n") + 1
+        raise HardwareError(f"hardware file {str(p)!r} is not UTF-8 text (byte "
+                            f"0x{raw[exc.start]:02x} at line {line}); save it as UTF-8") from None
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
         msg = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise HardwareError(f"{p}: not valid TOML ({msg})") from None
     if "hardware" in data:

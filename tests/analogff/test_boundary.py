@@ -204,3 +204,12 @@ def test_estimate_checks_hw_and_takes_numpy_integers():
         estimate(None, (64, 20, 20, 10))
     e = estimate(Hardware(), (64, 20, 20, 10), batch=np.int64(10))
     assert e.batch == 10 and type(e.batch) is int
+
+
+@pytest.mark.parametrize("command, what", [(["energy", "--hardware"], "hardware file"),
+                                           (["sweep", "--dry-run", "--config"], "sweep file")])
+def test_hardware_and_sweep_files_non_utf8_or_directory(tmp_path, command, what):
+    p = tmp_path / "f.toml"
+    p.write_bytes(b"# ok\n# \xfe\n")
+    one_line_exit2(runner.invoke(app, [*command, str(p)]), what, "not UTF-8", "0xfe", "line 2")
+    one_line_exit2(runner.invoke(app, [*command, str(tmp_path)]), what, "is a directory")
