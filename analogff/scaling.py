@@ -132,7 +132,8 @@ def train_chip_area(hw: Hardware, algo: str, width: int, shape: Shape = Shape(),
 
 def largest_width(hw: Hardware, algo: str, area_mm2: float, shape: Shape = Shape(), *,
                   batch: int = BATCH, rel_tol: float = 0.01, max_width: int = 65536,
-                  known: dict[int, float] | None = None) -> dict[str, Any]:
+                  known: dict[int, float] | None = None, max_evals: int | None = None
+                  ) -> dict[str, Any]:
     """The widest ``shape`` network whose training chip fits ``area_mm2``.
 
     Brackets the width by doubling from the smallest (or from ``known``: width -> area
@@ -140,8 +141,10 @@ def largest_width(hw: Hardware, algo: str, area_mm2: float, shape: Shape = Shape
     then narrows the bracket [fits, does not fit] by false position on the area (it grows
     smoothly with the width; a bisection step whenever an end stalls) until it is within
     ``rel_tol`` of the width (PFF: steps of 10). Every width reported was evaluated exactly.
-    Returns ``{"width", "area_mm2", "next_width", "next_area_mm2", "evaluations",
-    "capped"}``; ``width`` is 0 when even the smallest network does not fit."""
+    ``max_evals`` stops the narrowing after that many new evaluations: the answer is then
+    the bracket [``width``, ``next_width``) (``converged`` False). Returns ``{"width",
+    "area_mm2", "next_width", "next_area_mm2", "evaluations", "capped", "converged"}``;
+    ``width`` is 0 when even the smallest network does not fit."""
     if not area_mm2 > 0:
         raise ConfigError(f"area = {area_mm2!r} mm² must be > 0")
     step = PFF_GROUP if algo == "pff" else 1
@@ -157,7 +160,9 @@ def largest_width(hw: Hardware, algo: str, area_mm2: float, shape: Shape = Shape
 
     def out(lo, a_lo, hi, a_hi, capped=False):
         return {"width": lo * step, "area_mm2": a_lo, "next_width": hi * step if hi else None,
-                "next_area_mm2": a_hi, "evaluations": n_eval[0], "capped": capped}
+                "next_area_mm2": a_hi, "evaluations": n_eval[0], "capped": capped,
+                "converged": not capped and hi is not None
+                and hi - lo <= max(1, int(rel_tol * lo))}
 
     fits = sorted(w // step for w, a in cache.items() if a <= area_mm2 and w % step == 0)
     over = sorted(w // step for w, a in cache.items() if a > area_mm2 and w % step == 0)
@@ -174,6 +179,8 @@ def largest_width(hw: Hardware, algo: str, area_mm2: float, shape: Shape = Shape
     a_hi = area(hi)
     side = 0
     while hi - lo > max(1, int(rel_tol * lo)):
+        if max_evals is not None and n_eval[0] >= max_evals:
+            break
         if lo and side < 2:   # false position on the area between the two ends
             mid = lo + int((area_mm2 - a_lo) / (a_hi - a_lo) * (hi - lo))
             mid = min(max(mid, lo + 1), hi - 1)

@@ -46,6 +46,10 @@ DEPTHS = (2, 3, 4, 5, 6, 8)
 DEVICES = ("ecram", "rram-taox")
 NODES = (22, 45)
 AREAS_MM2 = (10.0, 50.0, 100.0)
+# new area evaluations per (algorithm, area): PFF's orthogonal initialisation (a QR per
+# matrix) makes one evaluation take minutes at widths > 2000 on this machine, so its search
+# may stop at a bracket (reported as such)
+FIT_MAX_EVALS = {"bp": 12, "ff": 12, "pff": 4}
 COLORS = {"bp": "#333333", "ff": "#1f77b4", "pff": "#d62728"}
 DEFAULT_CACHE = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / \
     "analogff" / "scaling_ledgers"
@@ -101,7 +105,8 @@ def build(part: str, cache: Path) -> None:
                 if key in done:
                     continue
                 t = time.time()
-                done[key] = largest_width(hw, algo, area, known=known, rel_tol=0.02)
+                done[key] = largest_width(hw, algo, area, known=known, rel_tol=0.02,
+                                          max_evals=FIT_MAX_EVALS[algo])
                 done[f"known|{algo}"] = {str(k): v for k, v in known.items()}
                 _save(f, done)
                 print(f"fit: {key} -> {done[key]} {time.time() - t:.1f} s", flush=True)
@@ -258,19 +263,85 @@ def price_all(cache: Path, outdir: Path) -> None:
         print("\nwidest 784-w-w-10 network whose training chip fits (ecram, 22 nm, batch 50):")
         for key, r in fit.items():
             if not key.startswith("known"):
+                how = "" if r.get("converged", True) else " (search stopped: a bracket)"
                 print(f"  {key.replace('|', ' at ')} mm²: w = {r['width']} "
                       f"({r['area_mm2']:.3g} mm²; w = {r['next_width']} needs "
-                      f"{r['next_area_mm2']:.3g} mm²)")
+                      f"{r['next_area_mm2']:.3g} mm²){how}")
+
+
+# ---- beyond the toy scale: the paper's 784-2000-2000 on full Fashion-MNIST ----------------
+PAPER_NET = (784, 2000, 2000, 10)
+FASHION_TRAIN, FASHION_TEST = 60000, 10000
+
+
+def project(out: Path) -> None:
+    """Projected cost of each algorithm's ``paper`` preset (784-2000-2000, batch 500, 60
+    epochs; PFF with Adam as released) on full Fashion-MNIST: time on this machine (one
+    timed training batch and one timed 500-image prediction, ideal and analog ecram, scaled
+    to 120 batches x 60 epochs and 10,000 test images) and energy (the counting estimate at
+    batch 500, per training sample x 3.6 M samples + per inference x 10,000)."""
+    import analogff._threads  # noqa: F401
+    import numpy as np
+
+    from analogff.algorithms import get
+    from analogff.config import from_dict
+    from analogff.data import Dataset
+    from analogff.estimate import estimate
+    from analogff.experiment import build as build_net
+
+    rng = np.random.default_rng(0)
+    x = rng.uniform(0, 1, (1000, 784)).astype(np.float32)
+    y = rng.integers(0, 10, 1000).astype(np.int64)
+    data = Dataset("random-fashion-shape", x, y, x[:500], y[:500], 10, (28, 28), "random")
+    res = {}
+    for algo in ALGOS:
+        hp = {**get(algo).defaults, **get(algo).presets["paper"]}
+        B, epochs = int(hp["batch_size"]), int(hp["epochs"])
+        batches = math.ceil(FASHION_TRAIN / B) * epochs
+        row = {"batch": B, "epochs": epochs, "optimizer": hp.get("optimizer")}
+        for ideal in (True, False):
+            net = build_net(from_dict({"algo": algo, "preset": "paper", "ideal": ideal,
+                                       "device": "ecram", "dataset": "fashion-mnist"}),
+                            data=data)
+            net.algo.train_batch(x[:B], y[:B])     # warm-up (compile)
+            t = time.perf_counter()
+            net.algo.train_batch(x[:B], y[:B])
+            t_batch = time.perf_counter() - t
+            t = time.perf_counter()
+            net.algo.predict(x[:500])
+            t_pred = time.perf_counter() - t
+            tag = "ideal" if ideal else "analog"
+            row[f"{tag}_s_per_batch"] = t_batch
+            row[f"{tag}_projected_h"] = (t_batch * batches
+                                         + t_pred * FASHION_TEST / 500 * epochs) / 3600
+            print(f"project: {algo} {tag}: {t_batch:.2f} s per batch of {B}, predict 500 in "
+                  f"{t_pred:.2f} s -> {row[f'{tag}_projected_h']:.1f} h for {epochs} epochs "
+                  "(test set evaluated every epoch)", flush=True)
+        est = estimate(_hw("ecram", 22), PAPER_NET, algo, batch=B, preset="paper",
+                       digital_precisions=("int8",))
+        row["energy_per_train_sample_j"] = est.train_j
+        row["energy_train_total_j"] = est.train_j * FASHION_TRAIN * epochs
+        row["energy_test_j"] = est.inference_j * FASHION_TEST
+        row["peak_buffer_bits"] = est.price.memory["peak_bits"]
+        row["train_chip_mm2"] = est.price.training_chip["area_mm2"]
+        res[algo] = row
+        print(f"project: {algo} energy {row['energy_train_total_j']:.3g} J to train "
+              f"({est.train_j:.3g} J/sample), {row['energy_test_j']:.3g} J to test; chip "
+              f"{row['train_chip_mm2']:.3g} mm², buffer {row['peak_buffer_bits']:.3g} bit",
+              flush=True)
+    _save(out, res)
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("stage", choices=("build", "price", "all"))
+    ap.add_argument("stage", choices=("build", "price", "all", "project"))
     ap.add_argument("--part", choices=("width", "depth", "fit", "every"), default="every")
     ap.add_argument("--cache", type=Path, default=DEFAULT_CACHE)
     ap.add_argument("--out", type=Path, default=ROOT / "docs" / "figures")
     a = ap.parse_args()
     t0 = time.time()
+    if a.stage == "project":
+        project(a.cache / "project.json")
     if a.stage in ("build", "all"):
         for part in (("width", "depth", "fit") if a.part == "every" else (a.part,)):
             build(part, a.cache)
