@@ -352,8 +352,13 @@ def memory_spill(ledger: dict, hw: Hardware, phase: str = "") -> float:
     memory level that holds it. The ``sram_kb`` buffer holds the hot buffers first (what
     every step reads), then per-weight optimiser / accumulator state (read and written in the
     ``update`` phase); what does not fit lives in DRAM."""
+    return _spill(ledger, hw.sram_kb * 1024 * 8, phase)
+
+
+def _spill(ledger: dict, cap: float, phase: str) -> float:
+    """`memory_spill` for a buffer of ``cap`` bits (the analog chip's ``sram_kb``; a digital
+    accelerator's ``sram_kb`` less the weights it keeps there)."""
     hot, state = _held(ledger)
-    cap = hw.sram_kb * 1024 * 8
     if phase == "update" and state > 0:
         return max(0.0, state - max(0.0, cap - hot)) / state
     return max(0.0, hot - cap) / hot if hot > 0 else 0.0
@@ -453,7 +458,8 @@ def price_digital(ledger: dict, node_nm: int, precision: str = "int8", *,
     once per ``batch`` vectors; each update rewrites every weight (read + write) in that
     memory and costs ``batch x rows x cols`` MACs when the ledger's MACs do not include it.
     The ledger's digital periphery counters and SRAM/DRAM bits are priced as on the analog
-    chip. Leakage: ``leakage_model = "per_block"`` prices logic and SRAM
+    chip, buffers in the memory level that holds them (`memory_spill`'s rule, with the
+    ``sram_kb`` buffer less the weights it keeps when they fit). Leakage: ``leakage_model = "per_block"`` prices logic and SRAM
     areas at the node's leakage densities (as the analog chip does), ``"flat"``
     ``leakage_w_per_mm2`` x area. Latency: MACs over ``mac_units`` per clock plus memory time.
 
@@ -473,6 +479,10 @@ def price_digital(ledger: dict, node_nm: int, precision: str = "int8", *,
     w_bits = sum(_n_weights(i) * bits for n, i in mats.items() if n != _DIGITAL and "rows" in i)
     fits = w_bits <= sram_kb * 1024 * 8
     e_w = e_buf if fits else e_dram
+    # the same buffers as the analog chip, in the memory level that holds them: the sram_kb
+    # buffer less the weights kept there holds hot buffers first, then per-weight state
+    cap_buffers = sram_kb * 1024 * 8 - (w_bits if fits else 0.0)
+    spills: dict[str, float] = {}
     reuse: dict[str, float] = {}
     if batch is None:
         vec: dict[str, float] = defaultdict(float)
@@ -492,8 +502,10 @@ def price_digital(ledger: dict, node_nm: int, precision: str = "int8", *,
         for k in DIG_COUNTERS:
             row["digital_logic"] += _g(e, k) * dop[k]
         t += sum(_g(e, k) for k in DIG_COUNTERS) / (mac_units * clock_hz)
+        spill = spills.setdefault(phase, _spill(ledger, cap_buffers, phase))
         sb = _g(e, "sram_read_bits") + _g(e, "sram_write_bits")
-        db = _g(e, "dram_read_bits") + _g(e, "dram_write_bits")
+        db = _g(e, "dram_read_bits") + _g(e, "dram_write_bits") + spill * sb
+        sb *= 1.0 - spill
         row["buffers_sram"] += sb * e_buf
         row["dram"] += db * e_dram
         t += sb / (256 * clock_hz) + db / T.DRAM_BITS_PER_S[dram_type]

@@ -175,6 +175,31 @@ def test_optimiser_state_is_priced_where_it_lives():
     assert sum(ps.values()) > sum(pb.values())
 
 
+def test_digital_baseline_holds_the_same_state_in_the_same_memory():
+    """The digital accelerator pays DRAM for the optimiser state that does not fit its SRAM,
+    as the analog chip does (same spill rule; its SRAM also keeps the weights when they fit)."""
+    from reports import price_digital, technology as T
+    from reports.estimate import memory_spill
+    sb = 2e6
+    led = {"matrices": {"digital": {"analog": False}},
+           "entries": [{"phase": "update", "matrix": "digital", "sram_read_bits": sb / 2,
+                        "sram_write_bits": sb / 2}],
+           "memory": {"peak_bits": 4.5 * 2 ** 23,
+                      "buffer_peak_bits": {"optimizer.adam0": 4 * 2 ** 23,
+                                           "pff.state": 0.5 * 2 ** 23}}}
+    spill = memory_spill(led, Hardware(sram_kb=1024), "update")
+    d = price_digital(led, 22, "int8", sram_kb=1024)["by_component_j"]
+    assert d["dram"] == pytest.approx(spill * sb * T.dram_energy_per_bit("ddr"), rel=1e-12)
+    assert d["buffers_sram"] == pytest.approx((1 - spill) * sb
+                                              * T.sram_energy_per_bit(1024 * 1024, 22), rel=1e-12)
+    # weights kept in the same SRAM leave less room for the state: more of it spills
+    led_w = dict(led, matrices={"W": {"analog": False, "rows": 1024, "cols": 1024},
+                                "digital": {"analog": False}})
+    assert price_digital(led_w, 22, "int8", sram_kb=1024)["by_component_j"]["dram"] > d["dram"]
+    # with room for everything nothing spills
+    assert price_digital(led, 22, "int8", sram_kb=8 * 1024)["by_component_j"]["dram"] == 0.0
+
+
 def test_digital_baseline_leaks_like_the_analog_chip():
     from reports import price_digital
     from reports.components import leakage_density_w_per_mm2
