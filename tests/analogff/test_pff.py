@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from analogff.algorithms.pff import PFF, ln
-from analogff.config import SimConfig
+from analogff.config import SimConfig, from_dict
 from analogff.experiment import build, make_factory, run_experiment, train
 from crossbar import Ledger
 
@@ -147,13 +147,13 @@ def test_fine_analog_pff_tracks_ideal_twin():
     base = dict(algo="pff", epochs=3, limit=1000, hidden="100,100", steps=4, batch_size=50,
                 lr=2e-3)
     ideal = run_experiment(SimConfig(ideal=True, **base), keep_network=True)
-    ana = run_experiment(SimConfig(device="ideal", noise=0.0, dac_bits=16, adc_bits=16,
-                                   out_bound=1.0, states=5000, **base), keep_network=True)
+    ana = run_experiment(from_dict(dict(device="ideal", noise=0.0, dac_bits=16, adc_bits=16,
+                                        out_bound=1.0, states=5000, **base)), keep_network=True)
     assert ideal["metrics"]["test_accuracy"] > 0.5  # it learned something worth tracking
     assert abs(ana["metrics"]["test_accuracy"] - ideal["metrics"]["test_accuracy"]) <= 0.05
     assert ana["counts"]["pulses"] > 0 and ideal["counts"]["pulses"] == 0
-    coarse = run_experiment(SimConfig(device="ideal", noise=0.0, dac_bits=16, adc_bits=16,
-                                      out_bound=1.0, states=20, **base), keep_network=True)
+    coarse = run_experiment(from_dict(dict(device="ideal", noise=0.0, dac_bits=16, adc_bits=16,
+                                           out_bound=1.0, states=20, **base)), keep_network=True)
 
     def rel(rec, name):
         wi = getattr(ideal["_network"].algo, name).weights()
