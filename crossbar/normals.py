@@ -15,6 +15,11 @@ from .rng import NORMAL_TABLE_16 as _NTF
 from .rng import NORMAL_TABLE_SMALL as _NT16
 from .rng import _tail_inverse, mix64, next_u64, stream_start
 
+# a tail redraw hashes (stream start, position j) with this added to j, so that its 53 bits are
+# independent of the stream's own SplitMix64 outputs (which step by _GOLDEN from the start);
+# an odd constant unrelated to the generator's (PCG's multiplier)
+_TAIL_SALT = uint64(0x5851F42D4C957F2D)
+
 # numba needs the tables as globals it can freeze; a 1-tuple keeps the name stable
 table_ref = (_NT,)
 table16_ref = (_NT16,)
@@ -64,7 +69,7 @@ def _fix_tails(g, s0, table):
     for j in range(g.shape[0]):
         v = g[j]
         if v == lo or v == hi:
-            r = mix64(s0 ^ mix64(uint64(j) + uint64(0x5851F42D4C957F2D)))
+            r = mix64(s0 ^ mix64(uint64(j) + _TAIL_SALT))
             cell = 0.0 if v == lo else 65535.0
             u = (cell + (np.float64(r >> uint64(11)) + 0.5) / 9007199254740992.0) / 65536.0
             g[j] = np.float32(_tail_inverse(u))

@@ -60,9 +60,16 @@ def _build_full_table() -> np.ndarray:
 # (The 4096-cell table above stays with the pulse kernel's c2c draws, which are not hot.)
 NORMAL_TABLE_16 = _build_full_table()
 
+# SplitMix64 (Steele, Lea & Flood 2014; constants as in Vigna's reference code): the increment
+# is 2**64 / golden ratio (odd, so the sequence visits every 64-bit state), the two multipliers
+# are the finaliser's (Stafford's "Mix13"), chosen for full avalanche
 _GOLDEN = uint64(0x9E3779B97F4A7C15)
 _M1 = uint64(0xBF58476D1CE4E5B9)
 _M2 = uint64(0x94D049BB133111EB)
+# added to a stream's index before hashing it with the key: without it stream 0 would hash as
+# mix64(key ^ mix64(0)) = mix64(key), i.e. start where the key's own hash does (any odd
+# constant unrelated to the three above separates them)
+_STREAM_SALT = uint64(0x632BE59BD9B4E019)
 
 
 @njit(inline="always", cache=True)
@@ -76,7 +83,7 @@ def mix64(z):
 @njit(inline="always", cache=True)
 def stream_start(key, stream):
     """State for stream ``stream`` (e.g. a batch row) under ``key``."""
-    return mix64(uint64(key) ^ mix64(uint64(stream) * _GOLDEN + uint64(0x632BE59BD9B4E019)))
+    return mix64(uint64(key) ^ mix64(uint64(stream) * _GOLDEN + _STREAM_SALT))
 
 
 @njit(inline="always", cache=True)

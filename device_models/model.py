@@ -246,7 +246,7 @@ FIELD_INFO: dict[str, tuple[str, str]] = {
     "gamma_up": ("", "linear-step: step decrease at the upper bound"),
     "gamma_down": ("", "linear-step: step decrease at the lower bound"),
     "policy": ("", "which polarities can be pulsed"),
-    "c2c": ("frac", "cycle-to-cycle std of a pulse's step"),
+    "c2c": ("× step", "cycle-to-cycle std per pulse (× the step, or × nominal step s)"),
     "c2c_model": ("", "multiplicative (× step) or additive (× nominal step)"),
     "d2d": ("frac", "device-to-device std of the step size"),
     "up_down_d2d": ("frac", "device-to-device std of the up/down step difference"),
