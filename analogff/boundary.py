@@ -6,8 +6,13 @@ Any decoding, type, range, contradiction, resource (memory) or file-system probl
 the field and what is allowed. Types are strict: a bool is not a number, a list is not a
 scalar, and numpy scalars are numbers (converted to Python's, so records stay plain JSON).
 
-Callers: `analogff.config` (run config files, values), `analogff.cli.simulate` (the run's
-resources and output paths), the other commands for the files they read and write.
+Callers: `analogff.config` (run config files: layout, strict value types), `analogff.sweep`
+(sweep files), `analogff.experiment` (the run: data, batch, memory), the commands for their
+output paths and resources (`simulate`: --save-images, the run; `sweep`: every point, the
+scheduler; `results`: --csv/--parquet; `report`: --out; `spice`: --netlist). Device and
+hardware files are read below this package (`device_models.get_device`,
+`crossbar.chip.read_fields`, which cannot import it) with the same rules and messages; the
+results store is checked by `analogff.store.ResultsStore`. Signals: `analogff.signals`.
 """
 
 from __future__ import annotations
