@@ -67,11 +67,11 @@ ANY_VALUE = st.one_of(
 
 
 @st.composite
-def mutated(draw, base: dict, keys: list[str]):
-    """(table, raw-bytes suffix): ``base`` with 1-3 of: a known key set to any value, a key
-    removed, an unknown key added; and sometimes an undecodable byte."""
+def mutated(draw, base: dict, keys: list[str], least: int = 1):
+    """(table, raw-bytes suffix): ``base`` with ``least``-3 of: a known key set to any value,
+    a key removed, an unknown key added; and sometimes an undecodable byte."""
     table = dict(base)
-    for _ in range(draw(st.integers(1, 3))):
+    for _ in range(draw(st.integers(least, 3))):
         op = draw(st.sampled_from(["set", "set", "drop", "unknown"]))
         if op == "set":
             table[draw(st.sampled_from(keys))] = draw(ANY_VALUE)
@@ -168,9 +168,13 @@ def test_hardware_file(tmp_path_factory, case, hw_table):
 # ---- sweep files (sweep --config --dry-run) ----------------------------------------------
 @st.composite
 def sweep_files(draw):
-    base, junk = draw(mutated({"epochs": 1, "limit": 20}, sorted(FIELD_TYPES)))
-    key = draw(st.sampled_from(sorted(FIELD_TYPES) + ["bogus"]))
-    values = draw(st.one_of(st.lists(ANY_VALUE, min_size=0, max_size=3), ANY_VALUE))
+    base, junk = draw(mutated({"epochs": 1, "limit": 100}, sorted(FIELD_TYPES), least=0))
+    if draw(st.booleans()):   # a valid axis: the file may run (as far as --dry-run goes)
+        key, values = draw(st.sampled_from([("noise", [0.0, 0.05]), ("adc_bits", [4, 6]),
+                                            ("seed", [1, 2, 3])]))
+    else:
+        key = draw(st.sampled_from(sorted(FIELD_TYPES) + ["bogus"]))
+        values = draw(st.one_of(st.lists(ANY_VALUE, min_size=0, max_size=3), ANY_VALUE))
     top = f"seeds = {toml_value(draw(ANY_VALUE))}\n" if draw(st.booleans()) else ""
     return top + toml_text(base, "base") + toml_text({key: values}, "grid"), junk
 
