@@ -167,6 +167,9 @@ _SPEC: dict[str, tuple[str, Any, Any, str, str]] = {
     "write_current_a": ("opt_float", 1e-9, 1e-2, "A",
                         "compliance: RRAM SET current limit (default 100 µA); phase_change: "
                         "PCM RESET current (default 300 µA)"),
+    "adc_design_bits": ("opt_int", 1, 16, "bit",
+                        "resolution the ADCs are built for (>= adc_bits); a SAR run at fewer "
+                        "bits keeps its comparator and capacitor array (default: adc_bits)"),
 }
 
 
@@ -227,6 +230,7 @@ class Hardware:
     write_model: str = "auto"
     write_charge_c: float | None = None
     write_current_a: float | None = None
+    adc_design_bits: int | None = None
 
     def __post_init__(self) -> None:
         for f in fields(self):
@@ -240,6 +244,9 @@ class Hardware:
         if self.rows_active > self.tile_rows:
             raise HardwareError(f"hardware field rows_active = {self.rows_active} exceeds "
                                 f"tile_rows = {self.tile_rows}; allowed 0 (all) ..tile_rows")
+        if self.adc_design_bits is not None and self.adc_design_bits < self.adc_bits:
+            raise HardwareError(f"hardware field adc_design_bits = {self.adc_design_bits} is "
+                                f"below adc_bits = {self.adc_bits}; allowed adc_bits..16")
         from device_models import get_device
         try:
             get_device(self.device)

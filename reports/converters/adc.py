@@ -27,10 +27,12 @@ SAR_C_UNIT = 1.0 * FF
 
 
 def _sar_model_j(c_logic_per_nm: float, c_cmp: float, node_nm: float, bits: int,
-                 v: float) -> float:
-    """The SAR law at given constants [J] (see `SAR`)."""
-    per_cycle = c_logic_per_nm * node_nm + 2 ** bits * c_cmp
-    return ((bits + 1) * per_cycle + 2 ** bits * SAR_C_UNIT) * v * v + thermal_envelope_j(bits)
+                 v: float, design_bits: int = 0) -> float:
+    """The SAR law at given constants [J] (see `SAR`): ``bits`` cycles run on a comparator and
+    capacitor array sized for ``max(bits, design_bits)``."""
+    bd = max(bits, design_bits)
+    per_cycle = c_logic_per_nm * node_nm + 2 ** bd * c_cmp
+    return ((bits + 1) * per_cycle + 2 ** bd * SAR_C_UNIT) * v * v + thermal_envelope_j(bits)
 
 
 def _solve2(rows: list[tuple[float, float, float]]) -> tuple[float, float]:
@@ -100,20 +102,23 @@ INT_A_UM2_130NM = 400.0
 @register_adc
 class SAR(ADCModel):
     """Successive approximation: B+1 cycles of logic (∝ F) and a comparator decision
-    (capacitance ∝ 2^B, node-independent), plus one capacitor-DAC swing."""
+    (capacitance ∝ 2^B, node-independent), plus one capacitor-DAC swing. A SAR built for
+    more bits than it runs (``adc_design_bits``) keeps its design's comparator and array."""
 
     name = "sar"
     summary = ("successive approximation: (B+1)·(c_logic·F + 2^B·c_cmp)·V² + 2^B·C_u·V² "
                "+ thermal")
 
     def energy_j(self, bits: int, ctx: ConverterContext) -> float:
-        return _sar_model_j(SAR_C_STEP_PER_NM, SAR_C_CMP, ctx.node_nm, bits, ctx.v_analog)
+        return _sar_model_j(SAR_C_STEP_PER_NM, SAR_C_CMP, ctx.node_nm, bits, ctx.v_analog,
+                            ctx.design_bits)
 
     def time_s(self, bits: int, ctx: ConverterContext) -> float:
         return (bits + 1) / ctx.clock_hz
 
     def area_um2(self, bits: int, ctx: ConverterContext) -> float:
-        return bits * SAR_A_BIT_UM2_32NM * ctx.node_nm / 32.0 + 2 ** bits * SAR_A_CAP_UM2
+        bd = max(bits, ctx.design_bits)
+        return bd * SAR_A_BIT_UM2_32NM * ctx.node_nm / 32.0 + 2 ** bd * SAR_A_CAP_UM2
 
 
 @register_adc

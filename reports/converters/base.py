@@ -68,6 +68,9 @@ class ConverterContext:
     e_reg_bit_j: float = 0.0
     # logic area of a 1-bit register at this node [µm²]
     a_reg_bit_um2: float = 0.0
+    # resolution the converter is built for (0: the bits it runs at); a SAR run below it keeps
+    # its design's comparator and capacitor array
+    design_bits: int = 0
 
 
 class ADCModel:

@@ -110,3 +110,30 @@ def test_costs_refuses_slices_where_they_mean_nothing():
     assert ok.slice_bits == [1] * 7 and ok.conversion_groups == [4, 3]
     assert ok.integration_steps_per_vector() == 15 + 7     # 2^g - 1 per group (time weighting)
     assert ok.conv_per_read == (2, 1)
+
+
+def test_sar_built_for_more_bits_keeps_its_comparator_and_array():
+    """A SAR run below its design resolution (adc_design_bits) pays its design's comparator
+    and capacitor array for fewer cycles: between a native B-bit and a native B_d-bit SAR."""
+    from dataclasses import replace
+
+    sar = get_adc("sar")
+    ctx = _ctx(22, 0.9)
+    built8 = replace(ctx, design_bits=8)
+    assert sar.energy_j(6, ctx) < sar.energy_j(6, built8) < sar.energy_j(8, ctx)
+    assert sar.energy_j(8, built8) == sar.energy_j(8, ctx)          # runs at its design
+    assert sar.energy_j(10, built8) == sar.energy_j(10, ctx)        # design below run: run bits
+    assert sar.area_um2(6, built8) == sar.area_um2(8, ctx)
+    # never falls with bits at a fixed design
+    es = [sar.energy_j(b, built8) for b in range(1, 9)]
+    assert all(b >= a for a, b in zip(es, es[1:]))
+
+
+def test_adc_design_bits_below_adc_bits_is_refused():
+    from crossbar.chip import HardwareError
+    from reports import Hardware
+
+    with pytest.raises(HardwareError) as ei:
+        Hardware(adc_bits=8, adc_design_bits=6)
+    assert "\n" not in str(ei.value) and "adc_design_bits = 6" in str(ei.value)
+    assert Hardware(adc_bits=6, adc_design_bits=8).adc_design_bits == 8
