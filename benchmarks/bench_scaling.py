@@ -210,6 +210,23 @@ def figures(rows: list[dict], outdir: Path) -> list[str]:
                                  f"{rs[0]:.3g} at {xkey} {xs[0]} -> {rs[-1]:.3g} at {xs[-1]}; "
                                  + (f"crosses 1 near {xkey} " + ", ".join(f"{c:.3g}" for c in cr)
                                     if cr else "does not cross 1"))
+            for (dev, node) in combos:   # the chip against a BP chip with its own
+                # transposed read-out (column drivers, row ADCs): the other periphery option
+                num = {r[xkey]: r["train_chip_mm2"] for r in _sel(
+                    rows, sweep=sweep, algo=fo, device=dev, node_nm=node,
+                    transposed_readout="shared_transposable")}
+                den = {r[xkey]: r["train_chip_mm2"] for r in _sel(
+                    rows, sweep=sweep, algo="bp", device=dev, node_nm=node,
+                    transposed_readout="separate_periphery")}
+                xs = sorted(set(num) & set(den))
+                if xs:
+                    rs = [num[x] / den[x] for x in xs]
+                    cr = _crossings(xs, rs)
+                    notes.append(f"{sweep}: {fo.upper()}/BP(separate transposed periphery) "
+                                 f"chip ({dev}, {node} nm): " + ", ".join(
+                                     f"{rr:.3g} at {x}" for x, rr in zip(xs, rs)) + "; "
+                                 + (f"crosses 1 near {xkey} " + ", ".join(f"{c:.3g}" for c in cr)
+                                    if cr else "does not cross 1"))
             ax.axhline(1.0, color="k", lw=0.8)
             ax.set_xscale("log" if sweep == "width" else "linear")
             ax.set_yscale("log")
@@ -237,7 +254,9 @@ def price_all(cache: Path, outdir: Path) -> None:
     outdir.mkdir(parents=True, exist_ok=True)
     import pandas as pd
 
-    flat = [{k: v for k, v in r.items() if not isinstance(v, dict)} for r in rows]
+    flat = [{**{k: v for k, v in r.items() if not isinstance(v, dict)},
+             **{f"J_{k}": v for k, v in r["by_component_j"].items()},
+             **{f"J_phase_{k}": v for k, v in r["train_by_phase_j"].items()}} for r in rows]
     pd.DataFrame(flat).to_csv(outdir / "scaling.csv", index=False, float_format="%.5g")
     notes = figures(rows, outdir)
     commit = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"],
@@ -260,6 +279,20 @@ def price_all(cache: Path, outdir: Path) -> None:
         print(line)
     fit = _load(cache / "fit.json")
     if fit:
+        # the search ran at build time: check that the area model has not moved since, on
+        # the width sweep's chips (same device, node and batch)
+        from reports.training_memory import training_chip
+
+        sweep, worst = _load(cache / "width.json"), 0.0
+        for key, led in sweep.items():
+            dev, algo, w, depth = key.split("|")
+            then = fit.get(f"known|{algo}", {}).get(w)
+            if dev == "ecram" and depth == "2" and then:
+                now = training_chip(led, _hw("ecram", 22))["area_mm2"]
+                worst = max(worst, abs(now / then - 1))
+        print(f"\narea model since the search: largest relative change {worst:.2g} on the "
+              "width sweep's chips" + ("" if worst < 1e-9 else
+                                       " -> re-run `build --part fit` for current areas"))
         print("\nwidest 784-w-w-10 network whose training chip fits (ecram, 22 nm, batch 50):")
         for key, r in fit.items():
             if not key.startswith("known"):
