@@ -205,3 +205,59 @@ def test_crossbar_pulses_follow_the_reference_with_per_device_laws(name):
     for got, want in zip(states, ref.T):
         assert abs(got.mean() - want.mean()) < 0.02
         assert got.std() == pytest.approx(want.std(), rel=0.15)
+
+
+# ---- properties of the new options -----------------------------------------------------------
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from device_models import DeviceModel  # noqa: E402
+from device_models.variation import device_laws, step_factor  # noqa: E402
+
+
+@st.composite
+def shaped_devices(draw):
+    resp = draw(st.sampled_from(["linear", "soft-bounds", "linear-step", "exponential"]))
+    return DeviceModel(
+        states=draw(st.integers(4, 2000)), response=resp,
+        up_down=draw(st.floats(-0.5, 0.5)),
+        reference_state=draw(st.floats(0.05, 0.95)),
+        gamma_up=draw(st.floats(0.0, 2.0)), gamma_down=draw(st.floats(0.0, 2.0)),
+        nonlinearity_up=draw(st.floats(-5.0, 5.0)), nonlinearity_down=draw(st.floats(-5.0, 5.0)),
+        c2c=draw(st.floats(0.0, 5.0)),
+        c2c_model=draw(st.sampled_from(["multiplicative", "additive"])),
+        d2d=draw(st.floats(0.0, 0.5)), up_down_d2d=draw(st.floats(0.0, 0.3)),
+        bound_high_d2d=draw(st.floats(0.0, 0.5)), bound_low_d2d=draw(st.floats(0.0, 0.5)),
+        gamma_up_d2d=draw(st.floats(0.0, 0.3)), gamma_down_d2d=draw(st.floats(0.0, 0.3)),
+        write_noise=draw(st.floats(0.0, 50.0)))
+
+
+@settings(max_examples=60, deadline=None)
+@given(dev=shaped_devices(), n=st.integers(0, 120), seed=st.integers(0, 2**31))
+def test_stored_states_stay_within_each_devices_bounds(dev, n, seed):
+    rng = np.random.default_rng(seed)
+    f = step_factor(dev, 16, rng)
+    laws = device_laws(dev, f, rng)
+    assert np.all(laws.lo <= dev.reference_state) and np.all(laws.hi >= dev.reference_state)
+    w = np.clip(np.zeros(16), laws.lo, laws.hi)
+    for k in range(2 * n):
+        w = pulse_step(dev, w, k < n, c2c_eps=rng.standard_normal(16), laws=laws)
+        assert np.all(np.isfinite(w))
+        assert np.all((w >= laws.lo) & (w <= laws.hi))
+
+
+@settings(max_examples=15, deadline=None)
+@given(dev=shaped_devices(), seed=st.integers(0, 1000))
+def test_crossbar_keeps_each_device_within_its_bounds(dev, seed):
+    m = AnalogMatrix(6, 8, dev, Periphery(read_noise=0.0, max_pulses=40), seed=seed)
+    rng = np.random.default_rng(seed)
+    for _ in range(4):
+        m.update(rng.standard_normal((5, 8)).astype(np.float32),
+                 rng.standard_normal((5, 6)).astype(np.float32), 3.0)
+    if dev.varies_shape:
+        from crossbar import kernels as K
+        for w, law in ((m.wp, m._lawp), (m.wm, m._lawm)):
+            assert np.all(w >= law[K.L_LO] - 1e-6) and np.all(w <= law[K.L_HI] + 1e-6)
+    else:
+        assert np.all((m.wp >= 0) & (m.wp <= 1)) and np.all((m.wm >= 0) & (m.wm <= 1))
+    assert np.all(np.isfinite(m.weights()))
