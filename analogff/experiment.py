@@ -60,7 +60,7 @@ def hyperparameters(cfg: SimConfig) -> dict[str, Any]:
         hp[k] = v
     # each update rule's own default rate (lr_<rule>) unless --lr is given (H6, updates.py)
     from .algorithms.updates import resolve_rates
-    resolve_rates(hp, preset, cfg.lr)
+    resolve_rates(hp, preset, cfg.lr, cfg.update)
     hp["hidden"] = tuple(hp["hidden"])
     return hp
 

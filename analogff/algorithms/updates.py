@@ -227,18 +227,25 @@ def make_rule(name: str, clip: float = 1.0) -> Rule:
     return cls(clip)
 
 
-def resolve_rates(hp: dict, preset: dict, user_lr: float | None) -> None:
+def resolve_rates(hp: dict, preset: dict, user_lr: float | None, update: str | None = None) -> None:
     """Set ``hp["lr"]`` (and PFF's ``hp["lr_gen"]``) for the rule ``hp["optimizer"]``, in place.
 
     ``preset``: the hyperparameters before the user's options. Without ``--lr``: the
-    algorithm's ``lr_<rule>`` / ``lr_gen_<rule>`` defaults when it has them (each rule has its
-    own scale: Adam and ``scaled`` take a step size, ``sgd`` a gain on the raw gradient), else
-    its ``lr`` / ``lr_gen``. With ``--lr``: that rate, and for PFF the generative rate keeps the
-    rule's default generative/representation ratio."""
+    algorithm's ``lr_<rule>_<update>`` / ``lr_gen_<rule>_<update>`` defaults for the pulse scheme
+    ``update`` when it has them, else ``lr_<rule>`` / ``lr_gen_<rule>``, else ``lr`` / ``lr_gen``
+    (each rule has its own scale: Adam and ``scaled`` take a step size, ``sgd`` a gain on the
+    raw gradient; the ``mixed`` scheme keeps in its accumulator what the deterministic scheme's
+    pulse cap drops, so the same nominal rate steps further there). With ``--lr``: that rate,
+    and for PFF the generative rate keeps the default generative/representation ratio."""
     rule = hp.get("optimizer")
-    lr_key = f"lr_{rule}" if preset.get(f"lr_{rule}") is not None else "lr"
-    gen_key = f"lr_gen_{rule}" if preset.get(f"lr_gen_{rule}") is not None else "lr_gen"
-    base_lr, base_gen = preset.get(lr_key), preset.get(gen_key)
+
+    def key(stem: str) -> str:
+        for k in (f"{stem}_{rule}_{update}", f"{stem}_{rule}"):
+            if preset.get(k) is not None:
+                return k
+        return stem
+
+    base_lr, base_gen = preset.get(key("lr")), preset.get(key("lr_gen"))
     hp["lr"] = base_lr if user_lr is None else user_lr
     if base_gen is not None:
         hp["lr_gen"] = base_gen if user_lr is None else user_lr * base_gen / base_lr

@@ -96,3 +96,19 @@ def test_factored_rate_is_adafactors_row_times_column_estimate():
     np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-8)  # = one outer product
     assert rule.r[id(M)].shape == (7,) and rule.c[id(M)].shape == (5,)  # in + out scalars
     assert led.get("sram_read_bits") == 32 * (7 + 5)
+
+
+def test_rates_prefer_rule_and_scheme_defaults_and_user_lr_keeps_the_circuit_ratio():
+    from analogff.algorithms.updates import resolve_rates
+    preset = {"lr": 4e-3, "lr_gen": 4e-3, "lr_scaled": 1e-2, "lr_gen_scaled": 1e-2,
+              "lr_scaled_mixed": 3e-3, "lr_gen_scaled_mixed": 3e-3, "lr_sgd": 0.5,
+              "lr_gen_sgd": 0.2}
+    for rule, update, want in (("scaled", "deterministic", (1e-2, 1e-2)),
+                               ("scaled", "mixed", (3e-3, 3e-3)),
+                               ("adam", "mixed", (4e-3, 4e-3)), ("sgd", None, (0.5, 0.2))):
+        hp = dict(preset, optimizer=rule)
+        resolve_rates(hp, preset, None, update)
+        assert (hp["lr"], hp["lr_gen"]) == want
+    hp = dict(preset, optimizer="sgd")
+    resolve_rates(hp, preset, 1.0, "deterministic")
+    assert hp["lr"] == 1.0 and hp["lr_gen"] == pytest.approx(0.4)
