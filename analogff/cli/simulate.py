@@ -9,6 +9,9 @@ from typing import Optional
 
 import typer
 
+from analogff.device_overrides import DEVICE_FIELDS
+
+from .run_options import run_options
 from .common import cli_errors, console, err_console, fmt_si, hardware_options, resolve_hardware
 
 
@@ -120,6 +123,7 @@ def register(app: typer.Typer) -> None:
         "  analogff simulate --config run.toml --seed 3 --json"))
     @cli_errors
     @hardware_options
+    @run_options(DEVICE_FIELDS)
     def simulate(
         algo: Optional[str] = typer.Option(None, help=f"Learning algorithm: {' | '.join(_algos())}. \\[default: pff]"),
         dataset: Optional[str] = typer.Option(None, help="digits (bundled) | fashion-mnist | mnist | kmnist. \\[default: digits]"),
@@ -145,6 +149,8 @@ def register(app: typer.Typer) -> None:
         json_out: bool = typer.Option(False, "--json", help="Print the run record as JSON on stdout (progress goes to stderr)."),
         save_images_dir: Optional[Path] = typer.Option(None, "--save-images", help="Write PNG grids of inputs, reconstructions and samples here."),
         monitor: bool = typer.Option(True, help="Measure test accuracy on 300 examples after each epoch (not counted, does not change results)."),
+        eval_times: Optional[str] = typer.Option(None, help="After training, test accuracy at these seconds after programming while the devices drift, e.g. 1,3600,86400 (stored as accuracy_vs_time; the report draws it)."),
+        run_overrides: Optional[dict] = None,
         hardware: Optional[Path] = None,
         hardware_overrides: Optional[dict] = None,
     ) -> None:
@@ -166,8 +172,11 @@ def register(app: typer.Typer) -> None:
                    steps=steps, epochs=epochs, batch_size=batch_size, lr=lr, seed=seed,
                    ideal=ideal, matched=matched, dev_fraction=dev_fraction, curve=curve)
         opts.update({k: v for k, v in cli.items() if v is not None})
+        opts.update(run_overrides or {})    # device overrides (--c2c, --drift-nu, ...)
         opts.update(over)
         cfg = from_dict(opts, hardware=base)
+        from analogff.deploy import parse_times
+        times = parse_times(eval_times) if eval_times is not None else None
         # resolve everything that can fail before any training starts
         from analogff.experiment import hyperparameters, make_device, make_periphery
         hp = hyperparameters(cfg)
@@ -185,8 +194,16 @@ def register(app: typer.Typer) -> None:
             from analogff.store import ResultsStore
             results = ResultsStore(store)
             results.check_writable()
-        record = _run_with_progress(cfg, hp, json_out, monitor, data)
+        from analogff.experiment import run_experiment
+
+        from .progress import final_accuracy_line, run_with_progress
+        record = run_with_progress(
+            cfg, hp, err_console if json_out else console, monitor,
+            lambda cb: run_experiment(cfg, cb, data=data, keep_network=True, monitor=monitor))
         net = record.pop("_network")
+        if times is not None:   # last: drift changes the conductances (analogff/deploy.py)
+            from analogff.deploy import accuracy_over_time
+            record["metrics"]["accuracy_vs_time"] = accuracy_over_time(net, times)
         if results is not None:
             results.add(record)
             results.close()
@@ -203,33 +220,6 @@ def register(app: typer.Typer) -> None:
             from analogff.algorithms.protocol import summary_lines
             for line in summary_lines(record):  # energy to accuracy, best dev, unmatched
                 console.print(line, markup=False, highlight=False)
+            console.print(final_accuracy_line(record, monitor), highlight=False)
             if store is not None:
                 console.print(f"record appended to {store}")
-
-
-def _run_with_progress(cfg, hp, quiet_stdout: bool, monitor: bool, data) -> dict:
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
-    from analogff.experiment import run_experiment
-
-    con = err_console if quiet_stdout else console
-    kind = "ideal" if cfg.ideal else cfg.device
-    cols = [TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
-            TextColumn("loss {task.fields[loss]}  acc {task.fields[acc]}"), TimeElapsedColumn()]
-    with Progress(*cols, console=con, transient=False) as prog:
-        task = prog.add_task(f"{cfg.algo} on {cfg.dataset} ({kind}) epoch 1/{hp['epochs']}",
-                             total=None, loss="–", acc="–")
-
-        def progress(kind_, **k):
-            if kind_ == "batch":
-                prog.update(task, total=k["batches"], completed=k["batch"] + 1,
-                            description=f"{cfg.algo} on {cfg.dataset} ({kind}) epoch {k['epoch'] + 1}/{k['epochs']}",
-                            loss=f"{k['loss']:.4f}")
-            elif kind_ == "epoch":
-                acc = k.get("accuracy")
-                prog.update(task, loss=f"{k['loss']:.4f}",
-                            acc="–" if acc is None else f"{100 * acc:.1f} %")
-            elif kind_ == "evaluated":
-                prog.update(task, description=f"{cfg.algo} on {cfg.dataset} ({kind}) done")
-
-        return run_experiment(cfg, progress, data=data, keep_network=True, monitor=monitor)

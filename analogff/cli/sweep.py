@@ -8,6 +8,7 @@ from typing import Annotated, List, Optional
 import typer
 
 from .common import cli_errors, console, err_console, fail, hardware_options, resolve_hardware
+from .run_options import run_options, sweep_fields
 
 _MAX_DRY_ROWS = 200
 
@@ -21,6 +22,7 @@ def register(app: typer.Typer) -> None:
     @app.command("sweep")
     @cli_errors
     @hardware_options
+    @run_options(sweep_fields())
     def sweep(
         grid: Annotated[Optional[List[str]], typer.Option(
             "--grid", "-g", metavar="KEY=V1,V2,...",
@@ -54,6 +56,7 @@ def register(app: typer.Typer) -> None:
                  "analogff.experiment.run_experiment.")] = None,
         hardware: Optional[Path] = None,
         hardware_overrides: Optional[dict] = None,
+        run_overrides: Optional[dict] = None,
     ) -> None:
         """Sweep parameters: every combination of --grid values x --algo x --seeds.
 
@@ -65,6 +68,8 @@ def register(app: typer.Typer) -> None:
 
           analogff sweep --hardware chip.toml --grid node_nm=22,7 --grid adc_type=sar,flash
 
+          analogff sweep --dataset fashion-mnist --epochs 5 --grid noise=0,0.05
+
         Every hardware field (see analogff energy --fields) is a grid key; --hardware FILE and
         the single-field options set the chip's base values, under the sweep file's \\[base]
         and the grid.
@@ -75,7 +80,7 @@ def register(app: typer.Typer) -> None:
                                     resolve_point_fn, run_sweep)
 
         if not grid and config is None and not algo and seeds is None and hardware is None \
-                and not hardware_overrides:
+                and not hardware_overrides and not run_overrides:
             raise fail("nothing to sweep; give --grid KEY=V1,V2,..., --config sweep.toml, "
                        "--algo or --seeds (see analogff sweep --help)")
         if workers is not None and workers < 1:
@@ -86,7 +91,13 @@ def register(app: typer.Typer) -> None:
         chip = None
         if hardware is not None or hardware_overrides:
             chip = resolve_hardware(hardware, hardware_overrides or {}).to_dict()
-        spec = build_spec(grid or (), config, algos, seeds, hardware=chip)
+        fixed = dict(run_overrides or {})   # every simulate option, fixed for every point
+        both = sorted(set(fixed) & {g.split("=", 1)[0].strip().replace("-", "_")
+                                    for g in grid or ()})
+        if both:
+            raise ConfigError(f"{both[0]} is given both as --{both[0].replace('_', '-')} and "
+                              f"as a --grid key; use one of them")
+        spec = build_spec(grid or (), config, algos, seeds, hardware=chip, base=fixed or None)
         points = expand(spec)          # every point validated before anything runs
         if point_fn:
             resolve_point_fn(point_fn)
