@@ -18,9 +18,10 @@ def kernels_cached() -> bool:
     ``$NUMBA_CACHE_DIR``). False means this run compiles them (about a minute here)."""
     import crossbar
 
-    roots = [os.path.join(os.path.dirname(crossbar.__file__), "__pycache__")]
-    if os.environ.get("NUMBA_CACHE_DIR"):
-        roots.append(os.environ["NUMBA_CACHE_DIR"])
+    if os.environ.get("NUMBA_CACHE_DIR"):      # Numba then caches there and only there
+        roots = [os.environ["NUMBA_CACHE_DIR"]]
+    else:
+        roots = [os.path.join(os.path.dirname(crossbar.__file__), "__pycache__")]
     for r in roots:
         if glob.glob(os.path.join(r, "**", "*.nbi"), recursive=True):
             return True
