@@ -261,8 +261,13 @@ def price_all(cache: Path, outdir: Path) -> None:
     notes = figures(rows, outdir)
     commit = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"],
                             capture_output=True, text=True).stdout.strip()
-    print(f"priced at commit {commit} (plus uncommitted changes, if any) in "
-          f"{time.time() - t0:.0f} s")
+    dirty = subprocess.run(["git", "-C", str(ROOT), "status", "--porcelain", "--", "reports",
+                            "crossbar", "analogff", "device_models"],
+                           capture_output=True, text=True).stdout.split("\n")
+    dirty = [ln[3:] for ln in dirty if ln.strip() and not ln.startswith("??")]
+    print(f"priced at commit {commit}" + (f" with uncommitted changes in {', '.join(dirty)}"
+                                          if dirty else " (no uncommitted model changes)")
+          + f" in {time.time() - t0:.0f} s")
     for d, n in ((d, n) for d in DEVICES for n in NODES):
         print(f"\n{d}, {n} nm: width sweep (784-w-w-10), batch 50")
         print(f"{'algo':5}{'w':>6}{'E/sample':>11}{'t/sample':>11}{'chip mm²':>10}"
