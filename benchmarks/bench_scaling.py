@@ -187,6 +187,12 @@ def figures(rows: list[dict], outdir: Path) -> list[str]:
             ax.grid(True, which="both", alpha=0.3)
             ax.legend(fontsize=7)
         for ax, fo in zip(ax_list[4:], ("ff", "pff")):
+            if not _sel(rows, sweep=sweep, algo=fo):
+                ax.axis("off")
+                ax.text(0.5, 0.5, f"{fo.upper()}: the released two-layer design only\n"
+                        "(no deeper PFF was made): see the width sweep", ha="center",
+                        va="center", fontsize=10, transform=ax.transAxes)
+                continue
             for (dev, node) in combos:
                 ratios = {}
                 for m, col in (("energy_per_train_sample_j", "C0"), ("train_chip_mm2", "C2"),
