@@ -110,30 +110,47 @@ def cost(hw: Hardware, algo: str, width: int, shape: Shape = Shape(), *,
 
 
 def train_chip_area(hw: Hardware, algo: str, width: int, shape: Shape = Shape(), *,
-                    batch: int = BATCH) -> float:
+                    batch: int = BATCH, optimizer: str | None = None,
+                    update: str | None = None, preset: str = "paper") -> float:
     """Area [mm²] of the chip ``algo`` needs to train the ``width`` network at ``batch``.
 
     The chip's matrices and which of them are read transposed do not depend on the batch or
     on PFF's settling steps, and every buffer the algorithms declare is a fixed number of
     rows per image, so the peak is linear in the batch: the ledger is built at batch 1 with
     one settling step and the peak scaled to ``batch`` (tests/analogff/test_scaling.py
-    checks this against the full batch)."""
+    checks this against the full batch). ``optimizer`` / ``update`` / ``preset``: the
+    algorithm's settings (default: the matched pulsed family at the paper preset); a
+    per-weight optimiser state is part of the buffer."""
     from reports.training_memory import training_chip
 
     from .estimate import build_ledgers
 
     _check(algo, width, shape)
     rule, scheme = FAMILIES[FAMILY]
-    tl, _il = build_ledgers(hw, shape.network(width), algo, batch=1, optimizer=rule,
-                            update=scheme, preset="paper", K=1 if algo == "pff" else None)
-    p1 = float(tl["memory"]["peak_bits"])
-    return training_chip(tl, hw, peak_bits=p1 * batch)["area_mm2"]
+    tl, _il = build_ledgers(hw, shape.network(width), algo, batch=1,
+                            optimizer=optimizer if optimizer is not None else rule,
+                            update=update if update is not None else scheme, preset=preset,
+                            K=1 if algo == "pff" else None)
+    mem = tl["memory"]
+    state = sum(v for k, v in mem["at_peak"].items() if k.startswith(("optimizer.",
+                                                                       "accumulator.")))
+    if state and algo == "pff":
+        # PFF creates its optimiser state during the first settling step, so the moment of
+        # the peak depends on the batch: build the real batch, two steps (all state live)
+        tl, _il = build_ledgers(hw, shape.network(width), algo, batch=batch,
+                                optimizer=optimizer if optimizer is not None else rule,
+                                update=update if update is not None else scheme,
+                                preset=preset, K=2)
+        return training_chip(tl, hw)["area_mm2"]
+    # per-batch buffers scale with the batch; per-weight state does not
+    peak = (float(mem["peak_bits"]) - state) * batch + state
+    return training_chip(tl, hw, peak_bits=peak)["area_mm2"]
 
 
 def largest_width(hw: Hardware, algo: str, area_mm2: float, shape: Shape = Shape(), *,
                   batch: int = BATCH, rel_tol: float = 0.01, max_width: int = 65536,
-                  known: dict[int, float] | None = None, max_evals: int | None = None
-                  ) -> dict[str, Any]:
+                  known: dict[int, float] | None = None, max_evals: int | None = None,
+                  **settings: Any) -> dict[str, Any]:
     """The widest ``shape`` network whose training chip fits ``area_mm2``.
 
     Brackets the width by doubling from the smallest (or from ``known``: width -> area
@@ -141,7 +158,8 @@ def largest_width(hw: Hardware, algo: str, area_mm2: float, shape: Shape = Shape
     then narrows the bracket [fits, does not fit] by false position on the area (it grows
     smoothly with the width; a bisection step whenever an end stalls) until it is within
     ``rel_tol`` of the width (PFF: steps of 10). Every width reported was evaluated exactly.
-    ``max_evals`` stops the narrowing after that many new evaluations: the answer is then
+    ``settings``: `train_chip_area`'s optimizer / update / preset. ``max_evals`` stops the
+    narrowing after that many new evaluations: the answer is then
     the bracket [``width``, ``next_width``) (``converged`` False). Returns ``{"width",
     "area_mm2", "next_width", "next_area_mm2", "evaluations", "capped", "converged"}``;
     ``width`` is 0 when even the smallest network does not fit."""
@@ -155,7 +173,7 @@ def largest_width(hw: Hardware, algo: str, area_mm2: float, shape: Shape = Shape
         w = units * step
         if w not in cache:
             n_eval[0] += 1
-            cache[w] = train_chip_area(hw, algo, w, shape, batch=batch)
+            cache[w] = train_chip_area(hw, algo, w, shape, batch=batch, **settings)
         return cache[w]
 
     def out(lo, a_lo, hi, a_hi, capped=False):

@@ -38,6 +38,11 @@ def register(app: typer.Typer) -> None:
         pulse_density: Optional[float] = typer.Option(
             None, "--pulse-density", help="Write pulses per device per update call; default: "
             "the expected pulses of the algorithm's own updates."),
+        fit_area: Optional[str] = typer.Option(
+            None, "--fit-area", help="Die areas in mm², e.g. 10,50,100: print the widest "
+            "network of --network's shape (its input, number of hidden layers and classes; "
+            "every hidden layer that width) whose chip to train fits each, instead of "
+            "pricing --network."),
         as_json: bool = typer.Option(False, "--json", help="Print JSON instead of tables."),
         list_fields: bool = typer.Option(False, "--fields", help="List every hardware field "
                                          "(default, allowed values, meaning) and exit."),
@@ -87,12 +92,60 @@ def register(app: typer.Typer) -> None:
         if update not in UPDATES:
             raise ConfigError(f"--update {update!r} is not allowed; choose one of: "
                               f"{', '.join(UPDATES)}")
+        if fit_area is not None:
+            _fit_areas(hw, sizes, algo.lower(), fit_area, batch=batch, preset=preset,
+                       optimizer=optimizer, update=update, as_json=as_json,
+                       ignored={"--steps": steps, "--pulse-density": pulse_density})
+            return
         est = estimate(hw, sizes, algo.lower(), batch=batch, K=steps, preset=preset,
                        optimizer=optimizer, update=update, pulse_density=pulse_density)
         if as_json:
             typer.echo(json.dumps(est.to_dict(), indent=2, default=float))
             return
         _print(est)
+
+
+def _fit_areas(hw, sizes: list[int], algo: str, areas: str, *, batch: int, preset: str,
+               optimizer, update: str, as_json: bool, ignored: dict) -> None:
+    """The widest network of ``sizes``' shape whose chip to train fits each area
+    (`analogff.scaling.largest_width`)."""
+    from analogff.errors import ConfigError
+    from analogff.scaling import Shape, largest_width
+
+    for opt, v in ignored.items():
+        if v is not None:
+            raise ConfigError(f"{opt} does not change the chip's area; drop it with --fit-area")
+    try:
+        limits = [float(a) for a in areas.split(",") if a.strip()]
+    except ValueError:
+        limits = []
+    if not limits or not all(0 < a < 1e6 for a in limits):
+        raise ConfigError(f"--fit-area {areas!r} must be die areas in mm² between 0 and 1e6, "
+                          "e.g. 10,50,100")
+    if len(sizes) < 3:
+        raise ConfigError(f"--network {','.join(map(str, sizes))} needs an input, at least one "
+                          "hidden layer and the classes, e.g. 784,500,500,10")
+    shape = Shape(n_in=sizes[0], n_classes=sizes[-1], depth=len(sizes) - 2)
+    known: dict[int, float] = {}
+    fits = [{"area_limit_mm2": a, **largest_width(hw, algo, a, shape, batch=batch, known=known,
+                                                  optimizer=optimizer, update=update,
+                                                  preset=preset)} for a in limits]
+    if as_json:
+        typer.echo(json.dumps({"hardware": hw.to_dict(), "algo": algo, "n_in": shape.n_in,
+                               "hidden_layers": shape.depth, "n_classes": shape.n_classes,
+                               "batch": batch, "fits": fits}, indent=2, default=float))
+        return
+    t = _table(f"Widest {shape.n_in}-w×{shape.depth}-{shape.n_classes} network whose chip to "
+               f"train {algo.upper()} fits (batch {batch})", "die", "width w", "its chip",
+               "w + step needs")
+    for f in fits:
+        nxt = "-" if f["next_width"] is None else \
+            f"{f['next_width']}: {f['next_area_mm2']:.4g} mm²"
+        w = str(f["width"]) + ("" if f["converged"] else " (bracket)")
+        t.add_row(f"{f['area_limit_mm2']:g} mm²", w, f"{f['area_mm2']:.4g} mm²", nxt)
+    t.caption = ("chip to train: every matrix's tiles, transposed periphery where read "
+                 "transposed, SRAM sized to the peak buffer; searched to 1 % of the width")
+    console.print(t)
 
 
 def _stored_run(store: Path, run: int):

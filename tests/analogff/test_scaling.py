@@ -21,6 +21,18 @@ def test_fast_area_equals_the_full_batch(algo):
         training_chip(led, HW)["area_mm2"], rel=1e-12)
 
 
+@pytest.mark.parametrize("algo", ["bp", "ff", "pff"])
+@pytest.mark.parametrize("optimizer,update", [("adam", "deterministic"), ("scaled", "mixed")])
+def test_fast_area_with_per_weight_state(algo, optimizer, update):
+    from analogff.estimate import build_ledgers
+
+    tl, _ = build_ledgers(HW, SMALL.network(30), algo, batch=50, optimizer=optimizer,
+                          update=update, preset="paper")
+    assert train_chip_area(HW, algo, 30, SMALL, batch=50, optimizer=optimizer,
+                           update=update) == pytest.approx(training_chip(tl, HW)["area_mm2"],
+                                                           rel=1e-12)
+
+
 def test_largest_width_brackets_the_area():
     target = train_chip_area(HW, "ff", 300, SMALL) * 1.001
     r = largest_width(HW, "ff", target, SMALL, rel_tol=0.0)
@@ -43,3 +55,23 @@ def test_cost_row_has_every_metric():
     for k in ("energy_per_train_sample_j", "latency_per_train_sample_s", "train_chip_mm2",
               "peak_buffer_bits", "moved_bits_per_train_sample"):
         assert r[k] > 0
+
+
+def _cli(*args):
+    import subprocess
+    import sys
+    return subprocess.run([sys.executable, "-m", "analogff", "energy", *args],
+                          capture_output=True, text=True, timeout=600)
+
+
+def test_energy_fit_area_cli():
+    import json
+
+    r = _cli("--algo", "ff", "--network", "64,16,16,10", "--batch", "8", "--fit-area", "0.5",
+             "--json")
+    assert r.returncode == 0, r.stderr
+    fit = json.loads(r.stdout)["fits"][0]
+    assert fit["area_mm2"] <= 0.5 < fit["next_area_mm2"] and fit["width"] > 16
+    bad = _cli("--fit-area", "0,x")
+    assert bad.returncode == 2 and "--fit-area '0,x' must be die areas" in bad.stderr + bad.stdout
+    assert "Traceback" not in bad.stderr
