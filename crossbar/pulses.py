@@ -363,6 +363,60 @@ def _aggregate_row_lin(nrow, a_row, b_row, dp_row, dm_row, single, g, p, c2c, wo
     return e, nu, nd
 
 
+@njit(cache=True, fastmath=_FAST)
+def _aggregate_row_laws(nrow, a_row, b_row, lp, lm, i, single, g, p, c2c, wout, useout,
+                        flag):
+    """`_aggregate_row` for devices with their own laws (``lp``/``lm``: (N_LAW, R, C), row
+    ``i``): each device's rate, target and hard bounds from its law, a geometric or constant
+    step per device (multiplicative c2c; the caller sends additive-noise geometric devices
+    elsewhere). The same formulas as `_aggregate_row_geo` / `_aggregate_row_lin` with the
+    device's bounds in place of 0 and 1; flagged devices are pulsed one by one by the caller."""
+    fixed, dyn, eu, ed, gmin, dg = _energy_coeffs(p)
+    k6 = 6.0 * c2c
+    m2 = 0.5 * (1.0 + c2c * c2c)
+    e = 0.0
+    nu = 0
+    nd = 0
+    for j in range(nrow.shape[0]):
+        cnt, up, use_p, w, _d = _pick_device(nrow[j], a_row[j], b_row[j], 1.0, 1.0, single)
+        nf = np.float64(cnt)
+        e += nf * (fixed + dyn * (eu if up else ed) * (gmin + w * dg))
+        nu += cnt if up else 0
+        nd += 0 if up else cnt
+        lw = lp if use_p else lm
+        c = np.float64(lw[L_RATE_UP, i, j] if up else lw[L_RATE_DN, i, j])
+        t = np.float64(lw[L_TGT_UP, i, j] if up else lw[L_TGT_DN, i, j])
+        step = np.float64(lw[L_LIN_UP, i, j] if up else lw[L_LIN_DN, i, j])
+        lo = np.float64(lw[L_LO, i, j])
+        hi = np.float64(lw[L_HI, i, j])
+        sign = 1.0 if up else -1.0
+        sq = math.sqrt(nf)
+        # geometric: log-distance to the target drawn at once (see _aggregate_row_geo)
+        D0 = t - w
+        x = -nf * (c + c * c * m2) + sq * c * c2c * g[j]
+        em1 = _expm1_poly9(x)
+        aD = abs(D0)
+        ny = nf * c * k6
+        toward = aD * nf * c * (1.0 + k6)
+        away = 1.1 * aD * ny
+        glo = w - (away if up else toward)
+        ghi = w + (toward if up else away)
+        ok_g = (c * (1.0 + k6) <= 0.0625) & (c > 0.0) & (ny <= 0.09) & (glo > lo) & \
+            (ghi < hi) & (abs(x) < 0.25) & _train_aggregates(cnt, c)
+        # constant step: a sum of Gaussian steps (see _aggregate_row_lin)
+        far = w + sign * (nf * step + step * k6 * sq)
+        near = w - sign * (step * k6 * sq)
+        ok_l = ((far < hi) & (near > lo)) if up else ((far > lo) & (near < hi))
+        geo = c != 0.0
+        w_geo = w - D0 * em1
+        w_lin = w + sign * (nf * step + step * c2c * sq * g[j])
+        wout[j] = (w_geo if geo else w_lin) if cnt != 0 else w
+        useout[j] = np.uint8(use_p)
+        ok = ok_g if geo else ok_l
+        flag[j] = np.uint8((cnt != 0) & (ok == False))  # noqa: E712
+    return e, nu, nd
+
+
 @njit(cache=True)
 def _write_back(a_row, b_row, wout, useout, differential):
     """New states into the device that moved (vectorisable selects)."""
@@ -420,6 +474,10 @@ def _update_chunk(ch, mode, A, V, max_pulses, wp, wm, d2dp, d2dm, has_d2d, stuck
     vec_rows = ((c2c > 0.0 and geo_u == geometric) or
                 (c2c == 0.0 and not geo_u and not geometric)) and not full and \
         not (additive and (geo_u or geometric))
+    # devices with their own laws: noisy multiplicative trains (or constant steps) take the
+    # vectorised pass with each device's law (_aggregate_row_laws); write noise marks them
+    vec_laws = full and c2c > 0.0 and not (additive and (geo_u or geometric))
+    law_m = lawm if differential else lawp
     ones = np.ones(C, dtype=np.float32)
     nrow = np.empty(C, dtype=np.int32)
     u = np.empty(C, dtype=np.float32)
@@ -456,14 +514,14 @@ def _update_chunk(ch, mode, A, V, max_pulses, wp, wm, d2dp, d2dm, has_d2d, stuck
         lean = endur <= 0 and not potonly and not track_time and \
             not _row_has_stuck(stuckp, stuckm, i, differential)
         k = 0
-        if not (lean and vec_rows):
+        if not (lean and (vec_rows or vec_laws)):
             for j in range(C):
                 idx[k] = j
                 k += nrow[j] != 0
         if lean:
             # the common row: no stuck device, no endurance or refresh bookkeeping, no drift
             # clock; the same physics as below, with the polarity picked by selects
-            if vec_rows:
+            if vec_rows or vec_laws:
                 # noisy trains: the whole row through the aggregated formula at once (one
                 # deviate per device, stream 2R + i), then the flagged devices pulse by pulse
                 # (stream i), then one write-back
@@ -476,9 +534,14 @@ def _update_chunk(ch, mode, A, V, max_pulses, wp, wm, d2dp, d2dm, has_d2d, stuck
                 b_row = wm[i] if differential else wp[i]
                 if c2c > 0.0:
                     _fill_normals(g, key, 2 * R + i, tablefull)
-                e, nu, nd = _aggregate_row(nrow, wp[i], b_row, dp_row, dm_row,
-                                           not differential, g, p, geometric, c2c, wout,
-                                           useout, flag)
+                if vec_laws:
+                    e, nu, nd = _aggregate_row_laws(nrow, wp[i], b_row, lawp, law_m, i,
+                                                    not differential, g, p, c2c, wout,
+                                                    useout, flag)
+                else:
+                    e, nu, nd = _aggregate_row(nrow, wp[i], b_row, dp_row, dm_row,
+                                               not differential, g, p, geometric, c2c, wout,
+                                               useout, flag)
                 k = 0
                 for j in range(C):  # branch-free list of the flagged devices
                     idx[k] = j
@@ -491,10 +554,18 @@ def _update_chunk(ch, mode, A, V, max_pulses, wp, wm, d2dp, d2dm, has_d2d, stuck
                     w0 = wp[i, j] if use_p else b_row[j]
                     d2d = dp_row[j] if use_p else dm_row[j]
                     w1, st, r, left = _apply_n(np.float64(w0), n if n > 0 else -n, ui,
-                                               _law(p, ui, d2d, False, lawp, i, j), p,
+                                               _law(p, ui, d2d, vec_laws,
+                                                    lawp if use_p else law_m, i, j), p,
                                                st, r, left, table16)
                     wout[j] = w1
                 _write_back(wp[i], b_row, wout, useout, differential)
+                if vec_laws:  # write noise: every device that took pulses was written
+                    for j in range(C):
+                        if nrow[j] != 0:
+                            if useout[j] != 0:
+                                touchp[i, j] = 1
+                            else:
+                                touchm[i, j] = 1
                 up_cnt[i] = nu
                 dn_cnt[i] = nd
                 energy[i] = e
