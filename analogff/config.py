@@ -68,6 +68,8 @@ class SimConfig:
     d2d: float | None = None
     nonlinearity_up: float | None = None
     nonlinearity_down: float | None = None
+    gamma_up: float | None = None
+    gamma_down: float | None = None
     up_down: float | None = None
     prog_noise: float | None = None
     drift_nu: float | None = None

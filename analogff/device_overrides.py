@@ -19,6 +19,8 @@ DEVICE_FIELDS: dict[str, tuple[type, str]] = {
     "nonlinearity_up": (float, "potentiation nonlinearity P_max/A of the exponential response "
                                "(0 = linear)"),
     "nonlinearity_down": (float, "depression nonlinearity P_max/A (0 = linear)"),
+    "gamma_up": (float, "linear-step response: relative step decrease at the upper bound"),
+    "gamma_down": (float, "linear-step response: relative step decrease at the lower bound"),
     "up_down": (float, "up/down step asymmetry a in (-1, 1): up step x (1+a), down x (1-a)"),
     "prog_noise": (float, "programming error std, fraction of g_max - g_min"),
     "drift_nu": (float, "drift exponent ν in g(t) = g(t0)(t/t0)^-ν"),
@@ -26,6 +28,11 @@ DEVICE_FIELDS: dict[str, tuple[type, str]] = {
     "stuck_on": (float, "fraction of devices stuck at g_max from the start"),
     "endurance": (float, "write pulses a device survives before it sticks (0 = unlimited)"),
 }
+
+
+# the fields a pulse response may or may not read (device_models.responses: Response.fields)
+RESPONSE_SHAPE_FIELDS = ("nonlinearity_up", "nonlinearity_down", "gamma_up", "gamma_down",
+                         "up_down")
 
 
 def overrides(cfg: Any) -> dict[str, Any]:
@@ -45,12 +52,26 @@ def check(cfg: Any, device_name: str) -> None:
 
     from .errors import ConfigError
 
+    from device_models.responses import RESPONSE_CLASSES
+
     ch = overrides(cfg)
     if not ch:
         return
     try:
-        get_device(device_name).replace(**ch)
-    except DeviceParameterError as exc:
-        raise ConfigError(str(exc)) from None
+        dev = get_device(device_name)
     except (KeyError, ValueError, OSError):
         return      # an unknown device is reported where the device is resolved
+    try:
+        dev = dev.replace(**ch)
+    except DeviceParameterError as exc:
+        raise ConfigError(str(exc)) from None
+    # a shape parameter the device's pulse response does not read would change nothing:
+    # refused rather than run as a silent no-op
+    used = set(getattr(RESPONSE_CLASSES.get(dev.response), "fields", ()))
+    for k in ch:
+        if k in RESPONSE_SHAPE_FIELDS and k not in used:
+            readers = [n for n, c in RESPONSE_CLASSES.items() if k in c.fields]
+            raise ConfigError(f"{k} = {ch[k]!r} has no effect on device {dev.name!r} (its "
+                              f"response is {dev.response}, which reads "
+                              f"{', '.join(sorted(used)) or 'no shape parameter'}); {k} "
+                              f"applies to the {' / '.join(readers)} response")

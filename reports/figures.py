@@ -409,6 +409,11 @@ def fig_knob(st: Study, knob: str, out: Path) -> Figure | None:
         sub = g[g["algo"] == algo]
         combos = list(dict.fromkeys(sub[others].apply(lambda r: tuple(map(_hashable, r)),
                                                       axis=1))) if others else [()]
+        # a line needs two values of the knob: in a one-at-a-time design only the base
+        # combination has them (the other points are in the sensitivity figure)
+        lines = [cb for cb in combos
+                 if len(_match(sub, others, cb)[knob].map(_hashable).unique()) >= 2]
+        combos = lines or combos
         for ci, combo in enumerate(combos):
             line = sub
             for k, v in zip(others, combo):
@@ -457,6 +462,13 @@ def fig_knob(st: Study, knob: str, out: Path) -> Figure | None:
               bool(st.runs["ideal"].astype(bool).any()) else "")
            + _seeds_sentence(g) + " " + held_constant(st))
     return Figure(stem, f"Accuracy and energy vs {knob}", cap.strip())
+
+
+def _match(df, keys: list[str], values: tuple):
+    """Rows of ``df`` whose ``keys`` equal ``values`` (None and NaN alike)."""
+    for k, v in zip(keys, values):
+        df = df[_is(df[k], v)]
+    return df
 
 
 def _safe(name: str) -> str:
@@ -730,17 +742,19 @@ def fig_sensitivity(st: Study, out: Path) -> Figure | None:
         knobs = sorted({r["knob"] for r in mine},
                        key=lambda k: max(abs(r["delta"]) for r in mine if r["knob"] == k))
         for y, k in enumerate(knobs):
-            # the widest first, so that a smaller bar on the same side is drawn over it
-            kr = sorted((r for r in mine if r["knob"] == k), key=lambda r: -abs(r["delta"]))
-            for r in kr:
+            # one thin bar per value, side by side within the knob's row (low values first)
+            kr = sorted((r for r in mine if r["knob"] == k), key=lambda r: _order(r["value"]))
+            h = 0.72 / len(kr)
+            for j, r in enumerate(kr):
                 low = _order(r["value"]) < _order(r["base"])
                 c = shade(color(algo), 0 if low else 2, 3)
-                ax.barh(y, 100 * r["delta"], height=0.6, color=c, alpha=0.85,
+                yj = y - 0.36 + h * (j + 0.5)
+                ax.barh(yj, 100 * r["delta"], height=h * 0.9, color=c, alpha=0.85,
                         xerr=100 * r["delta_ci"] if r["delta_ci"] > 0 else None,
                         error_kw={"elinewidth": 0.6, "capsize": 1.5}, edgecolor="k",
                         linewidth=0.3)
                 end = r["delta"] + math.copysign(r["delta_ci"], r["delta"] or 1.0)
-                ax.annotate(f"{fmt_value(r['value'])}", (100 * end, y),
+                ax.annotate(f"{fmt_value(r['value'])}", (100 * end, yj),
                             xytext=(3 if r["delta"] >= 0 else -3, 0),
                             textcoords="offset points", va="center",
                             ha="left" if r["delta"] >= 0 else "right", fontsize=6)

@@ -30,3 +30,15 @@ def test_example_study_from_python(tmp_path):
     from reports import build_report
     index = build_report(out / "study.db", tmp_path / "rep")
     assert "Chip priced" in index.read_text()
+
+
+def test_sensitivity_sweep_file_is_one_at_a_time_around_the_middle_values(tmp_path):
+    from analogff.sweep import build_spec, expand
+
+    pts = expand(build_spec((), ROOT / "examples" / "sensitivity.toml", (), None))
+    assert len(pts) == 9 * 2 * 2
+    knobs = ("c2c", "d2d", "gamma_down", "stuck_off")
+    values = {k: sorted({getattr(p, k) for p in pts}) for k in knobs}
+    base = {k: v[(len(v) - 1) // 2] for k, v in values.items()}   # the report's base point
+    for p in pts:   # every point differs from the base in at most one knob
+        assert sum(getattr(p, k) != base[k] for k in knobs) <= 1
