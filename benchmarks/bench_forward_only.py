@@ -84,7 +84,7 @@ def native(args) -> None:
         for rule in args.rules.split(","):
             t = time.perf_counter()
             rec = run_experiment(SimConfig(algo="pff", dataset=ds, noise=0.05, optimizer=rule,
-                                           seed=seed, **extra))
+                                           seed=seed, lr=args.lr, **extra))
             e = rec["energy"]
             rows.append({"seed": seed, "rule": rule, "acc": rec["metrics"]["test_accuracy"],
                          "train_j": e["per_train_sample_j"],
@@ -273,6 +273,8 @@ def main(argv=None) -> None:
     n.add_argument("--seeds", default="0,1,2")
     n.add_argument("--rules", default="adam,scaled,factored,sgd",
                    help="update rules to compare (updates.py); the ratio needs adam")
+    n.add_argument("--lr", type=float, default=None,
+                   help="one rate for every rule (default: each rule's own default)")
     n.add_argument("--fashion-limit", type=int, default=FASHION_LIMIT)
     n.add_argument("--fashion-epochs", type=int, default=FASHION_EPOCHS)
     s = sub.add_parser("study", help="the matched PFF/FF/BP study")
