@@ -514,14 +514,18 @@ def _update_chunk(ch, mode, A, V, max_pulses, wp, wm, d2dp, d2dm, has_d2d, stuck
         lean = endur <= 0 and not potonly and not track_time and \
             not _row_has_stuck(stuckp, stuckm, i, differential)
         k = 0
-        if not (lean and (vec_rows or vec_laws)):
+        if not (lean and vec_rows):
             for j in range(C):
                 idx[k] = j
                 k += nrow[j] != 0
         if lean:
             # the common row: no stuck device, no endurance or refresh bookkeeping, no drift
             # clock; the same physics as below, with the polarity picked by selects
-            if vec_rows or vec_laws:
+            # own-law devices: the vectorised pass pays when most of the row takes pulses;
+            # sparse rows visit only their pulsed devices (measured: 0.2 pulses per device
+            # ran 1.5x faster per device, 160 per device 1.7x slower than vectorised)
+            row_laws = vec_laws and 2 * k > C
+            if vec_rows or row_laws:
                 # noisy trains: the whole row through the aggregated formula at once (one
                 # deviate per device, stream 2R + i), then the flagged devices pulse by pulse
                 # (stream i), then one write-back
@@ -534,7 +538,7 @@ def _update_chunk(ch, mode, A, V, max_pulses, wp, wm, d2dp, d2dm, has_d2d, stuck
                 b_row = wm[i] if differential else wp[i]
                 if c2c > 0.0:
                     _fill_normals(g, key, 2 * R + i, tablefull)
-                if vec_laws:
+                if row_laws:
                     e, nu, nd = _aggregate_row_laws(nrow, wp[i], b_row, lawp, law_m, i,
                                                     not differential, g, p, c2c, wout,
                                                     useout, flag)
@@ -554,12 +558,12 @@ def _update_chunk(ch, mode, A, V, max_pulses, wp, wm, d2dp, d2dm, has_d2d, stuck
                     w0 = wp[i, j] if use_p else b_row[j]
                     d2d = dp_row[j] if use_p else dm_row[j]
                     w1, st, r, left = _apply_n(np.float64(w0), n if n > 0 else -n, ui,
-                                               _law(p, ui, d2d, vec_laws,
+                                               _law(p, ui, d2d, row_laws,
                                                     lawp if use_p else law_m, i, j), p,
                                                st, r, left, table16)
                     wout[j] = w1
                 _write_back(wp[i], b_row, wout, useout, differential)
-                if vec_laws:  # write noise: every device that took pulses was written
+                if row_laws:  # write noise: every device that took pulses was written
                     for j in range(C):
                         if nrow[j] != 0:
                             if useout[j] != 0:
