@@ -285,14 +285,16 @@ class _Encoding:
                    for i, v in enumerate(self.shade_values)]
         return hs
 
-    def sentence(self) -> str:
+    def sentence(self, base: dict[str, Any] | None = None) -> str:
         enc = []
         if self.marker_knob:
             enc.append(f"marker shape = {self.marker_knob}")
         if self.shade_knob:
             enc.append(f"shade (light to dark) = {self.shade_knob}")
         if self.text_knobs:
-            enc.append(f"{', '.join(self.text_knobs)} written beside each point")
+            at = describe({k: (base or {}).get(k) for k in self.text_knobs})
+            enc.append(f"{', '.join(self.text_knobs)} written beside a point where they "
+                       f"differ from the base point ({at})")
         return f"; {'; '.join(enc)}" if enc else ""
 
 
@@ -312,8 +314,11 @@ def _pareto_panel(ax, st: Study, enc: _Encoding, algos: list[str], metric: str) 
             if r["few_seeds"]:
                 ax.annotate(f"n={int(r['n'])}", (x, y), xytext=(3, -8),
                             textcoords="offset points", fontsize=5.5, color="#b00000")
-            if enc.text_knobs:
-                ax.annotate(", ".join(f"{k}={fmt_value(r[k])}" for k in enc.text_knobs),
+            # knobs beyond marker and shade: written beside the point where they leave the
+            # base point (the caption gives the base)
+            off = [k for k in enc.text_knobs if _hashable(r[k]) != st.base.get(k)]
+            if off:
+                ax.annotate(", ".join(f"{k}={fmt_value(r[k])}" for k in off),
                             (x, y), xytext=(3, 3), textcoords="offset points", fontsize=5.5,
                             color="#444")
         front = pareto_front(zip(sub[f"{metric}_mean"], 100 * sub["test_accuracy_mean"]))
@@ -344,7 +349,7 @@ def fig_pareto(st: Study, out: Path) -> Figure | None:
     save(fig, out, "energy_vs_accuracy")
     cap = ("Test accuracy against analog energy per training sample (left) and per inference "
            "(right), log axes. One point per configuration; colour = algorithm"
-           + enc.sentence() + ". Each algorithm's line is its Pareto front over configuration "
+           + enc.sentence(st.base) + ". Each algorithm's line is its Pareto front over configuration "
            "means (no configuration of that algorithm is both cheaper and more accurate). "
            + _seeds_sentence(g) + " " + held_constant(st))
     return Figure("energy_vs_accuracy", "Energy vs accuracy (Pareto)", cap.strip())
@@ -377,7 +382,7 @@ def fig_pareto_by_algo(st: Study, out: Path) -> Figure | None:
     save(fig, out, "energy_vs_accuracy_by_algo")
     cap = ("The same points and fronts as the Pareto figure, one row per algorithm on its own "
            "energy range, so that each algorithm's trade-off between its knobs is visible"
-           + enc.sentence() + ". " + _seeds_sentence(g) + " " + held_constant(st))
+           + enc.sentence(st.base) + ". " + _seeds_sentence(g) + " " + held_constant(st))
     return Figure("energy_vs_accuracy_by_algo", "Energy vs accuracy, per algorithm",
                   cap.strip())
 
