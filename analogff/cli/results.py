@@ -180,13 +180,15 @@ def register(app: typer.Typer) -> None:
 
         with ResultsStore(store, create=False) as st:
             try:
-                df = st.to_dataframe(where=where, include_record=hw)
+                df = st.to_dataframe(where=where, include_record=True)
             except sqlite3.DatabaseError as exc:
                 raise AnalogffError(f"{store} is a corrupt analogff results store (SQLite says: "
                                     f"{exc}); it was left untouched") from None
             columns = st.columns
+        df = _complete_config(df)
         if hw:
             df = _add_hw_metrics(df)
+        df = df.drop(columns=["record"], errors="ignore")
         # `analogff deploy` records (float-trained, then programmed) are a mode of their own:
         # never pooled with runs trained on the devices
         df["mode"] = ["deploy" if str(h).startswith("deploy-") else "train"
@@ -224,6 +226,24 @@ def register(app: typer.Typer) -> None:
             console.print(f"wrote {parquet}", highlight=False)
 
 
+def _complete_config(df):
+    """Config fields a store created by an older analogff has no column for (e.g. a device
+    override added since), read from each run's record, so that grouping sees every field
+    (runs that differ in one are never pooled)."""
+    import json
+
+    from analogff.store import CONFIG_COLUMNS
+
+    missing = [c for c in CONFIG_COLUMNS if c not in df.columns]
+    if not missing or "record" not in df.columns:
+        return df
+    cfgs = [(json.loads(r).get("config") or {}) if isinstance(r, str) else {}
+            for r in df["record"]]
+    for c in missing:
+        df[c] = [cf.get(c) for cf in cfgs]
+    return df
+
+
 def _add_hw_metrics(df):
     """Latency per inference, TOPS/W, TOPS/mm² and area of every run, from its record."""
     import json
@@ -232,7 +252,6 @@ def _add_hw_metrics(df):
 
     rows = [hardware_metrics(json.loads(r)) if isinstance(r, str) else {}
             for r in df["record"]]
-    df = df.drop(columns=["record"])
     for k in _HW_METRICS:
         df[k] = [r.get(k, math.nan) for r in rows]
     return df

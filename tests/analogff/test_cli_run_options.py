@@ -49,3 +49,34 @@ def test_simulate_device_override_eval_times_and_final_accuracy(tmp_path):
     assert "final test accuracy" in r.stdout and "ETA" in r.stdout
     r = runner.invoke(app, ["simulate", "--eval-times", "5,1"])
     assert r.exit_code == 2 and "eval_times" in r.output
+
+
+def test_results_never_pools_a_field_an_older_store_has_no_column_for(tmp_path):
+    """A store created before a config field existed (no column) still groups by it: the
+    value is read from each run's record."""
+    import os
+    import sqlite3
+    import sys
+
+    sys.path.insert(0, os.path.dirname(__file__))
+    from sweep_points import fake_record
+
+    from analogff.config import SimConfig
+    from analogff.store import ResultsStore
+
+    db = tmp_path / "old.db"
+    with ResultsStore(db) as st:
+        for c2c in (0.0, 0.3):
+            for seed in range(2):
+                st.add(fake_record(SimConfig(c2c=c2c, seed=seed)))
+    con = sqlite3.connect(db)
+    con.execute('ALTER TABLE runs DROP COLUMN "c2c"')      # as if written before c2c existed
+    con.commit()
+    con.close()
+    r = runner.invoke(app, ["results", str(db), "--group-by", "algo", "--csv",
+                            str(tmp_path / "g.csv")])
+    assert r.exit_code == 0, r.output
+    assert "also grouped by c2c" in r.stdout
+    import pandas as pd
+    g = pd.read_csv(tmp_path / "g.csv")
+    assert len(g) == 2 and set(g["n"]) == {2}
