@@ -11,7 +11,10 @@
 # Budgets (what each run gets; they differ, and the comparison must say so):
 #   BP  784-2000-2000-10, paper preset (batch 500, SGD), 15 epochs  (~3.5 s/batch analog)
 #   FF  784-2000-2000,    paper preset (batch 500, SGD), 20 epochs  (~2.5 s/batch analog)
-#   PFF 784-500-500,      matched pulsed rule, batch 50+50, K = 6, 1 epoch (~7 s/batch analog)
+#   PFF 784-500-500,      small preset (Adam as released, batch 50+50, K = 6), 1 epoch
+#       (~7 s/batch analog with the pulsed rule; Adam adds digital work only). The matched
+#       pulsed rule's digits-tuned rates did not learn Fashion-MNIST in ideal float in a
+#       one-epoch check (10 %), so the released optimiser is used here
 #       (the paper's 784-2000-2000 at K = 12 took 122 s per batch of 500 ideal here: one
 #       epoch alone would take ~4 h)
 set -euo pipefail
@@ -21,6 +24,6 @@ for mode in --analog --ideal; do
       --noise 0.05 --device ecram "$mode" --store "$STORE"
   analogff simulate --algo ff  --dataset fashion-mnist --preset paper --epochs 20 \
       --noise 0.05 --device ecram "$mode" --store "$STORE"
-  analogff simulate --algo pff --dataset fashion-mnist --matched pulsed --hidden 500,500 \
+  analogff simulate --algo pff --dataset fashion-mnist --hidden 500,500 \
       --epochs 1 --noise 0.05 --device ecram "$mode" --store "$STORE"
 done
