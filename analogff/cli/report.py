@@ -23,16 +23,18 @@ def register(app: typer.Typer) -> None:
         hardware: Optional[Path] = None,
         hardware_overrides: Optional[dict] = None,
     ) -> None:
-        """Write index.html, figures (SVG, PDF, 300-dpi PNG) and tables (CSV, LaTeX) for the
-        finished runs in STORE.
+        """Write index.html, figures (SVG, PDF, 300-dpi PNG) and tables (CSV,
+        LaTeX) for the finished runs in STORE.
 
-        Runs that differ only in the seed are one configuration: every point is a mean over
-        seeds with a 95 % t-interval, n < 3 is flagged. Figures: energy per training sample
-        and per inference vs accuracy (a Pareto front per algorithm, swept knobs as marker and
-        shade), one figure per swept knob, a sensitivity tornado around the base point (the
-        middle value of each knob), energy/area/per-matrix breakdowns and analog vs digital
-        at the base point, accuracy vs time after programming (simulate --eval-times,
-        analogff deploy). Captions say what was held constant.
+        Runs that differ only in the seed are one configuration: every point
+        is a mean over seeds with a 95 % t-interval; n < 3 is flagged.
+        Figures: energy per training sample and per inference vs accuracy (a
+        Pareto front per algorithm, swept knobs as marker and shade), one
+        figure per swept knob, a sensitivity tornado around the base point
+        (the middle value of each knob), energy, area and per-matrix
+        breakdowns and analog vs digital at the base point, accuracy vs time
+        after programming (simulate --eval-times, analogff deploy). Captions
+        say what was held constant.
 
         Every run is priced on the chip it stored. --hardware FILE (the fields it writes) and
         the single-field options re-price every run on its own chip with those fields changed:
