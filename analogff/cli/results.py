@@ -161,8 +161,9 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """List the runs in a results store: varied parameters, accuracy, energy, time.
 
-        Units: accuracies in %, energies in J and times in s with SI prefixes (µJ, nJ, ms);
-        exports (--csv, --parquet) keep plain SI numbers (fractions, J, s).
+        Units: accuracies in %, energies in J and times in s with SI
+        prefixes (µJ, nJ, ms); exports (--csv, --parquet) keep plain SI
+        numbers (fractions, J, s).
         """
         from analogff.errors import AnalogffError
         from analogff.store import ResultsStore
