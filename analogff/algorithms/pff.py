@@ -1,11 +1,12 @@
 """Predictive Forward-Forward (Ororbia & Mali 2023) on crossbar matrices.
 
-Follows ../shared/reference/pff-spec.md (from the authors' released code): a representation
-circuit (bottom-up W¹ W², separate top-down V¹ V², lateral competition Λ¹ Λ² in groups with
-self-excitation, damped settling over K steps with noise, label entering top-down, negatives
-= the same image with a wrong label, goodness Σz² with the reversed-sign BCE loss, a softmax
-head) and a generative circuit (teacher-forced top-down predictions G³ G² G¹, prediction
-errors, a top latent z_g settled by the one small transposed read of G³). Classification is
+Follows the authors' released code (github.com/ago109/predictive-forward-forward @ adeb918,
+src/pff_rnn.py, src/sim_train.py, src/fit_gmm.py): a representation circuit (bottom-up W¹ W²,
+separate top-down V¹ V², lateral competition Λ¹ Λ² in groups with self-excitation, damped
+settling over K steps with noise, label entering top-down, negatives = the same image with a
+wrong label, goodness Σz² with the reversed-sign BCE loss, a softmax head) and a generative
+circuit (teacher-forced top-down predictions G³ G² G¹, prediction errors, a top latent z_g
+settled by the one small transposed read of G³). Classification is
 by goodness over all labels.
 
 Every product is a read of its own array and every weight change an outer-product update
@@ -50,7 +51,7 @@ EPS_LN = 1e-8
 PRIOR_COMPONENTS = 10  # mixture components of the sampling prior (fit_gmm.py: n_comp = 10)
 PRIOR_BATCH = 400      # rows per batch when inferring latent codes (fit_gmm.py: batch_size)
 
-# hyperparameter presets: "paper" = the released run (pff-spec.md §2); "small" = digits in ~1 min
+# hyperparameter presets: "paper" = the released run (sim_train.py); "small" = digits in ~1 min
 # (tuned here on digits: θ = 5 beat 10 and 3; Adam 4e-3 decayed linearly to 5 % over the run
 # gave 96.4 / 96.4 / 94.4 % (seeds 0-2) against 95.3 / 94.4 % at a constant 2e-3; pulsed SGD
 # (optimizer "sgd", lr 0.5, constant) reached 86 % in 12 epochs). lr_<rule> is a rule's rate
@@ -207,8 +208,8 @@ class PFF:
         return self._split_read(self.lat[k], z, npos)
 
     def _lateral_learn(self, k: int, zprev: np.ndarray, delta: np.ndarray, lr: float) -> None:
-        """Λ = S ⊙ L with L ≥ 0: ∇L = S ⊙ ∇Λ, ∇Λ = −(z(t−1)ᵀ δ) within each group (pff-spec
-        §1.5), masked where the gate has closed (L ≤ 0); then the gate is applied."""
+        """Λ = S ⊙ L with L ≥ 0: ∇L = S ⊙ ∇Λ, ∇Λ = −(z(t−1)ᵀ δ) within each group (the
+        release's step()), masked where the gate has closed (L ≤ 0); then the gate is applied."""
         blk = self.lat[k]
         B = zprev.shape[0]
         A = np.einsum("bgi,bgk->gik", zprev.reshape(B, blk.n_blocks, blk.block),
@@ -226,7 +227,7 @@ class PFF:
 
     def _gate(self, k: int) -> None:
         """The ReLU gate on the stored lateral parameters: entries at or below 0 are driven to
-        0 and never updated again (pff-spec §1.2: "dead for good")."""
+        0 and never updated again (pff_rnn.py: ReLU(L) has zero gradient below 0)."""
         blk = self.lat[k]
         L = self.S * blk.blocks()
         dying = self.alive[k] & (L <= 0)
@@ -281,7 +282,7 @@ class PFF:
 
     def rep_step(self, xn, z1, z2, ys, lab, npos: int, noisy: bool = True) -> dict:
         """One synchronous settling step of the representation circuit and its local error
-        signals (pff-spec §1.2, §1.4-1.5). Returns new states, deltas and the loss."""
+        signals (pff_rnn.py step()). Returns new states, deltas and the loss."""
         hp, led, rng = self.hp, self.ledger, self.rng
         N = xn.shape[0]
         alpha, theta = np.float32(hp["alpha"]), np.float32(hp["theta"])
@@ -348,7 +349,7 @@ class PFF:
         led.release("pff.state_next", "pff.ln_state", "pff.errors")
 
     def _generative_step(self, xx, z1, z2, zg, lr_g) -> None:
-        """Teacher-forced predictions, errors, updates and the z_g step (pff-spec §1.6)."""
+        """Teacher-forced predictions, errors, updates and the z_g step (update_generator())."""
         hp, led, rng = self.hp, self.ledger, self.rng
         N = xx.shape[0]
         eg = np.float32(hp["eps_g"])
@@ -385,7 +386,7 @@ class PFF:
         led.release("pff.gen_inputs", "pff.gen_errors")
 
     def _zg_step(self, zg: np.ndarray, zg_r: np.ndarray, grad_z2hat: np.ndarray) -> None:
-        """z_g ← z_g − β·J_LN(φ(z_g))ᵀ(∂L/∂ẑ² G³ᵀ), straight-through φ (pff-spec §1.6): the
+        """z_g ← z_g − β·J_LN(φ(z_g))ᵀ(∂L/∂ẑ² G³ᵀ), straight-through φ (update_generator()): the
         one transposed read, of G³. At z_g = 0 the LN Jacobian is I/1e-8, as released."""
         led = self.ledger
         led.phase = "transposed"
