@@ -76,6 +76,9 @@ class SimConfig:
     stuck_off: float | None = None
     stuck_on: float | None = None
     endurance: float | None = None
+    # after training: test accuracy at these seconds after programming while the devices
+    # drift, e.g. "1,3600,86400" (analogff/deploy.py; stored as metrics.accuracy_vs_time)
+    eval_times: str | None = None
     update: str = "deterministic"
     optimizer: str | None = None   # sgd | scaled (pulsed, crossbar-native) | adam (digital, as released)
     hidden: str | None = None      # e.g. "500,500"
@@ -134,6 +137,9 @@ class SimConfig:
             self.hidden_sizes()  # validates
         from .device_overrides import check as check_device_overrides
         check_device_overrides(self, self.hardware.device)
+        if self.eval_times is not None:
+            from .deploy import parse_times
+            parse_times(self.eval_times)     # one line naming eval_times
         if not isinstance(self.hardware, Hardware):
             raise ConfigError(f"hardware = {self.hardware!r} must be a Hardware description")
         try:
@@ -174,7 +180,8 @@ class SimConfig:
         """SHA-256 (hex, 16 chars) of the canonical JSON of every field, seed included."""
         from .device_overrides import DEVICE_FIELDS
         # unset device overrides are left out, so adding one kept every earlier hash
-        d = {k: v for k, v in self.to_dict().items() if not (k in DEVICE_FIELDS and v is None)}
+        d = {k: v for k, v in self.to_dict().items()
+             if not ((k in DEVICE_FIELDS or k == "eval_times") and v is None)}
         blob = json.dumps(d, sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(blob.encode()).hexdigest()[:16]
 

@@ -356,6 +356,9 @@ def _run(cfg, net, progress, keep_network, monitor, t_start, dev=None) -> dict:
     if proto is not None or cfg.matched is not None:
         from .algorithms.protocol import record_fields
         record.update(record_fields(cfg, net, proto, energy, tr["train_total"]))
+    if cfg.eval_times is not None:   # last: drift changes the conductances
+        from .deploy import accuracy_over_time
+        record["metrics"]["accuracy_vs_time"] = accuracy_over_time(net, cfg.eval_times)
     if keep_network:
         record["_network"] = net
     return record

@@ -174,9 +174,9 @@ def register(app: typer.Typer) -> None:
         opts.update({k: v for k, v in cli.items() if v is not None})
         opts.update(run_overrides or {})    # device overrides (--c2c, --drift-nu, ...)
         opts.update(over)
+        if eval_times is not None:
+            opts["eval_times"] = eval_times
         cfg = from_dict(opts, hardware=base)
-        from analogff.deploy import parse_times
-        times = parse_times(eval_times) if eval_times is not None else None
         # resolve everything that can fail before any training starts
         from analogff.experiment import hyperparameters, make_device, make_periphery
         hp = hyperparameters(cfg)
@@ -201,9 +201,6 @@ def register(app: typer.Typer) -> None:
             cfg, hp, err_console if json_out else console, monitor,
             lambda cb: run_experiment(cfg, cb, data=data, keep_network=True, monitor=monitor))
         net = record.pop("_network")
-        if times is not None:   # last: drift changes the conductances (analogff/deploy.py)
-            from analogff.deploy import accuracy_over_time
-            record["metrics"]["accuracy_vs_time"] = accuracy_over_time(net, times)
         if results is not None:
             results.add(record)
             results.close()

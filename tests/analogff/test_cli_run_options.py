@@ -49,6 +49,17 @@ def test_simulate_device_override_eval_times_and_final_accuracy(tmp_path):
     assert "final test accuracy" in r.stdout and "ETA" in r.stdout
     r = runner.invoke(app, ["simulate", "--eval-times", "5,1"])
     assert r.exit_code == 2 and "eval_times" in r.output
+    # a sweep fixes it for every point: each record carries its accuracy over time
+    db = tmp_path / "t.db"
+    r = runner.invoke(app, ["sweep", "--algo", "bp", "--limit", "60", "--epochs", "1",
+                            "--hidden", "20", "--device", "pcm-gst", "--eval-times", "1,3600",
+                            "--grid", "drift_nu=0,0.1", "--workers", "1", "--store", str(db)])
+    assert r.exit_code == 0, r.output
+    from analogff.store import ResultsStore
+    with ResultsStore(db, create=False) as st:
+        recs = st.records()
+    assert len(recs) == 2
+    assert all(set(x["metrics"]["accuracy_vs_time"]) == {"1", "3600"} for x in recs)
 
 
 def test_results_never_pools_a_field_an_older_store_has_no_column_for(tmp_path):
