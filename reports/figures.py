@@ -24,9 +24,10 @@ MARKERS = ("o", "s", "^", "D", "v", "P", "X", "*", "h", "<", ">")
 DPI = 300                           # PNG resolution (journals ask for >= 300 dpi)
 WIDTH_IN = 7.2                      # two-column figure width
 FORMATS = ("png", "svg", "pdf")
-# configuration columns that never define a knob: the replicate index and the float twin
-# (ideal runs are drawn as reference lines, not as points)
-NOT_KNOBS = ("seed", "ideal", "algo")
+# configuration columns that never define a knob: the replicate index, the float twin (ideal
+# runs are drawn as reference lines, not as points), and the times a trained network is
+# tested at after programming (measured after everything else: same run, same numbers)
+NOT_KNOBS = ("seed", "ideal", "algo", "eval_times")
 GROUP_METRICS = ("test_accuracy", "train_accuracy", "energy_per_train_sample_j",
                  "energy_per_inference_j", "digital_int8_per_train_sample_j",
                  "digital_int8_per_inference_j", "digital_fp16_per_train_sample_j",
