@@ -420,9 +420,10 @@ def price_ledger(ledger: dict, hw: Hardware) -> dict[str, Any]:
         active[p].add(m)
     for phase, row in grid.items():
         if hw.power_gating:  # idle tiles are power-gated: only this phase's matrices leak
-            p_leak = always_on + sum(mat_leak.get(m, 0.0) for m in active[phase])
+            # fsum: exact whatever the order (a set of names iterates in hash-seed order)
+            p_leak = always_on + math.fsum(mat_leak.get(m, 0.0) for m in active[phase])
         else:
-            p_leak = always_on + sum(mat_leak.values())
+            p_leak = always_on + math.fsum(mat_leak.values())
         row["leakage"] = p_leak * lat[phase]
         by_matrix["(leakage)"] += row["leakage"]
     by_component = {k: math.fsum(row[k] for row in grid.values()) for k in COMPONENTS}
