@@ -109,7 +109,9 @@ def test_spice_stops_on_sigint_during_a_long_ngspice_run():
 
     if spice_unavailable_reason() is not None:
         pytest.skip("ngspice not installed")
-    p = _start(["spice", "--size", "48", "--inputs", "4"])   # ~15 s estimated: polled run
+    # 64x64 with wire resistance: ~17-20 s per vector on an idle 2-core machine, so four
+    # vectors outlast the 6 s below however fast the machine (48x48 finished in 6 s idle)
+    p = _start(["spice", "--size", "64", "--inputs", "4"])
     time.sleep(6.0)
     assert p.poll() is None, p.communicate()[1]
     dt, out, err = _stop(p, signal.SIGINT)
