@@ -36,7 +36,7 @@ def package_stamp() -> str:
             continue
         with open(os.path.join(_DIR, name), "rb") as f:
             src = f.read()
-        if b"numba" in src:
+        if b"numba" in src.lower():   # kernel_config.py names Numba only in its docstring
             h.update(name.encode() + b"\0" + src + b"\0")
     for lib in _LIBRARIES:
         h.update(f"{lib}={metadata.version(lib)}\0".encode())

@@ -12,7 +12,7 @@ from numba import njit, prange
 
 from . import _jitcache  # noqa: F401  (cache stamped with every kernel module: see there)
 
-from .kernel_config import _FAST, _ROWS_PER_CHUNK
+from .kernel_config import _FASTMATH, _ROWS_PER_CHUNK
 from .normals import _fill_normals, tablefull_ref
 
 
@@ -43,7 +43,7 @@ def _float_from_bits(u):
     return np.float32(math.ldexp(1.0 + mant / 8388608.0, e - 127))
 
 
-@njit(cache=True, fastmath=_FAST)
+@njit(cache=True, fastmath=_FASTMATH)
 def _quantise_span(xs, qs, gs, inv, L, invL):
     """Quantise one tile's span of a row into qs; returns (Σ q², Σ q²·gsum)."""
     acc = np.float32(0.0)
@@ -57,7 +57,7 @@ def _quantise_span(xs, qs, gs, inv, L, invL):
     return acc, e
 
 
-@njit(cache=True, fastmath=_FAST)
+@njit(cache=True, fastmath=_FASTMATH)
 def _count_clipped(xrow, inv, L):
     """Inputs of one row beyond the DAC range (fixed input scaling only)."""
     c = 0
@@ -174,7 +174,7 @@ def adc_tiles(P3, sd3, noisy, steps, half, out, split, key, stream0, first, rows
     return sat.sum()
 
 
-@njit(cache=True, fastmath=_FAST)
+@njit(cache=True, fastmath=_FASTMATH)
 def _scale_rows(o, f):
     for t in range(o.shape[0]):
         for j in range(o.shape[1]):

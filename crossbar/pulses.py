@@ -16,7 +16,7 @@ from numba import njit, prange, uint64
 
 from . import _jitcache  # noqa: F401  (cache stamped with every kernel module: see there)
 
-from .kernel_config import _FAST, _ROWS_PER_CHUNK
+from .kernel_config import _FASTMATH, _ROWS_PER_CHUNK
 from .normals import _fill_normals, _fill_uniforms16, table_ref, table16_ref, tablefull_ref
 from .rng import next_u64, normal_from_bits, normal_from_bits16, stream_start
 
@@ -232,7 +232,7 @@ def _apply_n(w, n, ui, law, p, st, r, left, table):
     return w, st, r, left
 
 
-@njit(cache=True, fastmath=_FAST)
+@njit(cache=True, fastmath=_FASTMATH)
 def _round_row(a_row, u, n_out, max_pulses):
     """Stochastic rounding of one row of pulse requests, branch-free (vectorisable):
     n = floor(a) + (u < a - floor(a)), capped at ±max_pulses."""
@@ -244,7 +244,7 @@ def _round_row(a_row, u, n_out, max_pulses):
         n_out[j] = np.int32(min(max(n, -m), m))
 
 
-@njit(cache=True, fastmath=_FAST)
+@njit(cache=True, fastmath=_FASTMATH)
 def _truncate_row(a_row, n_out, max_pulses):
     """Mixed mode: fire the integer part of each accumulator (truncated toward zero; at most
     ±max_pulses of it) and keep the rest: the fractional remainder and any whole pulses beyond
@@ -259,7 +259,7 @@ def _truncate_row(a_row, n_out, max_pulses):
 
 
 
-@njit(cache=True, fastmath=_FAST)
+@njit(cache=True, fastmath=_FASTMATH)
 def _aggregate_row(nrow, a_row, b_row, dp_row, dm_row, single, g, p, geometric, c2c,
                    wout, useout, flag):
     """Every device of one row through the aggregated-train formula at once, written without
@@ -297,7 +297,7 @@ def _pick_device(n, a, b, dp, dm, single):
     return abs(n), up, use_p, np.float64(a if use_p else b), np.float64(dp if use_p else dm)
 
 
-@njit(cache=True, fastmath=_FAST)
+@njit(cache=True, fastmath=_FASTMATH)
 def _aggregate_row_geo(nrow, a_row, b_row, dp_row, dm_row, single, g, p, c2c, wout, useout,
                        flag):
     fixed, dyn, eu, ed, gmin, dg = _energy_coeffs(p)
@@ -334,7 +334,7 @@ def _aggregate_row_geo(nrow, a_row, b_row, dp_row, dm_row, single, g, p, c2c, wo
     return e, nu, nd
 
 
-@njit(cache=True, fastmath=_FAST)
+@njit(cache=True, fastmath=_FASTMATH)
 def _aggregate_row_lin(nrow, a_row, b_row, dp_row, dm_row, single, g, p, c2c, wout, useout,
                        flag):
     fixed, dyn, eu, ed, gmin, dg = _energy_coeffs(p)
@@ -363,7 +363,7 @@ def _aggregate_row_lin(nrow, a_row, b_row, dp_row, dm_row, single, g, p, c2c, wo
     return e, nu, nd
 
 
-@njit(cache=True, fastmath=_FAST)
+@njit(cache=True, fastmath=_FASTMATH)
 def _aggregate_row_laws(nrow, a_row, b_row, lp, lm, i, single, g, p, c2c, wout, useout,
                         flag):
     """`_aggregate_row` for devices with their own laws (``lp``/``lm``: (N_LAW, R, C), row

@@ -11,11 +11,11 @@ from numba import njit, prange
 from . import _jitcache  # noqa: F401  (cache stamped with every kernel module: see there)
 
 from .converters import _convert_row_inline, _dac_row, _scale_rows
-from .kernel_config import _FAST, _ROWS_PER_CHUNK
+from .kernel_config import _FASTMATH, _ROWS_PER_CHUNK
 from .normals import _fill_normals_inline, tablefull_ref
 
 
-@njit(cache=True, fastmath=_FAST)
+@njit(cache=True, fastmath=_FASTMATH)
 def _block_sums(Q, M, lo, hi, P):
     """P[r, j] = Σ_{lo<=i<hi} Q[r, i]·M[j, i] for a block of rows (a multiple of 4) against a
     few output lines, register-blocked 4 rows × 2 lines: each weight load serves four rows and
