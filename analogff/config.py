@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from crossbar.chip import (Hardware, HardwareError, check_simulable_field, field_names,
-                           field_optional, field_type, parse_field)
+                           field_optional, field_type, parse_field, parse_scalar)
 
 from .errors import ConfigError
 
@@ -226,28 +226,10 @@ def coerce(key: str, value: Any) -> Any:
         except HardwareError as exc:
             raise _hardware_error(exc) from None
     t = FIELD_TYPES[key]
-    if value is None:
-        return None
-    if isinstance(value, str):
-        s = value.strip()
-        if s.lower() in ("none", "null", "default") and key in _OPTIONAL:
-            return None
-        try:
-            if t is bool:
-                if s.lower() in ("1", "true", "yes", "on"):
-                    return True
-                if s.lower() in ("0", "false", "no", "off"):
-                    return False
-                raise ValueError
-            if t is int:
-                return int(s)
-            if t is float:
-                return float(s)
-            return s
-        except ValueError:
-            raise ConfigError(f"{key} = {value!r} is not a valid {t.__name__}") from None
-    if t is float and isinstance(value, int) and not isinstance(value, bool):
-        return float(value)
+    try:
+        value = parse_scalar(value, t, key in _OPTIONAL)
+    except ValueError:
+        raise ConfigError(f"{key} = {value!r} is not a valid {t.__name__}") from None
     if t is str and isinstance(value, (list, tuple)):
         return ",".join(str(v) for v in value)
     if t is str and isinstance(value, int) and key == "hidden":

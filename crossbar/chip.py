@@ -499,27 +499,36 @@ def parse_field(name: str, value: Any) -> Any:
     field and not yet range-checked (`Hardware` does that). ``none`` / ``default`` unsets an
     optional field. Raises `HardwareError` naming the field."""
     t = field_type(name)
+    try:
+        return parse_scalar(value, t, field_optional(name))
+    except ValueError:
+        raise HardwareError(f"hardware field {name} = {value!r} is not a valid "
+                            f"{t.__name__}") from None
+
+
+_TRUE, _FALSE = ("1", "true", "yes", "on"), ("0", "false", "no", "off")
+_UNSET = ("none", "null", "default")
+
+
+def parse_scalar(value: Any, t: type, optional: bool) -> Any:
+    """``value`` typed as ``t`` (int, float, str or bool): a string (command line, ``--grid``)
+    is parsed (``none`` / ``null`` / ``default`` unsets an ``optional`` field; booleans as
+    true/false, yes/no, on/off, 1/0), an int becomes a float where ``t`` is float, anything
+    else is returned as given for the caller's range check. Raises ValueError when a string
+    does not parse. Shared by the chip's fields and `analogff.config`'s run fields."""
     if value is None:
         return None
     if isinstance(value, str):
         s = value.strip()
-        if s.lower() in ("none", "null", "default") and field_optional(name):
+        if s.lower() in _UNSET and optional:
             return None
-        try:
-            if t is bool:
-                if s.lower() in ("1", "true", "yes", "on"):
-                    return True
-                if s.lower() in ("0", "false", "no", "off"):
-                    return False
-                raise ValueError
-            if t is int:
-                return int(s)
-            if t is float:
-                return float(s)
-            return s
-        except ValueError:
-            raise HardwareError(f"hardware field {name} = {value!r} is not a valid "
-                                f"{t.__name__}") from None
+        if t is bool:
+            if s.lower() in _TRUE:
+                return True
+            if s.lower() in _FALSE:
+                return False
+            raise ValueError(s)
+        return t(s) if t in (int, float) else s
     if t is float and isinstance(value, int) and not isinstance(value, bool):
         return float(value)
     return value
