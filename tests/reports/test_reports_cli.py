@@ -166,6 +166,7 @@ def test_report_missing_and_corrupt_store(tmp_path):
 CHROMIUM = shutil.which("chromium") or ("/usr/bin/chromium" if os.path.exists("/usr/bin/chromium") else None)
 
 
+@pytest.mark.slow   # test_report_study renders a real sweep's report in Chromium (same check)
 @pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed")
 def test_report_renders_in_headless_chromium(store, tmp_path):
     from reports import build_report
