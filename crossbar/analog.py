@@ -35,7 +35,8 @@ from device_models.responses import get_response
 from device_models.variation import device_laws
 
 from . import kernels as K
-from .base import MatrixBase, NonFiniteInputError, ShapeError, check_finite, check_shape
+from .base import (MatrixBase, NonFiniteInputError, ShapeError, analog_info, check_finite,
+                   check_shape)
 from .ledger import Ledger
 from .periphery import Periphery
 from .rng import new_key
@@ -223,15 +224,7 @@ class AnalogMatrix(MatrixBase):
         return p
 
     def info(self) -> dict:
-        pe, dv = self.periphery, self.device
-        return {"analog": True, "rows": self.in_features, "cols": self.out_features,
-                "tile_rows": pe.tile_rows, "tile_cols": pe.tile_cols,
-                "n_tiles": (len(self._row_edges) - 1) * (len(self._col_edges) - 1),
-                "dac_bits": pe.dac_bits, "adc_bits": pe.adc_bits, "out_bound": pe.out_bound,
-                "device": dv.name, "v_read": dv.v_read, "t_read": dv.t_read,
-                "g_min": dv.g_min, "g_max": dv.g_max, "mapping": pe.mapping,
-                "update": pe.update, "read_noise": self.sigma, "w_max": self.w_max,
-                "wire_resistance": pe.wire_resistance}
+        return analog_info(self, self.periphery.dac_bits, self.periphery.adc_bits)
 
     # ---- cached derived state -----------------------------------------------------------
     def _refresh(self) -> None:

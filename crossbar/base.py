@@ -107,3 +107,19 @@ class MatrixBase:
         """Restore a state returned by `rng_state`."""
         if state is not None:
             raise ValueError(f"{self.name}: this matrix has no random stream to restore")
+
+
+def analog_info(m, dac_bits: int, adc_bits: int) -> dict:
+    """The ledger's matrix info of an analog-shaped matrix (`AnalogMatrix`, and
+    `CountingMatrix`, whose ledgers must match it key for key): geometry, converters, device
+    and read conditions. ``m`` has ``periphery``, ``device``, the tile edges, ``sigma`` and
+    ``w_max``."""
+    pe, dv = m.periphery, m.device
+    return {"analog": True, "rows": m.in_features, "cols": m.out_features,
+            "tile_rows": pe.tile_rows, "tile_cols": pe.tile_cols,
+            "n_tiles": (len(m._row_edges) - 1) * (len(m._col_edges) - 1),
+            "dac_bits": dac_bits, "adc_bits": adc_bits, "out_bound": pe.out_bound,
+            "device": dv.name, "v_read": dv.v_read, "t_read": dv.t_read,
+            "g_min": dv.g_min, "g_max": dv.g_max, "mapping": pe.mapping,
+            "update": pe.update, "read_noise": m.sigma, "w_max": m.w_max,
+            "wire_resistance": pe.wire_resistance}

@@ -43,7 +43,7 @@ import numpy as np
 
 from device_models import DeviceModel, load_preset
 
-from .base import MatrixBase, NonFiniteInputError, ShapeError
+from .base import MatrixBase, NonFiniteInputError, ShapeError, analog_info
 from .ledger import Ledger
 from .periphery import Periphery
 
@@ -102,15 +102,7 @@ class CountingMatrix(MatrixBase):
 
     def info(self) -> dict:
         """The ledger's matrix info: the keys and values `AnalogMatrix.info` gives."""
-        pe, dv = self.periphery, self.device
-        return {"analog": True, "rows": self.in_features, "cols": self.out_features,
-                "tile_rows": pe.tile_rows, "tile_cols": pe.tile_cols,
-                "n_tiles": (len(self._row_edges) - 1) * (len(self._col_edges) - 1),
-                "dac_bits": self.dac_bits, "adc_bits": self.adc_bits, "out_bound": pe.out_bound,
-                "device": dv.name, "v_read": dv.v_read, "t_read": dv.t_read,
-                "g_min": dv.g_min, "g_max": dv.g_max, "mapping": pe.mapping,
-                "update": pe.update, "read_noise": self.sigma, "w_max": self.w_max,
-                "wire_resistance": pe.wire_resistance}
+        return analog_info(self, self.dac_bits, self.adc_bits)
 
     # ---- reads --------------------------------------------------------------------------
     def _quantised(self, x: np.ndarray) -> np.ndarray:
