@@ -24,6 +24,7 @@ from typing import Any
 from crossbar.chip import (Hardware, HardwareError, check_simulable_field, field_names,
                            field_optional, field_type, parse_field, parse_scalar)
 
+from .algorithms.updates import RULES as OPTIMIZERS  # the update rules' one list
 from .errors import ConfigError
 
 if sys.version_info >= (3, 11):
@@ -31,7 +32,6 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover
     import tomli as tomllib
 
-OPTIMIZERS = ("sgd", "scaled", "factored", "adam")  # update rules: analogff/algorithms/updates.py
 UPDATES = ("deterministic", "stochastic", "mixed")
 PRESETS = ("small", "paper")
 HARDWARE_FIELDS: tuple[str, ...] = field_names()
