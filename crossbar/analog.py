@@ -483,12 +483,7 @@ class AnalogMatrix(MatrixBase):
 
     def update(self, x: np.ndarray, d: np.ndarray, lr: float) -> None:
         """Apply ``W += lr · dᵀx`` as device pulses (scheme: ``periphery.update``)."""
-        x = self._check(x, self.in_features, "update input x")
-        d = self._check(d, self.out_features, "update input d")
-        if x.shape[0] != d.shape[0]:
-            raise ShapeError(f"{self.name}: x has {x.shape[0]} rows but d has {d.shape[0]}")
-        if not (isinstance(lr, (int, float, np.floating, np.integer)) and math.isfinite(lr)):
-            raise ValueError(f"{self.name}: update() lr = {lr!r} must be a finite number")
+        x, d = self._check_update(x, d, lr)
         pe = self.periphery
         k = np.float32(lr * self._pulses_per_weight())
         R, C = self.in_features, self.out_features

@@ -62,6 +62,20 @@ class MatrixBase:
             raise NonFiniteInputError(f"{self.name}: {what} contains NaN or infinity")
         return x
 
+    def _check_update(self, x: np.ndarray, d: np.ndarray,
+                      lr: float) -> tuple[np.ndarray, np.ndarray]:
+        """The arguments of ``update(x, d, lr)`` checked (one rule for every matrix type):
+        ``x`` (batch, in) and ``d`` (batch, out) as float32 with the same batch, and ``lr`` a
+        finite real number (a bool is refused, not read as 0 / 1)."""
+        x = self._check(x, self.in_features, "update input x")
+        d = self._check(d, self.out_features, "update input d")
+        if x.shape[0] != d.shape[0]:
+            raise ShapeError(f"{self.name}: x has {x.shape[0]} rows but d has {d.shape[0]}")
+        if isinstance(lr, (bool, np.bool_)) or not (
+                isinstance(lr, (int, float, np.floating, np.integer)) and np.isfinite(lr)):
+            raise ValueError(f"{self.name}: update() lr = {lr!r} must be a finite number")
+        return x, d
+
     # interface: everything an algorithm may call (tests/crossbar/test_conformance.py runs
     # every matrix type through it) ----------------------------------------------------------
     def forward(self, x: np.ndarray) -> np.ndarray:

@@ -202,12 +202,7 @@ class CountingMatrix(MatrixBase):
 
     def update(self, x: np.ndarray, d: np.ndarray, lr: float) -> None:
         """``W += lr · dᵀx`` on the float path; records the write events of the scheme."""
-        x = self._check(x, self.in_features, "update input x")
-        d = self._check(d, self.out_features, "update input d")
-        if x.shape[0] != d.shape[0]:
-            raise ShapeError(f"{self.name}: x has {x.shape[0]} rows but d has {d.shape[0]}")
-        if not (isinstance(lr, (int, float, np.floating, np.integer)) and math.isfinite(lr)):
-            raise ValueError(f"{self.name}: update() lr = {lr!r} must be a finite number")
+        x, d = self._check_update(x, d, lr)
         pe = self.periphery
         G = x.T @ d
         A = G * np.float32(lr * self._pulses_per_weight())

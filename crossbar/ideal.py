@@ -43,13 +43,7 @@ class IdealMatrix(MatrixBase):
         return d @ self._wt.T
 
     def update(self, x: np.ndarray, d: np.ndarray, lr: float) -> None:
-        x = self._check(x, self.in_features, "update input x")
-        d = self._check(d, self.out_features, "update input d")
-        if x.shape[0] != d.shape[0]:
-            raise ShapeError(f"{self.name}: x has {x.shape[0]} rows but d has {d.shape[0]}")
-        if isinstance(lr, (bool, np.bool_)) or not (
-                isinstance(lr, (int, float, np.floating, np.integer)) and np.isfinite(lr)):
-            raise ValueError(f"{self.name}: update() lr = {lr!r} must be a finite number")
+        x, d = self._check_update(x, d, lr)
         self._wt += np.float32(lr) * (x.T @ d)
         self.ledger.add(self.name, update_calls=1,
                         macs=x.shape[0] * self.in_features * self.out_features)
