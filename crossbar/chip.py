@@ -33,6 +33,8 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
+from device_models.textfile import read_utf8
+
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -351,21 +353,7 @@ def read_fields(path: str | Path) -> dict[str, Any]:
     written, each checked (`HardwareError` names the file and the field); fields it leaves out
     are not in the dict."""
     p = Path(path)
-    if p.is_dir():
-        raise HardwareError(f"hardware file {str(p)!r} is a directory; give a file")
-    if not p.is_file():
-        raise HardwareError(f"hardware file {str(p)!r} does not exist")
-    try:
-        raw = p.read_bytes()
-    except OSError as exc:
-        raise HardwareError(f"hardware file {str(p)!r} cannot be read: "
-                            f"{exc.strerror or exc}") from None
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        line = raw[:exc.start].count(b"\n") + 1
-        raise HardwareError(f"hardware file {str(p)!r} is not UTF-8 text (byte "
-                            f"0x{raw[exc.start]:02x} at line {line}); save it as UTF-8") from None
+    text = read_utf8(p, "hardware file", HardwareError)
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:

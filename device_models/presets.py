@@ -79,20 +79,9 @@ def get_device(name_or_path: str) -> DeviceModel:
     """A preset by name, or a device TOML file by path (anything ending in ``.toml``)."""
     if name_or_path.endswith(".toml"):
         from pathlib import Path
+
+        from .textfile import read_utf8
         p = Path(name_or_path)
-        if not p.is_file():
-            raise UnknownPresetError(f"device file {name_or_path!r} does not exist")
-        try:
-            raw = p.read_bytes()
-        except OSError as exc:
-            raise DeviceParameterError(f"device file {str(p)!r} cannot be read: "
-                                       f"{exc.strerror or exc}") from None
-        try:
-            text = raw.decode("utf-8")
-        except UnicodeDecodeError as exc:
-            line = raw[:exc.start].count(b"\n") + 1
-            raise DeviceParameterError(f"device file {str(p)!r} is not UTF-8 text (byte "
-                                       f"0x{raw[exc.start]:02x} at line {line}); save it as "
-                                       "UTF-8") from None
+        text = read_utf8(p, "device file", DeviceParameterError, missing=UnknownPresetError)
         return parse_device_toml(text, origin=str(p), required=REQUIRED_IN_FILE)
     return load_preset(name_or_path)
