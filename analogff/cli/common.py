@@ -103,26 +103,38 @@ def hardware_options(fn):
 
     from crossbar.chip import field_names
 
-    sig = inspect.signature(fn, eval_str=True)
-    params = [p for p in sig.parameters.values() if p.name not in ("hardware",
-                                                                   "hardware_overrides")]
     file_param = inspect.Parameter(
         "hardware", inspect.Parameter.KEYWORD_ONLY, annotation=Optional[Path],
         default=typer.Option(None, "--hardware", help=HARDWARE_FILE_HELP,
                              rich_help_panel="Hardware (the chip; see energy --fields)"))
-    extra = [file_param] + [_hw_param(n) for n in field_names()]
+    names = field_names()
+    return with_field_options(fn, drop=("hardware", "hardware_overrides"),
+                              extra=[file_param] + [_hw_param(n) for n in names],
+                              prefix="hw__", names=names, into="hardware_overrides")
+
+
+def with_field_options(fn, *, drop, extra, prefix: str, names, into: str):
+    """``fn`` with its parameters ``drop`` replaced by the ``extra`` ones (one typer option
+    per field, each named ``prefix + field``); the wrapper gathers the fields of ``names``
+    given on the command line (not None) into one dict and passes it to ``fn`` as ``into``.
+    The one body behind `hardware_options` and `run_options.run_options`."""
+    import inspect
+
+    sig = inspect.signature(fn, eval_str=True)
+    params = [p for p in sig.parameters.values() if p.name not in drop]
+    names = list(names)
 
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
         over = {}
-        for n in field_names():
-            v = kwargs.pop(f"hw__{n}", None)
+        for n in names:
+            v = kwargs.pop(f"{prefix}{n}", None)
             if v is not None:
                 over[n] = v
-        return fn(*args, hardware_overrides=over, **kwargs)
+        return fn(*args, **{into: over}, **kwargs)
 
-    wrapper.__signature__ = sig.replace(parameters=params + extra)
-    wrapper.__annotations__ = {p.name: p.annotation for p in params + extra}
+    wrapper.__signature__ = sig.replace(parameters=params + list(extra))
+    wrapper.__annotations__ = {p.name: p.annotation for p in params + list(extra)}
     return wrapper
 
 

@@ -9,13 +9,14 @@ line (names as in `analogff.config.SimConfig`), and nothing for those left out.
 
 from __future__ import annotations
 
-import functools
 import inspect
 from typing import Optional
 
 import typer
 
 from analogff.device_overrides import DEVICE_FIELDS
+
+from .common import with_field_options
 
 # help for the training fields (the simulate command documents them at length)
 TRAINING_HELP = {
@@ -58,24 +59,11 @@ def run_options(names, panel: str = "Run fields (fixed for every point)"):
     names = list(names)
 
     def deco(fn):
-        sig = inspect.signature(fn, eval_str=True)
-        params = [p for p in sig.parameters.values() if p.name != "run_overrides"]
-        taken = {p.name for p in params}
+        taken = set(inspect.signature(fn, eval_str=True).parameters) - {"run_overrides"}
         mine = [n for n in names if n not in taken]
-        extra = [_param(n, panel) for n in mine]
-
-        @functools.wraps(fn)
-        def wrapper(*args, **kwargs):
-            over = {}
-            for n in mine:
-                v = kwargs.pop(f"run__{n}", None)
-                if v is not None:
-                    over[n] = v
-            return fn(*args, run_overrides=over, **kwargs)
-
-        wrapper.__signature__ = sig.replace(parameters=params + extra)
-        wrapper.__annotations__ = {p.name: p.annotation for p in params + extra}
-        return wrapper
+        return with_field_options(fn, drop=("run_overrides",),
+                                  extra=[_param(n, panel) for n in mine],
+                                  prefix="run__", names=mine, into="run_overrides")
 
     return deco
 
