@@ -120,7 +120,6 @@ def price_run(ledger: dict[str, Any], hw: Hardware, *, train_samples: int, test_
     from .training_memory import memory_summary, training_chip
 
     mem = memory_summary(ledger, train_samples, test_samples)
-    tl["memory"] = ledger.get("memory") or {}
     return RunPrice(hardware=hw, train_samples=train_samples, test_samples=test_samples,
                     inference_batch=inference_batch, train=tp, inference=ip, digital=dig,
                     memory=mem, training_chip=training_chip(tl, hw, mem["peak_bits"]))
