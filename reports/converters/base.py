@@ -17,7 +17,6 @@ Sources (cited in ``reports/converters/README.md``):
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from typing import Callable, TypeVar
 
@@ -171,11 +170,3 @@ DACS: Registry = Registry("input_mode")
 register_adc: Callable = ADCS.register
 register_dac: Callable = DACS.register
 
-
-def node_ratio(node_nm: int, ref_nm: float) -> float:
-    """Feature-size ratio F/F_ref: gate and junction capacitances scale ∝ F."""
-    return float(node_nm) / float(ref_nm)
-
-
-def log2(x: float) -> float:
-    return math.log(x, 2)
