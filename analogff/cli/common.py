@@ -16,6 +16,12 @@ console = Console()
 err_console = Console(stderr=True)
 
 
+def algorithm_names() -> tuple[str, ...]:
+    """The registered algorithm names (`analogff.algorithms.names`), for --algo help."""
+    from analogff.algorithms import names
+    return names()
+
+
 def fail(message: str, code: int = 2) -> "typer.Exit":
     """Print ``Error: message`` on one line to stderr and return the Exit to raise."""
     from rich.markup import escape  # messages name TOML tables: [simulate] is not markup

@@ -9,7 +9,7 @@ from typing import Optional
 
 import typer
 
-from .common import cli_errors, console, err_console, hardware_options, resolve_hardware
+from .common import algorithm_names, cli_errors, console, err_console, hardware_options, resolve_hardware
 
 DEFAULT_TIMES = "1,3600,86400,2592000,31557600"      # 1 s, 1 h, 1 day, 30 days, 1 year
 
@@ -28,7 +28,7 @@ def register(app: typer.Typer) -> None:
     @cli_errors
     @hardware_options
     def deploy(
-        algo: Optional[str] = typer.Option(None, help="Learning algorithm (pff | ff | bp). \\[default: pff]"),
+        algo: Optional[str] = typer.Option(None, help=f"Learning algorithm ({' | '.join(algorithm_names())}). \\[default: pff]"),
         dataset: Optional[str] = typer.Option(None, help="digits | fashion-mnist | mnist | kmnist. \\[default: digits]"),
         limit: Optional[int] = typer.Option(None, help="Use only N training examples (stratified)."),
         noise: Optional[float] = typer.Option(None, help="Read noise σ, fraction of g_max − g_min. \\[default: the device's]"),

@@ -8,12 +8,7 @@ from typing import Optional
 
 import typer
 
-from .common import cli_errors, console, fail, fmt_si, hardware_options, resolve_hardware
-
-
-def _algos() -> str:
-    from analogff.algorithms import names
-    return " | ".join(names())
+from .common import algorithm_names, cli_errors, console, fail, fmt_si, hardware_options, resolve_hardware
 
 
 def register(app: typer.Typer) -> None:
@@ -23,7 +18,7 @@ def register(app: typer.Typer) -> None:
     def energy(
         network: str = typer.Option("784,500,500,10", "--network",
                                     help="Layer sizes: input, hidden..., classes."),
-        algo: str = typer.Option("pff", "--algo", help=f"Learning algorithm: {_algos()}."),
+        algo: str = typer.Option("pff", "--algo", help=f"Learning algorithm: {' | '.join(algorithm_names())}."),
         batch: int = typer.Option(100, "--batch", help="Images per training batch (updates "
                                   "are batch-summed); the digital baseline's batched "
                                   "inference uses the same batch."),

@@ -12,12 +12,7 @@ import typer
 from analogff.device_overrides import DEVICE_FIELDS
 
 from .run_options import run_options
-from .common import cli_errors, console, err_console, fmt_si, hardware_options, resolve_hardware
-
-
-def _algos() -> list[str]:
-    from analogff.algorithms import names
-    return list(names())
+from .common import algorithm_names, cli_errors, console, err_console, fmt_si, hardware_options, resolve_hardware
 
 
 def summary_table(rec: dict):
@@ -125,7 +120,7 @@ def register(app: typer.Typer) -> None:
     @hardware_options
     @run_options(DEVICE_FIELDS)
     def simulate(
-        algo: Optional[str] = typer.Option(None, help=f"Learning algorithm: {' | '.join(_algos())}. \\[default: pff]"),
+        algo: Optional[str] = typer.Option(None, help=f"Learning algorithm: {' | '.join(algorithm_names())}. \\[default: pff]"),
         dataset: Optional[str] = typer.Option(None, help="digits (bundled) | fashion-mnist | mnist | kmnist. \\[default: digits]"),
         limit: Optional[int] = typer.Option(None, help="Use only N training examples (stratified)."),
         preset: Optional[str] = typer.Option(None, help="Hyperparameter preset: small (digits in ~1 min) | paper (784-2000-2000, K=12, Adam). \\[default: small]"),

@@ -7,15 +7,10 @@ from typing import Annotated, List, Optional
 
 import typer
 
-from .common import cli_errors, console, err_console, fail, hardware_options, resolve_hardware
+from .common import algorithm_names, cli_errors, console, err_console, fail, hardware_options, resolve_hardware
 from .run_options import run_options, sweep_fields
 
 _MAX_DRY_ROWS = 200
-
-
-def _algos() -> tuple[str, ...]:
-    from analogff.algorithms import names
-    return names()
 
 
 def register(app: typer.Typer) -> None:
@@ -32,7 +27,7 @@ def register(app: typer.Typer) -> None:
             "--config", "-c", help="Sweep file: \\[base] table, \\[grid] table of lists, optional "
                                    "\\[zip] table of equal-length lists, algo = \\[...], seeds = N.")] = None,
         algo: Annotated[Optional[List[str]], typer.Option(
-            "--algo", "-a", help=f"Algorithm(s) to run: {', '.join(_algos())} (repeatable, "
+            "--algo", "-a", help=f"Algorithm(s) to run: {', '.join(algorithm_names())} (repeatable, "
             "or comma-separated: --algo pff,bp).")] = None,
         seeds: Annotated[Optional[int], typer.Option(
             "--seeds", help="Replicates per point: seeds base, base+1, ..., base+N-1.")] = None,
