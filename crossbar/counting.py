@@ -43,7 +43,7 @@ import numpy as np
 
 from device_models import DeviceModel, load_preset
 
-from .base import MatrixBase, NonFiniteInputError, ShapeError, analog_info
+from .base import MatrixBase, NonFiniteInputError, ShapeError, analog_info, check_shape
 from .ledger import Ledger
 from .periphery import Periphery
 
@@ -63,8 +63,7 @@ class CountingMatrix(MatrixBase):
                  seed: int = 0, *, ledger: Ledger | None = None, name: str = "W",
                  w_max: float = 1.0, pulse_density: float | None = None,
                  dac_bits: int | None = None, adc_bits: int | None = None) -> None:
-        if out_features < 1 or in_features < 1:
-            raise ShapeError(f"{name}: shape ({out_features}, {in_features}) must be positive")
+        out_features, in_features = check_shape(out_features, in_features, name)
         if not (isinstance(w_max, (int, float)) and math.isfinite(w_max) and w_max > 0):
             raise ValueError(f"w_max = {w_max!r} must be a positive finite number")
         if pulse_density is not None and not (math.isfinite(pulse_density)

@@ -79,6 +79,9 @@ def _check_bad_input(make):
         m.forward(bad)
     with pytest.raises(ShapeError):
         m.update(np.zeros((3, IN), np.float32), np.zeros((4, OUT), np.float32), 0.1)
+    for bad in (OUT + 0.5, True, 0):   # a float / bool shape is refused, not truncated
+        with pytest.raises(ShapeError):
+            make(bad, IN, seed=0)
     x1, d1 = np.zeros((1, IN), np.float32), np.zeros((1, OUT), np.float32)
     for lr in (float("nan"), float("inf"), True, "0.1"):   # one lr rule for every type
         with pytest.raises(ValueError):
