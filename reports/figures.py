@@ -542,14 +542,21 @@ def fig_energy_breakdown(st: Study, out: Path) -> Figure | None:
         ax.set_ylabel("share of energy per training sample (%)")
         ax.set_title(f"Energy {title}")
         ax.legend(fontsize=6, loc="upper left", bbox_to_anchor=(1.0, 1.0), frameon=False)
+    return _finish_base(
+        fig, st, base, out, "energy_breakdown", "Energy breakdown",
+        "Where the energy of one training sample goes, by algorithm phase (left) and by "
+        "hardware component (right), as shares so that every algorithm is readable whatever "
+        "its total (written above each bar). Phase 'init' is the programming of the "
+        "initial weights, spread over the run's training samples (large for short runs). "
+        "Mean over the seeds of the base configuration. ")
+
+
+def _finish_base(fig, st: Study, base, out: Path, stem: str, title: str, cap: str) -> Figure:
+    """Close a base-configuration figure: the few-seeds warning over the base point's seed
+    groups, the files, and the caption ``cap`` followed by what is held constant."""
     _warn(fig, _base_table(st, base))
-    save(fig, out, "energy_breakdown")
-    cap = ("Where the energy of one training sample goes, by algorithm phase (left) and by "
-           "hardware component (right), as shares so that every algorithm is readable whatever "
-           "its total (written above each bar). Phase 'init' is the programming of the "
-           "initial weights, spread over the run's training samples (large for short runs). "
-           "Mean over the seeds of the base configuration. " + held_constant(st, st.base))
-    return Figure("energy_breakdown", "Energy breakdown", cap.strip())
+    save(fig, out, stem)
+    return Figure(stem, title, (cap + held_constant(st, st.base)).strip())
 
 
 def _base_table(st: Study, base):
@@ -588,12 +595,10 @@ def fig_area_breakdown(st: Study, out: Path) -> Figure | None:
     ax.set_xticks(xs, _algo_labels(list(tab.index)))
     ax.set_ylabel("chip area (mm²)")
     ax.legend(fontsize=6, loc="upper left", bbox_to_anchor=(1.0, 1.0), frameon=False)
-    _warn(fig, _base_table(st, base))
-    save(fig, out, "area_breakdown")
-    cap = ("Chip area by block (arrays, converters, transposed-read periphery, SRAM buffer, "
-           "digital lanes) at the base configuration; the total is written on each bar. "
-           + held_constant(st, st.base))
-    return Figure("area_breakdown", "Area breakdown", cap.strip())
+    return _finish_base(
+        fig, st, base, out, "area_breakdown", "Area breakdown",
+        "Chip area by block (arrays, converters, transposed-read periphery, SRAM buffer, "
+        "digital lanes) at the base configuration; the total is written on each bar. ")
 
 
 def fig_analog_vs_digital(st: Study, out: Path) -> Figure | None:
@@ -630,14 +635,12 @@ def fig_analog_vs_digital(st: Study, out: Path) -> Figure | None:
         ax.set_ylabel(f"energy {title} (log scale)")
         ax.set_title(f"Analog vs digital, {title}")
         ax.legend(frameon=False)
-    _warn(fig, _base_table(st, base))
-    save(fig, out, "analog_vs_digital")
-    cap = ("The same ledgers priced on the analog chip and on a digital accelerator at the same "
-           "node (int8 and fp16 MACs, SRAM operand traffic, DRAM for weights that do not fit "
-           "on chip); digital inference at batch 1. Log axis, values on the bars, mean over "
-           "the seeds of the base configuration with its interval. "
-           + held_constant(st, st.base))
-    return Figure("analog_vs_digital", "Analog vs digital", cap.strip())
+    return _finish_base(
+        fig, st, base, out, "analog_vs_digital", "Analog vs digital",
+        "The same ledgers priced on the analog chip and on a digital accelerator at the same "
+        "node (int8 and fp16 MACs, SRAM operand traffic, DRAM for weights that do not fit "
+        "on chip); digital inference at batch 1. Log axis, values on the bars, mean over "
+        "the seeds of the base configuration with its interval. ")
 
 
 def fig_per_matrix(st: Study, out: Path) -> Figure | None:
@@ -693,14 +696,13 @@ def fig_per_matrix(st: Study, out: Path) -> Figure | None:
     ax.set_xlim(0, max(1.0, 1.3 * float(100 * tab[["sat_train", "sat_inf"]].max().max())))
     ax.set_xlabel("ADC conversions clipped (%)")
     ax.set_title("ADC saturation (dark: training,\nlight: test)")
-    _warn(fig, _base_table(st, base))
-    save(fig, out, "per_matrix")
-    cap = ("Each matrix (shape out×in) of each algorithm: energy per training sample and per "
-           "inference (log axis; the digital periphery and leakage are not attributed to a "
-           "matrix), area of its tiles with their periphery, and the fraction of its ADC "
-           "conversions that clipped in training and at test. Mean over the seeds of the base "
-           "configuration. " + held_constant(st, st.base))
-    return Figure("per_matrix", "Per-matrix energy, area and ADC saturation", cap.strip())
+    return _finish_base(
+        fig, st, base, out, "per_matrix", "Per-matrix energy, area and ADC saturation",
+        "Each matrix (shape out×in) of each algorithm: energy per training sample and per "
+        "inference (log axis; the digital periphery and leakage are not attributed to a "
+        "matrix), area of its tiles with their periphery, and the fraction of its ADC "
+        "conversions that clipped in training and at test. Mean over the seeds of the base "
+        "configuration. ")
 
 
 def sensitivity_rows(st: Study) -> list[dict[str, Any]]:
