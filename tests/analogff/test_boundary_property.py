@@ -102,6 +102,23 @@ def digest(p) -> str:
     return hashlib.sha256(p.read_bytes()).hexdigest()
 
 
+def simulate_with_file(tmp_path_factory, name: str, option: str, text: str, junk: bytes):
+    """Write ``text`` + ``junk`` to a file called ``name``, run a tiny ``simulate`` with it as
+    ``option`` into an existing store, `check` the result, and on exit 2 require the store
+    unchanged. Returns the file's path."""
+    tmp = tmp_path_factory.mktemp(name.split(".")[0])
+    store = tmp / "keep.db"
+    ResultsStore(store).close()
+    before = digest(store)
+    p = tmp / name
+    write(p, text, junk)
+    r = runner.invoke(app, ["simulate", option, str(p), "--store", str(store), *TINY])
+    check(r)
+    if r.exit_code == 2:
+        assert digest(store) == before
+    return p
+
+
 # ---- config files (simulate --config) ----------------------------------------------------
 CONFIG_BASE = {"noise": 0.05, "adc_bits": 6, "dac_bits": 8, "device": "ecram",
                "update": "deterministic", "seed": 1}
@@ -110,17 +127,9 @@ CONFIG_BASE = {"noise": 0.05, "adc_bits": 6, "dac_bits": 8, "device": "ecram",
 @SETTINGS
 @given(case=mutated(CONFIG_BASE, sorted(FIELD_TYPES)), simulate_table=st.booleans())
 def test_config_file(tmp_path_factory, case, simulate_table):
-    tmp = tmp_path_factory.mktemp("cfg")
-    store = tmp / "keep.db"
-    ResultsStore(store).close()
-    before = digest(store)
     table, junk = case
-    p = tmp / "run.toml"
-    write(p, toml_text(table, "simulate" if simulate_table else None), junk)
-    r = runner.invoke(app, ["simulate", "--config", str(p), "--store", str(store), *TINY])
-    check(r)
-    if r.exit_code == 2:
-        assert digest(store) == before
+    simulate_with_file(tmp_path_factory, "run.toml", "--config",
+                       toml_text(table, "simulate" if simulate_table else None), junk)
 
 
 # ---- device files (simulate --device) ----------------------------------------------------
@@ -132,17 +141,9 @@ DEVICE_KEYS = [f.name for f in dataclasses.fields(DeviceModel)]
 @SETTINGS
 @given(case=mutated(DEVICE_BASE, DEVICE_KEYS), device_table=st.booleans())
 def test_device_file(tmp_path_factory, case, device_table):
-    tmp = tmp_path_factory.mktemp("dev")
-    store = tmp / "keep.db"
-    ResultsStore(store).close()
-    before = digest(store)
     table, junk = case
-    p = tmp / "dev.toml"
-    write(p, toml_text(table, "device" if device_table else None), junk)
-    r = runner.invoke(app, ["simulate", "--device", str(p), "--store", str(store), *TINY])
-    check(r)
-    if r.exit_code == 2:
-        assert digest(store) == before
+    p = simulate_with_file(tmp_path_factory, "dev.toml", "--device",
+                           toml_text(table, "device" if device_table else None), junk)
     check(runner.invoke(app, ["devices", "show", str(p)]))
 
 
