@@ -36,7 +36,7 @@ from device_models.variation import device_laws
 
 from . import kernels as K
 from .base import (MatrixBase, NonFiniteInputError, ShapeError, analog_info, check_finite,
-                   check_shape)
+                   check_shape, check_w_max)
 from .ledger import Ledger
 from .periphery import Periphery
 from .rng import new_key
@@ -82,8 +82,7 @@ class AnalogMatrix(MatrixBase):
                  seed: int = 0, *, ledger: Ledger | None = None, name: str = "W",
                  w_max: float = 1.0) -> None:
         out_features, in_features = check_shape(out_features, in_features, name)
-        if not (isinstance(w_max, (int, float)) and math.isfinite(w_max) and w_max > 0):
-            raise ValueError(f"w_max = {w_max!r} must be a positive finite number")
+        w_max = check_w_max(w_max)
         if device is None:
             device = load_preset("ideal")
         elif isinstance(device, str):

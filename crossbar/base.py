@@ -29,6 +29,15 @@ def check_shape(out_features, in_features, name: str) -> tuple[int, int]:
     return int(out_features), int(in_features)
 
 
+def check_w_max(w_max) -> float:
+    """``w_max`` as a float; raises ``ValueError`` unless it is a positive finite number (a
+    bool is refused, not read as 1)."""
+    if isinstance(w_max, (bool, np.bool_)) or not (
+            isinstance(w_max, (int, float)) and np.isfinite(w_max) and w_max > 0):
+        raise ValueError(f"w_max = {w_max!r} must be a positive finite number")
+    return float(w_max)
+
+
 def check_finite(a: np.ndarray, name: str, what: str) -> None:
     """Raise `NonFiniteInputError` if ``a`` holds NaN or infinity."""
     if not np.isfinite(a).all():

@@ -43,7 +43,8 @@ import numpy as np
 
 from device_models import DeviceModel, load_preset
 
-from .base import MatrixBase, NonFiniteInputError, ShapeError, analog_info, check_shape
+from .base import (MatrixBase, NonFiniteInputError, ShapeError, analog_info, check_shape,
+                   check_w_max)
 from .ledger import Ledger
 from .periphery import Periphery
 
@@ -64,8 +65,7 @@ class CountingMatrix(MatrixBase):
                  w_max: float = 1.0, pulse_density: float | None = None,
                  dac_bits: int | None = None, adc_bits: int | None = None) -> None:
         out_features, in_features = check_shape(out_features, in_features, name)
-        if not (isinstance(w_max, (int, float)) and math.isfinite(w_max) and w_max > 0):
-            raise ValueError(f"w_max = {w_max!r} must be a positive finite number")
+        w_max = check_w_max(w_max)
         if pulse_density is not None and not (math.isfinite(pulse_density)
                                               and 0 <= pulse_density <= 1000):
             raise ValueError(f"pulse_density = {pulse_density!r} is out of range; allowed "

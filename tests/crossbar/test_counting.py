@@ -95,3 +95,10 @@ def test_pulse_density_rule_and_counted_chips_the_simulator_cannot_build():
     e = led.to_dict()["entries"][0]
     assert e["pulses_up"] + e["pulses_down"] == pytest.approx(0.5 * 2 * 20)
     assert led.matrices["M"]["dac_bits"] == 1 and led.matrices["M"]["adc_bits"] == 12
+
+
+@pytest.mark.parametrize("w_max", [0, -1.0, float("nan"), float("inf"), True, "1"])
+def test_analog_and_counting_refuse_the_same_w_max(w_max):
+    for cls in (AnalogMatrix, CountingMatrix):
+        with pytest.raises(ValueError, match="w_max"):
+            cls(3, 2, w_max=w_max)
