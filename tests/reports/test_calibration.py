@@ -53,6 +53,20 @@ def test_summary_counts_and_table(capsys):
     assert "TOPS/W est/pub" in out and "held_out" in out and "within 2x" in out
 
 
+def test_summary_is_the_one_reports_readme_states():
+    """reports/README.md's calibration summary, by role: (within 2x, points, worst ratio)."""
+    rows = [r for f in FILES for r in cal.price_chip(cal.load_chip(f))]
+    s = cal.summary(rows)
+    got = {role: {m: (k, n, round(w, 2)) for m, (k, n, w) in d.items()} for role, d in s.items()}
+    assert got["fit"]["tops_per_w"][:2] == (10, 10)
+    assert got["held_out"]["tops_per_w"] == (18, 18, 0.51)
+    assert got["fit"]["tops_per_mm2"][:2] == (10, 10)
+    assert got["held_out"]["tops_per_mm2"][:2] == (5, 6)
+    assert got["all"]["latency_s"][:2] == (1, 3)
+    assert got["fit"]["shares"] == (28, 28, 0.75)
+    assert got["held_out"]["shares"] == (4, 4, 1.53)
+
+
 def test_bad_chip_file_is_one_line_and_exit_2(tmp_path):
     bad = tmp_path / "bad.toml"
     good = FILES[0].read_text()
