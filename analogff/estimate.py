@@ -234,19 +234,10 @@ def estimate(hw: Hardware, network, algo: str = "pff", batch: int = 1, K: int | 
     rp = price_run(led, hw, train_samples=batch, test_samples=1, inference_batch=batch,
                    precisions=tuple(digital_precisions))
     # settling steps, for algorithms that have them (their defaults say so)
-    steps = get_defaults(algo, preset).get("steps")
+    from .experiment import preset_defaults
+    steps = preset_defaults(algo, preset).get("steps")
     k_eff = (K if K is not None else int(steps)) if steps is not None else None
     return EnergyEstimate(hardware=hw, network=tuple(int(n) for n in network), algo=algo,
                           batch=batch, K=k_eff, price=rp, tile=tile_mvm(hw),
                           pulse_density=pulse_density, train_ledger=tl,
                           inference_ledger=il)
-
-
-def get_defaults(algo: str, preset: str = "small") -> dict[str, Any]:
-    from .algorithms import get
-
-    cls = get(algo)
-    hp = dict(cls.defaults)
-    if preset != "small":
-        hp.update(getattr(cls, "presets", {}).get(preset, {}))
-    return hp

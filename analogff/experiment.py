@@ -32,16 +32,23 @@ def algorithm_class(name: str):
     return get(name)
 
 
+def preset_defaults(algo: str, preset: str = "small") -> dict[str, Any]:
+    """The hyperparameters of ``algo``'s ``preset`` ("small": its ``defaults``); a preset the
+    algorithm does not define is a `ConfigError` (one line)."""
+    cls = algorithm_class(algo)
+    hp = dict(cls.defaults)
+    if preset != "small":
+        presets = getattr(cls, "presets", {})
+        if preset not in presets:
+            raise ConfigError(f"preset = {preset!r} is not defined for --algo {algo}; "
+                              f"choose one of: small, {', '.join(presets)}")
+        hp.update(presets[preset])
+    return hp
+
+
 def hyperparameters(cfg: SimConfig) -> dict[str, Any]:
     """The algorithm's preset, overridden by every option the user set."""
-    cls = algorithm_class(cfg.algo)
-    hp = dict(cls.defaults)
-    if cfg.preset != "small":
-        presets = getattr(cls, "presets", {})
-        if cfg.preset not in presets:
-            raise ConfigError(f"preset = {cfg.preset!r} is not defined for --algo {cfg.algo}; "
-                              f"choose one of: small, {', '.join(presets)}")
-        hp.update(presets[cfg.preset])
+    hp = preset_defaults(cfg.algo, cfg.preset)
     if cfg.matched is not None:  # same sizes, budget and update family for PFF, FF and BP
         from .algorithms.matched import apply as apply_matched
         hp = apply_matched(cfg.matched, hp)
