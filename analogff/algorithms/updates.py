@@ -32,7 +32,6 @@ import math
 
 import numpy as np
 
-RULES = ("sgd", "scaled", "factored", "adam")
 SCALED_BETA = 0.999   # second-moment decay of the per-array rate (Adam's β₂)
 SCALED_EPS = 1e-12    # keeps the rate finite before any gradient was seen (mean-square units)
 
@@ -218,9 +217,13 @@ class AdamRule(Rule):
         return self.adam.step(key, grad, ledger, lr=lr)
 
 
+_BY_NAME = {cls.name: cls for cls in (SGD, Scaled, Factored, AdamRule)}
+RULES = tuple(_BY_NAME)   # ("sgd", "scaled", "factored", "adam"): the --optimizer choices
+
+
 def make_rule(name: str, clip: float = 1.0) -> Rule:
     """The rule called ``name`` (one of `RULES`)."""
-    cls = {"sgd": SGD, "scaled": Scaled, "factored": Factored, "adam": AdamRule}.get(name)
+    cls = _BY_NAME.get(name)
     if cls is None:
         from ..errors import ConfigError
         raise ConfigError(f"optimizer = {name!r} is not allowed; choose one of: {', '.join(RULES)}")
