@@ -26,7 +26,7 @@ TRAINING_HELP = {
     "noise": "read noise σ, fraction of g_max − g_min (default: the device's)",
     "states": "override the device's number of conductance states",
     "update": "pulse scheme: deterministic | stochastic | mixed",
-    "optimizer": "update rule: sgd | scaled | adam",
+    "optimizer": "update rule: sgd | scaled | factored | adam",
     "hidden": "hidden layer sizes, e.g. 500,500",
     "steps": "PFF settling steps K",
     "epochs": "training epochs",

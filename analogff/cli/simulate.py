@@ -128,7 +128,7 @@ def register(app: typer.Typer) -> None:
         states: Optional[int] = typer.Option(None, help="Override the device's number of conductance states."),
         tile_size: Optional[int] = typer.Option(None, help="Shorthand: sets both --tile-rows and --tile-cols to N (not stored: the run records tile_rows and tile_cols)."),
         update: Optional[str] = typer.Option(None, help="Pulse scheme: deterministic | stochastic | mixed. \\[default: deterministic]"),
-        optimizer: Optional[str] = typer.Option(None, help="Update rule: sgd (pulsed outer products) | scaled (pulsed, one adaptive rate per array: crossbar-native, no per-weight state) | adam (digital moments per weight, as released for PFF)."),
+        optimizer: Optional[str] = typer.Option(None, help="Update rule: sgd (pulsed outer products) | scaled (pulsed, one adaptive rate per array: crossbar-native, no per-weight state) | factored (pulsed, row and column adaptive rates, Adafactor-style: in + out scalars per array) | adam (digital moments per weight, as released for PFF)."),
         hidden: Optional[str] = typer.Option(None, help="Hidden layer sizes, e.g. 500,500 (PFF: two layers, multiples of 10)."),
         steps: Optional[int] = typer.Option(None, help="PFF settling steps K."),
         epochs: Optional[int] = typer.Option(None, help="Training epochs."),
