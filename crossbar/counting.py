@@ -66,8 +66,10 @@ class CountingMatrix(MatrixBase):
                  dac_bits: int | None = None, adc_bits: int | None = None) -> None:
         out_features, in_features = check_shape(out_features, in_features, name)
         w_max = check_w_max(w_max)
-        if pulse_density is not None and not (math.isfinite(pulse_density)
-                                              and 0 <= pulse_density <= 1000):
+        if pulse_density is not None and (
+                isinstance(pulse_density, (bool, np.bool_))
+                or not isinstance(pulse_density, (int, float, np.integer, np.floating))
+                or not (math.isfinite(pulse_density) and 0 <= pulse_density <= 1000)):
             raise ValueError(f"pulse_density = {pulse_density!r} is out of range; allowed "
                              "[0, 1000] pulses per device per update")
         if device is None:

@@ -102,3 +102,9 @@ def test_analog_and_counting_refuse_the_same_w_max(w_max):
     for cls in (AnalogMatrix, CountingMatrix):
         with pytest.raises(ValueError, match="w_max"):
             cls(3, 2, w_max=w_max)
+
+
+@pytest.mark.parametrize("density", [-1, 1001, float("nan"), True, "0.5"])
+def test_pulse_density_out_of_range_or_not_a_number_is_a_value_error(density):
+    with pytest.raises(ValueError, match="pulse_density"):
+        CountingMatrix(3, 2, pulse_density=density)
