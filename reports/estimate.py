@@ -390,11 +390,17 @@ def price_ledger(ledger: dict, hw: Hardware) -> dict[str, Any]:
     lat_array: dict[tuple[str, str], float] = defaultdict(float)
     by_matrix: dict[str, float] = defaultdict(float)
     counts = {"adc_conversions": 0.0, "dac_conversions": 0.0, "pulses": 0.0, "macs": 0.0}
+    hws: dict[str, Hardware] = {}
     for e in ledger.get("entries", []):
         phase, name = str(e.get("phase", "default")), str(e.get("matrix", _DIGITAL))
-        # each matrix is priced with the converters it was simulated with (its ledger info)
-        hm = matrix_hardware(mats.get(name), hw)
-        spill = spills.setdefault(phase, memory_spill(ledger, hw, phase))
+        # each matrix is priced with the converters it was simulated with (its ledger info);
+        # both it and the phase's spill are worked out once, not once per entry
+        if name not in hws:
+            hws[name] = matrix_hardware(mats.get(name), hw)
+        hm = hws[name]
+        if phase not in spills:
+            spills[phase] = memory_spill(ledger, hw, phase)
+        spill = spills[phase]
         parts, ta, ts, cnt = _price_entry(e, name, mats.get(name), hm,
                                           c if hm == hw else _costs(hm), spill, sram_bytes)
         row = grid.setdefault(phase, _zero())
@@ -503,7 +509,9 @@ def price_digital(ledger: dict, node_nm: int, precision: str = "int8", *,
         for k in DIG_COUNTERS:
             row["digital_logic"] += _g(e, k) * dop[k]
         t += sum(_g(e, k) for k in DIG_COUNTERS) / (mac_units * clock_hz)
-        spill = spills.setdefault(phase, _spill(ledger, cap_buffers, phase))
+        if phase not in spills:
+            spills[phase] = _spill(ledger, cap_buffers, phase)
+        spill = spills[phase]
         sb = _g(e, "sram_read_bits") + _g(e, "sram_write_bits")
         db = _g(e, "dram_read_bits") + _g(e, "dram_write_bits") + spill * sb
         sb *= 1.0 - spill
