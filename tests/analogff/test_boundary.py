@@ -3,8 +3,6 @@ output paths get one line and exit 2 before any training; nothing existing is to
 
 from __future__ import annotations
 
-import os
-
 import numpy as np
 import pytest
 from typer.testing import CliRunner

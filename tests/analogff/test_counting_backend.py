@@ -3,7 +3,6 @@ matrices, same phases, same events, except the documented data-dependent ones.""
 
 from __future__ import annotations
 
-import numpy as np
 import pytest
 
 from analogff.algorithms import names
