@@ -127,21 +127,21 @@ def train_chip_area(hw: Hardware, algo: str, width: int, shape: Shape = Shape(),
 
     _check(algo, width, shape)
     rule, scheme = FAMILIES[FAMILY]
-    tl, _il = build_ledgers(hw, shape.network(width), algo, batch=1,
-                            optimizer=optimizer if optimizer is not None else rule,
-                            update=update if update is not None else scheme, preset=preset,
-                            K=1 if algo == "pff" else None)
+
+    def training_ledger(b: int, K: int | None) -> dict[str, Any]:
+        return build_ledgers(hw, shape.network(width), algo, batch=b,
+                             optimizer=optimizer if optimizer is not None else rule,
+                             update=update if update is not None else scheme, preset=preset,
+                             K=K)[0]
+
+    tl = training_ledger(1, 1 if algo == "pff" else None)
     mem = tl["memory"]
     state = sum(v for k, v in mem["at_peak"].items() if k.startswith(("optimizer.",
                                                                        "accumulator.")))
     if state and algo == "pff":
         # PFF creates its optimiser state during the first settling step, so the moment of
         # the peak depends on the batch: build the real batch, two steps (all state live)
-        tl, _il = build_ledgers(hw, shape.network(width), algo, batch=batch,
-                                optimizer=optimizer if optimizer is not None else rule,
-                                update=update if update is not None else scheme,
-                                preset=preset, K=2)
-        return training_chip(tl, hw)["area_mm2"]
+        return training_chip(training_ledger(batch, 2), hw)["area_mm2"]
     # per-batch buffers scale with the batch; per-weight state does not
     peak = (float(mem["peak_bits"]) - state) * batch + state
     return training_chip(tl, hw, peak_bits=peak)["area_mm2"]
