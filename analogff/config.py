@@ -15,7 +15,6 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-import sys
 import typing
 from dataclasses import dataclass, field, fields
 from pathlib import Path
@@ -26,11 +25,6 @@ from crossbar.chip import (Hardware, HardwareError, check_simulable_field, field
 
 from .algorithms.updates import RULES as OPTIMIZERS  # the update rules' one list
 from .errors import ConfigError
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover
-    import tomli as tomllib
 
 UPDATES = ("deterministic", "stochastic", "mixed")
 PRESETS = ("small", "paper")
