@@ -12,6 +12,7 @@ read it too) and ``study/accuracy_vs_noise.png``.
 from __future__ import annotations
 
 import argparse
+import json
 from pathlib import Path
 
 from analogff.config import from_dict
@@ -26,13 +27,14 @@ def build_device(path: Path):
     """An ECRAM-like device with half the preset's cycle-to-cycle write noise, saved as TOML
     (a chip names its device by preset or by file)."""
     dev = get_device("ecram").replace(name="ecram-low-c2c", c2c=0.15)
-    lines = ["[device]"]
-    for k, v in dev.to_dict().items():
-        if v is None:
-            continue
-        lines.append(f"{k} = {v!r}" if not isinstance(v, str) else f'{k} = "{v}"')
-    path.write_text("\n".join(lines).replace("True", "true").replace("False", "false") + "\n",
-                    encoding="utf-8")
+    def toml_value(v) -> str:   # per value: a string holding "True" stays as written
+        if isinstance(v, bool):
+            return "true" if v else "false"
+        return json.dumps(v) if isinstance(v, str) else repr(v)
+
+    lines = ["[device]"] + [f"{k} = {toml_value(v)}" for k, v in dev.to_dict().items()
+                            if v is not None]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     assert parse_device_toml(path.read_text(encoding="utf-8")) == dev   # round trip
     return dev
 
