@@ -26,7 +26,7 @@ import numpy as np
 
 from .config import SimConfig
 from .errors import ConfigError
-from .experiment import Network, accuracy, build, monitoring, train
+from .experiment import RECORD_SCHEMA, Network, accuracy, build, monitoring, train
 
 # longest evaluation time accepted: 100 years (drift laws are fitted over hours to years)
 MAX_TIME_S = 100 * 365.25 * 86400.0
@@ -183,7 +183,7 @@ def deploy(cfg: SimConfig, times: Sequence[float], data=None,
     accs = accuracy_over_time(anet, times)
     first = accs[f"{times[0]:g}"]
     record = {
-        "schema": 2, "status": "done", "error": None, "mode": "deploy",
+        "schema": RECORD_SCHEMA, "status": "done", "error": None, "mode": "deploy",
         "config": cfg.to_dict(), "hardware": cfg.hardware.to_dict(),
         "config_hash": "deploy-" + cfg.config_hash(), "seed": cfg.seed,
         "metrics": {"float_test_accuracy": float_acc, "test_accuracy": first,
