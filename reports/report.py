@@ -134,17 +134,18 @@ def _matrix_rows(rid: int, algo: str, led: dict, hw: Hardware, rp) -> list[dict[
     """One row per analog matrix: energy per training sample and per inference, area, ADC
     saturation (fraction of conversions clipped) in training and at test."""
     rows = []
+    of: dict[Any, list[dict[str, Any]]] = {}   # each matrix's entries, in ledger order
+    for e in led["entries"]:
+        of.setdefault(e.get("matrix"), []).append(e)
     for name, info in (led.get("matrices") or {}).items():
         if name == "digital" or "rows" not in info:
             continue
         sat = {"train": [0.0, 0.0], "inference": [0.0, 0.0]}
-        for e in led["entries"]:
-            if e.get("matrix") == name:
-                k = "inference" if e.get("phase") in INFERENCE_PHASES else "train"
-                sat[k][0] += _num(e.get("adc_saturated") or 0)
-                sat[k][1] += _num(e.get("adc_conversions") or 0)
-        area = area_breakdown({"matrices": {name: info}, "entries": [
-            e for e in led["entries"] if e.get("matrix") == name]}, hw)
+        for e in of.get(name, []):
+            k = "inference" if e.get("phase") in INFERENCE_PHASES else "train"
+            sat[k][0] += _num(e.get("adc_saturated") or 0)
+            sat[k][1] += _num(e.get("adc_conversions") or 0)
+        area = area_breakdown({"matrices": {name: info}, "entries": of.get(name, [])}, hw)
         rows.append({
             "run": rid, "algo": algo, "matrix": name,
             "shape": f"{info.get('cols')}×{info.get('rows')}",
