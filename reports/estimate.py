@@ -381,7 +381,7 @@ def price_ledger(ledger: dict, hw: Hardware) -> dict[str, Any]:
     "by_phase_component_j", "by_matrix_j", "latency_s", "latency_by_phase_s", "area_mm2",
     "area_breakdown_mm2", "counts"}``.
     """
-    c = Costs(hw)
+    c = _costs(hw)   # shared with the other price_ledger calls on this chip (pure, cached)
     mats = ledger.get("matrices", {}) or {}
     spills: dict[str, float] = {}
     sram_bytes = sram_bytes_held(ledger, hw)
