@@ -88,18 +88,27 @@ def read_timing(c: Costs, line_cells: int, conv_cols: int, groups: int, bits: in
 
     Array stage: ``groups x`` `Costs.array_time_per_vector` (every read's window plus the
     line settling; time-weighted integration: one clock per integration step); conversion
-    stage: ``conversions x groups x min(cols_per_adc, conv_cols) x t_ADC``. Latency = DAC
-    clock + both stages + one clock to latch; the period (throughput) is the slower stage:
-    the ADC converts one read while the array integrates the next (held on the ADC's
-    capacitor or the sample-and-hold)."""
+    stage: ``conversions x groups x min(cols_per_adc, conv_cols) x t_ADC``. The period
+    (throughput) is the slower stage: the ADC converts one read while the array integrates
+    the next (held on the ADC's capacitor or the sample-and-hold). Latency = DAC clock + the
+    two stages + one clock to latch; when a vector is converted ``k`` times (input slices or
+    bits converted one by one, row groups), the same overlap runs inside the vector: its k
+    reads and k conversions form a two-stage pipeline, ``r + (k−1)·max(r, c) + c`` with r, c
+    the mean read and conversion time per conversion event (k = 1: the two stages in a row,
+    as before; converters that convert on the integrating capacitor or count during the
+    read do not overlap: both stages in full)."""
     hw = c.hw
     ns_conv, _nw = c.conv_per_read
     array = groups * c.array_time_per_vector(line_cells)
     conv = ns_conv * groups * min(hw.cols_per_adc, conv_cols) * c.t_adc(bits)
-    lat = c.t_dac() + array + conv + 1.0 / hw.clock_hz
+    clk = 1.0 / hw.clock_hz
     if not c.adc.pipelined:      # converts on the integrating capacitor / during the read
-        return lat, max(array + conv, 1.0 / hw.clock_hz)
-    return lat, max(array, conv, 1.0 / hw.clock_hz)
+        return c.t_dac() + array + conv + clk, max(array + conv, clk)
+    k = ns_conv * groups         # conversion events per vector, each after its own reads
+    if k > 1:
+        r, cv = array / k, conv / k
+        return c.t_dac() + (r + (k - 1) * max(r, cv) + cv) + clk, max(array, conv, clk)
+    return c.t_dac() + array + conv + clk, max(array, conv, clk)
 
 
 def _price_entry(e: dict, name: str, info: dict | None, hw: Hardware, c: Costs,

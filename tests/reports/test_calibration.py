@@ -122,6 +122,35 @@ def test_supply_domains_scale_their_own_blocks():
     assert c["adc"] == a["adc"]
 
 
+def test_bit_serial_reads_and_conversions_overlap_inside_a_vector():
+    """k bits converted one by one through a pipelined SAR form a two-stage pipeline:
+    latency = DAC + r + (k-1)·max(r, c) + c + latch, never above the stages in a row and never
+    below the period; one conversion per vector (the default chip) keeps the stages in a row."""
+    from reports.components import Costs
+    from reports.estimate import read_timing
+
+    hw = Hardware(tile_rows=32, tile_cols=16, cols_per_adc=4, input_mode="bit_serial",
+                  dac_bits=6)
+    c = Costs(hw)
+    cells, conv_cols = 16 * c.devices_per_weight(), 16
+    lat, per = read_timing(c, cells, conv_cols, 1, hw.adc_bits)
+    k = 6
+    r = c.array_time_per_vector(cells) / k
+    cv = 4 * c.t_adc(hw.adc_bits)
+    clk = 1 / hw.clock_hz
+    assert lat == pytest.approx(c.t_dac() + r + (k - 1) * max(r, cv) + cv + clk, rel=1e-12)
+    assert per == pytest.approx(k * max(r, cv), rel=1e-12)
+    assert per < lat < c.t_dac() + k * (r + cv) + clk
+    one = Costs(hw.replace(input_mode="voltage"))
+    lat1, _ = read_timing(one, cells, conv_cols, 1, hw.adc_bits)
+    assert lat1 == (one.t_dac() + one.array_time_per_vector(cells) + 4 * one.t_adc(8) + clk)
+    # a converter that counts during the read (CCO) does not overlap: both stages in full
+    cco = Costs(hw.replace(adc_type="cco"))
+    lat_c, per_c = read_timing(cco, cells, conv_cols, 1, hw.adc_bits)
+    full = cco.array_time_per_vector(cells) + k * 4 * cco.t_adc(hw.adc_bits)
+    assert lat_c == pytest.approx(cco.t_dac() + full + clk) and per_c == pytest.approx(full)
+
+
 # ---- training costs from device physics ---------------------------------------------------
 def _write_ledger(up, down, recorded=5e-12):
     return {"matrices": {"W": {"analog": True, "rows": 4, "cols": 3, "tile_rows": 4,
