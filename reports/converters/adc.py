@@ -90,6 +90,15 @@ FLASH_A_CMP_UM2_65NM = 40.0
 
 # CCO: HERMES linearised current-controlled oscillator, 300 ps per LSB [S14]
 CCO_T_LSB = 300e-12
+# CCO static bias: each HERMES ADC holds its bit line at V_cm with a class-AB read-voltage
+# regulator whose mirrored output drives the oscillator [S14, Sec. III-A, Fig. 3(a)]; it is
+# on while the converter integrates. Its full-scale input is the largest bit-line current
+# the converter handles, 100 µA (measured: the calibration's I_HBL,max [S14, Sec. III-D];
+# "approximately 100 µA" before the response saturates, Le Gallo et al., Nature Electronics
+# 6, 680 (2023), Methods). A class-AB stage idles at a small fraction of its peak current:
+# 5 % (assumption; no quiescent current is published).
+CCO_I_FULL_SCALE_A = 100e-6
+CCO_IQ_FRACTION = 0.05
 # time-domain converter area: TIMELY's 8-b TDC, 310 µm² at 65 nm [S11], ∝ F (its delay line
 # and counter are sized by the node)
 CCO_A_UM2_65NM = 310.0
@@ -145,16 +154,31 @@ class Flash(ADCModel):
 class CCO(ADCModel):
     """Current-controlled oscillator + ripple counter (time domain). The column current is
     the oscillator's supply current, so the oscillator's energy is the rail's share of the
-    column charge (`supply_factor`); the ADC's own energy is its counter."""
+    column charge (`supply_factor`); the ADC's own energy is its counter plus the static
+    bias of its bit-line regulator for as long as it integrates (`bias_current_a` x
+    `active_s` x V_analog)."""
 
     name = "cco"
-    summary = "CCO: (V_a − V_read)/V_read × array term + counter toggles; 300 ps/LSB"
+    summary = ("CCO: (V_a − V_read)/V_read × array term + counter toggles + I_q·V_a·t_count; "
+               "300 ps/LSB")
     integrates = True
     pipelined = False
 
     def energy_j(self, bits: int, ctx: ConverterContext) -> float:
         # ripple counter: ~2 toggles per count at half-scale counts, plus B bits read out
-        return (2 * 2 ** (bits - 1) + bits) * ctx.e_reg_bit_j + thermal_envelope_j(bits)
+        counter = (2 * 2 ** (bits - 1) + bits) * ctx.e_reg_bit_j
+        bias = self.bias_current_a() * ctx.v_analog * self.active_s(bits, ctx)
+        return counter + bias + thermal_envelope_j(bits)
+
+    def bias_current_a(self) -> float:
+        """Quiescent current of the bit-line regulator, `CCO_IQ_FRACTION` of its full-scale
+        current `CCO_I_FULL_SCALE_A` [A]."""
+        return CCO_IQ_FRACTION * CCO_I_FULL_SCALE_A
+
+    def active_s(self, bits: int, ctx: ConverterContext) -> float:
+        """Time the converter integrates per conversion [s]: the read window, or the 2^B
+        counts at full scale if they take longer."""
+        return max(2 ** bits * CCO_T_LSB, ctx.read_window_s)
 
     def time_s(self, bits: int, ctx: ConverterContext) -> float:
         return max(0.0, 2 ** bits * CCO_T_LSB - ctx.read_window_s) + 1.0 / ctx.clock_hz

@@ -87,6 +87,23 @@ def test_adc_anchor_points():
     assert not cco.pipelined and not get_adc("integrating").pipelined and get_adc("sar").pipelined
 
 
+def test_cco_energy_includes_its_regulator_bias_for_the_integration_time():
+    """CCO energy = counter toggles + I_q·V_analog·t_count + thermal, I_q = 5 % of the 100 µA
+    full scale (HERMES), t_count = max(2^B·300 ps, read window): a longer window costs exactly
+    the extra bias, and the bias scales with the supply."""
+    cco = get_adc("cco")
+    assert cco.bias_current_a() == pytest.approx(A.CCO_IQ_FRACTION * A.CCO_I_FULL_SCALE_A)
+    short, long_ = _ctx(14, 0.8, window=0.0), _ctx(14, 0.8, window=1e-6)
+    counter = (2 * 2 ** 7 + 8) * short.e_reg_bit_j
+    assert cco.energy_j(8, short) == pytest.approx(
+        counter + 5e-6 * 0.8 * 256 * 300e-12 + thermal_envelope_j(8), rel=1e-12)
+    assert cco.energy_j(8, long_) - cco.energy_j(8, short) == pytest.approx(
+        5e-6 * 0.8 * (1e-6 - 256 * 300e-12), rel=1e-9)
+    hi = _ctx(14, 1.6, window=1e-6)
+    bias = cco.bias_current_a() * cco.active_s(8, long_)
+    assert cco.energy_j(8, hi) - cco.energy_j(8, long_) == pytest.approx(bias * 0.8, rel=1e-9)
+
+
 def test_dac_encodings_by_hand():
     ctx = _ctx(22, 0.8)
     e_line = 1e-13
