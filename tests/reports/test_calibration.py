@@ -59,12 +59,28 @@ def test_summary_is_the_one_reports_readme_states():
     s = cal.summary(rows)
     got = {role: {m: (k, n, round(w, 2)) for m, (k, n, w) in d.items()} for role, d in s.items()}
     assert got["fit"]["tops_per_w"][:2] == (10, 10)
-    assert got["held_out"]["tops_per_w"] == (18, 18, 0.51)
+    assert got["held_out"]["tops_per_w"] == (19, 19, 0.51)
     assert got["fit"]["tops_per_mm2"][:2] == (10, 10)
-    assert got["held_out"]["tops_per_mm2"][:2] == (5, 6)
-    assert got["all"]["latency_s"][:2] == (1, 3)
+    assert got["held_out"]["tops_per_mm2"] == (5, 7, 2.22)
+    assert got["all"]["tops"][:2] == (15, 15)
+    assert got["all"]["latency_s"] == (2, 4, 5.05)
     assert got["fit"]["shares"] == (28, 28, 0.75)
     assert got["held_out"]["shares"] == (4, 4, 1.53)
+
+
+def test_hermes_array_is_its_published_unit_cell_rows():
+    """HERMES: one ADC per unit-cell row, each ADC (4 µm pitch) as high as two unit cells, so
+    the cell is 2 µm high; the chip file takes it square: the array of 256 x 256 weights is
+    256 x 256 x 2 µm x 2 µm, whatever the pricer's per-device bookkeeping (2 polarity devices
+    per weight), in both HERMES files (the 64-core chip is 64 of the same core)."""
+    for name in ("hermes_khaddam_2022.toml", "hermes_legallo_2023.toml"):
+        row = cal.price_chip(cal.load_chip(cal.CHIPS_DIR / name))[0]
+        assert row["tile"]["area_breakdown_um2"]["array"] == pytest.approx(
+            256 * 256 * 2.0 * 2.0, rel=1e-4)
+    core, chip = (cal.price_chip(cal.load_chip(cal.CHIPS_DIR / n))[0] for n in
+                  ("hermes_khaddam_2022.toml", "hermes_legallo_2023.toml"))
+    assert chip["estimate"]["tops"] == pytest.approx(64 * chip["tile"]["tops"])
+    assert chip["tile"]["period_s"] == pytest.approx(core["tile"]["period_s"])
 
 
 def test_bad_chip_file_is_one_line_and_exit_2(tmp_path):
