@@ -866,6 +866,130 @@ def fig_accuracy_vs_time(rows: list[dict[str, Any]], config_columns: list[str],
     return Figure("accuracy_vs_time", "Accuracy vs time after programming (drift)", cap)
 
 
+# ---- energy to accuracy (runs made with --curve) --------------------------------------------
+# knobs drawn as panels of the energy-to-accuracy figure (rows, columns) when they vary; every
+# other knob is held at each panel's own base point (a dataset's runs may differ in limit or
+# epochs from another's)
+CURVE_PANEL_KNOBS = ("dataset", "matched")
+
+
+def curve_rows(records: list[tuple[int, dict[str, Any]]]) -> list[dict[str, Any]]:
+    """Long format of every record's ``curve.points`` (runs made with ``curve`` on): one row
+    per (run, epoch) with the run's flat config, ``epoch``, ``samples``, ``train_energy_j``
+    (cumulative training energy [J] as priced when the run was made, on its stored chip) and
+    ``test_accuracy`` (fraction). Float twins (``ideal``) are left out."""
+    rows = []
+    for rid, rec in records:
+        pts = (rec.get("curve") or {}).get("points") or []
+        cfg = {k: v for k, v in rec["config"].items() if not isinstance(v, (dict, list))}
+        if cfg.get("ideal"):
+            continue
+        for p in pts:
+            if p.get("train_energy_j") is None or p.get("test_accuracy") is None:
+                continue
+            rows.append({**cfg, "run": rid, "seed": rec.get("seed", cfg.get("seed")),
+                         "epoch": int(p["epoch"]), "samples": int(p["samples"]),
+                         "train_energy_j": float(p["train_energy_j"]),
+                         "test_accuracy": float(p["test_accuracy"])})
+    return rows
+
+
+def curve_panels(df, config_columns: list[str]) -> list[tuple[dict[str, Any], Any]]:
+    """``[(panel values, that panel's rows at its base point)]``: one panel per combination
+    of the `CURVE_PANEL_KNOBS` that vary; inside it every other varying knob is held at its
+    middle value among the panel's runs (the report's base-point rule)."""
+    cols = [c for c in config_columns if c in df.columns]
+    knobs = [k for k in varied(df, cols) if k not in NOT_KNOBS]
+    facets = [k for k in CURVE_PANEL_KNOBS if k in knobs]
+    combos = sorted({tuple(_hashable(v) for v in r) for r in df[facets].itertuples(index=False)},
+                    key=lambda c: tuple(_order(v) for v in c)) if facets else [()]
+    out = []
+    for combo in combos:
+        sub = df
+        for k, v in zip(facets, combo):
+            sub = sub[_is(sub[k], v)]
+        held = {}
+        for k in varied(sub, [k for k in knobs if k not in facets]):
+            vals = sorted(set(sub[k].map(_hashable)), key=_order)
+            held[k] = vals[(len(vals) - 1) // 2]
+            sub = sub[_is(sub[k], held[k])]
+        out.append(({**dict(zip(facets, combo)), **held}, sub))
+    return out
+
+
+def fig_energy_to_accuracy(rows: list[dict[str, Any]], config_columns: list[str],
+                           out: Path) -> Figure | None:
+    """Test accuracy vs cumulative training energy (log axis), one line per algorithm, one
+    point per epoch (mean over seeds: energy and accuracy; bars: the accuracy's t-interval);
+    a panel per dataset × matched family when they vary, other knobs at the panel's base."""
+    import pandas as pd
+    from matplotlib.lines import Line2D
+
+    if not rows:
+        return None
+    plt = _setup()
+    df = pd.DataFrame(rows)
+    panels = curve_panels(df, config_columns)
+    facets = [k for k in CURVE_PANEL_KNOBS if k in panels[0][0]]
+    # two facets: rows × columns; one: side by side; none: one panel
+    row_k, col_k = (facets[0], facets[1]) if len(facets) == 2 else (None, facets[0] if facets
+                                                                     else None)
+    row_vals = list(dict.fromkeys(v.get(row_k) for v, _ in panels))
+    col_vals = list(dict.fromkeys(v.get(col_k) for v, _ in panels))
+    nr, nc = len(row_vals), len(col_vals)
+    fig, axes = plt.subplots(nr, nc, figsize=(WIDTH_IN if nc > 1 else WIDTH_IN * 0.62,
+                                              2.3 * nr + 0.6), squeeze=False,
+                             layout="constrained")
+    algos_seen, groups_all, held_lines = {}, [], []
+    for vals, sub in panels:
+        ax = axes[row_vals.index(vals.get(row_k))][col_vals.index(vals.get(col_k))]
+        g, _k, _a = seed_groups(sub, ["algo", "epoch"], ["train_energy_j", "test_accuracy"],
+                                by=["algo", "epoch"])
+        algos = [a for a in ALGO_COLORS if a in set(g["algo"])] + sorted(
+            set(g["algo"]) - set(ALGO_COLORS))
+        for a in algos:
+            line = g[g["algo"] == a].sort_values("epoch")
+            ax.errorbar(line["train_energy_j_mean"], 100 * line["test_accuracy_mean"],
+                        yerr=100 * line["test_accuracy_ci"].fillna(0), color=color(a),
+                        marker="o", ms=2.5, lw=1.0, capsize=1.2, elinewidth=0.5)
+            algos_seen[a] = max(algos_seen.get(a, 0), int(line["n"].max()))
+        groups_all.append(g.drop_duplicates(subset=["algo"]))
+        lo, hi = ax.get_ylim()          # an interval past 0 or 100 % is the t-interval's
+        ax.set_ylim(max(lo, 0.0), min(hi, 100.0))
+        ax.set_xscale("log")
+        log_axis(ax.xaxis, "J")
+        ax.set_title(", ".join(f"{k} {fmt_value(vals[k])}" for k in facets if k in vals)
+                     or "all runs", fontsize=8)
+        held = {k: v for k, v in vals.items() if k not in facets}
+        if held:
+            held_lines.append(", ".join(f"{k} {fmt_value(vals[k])}" for k in facets
+                                        if k in vals) + ": " + describe(held)
+                              if facets else describe(held))
+    for ax in axes.flat:
+        if not ax.has_data():
+            ax.set_visible(False)
+            continue
+        ax.set_xlabel("cumulative training energy")
+        ax.set_ylabel("test accuracy (%)")
+    handles = [Line2D([], [], color=color(a), marker="o", ms=3, label=f"{a.upper()}")
+               for a in algos_seen]
+    fig.legend(handles=handles, loc="outside lower center", ncol=len(handles), frameon=False)
+    table = pd.concat(groups_all, ignore_index=True)
+    _warn(fig, table)
+    save(fig, out, "energy_to_accuracy")
+    cap = ("Test accuracy after every training epoch against the training energy spent so "
+           "far (each run scored and priced after every epoch: simulate/sweep --curve; "
+           "energies as priced when the run was made, on the chip it stored, not re-priced "
+           "by --hardware), one line per algorithm, one point per epoch. "
+           + (f"Panels: {' × '.join(facets)}. " if facets else "")
+           + ("Other swept knobs held at each panel's base point (the middle value): "
+              + "; ".join(held_lines) + ". " if held_lines else "")
+           + "Points are means over the seeds (energy and accuracy); bars are 95 % "
+           "Student-t intervals of the accuracy over the seeds (n = "
+           + ", ".join(str(n) for n in sorted(set(int(x) for x in table["n"]))) + ").")
+    return Figure("energy_to_accuracy", "Accuracy vs cumulative training energy", cap)
+
+
 def all_figures(st: Study, out: Path) -> list[Figure]:
     """Every figure the study supports, in report order."""
     figs = [fig_pareto(st, out), fig_pareto_by_algo(st, out)]

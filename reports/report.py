@@ -12,6 +12,12 @@ Figures (`reports.figures`, each as PNG at 300 dpi, SVG and PDF): the energy-vs-
 Pareto plot (training and inference), one figure per swept knob, energy / area / per-matrix
 breakdowns and analog vs digital at the study's base point. Tables (`reports.tables`, CSV and
 LaTeX): configurations (summary), runs, per-matrix; CSV: energy and area breakdowns.
+
+Runs made with ``--curve`` (test accuracy and cumulative training energy after every epoch)
+add the figure of test accuracy vs cumulative training energy, one line per algorithm
+(`figures.fig_energy_to_accuracy`), and a table of the energy to reach each accuracy target
+(``energy_to_targets``); runs made with ``--matched`` add the table of what a matched
+comparison holds equal and what it cannot match (``matched_unmatched``), read from the records.
 """
 
 from __future__ import annotations
@@ -264,6 +270,150 @@ def analyse(records: list[tuple[int, dict[str, Any]]]) -> dict[str, Any]:
 
 
 
+# ---- energy to accuracy and matched comparisons (runs made with --curve / --matched) ------
+def target_key(target: str) -> str:
+    """Column of the energy to reach ``target`` (a fraction as stored, "0.9"): J."""
+    return f"energy_to_{100 * float(target):g}pct_j"
+
+
+def energy_to_rows(records: list[tuple[int, dict[str, Any]]]) -> tuple[list[dict], list[str]]:
+    """(one row per analog run with a curve, the targets): the run's flat config, seed, test
+    accuracy, final energy per training sample and per inference (stored), and for every
+    target ``energy_to_<pct>pct_j`` (cumulative training energy [J] at the end of the first
+    epoch whose test accuracy reached it; NaN if never) and ``..._reached`` (1 or 0)."""
+    rows, targets = [], set()
+    for rid, rec in records:
+        cur = rec.get("curve") or {}
+        if "energy_to_targets" not in cur or rec["config"].get("ideal"):
+            continue
+        hits = cur["energy_to_targets"] or {}
+        targets |= set(hits)
+        row = {k: v for k, v in rec["config"].items() if not isinstance(v, (dict, list))}
+        row.update({"run": rid, "seed": rec.get("seed", row.get("seed")),
+                    "test_accuracy": _num(rec["metrics"].get("test_accuracy")),
+                    "energy_per_train_sample_j": _num(cur.get("final_per_train_sample_j")),
+                    "energy_per_inference_j": _num(cur.get("final_per_inference_j"))})
+        for t, h in hits.items():
+            row[target_key(t)] = _num(h.get("train_energy_j")) if h else math.nan
+            row[target_key(t) + "_reached"] = 1.0 if h else 0.0
+        rows.append(row)
+    return rows, sorted(targets, key=float)
+
+
+def energy_to_table(rows: list[dict], targets: list[str], config_columns: list[str]):
+    """Per configuration (algo + every knob that varies among these runs; seeds pooled):
+    mean ± t-interval of test accuracy, final energies, and of the energy to each target over
+    the seeds that reached it, with ``<target>_text`` = "mean ± ci (k/n)". Returns
+    ``(table, knobs)``."""
+    import pandas as pd
+
+    from .figures import NOT_KNOBS
+    from .stats import seed_groups, varied
+    from .tables import cell
+
+    df = pd.DataFrame(rows)
+    knobs = [k for k in varied(df, config_columns) if k not in NOT_KNOBS]
+    tk = [target_key(t) for t in targets]
+    metrics = ["test_accuracy", "energy_per_train_sample_j", "energy_per_inference_j"] + tk
+    g, _k, _a = seed_groups(df, ["algo"] + knobs, metrics + [f"{c}_reached" for c in tk],
+                            by=["algo"] + knobs)
+    for c in tk:
+        k = [int(round(f * n)) if math.isfinite(f) else 0
+             for f, n in zip(g[f"{c}_reached_mean"], g["n"])]
+        g[f"{c}_text"] = [f"{cell(r, c, 'si±:J')} ({ki}/{int(r['n'])})"
+                          for r, ki in zip(g.to_dict("records"), k)]
+    return g, knobs
+
+
+def energy_to_columns(targets: list[str], knobs: list[str]) -> list[tuple[str, str, str]]:
+    return ([("algo", "algo", "text")] + [(k, k, "text") for k in knobs] +
+            [("n", "n (seeds)", "int"), ("test_accuracy", "test acc.", "pct±"),
+             ("energy_per_train_sample_j", "energy / train sample", "si±:J"),
+             ("energy_per_inference_j", "energy / inference", "si±:J")] +
+            [(f"{target_key(t)}_text", f"energy to {100 * float(t):g} % (reached/n)", "text")
+             for t in targets])
+
+
+def matched_rows(records: list[tuple[int, dict[str, Any]]]) -> list[dict[str, Any]]:
+    """What each matched comparison holds equal and what it cannot (the records' ``matched``
+    field, written by the simulator): one row per (family, algorithm, budget), its
+    statements in ``notes`` (a list) and ``not_matched`` (joined by "; ")."""
+    seen: dict[tuple, dict[str, Any]] = {}
+    for _rid, rec in records:
+        m = rec.get("matched")
+        if not isinstance(m, dict):
+            continue
+        algo = str(rec["config"].get("algo", "?"))
+        budget = ", ".join(f"{k} {v}" for k, v in (m.get("budget") or {}).items())
+        notes = [str(n) for n in m.get("unmatched") or []]
+        seen.setdefault((m.get("family"), algo, budget, tuple(notes)), {
+            "family": m.get("family"), "algo": algo, "rule": m.get("rule"),
+            "update": m.get("update"), "matched": budget, "notes": notes,
+            "not_matched": "; ".join(notes)})
+    order = {a: i for i, a in enumerate(("pff", "ff", "bp"))}
+    return sorted(seen.values(), key=lambda r: (str(r["family"]), order.get(r["algo"], 9),
+                                                r["matched"]))
+
+
+_MATCHED_COLS = [("family", "family", "text"), ("algo", "algo", "text"),
+                 ("rule", "update rule", "text"), ("update", "pulse scheme", "text"),
+                 ("matched", "held equal", "text"), ("not_matched", "not matched", "text")]
+
+
+def _matched_html(rows: list[dict[str, Any]]) -> str:
+    """The matched table, one statement per line in the last column."""
+    head = "".join(f"<th class=l>{html.escape(h)}</th>" for _k, h, _kind in _MATCHED_COLS)
+    body = "".join(
+        "<tr>" + "".join(f"<td class=l>{html.escape(str(r[k]))}</td>"
+                         for k, _h, _kind in _MATCHED_COLS[:-1])
+        + "<td class='l wrap'>" + "<br>".join(html.escape(n) for n in r["notes"]) + "</td></tr>"
+        for r in rows)
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+
+
+def _curve_sections(records, cols, tmp: Path) -> tuple[list[str], list[str]]:
+    """(HTML sections, files written): the energy-to-accuracy table and the matched
+    comparison's table of what it cannot match, when the store's runs have them."""
+    import pandas as pd
+
+    from . import tables
+
+    parts, files = [], []
+    rows, targets = energy_to_rows(records)
+    if rows:
+        g, knobs = energy_to_table(rows, targets, cols)
+        spec = energy_to_columns(targets, knobs)
+        files += tables.write(g.drop(columns=[c for c in g.columns if c.endswith("_text")]),
+                              tmp, "energy_to_targets")
+        (tmp / "energy_to_targets.tex").write_text(tables.latex(
+            g.to_dict("records"), spec, "Energy to accuracy per configuration: cumulative "
+            "training energy until the test accuracy first reached each target (mean ± 95 % "
+            "t-interval over the seeds that reached it; reached/n).", "tab:energy_to_targets"),
+            encoding="utf-8")
+        files.append("energy_to_targets.tex")
+        parts += ["<h2>Energy to accuracy (runs made with --curve)</h2>",
+                  tables.html_table(g.to_dict("records"), spec, highlight="few_seeds"),
+                  "<p class=note>Cumulative training energy until the test accuracy first "
+                  "reached each target (scored after every epoch, so the energy at the end of "
+                  "that epoch), as priced when the run was made on the chip it stored; mean ± "
+                  "95 % t-interval over the seeds that reached it, reached/n seeds; – : no seed "
+                  "reached it. Energy per training sample and per inference: the run's final "
+                  "figures. Also as <a href=\"energy_to_targets.csv\">CSV</a> and "
+                  "<a href=\"energy_to_targets.tex\">LaTeX</a>.</p>"]
+    mrows = matched_rows(records)
+    if mrows:
+        files += tables.write(pd.DataFrame(mrows).drop(columns=["notes"]), tmp,
+                              "matched_unmatched",
+                              _MATCHED_COLS, "What a matched comparison holds equal and what "
+                              "it cannot match, per algorithm.")
+        parts += ["<h2>Matched comparison: what it cannot match</h2>",
+                  "<p class=note>Runs made with --matched share the layer sizes, the examples "
+                  "seen (epochs × batch) and the update family; the rows below are what still "
+                  "differs between the algorithms (stored with every run).</p>",
+                  _matched_html(mrows)]
+    return parts, files
+
+
 # ---- HTML ---------------------------------------------------------------------------------
 _CSS = """
 body{font-family:system-ui,-apple-system,'Segoe UI',sans-serif;margin:2em auto;max-width:1250px;
@@ -284,7 +434,7 @@ _RUN_COLS = [("run", "run", "int"), ("algo", "algo", "text"), ("device", "device
              ("ideal", "ideal", "bool"), ("dataset", "dataset", "text"),
              ("noise", "noise σ", "num"), ("dac_bits", "DAC bits", "text"),
              ("adc_bits", "ADC bits", "text"), ("update", "update", "text"),
-             ("seed", "seed", "text"), ("train_accuracy", "train acc.", "pct"),
+             ("matched", "matched family", "text"), ("seed", "seed", "text"), ("train_accuracy", "train acc.", "pct"),
              ("test_accuracy", "test acc.", "pct"),
              ("energy_per_train_sample_j", "analog / train sample", "si:J"),
              ("energy_per_inference_j", "analog / inference", "si:J"),
@@ -375,7 +525,8 @@ def _img_width(png: Path) -> str:
     return f"width={round(w * SCREEN_PX_PER_PNG_PX)} "
 
 
-def _html(study, figs, data, store: str, groups_note: str | None, tmp_dir: Path) -> str:
+def _html(study, figs, data, store: str, groups_note: str | None, tmp_dir: Path,
+          sections: list[str] | None = None) -> str:
     from .figures import describe
     from .stats import MIN_SEEDS
     from .tables import html_table
@@ -411,6 +562,7 @@ def _html(study, figs, data, store: str, groups_note: str | None, tmp_dir: Path)
                      "digital periphery serial); 1 MAC = 2 operations. Also as "
                      "<a href=\"configurations.csv\">CSV</a> and "
                      "<a href=\"configurations.tex\">LaTeX</a>.</p>")
+    parts.extend(sections or [])
     for f in figs:
         links = " · ".join(f"<a href=\"{f.stem}.{ext}\">{ext.upper()}</a>"
                            for ext in ("svg", "pdf", "png"))
@@ -448,7 +600,7 @@ def _write_all(records, tmp: Path, store: str) -> None:
     from .figures import all_figures, make_study
     from .stats import few_seeds_note
 
-    from .figures import fig_accuracy_vs_time, time_rows
+    from .figures import curve_rows, fig_accuracy_vs_time, fig_energy_to_accuracy, time_rows
 
     cols = _config_columns(records)
     times = time_rows(records)
@@ -475,7 +627,10 @@ def _write_all(records, tmp: Path, store: str) -> None:
     drift = fig_accuracy_vs_time(times, cols, tmp)
     if drift is not None:
         figs.append(drift)
-    files = []
+    curve = fig_energy_to_accuracy(curve_rows(records), cols, tmp)
+    if curve is not None:   # right after the energy-vs-accuracy Pareto figures
+        figs.insert(min(2, len(figs)), curve)
+    sections, files = _curve_sections(records, cols, tmp)
     if times:
         files += tables.write(pd.DataFrame(times), tmp, "accuracy_vs_time")
     files += tables.write(study.groups, tmp, "configurations", group_columns(study.knobs),
@@ -489,7 +644,7 @@ def _write_all(records, tmp: Path, store: str) -> None:
     files += tables.write(pd.DataFrame(data["hardware"]), tmp, "hardware")
     data["files"] = files
     (tmp / "index.html").write_text(_html(study, figs, data, store, few_seeds_note(study.groups),
-                                          tmp),
+                                          tmp, sections),
                                     encoding="utf-8")
 
 

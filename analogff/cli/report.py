@@ -36,6 +36,12 @@ def register(app: typer.Typer) -> None:
         after programming (simulate --eval-times, analogff deploy). Captions
         say what was held constant.
 
+        Runs made with --curve add test accuracy vs cumulative training
+        energy (one line per algorithm, a panel per dataset × matched family)
+        and a table of the energy to reach 50/80/90/95 % (reached/n seeds);
+        runs made with --matched add a table of what the matched comparison
+        cannot match (PFF's extra arrays, negative passes, ...).
+
         Every run is priced on the chip it stored. --hardware FILE (the fields it writes) and
         the single-field options re-price every run on its own chip with those fields changed:
         only fields the simulator did not use (node, ADC type, supplies, clock, buffers, ...);

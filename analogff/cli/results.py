@@ -40,6 +40,23 @@ _HW_LEGEND = ("acc % = test accuracy (%); t/infer = latency per inference (s); T
               "train (transposed periphery only where read transposed, SRAM = peak buffer)")
 _ALWAYS = ("id",)
 _HIDDEN_CONFIG = ("seed",)
+# a matched comparison's family is shown whenever a run has one, even if every run shares it
+_SHOWN_IF_SET = ("matched",)
+# energy to accuracy (runs with --curve): one column per test-accuracy target in the records
+_TARGET_PREFIX = "energy_to_"
+
+
+def target_column(target: str) -> str:
+    """The column holding the energy to reach ``target`` (a fraction as stored, "0.9")."""
+    return f"{_TARGET_PREFIX}{100 * float(target):g}pct_j"
+
+
+def _target_header(col: str) -> str:
+    return f"E→{col[len(_TARGET_PREFIX):-len('pct_j')]}%"
+
+
+_TARGET_LEGEND = ("E→90% = cumulative training energy (J) until the test accuracy first "
+                  "reached 90 % (end of that epoch; runs with --curve; – = never reached)")
 
 
 def mean_ci(values) -> tuple[float, float, int]:
@@ -124,14 +141,15 @@ def _write_atomic(df, path: Path, kind: str) -> None:
             os.unlink(tmp)
 
 
-def _table(title: str, hw: bool = False):
+def _table(title: str, hw: bool = False, targets: bool = False):
     from rich import box
     from rich.table import Table
 
     # a compact frame so that the usual study (a few knobs) fits an 80-column terminal
     return Table(title=title, box=box.SIMPLE_HEAD, padding=(0, 1), pad_edge=False,
                  title_justify="left", collapse_padding=True,
-                 caption=_HW_LEGEND if hw else _LEGEND,
+                 caption=(_HW_LEGEND if hw else _LEGEND) + ("; " + _TARGET_LEGEND
+                                                            if targets else ""),
                  caption_justify="left")
 
 
@@ -148,7 +166,8 @@ def register(app: typer.Typer) -> None:
                                "configuration with mean ± 95 % t-interval over its seeds and "
                                "n. Every other column that varies is added to the grouping "
                                "(runs that differ in anything but the seed are never pooled); "
-                               "n < 3 is flagged. Finished runs only.")] = None,
+                               "n < 3 is flagged. Finished runs only. Energy to an accuracy "
+                               "target is the mean over the seeds that reached it (k/n).")] = None,
         hw: Annotated[bool, typer.Option(
             "--hw", help="Show inference latency, TOPS/W, TOPS/mm² and chip area (from each "
                          "run's priced record) instead of the energy columns.")] = False,
@@ -164,6 +183,13 @@ def register(app: typer.Typer) -> None:
         Units: accuracies in %, energies in J and times in s with SI
         prefixes (µJ, nJ, ms); exports (--csv, --parquet) keep plain SI
         numbers (fractions, J, s).
+
+        Matched comparisons (simulate/sweep --matched): the family column
+        (pulsed | mixed | adam) is shown whenever a run has one; filter with
+        --where "matched=adam", group with --group-by matched,algo. Runs made
+        with --curve add energy to accuracy: E→50% ... E→95% = cumulative
+        training energy until the test accuracy first reached that target
+        (exported as energy_to_<target>pct_j, J).
         """
         from analogff.errors import AnalogffError
         from analogff.store import ResultsStore
@@ -189,6 +215,7 @@ def register(app: typer.Typer) -> None:
         df = _complete_config(df)
         if hw:
             df = _add_hw_metrics(df)
+        targets = [] if hw or "record" not in df.columns else _add_curve_metrics(df)
         df = df.drop(columns=["record"], errors="ignore")
         # `analogff deploy` records (float-trained, then programmed) are a mode of their own:
         # never pooled with runs trained on the devices
@@ -210,15 +237,16 @@ def register(app: typer.Typer) -> None:
             if not len(done):
                 console.print(f"no finished runs to group in {title}", highlight=False)
                 return
-            out, added = group_table(done, keys, metrics)
-            _print_groups(out, keys + added, added, metrics, title)
+            reached = [f"{t}_reached" for t in targets]
+            out, added = group_table(done, keys, tuple(metrics) + tuple(targets) + tuple(reached))
+            _print_groups(out, keys + added, added, metrics, title, targets)
             export = out
         else:
             if not len(df):
                 console.print(f"no runs in {title}", highlight=False)
             else:
-                _print_runs(df, title, limit, hw)
-            export = df.drop(columns=["record"], errors="ignore")
+                _print_runs(df, title, limit, hw, targets)
+            export = df.drop(columns=[f"{t}_reached" for t in targets], errors="ignore")
         if csv is not None:
             _write_atomic(export, csv, "csv")
             console.print(f"wrote {csv}", highlight=False)
@@ -258,23 +286,52 @@ def _add_hw_metrics(df):
     return df
 
 
-def _print_groups(out, keys: list[str], added: list[str], metrics, title: str) -> None:
+def _add_curve_metrics(df) -> list[str]:
+    """Energy to each accuracy target from every run's record (``curve.energy_to_targets``,
+    J; NaN where the target was never reached or the run has no curve), plus
+    ``<column>_reached`` (1/0, NaN without a curve) so that groups count the seeds that got
+    there. Returns the energy columns, lowest target first."""
+    import json
+
+    curves = [((json.loads(r).get("curve") or {}) if isinstance(r, str) else {})
+              for r in df["record"]]
+    targets = sorted({t for c in curves for t in (c.get("energy_to_targets") or {})},
+                     key=float)
+    cols = []
+    for t in targets:
+        col = target_column(t)
+        hits = [(c.get("energy_to_targets") or {}).get(t, math.nan)
+                if "energy_to_targets" in c else math.nan for c in curves]
+        df[col] = [h["train_energy_j"] if isinstance(h, dict) and h.get("train_energy_j")
+                   is not None else math.nan for h in hits]
+        df[f"{col}_reached"] = [1.0 if isinstance(h, dict) else 0.0 if h is None else math.nan
+                                for h in hits]
+        cols.append(col)
+    return cols
+
+
+def _print_groups(out, keys: list[str], added: list[str], metrics, title: str,
+                  targets=()) -> None:
     from reports.stats import MIN_SEEDS, few_seeds_note
 
     kinds = {**_METRICS, **_HW_METRICS}
     t = _table(f"{title}, per configuration (mean ± 95 % t-interval over seeds)",
-               hw="tops_per_w" in metrics)
+               hw="tops_per_w" in metrics, targets=bool(targets))
     for k in keys:
         t.add_column(k, no_wrap=True, min_width=min(len(k), 8))
     t.add_column("n", justify="right")
     for m in metrics:
         t.add_column(kinds[m][0], justify="right", no_wrap=True)
+    for c in targets:
+        t.add_column(_target_header(c), justify="right", no_wrap=True)
     for r in out.to_dict("records"):
         n = int(r["n"])
         cells = [_fmt(r[k]) for k in keys]
         cells.append(f"[bold red]{n}![/]" if n < MIN_SEEDS else str(n))
         for m in metrics:
             cells.append(_pm(r[f"{m}_mean"], r[f"{m}_ci95"], kinds[m][1]))
+        for c in targets:
+            cells.append(_reached_cell(r, c, n))
         t.add_row(*cells)
     console.print(t)
     if added:
@@ -286,16 +343,26 @@ def _print_groups(out, keys: list[str], added: list[str], metrics, title: str) -
                       highlight=False)
 
 
-def _print_runs(df, title: str, limit: int, hw: bool = False) -> None:
+def _reached_cell(r: dict, col: str, n: int) -> str:
+    """``mean±ci unit (k/n)`` over the seeds that reached the target, or ``– (0/n)``."""
+    frac = r.get(f"{col}_reached_mean")
+    if frac is None or not math.isfinite(frac):
+        return "–"                                  # no run of this group has a curve
+    k = int(round(frac * n))
+    return f"{_pm(r[f'{col}_mean'], r[f'{col}_ci95'], 'si:J')} ({k}/{n})"
+
+
+def _print_runs(df, title: str, limit: int, hw: bool = False, targets=()) -> None:
     from analogff.store import CONFIG_COLUMNS
 
     varied = [c for c in list(CONFIG_COLUMNS) + ["mode"] if c in df.columns
-              and c not in _HIDDEN_CONFIG and df[c].astype(str).nunique(dropna=False) > 1]
+              and c not in _HIDDEN_CONFIG and (df[c].astype(str).nunique(dropna=False) > 1
+                                               or (c in _SHOWN_IF_SET and df[c].notna().any()))]
     if "algo" not in varied:
         varied.insert(0, "algo")
     show_status = bool((df["status"] != "done").any())
     cols = list(_ALWAYS) + (["status"] if show_status else []) + varied + ["seed"]
-    t = _table(title, hw)
+    t = _table(title, hw, targets=bool(targets))
     for c in cols:
         t.add_column(c, justify="right" if c in ("id", "seed") else "left", no_wrap=True,
                      min_width=min(len(c), 8))
@@ -305,6 +372,7 @@ def _print_runs(df, title: str, limit: int, hw: bool = False) -> None:
     else:
         shown.update({m: v for m, v in _METRICS.items() if m not in ("train_accuracy",
                                                                       "test_accuracy")})
+        shown.update({c: (_target_header(c), "si:J") for c in targets})
     for m, (header, _kind) in shown.items():
         t.add_column(header, justify="right", no_wrap=True, min_width=len(header))
     errors = []
