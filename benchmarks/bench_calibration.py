@@ -8,8 +8,9 @@
     bundled digits (upsampled to 20x20, binarised like NeuroSim's 1-bit inputs), pulses =
     round(|dW| / (2/states)) per weight as NeuroSim's WriteCell does.
 (b) The calibration set: one TOML per published, measured chip in benchmarks/chips/ (NeuRRAM
-    bit-width sweep, TSMC 22 nm RRAM, HERMES PCM, Jia 2020 and Intel C-2C charge-domain SRAM
-    with supply sweeps, TSMC 7 nm SRAM supply sweep), priced by reports.calibration: TOPS/W,
+    bit-width sweep, TSMC 22 nm RRAM, the HERMES PCM core and IBM's 64-core HERMES chip, Jia
+    2020 and Intel C-2C charge-domain SRAM with supply sweeps, TSMC 7 nm SRAM supply sweep),
+    priced by reports.calibration: TOPS/W,
     TOPS/mm², TOPS or latency and component shares, estimate vs published, fit vs held-out.
 (c) DNN+NeuroSim V1.4's VGG-8 chip (a simulator's figure): a secondary reference only.
 
