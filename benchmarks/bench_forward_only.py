@@ -22,6 +22,15 @@ Two modes:
     × 3 algorithms = 486 runs), sized for about two hours on two cores with ``--workers 2``;
     ``--datasets``, ``--devices``, ``--noise``, ``--seeds``, ``--families``, ``--epochs`` and
     ``--fashion-limit`` reduce it. The wall time is printed and written to summary.md.
+
+``python benchmarks/bench_forward_only.py summary --out DIR [--store DIR/study.db] [options]``
+    Runs nothing: writes the same files (and the forward-only vs BP tables) from the finished
+    runs of the study's points already in the store (e.g. while the study still runs, into
+    another directory). Same grid options as ``study``.
+
+summary.md also compares forward-only learning with BP run by run: for each (dataset, device,
+noise, seed, family), the energy each algorithm spent to reach each accuracy target, and who
+got there with less (or at all); and the training energy per sample by component.
 """
 
 from __future__ import annotations
@@ -118,11 +127,7 @@ def study(args) -> None:
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     store = ResultsStore(out / "study.db")
-    points = [_config(a, ds, dev, nz, sd, fam, args.epochs, args.fashion_limit)
-              for ds in args.datasets.split(",") for dev in args.devices.split(",")
-              for nz in [float(x) for x in args.noise.split(",")]
-              for sd in [int(x) for x in args.seeds.split(",")]
-              for fam in args.families.split(",") for a in ALGOS]
+    points = _points(args)
     done = store.done_hashes()
     todo = [p for p in points if p.config_hash() not in done]
     print(f"{len(points)} points, {len(points) - len(todo)} already in {out / 'study.db'}, "
@@ -147,6 +152,30 @@ def study(args) -> None:
     report(recs, out, wall, args)
 
 
+def _points(args) -> list:
+    return [_config(a, ds, dev, nz, sd, fam, args.epochs, args.fashion_limit)
+            for ds in args.datasets.split(",") for dev in args.devices.split(",")
+            for nz in [float(x) for x in args.noise.split(",")]
+            for sd in [int(x) for x in args.seeds.split(",")]
+            for fam in args.families.split(",") for a in ALGOS]
+
+
+def summary(args) -> None:
+    """The study's tables and figures from the runs already in a store (runs nothing)."""
+    from analogff.store import ResultsStore
+
+    out = Path(args.out)
+    store_path = Path(args.store) if args.store else out / "study.db"
+    if not store_path.is_file():
+        sys.exit(f"--store {store_path} does not exist")
+    out.mkdir(parents=True, exist_ok=True)
+    hashes = {p.config_hash() for p in _points(args)}
+    with ResultsStore(store_path, create=False) as store:
+        recs = [r for r in store.records(status="done") if r["config_hash"] in hashes]
+    print(f"{len(recs)} of the {len(hashes)} points are finished in {store_path}")
+    report(recs, out, None, args)
+
+
 def _row(r: dict) -> dict:
     c, e, cur = r["config"], r["energy"], r.get("curve", {})
     ph = e.get("train_by_phase_j", {})
@@ -159,6 +188,8 @@ def _row(r: dict) -> dict:
            "wall_s": r["timing"]["wall_s"]}
     for p in ("positive", "negative", "generative", "transposed", "backward", "update", "init"):
         row[f"phase_{p}_j"] = ph.get(p, 0.0)
+    for k, v in (e.get("by_component_j") or {}).items():   # per training sample
+        row[f"comp_{k}_j"] = v
     for t, hit in (cur.get("energy_to_targets") or {}).items():
         row[f"to_{t}_j"] = None if hit is None else hit["train_energy_j"]
     return row
@@ -174,18 +205,19 @@ def report(recs: list[dict], out: Path, wall: float, args) -> None:
     if not rows:
         print("no finished runs")
         return
-    keys = sorted({k for r in rows for k in r}, key=lambda k: list(rows[0]).index(k)
-                  if k in rows[0] else 99)
+    keys = list(dict.fromkeys(k for r in rows for k in r))
     with open(out / "runs.csv", "w", newline="") as fh:
         w = csv.DictWriter(fh, fieldnames=keys)
         w.writeheader()
         w.writerows(rows)
+    when = (f"Wall time of the runs made in this invocation: {wall:.0f} s on {args.workers} "
+            "worker(s) (shared machine)" if wall is not None else
+            "Summarised from the store (no runs made by this invocation)")
     lines = [f"# Matched forward-only study: {len(rows)} runs",
              "", f"Configuration: datasets {args.datasets}; devices {args.devices}; noise "
              f"{args.noise}; seeds {args.seeds}; families {args.families}; epochs "
              f"{args.epochs or 'matched default (digits 12, Fashion ' + str(FASHION_EPOCHS) + ')'}; "
-             f"Fashion-MNIST limit {args.fashion_limit}. Wall time of the runs made in this "
-             f"invocation: {wall:.0f} s on {args.workers} worker(s) (shared machine); the "
+             f"Fashion-MNIST limit {args.fashion_limit}. {when}; the "
              f"runs' own wall times add up to {sum(r['wall_s'] for r in rows):.0f} s.", ""]
     groups: dict = {}
     for r in rows:
@@ -221,11 +253,143 @@ def report(recs: list[dict], out: Path, wall: float, args) -> None:
                  ("positive", "negative", "generative", "transposed", "backward", "update", "init")]
         lines.append(f"| {ds} | {fam} | {algo} | " + " | ".join(cells) + " |")
     lines += ["", "(nJ per training sample.)", ""]
+    lines += versus_bp(rows) + components(rows)
     figs = curves(recs, out)
     lines += ["## Figures", ""] + [f"![{p.stem}]({p.name})" for p in figs]
     (out / "summary.md").write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
     print(f"\nwrote {out / 'runs.csv'}, {out / 'summary.md'} and {len(figs)} figure(s)")
+
+
+def _sd(xs):
+    xs = [x for x in xs if x is not None]
+    if len(xs) < 2:
+        return float("nan")
+    m = sum(xs) / len(xs)
+    return (sum((x - m) ** 2 for x in xs) / (len(xs) - 1)) ** 0.5
+
+
+def versus_bp(rows: list[dict]) -> list[str]:
+    """Forward-only (PFF, FF) against BP, run by run: the same dataset, device, noise, seed and
+    family. For each accuracy target: in how many of these pairs each side reached it with
+    less training energy (or reached it at all), and the ratio of the energies where both
+    did. Then the accuracy and per-sample energy per (dataset, family) over all settings."""
+    by = {(r["dataset"], r["device"], r["noise"], r["seed"], r["family"], r["algo"]): r
+          for r in rows}
+    targets = sorted({k for r in rows for k in r if k.startswith("to_")},
+                     key=lambda k: float(k[3:-2]))
+    lines = ["## Forward-only vs BP, pair by pair (same dataset, device, noise, seed, family)",
+             "", "Per accuracy target: pairs where the forward-only run reached it with less "
+             "cumulative training energy than BP (`FO<BP`), with as much or more (`FO≥BP`), reached it and "
+             "BP did not (`FO only`), BP reached it and it did not (`BP only`); neither: not "
+             "counted. Ratio: forward-only ÷ BP energy where both reached it (min–median–max).",
+             "", "| dataset | family | algo | target | pairs | FO<BP | FO≥BP | FO only | BP only | "
+             "neither | energy ratio FO/BP |", "|---|---|---|---|---|---|---|---|---|---|---|"]
+    combos = sorted({(k[0], k[4]) for k in by})
+    for ds, fam in combos:
+        for algo in ("pff", "ff"):
+            for t in targets:
+                n = lt = gt = fo = bp = none = 0
+                ratios = []
+                for k, r in by.items():
+                    if k[0] != ds or k[4] != fam or k[5] != algo:
+                        continue
+                    b = by.get(k[:5] + ("bp",))
+                    if b is None:
+                        continue
+                    n += 1
+                    x, y = r.get(t), b.get(t)
+                    if x is not None and y is not None:
+                        ratios.append(x / y)
+                        lt += x < y
+                        gt += x >= y
+                    elif x is not None:
+                        fo += 1
+                    elif y is not None:
+                        bp += 1
+                    else:
+                        none += 1
+                ratios.sort()
+                rr = (f"{ratios[0]:.3g}–{ratios[len(ratios) // 2]:.3g}–{ratios[-1]:.3g}"
+                      if ratios else "–")
+                lines.append(f"| {ds} | {fam} | {algo} | {100 * float(t[3:-2]):g} % | {n} | "
+                             f"{lt} | {gt} | {fo} | {bp} | {none} | {rr} |")
+    lines += ["", "## Accuracy and energy per (dataset, family): mean ± sd over every device, "
+              "noise level and seed", "", "| dataset | family | algo | runs | test acc | "
+              "min–max | training / sample | inference |", "|---|---|---|---|---|---|---|---|"]
+    g: dict = {}
+    for r in rows:
+        g.setdefault((r["dataset"], r["family"], ALGOS.index(r["algo"])), []).append(r)
+    for (ds, fam, ai), xs in sorted(g.items()):
+        acc = [100 * x["test_accuracy"] for x in xs]
+        lines.append(f"| {ds} | {fam} | {ALGOS[ai]} | {len(xs)} | {_mean(acc):.1f} ± "
+                     f"{_sd(acc):.1f} % | {min(acc):.1f}–{max(acc):.1f} % | "
+                     f"{_mean([x['train_j_per_sample'] for x in xs]) * 1e9:.3g} nJ | "
+                     f"{_mean([x['inference_j'] for x in xs]) * 1e9:.3g} nJ |")
+    lines += cheapest(rows, targets) + by_setting(rows, "device") + by_setting(rows, "noise")
+    return lines + [""]
+
+
+def cheapest(rows: list[dict], targets: list[str]) -> list[str]:
+    """Across families too: every (algo, family) ranked by its median energy to each target
+    over the runs that reached it, with how many of its runs reached it."""
+    lines = ["", "## Every algorithm and family to each target, cheapest first (median over "
+             "the runs that reached it)", "", "| dataset | target | ranking: algo family "
+             "median energy (reached/runs) |", "|---|---|---|"]
+    for ds in sorted({r["dataset"] for r in rows}):
+        for t in targets:
+            opts = []
+            for fam in FAMILIES:
+                for algo in ALGOS:
+                    xs = [r for r in rows if r["dataset"] == ds and r["family"] == fam
+                          and r["algo"] == algo]
+                    hit = sorted(r[t] for r in xs if r.get(t) is not None)
+                    if xs and hit:
+                        opts.append((hit[len(hit) // 2], f"{algo.upper()} {fam} "
+                                     f"{hit[len(hit) // 2] * 1e3:.3g} mJ ({len(hit)}/{len(xs)})"))
+            lines.append(f"| {ds} | {100 * float(t[3:-2]):g} % | "
+                         + " < ".join(x for _e, x in sorted(opts)) + " |")
+    return lines
+
+
+def by_setting(rows: list[dict], key: str) -> list[str]:
+    """Test accuracy (mean ± sd over the other settings and seeds) per ``key`` value."""
+    lines = ["", f"## Test accuracy by {key} (mean ± sd over the other settings and seeds)", "",
+             f"| dataset | {key} | algo | " + " | ".join(FAMILIES) + " |",
+             "|" + "---|" * (3 + len(FAMILIES))]
+    for ds in sorted({r["dataset"] for r in rows}):
+        for v in sorted({r[key] for r in rows if r["dataset"] == ds}):
+            for algo in ALGOS:
+                cells = []
+                for fam in FAMILIES:
+                    acc = [100 * r["test_accuracy"] for r in rows if r["dataset"] == ds
+                           and r[key] == v and r["algo"] == algo and r["family"] == fam]
+                    cells.append(f"{_mean(acc):.1f} ± {_sd(acc):.1f} ({len(acc)})" if acc
+                                 else "–")
+                lines.append(f"| {ds} | {v:g} | {algo} | " + " | ".join(cells) + " |"
+                             if isinstance(v, float) else
+                             f"| {ds} | {v} | {algo} | " + " | ".join(cells) + " |")
+    return lines
+
+
+def components(rows: list[dict]) -> list[str]:
+    """Training energy per sample by hardware component, mean over devices, noise and
+    seeds, per (dataset, family, algo): the components that are at least 1 % anywhere."""
+    comps = sorted({k for r in rows for k in r if k.startswith("comp_")})
+    g: dict = {}
+    for r in rows:
+        g.setdefault((r["dataset"], r["family"], ALGOS.index(r["algo"])), []).append(r)
+    means = {k: {c: _mean([x.get(c, 0.0) for x in xs]) for c in comps} for k, xs in g.items()}
+    keep = [c for c in comps if any(m[c] >= 0.01 * sum(m.values()) for m in means.values())]
+    lines = ["## Training energy per sample by component (nJ; mean over devices, noise, seeds)",
+             "", "| dataset | family | algo | " + " | ".join(c[5:-2] for c in keep)
+             + " | other | total |", "|" + "---|" * (len(keep) + 5)]
+    for (ds, fam, ai), m in sorted(means.items()):
+        tot = sum(m.values())
+        lines.append(f"| {ds} | {fam} | {ALGOS[ai]} | " + " | ".join(
+            f"{m[c] * 1e9:.3g}" for c in keep) + f" | {(tot - sum(m[c] for c in keep)) * 1e9:.3g}"
+            f" | {tot * 1e9:.3g} |")
+    return lines + [""]
 
 
 def curves(recs: list[dict], out: Path) -> list[Path]:
@@ -289,8 +453,15 @@ def main(argv=None) -> None:
                         f"{FASHION_EPOCHS} on Fashion-MNIST)")
     s.add_argument("--fashion-limit", type=int, default=FASHION_LIMIT)
     s.add_argument("--workers", type=int, default=2)
+    m = sub.add_parser("summary", help="tables and figures from the runs already in a store "
+                                       "(runs nothing)")
+    m.add_argument("--out", required=True, help="output directory (CSV, tables, figures)")
+    m.add_argument("--store", default=None, help="the study's store (default: OUT/study.db)")
+    for a in ("datasets", "devices", "noise", "seeds", "families", "epochs", "fashion_limit"):
+        m._add_action(next(x for x in s._actions if x.dest == a))
+    m.set_defaults(workers=None)
     args = ap.parse_args(argv)
-    (native if args.mode == "native" else study)(args)
+    {"native": native, "study": study, "summary": summary}[args.mode](args)
 
 
 if __name__ == "__main__":
