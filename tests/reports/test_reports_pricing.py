@@ -290,7 +290,8 @@ def test_new_options_leave_network_estimates_of_defaults_unchanged():
 # ---- CCO ADC (current-controlled oscillator powered by the column current) -------------------
 def test_cco_adc_takes_the_rail_share_of_the_column_charge():
     """A CCO conversion = the rail's (Vdd − V_read)·Q for the column charge Q the array term
-    heats with V_read·Q, plus its counter; the total charge drawn is Vdd·Q."""
+    heats with V_read·Q, plus its counter and its bit-line regulator's bias over the counting
+    time; the total charge drawn is Vdd·Q."""
     sar_hw = _tile_hw(input_mode="pwm", dac_bits=6, clock_hz=1e9, node_nm=14)
     hw = sar_hw.replace(adc_type="cco")
     c = Costs(hw)
@@ -298,6 +299,8 @@ def test_cco_adc_takes_the_rail_share_of_the_column_charge():
     arr = t["by_component_j"]["array"]
     assert arr == ts["by_component_j"]["array"]                   # the array term is unchanged
     counter = (2 * 2 ** 7 + 8) * 0.009e-12 * T.logic_energy_scale(14) / T.logic_energy_scale(45)
+    # + the bit-line regulator's 5 µA for the 2^8 x 300 ps it counts (longer than the window)
+    counter += 5e-6 * T.vdd(14) * 2 ** 8 * 300e-12
     assert c.e_adc(8) == pytest.approx(counter, rel=1e-12)
     n_conv = 8                                                     # one per column (1 slice)
     oscillator = arr * (T.vdd(14) - c.v_read) / c.v_read
