@@ -373,20 +373,21 @@ def by_setting(rows: list[dict], key: str) -> list[str]:
 
 
 def components(rows: list[dict]) -> list[str]:
-    """Training energy per sample by hardware component, mean over devices, noise and
-    seeds, per (dataset, family, algo): the components that are at least 1 % anywhere."""
+    """Training energy per sample by hardware component, mean over noise levels and seeds,
+    per (dataset, device, family, algo): the components that are at least 1 % anywhere."""
     comps = sorted({k for r in rows for k in r if k.startswith("comp_")})
     g: dict = {}
     for r in rows:
-        g.setdefault((r["dataset"], r["family"], ALGOS.index(r["algo"])), []).append(r)
+        g.setdefault((r["dataset"], r["device"], r["family"], ALGOS.index(r["algo"])),
+                     []).append(r)
     means = {k: {c: _mean([x.get(c, 0.0) for x in xs]) for c in comps} for k, xs in g.items()}
     keep = [c for c in comps if any(m[c] >= 0.01 * sum(m.values()) for m in means.values())]
-    lines = ["## Training energy per sample by component (nJ; mean over devices, noise, seeds)",
-             "", "| dataset | family | algo | " + " | ".join(c[5:-2] for c in keep)
-             + " | other | total |", "|" + "---|" * (len(keep) + 5)]
-    for (ds, fam, ai), m in sorted(means.items()):
+    lines = ["## Training energy per sample by component (nJ; mean over noise levels and seeds)",
+             "", "| dataset | device | family | algo | " + " | ".join(c[5:-2] for c in keep)
+             + " | other | total |", "|" + "---|" * (len(keep) + 6)]
+    for (ds, dev, fam, ai), m in sorted(means.items()):
         tot = sum(m.values())
-        lines.append(f"| {ds} | {fam} | {ALGOS[ai]} | " + " | ".join(
+        lines.append(f"| {ds} | {dev} | {fam} | {ALGOS[ai]} | " + " | ".join(
             f"{m[c] * 1e9:.3g}" for c in keep) + f" | {(tot - sum(m[c] for c in keep)) * 1e9:.3g}"
             f" | {tot * 1e9:.3g} |")
     return lines + [""]
