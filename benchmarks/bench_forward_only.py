@@ -395,7 +395,8 @@ def components(rows: list[dict]) -> list[str]:
 
 def curves(recs: list[dict], out: Path) -> list[Path]:
     """Test accuracy vs cumulative training energy, one line per algorithm (mean over the
-    seeds, devices and noise levels present), one figure per (dataset, family)."""
+    seeds and noise levels present, one point per epoch), one figure per dataset: a panel per
+    (family, device), rows = families, columns = devices, one energy axis per row."""
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
@@ -403,27 +404,41 @@ def curves(recs: list[dict], out: Path) -> list[Path]:
     groups: dict = {}
     for r in recs:
         c = r["config"]
-        groups.setdefault((c["dataset"], c["matched"]), {}).setdefault(c["algo"], []).append(r)
+        groups.setdefault(c["dataset"], {}).setdefault((c["matched"], c["device"]), {}) \
+            .setdefault(c["algo"], []).append(r)
     paths = []
-    for (ds, fam), by_algo in sorted(groups.items()):
-        fig, ax = plt.subplots(figsize=(5.5, 3.8))
-        for algo in ALGOS:
-            runs = by_algo.get(algo, [])
-            if not runs:
-                continue
-            n = min(len(r["curve"]["points"]) for r in runs)
-            e = [_mean([r["curve"]["points"][i]["train_energy_j"] for r in runs]) for i in range(n)]
-            a = [_mean([r["curve"]["points"][i]["test_accuracy"] for r in runs]) for i in range(n)]
-            ax.plot([x * 1e3 for x in e], [100 * y for y in a], marker="o", ms=3,
-                    label=f"{algo.upper()} ({len(runs)} runs)")
-        ax.set_xscale("log")
-        ax.set_xlabel("cumulative training energy [mJ]")
-        ax.set_ylabel("test accuracy [%]")
-        ax.set_title(f"{ds}, matched '{fam}' (one point per epoch)")
-        ax.grid(True, which="both", alpha=0.3)
-        ax.legend()
+    for ds, panels in sorted(groups.items()):
+        fams = [f for f in FAMILIES if any(k[0] == f for k in panels)]
+        devs = [d for d in DEVICES if any(k[1] == d for k in panels)]
+        fig, axes = plt.subplots(len(fams), len(devs), figsize=(3.3 * len(devs),
+                                 2.6 * len(fams) + 0.4), squeeze=False, sharey=True,
+                                 sharex="row")
+        for (fam, dev), by_algo in panels.items():
+            ax = axes[fams.index(fam)][devs.index(dev)]
+            for algo in ALGOS:
+                runs = by_algo.get(algo, [])
+                if not runs:
+                    continue
+                n = min(len(r["curve"]["points"]) for r in runs)
+                e = [_mean([r["curve"]["points"][i]["train_energy_j"] for r in runs])
+                     for i in range(n)]
+                a = [_mean([r["curve"]["points"][i]["test_accuracy"] for r in runs])
+                     for i in range(n)]
+                ax.plot([x * 1e3 for x in e], [100 * y for y in a], marker="o", ms=2.5,
+                        color={"pff": "C0", "ff": "C1", "bp": "C2"}[algo],
+                        label=f"{algo.upper()} ({len(runs)} runs)")
+            ax.set_xscale("log")
+            ax.grid(True, which="both", alpha=0.3)
+            ax.set_title(f"{fam}, {dev}", fontsize=9)
+            ax.legend(fontsize=7, loc="lower right")
+        for ax in axes[-1]:
+            ax.set_xlabel("cumulative training energy [mJ]")
+        for row in axes:
+            row[0].set_ylabel("test accuracy [%]")
+        fig.suptitle(f"{ds}: matched families (rows) × devices (columns); mean over seeds and "
+                     "noise levels, one point per epoch", fontsize=10)
         fig.tight_layout()
-        p = out / f"curve_{ds}_{fam}.png"
+        p = out / f"curve_{ds}.png"
         fig.savefig(p, dpi=110)
         plt.close(fig)
         paths.append(p)
