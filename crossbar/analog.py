@@ -40,6 +40,7 @@ from .base import (MatrixBase, NonFiniteInputError, ShapeError, analog_info, che
 from .ledger import Ledger
 from .periphery import Periphery
 from .rng import new_key
+from .transpose import scaled_transpose
 
 
 # below these sizes (elements), kernels run on one thread: waking the pool costs more than
@@ -528,7 +529,7 @@ class AnalogMatrix(MatrixBase):
             raise ShapeError(f"{self.name}: apply_delta() got shape {dW.shape}; expected {self.shape}")
         # a NaN would reach the pulse kernel as a pulse count (seconds per device, then ~-0.5)
         check_finite(dW, self.name, "apply_delta() change")
-        A = dW.T * np.float32(self._pulses_per_weight())
+        A = scaled_transpose(dW, np.float32(self._pulses_per_weight()))  # (in, out), C order
         if self.periphery.update == "mixed":
             if self._chi is None:
                 self._chi = np.zeros_like(A)
@@ -538,7 +539,7 @@ class AnalogMatrix(MatrixBase):
                             sram_write_bits=16 * R * C)
             self._fire(K.MIXED, self._chi, np.zeros((1, 1), dtype=np.float32))
         else:
-            self._fire(K.DETERMINISTIC, np.ascontiguousarray(A), np.zeros((1, 1), dtype=np.float32))
+            self._fire(K.DETERMINISTIC, A, np.zeros((1, 1), dtype=np.float32))
 
     def _fire(self, mode: int, A: np.ndarray, V: np.ndarray) -> None:
         pe = self.periphery

@@ -10,6 +10,7 @@ import numpy as np
 
 from .base import MatrixBase, ShapeError, check_finite, check_shape
 from .ledger import Ledger
+from .transpose import add_transposed
 
 
 class IdealMatrix(MatrixBase):
@@ -54,7 +55,7 @@ class IdealMatrix(MatrixBase):
         if dW.shape != self.shape:
             raise ShapeError(f"{self.name}: apply_delta() got shape {dW.shape}; expected {self.shape}")
         check_finite(dW, self.name, "apply_delta() change")
-        self._wt += dW.T
+        add_transposed(self._wt, dW)   # self._wt += dW.T, cache-friendly
         self.ledger.add(self.name, update_calls=1)
 
     def program(self, W: np.ndarray) -> None:

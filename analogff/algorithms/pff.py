@@ -81,11 +81,19 @@ def ln(v: np.ndarray, ledger=None) -> np.ndarray:
     n = np.sqrt((v * v).sum(axis=1, keepdims=True, dtype=np.float32))
     if ledger is not None:
         ledger.digital(dig_mac=v.size, dig_nonlin=2 * v.shape[0])
-    return (v / (n + np.float32(EPS_LN))).astype(np.float32)
+    return (v / (n + np.float32(EPS_LN))).astype(np.float32, copy=False)
 
 
 def relu(v: np.ndarray) -> np.ndarray:
     return np.maximum(v, 0, dtype=np.float32)
+
+
+def _noisy_relu(z: np.ndarray, eps: np.float32, rng: np.random.Generator) -> np.ndarray:
+    """relu(z + eps·n), n standard normal of z's shape (float32), computed in place."""
+    r = rng.standard_normal(z.shape, dtype=np.float32)
+    r *= eps
+    r += z
+    return np.maximum(r, 0, out=r)
 
 
 def sigmoid(v: np.ndarray) -> np.ndarray:
@@ -288,15 +296,24 @@ class PFF:
         alpha, theta = np.float32(hp["alpha"]), np.float32(hp["theta"])
         ln_z1, ln_z2 = ln(z1, led), ln(z2, led)
         if noisy:
-            noise1 = np.float32(hp["eps_r"]) * rng.standard_normal((N, self.n1), dtype=np.float32)
-            noise2 = np.float32(hp["eps_r"]) * rng.standard_normal((N, self.n2), dtype=np.float32)
+            noise1 = rng.standard_normal((N, self.n1), dtype=np.float32)
+            noise1 *= np.float32(hp["eps_r"])
+            noise2 = rng.standard_normal((N, self.n2), dtype=np.float32)
+            noise2 *= np.float32(hp["eps_r"])
             led.digital(rng_draws=N * (self.n1 + self.n2))
         else:
             noise1 = noise2 = np.float32(0)
-        a1 = (self._split_read(self.W1, xn, npos) + self._split_read(self.V1, ln_z2, npos)
-              + self.b1 + noise1 - self._lateral(0, z1, npos))
-        a2 = (self._split_read(self.W2, ln_z1, npos) + self._split_read(self.V2, ys, npos)
-              + self.b2 + noise2 - self._lateral(1, z2, npos))
+        # a = W x + V z + b + noise − Λ z, summed left to right in place (no temporaries)
+        a1 = self._split_read(self.W1, xn, npos)
+        a1 += self._split_read(self.V1, ln_z2, npos)
+        a1 += self.b1
+        a1 += noise1
+        a1 -= self._lateral(0, z1, npos)
+        a2 = self._split_read(self.W2, ln_z1, npos)
+        a2 += self._split_read(self.V2, ys, npos)
+        a2 += self.b2
+        a2 += noise2
+        a2 -= self._lateral(1, z2, npos)
         z1n = (1 - alpha) * relu(a1) + alpha * z1
         z2n = (1 - alpha) * relu(a2) + alpha * z2
         led.phase = "positive"
@@ -358,10 +375,10 @@ class PFF:
         h3 = ln(zg_r, led)
         z2hat = relu(self.G3.forward(h3))
         e2 = z2hat - z2
-        h2 = ln(relu(z2 + eg * rng.standard_normal(z2.shape, dtype=np.float32)), led)
+        h2 = ln(_noisy_relu(z2, eg, rng), led)
         z1hat = relu(self.G2.forward(h2))
         e1 = z1hat - z1
-        h1 = ln(relu(z1 + eg * rng.standard_normal(z1.shape, dtype=np.float32)), led)
+        h1 = ln(_noisy_relu(z1, eg, rng), led)
         pre0 = self.G1.forward(h1)
         xhat = np.clip(pre0, 0, 1)
         e0 = xhat - xx
