@@ -11,7 +11,7 @@ import sys
 import numpy as np
 import pytest
 
-sys.path.insert(0, os.path.dirname(__file__))
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))  # sweep_points
 
 from analogff.config import SimConfig, from_dict  # noqa: E402
 from analogff.errors import AnalogffError  # noqa: E402

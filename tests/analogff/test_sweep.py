@@ -17,8 +17,9 @@ import pytest
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent.parent
-if str(HERE) not in sys.path:
-    sys.path.insert(0, str(HERE))
+HELPERS = HERE.parent   # tests/: sweep_points.py
+if str(HELPERS) not in sys.path:
+    sys.path.insert(0, str(HELPERS))
 
 from typer.testing import CliRunner  # noqa: E402
 
@@ -37,7 +38,7 @@ HAVE_EXPERIMENT = (ROOT / "analogff" / "experiment.py").exists()
 def _importable_points(monkeypatch):
     """Worker processes (spawned, or Dask's) must be able to import sweep_points."""
     pp = os.environ.get("PYTHONPATH", "")
-    monkeypatch.setenv("PYTHONPATH", os.pathsep.join(p for p in (str(HERE), str(ROOT), pp) if p))
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join(p for p in (str(HELPERS), str(ROOT), pp) if p))
     monkeypatch.delenv("ANALOGFF_SWEEP_POINT_FN", raising=False)
 
 
@@ -298,7 +299,7 @@ def test_sigkill_mid_sweep_then_rerun_gives_each_point_once(tmp_path):
 def dask_client():
     distributed = pytest.importorskip("distributed")
     old = os.environ.get("PYTHONPATH")
-    os.environ["PYTHONPATH"] = os.pathsep.join(p for p in (str(HERE), str(ROOT), old) if p)
+    os.environ["PYTHONPATH"] = os.pathsep.join(p for p in (str(HELPERS), str(ROOT), old) if p)
     try:
         cluster = distributed.LocalCluster(n_workers=2, processes=True, threads_per_worker=1,
                                            dashboard_address=None, silence_logs=40)

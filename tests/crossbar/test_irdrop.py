@@ -1,5 +1,5 @@
-"""IR-drop solver (crossbar/irdrop.py) without SPICE, and the `analogff spice` checks that do not
-need ngspice. The comparisons against ngspice are in test_spice.py."""
+"""IR-drop solver (crossbar/irdrop.py) without SPICE. The comparisons against ngspice are in
+test_spice.py; `analogff spice` is tested in tests/cli/test_spice_cli.py."""
 
 from __future__ import annotations
 
@@ -213,49 +213,3 @@ def test_bad_shapes_and_values():
         s.solve(np.ones(2))
     with pytest.raises(ShapeError):
         ideal_currents(np.ones((3, 2)), np.ones(4))
-
-
-# the CLI parts that do not need ngspice ----------------------------------------------------
-def _run_cli(*args):
-    from typer.testing import CliRunner
-
-    from analogff.cli import app
-    return CliRunner().invoke(app, ["spice", *args])
-
-
-def _assert_one_line_error(res, *needles):
-    assert res.exit_code == 2, res.output
-    assert "Traceback" not in res.output
-    lines = [ln for ln in res.stderr.splitlines() if ln.strip()]
-    assert len(lines) == 1, res.stderr
-    for needle in needles:
-        assert needle in lines[0]
-
-
-@pytest.mark.parametrize("args,needle", [
-    (["--wire-resistance", "-1"], "--wire-resistance"),
-    (["--access-resistance", "-3"], "--access-resistance"),
-    (["--size", "0"], "--size"),
-    (["--rows", "4", "--cols", "0"], "--cols"),
-    (["--inputs", "0"], "--inputs"),
-    (["--sweep-sizes", "16,x"], "--sweep-sizes"),
-    (["--device", "no-such-device"], "no-such-device"),
-])
-def test_cli_bad_values_one_line_exit_2(args, needle):
-    _assert_one_line_error(_run_cli(*args), needle)
-
-
-def test_cli_without_ngspice_says_how_to_install(monkeypatch, tmp_path):
-    import crossbar.spice as cs
-    monkeypatch.setattr(cs, "_find_library", lambda: None)
-    reason = cs.spice_unavailable_reason()   # (same hint when PySpice itself is missing)
-    assert reason is not None
-    assert "apt-get install ngspice libngspice0" in reason and "conda-forge" in reason
-    assert 'pip install "analogff[spice]"' in reason
-    with pytest.raises(cs.SpiceUnavailableError, match="apt-get install ngspice"):
-        cs.require_spice()
-    out = tmp_path / "tile.cir"
-    res = _run_cli("--size", "4", "--device", "ideal", "--netlist", str(out))
-    _assert_one_line_error(res, "apt-get install ngspice libngspice0")
-    # the netlist needs no simulator: it is still written, complete
-    assert out.read_text().rstrip().endswith(".end")

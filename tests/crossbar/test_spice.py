@@ -1,4 +1,5 @@
-"""Tiles in ngspice (crossbar/spice.py) vs the ideal and IR-drop models, and `analogff spice`.
+"""Tiles in ngspice (crossbar/spice.py) vs the ideal and IR-drop models (`analogff spice` is
+tested in tests/cli/test_spice_cli.py).
 
 Skipped, with the install instructions as the reason, when PySpice or libngspice is missing.
 """
@@ -131,48 +132,3 @@ def test_no_memory_growth_over_50_runs():
     growth_kb = _rss_kb() - before
     assert growth_kb < 8 * 1024, f"RSS grew by {growth_kb} kB over 50 runs"
     assert [p for p in _ngspice().plot_names if p.startswith("op")] == []
-
-
-# CLI end to end -----------------------------------------------------------------------------
-def _device():
-    from device_models import list_presets
-    return "rram-taox" if "rram-taox" in list_presets() else "ideal"
-
-
-def _run_cli(*args):
-    from typer.testing import CliRunner
-
-    from analogff.cli import app
-    return CliRunner().invoke(app, ["spice", *args])
-
-
-def test_cli_table():
-    res = _run_cli("--size", "8", "--inputs", "2", "--device", _device())
-    assert res.exit_code == 0, res.output
-    for text in ("8×8 tile vs ngspice", "ideal v·G", "IR-drop", "max rel. err", "time (ms)",
-                 "speedup"):
-        assert text in res.stdout
-
-
-def test_cli_default_device_and_netlist(tmp_path):
-    out = tmp_path / "tile.cir"
-    args = ["--rows", "4", "--cols", "6", "--inputs", "1", "--netlist", str(out)]
-    if _device() == "ideal":
-        args += ["--device", "ideal"]
-    res = _run_cli(*args)
-    assert res.exit_code == 0, res.output
-    text = out.read_text()
-    assert text.count("\nvd") == 4 and text.count("\nvs") == 6 and ".op" in text
-
-
-def test_cli_sweep_sizes():
-    res = _run_cli("--sweep-sizes", "4,8", "--inputs", "1", "--device", _device())
-    assert res.exit_code == 0, res.output
-    assert "IR-drop error growth" in res.stdout and "4×4" in res.stdout and "8×8" in res.stdout
-
-
-def test_cli_bad_values_one_line():
-    for args in (["--wire-resistance", "-1"], ["--size", "0"]):
-        res = _run_cli(*args)
-        assert res.exit_code == 2 and "Traceback" not in res.output
-        assert len([ln for ln in res.stderr.splitlines() if ln.strip()]) == 1

@@ -14,12 +14,12 @@ from pathlib import Path
 
 import pytest
 
-HERE = Path(__file__).parent
+HELPERS = Path(__file__).resolve().parents[1]   # tests/: sweep_points.py
 
 
 def _start(args, env=None):
     e = dict(os.environ, **(env or {}))
-    e["PYTHONPATH"] = os.pathsep.join([str(HERE), e.get("PYTHONPATH", "")])
+    e["PYTHONPATH"] = os.pathsep.join([str(HELPERS), e.get("PYTHONPATH", "")])
     return subprocess.Popen([sys.executable, "-m", "analogff", *args], env=e,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 

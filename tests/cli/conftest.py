@@ -1,5 +1,5 @@
-"""Shared fixtures for the reports tests: small run stores whose ledgers come from the real
-algorithms on the counting backend (`analogff.estimate.build_ledgers`)."""
+"""Shared fixtures for the CLI tests: a small run store whose ledgers come from the real
+algorithms on the counting backend (`analogff.estimate.build_ledgers`), for `report`."""
 
 from __future__ import annotations
 

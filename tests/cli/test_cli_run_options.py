@@ -69,7 +69,7 @@ def test_results_never_pools_a_field_an_older_store_has_no_column_for(tmp_path):
     import sqlite3
     import sys
 
-    sys.path.insert(0, os.path.dirname(__file__))
+    sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))  # sweep_points
     from sweep_points import fake_record
 
     from analogff.config import SimConfig
