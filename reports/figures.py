@@ -77,7 +77,7 @@ def make_study(runs, energy, area, matrices, config_columns: list[str]) -> Study
     metrics = [m for m in GROUP_METRICS if m in runs.columns]
     st.groups, _keys, _added = seed_groups(an, ["algo"] + st.knobs, metrics, by=["algo"])
     for k in st.knobs:
-        vals = sorted(set(an[k].map(_hashable)), key=_order)
+        vals = values_of(an[k])
         st.base[k] = vals[(len(vals) - 1) // 2]       # the middle value (lower middle)
     for c in config_columns:
         if c in NOT_KNOBS or c in st.knobs or c not in runs.columns:
@@ -90,6 +90,13 @@ def make_study(runs, energy, area, matrices, config_columns: list[str]) -> Study
 
 def _hashable(v: Any) -> Any:
     return None if isinstance(v, float) and math.isnan(v) else v
+
+
+def values_of(series) -> list:
+    """The distinct values of a column, unset (None / NaN) as one None, in `_order`. (A
+    float column's ``.map(_hashable)`` turns None back into NaN, and NaN != NaN, so a set of
+    it holds every NaN once and no None.)"""
+    return sorted({_hashable(v) for v in series.tolist()}, key=_order)
 
 
 def _is(series, v: Any):
@@ -256,7 +263,7 @@ class _Encoding:
     def of(cls, st: Study) -> "_Encoding":
         mk = st.knobs[0] if st.knobs else None
         sk = st.knobs[1] if len(st.knobs) > 1 else None
-        vals = (lambda k: sorted(set(st.analog[k].map(_hashable)), key=_order) if k else [None])
+        vals = (lambda k: values_of(st.analog[k]) if k else [None])
         return cls(mk, vals(mk), sk, vals(sk), st.knobs[2:])
 
     def marker(self, r) -> str:
@@ -403,7 +410,7 @@ def fig_knob(st: Study, knob: str, out: Path) -> Figure | None:
         return None
     plt = _setup()
     others = [k for k in st.knobs if k != knob]
-    xvals = sorted(set(st.analog[knob].map(_hashable)), key=_order)
+    xvals = values_of(st.analog[knob])
     numeric = _numeric(xvals)
     logx = numeric and min(xvals) > 0 and max(xvals) / min(xvals) >= 50
     pos = {v: (float(v) if numeric else i) for i, v in enumerate(xvals)}
@@ -910,7 +917,7 @@ def curve_panels(df, config_columns: list[str]) -> list[tuple[dict[str, Any], An
             sub = sub[_is(sub[k], v)]
         held = {}
         for k in varied(sub, [k for k in knobs if k not in facets]):
-            vals = sorted(set(sub[k].map(_hashable)), key=_order)
+            vals = values_of(sub[k])
             held[k] = vals[(len(vals) - 1) // 2]
             sub = sub[_is(sub[k], held[k])]
         out.append(({**dict(zip(facets, combo)), **held}, sub))

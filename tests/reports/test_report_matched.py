@@ -189,3 +189,15 @@ def test_curve_panels_split_by_dataset_and_family_and_hold_other_knobs_at_base()
         assert set(sub["noise"]) == {0.02} and set(sub["dataset"]) == {vals["dataset"]}
         assert len(sub) == 4                               # 2 algorithms x 2 seeds
         assert "limit" not in vals                         # one value within a dataset
+
+
+def test_a_knob_unset_in_some_runs_is_one_value():
+    """A knob set only for some runs (the study's Fashion-MNIST limit, digits' None) is a
+    float column with NaN: one "default" value, not one NaN per run (the report's knob
+    figure looked each run's value up among them and failed)."""
+    from reports.figures import values_of
+
+    df = pd.DataFrame([{"limit": None}, {"limit": 2000}, {"limit": None}])
+    assert df["limit"].dtype == float
+    assert values_of(df["limit"]) == [None, 2000.0]
+    assert values_of(pd.Series(["ecram", None, "pcm-gst"])) == [None, "ecram", "pcm-gst"]
