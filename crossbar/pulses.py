@@ -114,6 +114,10 @@ def _train_aggregates(n, c):
     return (n >= AGGREGATE_MIN_PULSES) | (c <= AGGREGATE_ANY_C)
 
 
+# |x| below which `_expm1_poly9` is used (its truncation error < 2e-11 relative there)
+_POLY9_RANGE = 0.25
+
+
 @njit(inline="always", cache=True)
 def _expm1_poly9(x):
     """exp(x) - 1 by its Taylor polynomial of degree 9: truncation < 2e-11 relative for
@@ -131,7 +135,7 @@ def _expm1_near0(x):
     a = abs(x)
     if a < 0.015625:
         return x * (1.0 + x * (0.5 + x * (1.0 / 6.0 + x * (1.0 / 24.0 + x * (1.0 / 120.0)))))
-    if a < 0.25:
+    if a < _POLY9_RANGE:
         return _expm1_poly9(x)
     return math.expm1(x)
 
@@ -139,57 +143,83 @@ def _expm1_near0(x):
 # what `_apply_n_aggregate` returns when a train must be pulsed one by one (no state can be it)
 _REFUSED = -math.inf
 
+# The aggregated trains draw the path's end at once; the per-pulse clipping at a bound is then
+# missed, so a train is aggregated only if a path this many standard deviations of its c2c
+# noise wide stays inside the bounds (a 6-sigma excursion has probability ~2e-9 per train)
+_ENVELOPE_SIGMAS = 6.0
+# the log-normal draw of a geometric train holds to O(c³) per pulse: refused above this rate
+# (including its 6-sigma pulse), where the neglected terms would reach ~1e-4 of a step
+_GEO_MAX_RATE = 0.0625
+# the pow-free bound (1 + y)^n - 1 <= 1.1·n·y on the path's excursion away from the target
+# holds for n·y up to this (e^0.09 - 1 = 0.0942 <= 1.1·0.09)
+_GEO_MAX_NY = 0.09
+_GEO_AWAY_FACTOR = 1.1
+
+
+@njit(inline="always", cache=True)
+def _lin_train(w, nf, step, sign, up, c2c, g, lo, hi):
+    """nf noisy constant steps of size ``step`` drawn at once from one deviate g: the sum of
+    the steps s·(1 + c2c·ε_k) is exactly s·n + s·c2c·√n·g. Returns (new state, whether a
+    6-sigma path stays strictly inside (lo, hi)). The one formula of `_apply_n_aggregate`,
+    `_aggregate_row_lin` and `_aggregate_row_laws`; branch-free (selects) so that rows
+    vectorise."""
+    k6 = _ENVELOPE_SIGMAS * c2c
+    sq = math.sqrt(nf)
+    far = w + sign * (nf * step + step * k6 * sq)   # the farthest along the polarity
+    near = w - sign * (step * k6 * sq)              # and against it
+    ok = ((far < hi) & (near > lo)) if up else ((far > lo) & (near < hi))
+    return w + sign * (nf * step + step * c2c * sq * g), ok
+
+
+@njit(inline="always", cache=True)
+def _geo_train(w, D0, nf, c, up, c2c, g, lo, hi):
+    """nf noisy geometric pulses at rate c (distance D0 = target - w to the asymptote) drawn at
+    once: the log-distance changes by a sum of n i.i.d. terms log(1 - c(1 + c2c·ε)), drawn as
+    a Gaussian of mean -n(c + c²(1 + c2c²)/2) and variance n·c²·c2c² (to O(n·c³)).
+    Returns (x = the log-change, whether the draw is admitted): admitted when the rate is
+    positive and at most _GEO_MAX_RATE with its 6-sigma pulse, and a 6-sigma path stays
+    strictly inside (lo, hi), bounded without pow: towards the target it moves at most
+    |D0|·n·x1 (x1 = c(1 + 6σ)), away at most 1.1·|D0|·n·y (y = 6σc, for n·y <= 0.09). The new
+    state is w - D0·(exp(x) - 1). The one formula of `_apply_n_aggregate`,
+    `_aggregate_row_geo` and `_aggregate_row_laws`; branch-free."""
+    k6 = _ENVELOPE_SIGMAS * c2c
+    x = -nf * (c + c * c * (0.5 * (1.0 + c2c * c2c))) + math.sqrt(nf) * c * c2c * g
+    aD = abs(D0)
+    ny = nf * c * k6
+    toward = aD * nf * c * (1.0 + k6)
+    away = _GEO_AWAY_FACTOR * aD * ny
+    w_lo = w - (away if up else toward)
+    w_hi = w + (toward if up else away)
+    ok = (c * (1.0 + k6) <= _GEO_MAX_RATE) & (c > 0.0) & (ny <= _GEO_MAX_NY) & \
+        (w_lo > lo) & (w_hi < hi)
+    return x, ok
+
 
 @njit(inline="always", cache=True)
 def _apply_n_aggregate(w, n, ui, lin, c0, target, sign, d2d, lo, hi, c2c, g):
     """n noisy pulses from one deviate ``g``, or _REFUSED when the path might touch a bound.
 
-    linear: the sum of n steps s·(1 + c2c·ε_k) is exactly s·n + s·c2c·√n·g.
-    soft-bounds / exponential: the distance D to the asymptote shrinks by (1 - c(1 + c2c·ε_k))
-    per pulse, so log D_n - log D_0 is a sum of n i.i.d. terms, drawn as a Gaussian with their
-    mean -n(c + c²(1 + c2c²)/2) and variance n·c²·c2c² (to O(n·c³); c ≤ 1/16 is required).
+    linear: `_lin_train`; soft-bounds / exponential: `_geo_train` (the rows' formulas).
     Exact only while the state stays inside [lo, hi]: if a 6-sigma path could reach a bound
-    (where per-pulse clipping would act) this returns -1 and the caller pulses one by one.
-    Multiplicative noise only (the caller pulses additive-noise geometric trains one by one).
+    (where per-pulse clipping would act) this returns _REFUSED and the caller pulses one by
+    one. Multiplicative noise only (the caller pulses additive-noise geometric trains one by
+    one).
     """
     up = ui == 1
-    k6 = 6.0 * c2c
-    c = c0 * d2d
+    nf = np.float64(n)
     if c0 != 0.0:
-        if c * (1.0 + k6) > 0.0625 or c <= 0.0:
-            return _REFUSED
         D0 = target - w  # signed distance to the asymptote
-        # 6-sigma envelope of the path without pow: towards the target it moves at most
-        # |D0|·(1 - (1 - x)^n) <= |D0|·n·x, away at most |D0|·((1 + y)^n - 1) <= 1.1·|D0|·n·y
-        # (valid for n·y <= 0.09); x = c(1 + 6σ), y = 6σc
-        ny = n * c * k6
-        if ny > 0.09:
+        x, ok = _geo_train(w, D0, nf, c0 * d2d, up, c2c, g, lo, hi)
+        if not ok:
             return _REFUSED
-        toward = abs(D0) * n * c * (1.0 + k6)
-        away = 1.1 * abs(D0) * ny
-        w_lo = w - (away if up else toward)
-        w_hi = w + (toward if up else away)
-        if w_lo <= lo or w_hi >= hi:
-            return _REFUSED
-        mu = -n * (c + 0.5 * c * c * (1.0 + c2c * c2c))
-        sd = math.sqrt(n) * c * c2c
-        return w - D0 * _expm1_near0(mu + sd * g)
-    step = lin * d2d
-    sq = math.sqrt(n)
-    total = n * step + step * c2c * sq * g
-    reach = n * step + step * k6 * sq
-    back = step * k6 * sq
-    far = w + sign * reach   # the farthest a 6-sigma path goes along the polarity
-    near = w - sign * back   # and against it
-    if up:
-        if far >= hi or near <= lo:
-            return _REFUSED
-    elif far <= lo or near >= hi:
-        return _REFUSED
-    return w + sign * total
+        # the tiered polynomial (cheaper per call than the rows' degree-9 one; the two differ
+        # in the last bits, so each path keeps its own to keep records unchanged)
+        return w - D0 * _expm1_near0(x)
+    w_new, ok = _lin_train(w, nf, lin * d2d, sign, up, c2c, g, lo, hi)
+    return w_new if ok else _REFUSED
 
 
-@njit(inline="always", cache=True)
+@njit(cache=True)
 def _apply_n(w, n, ui, law, p, st, r, left, table):
     """Apply n pulses of polarity ``ui`` to a device at state w under its step ``law``
     (`_law`); returns (w, st, r, left).
@@ -288,12 +318,34 @@ def _energy_coeffs(p):
 
 
 @njit(inline="always", cache=True)
+def _pair_rule(pos, a, b, single, potonly):
+    """The device of a pair that takes a train, and its polarity: (G⁺?, potentiate?).
+
+    Differential pairs (states a = w⁺, b = w⁻): a positive change (``pos``) potentiates G⁺
+    while a + b <= 1, else depresses G⁻; a negative change is mirrored, so that the pair drifts
+    towards mid-range (w⁺ + w⁻ -> 1). Potentiate-only pairs (``potonly``) potentiate G⁺ for a
+    positive change and G⁻ for a negative one. Single-device mapping (``single``; b unused):
+    the device, potentiated for a positive change. Written as selects (rows vectorise); the
+    one rule of every path of `apply_update`."""
+    use_p = single | (pos if potonly else ((a + b <= 1.0) == pos))
+    return use_p, use_p == pos
+
+
+@njit(inline="always", cache=True)
+def _train_energy(nf, up, fixed, dyn, eu, ed, gmin, dg, w):
+    """Energy (J) of nf pulses on a device at state w (`_energy_coeffs`): fixed per pulse, or
+    V²·t·G with G = g_min + w·Δg at the state before the train (the rows' one formula). The
+    per-device paths price a pulse with `_pulse_energy` (the same physics, multiplied in the
+    order V²·G·t): the two round differently in the last bit, so merging them would change
+    recorded energies; each path keeps its own."""
+    return nf * (fixed + dyn * (eu if up else ed) * (gmin + w * dg))
+
+
+@njit(inline="always", cache=True)
 def _pick_device(n, a, b, dp, dm, single):
-    """Which device of a pair takes a train of n pulses, and in which polarity (the rule of
-    `apply_update`, as selects): (count, potentiate?, G⁺?, its state, its d2d factor)."""
-    pos = n > 0
-    use_p = ((a + b <= 1.0) == pos) | single
-    up = use_p == pos
+    """Which device of a pair takes a train of n pulses, and in which polarity (`_pair_rule`,
+    as selects): (count, potentiate?, G⁺?, its state, its d2d factor)."""
+    use_p, up = _pair_rule(n > 0, a, b, single, False)
     return abs(n), up, use_p, np.float64(a if use_p else b), np.float64(dp if use_p else dm)
 
 
@@ -303,8 +355,6 @@ def _aggregate_row_geo(nrow, a_row, b_row, dp_row, dm_row, single, g, p, c2c, wo
     fixed, dyn, eu, ed, gmin, dg = _energy_coeffs(p)
     cu, cd = p[UP_RATE], p[DN_RATE]
     tu, td = p[UP_TGT], p[DN_TGT]
-    k6 = 6.0 * c2c
-    m2 = 0.5 * (1.0 + c2c * c2c)
     e = 0.0
     nu = 0
     nd = 0
@@ -312,23 +362,14 @@ def _aggregate_row_geo(nrow, a_row, b_row, dp_row, dm_row, single, g, p, c2c, wo
         cnt, up, use_p, w, d = _pick_device(nrow[j], a_row[j], b_row[j], dp_row[j], dm_row[j],
                                             single)
         nf = np.float64(cnt)
-        e += nf * (fixed + dyn * (eu if up else ed) * (gmin + w * dg))
+        e += _train_energy(nf, up, fixed, dyn, eu, ed, gmin, dg, w)
         nu += cnt if up else 0
         nd += 0 if up else cnt
         c = (cu if up else cd) * d
         D0 = (tu if up else td) - w
-        x = -nf * (c + c * c * m2) + math.sqrt(nf) * c * c2c * g[j]
-        em1 = _expm1_poly9(x)
-        aD = abs(D0)
-        ny = nf * c * k6
-        toward = aD * nf * c * (1.0 + k6)
-        away = 1.1 * aD * ny
-        lo = w - (away if up else toward)
-        hi = w + (toward if up else away)
-        ok = (c * (1.0 + k6) <= 0.0625) & (c > 0.0) & (ny <= 0.09) & (lo > 0.0) & \
-            (hi < 1.0) & (abs(x) < 0.25) & \
-            _train_aggregates(cnt, c)
-        wout[j] = w - D0 * em1 if cnt != 0 else w
+        x, ok_g = _geo_train(w, D0, nf, c, up, c2c, g[j], 0.0, 1.0)
+        ok = ok_g & (abs(x) < _POLY9_RANGE) & _train_aggregates(cnt, c)
+        wout[j] = w - D0 * _expm1_poly9(x) if cnt != 0 else w
         useout[j] = np.uint8(use_p)
         flag[j] = np.uint8((cnt != 0) & (ok == False))  # noqa: E712 (vectorises; `not` did not)
     return e, nu, nd
@@ -339,7 +380,6 @@ def _aggregate_row_lin(nrow, a_row, b_row, dp_row, dm_row, single, g, p, c2c, wo
                        flag):
     fixed, dyn, eu, ed, gmin, dg = _energy_coeffs(p)
     lu, ld = p[UP_LIN], p[DN_LIN]
-    k6 = 6.0 * c2c
     e = 0.0
     nu = 0
     nd = 0
@@ -347,17 +387,12 @@ def _aggregate_row_lin(nrow, a_row, b_row, dp_row, dm_row, single, g, p, c2c, wo
         cnt, up, use_p, w, d = _pick_device(nrow[j], a_row[j], b_row[j], dp_row[j], dm_row[j],
                                             single)
         nf = np.float64(cnt)
-        e += nf * (fixed + dyn * (eu if up else ed) * (gmin + w * dg))
+        e += _train_energy(nf, up, fixed, dyn, eu, ed, gmin, dg, w)
         nu += cnt if up else 0
         nd += 0 if up else cnt
-        step = (lu if up else ld) * d
-        sign = 1.0 if up else -1.0
-        sq = math.sqrt(nf)
-        far = w + sign * (nf * step + step * k6 * sq)
-        near = w - sign * (step * k6 * sq)
         # any train length (_train_aggregates with c = 0): a sum of Gaussian steps is Gaussian
-        ok = ((far < 1.0) & (near > 0.0)) if up else ((far > 0.0) & (near < 1.0))
-        wout[j] = w + sign * (nf * step + step * c2c * sq * g[j])
+        wout[j], ok = _lin_train(w, nf, (lu if up else ld) * d, 1.0 if up else -1.0, up, c2c,
+                                 g[j], 0.0, 1.0)
         useout[j] = np.uint8(use_p)
         flag[j] = np.uint8((cnt != 0) & (ok == False))  # noqa: E712
     return e, nu, nd
@@ -372,15 +407,13 @@ def _aggregate_row_laws(nrow, a_row, b_row, lp, lm, i, single, g, p, c2c, wout, 
     elsewhere). The same formulas as `_aggregate_row_geo` / `_aggregate_row_lin` with the
     device's bounds in place of 0 and 1; flagged devices are pulsed one by one by the caller."""
     fixed, dyn, eu, ed, gmin, dg = _energy_coeffs(p)
-    k6 = 6.0 * c2c
-    m2 = 0.5 * (1.0 + c2c * c2c)
     e = 0.0
     nu = 0
     nd = 0
     for j in range(nrow.shape[0]):
         cnt, up, use_p, w, _d = _pick_device(nrow[j], a_row[j], b_row[j], 1.0, 1.0, single)
         nf = np.float64(cnt)
-        e += nf * (fixed + dyn * (eu if up else ed) * (gmin + w * dg))
+        e += _train_energy(nf, up, fixed, dyn, eu, ed, gmin, dg, w)
         nu += cnt if up else 0
         nd += 0 if up else cnt
         lw = lp if use_p else lm
@@ -389,27 +422,14 @@ def _aggregate_row_laws(nrow, a_row, b_row, lp, lm, i, single, g, p, c2c, wout, 
         step = np.float64(lw[L_LIN_UP, i, j] if up else lw[L_LIN_DN, i, j])
         lo = np.float64(lw[L_LO, i, j])
         hi = np.float64(lw[L_HI, i, j])
-        sign = 1.0 if up else -1.0
-        sq = math.sqrt(nf)
-        # geometric: log-distance to the target drawn at once (see _aggregate_row_geo)
+        # geometric: log-distance to the target drawn at once; constant step: a sum of
+        # Gaussian steps (both computed, one selected: branch-free)
         D0 = t - w
-        x = -nf * (c + c * c * m2) + sq * c * c2c * g[j]
-        em1 = _expm1_poly9(x)
-        aD = abs(D0)
-        ny = nf * c * k6
-        toward = aD * nf * c * (1.0 + k6)
-        away = 1.1 * aD * ny
-        glo = w - (away if up else toward)
-        ghi = w + (toward if up else away)
-        ok_g = (c * (1.0 + k6) <= 0.0625) & (c > 0.0) & (ny <= 0.09) & (glo > lo) & \
-            (ghi < hi) & (abs(x) < 0.25) & _train_aggregates(cnt, c)
-        # constant step: a sum of Gaussian steps (see _aggregate_row_lin)
-        far = w + sign * (nf * step + step * k6 * sq)
-        near = w - sign * (step * k6 * sq)
-        ok_l = ((far < hi) & (near > lo)) if up else ((far > lo) & (near < hi))
+        x, ok_g = _geo_train(w, D0, nf, c, up, c2c, g[j], lo, hi)
+        ok_g = ok_g & (abs(x) < _POLY9_RANGE) & _train_aggregates(cnt, c)
+        w_lin, ok_l = _lin_train(w, nf, step, 1.0 if up else -1.0, up, c2c, g[j], lo, hi)
         geo = c != 0.0
-        w_geo = w - D0 * em1
-        w_lin = w + sign * (nf * step + step * c2c * sq * g[j])
+        w_geo = w - D0 * _expm1_poly9(x)
         wout[j] = (w_geo if geo else w_lin) if cnt != 0 else w
         useout[j] = np.uint8(use_p)
         ok = ok_g if geo else ok_l
@@ -564,7 +584,7 @@ def _update_chunk(ch, mode, A, V, max_pulses, wp, wm, d2dp, d2dm, has_d2d, stuck
                     j = idx[kk]
                     n = np.int64(nrow[j])
                     use_p = useout[j] != 0
-                    ui = 1 if ((use_p == (n > 0)) if differential else n > 0) else 0
+                    ui = 1 if use_p == (n > 0) else 0  # _pair_rule's polarity for this device
                     w0 = wp[i, j] if use_p else b_row[j]
                     d2d = dp_row[j] if use_p else dm_row[j]
                     w1, st, r, left = _apply_n(np.float64(w0), n if n > 0 else -n, ui,
@@ -590,12 +610,10 @@ def _update_chunk(ch, mode, A, V, max_pulses, wp, wm, d2dp, d2dm, has_d2d, stuck
                 pos = n > 0
                 cnt = n if pos else -n
                 a = wp[i, j]
-                b = wm[i, j] if differential else a
-                # positive: potentiate G+ while w+ + w- <= 1, else depress G-; negative:
-                # mirrored
-                use_p = (not differential) or ((a + b <= 1.0) == pos)
-                ui = 1 if (use_p == pos if differential else pos) else 0
-                w = a if use_p else b
+                b = wm[i, j] if differential else a  # wm is a placeholder then
+                use_p, up = _pair_rule(pos, a, b, not differential, False)
+                ui = 1 if up else 0
+                w = np.float64(a if use_p else b)
                 d2d = (d2dp[i, j] if use_p else d2dm[i, j]) if has_d2d else 1.0
                 e += cnt * _pulse_energy(w, ui, p)
                 nu += cnt * ui
@@ -622,18 +640,11 @@ def _update_chunk(ch, mode, A, V, max_pulses, wp, wm, d2dp, d2dm, has_d2d, stuck
             n = np.int64(nrow[j])
             pos = n > 0
             cnt = n if pos else -n
-            # choose device and polarity
-            if not differential:
-                use_p = True
-                up = pos
-            elif potonly:
-                use_p = pos
-                up = True
-            else:
-                use_p = (wp[i, j] + wm[i, j] <= 1.0) == pos
-                up = use_p == pos
+            a = wp[i, j]
+            b = wm[i, j] if differential else a  # wm is a placeholder then
+            use_p, up = _pair_rule(pos, a, b, not differential, potonly)
             ui = 1 if up else 0
-            w = wp[i, j] if use_p else wm[i, j]
+            w = np.float64(a if use_p else b)
             stuck = (stuckp[i, j] if use_p else stuckm[i, j]) != 0
             d2d = (d2dp[i, j] if use_p else d2dm[i, j]) if has_d2d else 1.0
             # energy is spent even on a stuck device; it just does not move
