@@ -15,9 +15,11 @@ times slower than with these.
 
 Presets: every preset that names an aihwkit preset is driven through ``N`` up then ``N`` down
 pulses (N = the preset's states) on ``--devices`` devices in both tools (aihwkit's own
-``compute_pulse_response`` on a tile from ``get_tile_for_plotting``, all noise on, and
-noise-free); prints the largest difference of the mean trajectories (fraction of the range)
-and the ratio of the spreads across devices.
+``compute_pulse_response`` on a tile from ``get_tile_for_plotting``, single pulses), under four
+conditions switched alike in both: nominal (no variation), d2d only, c2c + write noise only,
+and all on. Prints the largest difference of the mean trajectories (fraction of the range) and
+the ratio of the spreads across devices every 50 pulses, against issue 17's bar (0.02 of the
+range, 10 %); exits 1 if a preset misses it.
 """
 
 from __future__ import annotations
@@ -112,39 +114,105 @@ def speed(repeats: int) -> None:
         row(f"update 2000x2000 B{B}", t_ak, t_akf, t_af, t_aff)
 
 
-def presets(n_devices: int) -> None:
+# Conditions of the preset comparison: which of the preset's variations stay on, in both tools.
+# "nominal": none (the mean trajectories must agree to float precision); "d2d": device-to-
+# device only (aihwkit's noise_free plotting tile: dw_min_std and write noise off); "c2c":
+# cycle-to-cycle and write noise only (every aihwkit *_dtod set to 0); "all": the preset as is.
+CONDITIONS = {"nominal": (False, False), "d2d": (True, False), "c2c": (False, True),
+              "all": (True, True)}
+MEAN_TOL = 0.02      # issue 17: mean trajectory within 0.02 of the range
+SPREAD_TOL = 0.10    # issue 17: spread across devices within 10 %
+SPREAD_EVERY = 50    # compare the spreads at every 50th pulse
+SPREAD_FLOOR = 1e-3  # spreads below this fraction of the range (all devices on one bound) are
+#                      not compared: their ratio is noise over noise
+
+
+def _their_device(cls, d2d: bool, c2c: bool):
+    """The aihwkit preset with its device-to-device and/or cycle-to-cycle parts switched off."""
+    import dataclasses
+
     import aihwkit.simulator.presets as P
+
+    dev = getattr(P, cls)()
+    for f in dataclasses.fields(dev):
+        if (not d2d and f.name.endswith("_dtod")) or (
+                not c2c and f.name in ("dw_min_std", "write_noise_std")):
+            setattr(dev, f.name, 0.0)
+    return dev
+
+
+def _our_device(d, d2d: bool, c2c: bool):
+    """Our preset with the same parts switched off."""
+    off = [f for f in d.VARIATION_FIELDS
+           if (not d2d and f not in ("c2c", "write_noise")) or (not c2c and f in ("c2c", "write_noise"))]
+    return d.replace(**{f: 0.0 for f in off})
+
+
+def _their_trace(cls, d2d, c2c, n, n_devices):
+    """aihwkit's apparent weights through n up then n down pulses, as states in [0, 1] of its
+    nominal range: (n_devices, 2n + 1), column 0 the start (w_min clipped into each device)."""
     from aihwkit.simulator.configs import SingleRPUConfig
     from aihwkit.utils.visualization import compute_pulse_response, get_tile_for_plotting
 
+    dev = _their_device(cls, d2d, c2c)
+    tile = get_tile_for_plotting(SingleRPUConfig(device=dev), n_devices)
+    start = tile.get_weights()[0].detach().numpy()[:, 0]
+    direction = np.concatenate([np.ones(n), -np.ones(n)])
+    trace = compute_pulse_response(tile, direction)[:, :, 0]          # (2n, devices)
+    w = np.vstack([start[None, :], trace]).T
+    return (w - dev.w_min) / (dev.w_max - dev.w_min)
+
+
+def presets(n_devices: int) -> bool:
+    """Drive every aihwkit-cited preset in both tools; True when all meet issue 17's bar.
+
+    aihwkit's CPU simulator draws its cycle-to-cycle noise from a fixed list of 32768 normals
+    made per tile (src/rpucuda/rng.h, "faster approximative RNG for CPU"), so two of its own
+    tiles differ by more than sampling noise (the list's mean is off by ~0.005 of a step, so
+    a mean drifts by up to ~0.02 of the range over 1000 additive-noise pulses): each condition
+    runs aihwkit on a second tile too, and the spread ratios pass when all are within 10 % or
+    within the largest ratio aihwkit shows between its own two tiles (both printed).
+    """
     from device_models import load_preset
     from device_models.response import pulse_train, to_state
 
-    print(f"\npresets: N up then N down pulses, {n_devices} devices; mean difference "
-          f"(fraction of the range) and spread ratio analogff/aihwkit every 50 pulses")
+    print(f"\npresets: N up then N down pulses (N = states), {n_devices} devices. |dmean|: the "
+          f"largest difference of the mean trajectories (fraction of the range; ak/ak': between "
+          f"two aihwkit tiles); spread: std across devices, ratio analogff/aihwkit (and aihwkit/"
+          f"aihwkit') at every {SPREAD_EVERY}th pulse where aihwkit's >= {SPREAD_FLOOR}; end: "
+          f"std after the last pulse")
+    print(f"{'preset':<14}{'aihwkit':<26}{'on':<8}{'|dmean|':>8}{'ak/ak_':>8}"
+          f"{'spread af/ak':>14}{'ak/ak_':>13}{'end std af/ak':>16}  ok")
+    all_ok = True
     for name, cls in PEERS.items():
         d = load_preset(name)
         n = d.states
-        direction = np.concatenate([np.ones(n), -np.ones(n)])
-        dev = getattr(P, cls)()
-        w_min, w_max = dev.w_min, dev.w_max
-        for noise in (False, True):
-            tile = get_tile_for_plotting(SingleRPUConfig(device=getattr(P, cls)()), n_devices,
-                                         noise_free=not noise)
-            trace = compute_pulse_response(tile, direction)[:, :, 0]   # (2n, devices)
-            start = np.full((1, n_devices), w_min)
-            theirs = (np.vstack([start, trace]).T - w_min) / (w_max - w_min)
-            dv = d if noise else d.nominal()
+        k = np.arange(SPREAD_EVERY, 2 * n + 1, SPREAD_EVERY)
+        for cond, (d2d, c2c) in CONDITIONS.items():
+            theirs = _their_trace(cls, d2d, c2c, n, n_devices)
+            again = _their_trace(cls, d2d, c2c, n, n_devices)
+            dv = _our_device(d, d2d, c2c)
             ours = to_state(dv, pulse_train(dv, n, n, n_devices=n_devices, seed=1))
-            dm = np.max(np.abs(ours.mean(0) - theirs.mean(0)))
-            k = np.arange(50, 2 * n + 1, 50)
-            sa, sb = ours[:, k].std(0), theirs[:, k].std(0)
-            ok = sb > 0
-            spread = (f"{(sa[ok] / sb[ok]).min():.3f}-{(sa[ok] / sb[ok]).max():.3f}" if ok.any()
-                      else "n/a (no spread)")
-            print(f"  {name:<14} vs {cls:<26} noise {'on ' if noise else 'off'}  "
-                  f"max |Δmean| {dm:.4f}   spread ratio {spread}   end spread "
-                  f"{ours[:, -1].std():.3f} / {theirs[:, -1].std():.3f}")
+            dm = float(np.max(np.abs(ours.mean(0) - theirs.mean(0))))
+            dm_self = float(np.max(np.abs(again.mean(0) - theirs.mean(0))))
+            sa, sb, sc = ours[:, k].std(0), theirs[:, k].std(0), again[:, k].std(0)
+            cmp = (sb >= SPREAD_FLOOR) & (sc >= SPREAD_FLOOR)
+            ok = dm <= MEAN_TOL
+            if cmp.any():
+                ratio, self_ratio = sa[cmp] / sb[cmp], sc[cmp] / sb[cmp]
+                band = max(SPREAD_TOL, float(np.max(np.abs(self_ratio - 1.0))))
+                ok = ok and bool(np.all(np.abs(ratio - 1.0) <= band))
+                spread = f"{ratio.min():.3f}-{ratio.max():.3f}"
+                spread_self = f"{self_ratio.min():.3f}-{self_ratio.max():.3f}"
+            else:
+                spread, spread_self = "- (none)", "-"
+                ok = ok and bool(np.all(sa < SPREAD_FLOOR))
+            all_ok = all_ok and ok
+            print(f"{name:<14}{cls:<26}{cond:<8}{dm:>8.4f}{dm_self:>8.4f}{spread:>14}"
+                  f"{spread_self:>13}{ours[:, -1].std():>8.3f} /{theirs[:, -1].std():>6.3f}"
+                  f"  {'yes' if ok else 'NO'}", flush=True)
+    print("all presets within issue 17's bar" if all_ok else "some preset misses issue 17's bar")
+    return all_ok
 
 
 def main() -> int:
@@ -162,8 +230,7 @@ def main() -> int:
     print(f"aihwkit {aihwkit.__version__}, torch {torch.__version__}, python {sys.version.split()[0]}")
     if not a.skip_speed:
         speed(a.repeats)
-    presets(a.devices)
-    return 0
+    return 0 if presets(a.devices) else 1
 
 
 if __name__ == "__main__":
