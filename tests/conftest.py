@@ -1,3 +1,78 @@
-"""Test-wide setup: the same thread hand-off defaults the CLI uses (before numpy loads)."""
+"""Test-wide setup: the same thread hand-off defaults the CLI uses (before numpy loads), and the
+one set of cold- and warm-cache processes the reproducibility tests share."""
 
 import analogff._threads  # noqa: F401
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+# Reads that tell a kernel compiled in the process from one loaded from Numba's cache: a 16-bit
+# ADC (level boundaries 256x denser than 8 bits) turns a last-bit difference of a sum into
+# another code within a few hundred reads. Narrow (read_narrow) and wide (DAC + BLAS + ADC tiles)
+# reads, forward and transposed. Then the process runs `analogff simulate` with the rest of its
+# arguments, as `python -m analogff` does.
+_COLD_WARM = """
+import analogff._threads  # noqa: F401  (first, as in `python -m analogff`)
+import hashlib
+import runpy
+import sys
+
+import numpy as np
+from crossbar import Periphery
+from crossbar.analog import AnalogMatrix
+
+rng = np.random.default_rng(1)
+h = hashlib.sha256()
+for out, inp, batch in ((200, 200, 50), (10, 200, 50), (200, 64, 400), (500, 784, 300)):
+    m = AnalogMatrix(out, inp, "ecram", Periphery(adc_bits=16, read_noise=0.05), seed=3)
+    m.program(rng.uniform(-0.5, 0.5, (out, inp)).astype(np.float32))
+    for _ in range(60):
+        h.update(m.forward(rng.standard_normal((batch, inp)).astype(np.float32)).tobytes())
+        h.update(m.transposed(rng.standard_normal((batch, out)).astype(np.float32)).tobytes())
+with open(sys.argv[1], "w") as fh:
+    fh.write(h.hexdigest())
+sys.argv = ["analogff", *sys.argv[2:]]
+runpy.run_module("analogff", run_name="__main__", alter_sys=True)
+"""
+
+# the default analog PFF network (200-200 hidden, ecram, Adam steps applied as pulses, read
+# noise 0.05) on a 100-example subset for two epochs: its 200x200 matrices take the parallel
+# update kernel and the evaluation reads the parallel read kernels, the training reads their
+# serial twins, so every kernel the default run uses is compiled (cold) or loaded (warm)
+SIMULATE_ARGS = ["simulate", "--noise", "0.05", "--limit", "100", "--epochs", "2",
+                 "--no-monitor", "--json"]
+
+
+def _process(tmp, cache: str, threads: int, name: str) -> dict:
+    env = dict(os.environ, NUMBA_CACHE_DIR=cache, NUMBA_NUM_THREADS=str(threads))
+    env.pop("NUMBA_DISABLE_JIT", None)
+    digest = tmp / f"{name}.sha256"
+    p = subprocess.run([sys.executable, "-c", _COLD_WARM, str(digest), *SIMULATE_ARGS],
+                       env=env, capture_output=True, text=True, timeout=900)
+    assert p.returncode == 0, p.stderr[-2000:]
+    rec = json.loads(p.stdout)
+    rec.pop("timing")
+    return {"reads": digest.read_text(), "record": rec}
+
+
+@pytest.fixture(scope="session")
+def cold_and_warm_processes(tmp_path_factory):
+    """Three fresh processes on one new Numba cache: the first compiles every kernel (and fills
+    the cache) at two threads, the others load them at one and at two threads. Each gives the
+    16-bit-ADC reads' digest ("reads") and the simulate record without its wall-clock timings
+    ("record"); "cache_after_cold" lists the cache directory after the first.
+
+    Shared by tests/crossbar/test_cache_reproducible.py and
+    tests/analogff/test_reproducibility.py: one cold compile serves both (it is most of their
+    cost)."""
+    tmp = tmp_path_factory.mktemp("cold-warm")
+    cache = str(tmp / "numba-cache")
+    cold = _process(tmp, cache, 2, "cold")
+    cache_after_cold = sorted(os.listdir(cache))
+    return {"cold": cold, "cache_after_cold": cache_after_cold,
+            "warm, 1 thread": _process(tmp, cache, 1, "warm1"),
+            "warm, 2 threads": _process(tmp, cache, 2, "warm2")}

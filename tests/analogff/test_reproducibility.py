@@ -2,13 +2,15 @@
 (every kernel compiled in the process) and a warm one (every kernel loaded from disk), at one
 thread and at two.
 
-Each run is a separate `analogff simulate --json` process with its own NUMBA_CACHE_DIR and
-NUMBA_NUM_THREADS, as a user (or a fresh sweep worker) runs it. The configuration is the
-default analog PFF network (200-200 hidden, ecram, Adam steps applied as pulses, read noise
-0.05) on a 100-example subset for two epochs: its 200x200 matrices take the parallel update
-kernel and the evaluation reads take the parallel read kernels, while the training reads take
-their serial twins, so every kernel the default run uses is compiled here and compared.
-Records are compared exactly, field by field, except wall-clock timings.
+Each run is a fresh process with its own NUMBA_CACHE_DIR and NUMBA_NUM_THREADS that runs
+`analogff simulate --json` as `python -m analogff` does, as a user or a fresh sweep worker runs
+it (after the 16-bit-ADC reads of tests/crossbar/test_cache_reproducible.py: the two tests share
+the processes, and so the cold compile, through tests/conftest.py's `cold_and_warm_processes`).
+The configuration is the default analog PFF network (200-200 hidden, ecram, Adam steps applied
+as pulses, read noise 0.05) on a 100-example subset for two epochs: its 200x200 matrices take
+the parallel update kernel and the evaluation reads take the parallel read kernels, while the
+training reads take their serial twins, so every kernel the default run uses is compiled here
+and compared. Records are compared exactly, field by field, except wall-clock timings.
 """
 
 from __future__ import annotations
@@ -22,20 +24,6 @@ from pathlib import Path
 
 import crossbar
 
-ARGS = ["simulate", "--noise", "0.05", "--limit", "100", "--epochs", "2", "--no-monitor",
-        "--json"]
-
-
-def _run(cache: str, threads: int) -> dict:
-    env = dict(os.environ, NUMBA_CACHE_DIR=cache, NUMBA_NUM_THREADS=str(threads))
-    env.pop("NUMBA_DISABLE_JIT", None)
-    p = subprocess.run([sys.executable, "-m", "analogff", *ARGS], env=env, capture_output=True,
-                       text=True, timeout=600)
-    assert p.returncode == 0, p.stderr[-2000:]
-    rec = json.loads(p.stdout)
-    rec.pop("timing")
-    return rec
-
 
 def _differences(a, b, path=""):
     if isinstance(a, dict) and isinstance(b, dict):
@@ -45,14 +33,12 @@ def _differences(a, b, path=""):
         yield f"{path}: {a!r} != {b!r}"
 
 
-def test_same_record_cold_and_warm_cache_one_and_two_threads(tmp_path):
-    cache = str(tmp_path / "numba-cache")
-    cold = _run(cache, threads=2)          # compiles every kernel (and fills the cache)
-    assert os.listdir(cache), "the cold run wrote no Numba cache"
-    warm1 = _run(cache, threads=1)         # loads them, one thread
-    warm2 = _run(cache, threads=2)         # loads them, two threads
-    for name, rec in (("warm cache, 1 thread", warm1), ("warm cache, 2 threads", warm2)):
-        diff = list(_differences(cold, rec))
+def test_same_record_cold_and_warm_cache_one_and_two_threads(cold_and_warm_processes):
+    runs = cold_and_warm_processes
+    assert runs["cache_after_cold"], "the cold run wrote no Numba cache"
+    cold = runs["cold"]["record"]
+    for name in ("warm, 1 thread", "warm, 2 threads"):
+        diff = list(_differences(cold, runs[name]["record"]))
         assert not diff, f"{name} differs from the cold run: " + "; ".join(diff[:10])
     assert cold["counts"]["pulses"] > 0
 
