@@ -42,6 +42,10 @@ def run_with_progress(cfg, hp, con, monitor: bool, run: Callable[[Callable], dic
     epochs = int(hp["epochs"])
     first = "compiling Numba kernels (first run on this machine, cached afterwards)" \
         if not cfg.ideal and not kernels_cached() else "building the network"
+    if first.startswith("compiling"):
+        from crossbar.warmup import compile_pulses_in_background
+
+        compile_pulses_in_background()  # the pulse kernels compile in a second process meanwhile
     t0 = time.perf_counter()
     with Progress(*cols, console=con, transient=False, refresh_per_second=4) as prog:
         task = prog.add_task(f"{name}: {first}", total=None, loss="–", acc="–")

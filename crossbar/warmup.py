@@ -1,0 +1,94 @@
+"""A machine's first run: the pulse kernels compile in a second process.
+
+On a cold Numba cache a run compiles every kernel it uses, one after another, in one process
+(Numba compiles under a global lock): the read kernels at the first forward pass, the pulse
+kernels (``apply_update`` and its serial twin, about half of the compile time) at the first
+weight update. `compile_pulses_in_background` starts a second interpreter that compiles the
+pulse kernels into the same on-disk cache while this process compiles the reads; the first
+call of a pulse kernel here waits for that process and then loads what it cached. On two
+cores the two halves overlap. The cached machine code is the code this process would have
+compiled (no fast-math: `crossbar.kernel_config`), so the numbers do not change
+(tests/crossbar/test_cache_reproducible.py); if the second process fails, this one compiles
+the kernel itself on its first call, as it would have anyway.
+
+    python -m crossbar.warmup      # what the second process runs
+"""
+
+from __future__ import annotations
+
+import atexit
+import os
+import subprocess
+import sys
+
+import numpy as np
+
+# the second process only pays on a machine with a second core for it
+_MIN_CPUS = 2
+# longest wait for the second process (s) before this one compiles the kernel itself
+_WAIT_S = 600
+
+
+def compile_pulse_kernels() -> None:
+    """Compile (and cache) the pulse kernels with the argument types `AnalogMatrix` passes:
+    one update of a small matrix (serial twin) and one of a matrix at the thread-pool size
+    (`analog._SMALL_UPDATE` devices). The types do not depend on the device or the update
+    scheme (unused per-device arrays are (1, 1) placeholders of the same dtype)."""
+    from .analog import _SMALL_UPDATE, AnalogMatrix
+
+    side = int(np.ceil(np.sqrt(_SMALL_UPDATE)))
+    rng = np.random.default_rng(0)
+    for n_in, n_out in ((4, 4), (side, side)):
+        m = AnalogMatrix(n_out, n_in, "ecram", seed=0)
+        x = rng.standard_normal((2, n_in)).astype(np.float32)
+        d = rng.standard_normal((2, n_out)).astype(np.float32)
+        m.update(x, d, 0.01)
+
+
+def compile_pulses_in_background() -> bool:
+    """Start compiling the pulse kernels in a second process (call only on a cold cache);
+    the first pulse-kernel call of this process then waits for it. Returns whether it
+    started (not on a single-core machine)."""
+    if (os.cpu_count() or 1) < _MIN_CPUS:
+        return False
+    from . import kernels as K
+
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join([root] + ([env["PYTHONPATH"]] if env.get("PYTHONPATH")
+                                                  else []))
+    proc = subprocess.Popen([sys.executable, "-m", "crossbar.warmup"], env=env,
+                            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    atexit.register(_stop, proc)   # a run that ends early leaves no process behind
+    parallel, serial = K.apply_update, K.SERIAL["apply_update"]
+
+    def waiting(kernel):
+        def call(*args):
+            _wait(proc)
+            K.apply_update = parallel       # later calls go straight to the kernels
+            K.SERIAL["apply_update"] = serial
+            return kernel(*args)
+        call.__name__ = kernel.__name__.removesuffix("_serial")  # analog.kernel_for's key
+        return call
+
+    K.apply_update = waiting(parallel)
+    K.SERIAL["apply_update"] = waiting(serial)
+    return True
+
+
+def _wait(proc: subprocess.Popen) -> None:
+    try:
+        proc.wait(timeout=_WAIT_S)
+    except subprocess.TimeoutExpired:
+        _stop(proc)
+
+
+def _stop(proc: subprocess.Popen) -> None:
+    if proc.poll() is None:
+        proc.kill()
+        proc.wait()
+
+
+if __name__ == "__main__":
+    compile_pulse_kernels()
