@@ -137,7 +137,8 @@ def test_ff_has_no_transposed_reads():
 
 
 def test_ideal_pff_learns_digits():
-    rec = run_experiment(SimConfig(algo="pff", ideal=True, epochs=8))
+    # 5 epochs: 0.931 measured (8 epochs: 0.953; the bar holds from 4: 0.917)
+    rec = run_experiment(SimConfig(algo="pff", ideal=True, epochs=5))
     assert rec["metrics"]["test_accuracy"] >= 0.90, rec["metrics"]
 
 
