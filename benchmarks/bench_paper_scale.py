@@ -5,18 +5,25 @@
 The paper preset (784-2000-2000, K = 12 settling steps, lateral groups of 10, batch 500
 positives + 500 negatives, Adam as released): one ``train_batch`` on ideal float matrices and
 one on analog tiles (``--device``, read noise of the device, 8-bit converters), and the same
-batch's matrix products alone: every forward, transposed, update and lateral product the ideal
-batch asked for (recorded from its matrices), replayed with random float32 operands of the same
-shapes through numpy's BLAS. Prints the median time of each, the ratios (targets: ideal within
-1.3× of its products, analog within 1.5× of ideal) and the projected time of a 60-epoch MNIST
-run (60000 / 500 = 120 batches per epoch). Inputs are random images (784 values in [0, 1]): the
-time of a batch does not depend on their content. Numba's compile is done before timing.
+batch's matrix products alone: every forward, transposed, lateral and update product the ideal
+batch asked for, and the gradient products ``dᵀx`` Adam forms digitally (recorded from the ideal
+batch), replayed with random float32 operands of the same shapes through numpy's BLAS.
+
+The three are timed side by side in one process, ``--repeats`` rounds of products → ideal →
+analog, so that a busy machine slows all three alike: the ratios (targets: ideal within 1.3× of
+its products, analog within 1.5× of ideal) are computed per round and printed as the median
+with the spread (min–max) over the rounds, in wall time and in CPU time of the process (all
+threads). Also printed: the load average (the absolute times scale with it) and the projected
+time of a 60-epoch MNIST run (60000 / 500 = 120 batches per epoch) at the median batch time.
+Inputs are random images (784 values in [0, 1]): the time of a batch does not depend on their
+content. Numba's compile and a first batch are done before timing.
 """
 
 from __future__ import annotations
 
 import analogff._threads  # noqa: F401  (before numpy: thread hand-off defaults)
 import argparse
+import os
 import statistics
 import time
 
@@ -29,6 +36,8 @@ from analogff.experiment import build
 BATCH = 500
 N_TRAIN = 60000
 EPOCHS = 60
+TARGET_IDEAL = 1.3    # ideal batch ÷ its matrix products (issue 16)
+TARGET_ANALOG = 1.5   # analog batch ÷ ideal batch (issue 16)
 
 
 def _data(n: int = 1000) -> Dataset:
@@ -43,106 +52,143 @@ def _net(ideal: bool, device: str):
     return build(cfg, data=_data())
 
 
-class _Recorder:
-    """Wraps a matrix's products to record their shapes (the ideal run's products)."""
+def _record_products(net) -> list:
+    """Run one batch of ``net`` (ideal) recording the shape of every matrix product it asks
+    for: (kind, matrix shape (out, in) or lateral (groups, block), batch rows). The wrappers
+    are instance attributes and are removed afterwards."""
+    calls: list = []
+    algo = net.algo
+    patched = []
 
-    def __init__(self, calls):
-        self.calls = calls
+    def patch(obj, attr, make):
+        setattr(obj, attr, make(getattr(obj, attr)))
+        patched.append((obj, attr))
 
-    def wrap(self, m):
-        calls = self.calls
+    for m in algo.matrices:
         for kind in ("forward", "transposed", "update", "apply_delta"):
-            f = getattr(m, kind)
+            def make(f, _k=kind, _m=m):
+                def rec(*a, **kw):
+                    calls.append((_k, _m.shape, np.shape(a[0])[0] if _k != "apply_delta" else 0))
+                    return f(*a, **kw)
+                return rec
+            patch(m, kind, make)
+    for blk in algo.lat:                    # lateral reads: G blocks of k×k
+        def make_lat(f, _b=blk):
+            def lat(x):
+                calls.append(("lateral", (_b.n_blocks, _b.block), np.shape(x)[0]))
+                return f(x)
+            return lat
+        patch(blk, "forward", make_lat)
 
-            def rec(*a, _f=f, _k=kind, _m=m, **kw):
-                calls.append((_k, _m.shape, np.shape(a[0])))
-                return _f(*a, **kw)
-            setattr(m, kind, rec)
-
-
-def _batch_times(net, repeats):
+    def make_lat_learn(f):                  # the lateral gradient: Σ_b z_gᵀ δ_g per group
+        def learn(k, zprev, delta, lr):
+            blk = algo.lat[k]
+            calls.append(("lateral_grad", (blk.n_blocks, blk.block), zprev.shape[0]))
+            return f(k, zprev, delta, lr)
+        return learn
+    patch(algo, "_lateral_learn", make_lat_learn)
+    for rule in {id(r): r for r in (algo.rule_r, algo.rule_g)}.values():
+        if rule.name == "adam":             # Adam forms dᵀx digitally, outside the matrix
+            def make_grad(f):
+                def matrix(M, x, d, lr, ledger):
+                    calls.append(("gradient", M.shape, x.shape[0]))
+                    return f(M, x, d, lr, ledger)
+                return matrix
+            patch(rule, "matrix", make_grad)
     x, y = net.data.x_train[:BATCH], net.data.y_train[:BATCH]
-    net.algo.train_batch(x, y)   # compile and warm up
-    ts = []
-    for _ in range(repeats):
-        t = time.perf_counter()
-        net.algo.train_batch(x, y)
-        ts.append(time.perf_counter() - t)
-    return statistics.median(ts)
+    algo.train_batch(x, y)
+    for obj, attr in patched:
+        delattr(obj, attr)
+    return calls
 
 
-def _products(calls, lateral, repeats):
-    """Time the recorded products with random operands of the same shapes (BLAS)."""
+def _operands(calls) -> list:
+    """Random float32 operands of the recorded products: (a, b, "mm" | "add")."""
     rng = np.random.default_rng(1)
+    r = lambda *s: rng.standard_normal(s, np.float32)  # noqa: E731
     ops = []
-    for kind, (out, inp), xs in calls:
-        B = xs[0] if len(xs) == 2 else 1
-        if kind == "forward":
-            ops.append((rng.standard_normal((B, inp), np.float32),
-                        rng.standard_normal((inp, out), np.float32), "mm"))
-        elif kind == "transposed":
-            ops.append((rng.standard_normal((B, out), np.float32),
-                        rng.standard_normal((out, inp), np.float32), "mm"))
-        elif kind == "update":   # W += lr dᵀx
-            ops.append((rng.standard_normal((inp, B), np.float32),
-                        rng.standard_normal((B, out), np.float32), "mm"))
-        else:                    # apply_delta: an elementwise add of the step
-            ops.append((rng.standard_normal((out, inp), np.float32),
-                        rng.standard_normal((out, inp), np.float32), "add"))
-    for B, g, k in lateral:      # block-diagonal lateral products: g blocks of k×k
-        ops.append((rng.standard_normal((g, B, k), np.float32),
-                    rng.standard_normal((g, k, k), np.float32), "mm"))
-    ts = []
-    for _ in range(repeats):
-        t = time.perf_counter()
-        for a, b, how in ops:
-            if how == "mm":
-                np.matmul(a, b)
-            else:
-                a += b
-        ts.append(time.perf_counter() - t)
-    return statistics.median(ts), len(ops)
+    for kind, (p, q), B in calls:
+        if kind == "forward":           # (B, in) @ (in, out)
+            ops.append((r(B, q), r(q, p), "mm"))
+        elif kind == "transposed":      # (B, out) @ (out, in)
+            ops.append((r(B, p), r(p, q), "mm"))
+        elif kind in ("update", "gradient"):   # dᵀx: (out, B) @ (B, in)
+            ops.append((r(B, p).T, r(B, q), "mm"))
+        elif kind == "lateral":         # G blocks: (G, B, k) @ (G, k, k)
+            ops.append((r(p, B, q), r(p, q, q), "mm"))
+        elif kind == "lateral_grad":    # (G, k, B) @ (G, B, k)
+            ops.append((r(p, q, B), r(p, B, q), "mm"))
+        else:                           # apply_delta: an elementwise add of the step
+            ops.append((r(p, q), r(p, q), "add"))
+    return ops
+
+
+def _time(f):
+    w, c = time.perf_counter(), time.process_time()
+    f()
+    return time.perf_counter() - w, time.process_time() - c
+
+
+def _replay(ops) -> None:
+    for a, b, how in ops:
+        if how == "mm":
+            np.matmul(a, b)
+        else:
+            a += b
+
+
+def _spread(xs) -> str:
+    return f"{statistics.median(xs):5.2f}x  (min {min(xs):.2f}, max {max(xs):.2f})"
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--repeats", type=int, default=3, help="rounds of products/ideal/analog")
     ap.add_argument("--device", default="ecram")
     ap.add_argument("--skip-analog", action="store_true")
     a = ap.parse_args()
 
+    load0 = os.getloadavg()
     ideal = _net(True, a.device)
-    calls: list = []
-    rec = _Recorder(calls)
-    for m in ideal.algo.matrices:
-        rec.wrap(m)
-    lateral = []
-    for blk in getattr(ideal.algo, "lat", []):
-        f = blk.forward
-
-        def lat(x, _f=f, _b=blk):
-            lateral.append((np.shape(x)[0], _b.n_blocks, _b.block))
-            return _f(x)
-        blk.forward = lat
-    x, y = ideal.data.x_train[:BATCH], ideal.data.y_train[:BATCH]
-    ideal.algo.train_batch(x, y)   # one recorded batch
-    n_calls = len(calls) + len(lateral)
-    calls_one, lateral_one = list(calls), list(lateral)
-    t_ideal = _batch_times(ideal, a.repeats)
-    t_prod, n_ops = _products(calls_one, lateral_one, a.repeats)
-    print(f"paper preset: 784-2000-2000, K=12, batch {BATCH}+{BATCH}, "
-          f"{n_calls} matrix calls per batch ({len(lateral_one)} lateral)")
-    print(f"  matrix products alone (BLAS)   {t_prod:8.2f} s")
-    print(f"  ideal PFF batch                {t_ideal:8.2f} s   {t_ideal / t_prod:5.2f}x products "
-          f"(target <= 1.3x)")
-    epoch = N_TRAIN / BATCH
-    print(f"  projected 60-epoch MNIST, ideal: {t_ideal * epoch * EPOCHS / 3600:6.1f} h")
+    calls = _record_products(ideal)
+    ops = _operands(calls)
+    kinds = {k: sum(1 for c in calls if c[0] == k) for k in dict.fromkeys(c[0] for c in calls)}
+    nets = {"ideal": ideal}
     if not a.skip_analog:
-        analog = _net(False, a.device)
-        t_analog = _batch_times(analog, a.repeats)
-        print(f"  analog PFF batch ({a.device:<8})   {t_analog:8.2f} s   "
-              f"{t_analog / t_ideal:5.2f}x ideal (target <= 1.5x)")
-        print(f"  projected 60-epoch MNIST, analog: {t_analog * epoch * EPOCHS / 3600:6.1f} h")
+        nets["analog"] = _net(False, a.device)
+    x, y = ideal.data.x_train[:BATCH], ideal.data.y_train[:BATCH]
+    for net in nets.values():
+        net.algo.train_batch(x, y)          # compile and warm up
+    _replay(ops)
+    t = {k: [] for k in ("products", *nets)}
+    for _ in range(a.repeats):              # side by side: one of each per round
+        t["products"].append(_time(lambda: _replay(ops)))
+        for name, net in nets.items():
+            t[name].append(_time(lambda: net.algo.train_batch(x, y)))
+    load1 = os.getloadavg()
+
+    print(f"paper preset: 784-2000-2000, K=12, batch {BATCH}+{BATCH}; {len(calls)} matrix "
+          "products per batch (" + ", ".join(f"{n} {k}" for k, n in kinds.items()) + ")")
+    print(f"load average {load0[0]:.1f} at start, {load1[0]:.1f} at end "
+          f"({os.cpu_count()} CPUs): absolute times scale with it, the ratios much less")
+    print(f"{a.repeats} rounds; median (min-max) seconds per batch, wall | CPU of all threads:")
+    med = {k: statistics.median(w for w, _ in v) for k, v in t.items()}
+    for name, v in t.items():
+        w, c = [x[0] for x in v], [x[1] for x in v]
+        label = {"products": "matrix products alone (BLAS)", "ideal": "ideal PFF batch",
+                 "analog": f"analog PFF batch ({a.device})"}[name]
+        print(f"  {label:<30} {med[name]:7.2f} s ({min(w):.2f}-{max(w):.2f}) | "
+              f"{statistics.median(c):7.2f} s ({min(c):.2f}-{max(c):.2f})")
+    for j, unit in ((0, "wall"), (1, "CPU")):
+        r_i = [i[j] / p[j] for i, p in zip(t["ideal"], t["products"])]
+        print(f"ideal / products ({unit}):  {_spread(r_i)}   target <= {TARGET_IDEAL}x")
+        if "analog" in t:
+            r_a = [an[j] / i[j] for an, i in zip(t["analog"], t["ideal"])]
+            print(f"analog / ideal ({unit}):    {_spread(r_a)}   target <= {TARGET_ANALOG}x")
+    batches = N_TRAIN / BATCH * EPOCHS
+    for name in nets:
+        print(f"projected {EPOCHS}-epoch MNIST run ({N_TRAIN} images, {batches:.0f} batches), "
+              f"{name}: {med[name] * batches / 3600:6.1f} h at this load")
 
 
 if __name__ == "__main__":
