@@ -151,27 +151,39 @@ def adc_tiles(P3, sd3, noisy, steps, half, out, split, key, stream0, first, rows
     is then multiplied by rowscale[b] (input scale × w_max: weight units), while it is still
     in cache. Returns saturated conversions.
     """
-    nt, B, m = P3.shape
+    B = P3.shape[1]
     sat = np.zeros(B, dtype=np.int64)
+    nchunk = (B + _ROWS_PER_CHUNK - 1) // _ROWS_PER_CHUNK
+    for ch in prange(nchunk):
+        # one chunk through a function compiled once, shared with the serial twin (as the
+        # body of the prange loop it was compiled twice: for the thread pool and the twin)
+        _adc_chunk(np.int64(ch), P3, sd3, noisy, steps, half, out, split, key, stream0, first,
+                   rowscale, final, sat)
+    return sat.sum()
+
+
+@njit(cache=True)
+def _adc_chunk(ch, P3, sd3, noisy, steps, half, out, split, key, stream0, first, rowscale,
+               final, sat):
+    """`adc_tiles` for the rows of chunk ``ch`` (rows ch·16 … ch·16 + 15); sat[b] = the
+    row's saturated conversions."""
+    nt, B, m = P3.shape
     H = np.float32(half)
     per_elem = sd3.shape[2] > 1
     table = tablefull_ref[0]
-    nchunk = (B + _ROWS_PER_CHUNK - 1) // _ROWS_PER_CHUNK
-    for ch in prange(nchunk):
-        g = np.zeros(m, dtype=np.float32)  # one scratch per chunk of rows (see read_narrow)
-        for b in range(ch * _ROWS_PER_CHUNK, min(B, (ch + 1) * _ROWS_PER_CHUNK)):
-            c = 0
-            for t in range(nt):
-                if noisy:
-                    _fill_normals(g, key, stream0 + t * B + b, table)
-                step = steps[t]
-                c += _convert_row(P3[t, b], g, sd3[t, b], per_elem, noisy,
-                                  np.float32(1.0) / step, step, H, out[b, t if split else 0],
-                                  not (split or (first and t == 0)))
-            if final:
-                _scale_rows(out[b], rowscale[b])
-            sat[b] = c
-    return sat.sum()
+    g = np.zeros(m, dtype=np.float32)  # one scratch per chunk of rows (see read_narrow)
+    for b in range(ch * _ROWS_PER_CHUNK, min(B, (ch + 1) * _ROWS_PER_CHUNK)):
+        c = 0
+        for t in range(nt):
+            if noisy:
+                _fill_normals(g, key, stream0 + t * B + b, table)
+            step = steps[t]
+            c += _convert_row(P3[t, b], g, sd3[t, b], per_elem, noisy,
+                              np.float32(1.0) / step, step, H, out[b, t if split else 0],
+                              not (split or (first and t == 0)))
+        if final:
+            _scale_rows(out[b], rowscale[b])
+        sat[b] = c
 
 
 @njit(cache=True, fastmath=_FASTMATH)

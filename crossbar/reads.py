@@ -72,6 +72,48 @@ def _block_sums(Q, M, lo, hi, P):
 # than their work (~30 ns each), so it takes inlined twins. The wide-row kernels keep the calls:
 
 
+@njit(cache=True)
+def _read_block(ch, x, xu, M, L, invL, H, abs_max, in_bound, tile_edges, gsum, nf, noisy, steps,
+                key, out, split, row_energy, w_max, scale, clipped, sat, bad):
+    """`read_narrow` for the input rows of block ``ch`` (rows ch·16 … ch·16 + 15)."""
+    B, n = x.shape
+    m = M.shape[0]
+    nt = tile_edges.shape[0] - 1
+    RB = _ROWS_PER_CHUNK
+    table = tablefull_ref[0]
+    b0 = ch * RB
+    nb = min(B, b0 + RB) - b0
+    Q = np.empty((RB, n), dtype=np.float32)
+    for r in range(nb, RB):  # rows past the batch end: zeros (the product runs on them)
+        Q[r, :] = 0.0
+    n2 = np.zeros((RB, nt), dtype=np.float32)
+    P = np.empty((RB, m), dtype=np.float32)
+    g = np.zeros(m, dtype=np.float32)
+    sd = np.zeros(1, dtype=np.float32)
+    for r in range(nb):
+        b = b0 + r
+        scale[b], row_energy[b], clipped[b], bad[b] = _dac_row(
+            x[b], xu[b], Q[r], n2[r], gsum, tile_edges, abs_max, in_bound, L, invL)
+        if bad[b]:
+            Q[r, :] = 0.0  # the caller raises
+    csat = np.zeros(RB, dtype=np.int64)
+    for t in range(nt):
+        lo, hi = tile_edges[t], tile_edges[t + 1]
+        _block_sums(Q, M, lo, hi, P)
+        step = steps[t]
+        for r in range(nb):
+            b = b0 + r
+            if noisy:
+                sd[0] = nf * np.sqrt(n2[r, t])
+                _fill_normals_inline(g, key, t * B + b, table)
+            csat[r] += _convert_row_inline(P[r], g, sd, False, noisy, np.float32(1.0) / step,
+                                           step, H, out[b, t if split else 0],
+                                           not (split or t == 0))
+    for r in range(nb):
+        sat[b0 + r] = csat[r]
+        _scale_rows(out[b0 + r], scale[b0 + r] * np.float32(w_max))
+
+
 @njit(parallel=True, cache=True)
 def read_narrow(x, M, levels, abs_max, in_bound, tile_edges, gsum, nf, noisy, steps, half,
                 key, out, split, row_energy, w_max):
@@ -87,9 +129,7 @@ def read_narrow(x, M, levels, abs_max, in_bound, tile_edges, gsum, nf, noisy, st
     row times its input scale × ``w_max``).
     Returns (scale (B,), clipped inputs, saturated conversions, rows with NaN/inf).
     """
-    B, n = x.shape
-    m = M.shape[0]
-    nt = tile_edges.shape[0] - 1
+    B = x.shape[0]
     RB = _ROWS_PER_CHUNK
     scale = np.empty(B, dtype=np.float32)
     clipped = np.zeros(B, dtype=np.int64)
@@ -99,42 +139,15 @@ def read_narrow(x, M, levels, abs_max, in_bound, tile_edges, gsum, nf, noisy, st
     invL = np.float32(1.0) / L
     H = np.float32(half)
     xu = x.view(np.uint32)
-    table = tablefull_ref[0]
     # rows in fixed blocks: scratch is allocated once per block and the block is what the
     # register-blocked product works on; blocking does not depend on the number of threads
     nchunk = (B + RB - 1) // RB
     for ch in prange(nchunk):
-        b0 = ch * RB
-        nb = min(B, b0 + RB) - b0
-        Q = np.empty((RB, n), dtype=np.float32)
-        for r in range(nb, RB):  # rows past the batch end: zeros (the product runs on them)
-            Q[r, :] = 0.0
-        n2 = np.zeros((RB, nt), dtype=np.float32)
-        P = np.empty((RB, m), dtype=np.float32)
-        g = np.zeros(m, dtype=np.float32)
-        sd = np.zeros(1, dtype=np.float32)
-        for r in range(nb):
-            b = b0 + r
-            scale[b], row_energy[b], clipped[b], bad[b] = _dac_row(
-                x[b], xu[b], Q[r], n2[r], gsum, tile_edges, abs_max, in_bound, L, invL)
-            if bad[b]:
-                Q[r, :] = 0.0  # the caller raises
-        csat = np.zeros(RB, dtype=np.int64)
-        for t in range(nt):
-            lo, hi = tile_edges[t], tile_edges[t + 1]
-            _block_sums(Q, M, lo, hi, P)
-            step = steps[t]
-            for r in range(nb):
-                b = b0 + r
-                if noisy:
-                    sd[0] = nf * np.sqrt(n2[r, t])
-                    _fill_normals_inline(g, key, t * B + b, table)
-                csat[r] += _convert_row_inline(P[r], g, sd, False, noisy, np.float32(1.0) / step,
-                                               step, H, out[b, t if split else 0],
-                                               not (split or t == 0))
-        for r in range(nb):
-            sat[b0 + r] = csat[r]
-            _scale_rows(out[b0 + r], scale[b0 + r] * np.float32(w_max))
+        # one block through a function compiled once, shared with the serial twin (as the
+        # body of the prange loop it was compiled twice: for the thread pool and the twin)
+        _read_block(np.int64(ch), x, xu, M, L, invL, H, abs_max, in_bound, tile_edges, gsum, nf,
+                    noisy, steps, key, out, split, row_energy, w_max, scale, clipped, sat,
+                    bad)
     return scale, clipped.sum(), sat.sum(), bad.sum()
 
 
