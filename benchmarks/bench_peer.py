@@ -35,10 +35,13 @@ import numpy as np
 
 INSTALL = (
     "aihwkit is not installed: this benchmark compares analogff with it side by side.\n"
-    "Install it into this environment (CPU build; compiles its C++ core, needs cmake, a C++\n"
-    "compiler, BLAS and pybind11):\n"
-    "    pip install torch==2.13.0   # the CPU build; see the torch site for others\n"
-    "    pip install aihwkit\n"
+    "Install it into this environment (aihwkit 1.2.0 is a source package: its C++ core compiles\n"
+    "at install, ~30 min on 2 cores; build it against the torch already installed):\n"
+    "    pip install torch               # the CPU build first (see the torch site)\n"
+    "    apt-get install cmake ninja-build libopenblas-dev   # and a C++ compiler\n"
+    "    pip install scikit-build pybind11 mypy\n"
+    "    pip install --no-build-isolation --no-deps aihwkit   # keeps that torch\n"
+    "    pip install scipy requests protobuf tqdm              # its run-time needs here\n"
     "then run this script again. Nothing else in analogff needs aihwkit.")
 
 # analogff preset -> aihwkit preset class (simulator/presets/devices.py)
