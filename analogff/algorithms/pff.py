@@ -44,6 +44,7 @@ import numpy as np
 from crossbar.blockdiag import BlockDiagonal
 
 from ..errors import ConfigError
+from . import fused
 from .ff import ACT_BITS, ERR_BITS
 from .updates import make_rule
 
@@ -220,8 +221,7 @@ class PFF:
         release's step()), masked where the gate has closed (L ≤ 0); then the gate is applied."""
         blk = self.lat[k]
         B = zprev.shape[0]
-        A = np.einsum("bgi,bgk->gik", zprev.reshape(B, blk.n_blocks, blk.block),
-                      delta.reshape(B, blk.n_blocks, blk.block))  # = −∇Λ
+        A = fused.group_outer(zprev, delta, blk.block)  # = −∇Λ, (G, block, block)
         alive = self.alive[k]
         if self.rule_r.name == "sgd":  # a pulsed outer product on the small arrays
             d_lam = np.float32(lr) * A * alive

@@ -90,7 +90,10 @@ class Adam:
         for s in range(0, n, ADAM_CHUNK):
             e = min(s + ADAM_CHUNK, n)
             gc, tc, mc, vc, oc = g[:e - s], tmp[:e - s], mf[s:e], vf[s:e], of[s:e]
-            np.clip(gf[s:e], -clip, clip, out=gc)
+            if clip > 0:   # np.clip's values (signed zeros too) without its wrapper's cost
+                np.minimum(np.maximum(gf[s:e], -clip, out=gc), clip, out=gc)
+            else:
+                np.clip(gf[s:e], -clip, clip, out=gc)
             np.multiply(mc, self.b1, out=mc)                     # m = b1·m + (1−b1)·g
             np.add(mc, np.multiply(gc, c1, out=tc), out=mc)
             np.multiply(vc, self.b2, out=vc)                     # v = b2·v + ((1−b2)·g)·g
