@@ -24,7 +24,7 @@ from numba import njit
 from . import _jitcache  # noqa: F401  (cache stamped with every kernel module: see there)
 from .converters import adc_tiles, dac_quantize  # noqa: F401
 from .pulses import *  # noqa: F401,F403  (parameter layout: P_*, D_*, L_*, modes)
-from .pulses import apply_update, drift
+from .pulses import apply_update, apply_update_serial, drift
 from .reads import effective, read_narrow  # noqa: F401
 from .normals import _fill_normals, tablefull_ref  # noqa: F401  (re-exported for tests)
 
@@ -44,5 +44,6 @@ def _serial(kernel):
     return njit(cache=True, **opts)(g)
 
 
-SERIAL = {k.__name__: _serial(k) for k in (dac_quantize, adc_tiles, read_narrow, apply_update,
-                                           effective, drift)}
+SERIAL = {k.__name__: _serial(k) for k in (dac_quantize, adc_tiles, read_narrow, effective, drift)}
+# apply_update hands runs of rows to threads itself (crossbar.pulses): its twin keeps them all
+SERIAL["apply_update"] = apply_update_serial

@@ -10,7 +10,9 @@ State is normalised: ``w = (G - g_min) / (g_max - g_min)`` for each device of a 
 from __future__ import annotations
 
 import math
+from concurrent.futures import ThreadPoolExecutor
 
+import numba
 import numpy as np
 from numba import njit, prange, uint64
 
@@ -477,8 +479,8 @@ def _update_chunk(ch, mode, A, V, max_pulses, wp, wm, d2dp, d2dm, has_d2d, stuck
                   countp, countm, p, key, differential, tprogp, tprogm, track_time, now,
                   up_cnt, dn_cnt, energy, full, lawp, lawm, touchp, touchm):
     """`apply_update` for the rows of chunk ``ch`` (rows ch·16 … ch·16 + 15): the whole row
-    physics, compiled once and called by the parallel kernel and its serial twin alike (as the
-    body of a prange loop it compiled three times slower, and twice)."""
+    physics, compiled once (as the body of a prange loop it compiled three times slower, and
+    twice: for the thread pool and for a serial twin)."""
     R, C = wp.shape
     potonly = p[P_POTONLY] > 0
     endur = p[P_ENDUR]
@@ -712,7 +714,6 @@ def _update_chunk(ch, mode, A, V, max_pulses, wp, wm, d2dp, d2dm, has_d2d, stuck
 
 
 
-@njit(parallel=True, cache=True)
 def apply_update(mode, A, V, max_pulses, wp, wm, d2dp, d2dm, has_d2d,
                  stuckp, stuckm, countp, countm, p, key, differential,
                  tprogp, tprogm, track_time, now, full, lawp, lawm, touchp, touchm):
@@ -734,22 +735,72 @@ def apply_update(mode, A, V, max_pulses, wp, wm, d2dp, d2dm, has_d2d,
     devices whose polarities follow one law go through `_aggregate_row` (vectorised; one
     deviate per device from stream 2R + row), the trains it flags pulse by pulse.
     Returns per-row arrays (pulses_up, pulses_down, energy_j).
+
+    Rows go in fixed chunks of _ROWS_PER_CHUNK (scratch is allocated once per chunk, not per
+    row: seven allocations per row cost more than a narrow row's pulses), contiguous runs of
+    chunks to Numba's number of threads, each run through `_update_chunks` (compiled once,
+    without the GIL) on a thread of its own. Chunking does not depend on the number of
+    threads and every row keeps its own random streams, so neither do the results. Threads
+    rather than a ``prange`` kernel: a parallel Numba kernel compiles its loop again for the
+    thread pool (~3 s on a machine's first run, once more for a serial twin) and gains nothing
+    over one call per thread here, where each thread's run is one long call.
     """
-    R, C = wp.shape
-    up_cnt = np.zeros(R, dtype=np.int64)
-    dn_cnt = np.zeros(R, dtype=np.int64)
-    energy = np.zeros(R, dtype=np.float64)
-    # rows in fixed chunks: scratch is allocated once per chunk, not per row (seven
-    # allocations per row cost more than a narrow row's pulses); chunking does not depend
-    # on the number of threads, and every row keeps its own random streams
+    R = wp.shape[0]
+    out = (np.zeros(R, dtype=np.int64), np.zeros(R, dtype=np.int64),
+           np.zeros(R, dtype=np.float64))
+    args = (mode, A, V, max_pulses, wp, wm, d2dp, d2dm, has_d2d, stuckp, stuckm, countp,
+            countm, p, key, differential, tprogp, tprogm, track_time, now, full, lawp, lawm,
+            touchp, touchm) + out
     nchunk = (R + _ROWS_PER_CHUNK - 1) // _ROWS_PER_CHUNK
-    for ch in prange(nchunk):
-        # int64: prange's index is unsigned in the parallel build, and a second type would
-        # compile the chunk a second time
-        _update_chunk(np.int64(ch), mode, A, V, max_pulses, wp, wm, d2dp, d2dm, has_d2d,
-                      stuckp, stuckm, countp, countm, p, key, differential, tprogp, tprogm,
-                      track_time, now, up_cnt, dn_cnt, energy, full, lawp, lawm, touchp, touchm)
-    return up_cnt, dn_cnt, energy
+    runs = max(min(numba.get_num_threads(), nchunk), 1)
+    edges = [nchunk * k // runs for k in range(runs + 1)]
+    others = [_pool().submit(_update_chunks, edges[k], edges[k + 1], *args)
+              for k in range(1, runs)]
+    _update_chunks(edges[0], edges[1], *args)
+    for f in others:
+        f.result()
+    return out
+
+
+def apply_update_serial(mode, A, V, max_pulses, wp, wm, d2dp, d2dm, has_d2d,
+                        stuckp, stuckm, countp, countm, p, key, differential,
+                        tprogp, tprogm, track_time, now, full, lawp, lawm, touchp, touchm):
+    """`apply_update` on the calling thread only (for small calls: handing work to another
+    thread costs more than it saves)."""
+    R = wp.shape[0]
+    out = (np.zeros(R, dtype=np.int64), np.zeros(R, dtype=np.int64),
+           np.zeros(R, dtype=np.float64))
+    _update_chunks(0, (R + _ROWS_PER_CHUNK - 1) // _ROWS_PER_CHUNK, mode, A, V, max_pulses,
+                   wp, wm, d2dp, d2dm, has_d2d, stuckp, stuckm, countp, countm, p, key,
+                   differential, tprogp, tprogm, track_time, now, full, lawp, lawm, touchp,
+                   touchm, *out)
+    return out
+
+
+apply_update_serial.__name__ = "apply_update"   # analog.kernel_for looks twins up by name
+
+
+@njit(cache=True, nogil=True)
+def _update_chunks(c0, c1, mode, A, V, max_pulses, wp, wm, d2dp, d2dm, has_d2d, stuckp, stuckm,
+                   countp, countm, p, key, differential, tprogp, tprogm, track_time, now, full,
+                   lawp, lawm, touchp, touchm, up_cnt, dn_cnt, energy):
+    """Chunks c0 … c1 - 1 of `apply_update` (rows c0·16 … c1·16 - 1), without the GIL."""
+    for ch in range(c0, c1):
+        _update_chunk(ch, mode, A, V, max_pulses, wp, wm, d2dp, d2dm, has_d2d, stuckp, stuckm,
+                      countp, countm, p, key, differential, tprogp, tprogm, track_time, now,
+                      up_cnt, dn_cnt, energy, full, lawp, lawm, touchp, touchm)
+
+
+_POOL: list = []
+
+
+def _pool() -> ThreadPoolExecutor:
+    """The threads that take `apply_update`'s other runs (one fewer than Numba's maximum;
+    idle threads wait on a lock, they do not spin)."""
+    if not _POOL:
+        _POOL.append(ThreadPoolExecutor(max_workers=max(numba.config.NUMBA_NUM_THREADS - 1, 1),
+                                        thread_name_prefix="apply_update"))
+    return _POOL[0]
 
 
 

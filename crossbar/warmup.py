@@ -2,8 +2,8 @@
 
 On a cold Numba cache a run compiles every kernel it uses, one after another, in one process
 (Numba compiles under a global lock): the read kernels at the first forward pass, the pulse
-kernels (``apply_update`` and its serial twin, about half of the compile time) at the first
-weight update. `compile_pulses_in_background` starts a second interpreter that compiles the
+kernels (``apply_update``'s `crossbar.pulses._update_chunks`, about half of the compile
+time) at the first weight update. `compile_pulses_in_background` starts a second interpreter that compiles the
 pulse kernels into the same on-disk cache while this process compiles the reads; the first
 call of a pulse kernel here waits for that process and then loads what it cached. On two
 cores the two halves overlap. The cached machine code is the code this process would have
@@ -30,19 +30,16 @@ _WAIT_S = 600
 
 
 def compile_pulse_kernels() -> None:
-    """Compile (and cache) the pulse kernels with the argument types `AnalogMatrix` passes:
-    one update of a small matrix (serial twin) and one of a matrix at the thread-pool size
-    (`analog._SMALL_UPDATE` devices). The types do not depend on the device or the update
-    scheme (unused per-device arrays are (1, 1) placeholders of the same dtype)."""
-    from .analog import _SMALL_UPDATE, AnalogMatrix
+    """Compile (and cache) the pulse kernels with the argument types `AnalogMatrix` passes: one
+    update of a small matrix (the threaded and the serial `apply_update` call the same
+    compiled kernel). The types do not depend on the device or the update scheme (unused
+    per-device arrays are (1, 1) placeholders of the same dtype)."""
+    from .analog import AnalogMatrix
 
-    side = int(np.ceil(np.sqrt(_SMALL_UPDATE)))
     rng = np.random.default_rng(0)
-    for n_in, n_out in ((4, 4), (side, side)):
-        m = AnalogMatrix(n_out, n_in, "ecram", seed=0)
-        x = rng.standard_normal((2, n_in)).astype(np.float32)
-        d = rng.standard_normal((2, n_out)).astype(np.float32)
-        m.update(x, d, 0.01)
+    m = AnalogMatrix(4, 4, "ecram", seed=0)
+    m.update(rng.standard_normal((2, 4)).astype(np.float32),
+             rng.standard_normal((2, 4)).astype(np.float32), 0.01)
 
 
 def compile_pulses_in_background() -> bool:
