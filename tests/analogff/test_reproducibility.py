@@ -61,21 +61,35 @@ def test_warm_cache_follows_an_edit_of_another_kernel_module(tmp_path):
     shutil.copytree(Path(crossbar.__file__).parent, root / "crossbar",
                     ignore=shutil.ignore_patterns("__pycache__"))
 
-    def probe(cache):
+    def start(cache):
         env = dict(os.environ, NUMBA_CACHE_DIR=str(tmp_path / cache),
                    PYTHONPATH=os.pathsep.join([str(root), os.environ.get("PYTHONPATH", "")]))
-        p = subprocess.run([sys.executable, "-c", _PROBE.format(root=str(root))], env=env,
-                           capture_output=True, text=True, timeout=300, cwd=tmp_path)
-        assert p.returncode == 0, p.stderr[-2000:]
-        return json.loads(p.stdout)
+        return subprocess.Popen([sys.executable, "-c", _PROBE.format(root=str(root))], env=env,
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                cwd=tmp_path)
 
-    before = probe("warm")
+    def result(p):
+        try:
+            out, err = p.communicate(timeout=300)
+        finally:
+            if p.poll() is None:
+                p.kill()
+                p.wait()
+        assert p.returncode == 0, err[-2000:]
+        return json.loads(out)
+
+    before = result(start("warm"))
     rng = root / "crossbar" / "rng.py"
     src = rng.read_text()
     assert "_GOLDEN = uint64(0x9E3779B97F4A7C15)" in src
     rng.write_text(src.replace("_GOLDEN = uint64(0x9E3779B97F4A7C15)",
                                "_GOLDEN = uint64(0x9E3779B97F4A7C17)"))
-    warm = probe("warm")
-    cold = probe("cold")
+    # the warm-cache and the fresh-cache probe of the edited package side by side (separate
+    # caches; each compiles on one core)
+    pw, pc = start("warm"), start("cold")
+    try:
+        warm = result(pw)
+    finally:
+        cold = result(pc)
     assert cold != before        # the edit changes the numbers
     assert warm == cold          # and the warm cache follows it
