@@ -5,8 +5,11 @@ import analogff._threads  # noqa: F401
 
 import json
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
+from pathlib import Path
 
 import pytest
 
@@ -69,6 +72,41 @@ def _result(started) -> dict:
     return {"reads": digest.read_text(), "record": rec}
 
 
+_FIXTURE = "cold_and_warm_processes"
+_EARLY: dict = {}   # the cold process, started as soon as collection ends
+
+
+def _needs_cold_and_warm(item) -> bool:
+    return _FIXTURE in getattr(item, "fixturenames", ())
+
+
+def pytest_collection_modifyitems(session, config, items):
+    """The tests on the cold and warm processes run last, so that the cold one (started below)
+    compiles while the rest of the suite runs."""
+    items[:] = ([i for i in items if not _needs_cold_and_warm(i)]
+                + [i for i in items if _needs_cold_and_warm(i)])
+
+
+def pytest_collection_finish(session):
+    """Start the cold-cache process when the selected tests include one that needs it: it
+    compiles every kernel (tens of seconds, mostly on one core) while the other tests run on
+    the other core, instead of after them."""
+    if session.config.option.collectonly:
+        return
+    if any(_needs_cold_and_warm(item) for item in session.items):
+        tmp = Path(tempfile.mkdtemp(prefix="analogff-cold-warm-"))
+        _EARLY.update(tmp=tmp, cold=_start(tmp, str(tmp / "numba-cache"), 2, "cold"))
+
+
+def pytest_sessionfinish(session):
+    started = _EARLY.pop("cold", None)
+    if started is not None and started[0].poll() is None:   # never used (-x, Ctrl-C)
+        started[0].kill()
+        started[0].wait()
+    if "tmp" in _EARLY:
+        shutil.rmtree(_EARLY.pop("tmp"), ignore_errors=True)
+
+
 @pytest.fixture(scope="session")
 def cold_and_warm_processes(tmp_path_factory):
     """Three fresh processes on one new Numba cache: the first compiles every kernel (and fills
@@ -79,9 +117,13 @@ def cold_and_warm_processes(tmp_path_factory):
     Shared by tests/crossbar/test_cache_reproducible.py and
     tests/analogff/test_reproducibility.py: one cold compile serves both (it is most of their
     cost)."""
-    tmp = tmp_path_factory.mktemp("cold-warm")
+    if "cold" in _EARLY:   # started when collection ended
+        tmp = _EARLY["tmp"]
+        cold = _result(_EARLY.pop("cold"))
+    else:
+        tmp = tmp_path_factory.mktemp("cold-warm")
+        cold = _result(_start(tmp, str(tmp / "numba-cache"), 2, "cold"))
     cache = str(tmp / "numba-cache")
-    cold = _result(_start(tmp, cache, 2, "cold"))
     cache_after_cold = sorted(os.listdir(cache))
     # the warm processes only read the cache: run side by side (their imports and cache loads
     # are single-threaded, so on two cores this takes about one process's time)
