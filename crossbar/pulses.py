@@ -10,6 +10,7 @@ State is normalised: ``w = (G - g_min) / (g_max - g_min)`` for each device of a 
 from __future__ import annotations
 
 import math
+import os
 from concurrent.futures import ThreadPoolExecutor
 
 import numba
@@ -791,16 +792,20 @@ def _update_chunks(c0, c1, mode, A, V, max_pulses, wp, wm, d2dp, d2dm, has_d2d, 
                       up_cnt, dn_cnt, energy, full, lawp, lawm, touchp, touchm)
 
 
-_POOL: list = []
+_POOL: dict = {}
 
 
 def _pool() -> ThreadPoolExecutor:
     """The threads that take `apply_update`'s other runs (one fewer than Numba's maximum;
-    idle threads wait on a lock, they do not spin)."""
-    if not _POOL:
-        _POOL.append(ThreadPoolExecutor(max_workers=max(numba.config.NUMBA_NUM_THREADS - 1, 1),
-                                        thread_name_prefix="apply_update"))
-    return _POOL[0]
+    idle threads wait on a lock, they do not spin). One pool per process: a forked child
+    (a sweep worker) inherits the parent's pool object but not its threads, so work handed
+    to it would never run."""
+    pid = os.getpid()
+    if pid not in _POOL:
+        _POOL.clear()
+        _POOL[pid] = ThreadPoolExecutor(max_workers=max(numba.config.NUMBA_NUM_THREADS - 1, 1),
+                                        thread_name_prefix="apply_update")
+    return _POOL[pid]
 
 
 
