@@ -410,7 +410,7 @@ def curves(recs: list[dict], out: Path) -> list[Path]:
     for ds, panels in sorted(groups.items()):
         fams = [f for f in FAMILIES if any(k[0] == f for k in panels)]
         devs = [d for d in DEVICES if any(k[1] == d for k in panels)]
-        fig, axes = plt.subplots(len(fams), len(devs), figsize=(3.3 * len(devs),
+        fig, axes = plt.subplots(len(fams), len(devs), figsize=(max(3.3 * len(devs), 5.0),
                                  2.6 * len(fams) + 0.4), squeeze=False, sharey=True,
                                  sharex="row")
         for (fam, dev), by_algo in panels.items():
@@ -435,8 +435,8 @@ def curves(recs: list[dict], out: Path) -> list[Path]:
             ax.set_xlabel("cumulative training energy [mJ]")
         for row in axes:
             row[0].set_ylabel("test accuracy [%]")
-        fig.suptitle(f"{ds}: matched families (rows) × devices (columns); mean over seeds and "
-                     "noise levels, one point per epoch", fontsize=10)
+        fig.suptitle(f"{ds}: matched families (rows) × devices (columns)\nmean over seeds "
+                     "and noise levels, one point per epoch", fontsize=9)
         fig.tight_layout()
         p = out / f"curve_{ds}.png"
         fig.savefig(p, dpi=110)
