@@ -104,8 +104,16 @@ def _pm(mean: Any, half: Any, kind: str) -> str:
         return f"{100 * mean:.1f}±{100 * half:.1f}"
     if kind.startswith("si:"):
         f, unit = si_scale(abs(mean) or abs(half), kind[3:])
-        return f"{mean / f:.3g}±{half / f:.2g} {unit}"
-    return f"{mean:.3g}±{half:.2g}"
+        return f"{_fixed_pm(mean / f, half / f)} {unit}"
+    return _fixed_pm(mean, half)
+
+
+def _fixed_pm(mean: float, half: float) -> str:
+    """``mean±half`` in fixed point, both to the decimals that give the mean three significant
+    digits (``508±240``, ``5.08±0.31``): an exponent on the half-width alone (``2.4e+02``) read
+    as a different scale from the mean."""
+    d = 0 if mean == 0 else max(0, 2 - math.floor(math.log10(abs(mean))))
+    return f"{mean:.{d}f}±{half:.{d}f}"
 
 
 def _fmt(v: Any, fmt: str = "{}", scale: float = 1.0) -> str:
