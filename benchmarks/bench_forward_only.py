@@ -16,11 +16,12 @@ Two modes:
     every run with ``curve`` on (test accuracy and cumulative training energy after every
     epoch). Runs go to ``DIR/study.db`` (an analogff results store; points already there are
     skipped, so an interrupted study resumes); then ``DIR`` gets ``runs.csv``, ``summary.md``
-    (tables) and ``curve_<dataset>_<family>.png`` (test accuracy vs cumulative training
-    energy, one line per algorithm, mean over seeds and noise levels of one device). The
+    (tables) and ``curve_<dataset>.png`` (test accuracy vs cumulative training energy, one
+    line per algorithm, mean over seeds and noise levels; a panel per family and device). The
     defaults are the full study (2 datasets × 3 devices × 3 noise levels × 3 seeds × 3 families
-    × 3 algorithms = 486 runs): about 3.2 h on this 2-core machine with ``--workers 2`` (digits
-    36 min; Fashion-MNIST about 40 s per run, PFF 180 s), more than the two hours it was sized for;
+    × 3 algorithms = 486 runs): 7 676 s (2.13 h) on this shared 2-core machine with
+    ``--workers 2`` (digits 36 min, Fashion-MNIST 1.5 h; per Fashion-MNIST run PFF 74-183 s, FF
+    12-35 s, BP 3-8 s with the machine's load), a little more than the two hours it was sized for;
     ``--datasets``, ``--devices``, ``--noise``, ``--seeds``, ``--families``, ``--epochs`` and
     ``--fashion-limit`` reduce it. The wall time is printed and written to summary.md.
 
@@ -49,7 +50,7 @@ DEVICES = ("ecram", "rram-taox", "pcm-gst")
 NOISE = (0.0, 0.02, 0.05)
 SEEDS = (0, 1, 2)
 DATASETS = ("digits", "fashion-mnist")
-# Fashion-MNIST is run on a stratified subset (sized for two hours in all; measured: ~3.2 h)
+# Fashion-MNIST is run on a stratified subset (sized for two hours in all; measured: 2.13 h)
 FASHION_LIMIT = 2000
 FASHION_EPOCHS = 6
 
