@@ -46,6 +46,8 @@ def test_numpy_integer_shapes_are_integers():
     assert IdealMatrix(np.int64(3), np.int32(4)).shape == (3, 4)
 
 
+# the overflowing product is what the test provokes: numpy's warning about it is expected
+@pytest.mark.filterwarnings("ignore:invalid value encountered in matmul:RuntimeWarning")
 def test_run_stops_when_float_weights_overflow(monkeypatch):
     from analogff.config import from_dict
     from analogff.experiment import build, train
