@@ -18,14 +18,10 @@ def kernels_cached() -> bool:
     ``$NUMBA_CACHE_DIR``). False means this run compiles them (about a minute here)."""
     import crossbar
 
-    if os.environ.get("NUMBA_CACHE_DIR"):      # Numba then caches there and only there
-        roots = [os.environ["NUMBA_CACHE_DIR"]]
-    else:
-        roots = [os.path.join(os.path.dirname(crossbar.__file__), "__pycache__")]
-    for r in roots:
-        if glob.glob(os.path.join(r, "**", "*.nbi"), recursive=True):
-            return True
-    return False
+    # with $NUMBA_CACHE_DIR set, Numba caches there and only there
+    root = (os.environ.get("NUMBA_CACHE_DIR")
+            or os.path.join(os.path.dirname(crossbar.__file__), "__pycache__"))
+    return bool(glob.glob(os.path.join(root, "**", "*.nbi"), recursive=True))
 
 
 def run_with_progress(cfg, hp, con, monitor: bool, run: Callable[[Callable], dict]) -> dict:
@@ -40,9 +36,10 @@ def run_with_progress(cfg, hp, con, monitor: bool, run: Callable[[Callable], dic
             TextColumn("loss {task.fields[loss]}  " + acc_label + " {task.fields[acc]}"),
             TimeElapsedColumn(), TextColumn("ETA"), TimeRemainingColumn()]
     epochs = int(hp["epochs"])
+    compiling = not cfg.ideal and not kernels_cached()
     first = "compiling Numba kernels (first run on this machine, cached afterwards)" \
-        if not cfg.ideal and not kernels_cached() else "building the network"
-    if first.startswith("compiling"):
+        if compiling else "building the network"
+    if compiling:
         from crossbar.warmup import compile_pulses_in_background
 
         compile_pulses_in_background()  # the pulse kernels compile in a second process meanwhile
@@ -56,7 +53,7 @@ def run_with_progress(cfg, hp, con, monitor: bool, run: Callable[[Callable], dic
                 if not started[0]:
                     started[0] = True
                     waited = time.perf_counter() - t0
-                    if waited > 5 and first.startswith("compiling"):
+                    if waited > 5 and compiling:
                         con.print(f"kernels compiled and cached in {waited:.0f} s",
                                   highlight=False)
                 nb = int(k["batches"])
