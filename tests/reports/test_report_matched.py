@@ -48,6 +48,17 @@ def _col(t):
     return f"energy_to_{100 * float(t):g}pct_j"
 
 
+def _runs_of(records, row):
+    """The runs of `row`'s family and algorithm."""
+    return [rec for rec in records if rec["config"]["matched"] == row["matched"]
+            and rec["config"]["algo"] == row["algo"]]
+
+
+def _reached(runs, t):
+    """The training energies at which those of `runs` that reached target t reached it."""
+    return [e for e in (_hit(rec, t) for rec in runs) if not math.isnan(e)]
+
+
 def test_sweep_stores_the_family_the_curve_and_what_is_not_matched(records):
     for rec in records:
         assert rec["config"]["matched"] in ("pulsed", "adam") and rec["config"]["curve"]
@@ -89,36 +100,33 @@ def test_results_group_by_family_counts_the_seeds_that_reached_each_target(store
     assert r.exit_code == 0, r.output
     g = pd.read_csv(csv)
     assert len(g) == 6 and set(g["n"]) == {2}
+    _check_energy_to_targets(g, records, rel=1e-12)
+    for row in g.to_dict("records"):   # the printed cell says how many seeds got there
+        assert f"({len(_reached(_runs_of(records, row), '0.5'))}/2)" in r.stdout
+
+
+def _check_energy_to_targets(g, records, rel=None):
+    """One row per (family, algorithm): per target, how many seeds reached it and the mean
+    energy over those that did (NaN when none did)."""
     assert {tuple(k) for k in g[["matched", "algo"]].values} == {
         (m, a) for m in ("pulsed", "adam") for a in ("pff", "ff", "bp")}
     for row in g.to_dict("records"):
-        mine = [rec for rec in records if rec["config"]["matched"] == row["matched"]
-                and rec["config"]["algo"] == row["algo"]]
+        mine = _runs_of(records, row)
         for t in TARGETS:
-            hit = [_hit(rec, t) for rec in mine if not math.isnan(_hit(rec, t))]
+            hit = _reached(mine, t)
             assert round(row[f"{_col(t)}_reached_mean"] * row["n"]) == len(hit)
             if hit:
-                assert row[f"{_col(t)}_mean"] == pytest.approx(sum(hit) / len(hit), rel=1e-12)
+                assert row[f"{_col(t)}_mean"] == pytest.approx(sum(hit) / len(hit), rel=rel)
             else:
                 assert math.isnan(row[f"{_col(t)}_mean"])
-            # the printed cell says how many seeds got there
-            if t == "0.5":
-                assert f"({len(hit)}/2)" in r.stdout
 
 
 def _check_tables(out, records):
     # energy to targets per (algo, family): the mean over the seeds that reached it
     g = pd.read_csv(out / "energy_to_targets.csv")
-    assert {tuple(k) for k in g[["algo", "matched"]].values} == {
-        (a, m) for m in ("pulsed", "adam") for a in ("pff", "ff", "bp")}
+    _check_energy_to_targets(g, records)
     for row in g.to_dict("records"):
-        mine = [rec for rec in records if rec["config"]["matched"] == row["matched"]
-                and rec["config"]["algo"] == row["algo"]]
-        for t in TARGETS:
-            hit = [_hit(rec, t) for rec in mine if not math.isnan(_hit(rec, t))]
-            if hit:
-                assert row[f"{_col(t)}_mean"] == pytest.approx(sum(hit) / len(hit))
-            assert round(row[f"{_col(t)}_reached_mean"] * row["n"]) == len(hit)
+        mine = _runs_of(records, row)
         assert row["test_accuracy_mean"] == pytest.approx(
             sum(rec["metrics"]["test_accuracy"] for rec in mine) / len(mine))
     # what is not matched: exactly the statements stored with the runs, per algorithm
