@@ -25,6 +25,8 @@ from typing import Any
 
 import numpy as np
 
+from device_models.textfile import decode_utf8
+
 from .errors import ConfigError
 
 if sys.version_info >= (3, 11):
@@ -83,13 +85,7 @@ def read_bytes(path: str | Path, what: str) -> bytes:
 
 def read_text(path: str | Path, what: str) -> str:
     """The UTF-8 text of the ``what`` file at ``path``; one line naming the first bad byte."""
-    raw = read_bytes(path, what)
-    try:
-        return raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        line = raw[:exc.start].count(b"\n") + 1
-        raise BoundaryError(f"{what} {str(path)!r} is not UTF-8 text (byte 0x{raw[exc.start]:02x} "
-                            f"at line {line}); save it as UTF-8") from None
+    return decode_utf8(read_bytes(path, what), str(path), what, BoundaryError)
 
 
 def load_toml(path: str | Path, what: str) -> dict[str, Any]:

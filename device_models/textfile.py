@@ -1,6 +1,7 @@
 """Reading a user's TOML file as UTF-8 text, with errors that name the file (one reader for
 device files, ``device_models.presets.get_device``, and hardware files,
-``crossbar.chip.read_fields``)."""
+``crossbar.chip.read_fields``). ``decode_utf8`` is also the decoder of
+``analogff.boundary.read_text``, which reads run config and sweep files."""
 
 from __future__ import annotations
 
@@ -22,9 +23,15 @@ def read_utf8(path: str | Path, what: str, error: type[Exception],
         raw = p.read_bytes()
     except OSError as exc:
         raise error(f"{what} {str(p)!r} cannot be read: {exc.strerror or exc}") from None
+    return decode_utf8(raw, str(p), what, error)
+
+
+def decode_utf8(raw: bytes, name: str, what: str, error: type[Exception]) -> str:
+    """``raw`` (the bytes of the ``what`` file ``name``) as UTF-8 text; ``error`` naming the
+    first bad byte and its line if it is not UTF-8."""
     try:
         return raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         line = raw[:exc.start].count(b"\n") + 1
-        raise error(f"{what} {str(p)!r} is not UTF-8 text (byte 0x{raw[exc.start]:02x} at "
+        raise error(f"{what} {name!r} is not UTF-8 text (byte 0x{raw[exc.start]:02x} at "
                     f"line {line}); save it as UTF-8") from None
