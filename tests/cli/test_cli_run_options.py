@@ -25,6 +25,10 @@ def test_sweep_fixed_options_are_base_values_of_every_point(tmp_path):
     pts = expand(build_spec(["noise=0,0.05"], None, [], None,
                             base={"epochs": 3, "c2c": 0.1, "limit": 100}))
     assert [(p.epochs, p.c2c, p.limit) for p in pts] == [(3, 0.1, 100)] * 2
+    # the sweep's own points are these: the dry run lists their config hashes (without the
+    # fixed options the hashes differ)
+    for p in pts:
+        assert p.config_hash()[:16] in r.stdout
     assert {"dataset", "epochs", "c2c", "drift_nu"} <= set(sweep_fields())
 
 
