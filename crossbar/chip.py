@@ -62,6 +62,12 @@ TRANSPOSED_READOUTS = ("none", "shared_transposable", "separate_periphery")
 SIM_BITS = (2, 24)
 
 
+# ADC types whose energy and area depend on the resolution they were designed for, not only on
+# the bits they run at (a SAR keeps its comparator and capacitor array: reports.converters.SAR);
+# any other type would ignore adc_design_bits, so it is refused there rather than dropped
+DESIGN_BITS_ADC_TYPES = ("sar",)
+
+
 class HardwareError(ValueError):
     """A hardware description is invalid (the message names the field and allowed values)."""
 
@@ -246,6 +252,10 @@ class Hardware:
         if self.rows_active > self.tile_rows:
             raise HardwareError(f"hardware field rows_active = {self.rows_active} exceeds "
                                 f"tile_rows = {self.tile_rows}; allowed 0 (all) ..tile_rows")
+        if self.adc_design_bits is not None and self.adc_type not in DESIGN_BITS_ADC_TYPES:
+            raise HardwareError(f"hardware field adc_design_bits = {self.adc_design_bits} has no "
+                                f"effect on adc_type = {self.adc_type!r}; allowed only with "
+                                f"adc_type in {', '.join(DESIGN_BITS_ADC_TYPES)}")
         if self.adc_design_bits is not None and self.adc_design_bits < self.adc_bits:
             raise HardwareError(f"hardware field adc_design_bits = {self.adc_design_bits} is "
                                 f"below adc_bits = {self.adc_bits}; allowed adc_bits..16")

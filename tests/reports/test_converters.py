@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from crossbar.chip import ADC_TYPES, INPUT_MODES, NODES
+from crossbar.chip import ADC_TYPES, DESIGN_BITS_ADC_TYPES, INPUT_MODES, NODES, HardwareError
 from reports import Hardware
 from reports.components import Costs
 from reports.converters import (ADCS, DACS, ConverterContext, get_adc, get_dac, ktc_capacitance_f,
@@ -154,3 +154,13 @@ def test_adc_design_bits_below_adc_bits_is_refused():
         Hardware(adc_bits=8, adc_design_bits=6)
     assert "\n" not in str(ei.value) and "adc_design_bits = 6" in str(ei.value)
     assert Hardware(adc_bits=6, adc_design_bits=8).adc_design_bits == 8
+
+
+@pytest.mark.parametrize("adc", sorted(set(ADC_TYPES) - set(DESIGN_BITS_ADC_TYPES)))
+def test_adc_design_bits_on_an_adc_that_ignores_it_is_refused(adc):
+    """Only a SAR's energy/area depend on its design resolution: elsewhere the value would be
+    dropped in silence, so the chip refuses it in one line naming the field."""
+    with pytest.raises(HardwareError) as ei:
+        Hardware(adc_type=adc, adc_bits=6, adc_design_bits=8)
+    assert "\n" not in str(ei.value) and "adc_design_bits = 8" in str(ei.value)
+
