@@ -746,21 +746,10 @@ def apply_update(mode, A, V, max_pulses, wp, wm, d2dp, d2dm, has_d2d,
     thread pool (~3 s on a machine's first run, once more for a serial twin) and gains nothing
     over one call per thread here, where each thread's run is one long call.
     """
-    R = wp.shape[0]
-    out = (np.zeros(R, dtype=np.int64), np.zeros(R, dtype=np.int64),
-           np.zeros(R, dtype=np.float64))
-    args = (mode, A, V, max_pulses, wp, wm, d2dp, d2dm, has_d2d, stuckp, stuckm, countp,
-            countm, p, key, differential, tprogp, tprogm, track_time, now, full, lawp, lawm,
-            touchp, touchm) + out
-    nchunk = (R + _ROWS_PER_CHUNK - 1) // _ROWS_PER_CHUNK
-    runs = max(min(numba.get_num_threads(), nchunk), 1)
-    edges = [nchunk * k // runs for k in range(runs + 1)]
-    others = [_pool().submit(_update_chunks, edges[k], edges[k + 1], *args)
-              for k in range(1, runs)]
-    _update_chunks(edges[0], edges[1], *args)
-    for f in others:
-        f.result()
-    return out
+    return _update_in_runs(numba.get_num_threads(), (
+        mode, A, V, max_pulses, wp, wm, d2dp, d2dm, has_d2d, stuckp, stuckm, countp, countm,
+        p, key, differential, tprogp, tprogm, track_time, now, full, lawp, lawm, touchp,
+        touchm))
 
 
 def apply_update_serial(mode, A, V, max_pulses, wp, wm, d2dp, d2dm, has_d2d,
@@ -768,13 +757,28 @@ def apply_update_serial(mode, A, V, max_pulses, wp, wm, d2dp, d2dm, has_d2d,
                         tprogp, tprogm, track_time, now, full, lawp, lawm, touchp, touchm):
     """`apply_update` on the calling thread only (for small calls: handing work to another
     thread costs more than it saves)."""
-    R = wp.shape[0]
+    return _update_in_runs(1, (
+        mode, A, V, max_pulses, wp, wm, d2dp, d2dm, has_d2d, stuckp, stuckm, countp, countm,
+        p, key, differential, tprogp, tprogm, track_time, now, full, lawp, lawm, touchp,
+        touchm))
+
+
+def _update_in_runs(threads, args):
+    """`apply_update`'s rows (``args``: its arguments) in contiguous runs of chunks, one per
+    thread up to ``threads`` (the calling thread takes the first, `_pool` the others);
+    returns (pulses_up, pulses_down, energy_j) per row."""
+    R = args[4].shape[0]   # wp
     out = (np.zeros(R, dtype=np.int64), np.zeros(R, dtype=np.int64),
            np.zeros(R, dtype=np.float64))
-    _update_chunks(0, (R + _ROWS_PER_CHUNK - 1) // _ROWS_PER_CHUNK, mode, A, V, max_pulses,
-                   wp, wm, d2dp, d2dm, has_d2d, stuckp, stuckm, countp, countm, p, key,
-                   differential, tprogp, tprogm, track_time, now, full, lawp, lawm, touchp,
-                   touchm, *out)
+    args = args + out
+    nchunk = (R + _ROWS_PER_CHUNK - 1) // _ROWS_PER_CHUNK
+    runs = max(min(threads, nchunk), 1)
+    edges = [nchunk * k // runs for k in range(runs + 1)]
+    others = [_pool().submit(_update_chunks, edges[k], edges[k + 1], *args)
+              for k in range(1, runs)]
+    _update_chunks(edges[0], edges[1], *args)
+    for f in others:
+        f.result()
     return out
 
 
