@@ -66,6 +66,7 @@ def _result(started) -> dict:
     finally:
         if p.poll() is None:
             p.kill()
+            p.wait()
     assert p.returncode == 0, err[-2000:]
     rec = json.loads(out)
     rec.pop("timing")
