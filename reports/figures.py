@@ -428,9 +428,7 @@ def fig_knob(st: Study, knob: str, out: Path) -> Figure | None:
                  if len(_match(sub, others, cb)[knob].map(_hashable).unique()) >= 2]
         combos = lines or combos
         for ci, combo in enumerate(combos):
-            line = sub
-            for k, v in zip(others, combo):
-                line = line[_is(line[k], v)]
+            line = _match(sub, others, combo)
             line = line.assign(_x=line[knob].map(lambda v: pos[_hashable(v)])).sort_values("_x")
             c = shade(color(algo), ci, len(combos))
             ls = ("-", "--", ":", "-.")[ci % 4]
@@ -829,10 +827,7 @@ def fig_accuracy_vs_time(rows: list[dict[str, Any]], config_columns: list[str],
     combos = list(dict.fromkeys(g[["algo", "mode"] + knobs].apply(
         lambda r: tuple(map(_hashable, r)), axis=1)))
     for i, combo in enumerate(combos):
-        line = g
-        for k, v in zip(["algo", "mode"] + knobs, combo):
-            line = line[_is(line[k], v)]
-        line = line.sort_values("time_s")
+        line = _match(g, ["algo", "mode"] + knobs, combo).sort_values("time_s")
         algo, mode = combo[0], combo[1]
         ls = "--" if mode == "deploy" else "-"
         mine = [cb for cb in combos if cb[0] == algo]
@@ -912,9 +907,7 @@ def curve_panels(df, config_columns: list[str]) -> list[tuple[dict[str, Any], An
                     key=lambda c: tuple(_order(v) for v in c)) if facets else [()]
     out = []
     for combo in combos:
-        sub = df
-        for k, v in zip(facets, combo):
-            sub = sub[_is(sub[k], v)]
+        sub = _match(df, facets, combo)
         held = {}
         for k in varied(sub, [k for k in knobs if k not in facets]):
             vals = values_of(sub[k])
