@@ -147,7 +147,6 @@ def test_sar_built_for_more_bits_keeps_its_comparator_and_array():
 
 
 def test_adc_design_bits_below_adc_bits_is_refused():
-    from crossbar.chip import HardwareError
     from reports import Hardware
 
     with pytest.raises(HardwareError) as ei:
@@ -163,4 +162,3 @@ def test_adc_design_bits_on_an_adc_that_ignores_it_is_refused(adc):
     with pytest.raises(HardwareError) as ei:
         Hardware(adc_type=adc, adc_bits=6, adc_design_bits=8)
     assert "\n" not in str(ei.value) and "adc_design_bits = 8" in str(ei.value)
-
