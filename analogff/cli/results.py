@@ -42,13 +42,9 @@ _ALWAYS = ("id",)
 _HIDDEN_CONFIG = ("seed",)
 # a matched comparison's family is shown whenever a run has one, even if every run shares it
 _SHOWN_IF_SET = ("matched",)
-# energy to accuracy (runs with --curve): one column per test-accuracy target in the records
+# energy to accuracy (runs with --curve): one column per test-accuracy target in the records,
+# named by reports.report.target_key (energy_to_<pct>pct_j), as in the report's table
 _TARGET_PREFIX = "energy_to_"
-
-
-def target_column(target: str) -> str:
-    """The column holding the energy to reach ``target`` (a fraction as stored, "0.9")."""
-    return f"{_TARGET_PREFIX}{100 * float(target):g}pct_j"
 
 
 def _target_header(col: str) -> str:
@@ -301,13 +297,15 @@ def _add_curve_metrics(df) -> list[str]:
     there. Returns the energy columns, lowest target first."""
     import json
 
+    from reports.report import target_key
+
     curves = [((json.loads(r).get("curve") or {}) if isinstance(r, str) else {})
               for r in df["record"]]
     targets = sorted({t for c in curves for t in (c.get("energy_to_targets") or {})},
                      key=float)
     cols = []
     for t in targets:
-        col = target_column(t)
+        col = target_key(t)
         hits = [(c.get("energy_to_targets") or {}).get(t, math.nan)
                 if "energy_to_targets" in c else math.nan for c in curves]
         df[col] = [h["train_energy_j"] if isinstance(h, dict) and h.get("train_energy_j")
