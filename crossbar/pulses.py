@@ -782,9 +782,6 @@ def _update_in_runs(threads, args):
     return out
 
 
-apply_update_serial.__name__ = "apply_update"   # analog.kernel_for looks twins up by name
-
-
 @njit(cache=True, nogil=True)
 def _update_chunks(c0, c1, mode, A, V, max_pulses, wp, wm, d2dp, d2dm, has_d2d, stuckp, stuckm,
                    countp, countm, p, key, differential, tprogp, tprogm, track_time, now, full,

@@ -66,7 +66,7 @@ def compile_pulses_in_background() -> bool:
             K.apply_update = parallel       # later calls go straight to the kernels
             K.SERIAL["apply_update"] = serial
             return kernel(*args)
-        call.__name__ = kernel.__name__  # "apply_update" for both: analog.kernel_for's key
+        call.__name__ = kernel.__name__  # analog.kernel_for finds the twin by this name
         return call
 
     K.apply_update = waiting(parallel)
