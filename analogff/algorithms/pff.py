@@ -89,10 +89,16 @@ def relu(v: np.ndarray) -> np.ndarray:
     return np.maximum(v, 0, dtype=np.float32)
 
 
+def _noise(shape, eps: np.float32, rng: np.random.Generator) -> np.ndarray:
+    """eps·n, n standard normal of ``shape`` (float32), scaled in place."""
+    r = rng.standard_normal(shape, dtype=np.float32)
+    r *= eps
+    return r
+
+
 def _noisy_relu(z: np.ndarray, eps: np.float32, rng: np.random.Generator) -> np.ndarray:
     """relu(z + eps·n), n standard normal of z's shape (float32), computed in place."""
-    r = rng.standard_normal(z.shape, dtype=np.float32)
-    r *= eps
+    r = _noise(z.shape, eps, rng)
     r += z
     return np.maximum(r, 0, out=r)
 
@@ -296,10 +302,9 @@ class PFF:
         alpha, theta = np.float32(hp["alpha"]), np.float32(hp["theta"])
         ln_z1, ln_z2 = ln(z1, led), ln(z2, led)
         if noisy:
-            noise1 = rng.standard_normal((N, self.n1), dtype=np.float32)
-            noise1 *= np.float32(hp["eps_r"])
-            noise2 = rng.standard_normal((N, self.n2), dtype=np.float32)
-            noise2 *= np.float32(hp["eps_r"])
+            eps_r = np.float32(hp["eps_r"])
+            noise1 = _noise((N, self.n1), eps_r, rng)
+            noise2 = _noise((N, self.n2), eps_r, rng)
             led.digital(rng_draws=N * (self.n1 + self.n2))
         else:
             noise1 = noise2 = np.float32(0)
