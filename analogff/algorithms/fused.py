@@ -13,18 +13,17 @@ on a machine) never compile it; below it the einsum runs. Numba is imported on f
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 # Elements (array size, or batch × layer width) from which the fused loops are used: the
 # paper preset's arrays (784-2000-2000, batch 1000) are above it, the small preset's below
 JIT_MIN = 1 << 20
 
-_kernels: dict = {}
-
-
-def _compile() -> dict:
-    if _kernels:
-        return _kernels
+@functools.cache
+def _group_outer_kernel():
+    """The compiled loop (built on first use)."""
     from numba import njit, prange
 
     @njit(parallel=True, cache=True)
@@ -42,8 +41,7 @@ def _compile() -> dict:
                         acc[i, j] += zi * d[b, o + j]
             out[g] = acc
 
-    _kernels.update(group_outer=group_outer)
-    return _kernels
+    return group_outer
 
 
 def group_outer(z: np.ndarray, d: np.ndarray, k: int) -> np.ndarray:
@@ -56,5 +54,5 @@ def group_outer(z: np.ndarray, d: np.ndarray, k: int) -> np.ndarray:
             or z.shape != d.shape):
         return np.einsum("bgi,bgj->gij", z.reshape(B, G, k), d.reshape(B, G, k))
     out = np.empty((G, k, k), dtype=np.float32)
-    _compile()["group_outer"](np.ascontiguousarray(z), np.ascontiguousarray(d), k, out)
+    _group_outer_kernel()(np.ascontiguousarray(z), np.ascontiguousarray(d), k, out)
     return out
