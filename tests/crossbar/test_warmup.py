@@ -23,9 +23,17 @@ def _updated(seed: int) -> np.ndarray:
 
 
 @pytest.mark.skipif((os.cpu_count() or 1) < 2, reason="the second process needs two cores")
-def test_pulse_kernels_wait_for_the_second_process_then_run_unchanged():
+def test_pulse_kernels_wait_for_the_second_process_then_run_unchanged(monkeypatch):
     parallel, serial = K.apply_update, K.SERIAL["apply_update"]
     before = _updated(3)
+    started = []
+    popen = warmup.subprocess.Popen
+
+    def recording_popen(*args, **kwargs):
+        started.append(popen(*args, **kwargs))
+        return started[-1]
+
+    monkeypatch.setattr(warmup.subprocess, "Popen", recording_popen)
     try:
         assert warmup.compile_pulses_in_background()
         assert K.apply_update is not parallel                  # the first call waits
@@ -36,3 +44,6 @@ def test_pulse_kernels_wait_for_the_second_process_then_run_unchanged():
     finally:
         K.apply_update, K.SERIAL["apply_update"] = parallel, serial
     np.testing.assert_array_equal(before, with_warmup)
+    # the second process itself compiled and exited cleanly (a failing one would leave this
+    # process compiling on its own: same numbers, no gain)
+    assert len(started) == 1 and started[0].wait(timeout=600) == 0
