@@ -175,7 +175,8 @@ class SimConfig:
         from .device_overrides import DEVICE_FIELDS
         # unset device overrides are left out, so adding one kept every earlier hash
         d = {k: v for k, v in self.to_dict().items()
-             if not ((k in DEVICE_FIELDS or k == "eval_times") and v is None)}
+             if not ((k in DEVICE_FIELDS or k == "eval_times") and v is None)
+             and not (k == "sar_clocking" and v == "synchronous")}   # added later: same
         blob = json.dumps(d, sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(blob.encode()).hexdigest()[:16]
 

@@ -66,6 +66,9 @@ SIM_BITS = (2, 24)
 # the bits they run at (a SAR keeps its comparator and capacitor array: reports.converters.SAR);
 # any other type would ignore adc_design_bits, so it is refused there rather than dropped
 DESIGN_BITS_ADC_TYPES = ("sar",)
+# how a SAR times its bit cycles (reports.converters.SAR.time_s): synchronous, B+1 cycles of
+# clock_hz; asynchronous, each cycle self-timed by its DAC settling and comparator decision
+SAR_CLOCKINGS = ("synchronous", "asynchronous")
 
 
 class HardwareError(ValueError):
@@ -178,6 +181,10 @@ _SPEC: dict[str, tuple[str, Any, Any, str, str]] = {
     "adc_design_bits": ("opt_int", 1, 16, "bit",
                         "resolution the ADCs are built for (>= adc_bits); a SAR run at fewer "
                         "bits keeps its comparator and capacitor array (default: adc_bits)"),
+    "sar_clocking": ("str", SAR_CLOCKINGS, None, "",
+                     "SAR bit-cycle timing: synchronous, (adc_bits+1) periods of clock_hz; "
+                     "asynchronous, self-timed cycles of DAC settling + comparator decision, "
+                     "(adc_bits+1)²·ln2·τ(node) (asynchronous only with adc_type = sar)"),
 }
 
 
@@ -239,6 +246,7 @@ class Hardware:
     write_charge_c: float | None = None
     write_current_a: float | None = None
     adc_design_bits: int | None = None
+    sar_clocking: str = "synchronous"
 
     def __post_init__(self) -> None:
         for f in fields(self):
@@ -259,6 +267,10 @@ class Hardware:
         if self.adc_design_bits is not None and self.adc_design_bits < self.adc_bits:
             raise HardwareError(f"hardware field adc_design_bits = {self.adc_design_bits} is "
                                 f"below adc_bits = {self.adc_bits}; allowed adc_bits..16")
+        if self.sar_clocking != "synchronous" and self.adc_type != "sar":
+            raise HardwareError(f"hardware field sar_clocking = {self.sar_clocking!r} has no "
+                                f"effect on adc_type = {self.adc_type!r}; allowed only with "
+                                f"adc_type = 'sar' (other types: 'synchronous')")
         from device_models import get_device
         try:
             get_device(self.device)

@@ -132,7 +132,7 @@ class Costs:
             node_nm=self.node, v_analog=self.v_analog, v_logic=self.v_logic,
             clock_hz=hw.clock_hz, read_window_s=self.read_window(),
             e_reg_bit_j=self._e(E_REG_BIT_45, 45), a_reg_bit_um2=self._a(A_REG_BIT_45, 45),
-            design_bits=hw.adc_design_bits or 0)
+            design_bits=hw.adc_design_bits or 0, sar_clocking=hw.sar_clocking)
 
     # ---- helpers ---------------------------------------------------------------------------
     def _e(self, e_ref: float, ref_nm: int) -> float:

@@ -84,6 +84,37 @@ _A8, _A4 = 1200.0, 284.0
 SAR_A_CAP_UM2 = (_A8 - 2 * _A4) / (256 - 2 * 16)             # µm² per unit capacitor
 SAR_A_BIT_UM2_32NM = (_A4 - 16 * SAR_A_CAP_UM2) / 4          # µm² per bit of logic at 32 nm
 
+# Asynchronous SAR timing. Each of the B+1 cycles (sampling + B decisions, as in the
+# synchronous law) is self-timed: it ends when the capacitor DAC has settled to half an LSB
+# of the B-bit range, ln(2^(B+1))·τ_dac, and the latch has regenerated from a half-LSB input
+# to a logic level, τ_latch·ln(V_dd/(V_fs/2^(B+1))) ≈ ln(2^(B+1))·τ_latch (the slowest,
+# smallest-input decision sets the cycle) [Chen & Brodersen 2006]. Both time constants are
+# set by the node's switches and latch transistors, so τ ∝ F (gate delay ∝ feature size).
+# The conversion takes (B+1)·(B+1)·ln2·τ_F·F [s]. τ_F is solved from the fastest
+# single-channel asynchronous SAR in our sources (it converts at the speed limit; slower
+# async SARs idle between conversions and say nothing about the law):
+#   Kull et al., "A 3.1 mW 8b 1.2 GS/s single-channel asynchronous SAR ADC with alternate
+#   comparators for enhanced speed in 32 nm digital SOI CMOS", IEEE JSSC 48(12), 3049 (2013)
+#   (ISAAC's ADC [S11]): 8 b in 1/1.2 GHz = 833 ps, so τ(32 nm) = 14.8 ps, about one FO4
+#   inverter delay at 32 nm;
+# and checked on the first asynchronous SAR (held out):
+#   S.-W. M. Chen, R. W. Brodersen, "A 6-bit 600-MS/s 5.3-mW asynchronous ADC in 0.13-µm
+#   CMOS", IEEE JSSC 41(12), 2669 (2006): 6 b in 1.67 ns; the law gives 2.05 ns (1.23x).
+# (name, node nm, bits, measured conversion time s, source)
+SAR_ASYNC_DATA = (
+    ("Kull 2013 async SAR (fitted)", 32, 8, 1.0 / 1.2e9, "JSSC 48(12) 3049"),
+    ("Chen & Brodersen 2006 async SAR (held out)", 130, 6, 1.0 / 600e6, "JSSC 41(12) 2669"),
+)
+_K_NM, _K_BITS, _K_T = SAR_ASYNC_DATA[0][1:4]
+SAR_ASYNC_TAU_S_PER_NM = _K_T / ((_K_BITS + 1) ** 2 * math.log(2) * _K_NM)   # ≈ 0.464 ps/nm
+
+
+def sar_async_time_s(bits: int, node_nm: float) -> float:
+    """Conversion time of a self-timed (asynchronous) SAR [s]: B+1 cycles, each settling the
+    DAC and the latch to half an LSB of ``bits``, ``(B+1)²·ln2·τ_F·F`` (see the constants)."""
+    return (bits + 1) ** 2 * math.log(2) * SAR_ASYNC_TAU_S_PER_NM * node_nm
+
+
 # Flash: TIMELY's charging comparator, 0.042 pJ and 40 µm² at 65 nm, 1.1 V (energy-model 1.5)
 FLASH_C_CMP_PER_NM = 0.042 * PJ / 1.1 ** 2 / 65
 FLASH_A_CMP_UM2_65NM = 40.0
@@ -123,6 +154,10 @@ class SAR(ADCModel):
                             ctx.design_bits)
 
     def time_s(self, bits: int, ctx: ConverterContext) -> float:
+        """Synchronous: B+1 periods of the logic clock (sampling + B decisions).
+        Asynchronous: self-timed cycles, `sar_async_time_s` (node-aware, clock-independent)."""
+        if ctx.sar_clocking == "asynchronous":
+            return sar_async_time_s(bits, ctx.node_nm)
         return (bits + 1) / ctx.clock_hz
 
     def area_um2(self, bits: int, ctx: ConverterContext) -> float:

@@ -70,6 +70,9 @@ class ConverterContext:
     # resolution the converter is built for (0: the bits it runs at); a SAR run below it keeps
     # its design's comparator and capacitor array
     design_bits: int = 0
+    # how a SAR times its bit cycles: "synchronous" (B+1 periods of clock_hz) or
+    # "asynchronous" (self-timed cycles, `adc.sar_async_time_s`)
+    sar_clocking: str = "synchronous"
 
 
 class ADCModel:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 
 import pytest
 from hypothesis import given, settings
@@ -132,8 +133,6 @@ def test_costs_refuses_slices_where_they_mean_nothing():
 def test_sar_built_for_more_bits_keeps_its_comparator_and_array():
     """A SAR run below its design resolution (adc_design_bits) pays its design's comparator
     and capacitor array for fewer cycles: between a native B-bit and a native B_d-bit SAR."""
-    from dataclasses import replace
-
     sar = get_adc("sar")
     ctx = _ctx(22, 0.9)
     built8 = replace(ctx, design_bits=8)
@@ -162,3 +161,85 @@ def test_adc_design_bits_on_an_adc_that_ignores_it_is_refused(adc):
     with pytest.raises(HardwareError) as ei:
         Hardware(adc_type=adc, adc_bits=6, adc_design_bits=8)
     assert "\n" not in str(ei.value) and "adc_design_bits = 8" in str(ei.value)
+
+
+# ---- SAR clocking: synchronous (B+1 clock periods) or asynchronous (self-timed cycles) ------
+def test_async_sar_time_law_by_hand_and_its_anchors():
+    """(B+1)²·ln2·τ_F·F: exact on Kull 2013 (the fit), within 1.3x of Chen & Brodersen 2006
+    (held out); monotone in bits and in the node; the clock does not enter."""
+    sar = get_adc("sar")
+    a = lambda node, clock=1e9: replace(_ctx(node, clock=clock), sar_clocking="asynchronous")
+    assert sar.time_s(8, a(32)) == pytest.approx(1 / 1.2e9, rel=1e-12)
+    assert sar.time_s(6, a(130)) * 600e6 == pytest.approx(1.23, abs=0.01)
+    assert sar.time_s(8, a(22)) == pytest.approx(81 * math.log(2) * A.SAR_ASYNC_TAU_S_PER_NM * 22)
+    assert sar.time_s(8, a(22, 1e9)) == sar.time_s(8, a(22, 2e8))
+    for node in NODES:
+        ts = [sar.time_s(b, a(node)) for b in range(1, 17)]
+        assert all(t > 0 and math.isfinite(t) for t in ts)
+        assert all(u > t for t, u in zip(ts, ts[1:]))
+    for b in range(1, 17):
+        tn = [sar.time_s(b, a(n)) for n in sorted(NODES)]
+        assert all(u > t for t, u in zip(tn, tn[1:]))
+    # synchronous stays (B+1) clock periods
+    assert sar.time_s(8, _ctx(22, clock=1e9)) == 9e-9
+
+
+@settings(max_examples=60, deadline=None)
+@given(bits=st.integers(1, 16), node=st.sampled_from(NODES), slow=st.floats(1.0, 1e3))
+def test_sync_sar_is_never_faster_than_async_when_its_clock_respects_a_settled_cycle(
+        bits, node, slow):
+    """A clocked SAR's period can be no shorter than one settled bit cycle,
+    (B+1)·ln2·τ(F); at or below that clock the synchronous conversion is the slower one."""
+    sar = get_adc("sar")
+    cycle = (bits + 1) * math.log(2) * A.SAR_ASYNC_TAU_S_PER_NM * node
+    ctx = _ctx(node, clock=1.0 / (cycle * slow))
+    t_sync = sar.time_s(bits, ctx)
+    t_async = sar.time_s(bits, replace(ctx, sar_clocking="asynchronous"))
+    assert t_sync >= t_async * (1 - 1e-12)
+
+
+def test_sar_clocking_default_is_synchronous_and_changes_time_only():
+    """Default chip: synchronous, priced exactly as before the field existed; asynchronous
+    moves the converter's time (and so latency and period), not its energy per conversion
+    or area."""
+    hw = Hardware()
+    assert hw.sar_clocking == "synchronous"
+    sync, asyn = Costs(hw), Costs(hw.replace(sar_clocking="asynchronous"))
+    assert sync.t_adc(8) == 9 / hw.clock_hz
+    assert asyn.t_adc(8) == A.sar_async_time_s(8, 22) < sync.t_adc(8)
+    assert asyn.e_adc(8) == sync.e_adc(8) and asyn.a_adc(8) == sync.a_adc(8)
+
+
+def test_sar_clocking_bad_values_are_refused_in_one_line():
+    with pytest.raises(HardwareError) as ei:
+        Hardware(sar_clocking="self-timed")
+    msg = str(ei.value)
+    assert "\n" not in msg and "sar_clocking = 'self-timed'" in msg
+    assert "synchronous, asynchronous" in msg
+    for adc in sorted(set(ADC_TYPES) - {"sar"}):
+        with pytest.raises(HardwareError) as ei:
+            Hardware(adc_type=adc, sar_clocking="asynchronous")
+        assert "\n" not in str(ei.value) and "sar_clocking = 'asynchronous'" in str(ei.value)
+        assert Hardware(adc_type=adc).sar_clocking == "synchronous"
+
+
+@pytest.mark.parametrize("args", [["--sar-clocking", "fast"],
+                                  ["--adc-type", "flash", "--sar-clocking", "asynchronous"]])
+def test_sar_clocking_bad_value_exits_2_with_one_line(args):
+    from typer.testing import CliRunner
+
+    from analogff.cli import app
+    r = CliRunner().invoke(app, ["energy", *args])
+    lines = [ln for ln in r.output.strip().splitlines() if ln.strip()]
+    assert r.exit_code == 2 and len(lines) == 1 and "sar_clocking" in lines[0], r.output
+    assert "Traceback" not in r.output
+
+
+def test_sar_clocking_default_leaves_run_hashes_as_they_were():
+    """Stored sweeps skip runs by config_hash: the default clocking is left out of the hash
+    (as before the field existed), any other value is in it."""
+    from analogff.config import from_dict
+
+    base = from_dict({})
+    assert from_dict({"sar_clocking": "synchronous"}).config_hash() == base.config_hash()
+    assert from_dict({"sar_clocking": "asynchronous"}).config_hash() != base.config_hash()
