@@ -59,7 +59,8 @@ def _start(tmp, cache: str, threads: int, name: str):
     return p, digest
 
 
-def _result(started) -> dict:
+def _finish(started) -> tuple:
+    """Wait for a started process: (return code, stdout, stderr, digest path)."""
     p, digest = started
     try:
         out, err = p.communicate(timeout=900)
@@ -67,14 +68,21 @@ def _result(started) -> dict:
         if p.poll() is None:
             p.kill()
             p.wait()
-    assert p.returncode == 0, err[-2000:]
+    return p.returncode, out, err, digest
+
+
+def _parse(finished) -> dict:
+    code, out, err, digest = finished
+    assert code == 0, err[-2000:]
     rec = json.loads(out)
     rec.pop("timing")
     return {"reads": digest.read_text(), "record": rec}
 
 
 _FIXTURE = "cold_and_warm_processes"
-_EARLY: dict = {}   # the cold process, started as soon as collection ends
+# the cold process, started as soon as collection ends; then, as soon as it has ended, its
+# output, the cache listing and the two warm processes (`_start_warm`)
+_EARLY: dict = {}
 
 
 def _needs_cold_and_warm(item) -> bool:
@@ -99,11 +107,36 @@ def pytest_collection_finish(session):
         _EARLY.update(tmp=tmp, cold=_start(tmp, str(tmp / "numba-cache"), 2, "cold"))
 
 
+def _start_warm(tmp) -> None:
+    """Record the cold process's output and cache, then start the two warm processes (they
+    only read the cache: side by side, their imports and cache loads are single-threaded)."""
+    cold = _finish(_EARLY.pop("cold"))
+    cache = str(tmp / "numba-cache")
+    _EARLY["cold_done"] = cold
+    _EARLY["cache_after_cold"] = sorted(os.listdir(cache)) if os.path.isdir(cache) else []
+    if cold[0] == 0:
+        _EARLY["warm"] = [_start(tmp, cache, 1, "warm1"), _start(tmp, cache, 2, "warm2")]
+
+
+def pytest_runtest_logfinish(nodeid, location):
+    """After each test: once the cold process has ended, start the warm ones at once, so they
+    too run beside the rest of the suite instead of after it (~10 s at the end)."""
+    started = _EARLY.get("cold")
+    if started is not None and started[0].poll() is not None:
+        _start_warm(_EARLY["tmp"])
+
+
+def _kill(started) -> None:
+    p = started[0]
+    if p.poll() is None:
+        p.kill()
+        p.wait()
+
+
 def pytest_sessionfinish(session):
-    started = _EARLY.pop("cold", None)
-    if started is not None and started[0].poll() is None:   # never used (-x, Ctrl-C)
-        started[0].kill()
-        started[0].wait()
+    for started in [_EARLY.pop("cold", None), *_EARLY.pop("warm", [])]:
+        if started is not None:   # never used (-x, Ctrl-C)
+            _kill(started)
     if "tmp" in _EARLY:
         shutil.rmtree(_EARLY.pop("tmp"), ignore_errors=True)
 
@@ -118,23 +151,18 @@ def cold_and_warm_processes(tmp_path_factory):
     Shared by tests/crossbar/test_cache_reproducible.py and
     tests/analogff/test_reproducibility.py: one cold compile serves both (it is most of their
     cost)."""
-    if "cold" in _EARLY:   # started when collection ended
-        tmp = _EARLY["tmp"]
-        cold = _result(_EARLY.pop("cold"))
-    else:
+    if "tmp" not in _EARLY:   # not started when collection ended (e.g. run by node id)
         tmp = tmp_path_factory.mktemp("cold-warm")
-        cold = _result(_start(tmp, str(tmp / "numba-cache"), 2, "cold"))
-    cache = str(tmp / "numba-cache")
-    cache_after_cold = sorted(os.listdir(cache))
-    # the warm processes only read the cache: run side by side (their imports and cache loads
-    # are single-threaded, so on two cores this takes about one process's time)
-    warm = [_start(tmp, cache, 1, "warm1"), _start(tmp, cache, 2, "warm2")]
+        _EARLY.update(tmp=tmp, cold=_start(tmp, str(tmp / "numba-cache"), 2, "cold"))
+    if "cold" in _EARLY:        # still running: wait for it here
+        _start_warm(_EARLY["tmp"])
+    cold = _parse(_EARLY["cold_done"])
+    cache_after_cold = _EARLY["cache_after_cold"]
+    warm = _EARLY.pop("warm")
     try:
-        warm1, warm2 = (_result(w) for w in warm)
+        warm1, warm2 = (_parse(_finish(w)) for w in warm)
     finally:   # one failed: the other is not left running
-        for p, _ in warm:
-            if p.poll() is None:
-                p.kill()
-                p.wait()
+        for w in warm:
+            _kill(w)
     return {"cold": cold, "cache_after_cold": cache_after_cold,
             "warm, 1 thread": warm1, "warm, 2 threads": warm2}
