@@ -9,7 +9,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def test_example_study_from_python(tmp_path):
+def test_example_study_from_python(tmp_path, monkeypatch):
     out = tmp_path / "study"
     r = subprocess.run([sys.executable, str(ROOT / "examples" / "study_from_python.py"),
                         "--out", str(out), "--epochs", "1", "--limit", "60", "--seeds", "2"],
@@ -26,10 +26,24 @@ def test_example_study_from_python(tmp_path):
     # the chip built in the script is the one stored with every run, its device the file
     hw = Hardware.from_dict(rec["hardware"])
     assert hw.adc_bits == 6 and hw.device.endswith("device.toml")
-    # the store is an ordinary results store: the report reads it
+    # the store is an ordinary results store: the report reads it, prices it and builds
+    # every figure of it. The figures are not written out here: rendering the same figures at
+    # 300 dpi in three formats (most of a report's ~8 s of CPU) is checked on a real sweep's
+    # store of the same shape by test_report_study.py::test_report_files_formats_and_tables
+    import matplotlib.pyplot as plt
+
+    import reports.figures
     from reports import build_report
+
+    built = []
+    monkeypatch.setattr(reports.figures, "save",
+                        lambda fig, out, stem: (built.append(stem), plt.close(fig)))
     index = build_report(out / "study.db", tmp_path / "rep")
-    assert "Chip priced" in index.read_text()
+    html = index.read_text()
+    assert "Chip priced" in html and "device.toml" in html
+    assert {"energy_vs_accuracy", "accuracy_vs_noise", "per_matrix"} <= set(built)
+    for stem in built:
+        assert f'src="{stem}.png"' in html
 
 
 def test_sensitivity_sweep_file_is_one_at_a_time_around_the_middle_values(tmp_path):
