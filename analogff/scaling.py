@@ -20,8 +20,13 @@ be a multiple of the group (10).
 
 from __future__ import annotations
 
+import math
+import threading
+from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Iterator
+
+import numpy as np
 
 from crossbar.chip import Hardware
 
@@ -109,6 +114,48 @@ def cost(hw: Hardware, algo: str, width: int, shape: Shape = Shape(), *,
                  batch=batch)
 
 
+_INIT_LOCK = threading.Lock()
+
+
+def _orthogonal_draws_only(rng: np.random.Generator, rows: int, cols: int) -> np.ndarray:
+    """`algorithms.pff.orthogonal`'s draws without its QR: the same Gaussian, scaled to an
+    orthogonal matrix's entry size (1/sqrt(max(rows, cols))), shape (rows, cols), float32.
+
+    It consumes exactly the normals the real initialisation does, so everything PFF draws
+    after it (lateral and generative weights, noise, data) is unchanged; only the values of
+    the orthogonal matrices differ, which no part of the chip's area depends on."""
+    a = rng.standard_normal((max(rows, cols), min(rows, cols)))
+    a *= 1.0 / math.sqrt(max(rows, cols))
+    return (a if rows >= cols else a.T).astype(np.float32)
+
+
+@contextmanager
+def _area_only_init(algo: str) -> Iterator[None]:
+    """While building a ledger only for the chip's area: PFF's orthogonal initialisation
+    without its QR (`_orthogonal_draws_only`).
+
+    The QR of each of PFF's five orthogonal matrices is O(width³): at width 2000 it was 95 %
+    of an area evaluation (16 of 17 s here, loaded machine), at 4000 minutes. The chip's area
+    depends on the matrices' shapes and converters, which of them are read transposed and the
+    peak of the buffers the algorithm declares, none of which depends on the weights' values;
+    the real `train_batch` still runs on the counting backend and files every event and
+    buffer (tests/analogff/test_scaling.py checks the matrices, the transposed reads, the
+    memory record and the area against the real initialisation). BP and FF draw uniform
+    weights (cheap) and are left as they are."""
+    if algo != "pff":
+        yield
+        return
+    from .algorithms import pff
+
+    with _INIT_LOCK:
+        real = pff.orthogonal
+        pff.orthogonal = _orthogonal_draws_only
+        try:
+            yield
+        finally:
+            pff.orthogonal = real
+
+
 def train_chip_area(hw: Hardware, algo: str, width: int, shape: Shape = Shape(), *,
                     batch: int = BATCH, optimizer: str | None = None,
                     update: str | None = None, preset: str = "paper") -> float:
@@ -120,7 +167,8 @@ def train_chip_area(hw: Hardware, algo: str, width: int, shape: Shape = Shape(),
     one settling step and the peak scaled to ``batch`` (tests/analogff/test_scaling.py
     checks this against the full batch). ``optimizer`` / ``update`` / ``preset``: the
     algorithm's settings (default: the matched pulsed family at the paper preset); a
-    per-weight optimiser state is part of the buffer."""
+    per-weight optimiser state is part of the buffer. PFF's orthogonal matrices are drawn
+    without their QR (`_area_only_init`): the area does not depend on the weights' values."""
     from reports.training_memory import training_chip
 
     from .estimate import build_ledgers
@@ -129,10 +177,11 @@ def train_chip_area(hw: Hardware, algo: str, width: int, shape: Shape = Shape(),
     rule, scheme = FAMILIES[FAMILY]
 
     def training_ledger(b: int, K: int | None) -> dict[str, Any]:
-        return build_ledgers(hw, shape.network(width), algo, batch=b,
-                             optimizer=optimizer if optimizer is not None else rule,
-                             update=update if update is not None else scheme, preset=preset,
-                             K=K)[0]
+        with _area_only_init(algo):
+            return build_ledgers(hw, shape.network(width), algo, batch=b,
+                                 optimizer=optimizer if optimizer is not None else rule,
+                                 update=update if update is not None else scheme,
+                                 preset=preset, K=K)[0]
 
     tl = training_ledger(1, 1 if algo == "pff" else None)
     mem = tl["memory"]
@@ -148,23 +197,28 @@ def train_chip_area(hw: Hardware, algo: str, width: int, shape: Shape = Shape(),
 
 
 def largest_width(hw: Hardware, algo: str, area_mm2: float, shape: Shape = Shape(), *,
-                  batch: int = BATCH, rel_tol: float = 0.01, max_width: int = 65536,
+                  batch: int = BATCH, rel_tol: float = 0.0, max_width: int = 65536,
                   known: dict[int, float] | None = None, max_evals: int | None = None,
                   **settings: Any) -> dict[str, Any]:
     """The widest ``shape`` network whose training chip fits ``area_mm2``.
 
     Brackets the width by doubling from the smallest (or from ``known``: width -> area
     already computed on this chip, e.g. by a sweep; it is extended with every evaluation),
-    then narrows the bracket [fits, does not fit] by false position on the area (it grows
-    smoothly with the width; a bisection step whenever an end stalls) until it is within
-    ``rel_tol`` of the width (PFF: steps of 10). Every width reported was evaluated exactly.
-    ``settings``: `train_chip_area`'s optimizer / update / preset. ``max_evals`` stops the
-    narrowing after that many new evaluations: the answer is then
+    then narrows the bracket [fits, does not fit] (`narrow`) until it is at most
+    ``max(1, rel_tol * width)`` widths wide (PFF: in steps of 10). With the default
+    ``rel_tol = 0`` the answer is exact: ``area(width) <= area_mm2 < area(width + step)``,
+    the largest fitting width as the area does not fall as the width grows (checked
+    exhaustively on a small chip in tests/analogff/test_scaling.py). Every width reported was
+    evaluated exactly. ``settings``: `train_chip_area`'s optimizer / update / preset.
+    ``max_evals`` stops the narrowing after that many new evaluations: the answer is then
     the bracket [``width``, ``next_width``) (``converged`` False). Returns ``{"width",
     "area_mm2", "next_width", "next_area_mm2", "evaluations", "capped", "converged"}``;
-    ``width`` is 0 when even the smallest network does not fit."""
+    ``width`` is 0 when even the smallest network does not fit, ``capped`` True (and
+    ``next_width`` None) when ``max_width`` still fits."""
     if not area_mm2 > 0:
         raise ConfigError(f"area = {area_mm2!r} mm² must be > 0")
+    if not rel_tol >= 0:
+        raise ConfigError(f"rel_tol = {rel_tol!r} must be >= 0")
     step = PFF_GROUP if algo == "pff" else 1
     cache = known if known is not None else {}
     n_eval = [0]
@@ -176,11 +230,13 @@ def largest_width(hw: Hardware, algo: str, area_mm2: float, shape: Shape = Shape
             cache[w] = train_chip_area(hw, algo, w, shape, batch=batch, **settings)
         return cache[w]
 
+    def tol(lo: int) -> int:
+        return max(1, int(rel_tol * lo))
+
     def out(lo, a_lo, hi, a_hi, capped=False):
         return {"width": lo * step, "area_mm2": a_lo, "next_width": hi * step if hi else None,
                 "next_area_mm2": a_hi, "evaluations": n_eval[0], "capped": capped,
-                "converged": not capped and hi is not None
-                and hi - lo <= max(1, int(rel_tol * lo))}
+                "converged": not capped and hi is not None and hi - lo <= tol(lo)}
 
     fits = sorted(w // step for w, a in cache.items() if a <= area_mm2 and w % step == 0)
     over = sorted(w // step for w, a in cache.items() if a > area_mm2 and w % step == 0)
@@ -194,28 +250,36 @@ def largest_width(hw: Hardware, algo: str, area_mm2: float, shape: Shape = Shape
             if hi * step >= max_width:
                 return out(lo, a_lo, None, None, capped=True)
             hi = min(hi * 2, max_width // step)
-    a_hi = area(hi)
-    side = 0
-    while hi - lo > max(1, int(rel_tol * lo)):
-        if max_evals is not None and n_eval[0] >= max_evals:
-            break
-        if lo and side < 2:   # false position on the area between the two ends
-            mid = lo + int((area_mm2 - a_lo) / (a_hi - a_lo) * (hi - lo))
+    lo, a_lo, hi, a_hi = narrow(area, area_mm2, lo, a_lo, hi, area(hi), tol,
+                                stop=lambda: max_evals is not None and n_eval[0] >= max_evals)
+    return out(lo, a_lo, hi, a_hi)
+
+
+def narrow(area, limit: float, lo: int, a_lo: float, hi: int, a_hi: float, tol,
+           stop=lambda: False) -> tuple[int, float, int, float]:
+    """Shrink the bracket ``area(lo) <= limit < area(hi)`` (integer widths, ``lo`` 0 meaning
+    nothing fits) until ``hi - lo <= tol(lo)`` or ``stop()``; returns ``(lo, a_lo, hi,
+    a_hi)``.
+
+    False position on the area where it is smooth, safeguarded by bisection: a false-position
+    step that does not at least halve the bracket is followed by a bisection step, so the
+    bracket halves at least every two evaluations. The safeguard is what the area's shape
+    needs: tiles of ``tile_rows`` x ``tile_cols`` cells make it a staircase (a whole row or
+    column of tiles, with its converters, is added where the width crosses a multiple of the
+    tile), so the straight line through the two ends keeps landing next to the end beside a
+    step, moving it by a width or two; pure false position then crawls."""
+    halved = True
+    while hi - lo > tol(lo) and not stop():
+        if lo and halved and a_hi > a_lo:
+            mid = lo + int((limit - a_lo) / (a_hi - a_lo) * (hi - lo))
             mid = min(max(mid, lo + 1), hi - 1)
         else:
             mid = (lo + hi) // 2
+        before = hi - lo
         a = area(mid)
-        if a <= area_mm2:
-            lo, a_lo, side = mid, a, (side + 1 if side >= 0 else 1)
+        if a <= limit:
+            lo, a_lo = mid, a
         else:
-            hi, a_hi, side = mid, a, (side + 1 if side <= 0 else 1)
-        side = side if abs(side) < 2 else 2  # two steps on one side: bisect once
-        if side == 2 and (hi - lo) > 1:
-            mid = (lo + hi) // 2
-            a = area(mid)
-            if a <= area_mm2:
-                lo, a_lo = mid, a
-            else:
-                hi, a_hi = mid, a
-            side = 0
-    return out(lo, a_lo, hi, a_hi)
+            hi, a_hi = mid, a
+        halved = 2 * (hi - lo) <= before + 1   # a bisection of an odd bracket counts
+    return lo, a_lo, hi, a_hi

@@ -136,10 +136,11 @@ def _fit_areas(hw, sizes: list[int], algo: str, areas: str, *, batch: int, prese
     for f in fits:
         nxt = "-" if f["next_width"] is None else \
             f"{f['next_width']}: {f['next_area_mm2']:.4g} mm²"
-        w = str(f["width"]) + ("" if f["converged"] else " (bracket)")
+        w = str(f["width"]) + (" (the search's widest, still fits)" if f["capped"] else
+                               "" if f["converged"] else " (bracket)")
         t.add_row(f"{f['area_limit_mm2']:g} mm²", w, f"{f['area_mm2']:.4g} mm²", nxt)
     t.caption = ("chip to train: every matrix's tiles, transposed periphery where read "
-                 "transposed, SRAM sized to the peak buffer; searched to 1 % of the width")
+                 "transposed, SRAM sized to the peak buffer; exact: w fits, w + step does not")
     console.print(t)
 
 

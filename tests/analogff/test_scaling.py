@@ -41,6 +41,86 @@ def test_largest_width_brackets_the_area():
     assert r["area_mm2"] == train_chip_area(HW, "ff", r["width"], SMALL)
 
 
+# a chip with 8x8 tiles: the area is a staircase over a few dozen widths (a row or column of
+# tiles, with its converters, every 8 widths), each evaluation milliseconds
+TINY_HW = Hardware().replace(tile_rows=8, tile_cols=8, cols_per_adc=4)
+TINY = Shape(n_in=12, n_classes=3, depth=2)
+
+
+@pytest.mark.parametrize("algo,widths", [("bp", range(1, 41)), ("ff", range(1, 41)),
+                                         ("pff", range(10, 210, 10))])
+def test_largest_width_is_the_largest_fitting_width_exhaustively(algo, widths, monkeypatch):
+    import analogff.scaling as scaling
+
+    real = scaling.train_chip_area
+    areas = {w: real(TINY_HW, algo, w, TINY) for w in widths}
+    assert list(areas.values()) == sorted(areas.values())   # it never falls with the width
+    assert len(set(areas.values())) == len(areas)           # and the answer is unique
+    memo = dict(areas)
+
+    def area(hw, a, w, shape, **kw):
+        assert (hw, a, shape) == (TINY_HW, algo, TINY)
+        if w not in memo:
+            memo[w] = real(hw, a, w, shape, **kw)
+        return memo[w]
+
+    monkeypatch.setattr(scaling, "train_chip_area", area)
+    step = widths.step
+    levels = sorted(areas.values())
+    # every area between two neighbouring widths, exactly on each, and below the smallest
+    targets = [levels[0] / 2] + levels[:-1] + [(a + b) / 2 for a, b in zip(levels, levels[1:])]
+    for target in targets:
+        for known in ({}, {widths[-1] // 2 // step * step: areas[widths[-1] // 2 // step * step]}):
+            r = scaling.largest_width(TINY_HW, algo, target, TINY, known=dict(known))
+            want = max((w for w in widths if areas[w] <= target), default=0)
+            assert r["width"] == want and r["converged"], (target, r)
+            assert r["next_width"] == want + step
+            assert r["next_area_mm2"] > target >= r["area_mm2"]
+
+
+def test_narrow_halves_the_bracket_every_two_evaluations_on_a_staircase():
+    import math
+
+    from analogff.scaling import narrow
+
+    vals = [1 + 0.3 * math.ceil(w / 16) ** 2 + 1e-3 * w for w in range(2049)]
+    for target in vals[1:-1:37]:
+        n = [0]
+
+        def area(w):
+            n[0] += 1
+            return vals[w]
+
+        lo, _, hi, _ = narrow(area, target, 1, vals[1], 2048, vals[2048], lambda lo: 1)
+        assert lo == max(w for w in range(2049) if vals[w] <= target) and hi == lo + 1
+        assert n[0] <= 2 * math.ceil(math.log2(2047))
+
+
+def test_area_only_init_leaves_the_chip_unchanged():
+    # PFF's area evaluations skip the QR of its orthogonal initialisation: the matrices, which
+    # are read transposed, the buffers' record and the area are the real initialisation's
+    from analogff.estimate import build_ledgers
+    from analogff.scaling import _area_only_init
+
+    def built(fast):
+        net = SMALL.network(40)
+        with _area_only_init("pff" if fast else "none"):
+            return build_ledgers(HW, net, "pff", batch=3, K=2, preset="paper",
+                                 optimizer="scaled")[0]
+
+    real, fast = built(False), built(True)
+    strip = lambda led: {m: {k: v for k, v in i.items() if k != "w_max"}  # noqa: E731
+                         for m, i in led["matrices"].items()}
+    assert strip(fast) == strip(real)
+    assert fast["memory"] == real["memory"]
+    tr = lambda led: sorted({(e["phase"], e["matrix"]) for e in led["entries"]  # noqa: E731
+                             if e.get("transposed_vectors")})
+    assert tr(fast) == tr(real) and tr(real)
+    assert training_chip(fast, HW) == training_chip(real, HW)
+    import analogff.algorithms.pff as pff
+    assert pff.orthogonal.__name__ == "orthogonal"       # put back
+
+
 def test_refusals():
     with pytest.raises(ConfigError, match="depth = 3 is not available for pff"):
         cost(HW, "pff", 100, Shape(depth=3))
