@@ -34,10 +34,11 @@ def sweep_store(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def report_dir(sweep_store, tmp_path_factory):
-    from reports import build_report
-
+    """The report of the sweep as `analogff report` writes it: the suite's one report with
+    every figure rendered in all three formats (the other report tests render less)."""
     out = tmp_path_factory.mktemp("rep") / "report"
-    build_report(sweep_store, out)
+    r = runner.invoke(app, ["report", str(sweep_store), "--out", str(out)])
+    assert r.exit_code == 0, r.output
     return out
 
 
