@@ -165,7 +165,7 @@ def test_energy_to_accuracy_figure_and_tables(records, tmp_path):
     _check_tables(tmp_path, records)
 
 
-@pytest.mark.slow
+@pytest.mark.slow   # test_energy_to_accuracy_figure_and_tables checks the same figure and tables
 def test_report_of_a_matched_curve_store(store, records, tmp_path):
     """The whole report (every figure: slow) carries the figure and the two tables."""
     from reports import build_report
