@@ -39,8 +39,9 @@ def test_out_of_range_is_one_line_naming_the_field(key, value):
 
 def test_unset_overrides_keep_the_hash_and_a_set_one_changes_it():
     cfg = SimConfig()
+    # fields added later are left out of the hash at their default (sar_clocking too)
     d = {k: v for k, v in cfg.to_dict().items() if k not in DEVICE_FIELDS
-         and k != "eval_times"}
+         and k != "eval_times" and not (k == "sar_clocking" and v == "synchronous")}
     blob = json.dumps(d, sort_keys=True, separators=(",", ":"))
     assert cfg.config_hash() == hashlib.sha256(blob.encode()).hexdigest()[:16]
     assert from_dict({"c2c": 0.1}).config_hash() != cfg.config_hash()
