@@ -46,10 +46,9 @@ DEPTHS = (2, 3, 4, 5, 6, 8)
 DEVICES = ("ecram", "rram-taox")
 NODES = (22, 45)
 AREAS_MM2 = (10.0, 50.0, 100.0)
-# new area evaluations per (algorithm, area): PFF's orthogonal initialisation (a QR per
-# matrix) makes one evaluation take minutes at widths > 2000 on this machine, so its search
-# may stop at a bracket (reported as such)
-FIT_MAX_EVALS = {"bp": 12, "ff": 12, "pff": 4}
+# the fit part searches each width exactly (rel_tol 0: w fits, w + step does not; PFF steps
+# of 10); one area evaluation is a batch-1 ledger (seconds at w ~ 6000 here)
+FIT_REL_TOL = 0.0
 COLORS = {"bp": "#333333", "ff": "#1f77b4", "pff": "#d62728"}
 DEFAULT_CACHE = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / \
     "analogff" / "scaling_ledgers"
@@ -105,8 +104,7 @@ def build(part: str, cache: Path) -> None:
                 if key in done:
                     continue
                 t = time.time()
-                done[key] = largest_width(hw, algo, area, known=known, rel_tol=0.02,
-                                          max_evals=FIT_MAX_EVALS[algo])
+                done[key] = largest_width(hw, algo, area, known=known, rel_tol=FIT_REL_TOL)
                 done[f"known|{algo}"] = {str(k): v for k, v in known.items()}
                 _save(f, done)
                 print(f"fit: {key} -> {done[key]} {time.time() - t:.1f} s", flush=True)
