@@ -250,36 +250,64 @@ def largest_width(hw: Hardware, algo: str, area_mm2: float, shape: Shape = Shape
             if hi * step >= max_width:
                 return out(lo, a_lo, None, None, capped=True)
             hi = min(hi * 2, max_width // step)
+    # the last width (in steps) of each count of tiles across a hidden layer
+    steps = sorted({k * t // step for t in {hw.tile_rows, hw.tile_cols}
+                    for k in range(max(lo * step // t, 1), hi * step // t + 1)})
     lo, a_lo, hi, a_hi = narrow(area, area_mm2, lo, a_lo, hi, area(hi), tol,
-                                stop=lambda: max_evals is not None and n_eval[0] >= max_evals)
+                                stop=lambda: max_evals is not None and n_eval[0] >= max_evals,
+                                steps=tuple(steps))
     return out(lo, a_lo, hi, a_hi)
 
 
 def narrow(area, limit: float, lo: int, a_lo: float, hi: int, a_hi: float, tol,
-           stop=lambda: False) -> tuple[int, float, int, float]:
+           stop=lambda: False, steps: tuple[int, ...] = ()) -> tuple[int, float, int, float]:
     """Shrink the bracket ``area(lo) <= limit < area(hi)`` (integer widths, ``lo`` 0 meaning
     nothing fits) until ``hi - lo <= tol(lo)`` or ``stop()``; returns ``(lo, a_lo, hi,
     a_hi)``.
 
-    False position on the area where it is smooth, safeguarded by bisection: a false-position
-    step that does not at least halve the bracket is followed by a bisection step, so the
-    bracket halves at least every two evaluations. The safeguard is what the area's shape
-    needs: tiles of ``tile_rows`` x ``tile_cols`` cells make it a staircase (a whole row or
-    column of tiles, with its converters, is added where the width crosses a multiple of the
-    tile), so the straight line through the two ends keeps landing next to the end beside a
-    step, moving it by a width or two; pure false position then crawls."""
-    halved = True
-    while hi - lo > tol(lo) and not stop():
-        if lo and halved and a_hi > a_lo:
-            mid = lo + int((limit - a_lo) / (a_hi - a_lo) * (hi - lo))
-            mid = min(max(mid, lo + 1), hi - 1)
-        else:
-            mid = (lo + hi) // 2
-        before = hi - lo
+    The area is a staircase: tiles of ``tile_rows`` x ``tile_cols`` cells add a whole row or
+    column of tiles, with its converters, where the width passes a multiple of the tile, and
+    grow smoothly (buffers) in between. ``steps``: the widths after which it may jump (the
+    last width of each tile count). First a bisection over the steps inside the bracket
+    finds the stair the limit falls on; if ``lo`` is a step's last width, one evaluation at
+    ``lo + 1`` says whether the jump is where the answer is; what is left lies on one smooth
+    stair: false position (the width where the line through the ends meets the limit and, if
+    that fits, the next one), safeguarded by bisection (a false-position step that does not at
+    least halve the bracket is followed by a bisection step, so the bracket halves at least
+    every three evaluations, whatever the shape). Without the safeguard false position crawls
+    on a staircase: the line through the ends keeps landing beside the end next to a jump.
+    Every evaluation keeps the bracket, so the answer is right for any area that does not
+    fall as the width grows; ``steps`` only saves evaluations."""
+    def take(mid: int) -> None:
+        nonlocal lo, a_lo, hi, a_hi
         a = area(mid)
         if a <= limit:
             lo, a_lo = mid, a
         else:
             hi, a_hi = mid, a
+
+    def done() -> bool:
+        return hi - lo <= tol(lo) or stop()
+
+    while not done():
+        inside = [u for u in steps if lo < u < hi]
+        if not inside:
+            break
+        take(inside[len(inside) // 2])
+    if not done() and lo in steps:
+        take(lo + 1)
+    halved = True
+    while not done():
+        before = hi - lo
+        if lo and halved and a_hi > a_lo:
+            # the width where the line through the ends meets the limit (a hair above, so
+            # that a limit exactly on an evaluated area is not truncated to the width below)
+            mid = lo + math.floor((limit - a_lo) / (a_hi - a_lo) * (hi - lo) + 1e-6)
+            mid = min(max(mid, lo + 1), hi - 1)
+            take(mid)
+            if lo == mid and not done():   # it fits: on a smooth stair it is the answer
+                take(mid + 1)
+        else:
+            take((lo + hi) // 2)
         halved = 2 * (hi - lo) <= before + 1   # a bisection of an odd bracket counts
     return lo, a_lo, hi, a_hi

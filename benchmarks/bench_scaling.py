@@ -73,7 +73,7 @@ def build(part: str, cache: Path) -> None:
     """Run the algorithms on the counting backend; cache every ledger (resumable)."""
     f = cache / f"{part}.json"
     done = _load(f)
-    t0 = time.time()
+    t0, c0 = time.time(), time.process_time()
     if part in ("width", "depth"):
         pts = ([(d, a, w, 2) for d in DEVICES for a in ALGOS for w in WIDTHS]
                if part == "width" else
@@ -103,14 +103,16 @@ def build(part: str, cache: Path) -> None:
                 key = f"{algo}|{area:g}"
                 if key in done:
                     continue
-                t = time.time()
+                t, c = time.time(), time.process_time()
                 done[key] = largest_width(hw, algo, area, known=known, rel_tol=FIT_REL_TOL)
                 done[f"known|{algo}"] = {str(k): v for k, v in known.items()}
                 _save(f, done)
-                print(f"fit: {key} -> {done[key]} {time.time() - t:.1f} s", flush=True)
+                print(f"fit: {key} -> {done[key]} {time.time() - t:.1f} s wall, "
+                      f"{time.process_time() - c:.1f} s CPU", flush=True)
     else:
         raise SystemExit(f"part = {part!r} is unknown; choose width, depth or fit")
-    print(f"{part}: built in {time.time() - t0:.0f} s", flush=True)
+    print(f"{part}: built in {time.time() - t0:.0f} s wall, {time.process_time() - c0:.0f} s "
+          "CPU (wall time depends on the machine's other jobs)", flush=True)
 
 
 # ---- pricing and figures ------------------------------------------------------------------

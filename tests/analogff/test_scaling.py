@@ -78,22 +78,33 @@ def test_largest_width_is_the_largest_fitting_width_exhaustively(algo, widths, m
             assert r["next_area_mm2"] > target >= r["area_mm2"]
 
 
-def test_narrow_halves_the_bracket_every_two_evaluations_on_a_staircase():
+@pytest.mark.parametrize("tile", [7, 16, 256])
+def test_narrow_on_a_staircase_is_exact_in_few_evaluations(tile):
+    # tiles make the area a staircase, convex in between: false position alone crawled (56
+    # evaluations here for 16-wide tiles); the safeguard halves the bracket at least every
+    # three evaluations, and knowing where the stairs are leaves one bisection over them and
+    # a few evaluations on one stair
     import math
 
     from analogff.scaling import narrow
 
-    vals = [1 + 0.3 * math.ceil(w / 16) ** 2 + 1e-3 * w for w in range(2049)]
-    for target in vals[1:-1:37]:
-        n = [0]
+    n_w = 2048
+    vals = [1 + 0.3 * math.ceil(w / tile) ** 2 + 1e-3 * w + 1e-7 * w * w
+            for w in range(n_w + 1)]
+    stairs = tuple(range(tile, n_w + 1, tile))
+    for steps, bound in (((), 3 * math.ceil(math.log2(n_w))),
+                         (stairs, math.ceil(math.log2(len(stairs))) + 6)):
+        for target in vals[1:-1:13] + [vals[1] + 0.37 * (vals[-1] - vals[1])]:
+            n = [0]
 
-        def area(w):
-            n[0] += 1
-            return vals[w]
+            def area(w):
+                n[0] += 1
+                return vals[w]
 
-        lo, _, hi, _ = narrow(area, target, 1, vals[1], 2048, vals[2048], lambda lo: 1)
-        assert lo == max(w for w in range(2049) if vals[w] <= target) and hi == lo + 1
-        assert n[0] <= 2 * math.ceil(math.log2(2047))
+            lo, _, hi, _ = narrow(area, target, 1, vals[1], n_w, vals[n_w], lambda lo: 1,
+                                  steps=steps)
+            assert lo == max(w for w in range(n_w + 1) if vals[w] <= target)
+            assert hi == lo + 1 and n[0] <= bound, (steps[:2], target, n[0])
 
 
 def test_area_only_init_leaves_the_chip_unchanged():
