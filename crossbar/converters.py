@@ -8,12 +8,13 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from numba import njit, prange
+from numba import njit
 
 from . import _jitcache  # noqa: F401  (cache stamped with every kernel module: see there)
 
 from .kernel_config import _FASTMATH, _ROWS_PER_CHUNK
 from .normals import _fill_normals, tablefull_ref
+from .threads import run_chunks
 
 
 @njit(cache=True)
@@ -92,8 +93,8 @@ def _dac_row(xrow, xurow, qrow, n2row, gsum, tile_edges, abs_max, in_bound, L, i
     return s, e, 0 if abs_max else _count_clipped(xrow, inv, L), False
 
 
-@njit(parallel=True, cache=True)
-def dac_quantize(x, levels, abs_max, in_bound, tile_edges, gsum, q, n2, row_energy):
+def dac_quantize(x, levels, abs_max, in_bound, tile_edges, gsum, q, n2, row_energy,
+                 threads=None):
     """Quantise inputs to ``levels`` signed steps per polarity.
 
     x (B, n) float32 -> q (B, n) in [-1, 1]; returns per-row scale s (B,), the clipped count
@@ -102,20 +103,31 @@ def dac_quantize(x, levels, abs_max, in_bound, tile_edges, gsum, q, n2, row_ener
     caller raises). n2[b, t] = Σ_{i in tile t} q_bi² (for read noise);
     row_energy[b] = Σ_i q_bi² gsum_i (cell read energy per unit V²·t; gsum float32).
     ``levels`` = 2**(bits-1) - 1. With abs-max scaling nothing can clip, so only fixed scaling
-    counts clipped inputs.
+    counts clipped inputs. Rows run in chunks on up to ``threads`` threads
+    (`crossbar.threads.run_chunks`).
     """
-    B = x.shape[0]
-    scale = np.empty(B, dtype=np.float32)
-    clipped = np.zeros(B, dtype=np.int64)
-    bad = np.zeros(B, dtype=np.int64)
+    scale = np.empty(x.shape[0], dtype=np.float32)
+    runs = run_chunks(_dac_chunks, x.shape[0], threads, x, levels, abs_max, in_bound,
+                      tile_edges, gsum, q, n2, row_energy, scale)
+    return scale, sum(r[0] for r in runs), sum(r[1] for r in runs)
+
+
+@njit(cache=True, nogil=True)
+def _dac_chunks(c0, c1, x, levels, abs_max, in_bound, tile_edges, gsum, q, n2, row_energy,
+                scale):
+    """Chunks c0 … c1 - 1 of `dac_quantize` (rows c0·16 … c1·16 - 1), without the GIL;
+    returns their (clipped inputs, rows with NaN/inf)."""
     L = np.float32(levels)
     invL = np.float32(1.0) / L
     xu = x.view(np.uint32)
-    for b in prange(B):
-        scale[b], row_energy[b], clipped[b], bad[b] = _dac_row(
+    clipped = 0
+    bad = 0
+    for b in range(c0 * _ROWS_PER_CHUNK, min(x.shape[0], c1 * _ROWS_PER_CHUNK)):
+        scale[b], row_energy[b], c, nonfinite = _dac_row(
             x[b], xu[b], q[b], n2[b], gsum, tile_edges, abs_max, in_bound, L, invL)
-    return scale, clipped.sum(), bad.sum()
-
+        clipped += c
+        bad += nonfinite
+    return clipped, bad
 
 
 @njit(cache=True)
@@ -139,8 +151,8 @@ def _convert_row(P, g, sd, per_elem, noisy, inv, step, H, out, accumulate):
     return c
 
 
-@njit(parallel=True, cache=True)
-def adc_tiles(P3, sd3, noisy, steps, half, out, split, key, stream0, first, rowscale, final):
+def adc_tiles(P3, sd3, noisy, steps, half, out, split, key, stream0, first, rowscale, final,
+              threads=None):
     """Convert tiles: out (+)= ADC(P3[t] + sd3[t]·N(0,1)) for every tile t.
 
     P3 (nt, B, m) partial sums (normalised units); sd3 (nt, B, k), k = 1 or m; steps (nt,)
@@ -149,41 +161,35 @@ def adc_tiles(P3, sd3, noisy, steps, half, out, split, key, stream0, first, rows
     (t, b) comes from stream ``stream0 + t·B + b``, so converting tiles one call at a time
     (stream0 = t·B) or all at once gives identical numbers. When ``final``, each row of out
     is then multiplied by rowscale[b] (input scale × w_max: weight units), while it is still
-    in cache. Returns saturated conversions.
+    in cache. Rows run in chunks on up to ``threads`` threads (`crossbar.threads.run_chunks`).
+    Returns saturated conversions.
     """
-    B = P3.shape[1]
-    sat = np.zeros(B, dtype=np.int64)
-    nchunk = (B + _ROWS_PER_CHUNK - 1) // _ROWS_PER_CHUNK
-    for ch in prange(nchunk):
-        # one chunk through a function compiled once, shared with the serial twin (as the
-        # body of the prange loop it was compiled twice: for the thread pool and the twin)
-        _adc_chunk(np.int64(ch), P3, sd3, noisy, steps, half, out, split, key, stream0, first,
-                   rowscale, final, sat)
-    return sat.sum()
+    return sum(run_chunks(_adc_chunks, P3.shape[1], threads, P3, sd3, noisy, steps, half, out,
+                          split, key, stream0, first, rowscale, final))
 
 
-@njit(cache=True)
-def _adc_chunk(ch, P3, sd3, noisy, steps, half, out, split, key, stream0, first, rowscale,
-               final, sat):
-    """`adc_tiles` for the rows of chunk ``ch`` (rows ch·16 … ch·16 + 15); sat[b] = the
-    row's saturated conversions."""
+@njit(cache=True, nogil=True)
+def _adc_chunks(c0, c1, P3, sd3, noisy, steps, half, out, split, key, stream0, first, rowscale,
+                final):
+    """`adc_tiles` for the rows of chunks c0 … c1 - 1 (rows c0·16 … c1·16 - 1), without the
+    GIL; returns their saturated conversions."""
     nt, B, m = P3.shape
     H = np.float32(half)
     per_elem = sd3.shape[2] > 1
     table = tablefull_ref[0]
-    g = np.zeros(m, dtype=np.float32)  # one scratch per chunk of rows (see read_narrow)
-    for b in range(ch * _ROWS_PER_CHUNK, min(B, (ch + 1) * _ROWS_PER_CHUNK)):
-        c = 0
+    g = np.zeros(m, dtype=np.float32)  # one scratch per run of rows (each row overwrites it)
+    sat = 0
+    for b in range(c0 * _ROWS_PER_CHUNK, min(B, c1 * _ROWS_PER_CHUNK)):
         for t in range(nt):
             if noisy:
                 _fill_normals(g, key, stream0 + t * B + b, table)
             step = steps[t]
-            c += _convert_row(P3[t, b], g, sd3[t, b], per_elem, noisy,
-                              np.float32(1.0) / step, step, H, out[b, t if split else 0],
-                              not (split or (first and t == 0)))
+            sat += _convert_row(P3[t, b], g, sd3[t, b], per_elem, noisy,
+                                np.float32(1.0) / step, step, H, out[b, t if split else 0],
+                                not (split or (first and t == 0)))
         if final:
             _scale_rows(out[b], rowscale[b])
-        sat[b] = c
+    return sat
 
 
 @njit(cache=True, fastmath=_FASTMATH)

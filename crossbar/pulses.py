@@ -10,18 +10,16 @@ State is normalised: ``w = (G - g_min) / (g_max - g_min)`` for each device of a 
 from __future__ import annotations
 
 import math
-import os
-from concurrent.futures import ThreadPoolExecutor
 
-import numba
 import numpy as np
-from numba import njit, prange, uint64
+from numba import njit, uint64
 
 from . import _jitcache  # noqa: F401  (cache stamped with every kernel module: see there)
 
 from .kernel_config import _FASTMATH, _ROWS_PER_CHUNK
 from .normals import _fill_normals, _fill_uniforms16, table_ref, table16_ref, tablefull_ref
 from .rng import next_u64, normal_from_bits, normal_from_bits16, stream_start
+from .threads import run_chunks
 
 # update modes
 DETERMINISTIC, MIXED, STOCHASTIC = 0, 1, 2
@@ -475,13 +473,13 @@ LAWS_VECTORISED_ABOVE = 16
 REFRESH_AT = 0.9
 
 
-@njit(cache=True)
-def _update_chunk(ch, mode, A, V, max_pulses, wp, wm, d2dp, d2dm, has_d2d, stuckp, stuckm,
-                  countp, countm, p, key, differential, tprogp, tprogm, track_time, now,
-                  up_cnt, dn_cnt, energy, full, lawp, lawm, touchp, touchm):
-    """`apply_update` for the rows of chunk ``ch`` (rows ch·16 … ch·16 + 15): the whole row
-    physics, compiled once (as the body of a prange loop it compiled three times slower, and
-    twice: for the thread pool and for a serial twin)."""
+@njit(cache=True, nogil=True)
+def _update_chunks(c0, c1, mode, A, V, max_pulses, wp, wm, d2dp, d2dm, has_d2d, stuckp, stuckm,
+                   countp, countm, p, key, differential, tprogp, tprogm, track_time, now, full,
+                   lawp, lawm, touchp, touchm, up_cnt, dn_cnt, energy):
+    """`apply_update` for the rows of chunks c0 … c1 - 1 (rows c0·16 … c1·16 - 1), without the
+    GIL: the whole row physics. Scratch is allocated once per call and reused row after row
+    (every row overwrites what it reads of it), so where a run starts cannot matter."""
     R, C = wp.shape
     potonly = p[P_POTONLY] > 0
     endur = p[P_ENDUR]
@@ -512,10 +510,12 @@ def _update_chunk(ch, mode, A, V, max_pulses, wp, wm, d2dp, d2dm, has_d2d, stuck
     wout = np.empty(C, dtype=np.float64)
     useout = np.empty(C, dtype=np.uint8)
     flag = np.empty(C, dtype=np.uint8)
-    for i in range(ch * _ROWS_PER_CHUNK, min(R, (ch + 1) * _ROWS_PER_CHUNK)):
+    for i in range(c0 * _ROWS_PER_CHUNK, min(R, c1 * _ROWS_PER_CHUNK)):
         st = stream_start(key, i)
         r = uint64(0)
-        left = 0
+        # typed int64, not the literal 0: with a literal, the first `_apply_n` call of a row
+        # compiled a second specialisation of it (~1 s of a machine's first run)
+        left = np.int64(0)
         nu = 0
         nd = 0
         e = 0.0
@@ -717,7 +717,7 @@ def _update_chunk(ch, mode, A, V, max_pulses, wp, wm, d2dp, d2dm, has_d2d, stuck
 
 def apply_update(mode, A, V, max_pulses, wp, wm, d2dp, d2dm, has_d2d,
                  stuckp, stuckm, countp, countm, p, key, differential,
-                 tprogp, tprogm, track_time, now, full, lawp, lawm, touchp, touchm):
+                 tprogp, tprogm, track_time, now, full, lawp, lawm, touchp, touchm, threads=None):
     """Turn a requested weight change into pulses and apply them.
 
     mode DETERMINISTIC: A = ΔW in pulse units (stochastically rounded with 16-bit uniforms from
@@ -727,7 +727,8 @@ def apply_update(mode, A, V, max_pulses, wp, wm, d2dp, d2dm, has_d2d,
     Pulse counts are capped at ``max_pulses``. Differential pairs: a positive change
     potentiates G+ or depresses G- (whichever keeps the pair nearer mid-range, w+ + w- -> 1);
     potentiate-only devices always potentiate (G+ for positive, G- for negative) and are
-    refreshed when a device passes REFRESH_AT (0.9). Single-device mapping (``differential`` False) uses wp.
+    refreshed when a device passes REFRESH_AT (0.9). Single-device mapping (``differential``
+    False) uses wp.
     Endurance: a device whose pulse count reaches ``p[P_ENDUR]`` becomes stuck.
     ``full``: every device follows its own law ``lawp``/``lawm`` (N_LAW, R, C) (bounds, rates,
     targets; `device_models.variation`) and is marked in ``touchp``/``touchm`` when pulsed
@@ -737,87 +738,35 @@ def apply_update(mode, A, V, max_pulses, wp, wm, d2dp, d2dm, has_d2d,
     deviate per device from stream 2R + row), the trains it flags pulse by pulse.
     Returns per-row arrays (pulses_up, pulses_down, energy_j).
 
-    Rows go in fixed chunks of _ROWS_PER_CHUNK (scratch is allocated once per chunk, not per
-    row: seven allocations per row cost more than a narrow row's pulses), contiguous runs of
-    chunks to Numba's number of threads, each run through `_update_chunks` (compiled once,
-    without the GIL) on a thread of its own. Chunking does not depend on the number of
-    threads and every row keeps its own random streams, so neither do the results. Threads
-    rather than a ``prange`` kernel: a parallel Numba kernel compiles its loop again for the
-    thread pool (~3 s on a machine's first run, once more for a serial twin) and gains nothing
-    over one call per thread here, where each thread's run is one long call.
+    Rows go in fixed chunks of _ROWS_PER_CHUNK, contiguous runs of chunks on up to ``threads``
+    threads (`crossbar.threads.run_chunks`), each run through `_update_chunks` (scratch is
+    allocated once per run, not per row: seven allocations per row cost more than a narrow
+    row's pulses). Every row keeps its own random streams, so the results do not depend on
+    the number of threads.
     """
-    return _update_in_runs(numba.get_num_threads(), (
-        mode, A, V, max_pulses, wp, wm, d2dp, d2dm, has_d2d, stuckp, stuckm, countp, countm,
-        p, key, differential, tprogp, tprogm, track_time, now, full, lawp, lawm, touchp,
-        touchm))
-
-
-def apply_update_serial(mode, A, V, max_pulses, wp, wm, d2dp, d2dm, has_d2d,
-                        stuckp, stuckm, countp, countm, p, key, differential,
-                        tprogp, tprogm, track_time, now, full, lawp, lawm, touchp, touchm):
-    """`apply_update` on the calling thread only (for small calls: handing work to another
-    thread costs more than it saves)."""
-    return _update_in_runs(1, (
-        mode, A, V, max_pulses, wp, wm, d2dp, d2dm, has_d2d, stuckp, stuckm, countp, countm,
-        p, key, differential, tprogp, tprogm, track_time, now, full, lawp, lawm, touchp,
-        touchm))
-
-
-def _update_in_runs(threads, args):
-    """`apply_update`'s rows (``args``: its arguments) in contiguous runs of chunks, one per
-    thread up to ``threads`` (the calling thread takes the first, `_pool` the others);
-    returns (pulses_up, pulses_down, energy_j) per row."""
-    R = args[4].shape[0]   # wp
+    R = wp.shape[0]
     out = (np.zeros(R, dtype=np.int64), np.zeros(R, dtype=np.int64),
            np.zeros(R, dtype=np.float64))
-    args = args + out
-    nchunk = (R + _ROWS_PER_CHUNK - 1) // _ROWS_PER_CHUNK
-    runs = max(min(threads, nchunk), 1)
-    edges = [nchunk * k // runs for k in range(runs + 1)]
-    others = [_pool().submit(_update_chunks, edges[k], edges[k + 1], *args)
-              for k in range(1, runs)]
-    _update_chunks(edges[0], edges[1], *args)
-    for f in others:
-        f.result()
+    run_chunks(_update_chunks, R, threads, mode, A, V, max_pulses, wp, wm, d2dp, d2dm, has_d2d,
+               stuckp, stuckm, countp, countm, p, key, differential, tprogp, tprogm, track_time,
+               now, full, lawp, lawm, touchp, touchm, *out)
     return out
 
 
-@njit(cache=True, nogil=True)
-def _update_chunks(c0, c1, mode, A, V, max_pulses, wp, wm, d2dp, d2dm, has_d2d, stuckp, stuckm,
-                   countp, countm, p, key, differential, tprogp, tprogm, track_time, now, full,
-                   lawp, lawm, touchp, touchm, up_cnt, dn_cnt, energy):
-    """Chunks c0 … c1 - 1 of `apply_update` (rows c0·16 … c1·16 - 1), without the GIL."""
-    for ch in range(c0, c1):
-        _update_chunk(ch, mode, A, V, max_pulses, wp, wm, d2dp, d2dm, has_d2d, stuckp, stuckm,
-                      countp, countm, p, key, differential, tprogp, tprogm, track_time, now,
-                      up_cnt, dn_cnt, energy, full, lawp, lawm, touchp, touchm)
-
-
-_POOL: dict = {}
-
-
-def _pool() -> ThreadPoolExecutor:
-    """The threads that take `apply_update`'s other runs (one fewer than Numba's maximum;
-    idle threads wait on a lock, they do not spin). One pool per process: a forked child
-    (a sweep worker) inherits the parent's pool object but not its threads, so work handed
-    to it would never run."""
-    pid = os.getpid()
-    if pid not in _POOL:
-        _POOL.clear()
-        _POOL[pid] = ThreadPoolExecutor(max_workers=max(numba.config.NUMBA_NUM_THREADS - 1, 1),
-                                        thread_name_prefix="apply_update")
-    return _POOL[pid]
-
-
-
-@njit(parallel=True, cache=True)
-def drift(w, nu, tprog, T, dt, t0, c):
+def drift(w, nu, tprog, T, dt, t0, c, threads=None):
     """Power-law drift from time T to T+dt: G <- G · (age_new/age_old)^(-ν), ages ≥ t0.
 
-    ``c`` = g_min/Δg, so G/Δg = c + w; the state is clipped at 0 (g_min).
+    ``c`` = g_min/Δg, so G/Δg = c + w; the state is clipped at 0 (g_min). Rows run in chunks
+    on up to ``threads`` threads (`crossbar.threads.run_chunks`).
     """
+    run_chunks(_drift_rows, w.shape[0], threads, w, nu, tprog, T, dt, t0, c)
+
+
+@njit(cache=True, nogil=True)
+def _drift_rows(c0, c1, w, nu, tprog, T, dt, t0, c):
+    """Chunks c0 … c1 - 1 of `drift` (rows c0·16 … c1·16 - 1), without the GIL."""
     R, C = w.shape
-    for i in prange(R):
+    for i in range(c0 * _ROWS_PER_CHUNK, min(R, c1 * _ROWS_PER_CHUNK)):
         for j in range(C):
             v = nu[i, j]
             if v <= 0:
@@ -827,4 +776,3 @@ def drift(w, nu, tprog, T, dt, t0, c):
             f = (a1 / a0) ** (-v)
             g = (c + w[i, j]) * f - c
             w[i, j] = g if g > 0 else 0.0
-

@@ -2,11 +2,11 @@
 
 On a cold Numba cache a run compiles every kernel it uses, one after another, in one process
 (Numba compiles under a global lock): the read kernels at the first forward pass, the pulse
-kernels (``apply_update``'s `crossbar.pulses._update_chunks`, about half of the compile
-time) at the first weight update. `compile_pulses_in_background` starts a second interpreter that compiles the
-pulse kernels into the same on-disk cache while this process compiles the reads; the first
-call of a pulse kernel here waits for that process and then loads what it cached. On two
-cores the two halves overlap. The cached machine code is the code this process would have
+kernels (``apply_update``'s `crossbar.pulses._update_chunks`, the larger part: ~7 s of CPU
+against ~4 s for the reads) at the first weight update. `compile_pulses_in_background` starts
+a second interpreter that compiles the pulse kernels into the same on-disk cache while this
+process compiles the reads; the first call of a pulse kernel here waits for that process and
+then loads what it cached. On two cores the two overlap. The cached machine code is the code this process would have
 compiled (no fast-math: `crossbar.kernel_config`), so the numbers do not change
 (tests/crossbar/test_cache_reproducible.py); if the second process fails, this one compiles
 the kernel itself on its first call, as it would have anyway.
@@ -61,11 +61,11 @@ def compile_pulses_in_background() -> bool:
     parallel, serial = K.apply_update, K.SERIAL["apply_update"]
 
     def waiting(kernel):
-        def call(*args):
+        def call(*args, **kwargs):
             _wait(proc)
             K.apply_update = parallel       # later calls go straight to the kernels
             K.SERIAL["apply_update"] = serial
-            return kernel(*args)
+            return kernel(*args, **kwargs)
         call.__name__ = kernel.__name__  # analog.kernel_for finds the twin by this name
         return call
 
