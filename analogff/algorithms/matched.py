@@ -14,7 +14,8 @@ adam      adam        deterministic      two 32-bit moments (step applied as pul
 Matched: hidden sizes, epochs, images per batch (``MATCHED_BUDGET``, the PFF "small" preset,
 unless the run sets them), the family above. The rate of each (algorithm, rule) is that
 algorithm's default for the rule and scheme (``lr_<rule>_<update>`` or ``lr_<rule>`` in its
-defaults, tuned on digits: see the README) unless ``--lr`` is given. `unmatched` lists what cannot be matched; it is stored in the
+defaults, chosen on digits; which of them a dev split of the training set confirms, and
+which it leaves open: docs/tuning.md) unless ``--lr`` is given. `unmatched` lists what cannot be matched; it is stored in the
 run record and printed.
 """
 
