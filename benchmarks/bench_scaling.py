@@ -320,8 +320,8 @@ def price_all(cache: Path, outdir: Path) -> None:
             if not key.startswith("known"):
                 how = "" if r.get("converged", True) else " (search stopped: a bracket)"
                 print(f"  {key.replace('|', ' at ')} mm²: w = {r['width']} "
-                      f"({r['area_mm2']:.3g} mm²; w = {r['next_width']} needs "
-                      f"{r['next_area_mm2']:.3g} mm²){how}")
+                      f"({r['area_mm2']:.4g} mm²; w = {r['next_width']} needs "
+                      f"{r['next_area_mm2']:.4g} mm²; {r['evaluations']} evaluations){how}")
 
 
 # ---- beyond the toy scale: the paper's 784-2000-2000 on full Fashion-MNIST ----------------
