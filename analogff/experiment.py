@@ -116,6 +116,11 @@ def converter_info(hw, periphery: Periphery) -> dict[str, Any]:
             "input_mode": hw.input_mode}
 
 
+# per-matrix periphery overrides that change the chip's layout (and so its price), not only
+# the analog arithmetic: PFF's lateral arrays are stacks of group-sized tiles
+LAYOUT_FIELDS = ("tile_rows", "tile_cols")
+
+
 def make_factory(cfg: SimConfig, ledger: Ledger, backend: str | None = None) -> Callable:
     """factory(name, out, in, w_max, init, **periphery_overrides) -> matrix (programmed).
 
@@ -126,8 +131,16 @@ def make_factory(cfg: SimConfig, ledger: Ledger, backend: str | None = None) -> 
     backend = backend or ("ideal" if cfg.ideal else "analog")
     counter = [0]
     if backend == "ideal":
-        def factory(name, out, inp, w_max, init=None, **_kw):
+        periphery = make_periphery(cfg)
+
+        def factory(name, out, inp, w_max, init=None, out_bound_scale=None, **overrides):
+            """The same overrides as the analog factory's, checked the same way; an ideal
+            matrix computes without tiles, but its ledger records the tile size it would get
+            (`LAYOUT_FIELDS`), so that the ideal twin is priced on the analog run's chip."""
+            periphery.replace(**overrides)   # unknown field or bad value: the same error
             m = IdealMatrix(out, inp, ledger=ledger, name=name)
+            ledger.matrices[m.name].update(
+                {k: overrides[k] for k in LAYOUT_FIELDS if k in overrides})
             if init is not None:
                 m.program(init)
             return m

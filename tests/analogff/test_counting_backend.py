@@ -62,3 +62,24 @@ def test_counting_ledger_equals_analog_ledger(algo, update, data):
     for k in ("cell_read_energy_j", "pulses_up"):
         assert sum(e.get(k, 0) for e in c["entries"]) > 0
         assert sum(e.get(k, 0) for e in a["entries"]) > 0
+
+
+@pytest.mark.parametrize("algo", names())
+def test_ideal_twin_is_priced_on_the_analog_runs_chip(algo, data):
+    """An ideal run's record prices the chip its analog run would use: the same tiles per
+    matrix (PFF's lateral arrays are stacks of group-sized tiles, not 256-row ones), so the
+    same area and the same conversions per inference."""
+    from reports.estimate import area_breakdown, price_ledger
+    cfg = from_dict(dict(algo=algo, hidden="20,20" if algo != "bp" else "20", steps=2,
+                         batch_size=8, epochs=1, tile_rows=32, tile_cols=16))
+    priced = {}
+    for backend in ("ideal", "counting"):
+        net = build(cfg, data, backend=backend)
+        net.algo.predict(data.x_test[:3])
+        led = net.ledger.to_dict()
+        hw = cfg.hardware
+        priced[backend] = (area_breakdown(led, hw), price_ledger(led, hw)["by_component_j"])
+    (area_i, e_i), (area_c, e_c) = priced["ideal"], priced["counting"]
+    assert area_i == pytest.approx(area_c, rel=1e-12)
+    for k in ("adc", "dac"):
+        assert e_i[k] == pytest.approx(e_c[k], rel=1e-12)
