@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Full Fashion-MNIST (60,000 train / 10,000 test) accuracy for PFF, FF and BP, analog (ecram,
 # read noise 0.05, seed 0) and ideal, on the 2-core machine: two lanes of runs side by side,
-# one core each (NUMBA_NUM_THREADS=1, BLAS 1 thread). The six runs took 3.1 h of one-core
-# wall time in all here, so about 1.6 h with the two lanes (per-run times: docs/findings.md,
-# "Claim 4"). Results go to one store; compare with:
+# one core each (NUMBA_NUM_THREADS=1, BLAS 1 thread). The six runs took 2.8 h of one-core
+# wall time in all here, about 1.4 h with the two lanes as below (per-run times:
+# docs/findings.md, "Claim 4"). Results go to one store; compare with:
 #   analogff results fashion_full.db --group-by algo,ideal
 #   analogff report fashion_full.db --out fashion_full_report/
 #
@@ -13,11 +13,12 @@
 #   FF  784-2000-2000,    paper preset (batch 500, pulsed SGD), 60 epochs: the paper's budget
 #       (one core: ~40 s per analog epoch, ~30 s ideal)
 #   PFF 784-500-500,      small preset (Adam as released, batch 50 + 50 negatives, K = 6,
-#       rate decayed linearly over the run), 6 epochs (one core: ~9 min per analog epoch,
+#       rate decayed linearly over the run), 6 epochs (one core: ~7 min per analog epoch,
 #       ~3 min ideal); the analog run also scores the whole test set after every epoch
 #       (--curve: training is unchanged) to show where it goes.
-#       The paper's 784-2000-2000 at K = 12, batch 500 + 500 does not fit: one epoch is
-#       several hours here (`python3 benchmarks/bench_scaling.py project`).
+#       The paper's 784-2000-2000 at K = 12, batch 500 + 500 does not fit about an hour:
+#       60 epochs take 8.7 h ideal / 14.5 h analog on both cores
+#       (`python3 benchmarks/bench_paper_scale.py --repeats 3`).
 set -euo pipefail
 STORE=${1:-fashion_full.db}
 export NUMBA_NUM_THREADS=1 OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1
