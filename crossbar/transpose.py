@@ -5,6 +5,9 @@ A matrix change arrives as ``(out, in)`` (the algorithms' layout) while the arra
 arrays walks one of the two with a stride of a full row and misses cache at every element;
 taking ``TRANSPOSE_BLOCK`` source rows at a time keeps both sides' lines in cache. Each element
 gets exactly the operation the whole-array expression gives it, so results are identical.
+Large transposes also split their source rows into contiguous runs, one per kernel thread
+(NumPy releases the GIL inside a ufunc): each element is still written once, by one
+operation, so the result does not depend on the number of threads.
 """
 
 from __future__ import annotations
@@ -15,17 +18,53 @@ import numpy as np
 # matching 256-column strip is read and written in 1 KB runs per row (the fastest of
 # 32-512 measured on a 2000 × 2000 add: 2.9× the whole-array expression)
 TRANSPOSE_BLOCK = 256
+# below this many elements a transpose stays on the calling thread: handing a run to another
+# thread costs ~50 µs, about what 64 Ki elements take
+THREADED_ABOVE = 1 << 16
 
 
-def add_transposed(dst: np.ndarray, src: np.ndarray) -> None:
+def _in_runs(work, src: np.ndarray, threads: int | None, *args) -> None:
+    """``work(src, *args, a, b)`` over the source rows [0, m) in contiguous runs, one per
+    thread (up to ``threads``; None: Numba's number of threads, as the kernels use)."""
+    m = src.shape[0]
+    runs = 1
+    if src.size > THREADED_ABOVE:
+        if threads is None:
+            import numba   # on first use: ``import crossbar`` stays fast
+            threads = numba.get_num_threads()
+        runs = max(min(threads, m), 1)
+    if runs == 1:
+        work(src, *args, 0, m)
+        return
+    from .threads import _pool
+    edges = [m * r // runs for r in range(runs + 1)]
+    others = [_pool().submit(work, src, *args, edges[r], edges[r + 1]) for r in range(1, runs)]
+    work(src, *args, edges[0], edges[1])
+    for f in others:
+        f.result()
+
+
+def _add_rows(src: np.ndarray, dst: np.ndarray, a: int, b: int) -> None:
+    """``dst[:, a:b] += src[a:b].T``, block by block."""
+    for j in range(a, b, TRANSPOSE_BLOCK):
+        e = min(j + TRANSPOSE_BLOCK, b)
+        dst[:, j:e] += src[j:e].T
+
+
+def _scaled_rows(src: np.ndarray, k: np.floating, out: np.ndarray, a: int, b: int) -> None:
+    """``out[:, a:b] = src[a:b].T * k``, block by block."""
+    for j in range(a, b, TRANSPOSE_BLOCK):
+        e = min(j + TRANSPOSE_BLOCK, b)
+        np.multiply(src[j:e].T, k, out=out[:, j:e])
+
+
+def add_transposed(dst: np.ndarray, src: np.ndarray, threads: int | None = None) -> None:
     """``dst += src.T`` (dst (n, m), src (m, n))."""
-    for j in range(0, src.shape[0], TRANSPOSE_BLOCK):
-        dst[:, j:j + TRANSPOSE_BLOCK] += src[j:j + TRANSPOSE_BLOCK].T
+    _in_runs(_add_rows, src, threads, dst)
 
 
-def scaled_transpose(src: np.ndarray, k: np.floating) -> np.ndarray:
+def scaled_transpose(src: np.ndarray, k: np.floating, threads: int | None = None) -> np.ndarray:
     """``src.T * k`` as a C-contiguous array."""
     out = np.empty(src.shape[::-1], dtype=np.result_type(src, k))
-    for j in range(0, src.shape[0], TRANSPOSE_BLOCK):
-        np.multiply(src[j:j + TRANSPOSE_BLOCK].T, k, out=out[:, j:j + TRANSPOSE_BLOCK])
+    _in_runs(_scaled_rows, src, threads, k, out)
     return out
