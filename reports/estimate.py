@@ -72,10 +72,9 @@ def analog_counts(rows: int, cols: int, tr: int, tc: int, mv: float, tv: float,
 
 
 def _n_weights(info: dict) -> int:
-    """Stored weights of a matrix (block-diagonal lateral matrices store rows x group)."""
-    R, C = int(info["rows"]), int(info["cols"])
-    g = info.get("lateral_group")
-    return R * int(g) if g else R * C
+    """Stored weights of a matrix: rows x cols as registered (a block-diagonal lateral matrix
+    registers its inner stack of blocks, group x units, so this is what it stores)."""
+    return int(info["rows"]) * int(info["cols"])
 
 
 def _zero() -> dict[str, float]:
