@@ -13,8 +13,10 @@ The three are timed side by side in one process, ``--repeats`` rounds of product
 analog, so that a busy machine slows all three alike: the ratios (targets: ideal within 1.3× of
 its products, analog within 1.5× of ideal) are computed per round and printed as the median
 with the spread (min–max) over the rounds, in wall time and in CPU time of the process (all
-threads). Also printed: the load average (the absolute times scale with it) and the projected
-time of a 60-epoch MNIST run (60000 / 500 = 120 batches per epoch) at the median batch time.
+threads). Also printed: the load average (the absolute times scale with it), the floor of the
+ideal ratio on this machine (the ideal batch's CPU time spread over every core, over the
+products' wall time: no scheduling of the same work goes below it) and the projected time of a
+60-epoch MNIST run (60000 / 500 = 120 batches per epoch) at the median batch time.
 Inputs are random images (784 values in [0, 1]): the time of a batch does not depend on their
 content. Numba's compile and a first batch are done before timing.
 """
@@ -185,6 +187,12 @@ def main() -> None:
         if "analog" in t:
             r_a = [an[j] / i[j] for an, i in zip(t["analog"], t["ideal"])]
             print(f"analog / ideal ({unit}):    {_spread(r_a)}   target <= {TARGET_ANALOG}x")
+    # with its present work, the ideal batch cannot beat its CPU time spread over every core:
+    # the floor of its wall ratio on this machine, whatever the scheduling
+    cpus = os.cpu_count() or 1
+    floor = statistics.median(i[1] / cpus / p[0] for i, p in zip(t["ideal"], t["products"]))
+    print(f"ideal / products floor on {cpus} cores (its CPU time / {cpus}, over the products' "
+          f"wall): {floor:.2f}x")
     batches = N_TRAIN / BATCH * EPOCHS
     for name in nets:
         print(f"projected {EPOCHS}-epoch MNIST run ({N_TRAIN} images, {batches:.0f} batches), "
