@@ -17,8 +17,8 @@
 #       ~3 min ideal); the analog run also scores the whole test set after every epoch
 #       (--curve: training is unchanged) to show where it goes.
 #       The paper's 784-2000-2000 at K = 12, batch 500 + 500 does not fit about an hour:
-#       60 epochs take 8.7 h ideal / 14.5 h analog on both cores
-#       (`python3 benchmarks/bench_paper_scale.py --repeats 3`).
+#       60 epochs take 8.6 h ideal / 13.7 h analog of training on both cores
+#       (`python3 benchmarks/bench_paper_scale.py --repeats 5`, idle machine).
 set -euo pipefail
 STORE=${1:-fashion_full.db}
 export NUMBA_NUM_THREADS=1 OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1

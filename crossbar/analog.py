@@ -518,6 +518,7 @@ class AnalogMatrix(MatrixBase):
             V = np.float32(BL) * (px.T @ pd - (px * px).T @ (pd * pd))
             mode = K.STOCHASTIC
             self.ledger.add(self.name, rng_draws=B * (R + C) * BL)
+        self._refuse_nan(A)
         self._fire(mode, A, V)
 
     def apply_delta(self, dW: np.ndarray) -> None:
@@ -537,20 +538,24 @@ class AnalogMatrix(MatrixBase):
             R, C = A.shape
             self.ledger.add(self.name, dig_add=R * C, sram_read_bits=16 * R * C,
                             sram_write_bits=16 * R * C)
+            self._refuse_nan(self._chi)   # the accumulator may sum +inf and -inf
             self._fire(K.MIXED, self._chi, np.zeros((1, 1), dtype=np.float32))
         else:
             # A is a finite dW times a finite scale: never NaN (at worst ±inf, which the
-            # kernel caps at max_pulses), so the whole-array NaN scan is skipped. (Reading dW
-            # column by column in the kernel instead of forming A was tried: 2-3 ms slower
-            # per 2000 x 2000 update than the threaded transpose.)
-            self._fire(K.DETERMINISTIC, A, np.zeros((1, 1), dtype=np.float32), nan_free=True)
+            # kernel caps at max_pulses), so it is not scanned. (Reading dW column by column
+            # in the kernel instead of forming A was tried: 2-3 ms slower per 2000 x 2000
+            # update than the threaded transpose.)
+            self._fire(K.DETERMINISTIC, A, np.zeros((1, 1), dtype=np.float32))
 
-    def _fire(self, mode: int, A: np.ndarray, V: np.ndarray, nan_free: bool = False) -> None:
-        pe = self.periphery
-        # finite inputs whose product overflowed (inf - inf)
-        if not nan_free and np.isnan(A).any():
+    def _refuse_nan(self, A: np.ndarray) -> None:
+        """Finite inputs whose product or sum overflowed (inf - inf) would reach the kernel as
+        NaN pulse counts: refuse them before any device moves."""
+        if np.isnan(A).any():
             raise NonFiniteInputError(f"{self.name}: the requested weight change overflowed "
                                       "to NaN; the inputs or the learning rate are too large")
+
+    def _fire(self, mode: int, A: np.ndarray, V: np.ndarray) -> None:
+        pe = self.periphery
         kernel = kernel_for(K.apply_update, self.wp.size, _SMALL_UPDATE)
         up, dn, e = kernel(mode, A, V, pe.max_pulses, self.wp, self.wm, self.d2dp, self.d2dm,
                            self._has_d2d, self.stuckp, self.stuckm, self.countp, self.countm,

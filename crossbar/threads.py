@@ -11,6 +11,8 @@ Threads rather than ``prange``: a parallel Numba kernel compiles its loop a seco
 Numba's thread pool (about 2 s of CPU per kernel on a machine's first run, and again for the
 serial twin small calls need) and gains nothing over one long call per thread here. With the
 runs handed out in Python, the pool kernel and its serial twin are one compiled function.
+`run_spans` is the same split over any range, for NumPy work that releases the GIL (the
+transposed writes of `crossbar.transpose`, Adam's chunked step in `analogff`).
 """
 
 from __future__ import annotations
@@ -31,19 +33,25 @@ def chunks(rows: int) -> int:
 
 def run_chunks(kernel, rows: int, threads: int | None, *args) -> list:
     """``kernel(c0, c1, *args)`` over every chunk of ``rows`` rows, in contiguous runs of
-    chunks, at most ``threads`` at once (None: Numba's number of threads,
-    ``numba.get_num_threads()``, which never exceeds NUMBA_NUM_THREADS; 1: on the calling
-    thread only). Returns what each run returned, in row order. ``kernel`` must be compiled
-    with ``nogil=True`` (else the runs take turns)."""
-    nchunk = chunks(rows)
-    if threads == 1 or nchunk <= 1:   # the serial twins' path: nothing to hand out
-        return [kernel(0, nchunk, *args)]
+    chunks (`run_spans` over the chunks). ``kernel`` must be compiled with ``nogil=True``
+    (else the runs take turns)."""
+    return run_spans(kernel, chunks(rows), threads, *args)
+
+
+def run_spans(work, n: int, threads: int | None, *args) -> list:
+    """``work(a, b, *args)`` over [0, n) in contiguous spans, at most ``threads`` at once
+    (None: Numba's number of threads, ``numba.get_num_threads()``, which never exceeds
+    NUMBA_NUM_THREADS; 1: on the calling thread only): the calling thread takes the first
+    span, the threads of `_pool` the others. Returns what each span returned, in order.
+    ``work`` must release the GIL for most of its time (a ``nogil`` kernel, NumPy passes)."""
+    if threads == 1 or n <= 1:   # the serial twins' path: nothing to hand out
+        return [work(0, n, *args)]
     if threads is None:
         threads = numba.get_num_threads()
-    runs = max(min(threads, nchunk), 1)
-    edges = [nchunk * k // runs for k in range(runs + 1)]
-    others = [_pool().submit(kernel, edges[k], edges[k + 1], *args) for k in range(1, runs)]
-    return [kernel(edges[0], edges[1], *args)] + [f.result() for f in others]
+    runs = max(min(threads, n), 1)
+    edges = [n * k // runs for k in range(runs + 1)]
+    others = [_pool().submit(work, edges[k], edges[k + 1], *args) for k in range(1, runs)]
+    return [work(edges[0], edges[1], *args)] + [f.result() for f in others]
 
 
 def serial_twin(kernel):

@@ -23,39 +23,25 @@ TRANSPOSE_BLOCK = 256
 THREADED_ABOVE = 1 << 16
 
 
-def _in_runs(work, src: np.ndarray, threads: int | None, *args) -> None:
-    """``work(src, *args, a, b)`` over the source rows [0, m) in contiguous runs, one per
-    thread (up to ``threads``; None: Numba's number of threads, as the kernels use)."""
-    m = src.shape[0]
-    runs = 1
-    if src.size > THREADED_ABOVE:
-        if threads is None:
-            import numba   # on first use: ``import crossbar`` stays fast
-            threads = numba.get_num_threads()
-        runs = max(min(threads, m), 1)
-    if runs == 1:
-        work(src, *args, 0, m)
-        return
-    from .threads import _pool
-    edges = [m * r // runs for r in range(runs + 1)]
-    others = [_pool().submit(work, src, *args, edges[r], edges[r + 1]) for r in range(1, runs)]
-    work(src, *args, edges[0], edges[1])
-    for f in others:
-        f.result()
-
-
-def _add_rows(src: np.ndarray, dst: np.ndarray, a: int, b: int) -> None:
+def _add_rows(a: int, b: int, src: np.ndarray, dst: np.ndarray) -> None:
     """``dst[:, a:b] += src[a:b].T``, block by block."""
     for j in range(a, b, TRANSPOSE_BLOCK):
         e = min(j + TRANSPOSE_BLOCK, b)
         dst[:, j:e] += src[j:e].T
 
 
-def _scaled_rows(src: np.ndarray, k: np.floating, out: np.ndarray, a: int, b: int) -> None:
+def _scaled_rows(a: int, b: int, src: np.ndarray, k: np.floating, out: np.ndarray) -> None:
     """``out[:, a:b] = src[a:b].T * k``, block by block."""
     for j in range(a, b, TRANSPOSE_BLOCK):
         e = min(j + TRANSPOSE_BLOCK, b)
         np.multiply(src[j:e].T, k, out=out[:, j:e])
+
+
+def _in_runs(work, src: np.ndarray, threads: int | None, *args) -> None:
+    """``work(a, b, src, *args)`` over the source rows in contiguous runs, one per thread
+    (`crossbar.threads.run_spans`; small sources on the calling thread only)."""
+    from .threads import run_spans   # on first use: ``import crossbar`` stays Numba-free
+    run_spans(work, src.shape[0], threads if src.size > THREADED_ABOVE else 1, src, *args)
 
 
 def add_transposed(dst: np.ndarray, src: np.ndarray, threads: int | None = None) -> None:

@@ -97,19 +97,14 @@ class Adam:
         out = np.empty(grad.shape, dtype=dt)
         flat = (grad.reshape(-1), m.reshape(-1), v.reshape(-1), out.reshape(-1))
         n = flat[0].size
-        runs = _threads() if n >= ADAM_THREADED_FROM else 1
-        if runs > 1:
-            from crossbar.threads import _pool
-            chunk = ADAM_CHUNK_THREADED
-            nch = -(-n // chunk)
-            edges = [min(nch * r // runs * chunk, n) for r in range(runs)] + [n]
-            others = [_pool().submit(self._passes, *flat, edges[r], edges[r + 1], chunk, lr_t)
-                      for r in range(1, runs)]
-            self._passes(*flat, edges[0], edges[1], chunk, lr_t)
-            for f in others:
-                f.result()
-        else:
-            self._passes(*flat, 0, n, ADAM_CHUNK, lr_t)
+        threads = _threads() if n >= ADAM_THREADED_FROM else 1
+        chunk = ADAM_CHUNK_THREADED if threads > 1 else ADAM_CHUNK
+
+        def span(c0: int, c1: int) -> None:   # chunks c0 … c1 - 1
+            self._passes(*flat, c0 * chunk, min(c1 * chunk, n), chunk, lr_t)
+
+        from crossbar.threads import run_spans
+        run_spans(span, -(-n // chunk), threads)
         return out.astype(np.float32, copy=False)
 
     def _passes(self, gf, mf, vf, of, a: int, b: int, chunk: int, lr_t: float) -> None:
