@@ -96,8 +96,11 @@ def relu(v: np.ndarray) -> np.ndarray:
 
 
 def _noise(shape, eps: np.float32, rng: np.random.Generator) -> np.ndarray:
-    """eps·n, n standard normal of ``shape`` (float32), scaled in place."""
-    r = rng.standard_normal(shape, dtype=np.float32)
+    """eps·n, n standard normal of ``shape`` (float32), scaled in place. The normals are
+    ``rng.standard_normal(shape, dtype=np.float32)``'s, drawn on the kernels' threads when
+    the array is large (`crossbar.pcg_normals`: the same numbers and generator state)."""
+    from crossbar.pcg_normals import standard_normal_f32   # Numba: imported on first use
+    r = standard_normal_f32(rng, shape)
     r *= eps
     return r
 
