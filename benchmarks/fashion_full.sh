@@ -17,8 +17,9 @@
 #       ~3 min ideal); the analog run also scores the whole test set after every epoch
 #       (--curve: training is unchanged) to show where it goes.
 #       The paper's 784-2000-2000 at K = 12, batch 500 + 500 does not fit about an hour:
-#       60 epochs take 8.6 h ideal / 13.7 h analog of training on both cores
-#       (`python3 benchmarks/bench_paper_scale.py --repeats 5`, idle machine).
+#       60 epochs take 9.3 h ideal / 15.0 h analog of training on both cores
+#       (`python3 benchmarks/bench_paper_scale.py --repeats 5`, 2026-12-03; the VM's speed
+#       varies by ~20 % over a day, see the README's performance section).
 set -euo pipefail
 STORE=${1:-fashion_full.db}
 export NUMBA_NUM_THREADS=1 OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1
