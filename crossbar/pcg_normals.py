@@ -28,8 +28,10 @@ What NumPy does per word ``r`` (``numpy/random/src/distributions/distributions.c
 ``random_standard_normal_f``): layer ``i = r & 0xff``, sign bit ``r >> 8 & 1``, 23-bit
 magnitude ``a = r >> 9``; ``x = a·w_i`` (float32) is returned if ``a < k_i``; else layer 0
 draws the tail beyond ``R`` from two more uniforms (``u = (word >> 8)·2⁻²⁴``,
-``x' = -ln(1 - u₁)/R``, ``y = -ln(1 - u₂)``, accepted when ``2y > x'²``, returned as
-``±(R + x')`` with the sign of bit 8 of ``a``), and other layers accept ``x`` when
+``x' = -ln(1 - u₁)/R``, ``y = -ln(1 - u₂)``, each logarithm as float32 ``log1p(-u)`` as NumPy
+2.4 computes it, accepted when ``2y > x'²``, returned as ``±(R + x')`` with the sign of bit 8
+of ``a``; a NumPy that computes ``log(1 - u)`` instead draws other tails, fails the check
+below and keeps its own loop), and other layers accept ``x`` when
 ``(f_{i-1} - f_i)·u + f_i < exp(-x²/2)`` (in double precision) or start again. The tables
 ``k_i``, ``w_i``, ``f_i`` are built here from their definition (`_tables`) and checked
 against NumPy's draws at first use (`_agrees_with_numpy`): a NumPy whose draws differ keeps
