@@ -117,10 +117,11 @@ def test_spice_stops_on_sigint_during_a_long_ngspice_run():
         pytest.skip("ngspice not installed")
     # 64x64 with wire resistance: ngspice takes ~2.3 s per vector on the AVX-512 VMs (17-20 s
     # on the earlier ones); 16 vectors (~37 s) outlast the wait below with a wide margin. The
-    # signal goes 1.5 s after libngspice is mapped into the process (the availability check
+    # signal goes 0.5 s after libngspice is mapped into the process (the availability check
     # loads it; the circuit is built and the first vector running ~0.15 s later, measured),
-    # i.e. inside the first vector's simulation, instead of a fixed 6 s from the start (exit
-    # code and both streams are printed if the process has ended by then)
+    # i.e. early in the first vector's .op, which ngspice cannot interrupt: more than its own
+    # 1 s halt wait is left of it (exit code and both streams are printed if the process has
+    # ended by then)
     p = _start(["spice", "--size", "64", "--inputs", "16"])
     maps = Path(f"/proc/{p.pid}/maps")
 
@@ -131,12 +132,14 @@ def test_spice_stops_on_sigint_during_a_long_ngspice_run():
             return True
 
     _wait_for(lambda: p.poll() is not None or loaded())
-    time.sleep(1.5)
+    time.sleep(0.5)
     if p.poll() is not None:
         out, err = p.communicate()
         pytest.fail(f"spice ended before the signal: exit {p.returncode}\n{out}\n{err}")
     dt, out, err = _stop(p, signal.SIGINT)
-    assert p.returncode == 130, err
-    assert dt < 10.0
+    assert p.returncode == 130, err       # not -11: the circuit is not removed under ngspice
+    assert dt < 10.0                      # at most the rest of one vector (~2.3 s here)
     _one_line(err, 130)
+    # ngspice cannot stop inside a .op: its "Couldn't stop ngspice" must not reach the user
+    assert [ln for ln in err.splitlines() if ln.strip()] == [err.strip()], err
     assert "cffi" not in err
