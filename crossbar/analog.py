@@ -134,6 +134,8 @@ class AnalogMatrix(MatrixBase):
             self._touchp = self._touchm = np.zeros((1, 1), dtype=np.uint8)
         self.stuckp, self._stuck_val_p = self._draw_stuck((R, C))
         self.stuckm, self._stuck_val_m = self._draw_stuck(shp_m)
+        # no device is stuck nor can become stuck: the pulse kernel may skip those paths
+        self._stuck_free = dv.stuck_off == 0 and dv.stuck_on == 0 and dv.endurance <= 0
         # stuck-at faults sit at their value from the start; program() leaves stuck devices alone
         self.wp[...] = self._stuck_val_p
         if self._differential:
@@ -561,7 +563,7 @@ class AnalogMatrix(MatrixBase):
                            self._has_d2d, self.stuckp, self.stuckm, self.countp, self.countm,
                            self._params, new_key(self._rng), self._differential, self.tprogp,
                            self.tprogm, self._drift, self.time, self._full, self._lawp,
-                           self._lawm, self._touchp, self._touchm)
+                           self._lawm, self._touchp, self._touchm, stuck_free=self._stuck_free)
         if self._full and self.device.write_noise > 0:
             tp = self._touchp.astype(bool)
             tm = self._touchm.astype(bool) if self._differential else None

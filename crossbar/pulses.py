@@ -473,6 +473,175 @@ LAWS_VECTORISED_ABOVE = 16
 REFRESH_AT = 0.9
 
 
+@njit(cache=True)
+def _row_paths(p, full):
+    """Which vectorised pass lean rows may take: (vec_rows, vec_laws). vec_rows: rows of noisy
+    devices whose two polarities follow the same law, and of noise-free linear devices
+    (n steps = n·step exactly), go through `_aggregate_row`; the rest (a one-sided
+    exponential device, noise-free geometric trains, whose closed form needs pow, additive
+    noise on a geometric law, devices with their own laws) keep the per-device loop.
+    vec_laws: devices with their own laws, noisy multiplicative trains (or constant steps),
+    may take the vectorised pass with each device's law (`_aggregate_row_laws`; write noise
+    marks them). The one rule of both update kernels."""
+    c2c = p[P_C2C]
+    geo_u = p[UP_RATE] != 0.0
+    geometric = p[DN_RATE] != 0.0
+    additive = p[P_ADDITIVE] > 0.0
+    vec_rows = ((c2c > 0.0 and geo_u == geometric) or
+                (c2c == 0.0 and not geo_u and not geometric)) and not full and \
+        not (additive and (geo_u or geometric))
+    vec_laws = full and c2c > 0.0 and not (additive and (geo_u or geometric))
+    return vec_rows, vec_laws
+
+
+@njit(cache=True)
+def _flagged_trains(i, nrow, a_row, b_row, dp_row, dm_row, useout, wout, flag, idx, row_laws,
+                    lawp, law_m, p, st, r, left, table16):
+    """After `_aggregate_row(_laws)`: the devices it flagged (trains that might touch a bound)
+    pulse by pulse from the row's stream (st, r, left), their new states into ``wout``."""
+    k = 0
+    for j in range(nrow.shape[0]):  # branch-free list of the flagged devices
+        idx[k] = j
+        k += flag[j]
+    for kk in range(k):
+        j = idx[kk]
+        n = np.int64(nrow[j])
+        use_p = useout[j] != 0
+        ui = 1 if use_p == (n > 0) else 0  # _pair_rule's polarity for this device
+        w0 = a_row[j] if use_p else b_row[j]
+        d2d = dp_row[j] if use_p else dm_row[j]
+        w1, st, r, left = _apply_n(np.float64(w0), n if n > 0 else -n, ui,
+                                   _law(p, ui, d2d, row_laws, lawp if use_p else law_m, i, j),
+                                   p, st, r, left, table16)
+        wout[j] = w1
+
+
+@njit(cache=True)
+def _lean_row(i, nrow, wp, wm, d2dp, d2dm, has_d2d, differential, full, vec_rows, vec_laws,
+              lawp, lawm, touchp, touchm, p, key, st, r, left, ones, g, wout, useout, flag,
+              idx):
+    """Row i's pulse trains when the row is lean: no stuck device, no endurance or refresh
+    bookkeeping, no drift clock; the same physics as `_update_chunks`' general loop, with the
+    polarity picked by selects. The one lean row of both update kernels; ``nrow`` holds the
+    row's pulse counts, (st, r, left) its stream, the rest is scratch. Returns (energy,
+    pulses up, pulses down)."""
+    R, C = wp.shape
+    c2c = p[P_C2C]
+    geometric = p[DN_RATE] != 0.0
+    table16 = table16_ref[0]
+    tablefull = tablefull_ref[0]
+    law_m = lawm if differential else lawp
+    nu = 0
+    nd = 0
+    e = 0.0
+    # own-law devices: the vectorised pass (8 law loads per device, every device of the row)
+    # pays only for long trains, where the per-device loop pulses many near a bound; with a
+    # few pulses per device the loop over the pulsed devices is faster (measured on
+    # 2000x2000 ecram: ~2 pulses/device loop 1.5x faster, ~160 vectorised 1.7x faster)
+    row_laws = False
+    if vec_laws:
+        tot = 0
+        for j in range(C):
+            tot += abs(nrow[j])
+        row_laws = tot > LAWS_VECTORISED_ABOVE * C
+    if vec_rows or row_laws:
+        # noisy trains: the whole row through the aggregated formula at once (one deviate per
+        # device, stream 2R + i), then the flagged devices pulse by pulse (stream i), then
+        # one write-back
+        if not has_d2d:
+            dp_row = ones
+            dm_row = ones
+        else:
+            dp_row = d2dp[i]
+            dm_row = d2dm[i] if differential else d2dp[i]
+        b_row = wm[i] if differential else wp[i]
+        if c2c > 0.0:
+            _fill_normals(g, key, 2 * R + i, tablefull)
+        if row_laws:
+            e, nu, nd = _aggregate_row_laws(nrow, wp[i], b_row, lawp, law_m, i,
+                                            not differential, g, p, c2c, wout, useout, flag)
+        else:
+            e, nu, nd = _aggregate_row(nrow, wp[i], b_row, dp_row, dm_row, not differential, g,
+                                       p, geometric, c2c, wout, useout, flag)
+        _flagged_trains(i, nrow, wp[i], b_row, dp_row, dm_row, useout, wout, flag, idx,
+                        row_laws, lawp, law_m, p, st, r, left, table16)
+        _write_back(wp[i], b_row, wout, useout, differential)
+        if row_laws:  # write noise: every device that took pulses was written
+            for j in range(C):
+                if nrow[j] != 0:
+                    if useout[j] != 0:
+                        touchp[i, j] = 1
+                    else:
+                        touchm[i, j] = 1
+        return e, nu, nd
+    k = 0
+    for j in range(C):  # the pulsed devices (a per-device "n == 0" branch mispredicts)
+        idx[k] = j
+        k += nrow[j] != 0
+    for kk in range(k):
+        j = idx[kk]
+        n = np.int64(nrow[j])
+        pos = n > 0
+        cnt = n if pos else -n
+        a = wp[i, j]
+        b = wm[i, j] if differential else a  # wm is a placeholder then
+        use_p, up = _pair_rule(pos, a, b, not differential, False)
+        ui = 1 if up else 0
+        w = np.float64(a if use_p else b)
+        d2d = (d2dp[i, j] if use_p else d2dm[i, j]) if has_d2d else 1.0
+        e += cnt * _pulse_energy(w, ui, p)
+        nu += cnt * ui
+        nd += cnt * (1 - ui)
+        w, st, r, left = _apply_n(w, cnt, ui,
+                                  _law(p, ui, d2d, full, lawp if use_p else lawm, i, j),
+                                  p, st, r, left, table16)
+        if differential:
+            wp[i, j] = w if use_p else a
+            wm[i, j] = b if use_p else w
+        else:
+            wp[i, j] = w
+        if full:  # write noise: this device was written
+            if use_p:
+                touchp[i, j] = 1
+            else:
+                touchm[i, j] = 1
+    return e, nu, nd
+
+
+@njit(cache=True, nogil=True)
+def _update_chunks_lean(c0, c1, mode, A, max_pulses, wp, wm, d2dp, d2dm, has_d2d, p, key,
+                        differential, full, lawp, lawm, touchp, touchm, up_cnt, dn_cnt,
+                        energy):
+    """`_update_chunks` when every row is lean (`apply_update` decides: no device is or can
+    become stuck, no endurance, no refresh, no drift clock) and the counts are deterministic
+    or mixed: the same streams and the same `_lean_row`, so the same numbers; compiled on its
+    own, so a run that needs nothing else (the default one) does not compile the general
+    loop (a machine's first run)."""
+    R, C = wp.shape
+    vec_rows, vec_laws = _row_paths(p, full)
+    ones = np.ones(C, dtype=np.float32)
+    nrow = np.empty(C, dtype=np.int32)
+    u = np.empty(C, dtype=np.float32)
+    idx = np.empty(C, dtype=np.int64)
+    g = np.zeros(C, dtype=np.float32)
+    wout = np.empty(C, dtype=np.float64)
+    useout = np.empty(C, dtype=np.uint8)
+    flag = np.empty(C, dtype=np.uint8)
+    for i in range(c0 * _ROWS_PER_CHUNK, min(R, c1 * _ROWS_PER_CHUNK)):
+        if mode == DETERMINISTIC:
+            _fill_uniforms16(u, key, R + i)
+            _round_row(A[i], u, nrow, max_pulses)
+        else:
+            _truncate_row(A[i], nrow, max_pulses)
+        e, nu, nd = _lean_row(i, nrow, wp, wm, d2dp, d2dm, has_d2d, differential, full,
+                              vec_rows, vec_laws, lawp, lawm, touchp, touchm, p, key,
+                              stream_start(key, i), uint64(0), np.int64(0), ones, g, wout,
+                              useout, flag, idx)
+        up_cnt[i] = nu
+        dn_cnt[i] = nd
+        energy[i] = e
+
+
 @njit(cache=True, nogil=True)
 def _update_chunks(c0, c1, mode, A, V, max_pulses, wp, wm, d2dp, d2dm, has_d2d, stuckp, stuckm,
                    countp, countm, p, key, differential, tprogp, tprogm, track_time, now, full,
@@ -485,23 +654,8 @@ def _update_chunks(c0, c1, mode, A, V, max_pulses, wp, wm, d2dp, d2dm, has_d2d, 
     endur = p[P_ENDUR]
     table = table_ref[0]
     table16 = table16_ref[0]
-    tablefull = tablefull_ref[0]
     states = 1.0 / p[P_S]
-    c2c = p[P_C2C]
-    geo_u = p[UP_RATE] != 0.0
-    geometric = p[DN_RATE] != 0.0
-    additive = p[P_ADDITIVE] > 0.0
-    # rows of noisy devices whose two polarities follow the same law, and of noise-free linear
-    # devices (n steps = n·step exactly), go through _aggregate_row; the rest (a one-sided
-    # exponential device, noise-free geometric trains, whose closed form needs pow, additive
-    # noise on a geometric law, devices with their own laws) keep the per-device loop
-    vec_rows = ((c2c > 0.0 and geo_u == geometric) or
-                (c2c == 0.0 and not geo_u and not geometric)) and not full and \
-        not (additive and (geo_u or geometric))
-    # devices with their own laws: noisy multiplicative trains (or constant steps) take the
-    # vectorised pass with each device's law (_aggregate_row_laws); write noise marks them
-    vec_laws = full and c2c > 0.0 and not (additive and (geo_u or geometric))
-    law_m = lawm if differential else lawp
+    vec_rows, vec_laws = _row_paths(p, full)
     ones = np.ones(C, dtype=np.float32)
     nrow = np.empty(C, dtype=np.int32)
     u = np.empty(C, dtype=np.float32)
@@ -539,105 +693,18 @@ def _update_chunks(c0, c1, mode, A, V, max_pulses, wp, wm, d2dp, d2dm, has_d2d, 
                                            -max_pulses), max_pulses))
         lean = endur <= 0 and not potonly and not track_time and \
             not _row_has_stuck(stuckp, stuckm, i, differential)
-        k = 0
-        if not (lean and vec_rows):
-            for j in range(C):
-                idx[k] = j
-                k += nrow[j] != 0
         if lean:
-            # the common row: no stuck device, no endurance or refresh bookkeeping, no drift
-            # clock; the same physics as below, with the polarity picked by selects
-            # own-law devices: the vectorised pass (8 law loads per device, every device of
-            # the row) pays only for long trains, where the per-device loop pulses many near a
-            # bound; with a few pulses per device the loop over the pulsed devices is faster
-            # (measured on 2000x2000 ecram: ~2 pulses/device loop 1.5x faster, ~160 vectorised
-            # 1.7x faster)
-            row_laws = False
-            if vec_laws:
-                tot = 0
-                for j in range(C):
-                    tot += abs(nrow[j])
-                row_laws = tot > LAWS_VECTORISED_ABOVE * C
-            if vec_rows or row_laws:
-                # noisy trains: the whole row through the aggregated formula at once (one
-                # deviate per device, stream 2R + i), then the flagged devices pulse by pulse
-                # (stream i), then one write-back
-                if not has_d2d:
-                    dp_row = ones
-                    dm_row = ones
-                else:
-                    dp_row = d2dp[i]
-                    dm_row = d2dm[i] if differential else d2dp[i]
-                b_row = wm[i] if differential else wp[i]
-                if c2c > 0.0:
-                    _fill_normals(g, key, 2 * R + i, tablefull)
-                if row_laws:
-                    e, nu, nd = _aggregate_row_laws(nrow, wp[i], b_row, lawp, law_m, i,
-                                                    not differential, g, p, c2c, wout,
-                                                    useout, flag)
-                else:
-                    e, nu, nd = _aggregate_row(nrow, wp[i], b_row, dp_row, dm_row,
-                                               not differential, g, p, geometric, c2c, wout,
-                                               useout, flag)
-                k = 0
-                for j in range(C):  # branch-free list of the flagged devices
-                    idx[k] = j
-                    k += flag[j]
-                for kk in range(k):
-                    j = idx[kk]
-                    n = np.int64(nrow[j])
-                    use_p = useout[j] != 0
-                    ui = 1 if use_p == (n > 0) else 0  # _pair_rule's polarity for this device
-                    w0 = wp[i, j] if use_p else b_row[j]
-                    d2d = dp_row[j] if use_p else dm_row[j]
-                    w1, st, r, left = _apply_n(np.float64(w0), n if n > 0 else -n, ui,
-                                               _law(p, ui, d2d, row_laws,
-                                                    lawp if use_p else law_m, i, j), p,
-                                               st, r, left, table16)
-                    wout[j] = w1
-                _write_back(wp[i], b_row, wout, useout, differential)
-                if row_laws:  # write noise: every device that took pulses was written
-                    for j in range(C):
-                        if nrow[j] != 0:
-                            if useout[j] != 0:
-                                touchp[i, j] = 1
-                            else:
-                                touchm[i, j] = 1
-                up_cnt[i] = nu
-                dn_cnt[i] = nd
-                energy[i] = e
-                continue
-            for kk in range(k):
-                j = idx[kk]
-                n = np.int64(nrow[j])
-                pos = n > 0
-                cnt = n if pos else -n
-                a = wp[i, j]
-                b = wm[i, j] if differential else a  # wm is a placeholder then
-                use_p, up = _pair_rule(pos, a, b, not differential, False)
-                ui = 1 if up else 0
-                w = np.float64(a if use_p else b)
-                d2d = (d2dp[i, j] if use_p else d2dm[i, j]) if has_d2d else 1.0
-                e += cnt * _pulse_energy(w, ui, p)
-                nu += cnt * ui
-                nd += cnt * (1 - ui)
-                w, st, r, left = _apply_n(w, cnt, ui,
-                                          _law(p, ui, d2d, full, lawp if use_p else lawm, i, j),
-                                          p, st, r, left, table16)
-                if differential:
-                    wp[i, j] = w if use_p else a
-                    wm[i, j] = b if use_p else w
-                else:
-                    wp[i, j] = w
-                if full:  # write noise: this device was written
-                    if use_p:
-                        touchp[i, j] = 1
-                    else:
-                        touchm[i, j] = 1
+            e, nu, nd = _lean_row(i, nrow, wp, wm, d2dp, d2dm, has_d2d, differential, full,
+                                  vec_rows, vec_laws, lawp, lawm, touchp, touchm, p, key,
+                                  st, r, left, ones, g, wout, useout, flag, idx)
             up_cnt[i] = nu
             dn_cnt[i] = nd
             energy[i] = e
             continue
+        k = 0
+        for j in range(C):
+            idx[k] = j
+            k += nrow[j] != 0
         for kk in range(k):
             j = idx[kk]
             n = np.int64(nrow[j])
@@ -717,7 +784,8 @@ def _update_chunks(c0, c1, mode, A, V, max_pulses, wp, wm, d2dp, d2dm, has_d2d, 
 
 def apply_update(mode, A, V, max_pulses, wp, wm, d2dp, d2dm, has_d2d,
                  stuckp, stuckm, countp, countm, p, key, differential,
-                 tprogp, tprogm, track_time, now, full, lawp, lawm, touchp, touchm, threads=None):
+                 tprogp, tprogm, track_time, now, full, lawp, lawm, touchp, touchm,
+                 threads=None, stuck_free=False):
     """Turn a requested weight change into pulses and apply them.
 
     mode DETERMINISTIC: A = ΔW in pulse units (stochastically rounded with 16-bit uniforms from
@@ -736,6 +804,10 @@ def apply_update(mode, A, V, max_pulses, wp, wm, d2dp, d2dm, has_d2d,
     Rows without stuck devices or endurance/refresh/drift bookkeeping take lean paths: noisy
     devices whose polarities follow one law go through `_aggregate_row` (vectorised; one
     deviate per device from stream 2R + row), the trains it flags pulse by pulse.
+    ``stuck_free``: the caller guarantees that no device is or can become stuck (none drawn
+    stuck, no endurance); with deterministic or mixed counts and no refresh or drift clock,
+    every row is then lean and the update runs `_update_chunks_lean` (the same numbers;
+    compiled on its own, so a run that needs nothing else does not compile the general loop).
     Returns per-row arrays (pulses_up, pulses_down, energy_j).
 
     Rows go in fixed chunks of _ROWS_PER_CHUNK, contiguous runs of chunks on up to ``threads``
@@ -747,9 +819,14 @@ def apply_update(mode, A, V, max_pulses, wp, wm, d2dp, d2dm, has_d2d,
     R = wp.shape[0]
     out = (np.zeros(R, dtype=np.int64), np.zeros(R, dtype=np.int64),
            np.zeros(R, dtype=np.float64))
-    run_chunks(_update_chunks, R, threads, mode, A, V, max_pulses, wp, wm, d2dp, d2dm, has_d2d,
-               stuckp, stuckm, countp, countm, p, key, differential, tprogp, tprogm, track_time,
-               now, full, lawp, lawm, touchp, touchm, *out)
+    if (stuck_free and mode != STOCHASTIC and p[P_ENDUR] <= 0 and p[P_POTONLY] <= 0
+            and not track_time):
+        run_chunks(_update_chunks_lean, R, threads, mode, A, max_pulses, wp, wm, d2dp, d2dm,
+                   has_d2d, p, key, differential, full, lawp, lawm, touchp, touchm, *out)
+    else:
+        run_chunks(_update_chunks, R, threads, mode, A, V, max_pulses, wp, wm, d2dp, d2dm,
+                   has_d2d, stuckp, stuckm, countp, countm, p, key, differential, tprogp,
+                   tprogm, track_time, now, full, lawp, lawm, touchp, touchm, *out)
     return out
 
 

@@ -1,0 +1,71 @@
+"""The lean pulse kernel (`_update_chunks_lean`, taken when no device can stick) gives every
+device the same state, pulse count, energy and write mark as the general kernel
+(`_update_chunks`), for every device preset, both mappings, deterministic and mixed counts;
+and `apply_update` takes it exactly when its conditions hold."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from crossbar import kernels as K
+from crossbar import pulses
+from crossbar.analog import AnalogMatrix
+from crossbar.periphery import Periphery
+
+PRESETS = ["ecram", "epiram", "fefet-hzo", "gokmen-vlasov", "ideal", "pcm-gst", "reram-sb",
+           "rram-agsi", "rram-taox"]
+
+
+def _args(m: AnalogMatrix, mode: int, A: np.ndarray):
+    """apply_update's arguments for matrix ``m`` (its arrays and ``A`` copied, so two calls
+    start equal: the mixed scheme keeps its remainder in ``A``)."""
+    c = np.copy
+    return (mode, c(A), np.zeros_like(A), m.periphery.max_pulses, c(m.wp), c(m.wm), m.d2dp, m.d2dm,
+            m._has_d2d, c(m.stuckp), c(m.stuckm), c(m.countp), c(m.countm), m._params, 12345,
+            m._differential, c(m.tprogp), c(m.tprogm), m._drift, m.time, m._full, m._lawp,
+            m._lawm, c(m._touchp), c(m._touchm))
+
+
+@pytest.mark.parametrize("mapping", ["differential", "reference"])
+@pytest.mark.parametrize("mode", [pulses.DETERMINISTIC, pulses.MIXED])
+@pytest.mark.parametrize("device", PRESETS)
+def test_lean_kernel_equals_general_kernel(device, mode, mapping):
+    m = AnalogMatrix(40, 70, device, Periphery(mapping=mapping), seed=3)
+    R, C = m.wp.shape                               # stored (in, out)
+    rng = np.random.default_rng(4)
+    # a spread of trains: most short, some long enough for the vectorised own-law pass
+    A = (rng.standard_normal((R, C)) * rng.choice([0.5, 3.0, 40.0], (R, 1))).astype(np.float32)
+    if not m._stuck_free:
+        pytest.skip("this preset can stick")
+    lean, general = _args(m, mode, A), _args(m, mode, A)
+    out_l = K.apply_update(*lean, stuck_free=True)
+    out_g = K.apply_update(*general, stuck_free=False)
+    for a, b in zip(out_l, out_g):                  # pulses up, down, energy per row
+        assert np.array_equal(a, b)
+    for k in (1, 4, 5, 23, 24):                     # A (mixed: remainders), wp, wm, touches
+        assert np.array_equal(lean[k], general[k])
+    assert out_l[0].sum() + out_l[1].sum() > 0      # devices did move
+
+
+def test_apply_update_takes_the_lean_kernel_only_when_nothing_can_stick(monkeypatch):
+    calls = []
+    real = pulses.run_chunks
+
+    def spy(kernel, *a, **kw):
+        calls.append(kernel.__name__ if hasattr(kernel, "__name__") else str(kernel))
+        return real(kernel, *a, **kw)
+
+    monkeypatch.setattr(pulses, "run_chunks", spy)
+    m = AnalogMatrix(8, 8, "ecram", seed=0)
+    A = np.ones(m.wp.shape, np.float32)
+    pulses.apply_update(*_args(m, pulses.DETERMINISTIC, A), stuck_free=True)
+    pulses.apply_update(*_args(m, pulses.DETERMINISTIC, A), stuck_free=False)
+    pulses.apply_update(*_args(m, pulses.STOCHASTIC, A), stuck_free=True)
+    assert calls == ["_update_chunks_lean", "_update_chunks", "_update_chunks"]
+    # what AnalogMatrix passes: stuck devices or an endurance make it False
+    assert AnalogMatrix(8, 8, "ecram", seed=0)._stuck_free
+    from device_models.presets import get_device
+    dv = get_device("ecram")
+    assert not AnalogMatrix(8, 8, dv.replace(endurance=1e6), seed=0)._stuck_free
+    assert not AnalogMatrix(8, 8, dv.replace(stuck_off=0.01), seed=0)._stuck_free
