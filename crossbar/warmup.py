@@ -2,8 +2,9 @@
 
 On a cold Numba cache a run compiles every kernel it uses, one after another, in one process
 (Numba compiles under a global lock): the read kernels at the first forward pass, the pulse
-kernels (``apply_update``'s `crossbar.pulses._update_chunks`, the larger part: ~7 s of CPU
-against ~4 s for the reads) at the first weight update. `compile_pulses_in_background` starts
+kernels (``apply_update``'s `crossbar.pulses._update_chunks_lean` for the default run,
+`_update_chunks` when devices can stick or refresh; the larger part: ~7 s of CPU against
+~5 s for the reads) at the first weight update. `compile_pulses_in_background` starts
 a second interpreter that compiles the pulse kernels into the same on-disk cache while this
 process compiles the reads; the first call of a pulse kernel here waits for that process and
 then loads what it cached. On two cores the two overlap. The cached machine code is the code this process would have
