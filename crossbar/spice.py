@@ -266,11 +266,12 @@ def _halt_and_wait(ns, lib) -> None:
     """Stop ngspice's background run and return only once its thread has ended. ngspice
     checks its interrupt flag between the steps of an analysis, not inside them: during part of
     a large .op, `bg_halt` gives up after its own 1 s wait (it prints "Error: Couldn't stop
-    ngspice" on fd 2) while the thread keeps solving. Removing the circuit under it (the
-    caller's cleanup) or ending the process then crashed it (SIGSEGV, measured on SIGINT at
-    0.3-2.4 s into a 64 x 64 vector). So the message is kept off the terminal (the caller's
-    one line is the user's last word) and the thread is waited for: at most the rest of the
-    vector."""
+    ngspice" on fd 2) while the thread keeps solving (measured: SIGINT 0.3 to 2.4 s after a
+    64 x 64 run started gave that message every time but near a vector's end). The caller's
+    cleanup then removed the circuit under the live thread, and one test run crashed there
+    (SIGSEGV). So the message is kept off the terminal (the caller's one line is the user's
+    last word; anything else written to fd 2 during that second is lost too) and the thread
+    is waited for: at most the rest of the vector."""
     fd = os.dup(2)
     try:
         with open(os.devnull, "w") as null:
