@@ -494,15 +494,40 @@ def _row_paths(p, full):
     return vec_rows, vec_laws
 
 
+@njit(inline="always")
+def _nonzero(values, idx):
+    """idx[:k] = the positions j with values[j] != 0, in order; returns k. Branch-free (every
+    position is written, k advances only on a non-zero): a per-device "skip if zero" branch
+    mispredicts and cost more than the pulse physics."""
+    k = 0
+    for j in range(values.shape[0]):
+        idx[k] = j
+        k += values[j] != 0
+    return k
+
+
+@njit(inline="always")
+def _device_of(n, i, j, wp, wm, d2dp, d2dm, has_d2d, differential, potonly):
+    """The device a train of n (signed) pulses goes to, as both per-device loops pick it:
+    (count, a = w+, b = w- (a for a single device), use_p, ui (1 = potentiate), its state,
+    its d2d factor)."""
+    pos = n > 0
+    cnt = n if pos else -n
+    a = wp[i, j]
+    b = wm[i, j] if differential else a  # wm is a placeholder then
+    use_p, up = _pair_rule(pos, a, b, not differential, potonly)
+    ui = 1 if up else 0
+    w = np.float64(a if use_p else b)
+    d2d = (d2dp[i, j] if use_p else d2dm[i, j]) if has_d2d else 1.0
+    return cnt, a, b, use_p, ui, w, d2d
+
+
 @njit(cache=True)
 def _flagged_trains(i, nrow, a_row, b_row, dp_row, dm_row, useout, wout, flag, idx, row_laws,
                     lawp, law_m, p, st, r, left, table16):
     """After `_aggregate_row(_laws)`: the devices it flagged (trains that might touch a bound)
     pulse by pulse from the row's stream (st, r, left), their new states into ``wout``."""
-    k = 0
-    for j in range(nrow.shape[0]):  # branch-free list of the flagged devices
-        idx[k] = j
-        k += flag[j]
+    k = _nonzero(flag, idx)
     for kk in range(k):
         j = idx[kk]
         n = np.int64(nrow[j])
@@ -574,21 +599,10 @@ def _lean_row(i, nrow, wp, wm, d2dp, d2dm, has_d2d, differential, full, vec_rows
                     else:
                         touchm[i, j] = 1
         return e, nu, nd
-    k = 0
-    for j in range(C):  # the pulsed devices (a per-device "n == 0" branch mispredicts)
-        idx[k] = j
-        k += nrow[j] != 0
-    for kk in range(k):
+    for kk in range(_nonzero(nrow, idx)):
         j = idx[kk]
-        n = np.int64(nrow[j])
-        pos = n > 0
-        cnt = n if pos else -n
-        a = wp[i, j]
-        b = wm[i, j] if differential else a  # wm is a placeholder then
-        use_p, up = _pair_rule(pos, a, b, not differential, False)
-        ui = 1 if up else 0
-        w = np.float64(a if use_p else b)
-        d2d = (d2dp[i, j] if use_p else d2dm[i, j]) if has_d2d else 1.0
+        cnt, a, b, use_p, ui, w, d2d = _device_of(np.int64(nrow[j]), i, j, wp, wm, d2dp, d2dm,
+                                                  has_d2d, differential, False)
         e += cnt * _pulse_energy(w, ui, p)
         nu += cnt * ui
         nd += cnt * (1 - ui)
@@ -701,26 +715,15 @@ def _update_chunks(c0, c1, mode, A, V, max_pulses, wp, wm, d2dp, d2dm, has_d2d, 
             dn_cnt[i] = nd
             energy[i] = e
             continue
-        k = 0
-        for j in range(C):
-            idx[k] = j
-            k += nrow[j] != 0
-        for kk in range(k):
+        for kk in range(_nonzero(nrow, idx)):
             j = idx[kk]
-            n = np.int64(nrow[j])
-            pos = n > 0
-            cnt = n if pos else -n
-            a = wp[i, j]
-            b = wm[i, j] if differential else a  # wm is a placeholder then
-            use_p, up = _pair_rule(pos, a, b, not differential, potonly)
-            ui = 1 if up else 0
-            w = np.float64(a if use_p else b)
+            cnt, a, b, use_p, ui, w, d2d = _device_of(np.int64(nrow[j]), i, j, wp, wm, d2dp,
+                                                      d2dm, has_d2d, differential, potonly)
             stuck = (stuckp[i, j] if use_p else stuckm[i, j]) != 0
-            d2d = (d2dp[i, j] if use_p else d2dm[i, j]) if has_d2d else 1.0
             # energy is spent even on a stuck device; it just does not move
             e += cnt * _pulse_energy(w, ui, p)
-            nu += cnt if up else 0
-            nd += 0 if up else cnt
+            nu += cnt * ui
+            nd += cnt * (1 - ui)
             if not stuck:
                 cnt_eff = cnt
                 if endur > 0:
