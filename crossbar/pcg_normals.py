@@ -310,15 +310,10 @@ def _one_each(g: np.random.Generator, st: dict) -> bool:
     ref = g.standard_normal(1, dtype=np.float32)
     after = g.bit_generator.state
     mine = np.empty(1, np.float32)
-    hi, lo = _split(st["state"]["state"])
-    inc_hi, inc_lo = _split(st["state"]["inc"])
-    rec = np.zeros(1, np.int64)
-    _, _, hi, lo, has, buf = _chain(mine, 0, 1, hi, lo, False, np.uint64(0), inc_hi, inc_lo,
-                                    0, np.iinfo(np.int64).max, *_TABLES, rec, rec.copy())
+    _, _, s, has, buf, _, _ = _Draw(st, mine, _TABLES).run(0, 0, 1, np.iinfo(np.int64).max)
     return (ref.view(np.uint32)[0] == mine.view(np.uint32)[0]
-            and ((int(hi) << 64) | int(lo), int(has)) == (after["state"]["state"],
-                                                          after["has_uint32"])
-            and (not has or int(buf) == after["uinteger"]))
+            and (s, has) == (after["state"]["state"], after["has_uint32"])
+            and (not has or buf == after["uinteger"]))
 
 
 def _wedge_edge(idx: int) -> tuple[int, int]:
@@ -394,8 +389,7 @@ def standard_normal_f32(rng: np.random.Generator, shape, threads: int | None = N
     of ``rng`` afterwards, drawn on up to ``threads`` threads (None: Numba's thread count)
     when the array is large and ``rng`` runs on PCG64; otherwise NumPy draws it."""
     n = int(np.prod(shape))
-    if (n < MIN_PARALLEL or type(rng.bit_generator) is not np.random.PCG64
-            or threads == 1 or not usable()):
+    if n < MIN_PARALLEL or type(rng.bit_generator) is not np.random.PCG64 or not usable():
         return rng.standard_normal(shape, dtype=np.float32)
     with rng.bit_generator.lock:     # as NumPy's own draws: no other draw in between
         return _draw_parallel(rng, n, threads).reshape(shape)

@@ -43,13 +43,18 @@ def test_large_draws_equal_numpy_bit_for_bit_and_leave_its_state(threads):
     assert _same(ref.standard_normal(7, dtype=np.float32), mine.standard_normal(7, dtype=np.float32))
 
 
-def test_public_function_takes_the_shape_and_falls_back_below_its_threshold():
+def test_public_function_takes_the_shape_and_leaves_small_draws_to_numpy(monkeypatch):
+    drawn = []
+    threaded = pn._draw_parallel
+    monkeypatch.setattr(pn, "_draw_parallel", lambda rng, n, t: drawn.append(n) or
+                        threaded(rng, n, t))
     ref, mine = _pair(8, 1)
     shape = (1000, pn.MIN_PARALLEL // 1000 + 1)
     assert _same(ref.standard_normal(shape, dtype=np.float32), pn.standard_normal_f32(mine, shape))
     small = (3, 4)                          # drawn by NumPy itself
     assert _same(ref.standard_normal(small, dtype=np.float32), pn.standard_normal_f32(mine, small))
     assert ref.bit_generator.state == mine.bit_generator.state
+    assert drawn == [shape[0] * shape[1]]   # the large draw was threaded, the small one not
 
 
 def test_other_bit_generators_are_left_to_numpy():
@@ -92,15 +97,20 @@ def test_ranges_whose_chains_do_not_meet_are_drawn_again(monkeypatch):
     assert redrawn > 0
 
 
+def _moved(table: np.ndarray, i: int, value) -> np.ndarray:
+    t = table.copy()
+    t[i] = value
+    return t
+
+
 def test_the_check_against_numpy_catches_a_table_entry_one_step_off(monkeypatch):
     k, w, f = pn._TABLES
-    for i, (kk, ww, ff) in enumerate([
-            (k + np.uint32(0) - np.eye(1, 256, 209, dtype=np.uint32)[0], w, f),  # k_209 - 1
-            (k, np.where(np.arange(256) == 1, np.nextafter(w, np.float32(1)), w), f),
-            (k, w, np.where(np.arange(256) == 100, np.nextafter(f, np.float32(2)), f)),
-            (k, w, np.where(np.arange(256) == 37, np.nextafter(f, np.float32(0)), f))]):
-        monkeypatch.setattr(pn, "_TABLES", (kk.astype(np.uint32), ww.astype(np.float32),
-                                            ff.astype(np.float32)))
-        assert not pn._agrees_with_numpy(), f"mutation {i} not caught"
+    for name, tables in [
+            ("k_209 - 1 (truncating instead of rounding)", (_moved(k, 209, k[209] - 1), w, f)),
+            ("w_1 one float32 step up", (k, _moved(w, 1, np.nextafter(w[1], np.float32(1))), f)),
+            ("f_100 one step up", (k, w, _moved(f, 100, np.nextafter(f[100], np.float32(2))))),
+            ("f_37 one step down", (k, w, _moved(f, 37, np.nextafter(f[37], np.float32(0)))))]:
+        monkeypatch.setattr(pn, "_TABLES", tables)
+        assert not pn._agrees_with_numpy(), f"{name} not caught"
     monkeypatch.setattr(pn, "_TABLES", (k, w, f))
     assert pn._agrees_with_numpy()
