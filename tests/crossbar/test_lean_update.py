@@ -1,6 +1,6 @@
 """The lean pulse kernel (`_update_chunks_lean`, taken when no device can stick) gives every
 device the same state, pulse count, energy and write mark as the general kernel
-(`_update_chunks`), for every device preset, both mappings, deterministic and mixed counts;
+(`_update_chunks`), for every preset it serves, both mappings, deterministic and mixed counts;
 and `apply_update` takes it exactly when its conditions hold."""
 
 from __future__ import annotations
