@@ -16,7 +16,10 @@ with the spread (min–max) over the rounds, in wall time and in CPU time of the
 threads). Also printed: the load average (the absolute times scale with it), the floor of the
 ideal ratio on this machine (the ideal batch's CPU time spread over every core, over the
 products' wall time: no scheduling of the same work goes below it) and the projected time of a
-60-epoch MNIST run (60000 / 500 = 120 batches per epoch) at the median batch time.
+60-epoch MNIST run (60000 / 500 = 120 batches per epoch) at the median batch time. Last, one
+settling-noise draw of the batch (1000 × 2000 float32 normals) by NumPy's own loop and by
+`crossbar.pcg_normals` (the same numbers; best of 5 each), and with ``--profile`` the
+functions that take the most time (own time, `cProfile`) in one more ideal and analog batch.
 Inputs are random images (784 values in [0, 1]): the time of a batch does not depend on their
 content. Numba's compile and a first batch are done before timing.
 """
@@ -25,7 +28,10 @@ from __future__ import annotations
 
 import analogff._threads  # noqa: F401  (before numpy: thread hand-off defaults)
 import argparse
+import cProfile
+import io
 import os
+import pstats
 import statistics
 import time
 
@@ -148,6 +154,8 @@ def main() -> None:
     ap.add_argument("--repeats", type=int, default=3, help="rounds of products/ideal/analog")
     ap.add_argument("--device", default="ecram")
     ap.add_argument("--skip-analog", action="store_true")
+    ap.add_argument("--profile", action="store_true",
+                    help="then print the 12 functions with the most own time in one batch each")
     a = ap.parse_args()
 
     load0 = os.getloadavg()
@@ -197,6 +205,37 @@ def main() -> None:
     for name in nets:
         print(f"projected {EPOCHS}-epoch MNIST run ({N_TRAIN} images, {batches:.0f} batches), "
               f"{name}: {med[name] * batches / 3600:6.1f} h at this load")
+    _noise_draw()
+    if a.profile:
+        for name, net in nets.items():
+            _profile(name, lambda: net.algo.train_batch(x, y))
+
+
+def _noise_draw(shape=(2 * BATCH, 2000), rounds: int = 5) -> None:
+    """One settling-noise draw of the batch, NumPy's loop against the threaded draw."""
+    from crossbar.pcg_normals import standard_normal_f32, usable
+
+    usable()                                  # its first-use check, outside the timing
+    rng = np.random.default_rng(0)
+    best = {}
+    for name, draw in (("NumPy Generator.standard_normal",
+                        lambda: rng.standard_normal(shape, dtype=np.float32)),
+                       ("crossbar.pcg_normals (same numbers)",
+                        lambda: standard_normal_f32(rng, shape))):
+        best[name] = min(_time(draw)[0] for _ in range(rounds))
+    print(f"settling noise, one {shape[0]} x {shape[1]} float32 draw (best of {rounds}): " +
+          ", ".join(f"{k} {v * 1e3:.1f} ms" for k, v in best.items()))
+
+
+def _profile(name: str, batch) -> None:
+    prof = cProfile.Profile()
+    prof.runcall(batch)
+    out = io.StringIO()
+    pstats.Stats(prof, stream=out).sort_stats("tottime").print_stats(12)
+    lines = [ln for ln in out.getvalue().splitlines() if ln.strip()]
+    start = next(k for k, ln in enumerate(lines) if ln.lstrip().startswith("ncalls"))
+    print(f"{name} batch, own time per function (cProfile; its overhead included):")
+    print("\n".join(lines[start:start + 13]))
 
 
 if __name__ == "__main__":

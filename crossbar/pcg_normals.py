@@ -4,8 +4,8 @@
 dtype=np.float32)`` returns and leaves ``rng`` in exactly the state NumPy would, for a
 ``numpy.random.Generator`` on NumPy's default bit generator (PCG64); it only draws them faster
 for large arrays, on `crossbar.threads`' threads. PFF's settling noise (96 M normals per
-paper-scale batch) takes 19 ms per 2 M in NumPy's one sequential loop here, about a fifth of
-an ideal batch's wall time.
+paper-scale batch) took about a sixth of an ideal batch's wall time in NumPy's one sequential
+loop (`python benchmarks/bench_paper_scale.py` prints one draw both ways).
 
 Why it can be split. PCG64 is a 128-bit linear congruential generator ``s ← s·M + inc`` with
 an output permutation (XSL-RR: the two 64-bit halves of ``s`` xor-ed, rotated right by the
