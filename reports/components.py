@@ -26,6 +26,7 @@ from functools import cached_property
 
 from . import technology as T
 from .converters import ConverterContext, DACModel, get_adc, get_dac, ktc_capacitance_f
+from .converters.base import ANALOG_FRONT_END_A_UM2
 from .hardware import Hardware
 
 FF = 1e-15
@@ -377,7 +378,13 @@ class Costs:
         return C_INT_PER_NM * self.node * self.v_analog ** 2 if self.has_integrator else 0.0
 
     def a_integrator(self) -> float:
-        return self._a(350.0, 130) if self.has_integrator else 0.0
+        """One column's integrator [µm²]: NeuRRAM's measured 350 µm² at 130 nm
+        (`converters.base.ANALOG_FRONT_END_A_UM2`) moved with the logic scale. Unlike a CCO's
+        front end (one per converter, node-independent) it is kept on the logic scale: the
+        model places one per column, also behind shared ADCs, where real column-muxed chips
+        hold each column with a smaller sampler; node-independent, it would double the
+        default chip's area (reports/README.md, "Where the model is still outside 2×")."""
+        return self._a(ANALOG_FRONT_END_A_UM2, 130) if self.has_integrator else 0.0
 
     def sample_holds_per_conversion(self) -> float:
         """Sample-and-hold events per conversion: inputs accumulated in analog are sampled

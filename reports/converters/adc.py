@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import math
 
-from .base import (FF, PJ, ADCModel, ConverterContext, register_adc, thermal_envelope_j)
+from .base import (ANALOG_FRONT_END_A_UM2, FF, PJ, ADCModel, ConverterContext, register_adc,
+                   thermal_envelope_j)
 
 # ---- fitted constants, with the data they were fitted to -----------------------------------
 # Published SAR conversions: (name, node nm, bits, energy J, supply V, area µm², source key)
@@ -130,8 +131,10 @@ CCO_T_LSB = 300e-12
 # 5 % (assumption; no quiescent current is published).
 CCO_I_FULL_SCALE_A = 100e-6
 CCO_IQ_FRACTION = 0.05
-# time-domain converter area: TIMELY's 8-b TDC, 310 µm² at 65 nm [S11], ∝ F (its delay line
-# and counter are sized by the node)
+# CCO area = its current-input front end (the bit-line regulator and mirror whose bias the
+# energy above prices: `base.ANALOG_FRONT_END_A_UM2`, node-independent) + the oscillator and
+# counter, TIMELY's 8-b TDC, 310 µm² at 65 nm [S11], ∝ F (its delay line and counter are sized
+# by the node) and ∝ bits (one counter stage per bit)
 CCO_A_UM2_65NM = 310.0
 
 # Integrating neuron (NeuRRAM [S12]): 0.3 pJ per ADC step at 130 nm, 1.8 V; ADC part 400 µm²
@@ -219,7 +222,7 @@ class CCO(ADCModel):
         return max(0.0, 2 ** bits * CCO_T_LSB - ctx.read_window_s) + 1.0 / ctx.clock_hz
 
     def area_um2(self, bits: int, ctx: ConverterContext) -> float:
-        return CCO_A_UM2_65NM * ctx.node_nm / 65.0 * bits / 8.0
+        return ANALOG_FRONT_END_A_UM2 + CCO_A_UM2_65NM * ctx.node_nm / 65.0 * bits / 8.0
 
     def supply_factor(self, ctx: ConverterContext, v_read: float) -> float:
         return max(ctx.v_analog - v_read, 0.0) / v_read

@@ -26,6 +26,15 @@ T_KELVIN = 300.0              # operating temperature assumed for noise [K]
 FOM_S_THERMAL_DB = 180.0
 FF = 1e-15
 PJ = 1e-12
+# Analog front end of a column read by current: an amplifier that holds the bit line (virtual
+# ground, or a regulated read voltage) with its capacitor, turning the column current into what
+# the converter measures (a TIA / integrator before a sampling ADC; the bit-line regulator and
+# current mirror of an oscillator ADC). NeuRRAM's measured integrator: 350 µm² at 130 nm [S11].
+# Its size is set by device matching (offset σ ∝ A_VT/√(W·L): Pelgrom et al., IEEE JSSC 24(5),
+# 1433 (1989); Kinget, IEEE JSSC 40(6), 1212 (2005)) and by its capacitor, not by the
+# lithography, so it is not moved with the logic scale: node-independent (an upper bound where
+# A_VT shrinks with thinner gate oxides).
+ANALOG_FRONT_END_A_UM2 = 350.0
 
 
 def snr_ideal(bits: float) -> float:

@@ -61,7 +61,7 @@ def test_summary_is_the_one_reports_readme_states():
     assert got["fit"]["tops_per_w"][:2] == (10, 10)
     assert got["held_out"]["tops_per_w"] == (19, 19, 0.51)
     assert got["fit"]["tops_per_mm2"][:2] == (10, 10)
-    assert got["held_out"]["tops_per_mm2"] == (5, 7, 2.22)
+    assert got["held_out"]["tops_per_mm2"] == (7, 7, 1.69)
     assert got["all"]["tops"][:2] == (15, 15)
     assert got["all"]["latency_s"] == (2, 4, 5.05)
     assert got["fit"]["shares"] == (28, 28, 0.75)

@@ -88,6 +88,25 @@ def test_adc_anchor_points():
     assert not cco.pipelined and not get_adc("integrating").pipelined and get_adc("sar").pipelined
 
 
+def test_cco_area_is_its_analog_front_end_plus_a_node_scaled_counter():
+    """The CCO's bit-line regulator (whose bias its energy prices) has an area that does not
+    shrink with the node; only the oscillator and counter (TIMELY's TDC, ∝ F, ∝ bits) do."""
+    from reports.converters.base import ANALOG_FRONT_END_A_UM2 as FE
+    cco = get_adc("cco")
+    assert cco.area_um2(8, _ctx(65)) == pytest.approx(FE + 310.0)
+    assert cco.area_um2(8, _ctx(14)) == pytest.approx(FE + 310.0 * 14 / 65)
+    assert cco.area_um2(4, _ctx(14)) == pytest.approx(FE + 310.0 * 14 / 65 / 2)
+    assert cco.area_um2(8, _ctx(7)) > FE == 350.0
+
+
+def test_integrator_area_is_not_the_front_end_constant():
+    """The per-column integrator keeps NeuRRAM's 350 µm² moved with the logic scale (one per
+    column behind shared ADCs; see reports/README.md): equal at 130 nm, smaller below."""
+    from reports.converters.base import ANALOG_FRONT_END_A_UM2 as FE
+    at = {n: Costs(Hardware(node_nm=n, adc_type="sar")).a_integrator() for n in (130, 22)}
+    assert at[130] == pytest.approx(FE) and at[22] < FE / 10
+
+
 def test_cco_energy_includes_its_regulator_bias_for_the_integration_time():
     """CCO energy = counter toggles + I_q·V_analog·t_count + thermal, I_q = 5 % of the 100 µA
     full scale (HERMES), t_count = max(2^B·300 ps, read window): a longer window costs exactly
