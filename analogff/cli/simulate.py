@@ -11,6 +11,8 @@ import typer
 
 from analogff.device_overrides import DEVICE_FIELDS
 
+from analogff.saturation import saturation_warnings, worst_matrix
+
 from .run_options import run_options
 from .common import algorithm_names, cli_errors, console, err_console, fmt_si, hardware_options, resolve_hardware
 
@@ -30,6 +32,9 @@ def summary_table(rec: dict):
     t.add_row("write pulses", fmt_si(k["pulses"]))
     t.add_row("ADC conversions (saturated)",
               f"{fmt_si(k['adc_conversions'])} ({fmt_si(k['adc_saturated'])})")
+    worst = worst_matrix(rec.get("ledger") or {})
+    t.add_row("ADC saturation, worst matrix",
+              "n/a" if worst is None else f"{worst[0]}: {100 * worst[1]:.2f} %")
     t.add_row("DAC conversions", fmt_si(k["dac_conversions"]))
     t.add_row("transposed read vectors", fmt_si(k["transposed_vectors"]))
     t.add_row("energy / training sample", fmt_si(e["per_train_sample_j"], "J"))
@@ -215,3 +220,5 @@ def register(app: typer.Typer) -> None:
             console.print(final_accuracy_line(record, monitor), highlight=False)
             if store is not None:
                 console.print(f"record appended to {store}")
+        for line in saturation_warnings(record):   # a clipped array can stop learning
+            err_console.print(line, markup=False, highlight=False, soft_wrap=True)

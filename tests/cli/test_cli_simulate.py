@@ -163,3 +163,16 @@ def test_config_file_with_simulate_and_hardware_tables(tmp_path):
     bad.write_text('[hardware]\noutput_bits = 8\n')
     r = runner.invoke(app, ["simulate", "--config", str(bad)])
     assert r.exit_code == 2 and "output_bits" in r.stderr and len(r.stderr.strip().splitlines()) == 1
+
+
+def test_a_clipping_array_is_named_with_the_option_to_change():
+    """A range far too narrow clips most conversions: stderr names each matrix and
+    --out-bound; the table's worst-matrix row agrees with the record's ledger."""
+    r = runner.invoke(app, ["simulate", "--out-bound", "0.001", *QUICK])
+    assert r.exit_code == 0, r.output
+    warn = [ln for ln in r.stderr.splitlines() if ln.startswith("warning: ")]
+    assert warn and all("--out-bound (now 0.001)" in ln for ln in warn)
+    assert any(ln.startswith("warning: W1: ") for ln in warn)
+    assert "ADC saturation, worst matrix" in r.stdout
+    ok = runner.invoke(app, ["simulate", "--ideal", *QUICK])
+    assert ok.exit_code == 0 and "warning:" not in ok.stderr

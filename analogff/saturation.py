@@ -1,0 +1,65 @@
+"""ADC saturation per matrix, read from a run record's ledger.
+
+A run's summary counts every clipped conversion in one total; a range that suits most arrays
+can still clip one of them so often that the network stops learning (docs/findings.md,
+Claim 4: Fashion-MNIST's W1 at PFF's default range). These helpers split the count by matrix
+so the command line can name the array and the option to change.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+# A matrix whose ADCs clip more than this share of its conversions gets a warning line. The
+# default digits run clips at most 2.1 % in any matrix (G3) and learns (95.3 % test); on
+# Fashion-MNIST, PFF's W1 clipped 19-21 % and long analog runs collapsed (docs/findings.md).
+SATURATION_WARN_FRACTION = 0.05
+
+
+def saturation_by_matrix(ledger: dict[str, Any]) -> dict[str, tuple[int, int]]:
+    """``{matrix: (saturated, conversions)}`` summed over every phase of a record's ledger
+    (``record["ledger"]``: training and the test set's inference); matrices without ADC
+    conversions (digital work) are left out."""
+    out: dict[str, list[int]] = {}
+    for e in ledger.get("entries", []):
+        n = int(e.get("adc_conversions", 0))
+        if n:
+            acc = out.setdefault(e["matrix"], [0, 0])
+            acc[0] += int(e.get("adc_saturated", 0))
+            acc[1] += n
+    return {m: (s, n) for m, (s, n) in out.items()}
+
+
+def worst_matrix(ledger: dict[str, Any]) -> tuple[str, float] | None:
+    """The matrix whose ADCs clipped the largest share of their conversions, and that share
+    (0..1); None when no matrix converted anything (ideal twin)."""
+    by = saturation_by_matrix(ledger)
+    if not by:
+        return None
+    name = max(by, key=lambda m: (by[m][0] / by[m][1], m))
+    s, n = by[name]
+    return name, s / n
+
+
+def saturation_warnings(record: dict[str, Any],
+                        limit: float = SATURATION_WARN_FRACTION) -> list[str]:
+    """One line per matrix whose ADCs clipped more than ``limit`` of their conversions,
+    naming the matrix, the share, its range and the option that sets the range."""
+    ledger = record.get("ledger") or {}
+    info = ledger.get("matrices", {})
+    user = (record.get("hardware") or {}).get("out_bound")
+    lines = []
+    for m, (s, n) in sorted(saturation_by_matrix(ledger).items()):
+        if s <= limit * n:
+            continue
+        rng = info.get(m, {}).get("out_bound")
+        line = f"warning: {m}: {100 * s / n:.1f} % of its {n:,} ADC conversions saturated"
+        if rng is not None:
+            line += f" (range ±{rng:g} of a tile's full-scale column sum"
+            if user and rng != user:   # PFF scales some matrices' ranges (out_bound_scale)
+                line += f": --out-bound × {rng / user:g}"
+            line += ")"
+        if user is not None:
+            line += f"; accuracy may suffer: widen the range with --out-bound (now {user:g})"
+        lines.append(line)
+    return lines

@@ -1,0 +1,53 @@
+"""ADC saturation by matrix: sums over phases, the worst matrix, and the warning threshold."""
+
+from __future__ import annotations
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from analogff.saturation import (SATURATION_WARN_FRACTION, saturation_by_matrix,
+                                 saturation_warnings, worst_matrix)
+
+
+def _record(entries, out_bound=0.05, ranges=None):
+    ranges = ranges or {}
+    return {"hardware": {"out_bound": out_bound},
+            "ledger": {"matrices": {m: {"out_bound": r} for m, r in ranges.items()},
+                       "entries": entries}}
+
+
+def test_sums_each_matrix_over_its_phases_and_skips_digital_work():
+    ents = [{"phase": "positive", "matrix": "W1", "adc_conversions": 100, "adc_saturated": 4},
+            {"phase": "negative", "matrix": "W1", "adc_conversions": 300, "adc_saturated": 36},
+            {"phase": "positive", "matrix": "W2", "adc_conversions": 50},
+            {"phase": "update", "matrix": "digital", "dig_mac": 7}]
+    assert saturation_by_matrix(_record(ents)["ledger"]) == {"W1": (40, 400), "W2": (0, 50)}
+    assert worst_matrix(_record(ents)["ledger"]) == ("W1", 0.1)
+    assert worst_matrix({"entries": [{"phase": "p", "matrix": "digital", "dig_mac": 1}]}) is None
+
+
+def test_warns_only_above_the_threshold_naming_matrix_range_and_option():
+    n = 1000
+    at = int(SATURATION_WARN_FRACTION * n)
+    ents = [{"phase": "p", "matrix": "A", "adc_conversions": n, "adc_saturated": at},
+            {"phase": "p", "matrix": "B", "adc_conversions": n, "adc_saturated": at + 1},
+            {"phase": "p", "matrix": "G3", "adc_conversions": n, "adc_saturated": 500}]
+    lines = saturation_warnings(_record(ents, ranges={"A": 0.05, "B": 0.05, "G3": 0.3}))
+    assert len(lines) == 2
+    assert lines[0].startswith("warning: B: 5.1 % of its 1,000 ADC conversions saturated")
+    assert "range ±0.05 of a tile's full-scale column sum)" in lines[0]
+    assert "--out-bound (now 0.05)" in lines[0]
+    assert lines[1].startswith("warning: G3: 50.0 %") and "--out-bound × 6" in lines[1]
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(["W1", "W2", "L1"]), st.integers(1, 10**6),
+                          st.floats(0, 1)), min_size=1, max_size=12))
+def test_counts_are_conserved_and_the_worst_share_is_the_largest(rows):
+    ents = [{"phase": f"p{i}", "matrix": m, "adc_conversions": n, "adc_saturated": int(f * n)}
+            for i, (m, n, f) in enumerate(rows)]
+    by = saturation_by_matrix({"entries": ents})
+    assert sum(n for _s, n in by.values()) == sum(e["adc_conversions"] for e in ents)
+    assert sum(s for s, _n in by.values()) == sum(e["adc_saturated"] for e in ents)
+    name, share = worst_matrix({"entries": ents})
+    assert share == max(s / n for s, n in by.values()) == by[name][0] / by[name][1]
