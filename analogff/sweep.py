@@ -38,6 +38,7 @@ from typing import Any, Callable, Iterator, Sequence
 
 from .config import FIELD_TYPES, HARDWARE_FIELDS, SimConfig, coerce, from_dict
 from .errors import ConfigError
+from .saturation import SATURATION_WARN_FRACTION, worst_matrix
 
 POINT_FN_ENV = "ANALOGFF_SWEEP_POINT_FN"
 THREAD_ENV_VARS = ("NUMBA_NUM_THREADS", "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS",
@@ -425,6 +426,9 @@ class SweepResult:
     wall_s: float = 0.0
     point_s: list[float] = field(default_factory=list)   # time inside the point function
     failures: list[tuple[str, str]] = field(default_factory=list)  # (hash, error)
+    # done points whose worst matrix clipped more than analogff.saturation's limit:
+    # (config hash, matrix, clipped share 0..1)
+    clipping: list[tuple[str, str, float]] = field(default_factory=list)
     executor: str = "local"
     workers: int = 1
     client_s: float = 0.0           # time the client spent writing results to the store
@@ -533,6 +537,9 @@ def run_sweep(points: Sequence[SimConfig], store, *, point_fn: Callable | str | 
         if record.get("status") == "done":
             result.done += 1
             tracker.p.done += 1
+            worst = worst_matrix(record.get("ledger") or {})
+            if worst is not None and worst[1] > SATURATION_WARN_FRACTION:
+                result.clipping.append((record.get("config_hash", "?"), *worst))
         else:
             result.failed += 1
             tracker.p.failed += 1

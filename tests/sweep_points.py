@@ -36,6 +36,16 @@ def fast(cfg: SimConfig) -> dict:
     return fake_record(cfg)
 
 
+def clipping(cfg: SimConfig) -> dict:
+    """The fake record, whose W1 ADCs clip 20 % of 1000 conversions when adc_bits == 4 (1 %
+    otherwise)."""
+    rec = fake_record(cfg)
+    sat = 200 if cfg.adc_bits == 4 else 10
+    rec["ledger"]["entries"] = [{"phase": "positive", "matrix": "W1", "adc_conversions": 1000,
+                                 "adc_saturated": sat}]
+    return rec
+
+
 def slow(cfg: SimConfig) -> dict:
     """Sleeps ``SWEEP_TEST_SLEEP`` seconds (default 0.3) then returns the fake record."""
     t = float(os.environ.get("SWEEP_TEST_SLEEP", "0.3"))

@@ -243,3 +243,13 @@ def _print_summary(res, store, fmt_duration) -> None:
         console.print(f"[red]failed[/] {h}: {err}", highlight=False)
     if len(res.failures) > 5:
         console.print(f"... and {len(res.failures) - 5} more failures")
+    if res.clipping:   # a clipped array can stop learning: say which points, which matrix
+        from analogff.saturation import SATURATION_WARN_FRACTION
+        err_console.print(f"warning: {len(res.clipping)} point(s) had a matrix whose ADCs "
+                          f"clipped more than {100 * SATURATION_WARN_FRACTION:g} % of its "
+                          "conversions (accuracy may suffer: widen --out-bound):",
+                          highlight=False, soft_wrap=True)
+        for h, m, share in res.clipping[:5]:
+            err_console.print(f"  {h}: {m} {100 * share:.1f} %", highlight=False)
+        if len(res.clipping) > 5:
+            err_console.print(f"  ... and {len(res.clipping) - 5} more", highlight=False)
