@@ -64,9 +64,11 @@ def fmt_si(v: float | None, unit: str = "") -> str:
     if v == 0:
         return f"0 {unit}".rstrip()
     for f, p in _SI:
-        if abs(v) < f * 1000:
+        # 999.5 and up round to "1e+03" at three digits: the next prefix says "1"
+        if abs(v) < f * 999.5:
             return f"{v / f:.3g} {p}{unit}".rstrip()
-    return f"{v / 1e9:.3g} G{unit}"
+    x = v / 1e9
+    return f"{x:.0f} G{unit}" if abs(x) >= 999.5 else f"{x:.3g} G{unit}"
 
 
 # ---- the chip: --hardware FILE plus one option per hardware field --------------------------
