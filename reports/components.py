@@ -378,7 +378,7 @@ class Costs:
         return C_INT_PER_NM * self.node * self.v_analog ** 2 if self.has_integrator else 0.0
 
     def a_integrator(self) -> float:
-        """One column's integrator [µm²]: NeuRRAM's measured 350 µm² at 130 nm
+        """One column's integrator [µm²]: NeuRRAM's published 350 µm² at 130 nm
         (`converters.base.ANALOG_FRONT_END_A_UM2`) moved with the logic scale. Unlike a CCO's
         front end (one per converter, node-independent) it is kept on the logic scale: the
         model places one per column, also behind shared ADCs, where real column-muxed chips

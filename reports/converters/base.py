@@ -29,7 +29,8 @@ PJ = 1e-12
 # Analog front end of a column read by current: an amplifier that holds the bit line (virtual
 # ground, or a regulated read voltage) with its capacitor, turning the column current into what
 # the converter measures (a TIA / integrator before a sampling ADC; the bit-line regulator and
-# current mirror of an oscillator ADC). NeuRRAM's measured integrator: 350 µm² at 130 nm [S11].
+# current mirror of an oscillator ADC). NeuRRAM's integrator: 350 µm² at 130 nm, its published
+# block area as Accelergy's component library carries it [S11].
 # Its size is set by device matching (offset σ ∝ A_VT/√(W·L): Pelgrom et al., IEEE JSSC 24(5),
 # 1433 (1989); Kinget, IEEE JSSC 40(6), 1212 (2005)) and by its capacitor, not by the
 # lithography, so it is not moved with the logic scale: node-independent (an upper bound where
