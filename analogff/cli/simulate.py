@@ -10,7 +10,6 @@ from typing import Optional
 import typer
 
 from analogff.device_overrides import DEVICE_FIELDS
-
 from analogff.saturation import saturation_warnings, worst_matrix
 
 from .run_options import run_options

@@ -33,8 +33,10 @@ PJ = 1e-12
 # block area as Accelergy's component library carries it [S11].
 # Its size is set by device matching (offset σ ∝ A_VT/√(W·L): Pelgrom et al., IEEE JSSC 24(5),
 # 1433 (1989); Kinget, IEEE JSSC 40(6), 1212 (2005)) and by its capacitor, not by the
-# lithography, so it is not moved with the logic scale: node-independent (an upper bound where
-# A_VT shrinks with thinner gate oxides).
+# lithography, so a converter's own front end (the CCO's) is not moved with the logic scale:
+# node-independent (an upper bound where A_VT shrinks with thinner gate oxides). The
+# per-column integrator keeps it on the logic scale (`reports.components.Costs.a_integrator`
+# says why).
 ANALOG_FRONT_END_A_UM2 = 350.0
 
 
