@@ -427,8 +427,8 @@ class SweepResult:
     point_s: list[float] = field(default_factory=list)   # time inside the point function
     failures: list[tuple[str, str]] = field(default_factory=list)  # (hash, error)
     # done points whose worst matrix clipped more than analogff.saturation's limit:
-    # (config hash, matrix, clipped share 0..1)
-    clipping: list[tuple[str, str, float]] = field(default_factory=list)
+    # (config hash, its config (record["config"]), matrix, clipped share 0..1)
+    clipping: list[tuple[str, dict, str, float]] = field(default_factory=list)
     executor: str = "local"
     workers: int = 1
     client_s: float = 0.0           # time the client spent writing results to the store
@@ -539,7 +539,8 @@ def run_sweep(points: Sequence[SimConfig], store, *, point_fn: Callable | str | 
             tracker.p.done += 1
             worst = worst_matrix(record.get("ledger") or {})
             if worst is not None and worst[1] > SATURATION_WARN_FRACTION:
-                result.clipping.append((record.get("config_hash", "?"), *worst))
+                result.clipping.append((record.get("config_hash", "?"),
+                                        record.get("config") or {}, *worst))
         else:
             result.failed += 1
             tracker.p.failed += 1

@@ -143,7 +143,7 @@ def register(app: typer.Typer) -> None:
                     Path(f"{store}{suffix}").unlink(missing_ok=True)
             raise
         st.close()
-        _print_summary(res, store, fmt_duration)
+        _print_summary(res, store, fmt_duration, varied)
         if res.failed:
             raise fail(f"{res.failed} point(s) failed (errors stored); list them with "
                        f"analogff results {store} --where \"status=failed\", rerun them with "
@@ -222,7 +222,7 @@ def _print_points(points, pl, varied) -> None:
         console.print(f"... and {len(points) - _MAX_DRY_ROWS} more points")
 
 
-def _print_summary(res, store, fmt_duration) -> None:
+def _print_summary(res, store, fmt_duration, varied=()) -> None:
     from rich.table import Table
 
     t = Table(title="Sweep summary", show_header=False)
@@ -249,7 +249,8 @@ def _print_summary(res, store, fmt_duration) -> None:
                           f"clipped more than {100 * SATURATION_WARN_FRACTION:g} % of its "
                           "conversions (accuracy may suffer: widen --out-bound):",
                           highlight=False, soft_wrap=True)
-        for h, m, share in res.clipping[:5]:
-            err_console.print(f"  {h}: {m} {100 * share:.1f} %", highlight=False)
+        for h, cfg, m, share in res.clipping[:5]:   # the point by what the sweep varies
+            point = ", ".join(f"{k}={cfg.get(k)}" for k in varied if k in cfg) or h
+            err_console.print(f"  {point}: {m} {100 * share:.1f} %", highlight=False)
         if len(res.clipping) > 5:
             err_console.print(f"  ... and {len(res.clipping) - 5} more", highlight=False)

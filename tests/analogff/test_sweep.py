@@ -189,14 +189,14 @@ def test_points_whose_adcs_clip_are_listed_and_the_cli_names_them(tmp_path, monk
     pts = _points(grid=("adc_bits=3,4,5",))
     res = run_sweep(pts, store, point_fn="sweep_points:clipping", workers=1)
     four = next(p for p in pts if p.adc_bits == 4)
-    assert res.done == 3 and res.clipping == [(four.config_hash(), "W1", 0.2)]
+    assert res.done == 3 and res.clipping == [(four.config_hash(), four.to_dict(), "W1", 0.2)]
     store.close()
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("ANALOGFF_SWEEP_POINT_FN", "sweep_points:clipping")
     out = CliRunner().invoke(app, ["sweep", "--grid", "adc_bits=4,6", "--workers", "1"])
     assert out.exit_code == 0, out.output
     assert "1 point(s) had a matrix whose ADCs clipped more than 5 %" in out.stderr
-    assert "W1 20.0 %" in out.stderr
+    assert "  adc_bits=4: W1 20.0 %" in out.stderr
 
 
 def test_failing_point_is_recorded_and_the_rest_finish(tmp_path):
