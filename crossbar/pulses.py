@@ -541,6 +541,17 @@ def _flagged_trains(i, nrow, a_row, b_row, dp_row, dm_row, useout, wout, flag, i
         wout[j] = w1
 
 
+@njit(inline="always")
+def _row_scratch(C):
+    """The per-row scratch of both update kernels, allocated once per call and reused row
+    after row (each row overwrites what it reads): d2d ones, pulse counts, uniforms, the
+    compacted index list, deviates, new states, which device moved, flagged trains."""
+    return (np.ones(C, dtype=np.float32), np.empty(C, dtype=np.int32),
+            np.empty(C, dtype=np.float32), np.empty(C, dtype=np.int64),
+            np.zeros(C, dtype=np.float32), np.empty(C, dtype=np.float64),
+            np.empty(C, dtype=np.uint8), np.empty(C, dtype=np.uint8))
+
+
 @njit(cache=True)
 def _lean_row(i, nrow, wp, wm, d2dp, d2dm, has_d2d, differential, full, vec_rows, vec_laws,
               lawp, lawm, touchp, touchm, p, key, st, r, left, ones, g, wout, useout, flag,
@@ -633,14 +644,7 @@ def _update_chunks_lean(c0, c1, mode, A, max_pulses, wp, wm, d2dp, d2dm, has_d2d
     loop (a machine's first run)."""
     R, C = wp.shape
     vec_rows, vec_laws = _row_paths(p, full)
-    ones = np.ones(C, dtype=np.float32)
-    nrow = np.empty(C, dtype=np.int32)
-    u = np.empty(C, dtype=np.float32)
-    idx = np.empty(C, dtype=np.int64)
-    g = np.zeros(C, dtype=np.float32)
-    wout = np.empty(C, dtype=np.float64)
-    useout = np.empty(C, dtype=np.uint8)
-    flag = np.empty(C, dtype=np.uint8)
+    ones, nrow, u, idx, g, wout, useout, flag = _row_scratch(C)
     for i in range(c0 * _ROWS_PER_CHUNK, min(R, c1 * _ROWS_PER_CHUNK)):
         if mode == DETERMINISTIC:
             _fill_uniforms16(u, key, R + i)
@@ -670,14 +674,7 @@ def _update_chunks(c0, c1, mode, A, V, max_pulses, wp, wm, d2dp, d2dm, has_d2d, 
     table16 = table16_ref[0]
     states = 1.0 / p[P_S]
     vec_rows, vec_laws = _row_paths(p, full)
-    ones = np.ones(C, dtype=np.float32)
-    nrow = np.empty(C, dtype=np.int32)
-    u = np.empty(C, dtype=np.float32)
-    idx = np.empty(C, dtype=np.int64)
-    g = np.zeros(C, dtype=np.float32)
-    wout = np.empty(C, dtype=np.float64)
-    useout = np.empty(C, dtype=np.uint8)
-    flag = np.empty(C, dtype=np.uint8)
+    ones, nrow, u, idx, g, wout, useout, flag = _row_scratch(C)
     for i in range(c0 * _ROWS_PER_CHUNK, min(R, c1 * _ROWS_PER_CHUNK)):
         st = stream_start(key, i)
         r = uint64(0)
