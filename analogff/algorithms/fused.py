@@ -1,4 +1,5 @@
-"""A Numba loop for a digital hot spot of a paper-scale PFF batch: the lateral gradient.
+"""Numba loops for the digital hot spots of a paper-scale PFF batch: the lateral gradient and
+Adam's elementwise step.
 
 PFF's lateral blocks need ``Σ_b z_bᵀ δ_b`` per competition group (200 groups of 10 × 10 at the
 paper's size, summed over a batch of 1000): ``np.einsum`` sums it over b in order in float32,
@@ -7,8 +8,14 @@ in the same order, compiled without fast-math, so nothing is reassociated or con
 FMAs) at about half its CPU time and on all cores (measured: 8 vs 16 ms CPU, 21 vs 41 ms wall,
 loaded 2-core machine). It is used from `JIT_MIN` elements, so small runs (and their first run
 on a machine) never compile it; below it the einsum runs. Numba is imported on first use only
-(``import analogff`` stays fast). Tried and dropped: a fused Adam loop (3× the CPU time of
-`updates.Adam.step`'s chunked NumPy passes: unvectorised clip, sqrt and divide).
+(``import analogff`` stays fast).
+
+Adam's step (`adam_span`) is one pass per element instead of NumPy's ten passes over a cached
+chunk: every float32 operation of `updates.Adam._passes` in the same order on the same float32
+scalars (no fast-math, so no FMA or reassociation; IEEE division and square root are exact
+whether vectorised or not), hence the same numbers. A first try (dropped) took 3x NumPy's
+time: its scalars were Python floats, which make Numba compute in float64 and leave the loop
+unvectorised; here every scalar is a float32.
 """
 
 from __future__ import annotations
@@ -56,3 +63,40 @@ def group_outer(z: np.ndarray, d: np.ndarray, k: int) -> np.ndarray:
     out = np.empty((G, k, k), dtype=np.float32)
     _group_outer_kernel()(np.ascontiguousarray(z), np.ascontiguousarray(d), k, out)
     return out
+
+
+@functools.cache
+def _adam_kernel():
+    """The compiled Adam pass (built on first use)."""
+    from numba import njit
+
+    # error_model="numpy": a division is IEEE (±inf, NaN), as in NumPy, with no zero test that
+    # would keep the loop from vectorising; the loop runs over whole arrays (the caller passes
+    # slices) because an index from range(a, b) might be negative and its wrap-around test
+    # does the same
+    @njit(nogil=True, cache=True, error_model="numpy")
+    def adam_span(g, m, v, out, b1, c1, b2, c2, clip, eps, neg_lr):
+        """Flat float32 arrays: g clipped to ±clip (NaN stays NaN, as np.maximum/np.minimum),
+        m = m·b1 + g·c1, v = v·b2 + (g·c2)·g (in place), out = (m·neg_lr) / (√v + eps)."""
+        lo = -clip
+        for i in range(g.size):
+            x = g[i]
+            if x < lo:
+                x = lo
+            if x > clip:
+                x = clip
+            mi = m[i] * b1 + x * c1
+            vi = v[i] * b2 + (x * c2) * x
+            m[i] = mi
+            v[i] = vi
+            out[i] = (mi * neg_lr) / (np.sqrt(vi) + eps)
+
+    return adam_span
+
+
+def adam_span(g, m, v, out, a: int, b: int, b1, c1, b2, c2, clip, eps, neg_lr) -> None:
+    """`_adam_kernel`'s pass over elements [a, b) of the flat float32 arrays g, m, v, out; the
+    scalars are cast to float32 here, as NumPy casts them in `updates.Adam._passes`."""
+    f = np.float32
+    _adam_kernel()(g[a:b], m[a:b], v[a:b], out[a:b],
+                   f(b1), f(c1), f(b2), f(c2), f(clip), f(eps), f(neg_lr))

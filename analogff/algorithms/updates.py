@@ -97,11 +97,20 @@ class Adam:
         out = np.empty(grad.shape, dtype=dt)
         flat = (grad.reshape(-1), m.reshape(-1), v.reshape(-1), out.reshape(-1))
         n = flat[0].size
-        threads = _threads() if n >= ADAM_THREADED_FROM else 1
+        large = n >= ADAM_THREADED_FROM
+        threads = _threads() if large else 1
         chunk = ADAM_CHUNK_THREADED if threads > 1 else ADAM_CHUNK
+        if large and dt == np.float32 and self.clip > 0:
+            # one compiled pass per element, same operations (fused.adam_span); small arrays
+            # keep the NumPy passes, so small runs never compile it
+            from .fused import adam_span
+            consts = (self.b1, 1 - self.b1, self.b2, 1 - self.b2, self.clip, self.eps, -lr_t)
 
-        def span(c0: int, c1: int) -> None:   # chunks c0 … c1 - 1
-            self._passes(*flat, c0 * chunk, min(c1 * chunk, n), chunk, lr_t)
+            def span(c0: int, c1: int) -> None:
+                adam_span(*flat, c0 * chunk, min(c1 * chunk, n), *consts)
+        else:
+            def span(c0: int, c1: int) -> None:   # chunks c0 … c1 - 1
+                self._passes(*flat, c0 * chunk, min(c1 * chunk, n), chunk, lr_t)
 
         from crossbar.threads import run_spans
         run_spans(span, -(-n // chunk), threads)
