@@ -24,8 +24,9 @@ import functools
 
 import numpy as np
 
-# Elements (array size, or batch × layer width) from which the fused loops are used: the
-# paper preset's arrays (784-2000-2000, batch 1000) are above it, the small preset's below
+# Elements (array size, or batch × layer width) from which the fused loops here and PFF's
+# compiled row passes (`rowwise`) are used: the paper preset's arrays (784-2000-2000, batch
+# 1000) are at or above it, the small preset's below
 JIT_MIN = 1 << 20
 
 @functools.cache

@@ -83,11 +83,22 @@ PRESETS: dict[str, dict] = {
 }
 
 
+def _compiled(v: np.ndarray, *others: np.ndarray) -> bool:
+    """Whether the compiled row passes (`rowwise`, the same numbers) take a step on ``v`` and
+    its other operands: ``v`` has at least `fused.JIT_MIN` elements (the paper preset's
+    states; small runs never compile them), and all are float32 and C-contiguous."""
+    return v.size >= fused.JIT_MIN and all(
+        a.dtype == np.float32 and a.flags.c_contiguous for a in (v, *others))
+
+
 def ln(v: np.ndarray, ledger=None) -> np.ndarray:
     """Row-wise L2 normalisation v / (‖v‖ + 1e-8) (a norm and a divide per row, digital)."""
-    n = np.sqrt((v * v).sum(axis=1, keepdims=True, dtype=np.float32))
     if ledger is not None:
         ledger.digital(dig_mac=v.size, dig_nonlin=2 * v.shape[0])
+    if _compiled(v):
+        from . import rowwise
+        return rowwise.ln(v, np.float32(EPS_LN))
+    n = np.sqrt((v * v).sum(axis=1, keepdims=True, dtype=np.float32))
     return (v / (n + np.float32(EPS_LN))).astype(np.float32, copy=False)
 
 
@@ -110,6 +121,50 @@ def _noisy_relu(z: np.ndarray, eps: np.float32, rng: np.random.Generator) -> np.
     r = _noise(z.shape, eps, rng)
     r += z
     return np.maximum(r, 0, out=r)
+
+
+def _noisy_relu_ln(z: np.ndarray, eps: np.float32, rng: np.random.Generator,
+                   ledger) -> np.ndarray:
+    """``ln(_noisy_relu(z, eps, rng))``: the generative circuit's noisy, normalised input."""
+    if not _compiled(z):
+        return ln(_noisy_relu(z, eps, rng), ledger)
+    from crossbar.pcg_normals import standard_normal_f32
+
+    from . import rowwise
+    ledger.digital(dig_mac=z.size, dig_nonlin=2 * z.shape[0])   # ln's count
+    return rowwise.noisy_relu_ln(standard_normal_f32(rng, z.shape), z, eps,
+                                 np.float32(EPS_LN))
+
+
+def _joined(halves: tuple) -> np.ndarray:
+    """A read's positive and negative rows as one array (`PFF._halves`)."""
+    top, bot = halves
+    return top if bot is None else np.concatenate([top, bot])
+
+
+def _settle(reads: tuple, b: np.ndarray, noise, lat: tuple, z: np.ndarray,
+            alpha: np.float32) -> tuple:
+    """One layer's settling arithmetic from its reads (bottom-up, top-down, lateral; each a
+    pair of row halves): a = W x + V z + b + noise − Λ z, summed left to right;
+    z' = (1 − α)·relu(a) + α·z; goodness g = Σ z'² per row. Returns (a, z', g)."""
+    if _compiled(z, *(h for pair in (*reads, lat) for h in pair if h is not None)):
+        from . import rowwise
+        return rowwise.settle(reads, b, noise, lat, z, 1 - alpha, alpha)
+    a = _joined(reads[0])
+    a += _joined(reads[1])
+    a += b
+    a += noise
+    a -= _joined(lat)
+    zn = (1 - alpha) * relu(a) + alpha * z
+    return a, zn, (zn * zn).sum(axis=1)
+
+
+def _relu_error(pre: np.ndarray, target: np.ndarray, c: np.float32) -> np.ndarray:
+    """c·(relu(pre) − target): a generative prediction's scaled error."""
+    if _compiled(pre, target):
+        from . import rowwise
+        return rowwise.relu_error(pre, target, c)
+    return c * (relu(pre) - target)
 
 
 def sigmoid(v: np.ndarray) -> np.ndarray:
@@ -208,16 +263,20 @@ class PFF:
             self.lr_scale = max(1.0 - fraction_done, floor)
 
     # ---- helpers ------------------------------------------------------------------------
-    def _split_read(self, M, a: np.ndarray, npos: int) -> np.ndarray:
-        """Read the positive rows under phase "positive" and the rest under "negative"."""
+    def _halves(self, M, a: np.ndarray, npos: int) -> tuple:
+        """Read the positive rows under phase "positive" and the rest under "negative":
+        (positive rows' read, negative rows' read or None)."""
         led = self.ledger
         led.phase = "positive"
         top = M.forward(a[:npos])
         if npos == a.shape[0]:
-            return top
+            return top, None
         led.phase = "negative"
-        bot = M.forward(a[npos:])
-        return np.concatenate([top, bot])
+        return top, M.forward(a[npos:])
+
+    def _split_read(self, M, a: np.ndarray, npos: int) -> np.ndarray:
+        """`_halves` as one array."""
+        return _joined(self._halves(M, a, npos))
 
     def _learn(self, M, x: np.ndarray, delta: np.ndarray, lr: float, rule) -> None:
         """Move M against the gradient ∇ = δᵀx with the circuit's update rule."""
@@ -228,8 +287,8 @@ class PFF:
         self.ledger.digital(dig_add=delta.size)
         b += rule.step(id(b), g, lr, self.ledger)
 
-    def _lateral(self, k: int, z: np.ndarray, npos: int) -> np.ndarray:
-        return self._split_read(self.lat[k], z, npos)
+    def _lateral(self, k: int, z: np.ndarray, npos: int) -> tuple:
+        return self._halves(self.lat[k], z, npos)
 
     def _lateral_learn(self, k: int, zprev: np.ndarray, delta: np.ndarray, lr: float) -> None:
         """Λ = S ⊙ L with L ≥ 0: ∇L = S ⊙ ∇Λ, ∇Λ = −(z(t−1)ᵀ δ) within each group (the
@@ -317,23 +376,13 @@ class PFF:
             led.digital(rng_draws=N * (self.n1 + self.n2))
         else:
             noise1 = noise2 = np.float32(0)
-        # a = W x + V z + b + noise − Λ z, summed left to right in place (no temporaries)
-        a1 = self._split_read(self.W1, xn, npos)
-        a1 += self._split_read(self.V1, ln_z2, npos)
-        a1 += self.b1
-        a1 += noise1
-        a1 -= self._lateral(0, z1, npos)
-        a2 = self._split_read(self.W2, ln_z1, npos)
-        a2 += self._split_read(self.V2, ys, npos)
-        a2 += self.b2
-        a2 += noise2
-        a2 -= self._lateral(1, z2, npos)
-        z1n = (1 - alpha) * relu(a1) + alpha * z1
-        z2n = (1 - alpha) * relu(a2) + alpha * z2
+        # a = W x + V z + b + noise − Λ z; the new states and their goodness (_settle)
+        reads1 = (self._halves(self.W1, xn, npos), self._halves(self.V1, ln_z2, npos))
+        a1, z1n, g1 = _settle(reads1, self.b1, noise1, self._lateral(0, z1, npos), z1, alpha)
+        reads2 = (self._halves(self.W2, ln_z1, npos), self._halves(self.V2, ys, npos))
+        a2, z2n, g2 = _settle(reads2, self.b2, noise2, self._lateral(1, z2, npos), z2, alpha)
         led.phase = "positive"
         z3 = softmax(self.W3.forward(ln_z2[:npos]) + self.b3)
-        g1 = (z1n * z1n).sum(axis=1)
-        g2 = (z2n * z2n).sum(axis=1)
         led.digital(dig_mac=N * (self.n1 + self.n2), dig_nonlin=4 * N, dig_cmp=N * (self.n1 + self.n2))
         s1, s2 = theta - g1, theta - g2
         l1 = float(np.mean(np.logaddexp(0, s1) - lab * s1))
@@ -385,34 +434,32 @@ class PFF:
         N = xx.shape[0]
         eg = np.float32(hp["eps_g"])
         led.phase = "generative"
+        c = np.float32(2.0 / N)
         zg_r = relu(zg)
         h3 = ln(zg_r, led)
-        z2hat = relu(self.G3.forward(h3))
-        e2 = z2hat - z2
-        h2 = ln(_noisy_relu(z2, eg, rng), led)
-        z1hat = relu(self.G2.forward(h2))
-        e1 = z1hat - z1
-        h1 = ln(_noisy_relu(z1, eg, rng), led)
+        ce2 = _relu_error(self.G3.forward(h3), z2, c)     # c·e², e² = relu(G³h³) − z²
+        h2 = _noisy_relu_ln(z2, eg, rng, led)
+        ce1 = _relu_error(self.G2.forward(h2), z1, c)     # c·e¹
+        h1 = _noisy_relu_ln(z1, eg, rng, led)
         pre0 = self.G1.forward(h1)
         xhat = np.clip(pre0, 0, 1)
         e0 = xhat - xx
-        led.digital(rng_draws=N * (self.n1 + self.n2), dig_add=e2.size + e1.size + e0.size,
-                    dig_mac=e2.size + e1.size + e0.size)
+        led.digital(rng_draws=N * (self.n1 + self.n2), dig_add=ce2.size + ce1.size + e0.size,
+                    dig_mac=ce2.size + ce1.size + e0.size)
         # the generative updates' inputs and errors, held until the updates below
         led.hold("pff.gen_inputs", ACT_BITS * (h3.size + h2.size + h1.size))
-        led.hold("pff.gen_errors", ERR_BITS * (e2.size + e1.size + e0.size))
-        gen_bits = ACT_BITS * (h3.size + h2.size + h1.size) + ERR_BITS * (e2.size + e1.size
+        led.hold("pff.gen_errors", ERR_BITS * (ce2.size + ce1.size + e0.size))
+        gen_bits = ACT_BITS * (h3.size + h2.size + h1.size) + ERR_BITS * (ce2.size + ce1.size
                                                                            + e0.size)
         led.digital(sram_write_bits=gen_bits)
-        c = np.float32(2.0 / N)
         ag = self.rule_g
         led.phase = "update"
-        self._learn(self.G3, h3, c * e2, lr_g, ag)
-        self._learn(self.G2, h2, c * e1, lr_g, ag)
+        self._learn(self.G3, h3, ce2, lr_g, ag)
+        self._learn(self.G2, h2, ce1, lr_g, ag)
         mask = ((pre0 >= 0) & (pre0 <= 1)).astype(np.float32)
         self._learn(self.G1, h1, c * e0 * mask, lr_g, ag)
         # z_g: one gradient step on the top error through the (old) G³ — the one transposed read
-        self._zg_step(zg, zg_r, c * e2)
+        self._zg_step(zg, zg_r, ce2)
         led.digital(sram_read_bits=gen_bits)
         led.release("pff.gen_inputs", "pff.gen_errors")
 

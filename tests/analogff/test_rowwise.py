@@ -1,0 +1,123 @@
+"""PFF's compiled row passes (`analogff.algorithms.rowwise`) give bit for bit what the NumPy
+expressions they stand in for give: each function against its expression on edge values and on
+row lengths around NumPy's pairwise-sum blocks, and whole training batches with the compiled
+passes forced on against the same batches without them (weights, losses, ledger, generator)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
+
+from analogff.algorithms import fused, pff, rowwise
+from analogff.config import from_dict
+from analogff.data import Dataset
+from analogff.experiment import build
+
+EPS = np.float32(pff.EPS_LN)
+# row lengths around the pairwise sum's cases: < 8 in order, one block of <= 128 (eight
+# accumulators and a tail), longer rows split in halves at a multiple of 8
+LENGTHS = [1, 7, 8, 9, 20, 127, 128, 129, 136, 257, 784, 2000]
+EDGES = np.array([0.0, -0.0, 1e-45, -1e-45, 1e-30, 3e38, -3e38, np.inf, -np.inf, np.nan],
+                 dtype=np.float32)
+
+
+def same(a: np.ndarray, b: np.ndarray) -> bool:
+    """Equal shapes and equal bits (so 0.0 != -0.0; NaN equals NaN)."""
+    a, b = np.ascontiguousarray(a), np.ascontiguousarray(b)
+    return a.shape == b.shape and a.dtype == b.dtype and np.array_equal(
+        a.view(np.uint32), b.view(np.uint32))
+
+
+def rows(n: int, N: int = 6, seed: int = 0, edges: bool = True) -> np.ndarray:
+    r = np.random.default_rng(seed)
+    v = (r.standard_normal((N, n)) * r.uniform(0.01, 100, (N, 1))).astype(np.float32)
+    if edges:
+        v[0, :min(n, 4)] = EDGES[:min(n, 4)]   # zeros of both signs, subnormals
+        v[1] = 0                                # a zero row: the norm is 0, the result 0
+        v[2, -1] = EDGES[np.random.default_rng(seed).integers(4, EDGES.size)]
+    return v
+
+
+def numpy_ln(v: np.ndarray) -> np.ndarray:   # pff.ln's NumPy expression (below JIT_MIN)
+    assert v.size < fused.JIT_MIN
+    return pff.ln(v)
+
+
+@pytest.mark.parametrize("n", LENGTHS)
+def test_ln_rows_equal_numpy(n):
+    v = rows(n)
+    assert same(rowwise.ln(v, EPS), numpy_ln(v))
+
+
+@settings(max_examples=60, deadline=None)
+@given(arrays(np.float32, st.tuples(st.integers(1, 5), st.integers(1, 300)),
+              elements=st.floats(width=32, allow_nan=True, allow_infinity=True)))
+def test_ln_rows_equal_numpy_on_any_values(v):
+    assert same(rowwise.ln(v, EPS), numpy_ln(v))
+
+
+def _halves(a: np.ndarray, npos: int) -> tuple:
+    return (a[:npos], a[npos:]) if npos < a.shape[0] else (a, None)
+
+
+@pytest.mark.parametrize("noisy", [True, False])
+@pytest.mark.parametrize("n,npos", [(2000, 3), (129, 1), (20, 6)])
+def test_settle_equals_numpy(n, npos, noisy):
+    N = 6
+    w, v, lat = rows(n, seed=1), rows(n, seed=2), 0.1 * rows(n, seed=3, edges=False)
+    z = np.maximum(rows(n, seed=4, edges=False), 0)
+    b = rows(n, N=1, seed=5, edges=False)[0]
+    noise = (0.01 * rows(n, seed=6, edges=False)) if noisy else np.float32(0)
+    alpha = np.float32(0.3)
+    reads = (_halves(w, npos), _halves(v, npos))
+    got = rowwise.settle(reads, b, noise, _halves(lat, npos), z, 1 - alpha, alpha)
+    # NumPy (small arrays); it sums into its first read in place, as into a fresh read
+    want = pff._settle((_halves(w.copy(), npos), reads[1]), b, noise, _halves(lat, npos), z,
+                       alpha)
+    for a, c in zip(got, want):
+        assert same(a, c)
+
+
+def test_noisy_relu_ln_equals_numpy():
+    z = np.maximum(rows(2000, N=5, seed=7, edges=False), 0)
+    z[0, :2] = [-0.0, 0.0]
+    eps = np.float32(0.025)
+    g1, g2 = np.random.default_rng(9), np.random.default_rng(9)
+    want = pff.ln(pff._noisy_relu(z, eps, g1))
+    from crossbar.pcg_normals import standard_normal_f32
+    got = rowwise.noisy_relu_ln(standard_normal_f32(g2, z.shape), z, eps, EPS)
+    assert same(got, want)
+    assert g1.bit_generator.state == g2.bit_generator.state
+
+
+def test_relu_error_equals_numpy():
+    pre, target = rows(784, seed=10), rows(784, seed=11, edges=False)
+    target[0, :2] = 0   # relu(±0) − 0 is +0: NumPy's maximum turns −0 into +0
+    c = np.float32(2.0 / 1000)
+    assert same(rowwise.relu_error(pre, target, c), c * (pff.relu(pre) - target))
+
+
+def _batches(ideal: bool, compiled: bool, monkeypatch) -> tuple:
+    """Two small-preset PFF batches (Adam), with every compiled pass forced on or all off."""
+    monkeypatch.setattr(fused, "JIT_MIN", 1 if compiled else 1 << 62)
+    r = np.random.default_rng(0)
+    x = r.uniform(0, 1, (40, 64)).astype(np.float32)
+    y = r.integers(0, 10, 40)
+    data = Dataset("random", x, y, x[:10], y[:10], 10, (8, 8), "random")
+    net = build(from_dict({"preset": "small", "ideal": ideal, "hidden": "40,40",
+                           "batch_size": 20, "dataset": "digits"}), data=data)
+    losses = [net.algo.train_batch(x[:20], y[:20])["loss"] for _ in range(2)]
+    weights = [m.weights() for m in net.algo.matrices]
+    return losses, weights, net.algo.ledger.to_dict(), net.algo.rng.bytes(8)
+
+
+@pytest.mark.parametrize("ideal", [True, False])
+def test_training_batches_equal_with_compiled_passes_forced_on(monkeypatch, ideal):
+    off = _batches(ideal, False, monkeypatch)
+    on = _batches(ideal, True, monkeypatch)
+    assert off[0] == on[0]
+    assert all(same(a, b) for a, b in zip(off[1], on[1]))
+    assert off[2] == on[2] and off[3] == on[3]
