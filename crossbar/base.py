@@ -38,9 +38,23 @@ def check_w_max(w_max) -> float:
     return float(w_max)
 
 
+# from this many elements a float32 array's finiteness is tested from its bits on the kernel
+# threads (`crossbar.finite`, the same answer); below it NumPy's test is faster than a hand-off
+# (and small runs never compile the kernel)
+FINITE_COMPILED_FROM = 1 << 18
+
+
+def all_finite(a: np.ndarray) -> bool:
+    """``np.isfinite(a).all()``."""
+    if a.size >= FINITE_COMPILED_FROM and a.dtype == np.float32 and a.flags.c_contiguous:
+        from .finite import all_finite_f32   # Numba, imported on first use
+        return all_finite_f32(a)
+    return bool(np.isfinite(a).all())
+
+
 def check_finite(a: np.ndarray, name: str, what: str) -> None:
     """Raise `NonFiniteInputError` if ``a`` holds NaN or infinity."""
-    if not np.isfinite(a).all():
+    if not all_finite(a):
         raise NonFiniteInputError(f"{name}: {what} contains NaN or infinity")
 
 
@@ -67,7 +81,7 @@ class MatrixBase:
                 f"{self.name}: {what} has shape {tuple(np.shape(x))}; expected (batch, {n})")
         if x.dtype != np.float32:
             x = x.astype(np.float32)
-        if finite and not np.isfinite(x).all():
+        if finite and not all_finite(x):
             raise NonFiniteInputError(f"{self.name}: {what} contains NaN or infinity")
         return x
 
