@@ -170,3 +170,20 @@ def test_block_diagonal_uses_the_public_interface(kind):
     assert np.abs(blk.forward(x) - want).max() < 0.05
     src = inspect.getsource(BlockDiagonal)
     assert "._wt" not in src and "._rng" not in src
+
+
+@pytest.mark.parametrize("B", [1, 2, 3, 500])
+def test_ideal_block_stack_read_is_the_per_group_blas_product(B):
+    """The ideal block-diagonal read gives, bit for bit, NumPy's batched product of the groups
+    with the stack as the inner matrix's transpose lays it out (the records' numbers): the
+    contiguous copy it reads from for B > 1 changes no bit, and one row keeps the view."""
+    inner = IdealMatrix(10, 200)
+    r = np.random.default_rng(B)
+    blk = BlockDiagonal(inner, 10)
+    blk.program_blocks(r.uniform(-0.05, 0.05, (20, 10, 10)).astype(np.float32))
+    x = np.maximum(r.standard_normal((B, 200)), 0).astype(np.float32)
+    view = inner.weights().T.reshape(20, 10, 10)
+    want = np.matmul(x.reshape(B, 20, 10).transpose(1, 0, 2), view).transpose(1, 0, 2)
+    got = blk.forward(x)
+    assert got.flags.c_contiguous
+    assert np.array_equal(got.view(np.uint32), want.reshape(B, 200).view(np.uint32))
