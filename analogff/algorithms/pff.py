@@ -147,7 +147,8 @@ def _settle(reads: tuple, b: np.ndarray, noise, lat: tuple, z: np.ndarray,
     """One layer's settling arithmetic from its reads (bottom-up, top-down, lateral; each a
     pair of row halves): a = W x + V z + b + noise − Λ z, summed left to right;
     z' = (1 − α)·relu(a) + α·z; goodness g = Σ z'² per row. Returns (a, z', g)."""
-    if _compiled(z, *(h for pair in (*reads, lat) for h in pair if h is not None)):
+    arrays = [h for pair in (*reads, lat) for h in pair if h is not None] + [b]
+    if _compiled(z, *arrays, *([noise] if isinstance(noise, np.ndarray) else [])):
         from . import rowwise
         return rowwise.settle(reads, b, noise, lat, z, 1 - alpha, alpha)
     a = _joined(reads[0])

@@ -82,6 +82,23 @@ def test_settle_equals_numpy(n, npos, noisy):
         assert same(a, c)
 
 
+def test_settle_with_a_float64_bias_keeps_numpy_casting(monkeypatch):
+    """A float64 bias (NumPy adds it in float64 and rounds per step) is not a compiled pass's
+    input: pff._settle gives the NumPy expression's numbers with the passes forced on."""
+    r = np.random.default_rng(3)
+    z = np.maximum(rows(40, seed=8, edges=False), 0)
+    b = r.random(40)                                  # float64
+    noise = 0.01 * rows(40, seed=9, edges=False)
+
+    def run(jit_min):
+        monkeypatch.setattr(fused, "JIT_MIN", jit_min)
+        reads = (_halves(rows(40, seed=1), 3), _halves(rows(40, seed=2), 3))
+        return pff._settle(reads, b, noise, _halves(rows(40, seed=3), 3), z, np.float32(0.3))
+
+    for a, c in zip(run(1), run(1 << 62)):
+        assert same(a, c)
+
+
 def test_noisy_relu_ln_equals_numpy():
     z = np.maximum(rows(2000, N=5, seed=7, edges=False), 0)
     z[0, :2] = [-0.0, 0.0]
