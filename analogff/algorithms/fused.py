@@ -7,8 +7,8 @@ single-threaded. The loop here gives exactly its numbers (the same float32 produ
 in the same order, compiled without fast-math, so nothing is reassociated or contracted into
 FMAs) at about half its CPU time and on all cores (measured at the paper's size: 9.5 vs
 16 ms CPU, 5.7 vs 16 ms wall, 2-core VM). It is used from `JIT_MIN` elements, so small runs
-(and their first run on a machine) never compile it; below it the einsum runs. Numba is imported on first use only
-(``import analogff`` stays fast).
+(and their first run on a machine) never compile it; below it the einsum runs. Numba is
+imported on first use only (``import analogff`` stays fast).
 
 Adam's step (`adam_span`) is one pass per element instead of NumPy's ten passes over a cached
 chunk: every float32 operation of `updates.Adam._passes` in the same order on the same float32
