@@ -175,8 +175,8 @@ def test_block_diagonal_uses_the_public_interface(kind):
 @pytest.mark.parametrize("B", [1, 2, 3, 500])
 def test_ideal_block_stack_read_is_the_per_group_blas_product(B):
     """The ideal block-diagonal read gives, bit for bit, NumPy's batched product of the groups
-    with the stack as the inner matrix's transpose lays it out (the records' numbers): the
-    contiguous copy it reads from for B > 1 changes no bit, and one row keeps the view."""
+    with the stack as the inner matrix's transpose lays it out (the records' numbers), written
+    straight into its result."""
     inner = IdealMatrix(10, 200)
     r = np.random.default_rng(B)
     blk = BlockDiagonal(inner, 10)
