@@ -12,11 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from .base import ShapeError
-
-# inputs of at least this many elements are read with the groups split between the kernel
-# threads (`crossbar.threads.run_spans`); a hand-off costs ~50 µs, smaller reads stay on the
-# calling thread (the paper's lateral reads, 500 x 2000, are above it; the small preset's not)
-THREADED_FROM = 1 << 16
+from .kernel_config import THREADED_FROM
 
 
 class BlockDiagonal:
@@ -63,9 +59,9 @@ class BlockDiagonal:
         if x.size < THREADED_FROM:
             np.matmul(xg, stack, out=og)
         else:
-            # the groups in runs on the kernel threads (NumPy releases the GIL in BLAS): each
-            # group's product is the same BLAS call whichever thread makes it (a paper-size
-            # read 1.8 ms instead of 3.1 in a batch; one such small product uses one core)
+            # the groups in runs on the kernel threads (NumPy releases the GIL in BLAS; one
+            # such small product keeps one core busy): each group's product is the same BLAS
+            # call whichever thread makes it
             from .threads import run_spans   # on first use: ``import crossbar`` stays fast
 
             def groups(g0: int, g1: int) -> None:

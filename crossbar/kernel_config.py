@@ -13,3 +13,7 @@ _FASTMATH = False
 # batch rows per parallel work item in the read kernels (fixed, so thread count cannot matter;
 # a multiple of 4 for kernels.read_narrow's register blocking)
 _ROWS_PER_CHUNK = 16
+# elements from which NumPy work (BLAS, ufunc passes) is split between the kernel threads
+# (`crossbar.threads.run_spans`); below it a call stays on the calling thread: handing a run
+# to another thread costs ~50 µs, about what 64 Ki elements take
+THREADED_FROM = 1 << 16

@@ -14,13 +14,12 @@ from __future__ import annotations
 
 import numpy as np
 
+from .kernel_config import THREADED_FROM
+
 # source rows per block: 256 rows × 2000 columns of float32 is 2 MB, the destination's
 # matching 256-column strip is read and written in 1 KB runs per row (the fastest of
 # 32-512 measured on a 2000 × 2000 add: 2.9× the whole-array expression)
 TRANSPOSE_BLOCK = 256
-# below this many elements a transpose stays on the calling thread: handing a run to another
-# thread costs ~50 µs, about what 64 Ki elements take
-THREADED_ABOVE = 1 << 16
 
 
 def _add_rows(a: int, b: int, src: np.ndarray, dst: np.ndarray) -> None:
@@ -41,7 +40,7 @@ def _in_runs(work, src: np.ndarray, threads: int | None, *args) -> None:
     """``work(a, b, src, *args)`` over the source rows in contiguous runs, one per thread
     (`crossbar.threads.run_spans`; small sources on the calling thread only)."""
     from .threads import run_spans   # on first use: ``import crossbar`` stays Numba-free
-    run_spans(work, src.shape[0], threads if src.size > THREADED_ABOVE else 1, src, *args)
+    run_spans(work, src.shape[0], threads if src.size >= THREADED_FROM else 1, src, *args)
 
 
 def add_transposed(dst: np.ndarray, src: np.ndarray, threads: int | None = None) -> None:
