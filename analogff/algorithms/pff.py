@@ -91,10 +91,15 @@ def _compiled(v: np.ndarray, *others: np.ndarray) -> bool:
         a.dtype == np.float32 and a.flags.c_contiguous for a in (v, *others))
 
 
-def ln(v: np.ndarray, ledger=None) -> np.ndarray:
-    """Row-wise L2 normalisation v / (‖v‖ + 1e-8) (a norm and a divide per row, digital)."""
+def _count_ln(v: np.ndarray, ledger) -> None:
+    """`ln`'s digital work: a multiply-add per element, a root and a divide per row."""
     if ledger is not None:
         ledger.digital(dig_mac=v.size, dig_nonlin=2 * v.shape[0])
+
+
+def ln(v: np.ndarray, ledger=None) -> np.ndarray:
+    """Row-wise L2 normalisation v / (‖v‖ + 1e-8) (a norm and a divide per row, digital)."""
+    _count_ln(v, ledger)
     if _compiled(v):
         from . import rowwise
         return rowwise.ln(v, np.float32(EPS_LN))
@@ -131,7 +136,7 @@ def _noisy_relu_ln(z: np.ndarray, eps: np.float32, rng: np.random.Generator,
     from crossbar.pcg_normals import standard_normal_f32
 
     from . import rowwise
-    ledger.digital(dig_mac=z.size, dig_nonlin=2 * z.shape[0])   # ln's count
+    _count_ln(z, ledger)
     return rowwise.noisy_relu_ln(standard_normal_f32(rng, z.shape), z, eps,
                                  np.float32(EPS_LN))
 
