@@ -129,16 +129,11 @@ def _relu_error_rows(pre, target, c, out):
             o[j] = c * (_relu(p[j]) - t[j])
 
 
-def _rows(work, n: int) -> None:
-    """``work(a, b)`` over rows [0, n) in contiguous runs, one per kernel thread."""
-    run_spans(work, n, None)
-
-
 def ln(v: np.ndarray, eps: np.float32) -> np.ndarray:
     """``v / (sqrt((v*v).sum(axis=1, keepdims=True, dtype=float32)) + eps)``; v (N, n) float32,
     C-contiguous."""
     out = np.empty_like(v)
-    _rows(lambda a, b: _ln_rows(v[a:b], eps, out[a:b]), v.shape[0])
+    run_spans(lambda a, b: _ln_rows(v[a:b], eps, out[a:b]), v.shape[0], None)
     return out
 
 
@@ -146,8 +141,8 @@ def noisy_relu_ln(noise: np.ndarray, z: np.ndarray, eps_g: np.float32,
                   eps: np.float32) -> np.ndarray:
     """``ln(maximum(noise * eps_g + z, 0))`` (``noise`` is overwritten with the ReLU)."""
     out = np.empty_like(z)
-    _rows(lambda a, b: _noisy_relu_ln_rows(noise[a:b], z[a:b], eps_g, eps, out[a:b]),
-          z.shape[0])
+    run_spans(lambda a, b: _noisy_relu_ln_rows(noise[a:b], z[a:b], eps_g, eps, out[a:b]),
+              z.shape[0], None)
     return out
 
 
@@ -177,12 +172,13 @@ def settle(reads: tuple, b: np.ndarray, noise, lat: tuple, z: np.ndarray, oma: n
                          la[lo - s:hi - s], z[lo:hi], oma, alpha, a[lo:hi], zn[lo:hi],
                          g[lo:hi])
 
-    _rows(work, N)
+    run_spans(work, N, None)
     return a, zn, g
 
 
 def relu_error(pre: np.ndarray, target: np.ndarray, c: np.float32) -> np.ndarray:
     """``c * (maximum(pre, 0) - target)``."""
     out = np.empty_like(pre)
-    _rows(lambda a, b: _relu_error_rows(pre[a:b], target[a:b], c, out[a:b]), pre.shape[0])
+    run_spans(lambda a, b: _relu_error_rows(pre[a:b], target[a:b], c, out[a:b]),
+              pre.shape[0], None)
     return out
