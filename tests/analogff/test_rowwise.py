@@ -127,9 +127,19 @@ def test_lateral_gradient_loop_equals_einsum(monkeypatch):
     assert same(fused.group_outer(z, d, 10), want)
 
 
+PASSES = ("ln", "noisy_relu_ln", "settle", "relu_error")
+
+
 def _batches(ideal: bool, compiled: bool, monkeypatch) -> tuple:
-    """Two small-preset PFF batches (Adam), with every compiled pass forced on or all off."""
+    """Two small-preset PFF batches (Adam), with every compiled pass forced on or all off;
+    also returns how often each pass of `rowwise` ran."""
     monkeypatch.setattr(fused, "JIT_MIN", 1 if compiled else 1 << 62)
+    calls = dict.fromkeys(PASSES, 0)
+    for name in PASSES:
+        def counted(*a, _f=getattr(rowwise, name), _n=name):
+            calls[_n] += 1
+            return _f(*a)
+        monkeypatch.setattr(rowwise, name, counted)
     r = np.random.default_rng(0)
     x = r.uniform(0, 1, (40, 64)).astype(np.float32)
     y = r.integers(0, 10, 40)
@@ -138,7 +148,8 @@ def _batches(ideal: bool, compiled: bool, monkeypatch) -> tuple:
                            "batch_size": 20, "dataset": "digits"}), data=data)
     losses = [net.algo.train_batch(x[:20], y[:20])["loss"] for _ in range(2)]
     weights = [m.weights() for m in net.algo.matrices]
-    return losses, weights, net.algo.ledger.to_dict(), net.algo.rng.bytes(8)
+    monkeypatch.undo()
+    return losses, weights, net.algo.ledger.to_dict(), net.algo.rng.bytes(8), calls
 
 
 @pytest.mark.parametrize("ideal", [True, False])
@@ -148,3 +159,4 @@ def test_training_batches_equal_with_compiled_passes_forced_on(monkeypatch, idea
     assert off[0] == on[0]
     assert all(same(a, b) for a, b in zip(off[1], on[1]))
     assert off[2] == on[2] and off[3] == on[3]
+    assert not any(off[4].values()) and all(on[4].values()), (off[4], on[4])   # each path ran
