@@ -153,7 +153,8 @@ def _settle(reads: tuple, b: np.ndarray, noise, lat: tuple, z: np.ndarray,
     pair of row halves): a = W x + V z + b + noise − Λ z, summed left to right;
     z' = (1 − α)·relu(a) + α·z; goodness g = Σ z'² per row. Returns (a, z', g)."""
     arrays = [h for pair in (*reads, lat) for h in pair if h is not None] + [b]
-    if _compiled(z, *arrays, *([noise] if isinstance(noise, np.ndarray) else [])):
+    if (type(alpha) is np.float32   # a Python float or float64 α: float64 in a compiled pass
+            and _compiled(z, *arrays, *([noise] if isinstance(noise, np.ndarray) else []))):
         from . import rowwise
         return rowwise.settle(reads, b, noise, lat, z, 1 - alpha, alpha)
     a = _joined(reads[0])

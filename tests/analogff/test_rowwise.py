@@ -83,18 +83,22 @@ def test_settle_equals_numpy(n, npos, noisy):
         assert same(a, c)
 
 
-def test_settle_with_a_float64_bias_keeps_numpy_casting(monkeypatch):
-    """A float64 bias (NumPy adds it in float64 and rounds per step) is not a compiled pass's
-    input: pff._settle gives the NumPy expression's numbers with the passes forced on."""
+@pytest.mark.parametrize("b64,alpha", [(True, np.float32(0.3)), (False, 0.3),
+                                        (False, np.float64(0.3))])
+def test_settle_with_a_float64_bias_keeps_numpy_casting(monkeypatch, b64, alpha):
+    """A float64 bias (NumPy adds it in float64 and rounds per step), or a mixing factor that
+    is not float32 (NumPy: a Python float counts as float32, a float64 promotes; a compiled
+    pass would take either as float64), is not a compiled pass's input: pff._settle gives the
+    NumPy expression's numbers with the passes forced on."""
     r = np.random.default_rng(3)
     z = np.maximum(rows(40, seed=8, edges=False), 0)
-    b = r.random(40)                                  # float64
+    b = r.random(40) if b64 else r.random(40).astype(np.float32)
     noise = 0.01 * rows(40, seed=9, edges=False)
 
     def run(jit_min):
         monkeypatch.setattr(fused, "JIT_MIN", jit_min)
         reads = (_halves(rows(40, seed=1), 3), _halves(rows(40, seed=2), 3))
-        return pff._settle(reads, b, noise, _halves(rows(40, seed=3), 3), z, np.float32(0.3))
+        return pff._settle(reads, b, noise, _halves(rows(40, seed=3), 3), z, alpha)
 
     for a, c in zip(run(1), run(1 << 62)):
         assert same(a, c)
