@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import analogff._threads  # noqa: F401  (before numpy: thread hand-off defaults)
 import argparse
+import contextlib
 import cProfile
 import io
 import os
@@ -206,6 +207,7 @@ def main() -> None:
         print(f"projected {EPOCHS}-epoch MNIST run ({N_TRAIN} images, {batches:.0f} batches), "
               f"{name}: {med[name] * batches / 3600:6.1f} h at this load")
     _noise_draw()
+    _compiled_passes()
     if a.profile:
         for name, net in nets.items():
             _profile(name, lambda: net.algo.train_batch(x, y))
@@ -225,6 +227,78 @@ def _noise_draw(shape=(2 * BATCH, 2000), rounds: int = 5) -> None:
         best[name] = min(_time(draw)[0] for _ in range(rounds))
     print(f"settling noise, one {shape[0]} x {shape[1]} float32 draw (best of {rounds}): " +
           ", ".join(f"{k} {v * 1e3:.1f} ms" for k, v in best.items()))
+
+
+@contextlib.contextmanager
+def _set(module, name: str, value):
+    """``module.name = value`` for the duration (a size threshold, to take the NumPy path)."""
+    old = getattr(module, name)
+    setattr(module, name, value)
+    try:
+        yield
+    finally:
+        setattr(module, name, old)
+
+
+def _compiled_passes(rounds: int = 5) -> None:
+    """The batch's compiled passes against the NumPy code they stand in for, at the paper's
+    shapes, on the same threads (best of ``rounds`` each), and whether their results are the
+    same bits."""
+    from analogff.algorithms import fused, pff, updates
+    from crossbar import blockdiag
+    from crossbar.blockdiag import BlockDiagonal
+    from crossbar.finite import all_finite_f32
+    from crossbar.ideal import IdealMatrix
+
+    rng = np.random.default_rng(2)
+    N, n, k = 2 * BATCH, 2000, 10
+    z = np.maximum(rng.standard_normal((N, n), dtype=np.float32), 0)
+    d = rng.standard_normal((N, n), dtype=np.float32)
+    g = rng.standard_normal((n, n), dtype=np.float32)
+    halves = lambda a: (a[:BATCH], a[BATCH:])  # noqa: E731
+    reads = (halves(rng.standard_normal((N, n), dtype=np.float32)), halves(d))
+    lat = halves(0.01 * d)
+    bias, noise = d[0].copy(), 0.01 * g[:N]
+    lateral = BlockDiagonal(IdealMatrix(k, n), k)
+    lateral.program_blocks(rng.uniform(-0.05, 0.05, (n // k, k, k)).astype(np.float32))
+    # two optimisers stepped alike (the same calls in the same order), so their states agree
+    opts = updates.Adam(1.0, 1.0), updates.Adam(1.0, 1.0)
+    adam = lambda o: lambda: o.step(0, g, None, lr=1e-3)  # noqa: E731
+    numpy_at = lambda mod, name, f: lambda: _with(mod, name, 1 << 62, f)  # noqa: E731
+    alpha = np.float32(0.3)   # as PFF passes it (hp values as float32)
+    cases = (
+        ("Adam step, 2000 x 2000", adam(opts[0]),
+         numpy_at(updates, "ADAM_COMPILED_FROM", adam(opts[1]))),
+        ("ln, 1000 x 2000", lambda: pff.ln(z), numpy_at(fused, "JIT_MIN", lambda: pff.ln(z))),
+        ("settling sum, mix, goodness", lambda: pff._settle(reads, bias, noise, lat, z, alpha),
+         numpy_at(fused, "JIT_MIN", lambda: pff._settle(reads, bias, noise, lat, z, alpha))),
+        ("lateral gradient", lambda: fused.group_outer(z, d, k),
+         numpy_at(fused, "JIT_MIN", lambda: fused.group_outer(z, d, k))),
+        ("lateral read, 500 x 2000", lambda: lateral.forward(z[:BATCH]),
+         numpy_at(blockdiag, "THREADED_FROM", lambda: lateral.forward(z[:BATCH]))),
+        ("finiteness check, 2000 x 2000", lambda: np.bool_(all_finite_f32(g)),
+         lambda: np.isfinite(g).all()),
+    )
+    print(f"compiled / threaded passes against their NumPy form (best of {rounds}, ms):")
+    for label, fast, slow in cases:
+        same = _same_bits(fast(), slow())
+        t_fast = min(_time(fast)[0] for _ in range(rounds))
+        t_slow = min(_time(slow)[0] for _ in range(rounds))
+        print(f"  {label:<30} {t_fast * 1e3:7.2f} vs {t_slow * 1e3:7.2f}  "
+              f"({t_slow / t_fast:.1f}x; same bits: {'yes' if same else 'NO'})")
+
+
+def _same_bits(a, b) -> bool:
+    """Whether two results (arrays, or tuples of arrays) hold the same bits."""
+    if isinstance(a, tuple):
+        return all(_same_bits(p, q) for p, q in zip(a, b))
+    a, b = np.ascontiguousarray(a), np.ascontiguousarray(b)
+    return a.shape == b.shape and a.dtype == b.dtype and a.tobytes() == b.tobytes()
+
+
+def _with(module, name: str, value, f):
+    with _set(module, name, value):
+        return f()
 
 
 def _profile(name: str, batch) -> None:

@@ -41,11 +41,13 @@ ADAM_CHUNK = 1 << 15
 # thread, the chunks are split into contiguous runs, one per thread (NumPy releases the GIL
 # inside each pass), in chunks of ADAM_CHUNK_THREADED: with 32 Ki-element chunks the threads
 # queue for the GIL between passes (2000 × 2000 step: 9.0 ms on one thread, 9.8 ms on two);
-# with 128 Ki-element chunks two threads take 5.9 ms (measured, 2 cores). From the same size a
-# float32 step runs as one compiled pass per element instead (`fused.adam_span`: the same
-# operations, 1.8 ms on two threads), split the same way
+# with 128 Ki-element chunks two threads take 5.9 ms (measured, 2 cores)
 ADAM_THREADED_FROM = 1 << 20
 ADAM_CHUNK_THREADED = 1 << 17
+# From this many elements a float32 step runs as one compiled pass per element instead
+# (`fused.adam_span`: the same operations; `python benchmarks/bench_paper_scale.py` times
+# both), split between threads the same way; smaller runs never compile it
+ADAM_COMPILED_FROM = 1 << 20
 
 
 def _threads() -> int:
@@ -77,7 +79,7 @@ class Adam:
         operations in the same order as ``m = b1·m + (1−b1)·g; v = b2·v + (1−b2)·g·g;
         step = −lr_t·m / (√v + eps)`` on whole arrays (identical results), but a paper-size
         array (2000 × 2000) is read once from memory instead of a dozen times through
-        as many full-size temporaries; from `ADAM_THREADED_FROM` float32 elements (clip > 0)
+        as many full-size temporaries; from `ADAM_COMPILED_FROM` float32 elements (clip > 0)
         in one compiled pass per element (`fused.adam_span`, the same operations)."""
         grad = np.asarray(grad)
         # the dtype np.clip(grad, ±clip) has: the moments and the arithmetic are in it
@@ -100,12 +102,10 @@ class Adam:
         out = np.empty(grad.shape, dtype=dt)
         flat = (grad.reshape(-1), m.reshape(-1), v.reshape(-1), out.reshape(-1))
         n = flat[0].size
-        large = n >= ADAM_THREADED_FROM
-        threads = _threads() if large else 1
+        threads = _threads() if n >= ADAM_THREADED_FROM else 1
         chunk = ADAM_CHUNK_THREADED if threads > 1 else ADAM_CHUNK
-        if large and dt == np.float32 and self.clip > 0:
-            # one compiled pass per element, same operations (fused.adam_span); small arrays
-            # keep the NumPy passes, so small runs never compile it
+        if n >= ADAM_COMPILED_FROM and dt == np.float32 and self.clip > 0:
+            # one compiled pass per element, same operations (fused.adam_span)
             from .fused import adam_span
             consts = (self.b1, 1 - self.b1, self.b2, 1 - self.b2, self.clip, self.eps, -lr_t)
 

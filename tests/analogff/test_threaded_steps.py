@@ -21,7 +21,8 @@ EDGES = np.array([np.nan, np.inf, -np.inf, 0.0, -0.0, 1.0, -1.0, 0.99999994, 1.0
 def _adam_steps(monkeypatch, threads: int, shape=(300, 700), steps=3, compiled=True,
                 edges=False):
     # compiled: the one-pass kernel (fused.adam_span); else NumPy's passes (as for float64)
-    monkeypatch.setattr(updates, "ADAM_THREADED_FROM", 1 if compiled else 1 << 62)
+    monkeypatch.setattr(updates, "ADAM_THREADED_FROM", 1)
+    monkeypatch.setattr(updates, "ADAM_COMPILED_FROM", 1 if compiled else 1 << 62)
     monkeypatch.setattr(updates, "ADAM_CHUNK_THREADED", 1 << 12)   # many chunks per run
     monkeypatch.setattr(updates, "_threads", lambda: threads)
     rng = np.random.default_rng(11)
