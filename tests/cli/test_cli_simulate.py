@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sqlite3
 import subprocess
 import sys
@@ -173,4 +174,8 @@ def test_a_clipping_array_is_named_with_the_option_to_change():
     warn = [ln for ln in r.stderr.splitlines() if ln.startswith("warning: ")]
     assert warn and all("--out-bound (now 0.001)" in ln for ln in warn)
     assert any(ln.startswith("warning: W1: ") for ln in warn)
-    assert "ADC saturation, worst matrix" in r.stdout
+    row = next(ln for ln in r.stdout.splitlines() if "ADC saturation, worst matrix" in ln)
+    m = re.search(r"(\w+): ([\d.]+) %", row.split("worst matrix", 1)[1])
+    shares = {w.split(":")[1].strip(): float(w.split(":")[2].split("%")[0]) for w in warn}
+    assert m and m.group(1) == max(shares, key=shares.get)        # the worst warned matrix
+    assert abs(float(m.group(2)) - shares[m.group(1)]) <= 0.05    # the same share (rounding)
