@@ -137,8 +137,8 @@ def test_ff_has_no_transposed_reads():
 
 
 def test_ideal_pff_learns_digits():
-    # 5 epochs: 0.931 measured (8 epochs: 0.953; the bar holds from 4: 0.917)
-    rec = run_experiment(SimConfig(algo="pff", ideal=True, epochs=5))
+    # 4 epochs: 0.917 measured (5: 0.931, 8: 0.953); the bar holds from 4, the run is seeded
+    rec = run_experiment(SimConfig(algo="pff", ideal=True, epochs=4))
     assert rec["metrics"]["test_accuracy"] >= 0.90, rec["metrics"]
 
 
