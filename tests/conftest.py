@@ -1,10 +1,17 @@
-"""Test-wide setup: the same thread hand-off defaults the CLI uses (before numpy loads), and the
-one set of cold- and warm-cache processes the reproducibility tests share."""
+"""Test-wide setup: the same thread hand-off defaults the CLI uses (before numpy loads), the
+split of the suite over pytest-xdist workers, and the one set of cold- and warm-cache processes
+the reproducibility tests share."""
 
 import analogff._threads  # noqa: F401
 
 import json
 import os
+
+# pytest-xdist's workers get COLUMNS=80 in their environment; rich reads it once, when the CLI's
+# console is created, so a test's own COLUMNS (CliRunner env) would be ignored there. Without it
+# rich reads the width at every print, in the serial run and in a worker alike.
+os.environ.pop("COLUMNS", None)
+os.environ.pop("LINES", None)
 import shutil
 import subprocess
 import sys
@@ -89,18 +96,53 @@ def _needs_cold_and_warm(item) -> bool:
     return _FIXTURE in getattr(item, "fixturenames", ())
 
 
+_COLD_WARM_GROUP = "cold-and-warm-processes"
+_BLAS_LIMIT: list = []   # the worker's threadpoolctl limit, held for the whole session
+
+
+def _is_worker() -> bool:
+    """Whether this process is a pytest-xdist worker (the default run: `-n 2` in pyproject)."""
+    return "PYTEST_XDIST_WORKER" in os.environ
+
+
+def pytest_configure(config):
+    """On a pytest-xdist worker: one kernel thread and one BLAS thread by default, since the
+    workers already fill the cores (threads beside them only wait for one another). Set at run
+    time, not in the environment, so that the processes tests start (simulate, sweeps, the cold
+    and warm processes) keep the machine's defaults; tests of thread counts pass ``threads``."""
+    if _is_worker():
+        import numba
+        import numpy  # noqa: F401  (BLAS loaded, so that threadpoolctl finds it)
+        from threadpoolctl import threadpool_limits
+
+        numba.set_num_threads(1)
+        _BLAS_LIMIT.append(threadpool_limits(limits=1))
+
+
+@pytest.hookimpl(tryfirst=True)   # before pytest-xdist reads the groups (--dist loadgroup)
 def pytest_collection_modifyitems(session, config, items):
-    """The tests on the cold and warm processes run last, so that the cold one (started below)
-    compiles while the rest of the suite runs."""
-    items[:] = ([i for i in items if not _needs_cold_and_warm(i)]
-                + [i for i in items if _needs_cold_and_warm(i)])
+    """Serial run: the tests on the cold and warm processes run last, so that the cold one
+    (started below) compiles while the rest of the suite runs. Distributed run: each test file
+    is one group (its module-scoped fixtures are built once, on one worker), and the two files
+    that share the cold and warm processes are one group, scheduled first: its worker waits
+    for the processes while the other workers run the rest."""
+    cold_warm = [i for i in items if _needs_cold_and_warm(i)]
+    rest = [i for i in items if not _needs_cold_and_warm(i)]
+    if not _is_worker():
+        items[:] = rest + cold_warm
+        return
+    for item in items:
+        group = _COLD_WARM_GROUP if _needs_cold_and_warm(item) else item.nodeid.split("::")[0]
+        item.add_marker(pytest.mark.xdist_group(group))
+    items[:] = cold_warm + rest
 
 
 def pytest_collection_finish(session):
-    """Start the cold-cache process when the selected tests include one that needs it: it
-    compiles every kernel (tens of seconds, mostly on one core) while the other tests run on
-    the other core, instead of after them."""
-    if session.config.option.collectonly:
+    """Serial run: start the cold-cache process when the selected tests include one that needs
+    it: it compiles every kernel (tens of seconds, mostly on one core) while the other tests
+    run on the other core, instead of after them. On a pytest-xdist worker every worker
+    collects every test and none knows yet which it will run: the fixture starts it there."""
+    if session.config.option.collectonly or _is_worker():
         return
     if any(_needs_cold_and_warm(item) for item in session.items):
         tmp = Path(tempfile.mkdtemp(prefix="analogff-cold-warm-"))
