@@ -228,12 +228,16 @@ def _warn(fig, table) -> None:
 
 
 def save(fig, out: Path, stem: str) -> None:
-    """Write ``stem`` as PNG (300 dpi), SVG and PDF into ``out``."""
+    """Write ``stem`` as PNG (300 dpi), SVG and PDF into ``out``: one layout for all three.
+    The constrained layout is solved while the first file is drawn and then kept (the
+    figure's layout engine is dropped), so the three files share the positions of every axes
+    and label, and the other two skip the solve (about a third of a figure's drawing time)."""
     import matplotlib.pyplot as plt
 
     for ext in FORMATS:
         fig.savefig(out / f"{stem}.{ext}", dpi=DPI if ext == "png" else None,
                     metadata={"Date": None} if ext == "svg" else None)
+        fig.set_layout_engine("none")
     plt.close(fig)
 
 
