@@ -156,15 +156,21 @@ def make_factory(cfg: SimConfig, ledger: Ledger, backend: str | None = None) -> 
 
     def factory(name, out, inp, w_max, init=None, out_bound_scale=None, **overrides):
         """``overrides``: Periphery fields for this matrix; ``out_bound_scale`` widens (or
-        narrows) the configured ADC range for it, capped at full scale."""
+        narrows) the configured ADC range for it, capped at full scale (a column cannot sum
+        beyond it); a capped matrix records the range it asked for as
+        ``out_bound_requested``, and `analogff.saturation.capped_range_notes` names it."""
         counter[0] += 1
         child = np.random.SeedSequence([cfg.seed, 0xA11A, counter[0]])
+        requested = None
         if out_bound_scale is not None:
-            overrides["out_bound"] = min(1.0, periphery.out_bound * out_bound_scale)
+            requested = periphery.out_bound * out_bound_scale
+            overrides["out_bound"] = min(1.0, requested)
         per = periphery.replace(**overrides) if overrides else periphery
         m = Matrix(out, inp, device, per, seed=int(child.generate_state(1)[0]),
                    ledger=ledger, name=name, w_max=w_max)
         ledger.matrices[m.name].update(converter_info(cfg.hardware, per))
+        if requested is not None and requested > 1.0:
+            ledger.matrices[m.name]["out_bound_requested"] = requested
         if init is not None:
             m.program(init)
         return m

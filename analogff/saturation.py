@@ -63,3 +63,21 @@ def saturation_warnings(record: dict[str, Any],
             line += f"; accuracy may suffer: widen the range with --out-bound (now {user:g})"
         lines.append(line)
     return lines
+
+
+def capped_range_notes(record: dict[str, Any]) -> list[str]:
+    """One line naming the matrices whose ADC range was widened beyond a tile's full-scale
+    column sum and so set to full scale (PFF's generative matrices take ``gen_adc_range`` ×
+    --out-bound; `analogff.experiment.make_factory` records what they asked for as
+    ``out_bound_requested``); empty when none was."""
+    info = (record.get("ledger") or {}).get("matrices", {})
+    capped = {m: v["out_bound_requested"] for m, v in info.items()
+              if v.get("out_bound_requested") is not None}
+    if not capped:
+        return []
+    user = (record.get("hardware") or {}).get("out_bound")
+    asked = sorted(set(capped.values()))
+    opt = f"--out-bound {user:g}" if user is not None else "--out-bound"
+    return [f"note: {', '.join(sorted(capped))}: ADC range ±1 (a tile's full-scale column "
+            f"sum), not the ±{'/'.join(f'{a:g}' for a in asked)} asked ({opt} × the "
+            "algorithm's widening for these matrices): no column sums beyond full scale"]

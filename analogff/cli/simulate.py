@@ -10,7 +10,7 @@ from typing import Optional
 import typer
 
 from analogff.device_overrides import DEVICE_FIELDS
-from analogff.saturation import saturation_warnings, worst_matrix
+from analogff.saturation import capped_range_notes, saturation_warnings, worst_matrix
 
 from .run_options import run_options
 from .common import algorithm_names, cli_errors, console, err_console, fmt_si, hardware_options, resolve_hardware
@@ -219,5 +219,5 @@ def register(app: typer.Typer) -> None:
             console.print(final_accuracy_line(record, monitor), highlight=False)
             if store is not None:
                 console.print(f"record appended to {store}")
-        for line in saturation_warnings(record):   # a clipped array can stop learning
+        for line in capped_range_notes(record) + saturation_warnings(record):
             err_console.print(line, markup=False, highlight=False, soft_wrap=True)

@@ -5,7 +5,8 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from analogff.saturation import (SATURATION_WARN_FRACTION, saturation_by_matrix,
+from analogff.saturation import (SATURATION_WARN_FRACTION, capped_range_notes,
+                                 saturation_by_matrix,
                                  saturation_warnings, worst_matrix)
 
 
@@ -51,3 +52,13 @@ def test_counts_are_conserved_and_the_worst_share_is_the_largest(rows):
     assert sum(s for s, _n in by.values()) == sum(e["adc_saturated"] for e in ents)
     name, share = worst_matrix({"entries": ents})
     assert share == max(s / n for s, n in by.values()) == by[name][0] / by[name][1]
+
+
+def test_capped_ranges_are_named_once_with_what_they_asked():
+    rec = _record([], out_bound=0.5, ranges={"W1": 0.5, "G1": 1.0, "G2": 1.0})
+    assert capped_range_notes(rec) == []
+    for m in ("G2", "G1"):
+        rec["ledger"]["matrices"][m]["out_bound_requested"] = 3.0
+    (line,) = capped_range_notes(rec)
+    assert line.startswith("note: G1, G2: ADC range ±1 ") and "not the ±3 asked" in line
+    assert "--out-bound 0.5 ×" in line and "W1" not in line

@@ -166,6 +166,28 @@ def test_config_file_with_simulate_and_hardware_tables(tmp_path):
     assert r.exit_code == 2 and "output_bits" in r.stderr and len(r.stderr.strip().splitlines()) == 1
 
 
+def test_a_range_widened_past_full_scale_is_recorded_and_named():
+    """PFF widens its generative matrices' ADC range (gen_adc_range = 6× --out-bound): at 0.5
+    they would ask for ±3 of a column's full scale and get ±1; the record keeps both numbers
+    and stderr names the matrices. At 0.1 (±0.6) nothing is capped and nothing is said."""
+    r = runner.invoke(app, ["simulate", "--out-bound", "0.5", "--json", *QUICK])
+    assert r.exit_code == 0, r.output
+    info = json.loads(r.stdout)["ledger"]["matrices"]
+    capped = sorted(m for m, v in info.items() if "out_bound_requested" in v)
+    assert capped == ["G1", "G2", "G3"]
+    assert all(info[m]["out_bound"] == 1.0 and info[m]["out_bound_requested"] == 3.0
+               for m in capped)
+    assert info["W1"]["out_bound"] == 0.5
+    notes = [ln for ln in r.stderr.splitlines() if ln.startswith("note: ")]
+    assert notes == ["note: G1, G2, G3: ADC range ±1 (a tile's full-scale column sum), not "
+                     "the ±3 asked (--out-bound 0.5 × the algorithm's widening for these "
+                     "matrices): no column sums beyond full scale"]
+    r = runner.invoke(app, ["simulate", "--out-bound", "0.1", "--json", *QUICK])
+    info = json.loads(r.stdout)["ledger"]["matrices"]
+    assert info["G1"]["out_bound"] == pytest.approx(0.6) and "note: " not in r.stderr
+    assert not any("out_bound_requested" in v for v in info.values())
+
+
 def test_a_clipping_array_is_named_with_the_option_to_change():
     """A range far too narrow clips most conversions: stderr names each matrix and
     --out-bound; the table's worst-matrix row agrees with the record's ledger."""
