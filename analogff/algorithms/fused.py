@@ -5,8 +5,8 @@ PFF's lateral blocks need ``Σ_b z_bᵀ δ_b`` per competition group (200 groups
 paper's size, summed over a batch of 1000): ``np.einsum`` sums it over b in order in float32,
 single-threaded. The loop here gives exactly its numbers (the same float32 products and sums
 in the same order, compiled without fast-math, so nothing is reassociated or contracted into
-FMAs) at about half its CPU time and on all cores (measured at the paper's size: 9.5 vs
-16 ms CPU, 5.7 vs 16 ms wall, 2-core VM). It is used from `JIT_MIN` elements, so small runs
+FMAs) in less CPU time and on all cores (`python benchmarks/bench_paper_scale.py` prints both
+at the paper's size, with a same-bits check). It is used from `JIT_MIN` elements, so small runs
 (and their first run on a machine) never compile it; below it the einsum runs. Numba is
 imported on first use only (``import analogff`` stays fast).
 
@@ -35,9 +35,9 @@ def _group_outer_kernel():
     from numba import njit
 
     # a nogil loop over a span of groups, the spans on the kernel threads (run_spans), like
-    # the crossbar kernels: the prange kernel it replaces was as fast (4.2 vs 4.0 ms per
-    # paper-size call on 2 threads) but took 4 s to compile, this one 0.3 s (one flat
-    # accumulator, scalar stores: a 2-D zeros and an array assignment cost 2.4 s more). The
+    # the crossbar kernels: a prange kernel ran as fast but took about ten times as long to
+    # compile (one flat accumulator and scalar stores keep this one small: a 2-D zeros and
+    # an array assignment compiled several times longer). The
     # rows are taken as slices: an index that might be negative costs a wrap-around test
     @njit(nogil=True, cache=True)
     def group_outer(z, d, k, g0, g1, out):

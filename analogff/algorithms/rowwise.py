@@ -1,8 +1,9 @@
 """PFF's per-row digital work at the paper's size, one compiled pass per row on every core.
 
-A paper-scale PFF batch (784-2000-2000, 1000 rows, 12 settling steps) spent about 0.7 s of
-its 4.2 s (ideal, 2-core VM) in NumPy expressions that each walk a 1000 x 2000 array once or
-more, on one thread, through full-size temporaries: the row norms of ``pff.ln``, the sum
+A paper-scale PFF batch (784-2000-2000, 1000 rows, 12 settling steps) spent a sixth of its
+ideal time in NumPy expressions that each walk a 1000 x 2000 array once or more, on one
+thread, through full-size temporaries (`python benchmarks/bench_paper_scale.py` times each
+pass both ways): the row norms of ``pff.ln``, the sum
 ``a = W x + V z + b + noise - Λ z`` of the reads, the damped ReLU mix and its goodness
 ``Σ z²``, the generative errors. Here each of them is one pass over a row while it is in
 cache, rows split between the kernel threads (`crossbar.threads.run_spans`).

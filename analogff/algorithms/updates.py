@@ -40,8 +40,8 @@ ADAM_CHUNK = 1 << 15
 # From this many elements (the paper preset's arrays), when Numba may use more than one
 # thread, the chunks are split into contiguous runs, one per thread (NumPy releases the GIL
 # inside each pass), in chunks of ADAM_CHUNK_THREADED: with 32 Ki-element chunks the threads
-# queue for the GIL between passes (2000 × 2000 step: 9.0 ms on one thread, 9.8 ms on two);
-# with 128 Ki-element chunks two threads take 5.9 ms (measured, 2 cores)
+# queued for the GIL between passes (two threads no faster than one on a 2000 × 2000 step);
+# 128 Ki-element chunks let two threads share the step
 ADAM_THREADED_FROM = 1 << 20
 ADAM_CHUNK_THREADED = 1 << 17
 # From this many elements a float32 step runs as one compiled pass per element instead
