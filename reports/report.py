@@ -276,6 +276,19 @@ def target_key(target: str) -> str:
     return f"energy_to_{100 * float(target):g}pct_j"
 
 
+def target_columns(curve: dict[str, Any]) -> dict[str, float]:
+    """One run's energy to each accuracy target, as columns: ``energy_to_<pct>pct_j`` =
+    cumulative training energy [J] at the end of the first epoch whose test accuracy reached
+    the target (NaN if never, or not recorded) and ``..._reached`` = 1 or 0; {} when the
+    curve (``record["curve"]``) has no ``energy_to_targets``. The one reading of the record
+    for the report and for ``analogff results``."""
+    out: dict[str, float] = {}
+    for t, hit in (curve.get("energy_to_targets") or {}).items():
+        out[target_key(t)] = _num(hit.get("train_energy_j")) if hit else math.nan
+        out[target_key(t) + "_reached"] = 1.0 if hit else 0.0
+    return out
+
+
 def energy_to_rows(records: list[tuple[int, dict[str, Any]]]) -> tuple[list[dict], list[str]]:
     """(one row per analog run with a curve, the targets): the run's flat config, seed, test
     accuracy, final energy per training sample and per inference (stored), and for every
@@ -286,16 +299,13 @@ def energy_to_rows(records: list[tuple[int, dict[str, Any]]]) -> tuple[list[dict
         cur = rec.get("curve") or {}
         if "energy_to_targets" not in cur or rec["config"].get("ideal"):
             continue
-        hits = cur["energy_to_targets"] or {}
-        targets |= set(hits)
+        targets |= set(cur["energy_to_targets"] or {})
         row = {k: v for k, v in rec["config"].items() if not isinstance(v, (dict, list))}
         row.update({"run": rid, "seed": rec.get("seed", row.get("seed")),
                     "test_accuracy": _num(rec["metrics"].get("test_accuracy")),
                     "energy_per_train_sample_j": _num(cur.get("final_per_train_sample_j")),
                     "energy_per_inference_j": _num(cur.get("final_per_inference_j"))})
-        for t, h in hits.items():
-            row[target_key(t)] = _num(h.get("train_energy_j")) if h else math.nan
-            row[target_key(t) + "_reached"] = 1.0 if h else 0.0
+        row.update(target_columns(cur))
         rows.append(row)
     return rows, sorted(targets, key=float)
 

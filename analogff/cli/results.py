@@ -297,22 +297,17 @@ def _add_curve_metrics(df) -> list[str]:
     there. Returns the energy columns, lowest target first."""
     import json
 
-    from reports.report import target_key
+    from reports.report import target_columns, target_key
 
     curves = [((json.loads(r).get("curve") or {}) if isinstance(r, str) else {})
               for r in df["record"]]
     targets = sorted({t for c in curves for t in (c.get("energy_to_targets") or {})},
                      key=float)
-    cols = []
-    for t in targets:
-        col = target_key(t)
-        hits = [(c.get("energy_to_targets") or {}).get(t, math.nan)
-                if "energy_to_targets" in c else math.nan for c in curves]
-        df[col] = [h["train_energy_j"] if isinstance(h, dict) and h.get("train_energy_j")
-                   is not None else math.nan for h in hits]
-        df[f"{col}_reached"] = [1.0 if isinstance(h, dict) else 0.0 if h is None else math.nan
-                                for h in hits]
-        cols.append(col)
+    runs = [target_columns(c) for c in curves]
+    cols = [target_key(t) for t in targets]
+    for col in cols:
+        for k in (col, f"{col}_reached"):
+            df[k] = [r.get(k, math.nan) for r in runs]
     return cols
 
 
