@@ -6,12 +6,6 @@ import analogff._threads  # noqa: F401
 
 import json
 import os
-
-# pytest-xdist's workers get COLUMNS=80 in their environment; rich reads it once, when the CLI's
-# console is created, so a test's own COLUMNS (CliRunner env) would be ignored there. Without it
-# rich reads the width at every print, in the serial run and in a worker alike.
-os.environ.pop("COLUMNS", None)
-os.environ.pop("LINES", None)
 import shutil
 import subprocess
 import sys
@@ -19,6 +13,12 @@ import tempfile
 from pathlib import Path
 
 import pytest
+
+# pytest-xdist's workers get COLUMNS=80 in their environment; rich reads it once, when the CLI's
+# console is created, so a test's own COLUMNS (CliRunner env) would be ignored there. Without it
+# rich reads the width at every print, in the serial run and in a worker alike.
+os.environ.pop("COLUMNS", None)
+os.environ.pop("LINES", None)
 
 # Reads that tell a kernel compiled in the process from one loaded from Numba's cache: a 16-bit
 # ADC (level boundaries 256x denser than 8 bits) turns a last-bit difference of a sum into
@@ -140,7 +140,7 @@ def pytest_collection_modifyitems(session, config, items):
 def pytest_collection_finish(session):
     """Serial run: start the cold-cache process when the selected tests include one that needs
     it: it compiles every kernel (tens of seconds, mostly on one core) while the other tests
-    run on the other core, instead of after them. On a pytest-xdist worker every worker
+    run beside it, instead of after them. On a pytest-xdist worker every worker
     collects every test and none knows yet which it will run: the fixture starts it there."""
     if session.config.option.collectonly or _is_worker():
         return
