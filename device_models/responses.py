@@ -126,6 +126,15 @@ class SoftBounds(Response):
         return Direction(sc, sc / (u0 - b), b)
 
 
+# A linear-step direction whose γ / (distance from u0 to its bound) is below this is a constant
+# step: its state dependence, at most that ratio relative to the step, is below float64's
+# resolution (2^-52), while its geometric form (rate γs/span, target u0 ± span/γ) would put a
+# target beyond float32's range (3.4e38) into the kernels' per-device law arrays (γ ≈ 1e-40:
+# an infinite target with a non-zero rate, one pulse to the bound). Below 2^-60 the target
+# stays under 2^60 and the step differs from the constant one by less than 2^-60.
+CONSTANT_STEP_BELOW = 2.0 ** -60
+
+
 @register
 class LinearStep(Response):
     """Step changing linearly with the state (aihwkit LinearStep with ``mean_bound_reference``):
@@ -141,8 +150,12 @@ class LinearStep(Response):
         sc = _scale(dv, up, f)
         g = (dv.gamma_up if up else dv.gamma_down) if gamma is None else gamma
         g = np.asarray(g, dtype=np.float64) if not np.isscalar(g) else float(g)
-        if np.isscalar(g) and g == 0.0:
-            return Direction(sc, 0.0, 0.0)
+        span = (1.0 - u0) if up else u0   # from u0 to the nominal bound of this direction
+        if np.isscalar(g):
+            if g / span < CONSTANT_STEP_BELOW:
+                return Direction(sc, 0.0, 0.0)
+        else:
+            g = np.where(g / span < CONSTANT_STEP_BELOW, 0.0, g)
         with np.errstate(divide="ignore", invalid="ignore"):
             if up:
                 rate = sc * g / (1.0 - u0)

@@ -261,3 +261,32 @@ def test_crossbar_keeps_each_device_within_its_bounds(dev, seed):
     else:
         assert np.all((m.wp >= 0) & (m.wp <= 1)) and np.all((m.wm >= 0) & (m.wm <= 1))
     assert np.all(np.isfinite(m.weights()))
+
+
+@pytest.mark.parametrize("gamma", [1e-40, 1e-25])
+def test_a_vanishing_linear_step_gamma_is_the_constant_step_and_fits_the_law_arrays(gamma):
+    """γ/span below responses.CONSTANT_STEP_BELOW (2^-60) is a constant step: the directions
+    equal γ = 0's, and a matrix of such devices stores finite laws (γ = 1e-40 gave an infinite
+    float32 target with a non-zero rate: one pulse took a device to its bound). Just above the
+    limit the geometric form is kept, and its steps equal the constant one to float64 round-off."""
+    import warnings
+
+    from device_models.responses import CONSTANT_STEP_BELOW, get_response
+
+    resp = get_response("linear-step")
+    for up in (True, False):
+        tiny = DeviceModel(states=100, response="linear-step", gamma_up=gamma, gamma_down=gamma)
+        zero = DeviceModel(states=100, response="linear-step")
+        assert resp.direction(tiny, up) == resp.direction(zero, up)
+        arr = resp.direction(tiny, up, np.ones(3), gamma=np.array([gamma, 0.0, 0.5]))
+        assert list(arr.rate[:2]) == [0.0, 0.0] and arr.rate[2] > 0
+    dv = DeviceModel(states=100, response="linear-step", gamma_up=gamma, gamma_down=gamma,
+                     d2d=0.1, bound_high_d2d=0.1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")          # no overflow in the float32 law arrays
+        m = AnalogMatrix(4, 4, dv, Periphery(read_noise=0.0), seed=1)
+    assert m._full and np.all(np.isfinite(m._lawp)) and np.all(np.isfinite(m._lawm))
+    just_above = DeviceModel(states=100, response="linear-step",
+                             gamma_up=4 * CONSTANT_STEP_BELOW * 0.5)
+    d = resp.direction(just_above, True)
+    assert d.rate > 0 and d.rate * (d.target - 0.3) == pytest.approx(d.lin, rel=1e-15)
