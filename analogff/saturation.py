@@ -65,14 +65,20 @@ def saturation_warnings(record: dict[str, Any],
     return lines
 
 
-def capped_range_notes(record: dict[str, Any]) -> list[str]:
-    """One line naming the matrices whose ADC range was widened beyond a tile's full-scale
-    column sum and so set to full scale (PFF's generative matrices take ``gen_adc_range`` ×
-    --out-bound; `analogff.experiment.make_factory` records what they asked for as
-    ``out_bound_requested``); empty when none was."""
+def capped_ranges(record: dict[str, Any]) -> dict[str, float]:
+    """``{matrix: the ADC range it asked for}`` of the matrices whose range was widened
+    beyond a tile's full-scale column sum and so set to full scale (PFF's generative matrices
+    take ``gen_adc_range`` × --out-bound; `analogff.experiment.make_factory` records what
+    they asked for as ``out_bound_requested``)."""
     info = (record.get("ledger") or {}).get("matrices", {})
-    capped = {m: v["out_bound_requested"] for m, v in info.items()
-              if v.get("out_bound_requested") is not None}
+    return {m: v["out_bound_requested"] for m, v in info.items()
+            if v.get("out_bound_requested") is not None}
+
+
+def capped_range_notes(record: dict[str, Any]) -> list[str]:
+    """One line naming the matrices of `capped_ranges` and the range they asked for; empty
+    when there are none."""
+    capped = capped_ranges(record)
     if not capped:
         return []
     user = (record.get("hardware") or {}).get("out_bound")

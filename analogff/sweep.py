@@ -38,7 +38,7 @@ from typing import Any, Callable, Iterator, Sequence
 
 from .config import FIELD_TYPES, HARDWARE_FIELDS, SimConfig, coerce, from_dict
 from .errors import ConfigError
-from .saturation import SATURATION_WARN_FRACTION, worst_matrix
+from .saturation import SATURATION_WARN_FRACTION, capped_ranges, worst_matrix
 
 POINT_FN_ENV = "ANALOGFF_SWEEP_POINT_FN"
 THREAD_ENV_VARS = ("NUMBA_NUM_THREADS", "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS",
@@ -429,6 +429,9 @@ class SweepResult:
     # done points whose worst matrix clipped more than analogff.saturation's limit:
     # (config hash, its config (record["config"]), matrix, clipped share 0..1)
     clipping: list[tuple[str, dict, str, float]] = field(default_factory=list)
+    # done points with a matrix whose widened ADC range was set to full scale
+    # (analogff.saturation.capped_ranges): (config hash, its config, those matrices)
+    capped: list[tuple[str, dict, list[str]]] = field(default_factory=list)
     executor: str = "local"
     workers: int = 1
     client_s: float = 0.0           # time the client spent writing results to the store
@@ -541,6 +544,10 @@ def run_sweep(points: Sequence[SimConfig], store, *, point_fn: Callable | str | 
             if worst is not None and worst[1] > SATURATION_WARN_FRACTION:
                 result.clipping.append((record.get("config_hash", "?"),
                                         record.get("config") or {}, *worst))
+            capped = capped_ranges(record)
+            if capped:
+                result.capped.append((record.get("config_hash", "?"),
+                                      record.get("config") or {}, sorted(capped)))
         else:
             result.failed += 1
             tracker.p.failed += 1

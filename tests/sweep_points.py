@@ -46,6 +46,17 @@ def clipping(cfg: SimConfig) -> dict:
     return rec
 
 
+def capped(cfg: SimConfig) -> dict:
+    """The fake record, whose G1 and G2 ask for 6 × out_bound as their ADC range and, above
+    1/6, record it as capped at full scale (as analogff.experiment's factory does)."""
+    rec = fake_record(cfg)
+    ask = 6.0 * cfg.out_bound
+    info = {"out_bound": min(1.0, ask), **({"out_bound_requested": ask} if ask > 1 else {})}
+    rec["ledger"]["matrices"] = {"W1": {"out_bound": cfg.out_bound}, "G1": dict(info),
+                                 "G2": dict(info)}
+    return rec
+
+
 def slow(cfg: SimConfig) -> dict:
     """Sleeps ``SWEEP_TEST_SLEEP`` seconds (default 0.3) then returns the fake record."""
     t = float(os.environ.get("SWEEP_TEST_SLEEP", "0.3"))

@@ -254,3 +254,14 @@ def _print_summary(res, store, fmt_duration, varied=()) -> None:
             err_console.print(f"  {point}: {m} {100 * share:.1f} %", highlight=False)
         if len(res.clipping) > 5:
             err_console.print(f"  ... and {len(res.clipping) - 5} more", highlight=False)
+    if res.capped:   # the range these points simulated is not the one their options ask
+        names = sorted({m for _h, _c, ms in res.capped for m in ms})
+        err_console.print(f"note: {len(res.capped)} point(s) set the ADC range of "
+                          f"{', '.join(names)} to ±1 (a tile's full-scale column sum), below "
+                          "what --out-bound × the algorithm's widening asks (no column sums "
+                          "beyond full scale):", highlight=False, soft_wrap=True)
+        for h, cfg, ms in res.capped[:5]:
+            point = ", ".join(f"{k}={cfg.get(k)}" for k in varied if k in cfg) or h
+            err_console.print(f"  {point}: {', '.join(ms)}", highlight=False)
+        if len(res.capped) > 5:
+            err_console.print(f"  ... and {len(res.capped) - 5} more", highlight=False)

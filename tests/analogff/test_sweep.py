@@ -199,6 +199,24 @@ def test_points_whose_adcs_clip_are_listed_and_the_cli_names_them(tmp_path, monk
     assert "  adc_bits=4: W1 20.0 %" in out.stderr
 
 
+def test_points_with_a_capped_adc_range_are_listed_and_the_cli_names_them(tmp_path,
+                                                                          monkeypatch):
+    store = ResultsStore(tmp_path / "r.db")
+    pts = _points(grid=("out_bound=0.05,0.2,0.5",))
+    res = run_sweep(pts, store, point_fn="sweep_points:capped", workers=1)
+    capped = sorted((p for p in pts if p.out_bound > 1 / 6), key=lambda p: p.out_bound)
+    assert res.done == 3
+    assert sorted(res.capped, key=lambda c: c[1]["out_bound"]) == [
+        (p.config_hash(), p.to_dict(), ["G1", "G2"]) for p in capped]
+    store.close()
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("ANALOGFF_SWEEP_POINT_FN", "sweep_points:capped")
+    out = CliRunner().invoke(app, ["sweep", "--grid", "out_bound=0.05,0.5", "--workers", "1"])
+    assert out.exit_code == 0, out.output
+    assert "note: 1 point(s) set the ADC range of G1, G2 to ±1" in out.stderr
+    assert "  out_bound=0.5: G1, G2" in out.stderr and "out_bound=0.05" not in out.stderr
+
+
 def test_failing_point_is_recorded_and_the_rest_finish(tmp_path):
     store = ResultsStore(tmp_path / "r.db")
     pts = _points()
