@@ -334,8 +334,10 @@ def dask_client():
     old = os.environ.get("PYTHONPATH")
     os.environ["PYTHONPATH"] = os.pathsep.join(p for p in (str(HELPERS), str(ROOT), old) if p)
     try:
+        # the dashboard on a free port: None means distributed's default 8787, which another
+        # cluster on the machine (or a parallel test process) may hold
         cluster = distributed.LocalCluster(n_workers=2, processes=True, threads_per_worker=1,
-                                           dashboard_address=None, silence_logs=40)
+                                           dashboard_address=":0", silence_logs=40)
     finally:   # the worker processes have their environment now
         if old is None:
             os.environ.pop("PYTHONPATH", None)
