@@ -245,23 +245,28 @@ def _print_summary(res, store, fmt_duration, varied=()) -> None:
         console.print(f"... and {len(res.failures) - 5} more failures")
     if res.clipping:   # a clipped array can stop learning: say which points, which matrix
         from analogff.saturation import SATURATION_WARN_FRACTION
-        err_console.print(f"warning: {len(res.clipping)} point(s) had a matrix whose ADCs "
-                          f"clipped more than {100 * SATURATION_WARN_FRACTION:g} % of its "
-                          "conversions (accuracy may suffer: widen --out-bound):",
-                          highlight=False, soft_wrap=True)
-        for h, cfg, m, share in res.clipping[:5]:   # the point by what the sweep varies
-            point = ", ".join(f"{k}={cfg.get(k)}" for k in varied if k in cfg) or h
-            err_console.print(f"  {point}: {m} {100 * share:.1f} %", highlight=False)
-        if len(res.clipping) > 5:
-            err_console.print(f"  ... and {len(res.clipping) - 5} more", highlight=False)
+        _print_flagged(f"warning: {len(res.clipping)} point(s) had a matrix whose ADCs "
+                       f"clipped more than {100 * SATURATION_WARN_FRACTION:g} % of its "
+                       "conversions (accuracy may suffer: widen --out-bound):",
+                       [(h, cfg, f"{m} {100 * share:.1f} %")
+                        for h, cfg, m, share in res.clipping], varied)
     if res.capped:   # the range these points simulated is not the one their options ask
-        names = sorted({m for _h, _c, ms in res.capped for m in ms})
-        err_console.print(f"note: {len(res.capped)} point(s) set the ADC range of "
-                          f"{', '.join(names)} to ±1 (a tile's full-scale column sum), below "
-                          "what --out-bound × the algorithm's widening asks (no column sums "
-                          "beyond full scale):", highlight=False, soft_wrap=True)
-        for h, cfg, ms in res.capped[:5]:
-            point = ", ".join(f"{k}={cfg.get(k)}" for k in varied if k in cfg) or h
-            err_console.print(f"  {point}: {', '.join(ms)}", highlight=False)
-        if len(res.capped) > 5:
-            err_console.print(f"  ... and {len(res.capped) - 5} more", highlight=False)
+        names = ", ".join(sorted({m for _h, _c, ms in res.capped for m in ms}))
+        _print_flagged(f"note: {len(res.capped)} point(s) set the ADC range of {names} to ±1 "
+                       "(a tile's full-scale column sum), below what --out-bound × the "
+                       "algorithm's widening asks (no column sums beyond full scale):",
+                       [(h, cfg, ", ".join(ms)) for h, cfg, ms in res.capped], varied)
+
+# points listed under a sweep's warning or note; the rest are counted
+_POINTS_LISTED = 5
+
+
+def _print_flagged(head: str, points: list, varied) -> None:
+    """``head``, then one line per point ``(hash, config, what)``: the point by the knobs the
+    sweep varies (its hash if none), then ``what``; at most `_POINTS_LISTED` of them."""
+    err_console.print(head, highlight=False, soft_wrap=True)
+    for h, cfg, what in points[:_POINTS_LISTED]:
+        point = ", ".join(f"{k}={cfg.get(k)}" for k in varied if k in cfg) or h
+        err_console.print(f"  {point}: {what}", highlight=False)
+    if len(points) > _POINTS_LISTED:
+        err_console.print(f"  ... and {len(points) - _POINTS_LISTED} more", highlight=False)
