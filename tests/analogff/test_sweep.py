@@ -184,6 +184,16 @@ def test_local_sweep_resume_and_progress(tmp_path):
     store.close()
 
 
+def _cli_sweep(tmp_path, monkeypatch, point_fn: str, grid: str):
+    """`analogff sweep --grid <grid>` on one worker in ``tmp_path`` with ``point_fn`` (a
+    sweep_points function); asserts exit 0 and returns the result."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("ANALOGFF_SWEEP_POINT_FN", point_fn)
+    out = CliRunner().invoke(app, ["sweep", "--grid", grid, "--workers", "1"])
+    assert out.exit_code == 0, out.output
+    return out
+
+
 def test_points_whose_adcs_clip_are_listed_and_the_cli_names_them(tmp_path, monkeypatch):
     store = ResultsStore(tmp_path / "r.db")
     pts = _points(grid=("adc_bits=3,4,5",))
@@ -191,10 +201,7 @@ def test_points_whose_adcs_clip_are_listed_and_the_cli_names_them(tmp_path, monk
     four = next(p for p in pts if p.adc_bits == 4)
     assert res.done == 3 and res.clipping == [(four.config_hash(), four.to_dict(), "W1", 0.2)]
     store.close()
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("ANALOGFF_SWEEP_POINT_FN", "sweep_points:clipping")
-    out = CliRunner().invoke(app, ["sweep", "--grid", "adc_bits=4,6", "--workers", "1"])
-    assert out.exit_code == 0, out.output
+    out = _cli_sweep(tmp_path, monkeypatch, "sweep_points:clipping", "adc_bits=4,6")
     assert "1 point(s) had a matrix whose ADCs clipped more than 5 %" in out.stderr
     assert "  adc_bits=4: W1 20.0 %" in out.stderr
 
@@ -209,10 +216,7 @@ def test_points_with_a_capped_adc_range_are_listed_and_the_cli_names_them(tmp_pa
     assert sorted(res.capped, key=lambda c: c[1]["out_bound"]) == [
         (p.config_hash(), p.to_dict(), ["G1", "G2"]) for p in capped]
     store.close()
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("ANALOGFF_SWEEP_POINT_FN", "sweep_points:capped")
-    out = CliRunner().invoke(app, ["sweep", "--grid", "out_bound=0.05,0.5", "--workers", "1"])
-    assert out.exit_code == 0, out.output
+    out = _cli_sweep(tmp_path, monkeypatch, "sweep_points:capped", "out_bound=0.05,0.5")
     assert "note: 1 point(s) set the ADC range of G1, G2 to ±1" in out.stderr
     assert "  out_bound=0.5: G1, G2" in out.stderr and "out_bound=0.05" not in out.stderr
 
