@@ -2,8 +2,7 @@
 
 On a cold Numba cache a run compiles every kernel it uses, one after another, in one process
 (Numba compiles under a global lock): the read kernels at the first forward pass, the pulse
-kernels (``apply_update``'s `crossbar.pulses._update_chunks_lean` for the default run, in
-its variant for the run's kind of device: own laws or the shared one,
+kernels (``apply_update``'s `crossbar.pulses._update_chunks_lean` for the default run,
 `_update_chunks` when devices can stick or refresh; the larger part: ~7 s of CPU against
 ~5 s for the reads) at the first weight update. `compile_pulses_in_background` starts
 a second interpreter that compiles the pulse kernels into the same on-disk cache while this
@@ -13,7 +12,7 @@ compiled (no fast-math: `crossbar.kernel_config`), so the numbers do not change
 (tests/crossbar/test_cache_reproducible.py); if the second process fails, this one compiles
 the kernel itself on its first call, as it would have anyway.
 
-    python -m crossbar.warmup [own-laws|shared-law]   # what the second process runs
+    python -m crossbar.warmup      # what the second process runs
 """
 
 from __future__ import annotations
@@ -29,35 +28,25 @@ import numpy as np
 _MIN_CPUS = 2
 # longest wait for the second process (s) before this one compiles the kernel itself
 _WAIT_S = 600
-# the second process's argument: which of the two lean pulse kernels to compile
-_OWN_LAWS, _SHARED_LAW = "own-laws", "shared-law"
 
 
-def compile_pulse_kernels(own_laws: bool = True) -> None:
-    """Compile (and cache) the pulse kernel a run's devices take, with the argument types
-    `AnalogMatrix` passes: one update of a small matrix (the threaded and the serial
-    `apply_update` call the same compiled kernel). ``own_laws``: the kernel for devices with
-    their own laws (`DeviceModel.varies_shape`, the default ``ecram``), else the one for
-    devices sharing the parameters' law (`crossbar.pulses._make_lean_kernel`). Otherwise the
-    types do not depend on the device or the update scheme (unused per-device arrays are
-    (1, 1) placeholders of the same dtype)."""
-    from device_models import DeviceModel
-
+def compile_pulse_kernels() -> None:
+    """Compile (and cache) the pulse kernels with the argument types `AnalogMatrix` passes: one
+    update of a small matrix (the threaded and the serial `apply_update` call the same
+    compiled kernel). The types do not depend on the device or the update scheme (unused
+    per-device arrays are (1, 1) placeholders of the same dtype)."""
     from .analog import AnalogMatrix
+
     rng = np.random.default_rng(0)
-    # a noisy device without per-device laws: the shared-law kernel's vectorised pass
-    device = "ecram" if own_laws else DeviceModel(states=100, c2c=0.1)
-    m = AnalogMatrix(4, 4, device, seed=0)
-    assert m._full == own_laws   # the kernel apply_update picks for this matrix
+    m = AnalogMatrix(4, 4, "ecram", seed=0)
     m.update(rng.standard_normal((2, 4)).astype(np.float32),
              rng.standard_normal((2, 4)).astype(np.float32), 0.01)
 
 
-def compile_pulses_in_background(own_laws: bool = True) -> bool:
-    """Start compiling the pulse kernel in a second process (call only on a cold cache);
-    the first pulse-kernel call of this process then waits for it. ``own_laws``: whether the
-    run's devices keep their own laws (`compile_pulse_kernels`). Returns whether it started
-    (not on a single-core machine)."""
+def compile_pulses_in_background() -> bool:
+    """Start compiling the pulse kernels in a second process (call only on a cold cache);
+    the first pulse-kernel call of this process then waits for it. Returns whether it
+    started (not on a single-core machine)."""
     if (os.cpu_count() or 1) < _MIN_CPUS:
         return False
     from . import kernels as K
@@ -66,8 +55,7 @@ def compile_pulses_in_background(own_laws: bool = True) -> bool:
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join([root] + ([env["PYTHONPATH"]] if env.get("PYTHONPATH")
                                                   else []))
-    proc = subprocess.Popen([sys.executable, "-m", "crossbar.warmup",
-                             _OWN_LAWS if own_laws else _SHARED_LAW], env=env,
+    proc = subprocess.Popen([sys.executable, "-m", "crossbar.warmup"], env=env,
                             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                             stderr=subprocess.DEVNULL)
     atexit.register(_stop, proc)   # a run that ends early leaves no process behind
@@ -101,4 +89,4 @@ def _stop(proc: subprocess.Popen) -> None:
 
 
 if __name__ == "__main__":
-    compile_pulse_kernels(own_laws=sys.argv[1:] != [_SHARED_LAW])
+    compile_pulse_kernels()
