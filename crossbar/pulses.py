@@ -552,145 +552,112 @@ def _row_scratch(C):
             np.empty(C, dtype=np.uint8), np.empty(C, dtype=np.uint8))
 
 
-def _make_lean_row(FULL: bool):
-    """The lean row for devices with their own laws (``FULL``) or sharing the parameters'
-    law: two compiled functions from one source. ``FULL`` is a constant of each, so Numba
-    drops the other's branches before compiling (a run compiles only the vectorised pass its
-    devices can take: `_aggregate_row_laws` or `_aggregate_row`, about 1.3 s of CPU each on a
-    machine's first run)."""
-
-    @njit(cache=True)
-    def _lean_row(i, nrow, wp, wm, d2dp, d2dm, has_d2d, differential, vec_rows, vec_laws,
-                  lawp, lawm, touchp, touchm, p, key, st, r, left, ones, g, wout, useout, flag,
-                  idx):
-        """Row i's pulse trains when the row is lean: no stuck device, no endurance or
-        refresh bookkeeping, no drift clock; the same physics as `_update_chunks`' general
-        loop, with the polarity picked by selects. The one lean row of both update kernels;
-        ``nrow`` holds the row's pulse counts, (st, r, left) its stream, the rest is scratch.
-        Returns (energy, pulses up, pulses down)."""
-        R, C = wp.shape
-        c2c = p[P_C2C]
-        geometric = p[DN_RATE] != 0.0
-        table16 = table16_ref[0]
-        tablefull = tablefull_ref[0]
-        law_m = lawm if differential else lawp
-        nu = 0
-        nd = 0
-        e = 0.0
-        # own-law devices: the vectorised pass (8 law loads per device, every device of the
-        # row) pays only for long trains, where the per-device loop pulses many near a bound;
-        # with a few pulses per device the loop over the pulsed devices is faster (measured
-        # on 2000x2000 ecram: ~2 pulses/device loop 1.5x faster, ~160 vectorised 1.7x faster)
-        row_laws = False
-        if FULL:
-            if vec_laws:
-                tot = 0
-                for j in range(C):
-                    tot += abs(nrow[j])
-                row_laws = tot > LAWS_VECTORISED_ABOVE * C
-            vectorised = row_laws   # (vec_rows is never set for own-law devices)
+@njit(cache=True)
+def _lean_row(i, nrow, wp, wm, d2dp, d2dm, has_d2d, differential, full, vec_rows, vec_laws,
+              lawp, lawm, touchp, touchm, p, key, st, r, left, ones, g, wout, useout, flag,
+              idx):
+    """Row i's pulse trains when the row is lean: no stuck device, no endurance or refresh
+    bookkeeping, no drift clock; the same physics as `_update_chunks`' general loop, with the
+    polarity picked by selects. The one lean row of both update kernels; ``nrow`` holds the
+    row's pulse counts, (st, r, left) its stream, the rest is scratch. Returns (energy,
+    pulses up, pulses down)."""
+    R, C = wp.shape
+    c2c = p[P_C2C]
+    geometric = p[DN_RATE] != 0.0
+    table16 = table16_ref[0]
+    tablefull = tablefull_ref[0]
+    law_m = lawm if differential else lawp
+    nu = 0
+    nd = 0
+    e = 0.0
+    # own-law devices: the vectorised pass (8 law loads per device, every device of the row)
+    # pays only for long trains, where the per-device loop pulses many near a bound; with a
+    # few pulses per device the loop over the pulsed devices is faster (measured on
+    # 2000x2000 ecram: ~2 pulses/device loop 1.5x faster, ~160 vectorised 1.7x faster)
+    row_laws = False
+    if vec_laws:
+        tot = 0
+        for j in range(C):
+            tot += abs(nrow[j])
+        row_laws = tot > LAWS_VECTORISED_ABOVE * C
+    if vec_rows or row_laws:
+        # noisy trains: the whole row through the aggregated formula at once (one deviate per
+        # device, stream 2R + i), then the flagged devices pulse by pulse (stream i), then
+        # one write-back
+        if not has_d2d:
+            dp_row = ones
+            dm_row = ones
         else:
-            vectorised = vec_rows
-        if vectorised:
-            # noisy trains: the whole row through the aggregated formula at once (one deviate
-            # per device, stream 2R + i), then the flagged devices pulse by pulse (stream i),
-            # then one write-back
-            if not has_d2d:
-                dp_row = ones
-                dm_row = ones
-            else:
-                dp_row = d2dp[i]
-                dm_row = d2dm[i] if differential else d2dp[i]
-            b_row = wm[i] if differential else wp[i]
-            if c2c > 0.0:
-                _fill_normals(g, key, 2 * R + i, tablefull)
-            if FULL:
-                e, nu, nd = _aggregate_row_laws(nrow, wp[i], b_row, lawp, law_m, i,
-                                                not differential, g, p, c2c, wout, useout, flag)
-            else:
-                e, nu, nd = _aggregate_row(nrow, wp[i], b_row, dp_row, dm_row, not differential,
-                                           g, p, geometric, c2c, wout, useout, flag)
-            _flagged_trains(i, nrow, wp[i], b_row, dp_row, dm_row, useout, wout, flag, idx,
-                            row_laws, lawp, law_m, p, st, r, left, table16)
-            _write_back(wp[i], b_row, wout, useout, differential)
-            if FULL:  # write noise: every device that took pulses was written
-                for j in range(C):
-                    if nrow[j] != 0:
-                        if useout[j] != 0:
-                            touchp[i, j] = 1
-                        else:
-                            touchm[i, j] = 1
-            return e, nu, nd
-        for kk in range(_nonzero(nrow, idx)):
-            j = idx[kk]
-            cnt, a, b, use_p, ui, w, d2d = _device_of(np.int64(nrow[j]), i, j, wp, wm, d2dp,
-                                                      d2dm, has_d2d, differential, False)
-            e += cnt * _pulse_energy(w, ui, p)
-            nu += cnt * ui
-            nd += cnt * (1 - ui)
-            w, st, r, left = _apply_n(w, cnt, ui,
-                                      _law(p, ui, d2d, FULL, lawp if use_p else lawm, i, j),
-                                      p, st, r, left, table16)
-            if differential:
-                wp[i, j] = w if use_p else a
-                wm[i, j] = b if use_p else w
-            else:
-                wp[i, j] = w
-            if FULL:  # write noise: this device was written
-                if use_p:
-                    touchp[i, j] = 1
-                else:
-                    touchm[i, j] = 1
+            dp_row = d2dp[i]
+            dm_row = d2dm[i] if differential else d2dp[i]
+        b_row = wm[i] if differential else wp[i]
+        if c2c > 0.0:
+            _fill_normals(g, key, 2 * R + i, tablefull)
+        if row_laws:
+            e, nu, nd = _aggregate_row_laws(nrow, wp[i], b_row, lawp, law_m, i,
+                                            not differential, g, p, c2c, wout, useout, flag)
+        else:
+            e, nu, nd = _aggregate_row(nrow, wp[i], b_row, dp_row, dm_row, not differential, g,
+                                       p, geometric, c2c, wout, useout, flag)
+        _flagged_trains(i, nrow, wp[i], b_row, dp_row, dm_row, useout, wout, flag, idx,
+                        row_laws, lawp, law_m, p, st, r, left, table16)
+        _write_back(wp[i], b_row, wout, useout, differential)
+        if row_laws:  # write noise: every device that took pulses was written
+            for j in range(C):
+                if nrow[j] != 0:
+                    if useout[j] != 0:
+                        touchp[i, j] = 1
+                    else:
+                        touchm[i, j] = 1
         return e, nu, nd
-
-    return _lean_row
-
-
-_lean_row_laws = _make_lean_row(True)      # devices with their own laws (``full``)
-_lean_row_shared = _make_lean_row(False)   # devices sharing the parameters' law
-
-
-def _make_lean_kernel(FULL: bool):
-    """`_update_chunks_lean` for own-law (``FULL``) or shared-law devices (`_make_lean_row`):
-    ``apply_update`` picks the one its devices need, so a run compiles one of them."""
-
-    @njit(cache=True, nogil=True)
-    def _update_chunks_lean(c0, c1, mode, A, max_pulses, wp, wm, d2dp, d2dm, has_d2d, p, key,
-                            differential, lawp, lawm, touchp, touchm, up_cnt, dn_cnt, energy):
-        """`_update_chunks` when every row is lean (`apply_update` decides: no device is or
-        can become stuck, no endurance, no refresh, no drift clock) and the counts are
-        deterministic or mixed: the same streams and the same lean row, so the same numbers;
-        compiled on its own, so a run that needs nothing else (the default one) does not
-        compile the general loop (a machine's first run)."""
-        R, C = wp.shape
-        vec_rows, vec_laws = _row_paths(p, FULL)
-        ones, nrow, u, idx, g, wout, useout, flag = _row_scratch(C)
-        for i in range(c0 * _ROWS_PER_CHUNK, min(R, c1 * _ROWS_PER_CHUNK)):
-            if mode == DETERMINISTIC:
-                _fill_uniforms16(u, key, R + i)
-                _round_row(A[i], u, nrow, max_pulses)
+    for kk in range(_nonzero(nrow, idx)):
+        j = idx[kk]
+        cnt, a, b, use_p, ui, w, d2d = _device_of(np.int64(nrow[j]), i, j, wp, wm, d2dp, d2dm,
+                                                  has_d2d, differential, False)
+        e += cnt * _pulse_energy(w, ui, p)
+        nu += cnt * ui
+        nd += cnt * (1 - ui)
+        w, st, r, left = _apply_n(w, cnt, ui,
+                                  _law(p, ui, d2d, full, lawp if use_p else lawm, i, j),
+                                  p, st, r, left, table16)
+        if differential:
+            wp[i, j] = w if use_p else a
+            wm[i, j] = b if use_p else w
+        else:
+            wp[i, j] = w
+        if full:  # write noise: this device was written
+            if use_p:
+                touchp[i, j] = 1
             else:
-                _truncate_row(A[i], nrow, max_pulses)
-            if FULL:
-                e, nu, nd = _lean_row_laws(i, nrow, wp, wm, d2dp, d2dm, has_d2d, differential,
-                                           vec_rows, vec_laws, lawp, lawm, touchp, touchm, p,
-                                           key, stream_start(key, i), uint64(0), np.int64(0),
-                                           ones, g, wout, useout, flag, idx)
-            else:
-                e, nu, nd = _lean_row_shared(i, nrow, wp, wm, d2dp, d2dm, has_d2d,
-                                             differential, vec_rows, vec_laws, lawp, lawm,
-                                             touchp, touchm, p, key, stream_start(key, i),
-                                             uint64(0), np.int64(0), ones, g, wout, useout,
-                                             flag, idx)
-            up_cnt[i] = nu
-            dn_cnt[i] = nd
-            energy[i] = e
-
-    return _update_chunks_lean
+                touchm[i, j] = 1
+    return e, nu, nd
 
 
-_update_chunks_lean_laws = _make_lean_kernel(True)
-_update_chunks_lean_shared = _make_lean_kernel(False)
+@njit(cache=True, nogil=True)
+def _update_chunks_lean(c0, c1, mode, A, max_pulses, wp, wm, d2dp, d2dm, has_d2d, p, key,
+                        differential, full, lawp, lawm, touchp, touchm, up_cnt, dn_cnt,
+                        energy):
+    """`_update_chunks` when every row is lean (`apply_update` decides: no device is or can
+    become stuck, no endurance, no refresh, no drift clock) and the counts are deterministic
+    or mixed: the same streams and the same `_lean_row`, so the same numbers; compiled on its
+    own, so a run that needs nothing else (the default one) does not compile the general
+    loop (a machine's first run)."""
+    R, C = wp.shape
+    vec_rows, vec_laws = _row_paths(p, full)
+    ones, nrow, u, idx, g, wout, useout, flag = _row_scratch(C)
+    for i in range(c0 * _ROWS_PER_CHUNK, min(R, c1 * _ROWS_PER_CHUNK)):
+        if mode == DETERMINISTIC:
+            _fill_uniforms16(u, key, R + i)
+            _round_row(A[i], u, nrow, max_pulses)
+        else:
+            _truncate_row(A[i], nrow, max_pulses)
+        e, nu, nd = _lean_row(i, nrow, wp, wm, d2dp, d2dm, has_d2d, differential, full,
+                              vec_rows, vec_laws, lawp, lawm, touchp, touchm, p, key,
+                              stream_start(key, i), uint64(0), np.int64(0), ones, g, wout,
+                              useout, flag, idx)
+        up_cnt[i] = nu
+        dn_cnt[i] = nd
+        energy[i] = e
 
 
 @njit(cache=True, nogil=True)
@@ -738,15 +705,9 @@ def _update_chunks(c0, c1, mode, A, V, max_pulses, wp, wm, d2dp, d2dm, has_d2d, 
         lean = endur <= 0 and not potonly and not track_time and \
             not _row_has_stuck(stuckp, stuckm, i, differential)
         if lean:
-            if full:
-                e, nu, nd = _lean_row_laws(i, nrow, wp, wm, d2dp, d2dm, has_d2d, differential,
-                                           vec_rows, vec_laws, lawp, lawm, touchp, touchm, p,
-                                           key, st, r, left, ones, g, wout, useout, flag, idx)
-            else:
-                e, nu, nd = _lean_row_shared(i, nrow, wp, wm, d2dp, d2dm, has_d2d,
-                                             differential, vec_rows, vec_laws, lawp, lawm,
-                                             touchp, touchm, p, key, st, r, left, ones, g, wout,
-                                             useout, flag, idx)
+            e, nu, nd = _lean_row(i, nrow, wp, wm, d2dp, d2dm, has_d2d, differential, full,
+                                  vec_rows, vec_laws, lawp, lawm, touchp, touchm, p, key,
+                                  st, r, left, ones, g, wout, useout, flag, idx)
             up_cnt[i] = nu
             dn_cnt[i] = nd
             energy[i] = e
@@ -860,9 +821,8 @@ def apply_update(mode, A, V, max_pulses, wp, wm, d2dp, d2dm, has_d2d,
            np.zeros(R, dtype=np.float64))
     if (stuck_free and mode != STOCHASTIC and p[P_ENDUR] <= 0 and p[P_POTONLY] <= 0
             and not track_time):
-        lean = _update_chunks_lean_laws if full else _update_chunks_lean_shared
-        run_chunks(lean, R, threads, mode, A, max_pulses, wp, wm, d2dp, d2dm, has_d2d, p, key,
-                   differential, lawp, lawm, touchp, touchm, *out)
+        run_chunks(_update_chunks_lean, R, threads, mode, A, max_pulses, wp, wm, d2dp, d2dm,
+                   has_d2d, p, key, differential, full, lawp, lawm, touchp, touchm, *out)
     else:
         run_chunks(_update_chunks, R, threads, mode, A, V, max_pulses, wp, wm, d2dp, d2dm,
                    has_d2d, stuckp, stuckm, countp, countm, p, key, differential, tprogp,
