@@ -36,7 +36,6 @@ from typing import Any
 from .estimate import COMPONENTS, area_breakdown
 from .hardware import Hardware, HardwareError
 from .run_energy import INFERENCE_PHASES, hardware_of_record, price_run, split_ledger
-from .stats import pareto_front  # noqa: F401  (re-exported: reports.report.pareto_front)
 
 # every name a report writes ends in one of these: an --out directory holding anything else
 # is not a report and is never replaced

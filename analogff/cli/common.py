@@ -52,6 +52,20 @@ def cli_errors(fn):
     return wrapper
 
 
+# items listed under a warning or note of `print_flagged`; the rest are counted
+_FLAGGED_LISTED = 5
+
+
+def print_flagged(head: str, items: list) -> None:
+    """``head`` on stderr, then one line per ``(what it is, what happened)`` item (a sweep
+    point, a stored run), at most `_FLAGGED_LISTED` of them and a count of the rest."""
+    err_console.print(head, highlight=False, soft_wrap=True)
+    for label, what in items[:_FLAGGED_LISTED]:
+        err_console.print(f"  {label}: {what}", highlight=False)
+    if len(items) > _FLAGGED_LISTED:
+        err_console.print(f"  ... and {len(items) - _FLAGGED_LISTED} more", highlight=False)
+
+
 _SI = ((1e-18, "a"), (1e-15, "f"), (1e-12, "p"), (1e-9, "n"), (1e-6, "µ"), (1e-3, "m"),
        (1.0, ""), (1e3, "k"), (1e6, "M"), (1e9, "G"))
 

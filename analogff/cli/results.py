@@ -11,7 +11,7 @@ from typing import Annotated, Any, Optional
 
 import typer
 
-from .common import cli_errors, console
+from .common import cli_errors, console, print_flagged
 
 # column -> (header, kind): kind "pct" = fraction printed as %, "si:<unit>" = SI prefix
 _METRICS = {
@@ -194,6 +194,12 @@ def register(app: typer.Typer) -> None:
         with --curve add energy to accuracy: E→50% ... E→95% = cumulative
         training energy until the test accuracy first reached that target
         (exported as energy_to_<target>pct_j, J).
+
+        ADC saturation: runs with a matrix whose ADCs clipped more than 5 %
+        of its conversions, and runs whose widened ADC range was capped at
+        full scale, are listed under the table (as sweep lists its points);
+        exports carry adc_saturation_worst (fraction),
+        adc_saturation_worst_matrix and adc_range_capped for every run.
         """
         from analogff.errors import AnalogffError
         from analogff.store import ResultsStore
@@ -220,6 +226,7 @@ def register(app: typer.Typer) -> None:
         if hw:
             df = _add_hw_metrics(df)
         targets = [] if hw or "record" not in df.columns else _add_curve_metrics(df)
+        flagged = _add_adc_metrics(df) if "record" in df.columns else ([], [])
         df = df.drop(columns=["record"], errors="ignore")
         # `analogff deploy` records (float-trained, then programmed) are a mode of their own:
         # never pooled with runs trained on the devices
@@ -251,6 +258,7 @@ def register(app: typer.Typer) -> None:
             else:
                 _print_runs(df, title, limit, hw, targets)
             export = df.drop(columns=[f"{t}_reached" for t in targets], errors="ignore")
+        _print_adc_flags(*flagged)
         if csv is not None:
             _write_atomic(export, csv, "csv")
             console.print(f"wrote {csv}", highlight=False)
@@ -288,6 +296,44 @@ def _add_hw_metrics(df):
     for k in _HW_METRICS:
         df[k] = [r.get(k, math.nan) for r in rows]
     return df
+
+
+def _add_adc_metrics(df) -> tuple[list, list]:
+    """ADC saturation of every run from its record (`analogff.saturation`): the share of its
+    conversions the worst-clipping matrix saturated (``adc_saturation_worst``, a fraction;
+    NaN for runs without converters, the ideal twin), that matrix
+    (``adc_saturation_worst_matrix``) and the matrices whose widened range was capped at full
+    scale (``adc_range_capped``, comma-separated). Returns the runs to flag under the table,
+    as (run, what) pairs: (clipping beyond SATURATION_WARN_FRACTION, capped ranges)."""
+    import json
+
+    from analogff.saturation import SATURATION_WARN_FRACTION, capped_ranges, worst_matrix
+
+    recs = [json.loads(r) if isinstance(r, str) else {} for r in df["record"]]
+    worst = [worst_matrix(r.get("ledger") or {}) for r in recs]
+    capped = [sorted(capped_ranges(r)) for r in recs]
+    df["adc_saturation_worst"] = [w[1] if w else math.nan for w in worst]
+    df["adc_saturation_worst_matrix"] = [w[0] if w else "" for w in worst]
+    df["adc_range_capped"] = [", ".join(c) for c in capped]
+    clipping = [(f"run {i}", f"{w[0]} {100 * w[1]:.1f} %")
+                for i, w in zip(df["id"], worst) if w and w[1] > SATURATION_WARN_FRACTION]
+    capped_runs = [(f"run {i}", ", ".join(c)) for i, c in zip(df["id"], capped) if c]
+    return clipping, capped_runs
+
+
+def _print_adc_flags(clipping: list, capped: list) -> None:
+    """Under the table, as `analogff sweep` says them after its points: runs with a matrix
+    that clipped often, runs whose widened ADC range was capped."""
+    from analogff.saturation import SATURATION_WARN_FRACTION
+
+    if clipping:
+        print_flagged(f"warning: {len(clipping)} run(s) had a matrix whose ADCs clipped more "
+                      f"than {100 * SATURATION_WARN_FRACTION:g} % of its conversions (accuracy "
+                      "may suffer: widen --out-bound):", clipping)
+    if capped:
+        print_flagged(f"note: {len(capped)} run(s) set the ADC range of these matrices to ±1 "
+                      "(a tile's full-scale column sum), below what --out-bound × the "
+                      "algorithm's widening asks:", capped)
 
 
 def _add_curve_metrics(df) -> list[str]:

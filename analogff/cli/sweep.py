@@ -7,7 +7,8 @@ from typing import Annotated, List, Optional
 
 import typer
 
-from .common import algorithm_names, cli_errors, console, err_console, fail, hardware_options, resolve_hardware
+from .common import (algorithm_names, cli_errors, console, err_console, fail, hardware_options,
+                     print_flagged, resolve_hardware)
 from .run_options import run_options, sweep_fields
 
 _MAX_DRY_ROWS = 200
@@ -245,28 +246,20 @@ def _print_summary(res, store, fmt_duration, varied=()) -> None:
         console.print(f"... and {len(res.failures) - 5} more failures")
     if res.clipping:   # a clipped array can stop learning: say which points, which matrix
         from analogff.saturation import SATURATION_WARN_FRACTION
-        _print_flagged(f"warning: {len(res.clipping)} point(s) had a matrix whose ADCs "
-                       f"clipped more than {100 * SATURATION_WARN_FRACTION:g} % of its "
-                       "conversions (accuracy may suffer: widen --out-bound):",
-                       [(h, cfg, f"{m} {100 * share:.1f} %")
-                        for h, cfg, m, share in res.clipping], varied)
+        print_flagged(f"warning: {len(res.clipping)} point(s) had a matrix whose ADCs "
+                      f"clipped more than {100 * SATURATION_WARN_FRACTION:g} % of its "
+                      "conversions (accuracy may suffer: widen --out-bound):",
+                      [(_point(h, cfg, varied), f"{m} {100 * share:.1f} %")
+                       for h, cfg, m, share in res.clipping])
     if res.capped:   # the range these points simulated is not the one their options ask
         names = ", ".join(sorted({m for _h, _c, ms in res.capped for m in ms}))
-        _print_flagged(f"note: {len(res.capped)} point(s) set the ADC range of {names} to ±1 "
-                       "(a tile's full-scale column sum), below what --out-bound × the "
-                       "algorithm's widening asks (no column sums beyond full scale):",
-                       [(h, cfg, ", ".join(ms)) for h, cfg, ms in res.capped], varied)
-
-# points listed under a sweep's warning or note; the rest are counted
-_POINTS_LISTED = 5
+        print_flagged(f"note: {len(res.capped)} point(s) set the ADC range of {names} to ±1 "
+                      "(a tile's full-scale column sum), below what --out-bound × the "
+                      "algorithm's widening asks (no column sums beyond full scale):",
+                      [(_point(h, cfg, varied), ", ".join(ms)) for h, cfg, ms in res.capped])
 
 
-def _print_flagged(head: str, points: list, varied) -> None:
-    """``head``, then one line per point ``(hash, config, what)``: the point by the knobs the
-    sweep varies (its hash if none), then ``what``; at most `_POINTS_LISTED` of them."""
-    err_console.print(head, highlight=False, soft_wrap=True)
-    for h, cfg, what in points[:_POINTS_LISTED]:
-        point = ", ".join(f"{k}={cfg.get(k)}" for k in varied if k in cfg) or h
-        err_console.print(f"  {point}: {what}", highlight=False)
-    if len(points) > _POINTS_LISTED:
-        err_console.print(f"  ... and {len(points) - _POINTS_LISTED} more", highlight=False)
+def _point(h: str, cfg: dict, varied) -> str:
+    """A sweep point by the knobs the sweep varies (its hash if none)."""
+    return ", ".join(f"{k}={cfg.get(k)}" for k in varied if k in cfg) or h
+

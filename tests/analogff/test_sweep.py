@@ -194,6 +194,18 @@ def _cli_sweep(tmp_path, monkeypatch, point_fn: str, grid: str):
     return out
 
 
+def _cli_results(tmp_path):
+    """`analogff results results.db --csv runs.csv` in ``tmp_path`` (where `_cli_sweep`
+    wrote its store): the exported rows, with the command's stderr in ``attrs["stderr"]``."""
+    import pandas as pd
+
+    out = CliRunner().invoke(app, ["results", "results.db", "--csv", "runs.csv"])
+    assert out.exit_code == 0, out.output
+    runs = pd.read_csv(tmp_path / "runs.csv")
+    runs.attrs["stderr"] = out.stderr
+    return runs
+
+
 def test_points_whose_adcs_clip_are_listed_and_the_cli_names_them(tmp_path, monkeypatch):
     store = ResultsStore(tmp_path / "r.db")
     pts = _points(grid=("adc_bits=3,4,5",))
@@ -204,6 +216,13 @@ def test_points_whose_adcs_clip_are_listed_and_the_cli_names_them(tmp_path, monk
     out = _cli_sweep(tmp_path, monkeypatch, "sweep_points:clipping", "adc_bits=4,6")
     assert "1 point(s) had a matrix whose ADCs clipped more than 5 %" in out.stderr
     assert "  adc_bits=4: W1 20.0 %" in out.stderr
+    # `results` says it again from the store, by run, and exports the worst matrix of each
+    runs = _cli_results(tmp_path)
+    four = runs[runs["adc_bits"] == 4]
+    assert "1 run(s) had a matrix whose ADCs clipped more than 5 %" in runs.attrs["stderr"]
+    assert f"  run {four['id'].item()}: W1 20.0 %" in runs.attrs["stderr"]
+    assert sorted(zip(runs["adc_bits"], runs["adc_saturation_worst"],
+                      runs["adc_saturation_worst_matrix"])) == [(4, 0.2, "W1"), (6, 0.01, "W1")]
 
 
 def test_points_with_a_capped_adc_range_are_listed_and_the_cli_names_them(tmp_path,
@@ -219,6 +238,12 @@ def test_points_with_a_capped_adc_range_are_listed_and_the_cli_names_them(tmp_pa
     out = _cli_sweep(tmp_path, monkeypatch, "sweep_points:capped", "out_bound=0.05,0.5")
     assert "note: 1 point(s) set the ADC range of G1, G2 to ±1" in out.stderr
     assert "  out_bound=0.5: G1, G2" in out.stderr and "out_bound=0.05" not in out.stderr
+    runs = _cli_results(tmp_path)
+    half = runs[runs["out_bound"] == 0.5]["id"].item()
+    assert "note: 1 run(s) set the ADC range of these matrices to ±1" in runs.attrs["stderr"]
+    assert f"  run {half}: G1, G2" in runs.attrs["stderr"]
+    capped = dict(zip(runs["out_bound"], runs["adc_range_capped"].fillna("")))
+    assert capped == {0.05: "", 0.5: "G1, G2"}
 
 
 def test_failing_point_is_recorded_and_the_rest_finish(tmp_path):
