@@ -18,35 +18,43 @@ CONFIDENCE = 0.95
 MIN_SEEDS = 3
 SEED_COLUMNS = ("seed",)
 
-_SI = ((1e-15, "f"), (1e-12, "p"), (1e-9, "n"), (1e-6, "µ"), (1e-3, "m"), (1.0, ""),
-       (1e3, "k"), (1e6, "M"), (1e9, "G"), (1e12, "T"))
+_SI = ((1e-18, "a"), (1e-15, "f"), (1e-12, "p"), (1e-9, "n"), (1e-6, "µ"), (1e-3, "m"),
+       (1.0, ""), (1e3, "k"), (1e6, "M"), (1e9, "G"), (1e12, "T"))
 
 
-def si(v: Any, unit: str = "", digits: int = 3) -> str:
-    """``si(2.48e-6, "J")`` -> ``"2.48 µJ"``; None / NaN -> ``"–"`` (three significant digits)."""
+def si(v: Any, unit: str = "", digits: int = 3, missing: str = "–") -> str:
+    """``v`` with an SI prefix at ``digits`` significant digits, never an exponent:
+    ``si(2.48e-6, "J")`` -> ``"2.48 µJ"``, ``si(999.7e-9, "J")`` -> ``"1 µJ"`` (the next
+    prefix once the mantissa would round to 1000); None, NaN or infinity -> ``missing``. The
+    one SI formatter of the tables, figures and command line."""
     try:
         v = float(v)
     except (TypeError, ValueError):
-        return "–"
+        return missing
     if not math.isfinite(v):
-        return "–"
+        return missing
     if v == 0:
         return f"0 {unit}".rstrip()
+    top = 1000 - 5 * 10.0 ** (2 - digits)     # the mantissa that rounds to 1000 at `digits`
     for f, p in _SI:
-        if abs(v) < f * 999.5:
+        if abs(v) < f * top or p == _SI[-1][1]:
             x = v / f
-            # 234 with 2 digits: "234", not "2.3e+02"
-            s = f"{x:.0f}" if abs(x) >= 10 ** digits else f"{x:.{digits}g}"
+            s = f"{x:.{digits}g}"
+            if "e" in s:        # 234 at 2 digits: "234", not "2.3e+02"; "2500 T" past the last
+                s = f"{x:.0f}"
             return f"{s} {p}{unit}".rstrip()
-    return f"{v / 1e12:.{digits}g} T{unit}"
+    raise AssertionError("unreachable: the last prefix takes every value")
 
 
 def si_scale(vmax: float, unit: str) -> tuple[float, str]:
-    """(factor, prefixed unit) for printing values up to ``vmax``: (1e-6, "µJ") for 2e-6 J."""
+    """(factor, prefixed unit) for printing values up to ``vmax``: (1e-6, "µJ") for 2e-6 J
+    (the prefix `si` gives ``vmax`` at three digits; none for 0)."""
+    if vmax == 0 or not math.isfinite(vmax):
+        return 1.0, unit
     for f, p in _SI:
         if abs(vmax) < f * 999.5:
             return f, p + unit
-    return 1e12, "T" + unit
+    return _SI[-1][0], _SI[-1][1] + unit
 
 
 def t_interval(values: Iterable[Any], confidence: float = CONFIDENCE) -> tuple[float, float, int]:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import functools
-import math
 
 import typer
 from rich.console import Console
@@ -66,23 +65,12 @@ def print_flagged(head: str, items: list) -> None:
         err_console.print(f"  ... and {len(items) - _FLAGGED_LISTED} more", highlight=False)
 
 
-_SI = ((1e-18, "a"), (1e-15, "f"), (1e-12, "p"), (1e-9, "n"), (1e-6, "µ"), (1e-3, "m"),
-       (1.0, ""), (1e3, "k"), (1e6, "M"), (1e9, "G"))
-
-
 def fmt_si(v: float | None, unit: str = "") -> str:
     """Three significant digits with an SI prefix: ``fmt_si(1.234e-6, "J")`` -> ``1.23 µJ``;
-    counts without a unit: ``fmt_si(25e6)`` -> ``25 M``. None or non-finite -> ``n/a``."""
-    if v is None or not math.isfinite(v):
-        return "n/a"
-    if v == 0:
-        return f"0 {unit}".rstrip()
-    for f, p in _SI:
-        # 999.5 and up round to "1e+03" at three digits: the next prefix says "1"
-        if abs(v) < f * 999.5:
-            return f"{v / f:.3g} {p}{unit}".rstrip()
-    x = v / 1e9
-    return f"{x:.0f} G{unit}" if abs(x) >= 999.5 else f"{x:.3g} G{unit}"
+    counts without a unit: ``fmt_si(25e6)`` -> ``25 M``. None or non-finite -> ``n/a``
+    (`reports.stats.si`, with the command line's word for a missing value)."""
+    from reports.stats import si
+    return si(v, unit, missing="n/a")
 
 
 # ---- the chip: --hardware FILE plus one option per hardware field --------------------------

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 import os
 from pathlib import Path
 from typing import Optional
@@ -11,19 +10,15 @@ import typer
 
 from .common import cli_errors, console, fail
 
-_PREFIXES = [(1e9, "G"), (1e6, "M"), (1e3, "k"), (1.0, ""), (1e-3, "m"), (1e-6, "µ"),
-             (1e-9, "n"), (1e-12, "p"), (1e-15, "f")]
+# device values at four significant digits (a preset's 1.234 µS step shows as it is written)
+_DIGITS = 4
 
 
-def si(value: float, unit: str, digits: int = 4) -> str:
-    """``value`` with an SI prefix, e.g. ``si(5e-8, "s") == "50 ns"``."""
-    if value == 0 or not math.isfinite(value):
-        return f"{value:g} {unit}".rstrip()
-    mag = abs(value)
-    for factor, prefix in _PREFIXES:
-        if mag >= factor * 0.9999995:
-            break
-    return f"{value / factor:.{digits}g} {prefix}{unit}".rstrip()
+def si(value: float, unit: str) -> str:
+    """``value`` with an SI prefix at four digits, e.g. ``si(5e-8, "s") == "50 ns"``
+    (`reports.stats.si`)."""
+    from reports.stats import si as _si
+    return _si(value, unit, _DIGITS, missing=f"{value:g} {unit}")
 
 
 def _pulse_cell(d, compact: bool) -> str:

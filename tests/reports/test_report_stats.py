@@ -81,3 +81,16 @@ def test_pareto_front_is_non_dominated():
                                         (None, "J", "–"), (3.2e12, "OP/s", "3.2 TOP/s")])
 def test_si(v, unit, s):
     assert si(v, unit) == s
+
+
+@given(st.floats(1e-17, 1e16), st.booleans(), st.integers(2, 5))
+def test_si_has_no_exponent_and_reads_back_at_any_digits(v, neg, digits):
+    """The one SI formatter (tables, figures, command line): no "1e+03" at a prefix
+    boundary, the value back within the rounding of ``digits`` significant digits."""
+    v = -v if neg else v
+    num, rest = si(v, "J", digits).split(" ")
+    assert "e" not in num
+    mult = {"a": 1e-18, "f": 1e-15, "p": 1e-12, "n": 1e-9, "µ": 1e-6, "m": 1e-3, "": 1.0,
+            "k": 1e3, "M": 1e6, "G": 1e9, "T": 1e12}[rest[:-1]]
+    assert abs(float(num) * mult - v) <= 0.5 * 10.0 ** (1 - digits) * abs(v)
+    assert abs(float(num)) < 1000 or rest[:-1] == "T"     # the largest prefix that fits
