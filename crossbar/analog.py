@@ -568,7 +568,8 @@ class AnalogMatrix(MatrixBase):
             tp = self._touchp.astype(bool)
             tm = self._touchm.astype(bool) if self._differential else None
             self._write_noise(tp, tm)
-        if self._full:
+            # cleared only where they are read: without write noise the kernel's marks are
+            # never looked at (clearing them cost two memsets of the array per update)
             self._touchp[...] = 0
             self._touchm[...] = 0
         self.ledger.add(self.name, update_calls=1, pulses_up=int(up.sum()),
