@@ -262,4 +262,3 @@ def _print_summary(res, store, fmt_duration, varied=()) -> None:
 def _point(h: str, cfg: dict, varied) -> str:
     """A sweep point by the knobs the sweep varies (its hash if none)."""
     return ", ".join(f"{k}={cfg.get(k)}" for k in varied if k in cfg) or h
-
