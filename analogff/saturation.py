@@ -87,3 +87,19 @@ def capped_range_notes(record: dict[str, Any]) -> list[str]:
     return [f"note: {', '.join(sorted(capped))}: ADC range ±1 (a tile's full-scale column "
             f"sum), not the ±{'/'.join(f'{a:g}' for a in asked)} asked ({opt} × the "
             "algorithm's widening for these matrices): no column sums beyond full scale"]
+
+
+def clipping_heading(count: int, what: str) -> str:
+    """The warning over a list of ``count`` sweep points or stored runs (``what``) that had a
+    matrix clipping more than SATURATION_WARN_FRACTION of its conversions."""
+    return (f"warning: {count} {what}(s) had a matrix whose ADCs clipped more than "
+            f"{100 * SATURATION_WARN_FRACTION:g} % of its conversions (accuracy may suffer: "
+            "widen --out-bound):")
+
+
+def capped_heading(count: int, what: str, matrices: str) -> str:
+    """The note over a list of ``count`` sweep points or stored runs (``what``) whose
+    widened ADC range of ``matrices`` was set to full scale (`capped_ranges`)."""
+    return (f"note: {count} {what}(s) set the ADC range of {matrices} to ±1 (a tile's "
+            "full-scale column sum), below what --out-bound × the algorithm's widening asks "
+            "(no column sums beyond full scale):")

@@ -222,11 +222,12 @@ def register(app: typer.Typer) -> None:
                 raise AnalogffError(f"{store} is a corrupt analogff results store (SQLite says: "
                                     f"{exc}); it was left untouched") from None
             columns = st.columns
-        df = _complete_config(df)
+        recs = _parsed_records(df)
+        df = _complete_config(df, recs)
         if hw:
-            df = _add_hw_metrics(df)
-        targets = [] if hw or "record" not in df.columns else _add_curve_metrics(df)
-        flagged = _add_adc_metrics(df) if "record" in df.columns else ([], [])
+            df = _add_hw_metrics(df, recs)
+        targets = [] if hw or recs is None else _add_curve_metrics(df, recs)
+        flagged = ([], []) if recs is None else _add_adc_metrics(df, recs)
         df = df.drop(columns=["record"], errors="ignore")
         # `analogff deploy` records (float-trained, then programmed) are a mode of their own:
         # never pooled with runs trained on the devices
@@ -267,49 +268,50 @@ def register(app: typer.Typer) -> None:
             console.print(f"wrote {parquet}", highlight=False)
 
 
-def _complete_config(df):
+def _parsed_records(df) -> list[dict] | None:
+    """Every run's record, parsed once for the columns read from it ({} for a run without
+    one); None when the rows carry no records."""
+    import json
+
+    if "record" not in df.columns:
+        return None
+    return [json.loads(r) if isinstance(r, str) else {} for r in df["record"]]
+
+
+def _complete_config(df, recs):
     """Config fields a store created by an older analogff has no column for (e.g. a device
     override added since), read from each run's record, so that grouping sees every field
     (runs that differ in one are never pooled)."""
-    import json
-
     from analogff.store import CONFIG_COLUMNS
 
     missing = [c for c in CONFIG_COLUMNS if c not in df.columns]
-    if not missing or "record" not in df.columns:
+    if not missing or recs is None:
         return df
-    cfgs = [(json.loads(r).get("config") or {}) if isinstance(r, str) else {}
-            for r in df["record"]]
+    cfgs = [r.get("config") or {} for r in recs]
     for c in missing:
         df[c] = [cf.get(c) for cf in cfgs]
     return df
 
 
-def _add_hw_metrics(df):
+def _add_hw_metrics(df, recs):
     """Latency per inference, TOPS/W, TOPS/mm² and area of every run, from its record."""
-    import json
-
     from reports.report import hardware_metrics
 
-    rows = [hardware_metrics(json.loads(r)) if isinstance(r, str) else {}
-            for r in df["record"]]
+    rows = [hardware_metrics(r) if r else {} for r in recs or [{}] * len(df)]
     for k in _HW_METRICS:
         df[k] = [r.get(k, math.nan) for r in rows]
     return df
 
 
-def _add_adc_metrics(df) -> tuple[list, list]:
+def _add_adc_metrics(df, recs) -> tuple[list, list]:
     """ADC saturation of every run from its record (`analogff.saturation`): the share of its
     conversions the worst-clipping matrix saturated (``adc_saturation_worst``, a fraction;
     NaN for runs without converters, the ideal twin), that matrix
     (``adc_saturation_worst_matrix``) and the matrices whose widened range was capped at full
     scale (``adc_range_capped``, comma-separated). Returns the runs to flag under the table,
     as (run, what) pairs: (clipping beyond SATURATION_WARN_FRACTION, capped ranges)."""
-    import json
-
     from analogff.saturation import SATURATION_WARN_FRACTION, capped_ranges, worst_matrix
 
-    recs = [json.loads(r) if isinstance(r, str) else {} for r in df["record"]]
     worst = [worst_matrix(r.get("ledger") or {}) for r in recs]
     capped = [sorted(capped_ranges(r)) for r in recs]
     df["adc_saturation_worst"] = [w[1] if w else math.nan for w in worst]
@@ -324,29 +326,22 @@ def _add_adc_metrics(df) -> tuple[list, list]:
 def _print_adc_flags(clipping: list, capped: list) -> None:
     """Under the table, as `analogff sweep` says them after its points: runs with a matrix
     that clipped often, runs whose widened ADC range was capped."""
-    from analogff.saturation import SATURATION_WARN_FRACTION
+    from analogff.saturation import capped_heading, clipping_heading
 
     if clipping:
-        print_flagged(f"warning: {len(clipping)} run(s) had a matrix whose ADCs clipped more "
-                      f"than {100 * SATURATION_WARN_FRACTION:g} % of its conversions (accuracy "
-                      "may suffer: widen --out-bound):", clipping)
+        print_flagged(clipping_heading(len(clipping), "run"), clipping)
     if capped:
-        print_flagged(f"note: {len(capped)} run(s) set the ADC range of these matrices to ±1 "
-                      "(a tile's full-scale column sum), below what --out-bound × the "
-                      "algorithm's widening asks:", capped)
+        print_flagged(capped_heading(len(capped), "run", "these matrices"), capped)
 
 
-def _add_curve_metrics(df) -> list[str]:
+def _add_curve_metrics(df, recs) -> list[str]:
     """Energy to each accuracy target from every run's record (``curve.energy_to_targets``,
     J; NaN where the target was never reached or the run has no curve), plus
     ``<column>_reached`` (1/0, NaN without a curve) so that groups count the seeds that got
     there. Returns the energy columns, lowest target first."""
-    import json
-
     from reports.report import target_columns, target_key
 
-    curves = [((json.loads(r).get("curve") or {}) if isinstance(r, str) else {})
-              for r in df["record"]]
+    curves = [r.get("curve") or {} for r in recs]
     targets = sorted({t for c in curves for t in (c.get("energy_to_targets") or {})},
                      key=float)
     runs = [target_columns(c) for c in curves]

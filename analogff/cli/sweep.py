@@ -244,18 +244,15 @@ def _print_summary(res, store, fmt_duration, varied=()) -> None:
         console.print(f"[red]failed[/] {h}: {err}", highlight=False)
     if len(res.failures) > 5:
         console.print(f"... and {len(res.failures) - 5} more failures")
+    from analogff.saturation import capped_heading, clipping_heading
+
     if res.clipping:   # a clipped array can stop learning: say which points, which matrix
-        from analogff.saturation import SATURATION_WARN_FRACTION
-        print_flagged(f"warning: {len(res.clipping)} point(s) had a matrix whose ADCs "
-                      f"clipped more than {100 * SATURATION_WARN_FRACTION:g} % of its "
-                      "conversions (accuracy may suffer: widen --out-bound):",
+        print_flagged(clipping_heading(len(res.clipping), "point"),
                       [(_point(h, cfg, varied), f"{m} {100 * share:.1f} %")
                        for h, cfg, m, share in res.clipping])
     if res.capped:   # the range these points simulated is not the one their options ask
         names = ", ".join(sorted({m for _h, _c, ms in res.capped for m in ms}))
-        print_flagged(f"note: {len(res.capped)} point(s) set the ADC range of {names} to ±1 "
-                      "(a tile's full-scale column sum), below what --out-bound × the "
-                      "algorithm's widening asks (no column sums beyond full scale):",
+        print_flagged(capped_heading(len(res.capped), "point", names),
                       [(_point(h, cfg, varied), ", ".join(ms)) for h, cfg, ms in res.capped])
 
 
