@@ -1,6 +1,7 @@
 """One PFF training batch at the paper's scale, ideal and analog, against its matrix products.
 
     python benchmarks/bench_paper_scale.py [--repeats 3] [--device ecram] [--skip-analog]
+    python benchmarks/bench_paper_scale.py --state-hash     # what two batches leave, hashed
 
 The paper preset (784-2000-2000, K = 12 settling steps, lateral groups of 10, batch 500
 positives + 500 negatives, Adam as released): one ``train_batch`` on ideal float matrices and
@@ -157,7 +158,13 @@ def main() -> None:
     ap.add_argument("--skip-analog", action="store_true")
     ap.add_argument("--profile", action="store_true",
                     help="then print the 12 functions with the most own time in one batch each")
+    ap.add_argument("--state-hash", action="store_true",
+                    help="only print a hash of what two batches leave (ideal and analog), to "
+                         "check that a change of the code keeps the numbers")
     a = ap.parse_args()
+    if a.state_hash:
+        _state_hashes(a.device, not a.skip_analog)
+        return
 
     load0 = os.getloadavg()
     ideal = _net(True, a.device)
@@ -211,6 +218,31 @@ def main() -> None:
     if a.profile:
         for name, net in nets.items():
             _profile(name, lambda: net.algo.train_batch(x, y))
+
+
+def _state_hashes(device: str, analog: bool) -> None:
+    """What two paper batches leave, hashed (ideal, then analog): the values `train_batch`
+    returned, every matrix's weights and, on analog tiles, its conductances, its random
+    generator's state and the energy ledger. Equal hashes from two codes (any thread count)
+    mean the change kept the numbers."""
+    import hashlib
+
+    for ideal in (True, False) if analog else (True,):
+        net = _net(ideal, device)
+        x, y = net.data.x_train[:BATCH], net.data.y_train[:BATCH]
+        h = hashlib.sha256()
+        for _ in range(2):
+            h.update(repr(net.algo.train_batch(x, y)).encode())
+        for m in net.algo.matrices:
+            h.update(np.ascontiguousarray(m.weights()).tobytes())
+            if not ideal:
+                gp, gm = m.conductances()
+                h.update(gp.tobytes())
+                h.update(gm.tobytes() if gm is not None else b"")
+                h.update(repr(m.rng_state()).encode())
+                h.update(repr(sorted(m.ledger.to_dict().items(), key=str)).encode())
+        print(f"{'ideal' if ideal else 'analog'} state after two batches: "
+              f"{h.hexdigest()[:16]}")
 
 
 def _noise_draw(shape=(2 * BATCH, 2000), rounds: int = 5) -> None:
