@@ -76,20 +76,30 @@ def _fix_tails(g, s0, table):
 
 
 
+# a 16-bit part k (0-65535) of a draw is the uniform (k + 1/2) / 65536
+_U16 = np.float32(1.0 / 65536.0)
+_HALF = np.float32(0.5)
+
+
 @njit(cache=True)
 def _fill_uniforms16(u, key, stream):
-    """u[:] = uniforms in (0, 1) with 16-bit resolution, four per 64-bit draw."""
+    """u[:] = uniforms in (0, 1) with 16-bit resolution, four per 64-bit draw, most
+    significant part first (written out four at a time: a loop over the parts with a bounds
+    test did not vectorise, 2x slower on a 2000-wide row)."""
     st = stream_start(key, stream)
     m = u.shape[0]
     j = 0
-    while j < m:
+    while j + 4 <= m:
         st, r = next_u64(st)
-        for k in range(4):
-            if j + k < m:
-                u[j + k] = (np.float32((r >> uint64(16 * (3 - k))) & uint64(0xFFFF)) + np.float32(0.5)) \
-                    * np.float32(1.0 / 65536.0)
+        u[j] = (np.float32(r >> uint64(48)) + _HALF) * _U16
+        u[j + 1] = (np.float32((r >> uint64(32)) & uint64(0xFFFF)) + _HALF) * _U16
+        u[j + 2] = (np.float32((r >> uint64(16)) & uint64(0xFFFF)) + _HALF) * _U16
+        u[j + 3] = (np.float32(r & uint64(0xFFFF)) + _HALF) * _U16
         j += 4
-
+    if j < m:
+        st, r = next_u64(st)
+        for k in range(m - j):
+            u[j + k] = (np.float32((r >> uint64(16 * (3 - k))) & uint64(0xFFFF)) + _HALF) * _U16
 
 
 # the fused narrow read calls this once per (row, tile) for a handful of outputs: as a call it
