@@ -476,10 +476,15 @@ def _row_has_stuck(stuckp, stuckm, i, differential):
 
 # mean pulses per device of a row above which own-law devices take the vectorised pass
 LAWS_VECTORISED_ABOVE = 16
-# fraction of a row's devices pulsed above which own-law rows (below LAWS_VECTORISED_ABOVE)
-# take `_own_law_row` instead of the loop over the pulsed devices (the same numbers): its
-# passes cost ~10 ns per device of the row, the loop ~30 ns per pulsed device (one thread,
-# 2000 x 2000 ecram rows of a paper batch: 29 % pulsed equal, 42 % 1.3x, all 2.2x faster)
+# devices of an array from which `apply_update` runs `_own_law_chunks`: its gain is on long
+# rows (paper-scale arrays, 784 x 2000 and up), and below this size (every array of the default
+# `simulate`) a run does not compile it (~4 s of CPU on a machine's first run)
+OWN_LAW_KERNEL_FROM = 1 << 18
+# fraction of a row's devices expected to take pulses (Σ min(|a|, 1) over the row) above
+# which own-law rows (below LAWS_VECTORISED_ABOVE) take `_own_law_row` instead of the loop
+# over the pulsed devices (the same numbers): its passes cost ~10 ns per device of the row,
+# the loop ~30 ns per pulsed device (one thread, 2000 x 2000 ecram rows of a paper batch:
+# 29 % pulsed equal, 42 % 1.3x, all 2.2x faster; 20 % and 45 % were no better overall)
 OWN_LAW_ROWS_ABOVE = 0.3
 
 # a potentiate-only pair is refreshed (both RESET, the difference re-programmed) once either
@@ -581,16 +586,26 @@ def _own_law(lp, lm, i, j, use_p, up):
     return lin, c, tgt, lo, hi
 
 
+# the largest |deviate| `normal_from_bits16` can return: its tail draw takes 32 bits inside
+# the outermost of 4096 cells, u >= 2^-33 / 4096, |Φ⁻¹(u)| <= 7.52
+_DEVIATE16_MAX = 7.6
+
+
 @njit(cache=True)
 def _own_law_admits(nrow, a_row, b_row, lp, lm, i, single, p, status, ebuf):
     """Pass 1 of `_own_law_row` (branch-free, vectorises): status[j] = 0 for a device without
-    pulses, 1 when `_apply_n` would draw its train at once (one deviate; the admission does not
-    depend on the deviate), 2 when it pulses one by one (a path that might reach a bound,
-    additive noise on a geometric law, a short steep train)."""
+    pulses, 1 when `_apply_n` would draw its train at once from one deviate (the admission
+    does not depend on the deviate), 2 when it pulses the train one by one (a path that might
+    reach a bound, additive noise on a geometric law, a short steep train); ebuf[j] = its
+    pulse energy (J). Returns (pulses up, pulses down, whether an admitted train might have a
+    log-change beyond the degree-9 polynomial for some deviate, |x| >= 1/4, where
+    `_expm1_near0` would call libm, whether any device has status 2)."""
     c2c = p[P_C2C]
     additive = p[P_ADDITIVE] > 0.0
     nu = 0
     nd = 0
+    beyond = False
+    one_by_one = False
     for j in range(nrow.shape[0]):
         cnt, up, use_p, w, _d = _pick_device(nrow[j], a_row[j], b_row[j], 1.0, 1.0, single)
         nf = np.float64(cnt)
@@ -602,20 +617,23 @@ def _own_law_admits(nrow, a_row, b_row, lp, lm, i, single, p, status, ebuf):
         _w, ok_l = _lin_train(w, nf, lin, 1.0 if up else -1.0, up, c2c, 0.0, lo, hi)
         ok = (ok_g if c != 0.0 else ok_l) & _train_aggregates(cnt, c) & \
             ((not additive) | (c == 0.0))
-        status[j] = np.uint8((cnt != 0) * (2 - ok))
-    return nu, nd
+        x_max = nf * abs(c + c * c * (0.5 * (1.0 + c2c * c2c))) + \
+            math.sqrt(nf) * abs(c) * c2c * _DEVIATE16_MAX
+        beyond |= ok & (cnt != 0) & (c != 0.0) & (x_max >= _POLY9_RANGE)
+        s = np.uint8((cnt != 0) * (2 - ok))
+        status[j] = s
+        one_by_one |= s == 2
+    return nu, nd, beyond, one_by_one
 
 
 @njit(cache=True)
 def _own_law_states(nrow, a_row, b_row, lp, lm, i, single, p, status, g, wout, tp_row,
                     tm_row):
     """Pass 3 of `_own_law_row` (branch-free, vectorises): every device's new state into its
-    row (status 1: its train from deviate g[j] by `_apply_n_aggregate`'s formulas; 2: wout[j];
-    0: unchanged) and the write marks of the devices that took pulses. A train whose
-    log-change is beyond the degree-9 polynomial (|x| >= 1/4, where `_expm1_near0` calls libm)
-    is left unchanged with status 3 for the caller. Returns whether there is one."""
+    row (status 1: its train from deviate g[j] by `_apply_n_aggregate`'s formulas, with
+    `_expm1_near0`'s two polynomials; 2: wout[j]; 0: unchanged) and the write marks of the
+    devices that took pulses."""
     c2c = p[P_C2C]
-    beyond = False
     for j in range(nrow.shape[0]):
         cnt, up, use_p, w, _d = _pick_device(nrow[j], a_row[j], b_row[j], 1.0, 1.0, single)
         nf = np.float64(cnt)
@@ -623,14 +641,9 @@ def _own_law_states(nrow, a_row, b_row, lp, lm, i, single, p, status, g, wout, t
         gj = np.float64(g[j])
         D0 = tgt - w
         x, _ok = _geo_train(w, D0, nf, c, up, c2c, gj, lo, hi)
-        ax = abs(x)
-        w_geo = w - D0 * (_expm1_poly5(x) if ax < _POLY5_RANGE else _expm1_poly9(x))
+        w_geo = w - D0 * (_expm1_poly5(x) if abs(x) < _POLY5_RANGE else _expm1_poly9(x))
         w_lin, _ok = _lin_train(w, nf, lin, 1.0 if up else -1.0, up, c2c, gj, lo, hi)
         s = status[j]
-        far = (s == 1) & (c != 0.0) & (ax >= _POLY9_RANGE)
-        beyond |= far
-        s = np.uint8(3) if far else s
-        status[j] = s
         wn = np.float32((w_geo if c != 0.0 else w_lin) if s == 1 else (wout[j] if s == 2 else w))
         moved = s != 0
         # b first: with one device per weight (``single``) b_row is a_row and use_p is true
@@ -639,28 +652,40 @@ def _own_law_states(nrow, a_row, b_row, lp, lm, i, single, p, status, g, wout, t
         a_row[j] = wn if use_p else a
         tp_row[j] |= np.uint8(moved & use_p)
         tm_row[j] |= np.uint8(moved & (not use_p))
-    return beyond
 
 
 @njit(cache=True)
-def _own_law_row(i, nrow, k, idx, wp, wm, differential, lawp, law_m, touchp, touchm, p, st, r,
-                 left, g, wout, status, ebuf):
-    """Row i of own-law devices with noisy trains through two vectorised passes and one short
-    sequential one: the same numbers as the per-device loop of `_lean_row` (the same deviates
-    of stream (st, r, left) in the same order, the same formulas, the same energy sum), ~2x
-    faster when most devices of the row take pulses. ``idx[:k]``: the pulsed devices in
-    order (`_nonzero`). Pass 1 `_own_law_admits`; pass 2, over the pulsed devices in order:
-    energy and pulse counts, one deviate per admitted train, the others through `_apply_n`
-    (their deviates from the same stream, where the loop would draw them); pass 3
-    `_own_law_states`. Returns (energy, pulses up, pulses down)."""
+def _own_law_deviates(idx, st, g, ebuf):
+    """Pass 2 of `_own_law_row` when every pulsed device (``idx``, in order) draws its train at
+    once: one deviate each from stream ``st`` into g, as `_apply_n` draws it. Returns the
+    row's energy (the sum in the loop's order)."""
     table16 = table16_ref[0]
-    single = not differential
-    a_row = wp[i]
-    b_row = wm[i] if differential else a_row
-    b_dev = wm if differential else wp
-    nu, nd = _own_law_admits(nrow, a_row, b_row, lawp, law_m, i, single, p, status, ebuf)
     e = 0.0
-    for kk in range(k):
+    r = uint64(0)
+    left = 0
+    for kk in range(idx.shape[0]):
+        j = idx[kk]
+        e += ebuf[j]
+        if left == 0:
+            st, r = next_u64(st)
+            left = 4
+        left -= 1
+        g[j], st = normal_from_bits16((r >> uint64(16 * left)) & uint64(0xFFFF), table16, st)
+    return e
+
+
+@njit(cache=True)
+def _own_law_trains(i, idx, nrow, wp, b_dev, differential, lawp, law_m, p, st, g, wout,
+                    status, ebuf):
+    """Pass 2 of `_own_law_row` when some trains go pulse by pulse (status 2): over the pulsed
+    devices in order, one deviate per admitted train into g, the others through `_apply_n`
+    into wout (their deviates from the same stream, where the loop draws them). Returns the
+    row's energy."""
+    table16 = table16_ref[0]
+    e = 0.0
+    r = uint64(0)
+    left = np.int64(0)
+    for kk in range(idx.shape[0]):
         j = idx[kk]
         e += ebuf[j]
         if status[j] == 1:
@@ -676,48 +701,59 @@ def _own_law_row(i, nrow, k, idx, wp, wm, differential, lawp, law_m, touchp, tou
             wout[j], st, r, left = _apply_n(w, cnt, ui, _law(p, ui, 1.0, True,
                                                              lawp if use_p else law_m, i, j),
                                             p, st, r, left, table16)
-    if _own_law_states(nrow, a_row, b_row, lawp, law_m, i, single, p, status, g, wout,
-                       touchp[i], touchm[i] if differential else touchp[i]):
-        for kk in range(k):   # trains beyond the polynomials' range: libm (`_expm1_near0`)
-            j = idx[kk]
-            if status[j] == 3:
-                cnt, a, b, use_p, ui, w, _d = _device_of(np.int64(nrow[j]), i, j, wp, b_dev,
-                                                         wp, wp, False, differential, False)
-                lin, c, tgt, sign, d2d, lo, hi = _law(p, ui, 1.0, True,
-                                                      lawp if use_p else law_m, i, j)
-                wn = np.float32(_apply_n_aggregate(w, cnt, ui, lin, c, tgt, sign, 1.0, lo, hi,
-                                                   p[P_C2C], g[j]))
-                if use_p:
-                    a_row[j] = wn
-                else:
-                    b_row[j] = wn
-    return e, nu, nd
+    return e
+
+
+@njit(cache=True)
+def _own_law_row(i, nrow, k, idx, wp, wm, differential, lawp, law_m, touchp, touchm, p, st,
+                 g, wout, status, ebuf):
+    """Row i of own-law devices with noisy trains through two vectorised passes and one short
+    sequential one: the same numbers as the per-device loop of `_lean_row` (the same deviates
+    of the row's stream ``st`` in the same order, the same formulas, the same energy sum),
+    ~2x faster when most devices of the row take pulses. ``idx[:k]``: the pulsed devices in
+    order (`_nonzero`). Pass 1 `_own_law_admits`; pass 2 over the pulsed devices in order,
+    `_own_law_deviates` or, with trains near a bound, `_own_law_trains`; pass 3
+    `_own_law_states`. A row with an admitted train that might need libm (`_own_law_admits`;
+    trains of hundreds of pulses) is declined after pass 1, nothing changed: the loop does it.
+    Returns (taken, energy, pulses up, pulses down)."""
+    single = not differential
+    a_row = wp[i]
+    b_row = wm[i] if differential else a_row
+    b_dev = wm if differential else wp
+    nu, nd, beyond, one_by_one = _own_law_admits(nrow, a_row, b_row, lawp, law_m, i, single,
+                                                 p, status, ebuf)
+    if beyond:
+        return False, 0.0, 0, 0
+    if one_by_one:
+        e = _own_law_trains(i, idx[:k], nrow, wp, b_dev, differential, lawp, law_m, p, st, g,
+                            wout, status, ebuf)
+    else:   # the common row: every train at once (a loop without `_apply_n` is ~10 % faster)
+        e = _own_law_deviates(idx[:k], st, g, ebuf)
+    _own_law_states(nrow, a_row, b_row, lawp, law_m, i, single, p, status, g, wout, touchp[i],
+                    touchm[i] if differential else touchp[i])
+    return True, e, nu, nd
 
 
 @njit(inline="always")
 def _row_scratch(C):
     """The per-row scratch of both update kernels, allocated once per call and reused row
     after row (each row overwrites what it reads): d2d ones, pulse counts, uniforms, the
-    compacted index list, deviates, new states, which device moved, flagged trains (or
-    `_own_law_row`'s statuses), pulse energies."""
+    compacted index list, deviates, new states, which device moved, flagged trains."""
     return (np.ones(C, dtype=np.float32), np.empty(C, dtype=np.int32),
             np.empty(C, dtype=np.float32), np.empty(C, dtype=np.int64),
             np.zeros(C, dtype=np.float32), np.empty(C, dtype=np.float64),
-            np.empty(C, dtype=np.uint8), np.empty(C, dtype=np.uint8),
-            np.empty(C, dtype=np.float64))
+            np.empty(C, dtype=np.uint8), np.empty(C, dtype=np.uint8))
 
 
 @njit(cache=True)
 def _lean_row(i, nrow, wp, wm, d2dp, d2dm, has_d2d, differential, full, vec_rows, vec_laws,
-              own_above, lawp, lawm, touchp, touchm, p, key, st, r, left, ones, g, wout,
-              useout, flag, idx, ebuf):
+              lawp, lawm, touchp, touchm, p, key, st, r, left, ones, g, wout, useout, flag,
+              idx):
     """Row i's pulse trains when the row is lean: no stuck device, no endurance or refresh
     bookkeeping, no drift clock; the same physics as `_update_chunks`' general loop, with the
     polarity picked by selects. The one lean row of both update kernels; ``nrow`` holds the
-    row's pulse counts, (st, r, left) its stream, the rest is scratch. Own-law rows with
-    more than ``own_above`` of their devices pulsed take `_own_law_row` (the same numbers as
-    the per-device loop; the kernels pass OWN_LAW_ROWS_ABOVE). Returns (energy, pulses up,
-    pulses down)."""
+    row's pulse counts, (st, r, left) its stream, the rest is scratch. Returns (energy,
+    pulses up, pulses down)."""
     R, C = wp.shape
     c2c = p[P_C2C]
     geometric = p[DN_RATE] != 0.0
@@ -767,11 +803,7 @@ def _lean_row(i, nrow, wp, wm, d2dp, d2dm, has_d2d, differential, full, vec_rows
                     else:
                         touchm[i, j] = 1
         return e, nu, nd
-    k = _nonzero(nrow, idx)
-    if vec_laws and k > own_above * C:
-        return _own_law_row(i, nrow, k, idx, wp, wm, differential, lawp, law_m, touchp, touchm,
-                            p, st, r, left, g, wout, flag, ebuf)
-    for kk in range(k):
+    for kk in range(_nonzero(nrow, idx)):
         j = idx[kk]
         # own-law devices carry their step factor in their law (`_law`): no d2d load
         cnt, a, b, use_p, ui, w, d2d = _device_of(np.int64(nrow[j]), i, j, wp, wm, d2dp, d2dm,
@@ -798,9 +830,59 @@ def _lean_row(i, nrow, wp, wm, d2dp, d2dm, has_d2d, differential, full, vec_rows
     return e, nu, nd
 
 
+# resolution of `_expected_pulsed`'s fixed-point sum (integer: it vectorises, a float sum in
+# strict order does not)
+_EXPECTED_STEPS = 256
+
+
+@njit(cache=True)
+def _expected_pulsed(a_row):
+    """Σ_j min(|a_j|, 1) (to 1/256 per device): the expected number of devices a
+    stochastically rounded row pulses."""
+    acc = 0
+    for j in range(a_row.shape[0]):
+        acc += np.int32(min(abs(a_row[j]), np.float32(1.0)) * np.float32(_EXPECTED_STEPS))
+    return acc / _EXPECTED_STEPS
+
+
+@njit(cache=True, nogil=True)
+def _own_law_chunks(c0, c1, A, max_pulses, wp, wm, p, key, differential, lawp, law_m, touchp,
+                    touchm, done, up_cnt, dn_cnt, energy):
+    """The rows of chunks c0 … c1 - 1 that `_lean_row` would give to its per-device loop
+    (own-law devices, noisy trains, deterministic counts, at most LAWS_VECTORISED_ABOVE
+    pulses per device) and that are expected to have more than OWN_LAW_ROWS_ABOVE of their
+    devices pulsed, through `_own_law_row`: the same counts (from the same uniforms), streams
+    and numbers; done[i] = 1 for each row it took, the others are left to
+    `_update_chunks_lean`. A kernel of its own, run first by `apply_update` on arrays of
+    OWN_LAW_KERNEL_FROM devices or more, so that runs on smaller arrays never compile it."""
+    R, C = wp.shape
+    nrow, u, idx = (np.empty(C, dtype=np.int32), np.empty(C, dtype=np.float32),
+                    np.empty(C, dtype=np.int64))
+    g, status = np.zeros(C, dtype=np.float32), np.empty(C, dtype=np.uint8)
+    wout, ebuf = np.empty(C, dtype=np.float64), np.empty(C, dtype=np.float64)
+    for i in range(c0 * _ROWS_PER_CHUNK, min(R, c1 * _ROWS_PER_CHUNK)):
+        # rows that will not qualify are left before their counts are drawn (the lean kernel
+        # draws them again): Σ min(|a|, 1) is the expected number of devices pulsed
+        if _expected_pulsed(A[i]) <= OWN_LAW_ROWS_ABOVE * C:
+            continue
+        _fill_uniforms16(u, key, R + i)
+        _round_row(A[i], u, nrow, max_pulses)
+        tot = 0
+        for j in range(C):
+            tot += abs(nrow[j])
+        if tot > LAWS_VECTORISED_ABOVE * C:   # `_lean_row` takes `_aggregate_row_laws`
+            continue
+        taken, e, nu, nd = _own_law_row(i, nrow, _nonzero(nrow, idx), idx, wp, wm,
+                                        differential, lawp, law_m, touchp, touchm, p,
+                                        stream_start(key, i), g, wout, status, ebuf)
+        if taken:
+            energy[i], up_cnt[i], dn_cnt[i] = e, nu, nd
+            done[i] = 1
+
+
 @njit(cache=True, nogil=True)
 def _update_chunks_lean(c0, c1, mode, A, max_pulses, wp, wm, d2dp, d2dm, has_d2d, p, key,
-                        differential, full, lawp, lawm, touchp, touchm, up_cnt, dn_cnt,
+                        differential, full, lawp, lawm, touchp, touchm, done, up_cnt, dn_cnt,
                         energy):
     """`_update_chunks` when every row is lean (`apply_update` decides: no device is or can
     become stuck, no endurance, no refresh, no drift clock) and the counts are deterministic
@@ -809,17 +891,19 @@ def _update_chunks_lean(c0, c1, mode, A, max_pulses, wp, wm, d2dp, d2dm, has_d2d
     loop (a machine's first run)."""
     R, C = wp.shape
     vec_rows, vec_laws = _row_paths(p, full)
-    ones, nrow, u, idx, g, wout, useout, flag, ebuf = _row_scratch(C)
+    ones, nrow, u, idx, g, wout, useout, flag = _row_scratch(C)
     for i in range(c0 * _ROWS_PER_CHUNK, min(R, c1 * _ROWS_PER_CHUNK)):
+        if done[i]:   # done by `_own_law_chunks`
+            continue
         if mode == DETERMINISTIC:
             _fill_uniforms16(u, key, R + i)
             _round_row(A[i], u, nrow, max_pulses)
         else:
             _truncate_row(A[i], nrow, max_pulses)
         e, nu, nd = _lean_row(i, nrow, wp, wm, d2dp, d2dm, has_d2d, differential, full,
-                              vec_rows, vec_laws, OWN_LAW_ROWS_ABOVE, lawp, lawm, touchp,
-                              touchm, p, key, stream_start(key, i), uint64(0), np.int64(0),
-                              ones, g, wout, useout, flag, idx, ebuf)
+                              vec_rows, vec_laws, lawp, lawm, touchp, touchm, p, key,
+                              stream_start(key, i), uint64(0), np.int64(0), ones, g, wout,
+                              useout, flag, idx)
         up_cnt[i] = nu
         dn_cnt[i] = nd
         energy[i] = e
@@ -839,7 +923,7 @@ def _update_chunks(c0, c1, mode, A, V, max_pulses, wp, wm, d2dp, d2dm, has_d2d, 
     table16 = table16_ref[0]
     states = 1.0 / p[P_S]
     vec_rows, vec_laws = _row_paths(p, full)
-    ones, nrow, u, idx, g, wout, useout, flag, ebuf = _row_scratch(C)
+    ones, nrow, u, idx, g, wout, useout, flag = _row_scratch(C)
     for i in range(c0 * _ROWS_PER_CHUNK, min(R, c1 * _ROWS_PER_CHUNK)):
         st = stream_start(key, i)
         r = uint64(0)
@@ -871,9 +955,8 @@ def _update_chunks(c0, c1, mode, A, V, max_pulses, wp, wm, d2dp, d2dm, has_d2d, 
             not _row_has_stuck(stuckp, stuckm, i, differential)
         if lean:
             e, nu, nd = _lean_row(i, nrow, wp, wm, d2dp, d2dm, has_d2d, differential, full,
-                                  vec_rows, vec_laws, OWN_LAW_ROWS_ABOVE, lawp, lawm, touchp,
-                                  touchm, p, key, st, r, left, ones, g, wout, useout, flag, idx,
-                                  ebuf)
+                                  vec_rows, vec_laws, lawp, lawm, touchp, touchm, p, key,
+                                  st, r, left, ones, g, wout, useout, flag, idx)
             up_cnt[i] = nu
             dn_cnt[i] = nd
             energy[i] = e
@@ -973,7 +1056,9 @@ def apply_update(mode, A, V, max_pulses, wp, wm, d2dp, d2dm, has_d2d,
     ``stuck_free``: the caller guarantees that no device is or can become stuck (none drawn
     stuck, no endurance); with deterministic or mixed counts and no refresh or drift clock,
     every row is then lean and the update runs `_update_chunks_lean` (the same numbers;
-    compiled on its own, so a run that needs nothing else does not compile the general loop).
+    compiled on its own, so a run that needs nothing else does not compile the general loop),
+    after `_own_law_chunks` has taken the rows of own-law devices it serves faster (the same
+    numbers; arrays of OWN_LAW_KERNEL_FROM devices or more).
     Returns per-row arrays (pulses_up, pulses_down, energy_j).
 
     Rows go in fixed chunks of _ROWS_PER_CHUNK, contiguous runs of chunks on up to ``threads``
@@ -987,8 +1072,16 @@ def apply_update(mode, A, V, max_pulses, wp, wm, d2dp, d2dm, has_d2d,
            np.zeros(R, dtype=np.float64))
     if (stuck_free and mode != STOCHASTIC and p[P_ENDUR] <= 0 and p[P_POTONLY] <= 0
             and not track_time):
+        done = np.zeros(R, dtype=np.uint8)
+        if mode == DETERMINISTIC and wp.size >= OWN_LAW_KERNEL_FROM and \
+                _row_paths(p, full)[1]:
+            # own laws, noisy trains: `_own_law_chunks` takes the rows it serves faster
+            run_chunks(_own_law_chunks, R, threads, A, max_pulses, wp, wm, p, key,
+                       differential, lawp, lawm if differential else lawp, touchp, touchm,
+                       done, *out)
         run_chunks(_update_chunks_lean, R, threads, mode, A, max_pulses, wp, wm, d2dp, d2dm,
-                   has_d2d, p, key, differential, full, lawp, lawm, touchp, touchm, *out)
+                   has_d2d, p, key, differential, full, lawp, lawm, touchp, touchm, done,
+                   *out)
     else:
         run_chunks(_update_chunks, R, threads, mode, A, V, max_pulses, wp, wm, d2dp, d2dm,
                    has_d2d, stuckp, stuckm, countp, countm, p, key, differential, tprogp,
