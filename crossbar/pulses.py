@@ -18,7 +18,7 @@ from . import _jitcache  # noqa: F401  (cache stamped with every kernel module: 
 
 from .kernel_config import _FASTMATH, _ROWS_PER_CHUNK
 from .normals import _fill_normals, _fill_uniforms16, table_ref, table16_ref, tablefull_ref
-from .rng import next_u64, normal_from_bits, normal_from_bits16, stream_start
+from .rng import next_normal16, next_u64, normal_from_bits, stream_start
 from .threads import run_chunks
 
 # update modes
@@ -237,7 +237,7 @@ def _apply_n(w, n, ui, law, p, st, r, left, table):
     (`_law`); returns (w, st, r, left).
 
     c2c deviates come 4 per 64-bit draw (``left`` = how many of ``r``'s 16-bit parts remain)
-    from the 4096-cell table (crossbar.rng.normal_from_bits16). Noisy trains that
+    from the 4096-cell table (`crossbar.rng.next_normal16`). Noisy trains that
     `_train_aggregates` admits and that cannot reach a bound are drawn in one step
     (`_apply_n_aggregate`; multiplicative noise, or additive on a constant step, where the two
     are the same law); the rest are pulsed one by one."""
@@ -247,11 +247,7 @@ def _apply_n(w, n, ui, law, p, st, r, left, table):
     if c2c == 0.0 and n > 1:
         return _apply_n_noise_free(w, n, lin, c, tgt, sign, d2d, lo, hi), st, r, left
     if c2c > 0.0 and not (additive and c != 0.0) and _train_aggregates(n, c * d2d):
-        if left == 0:
-            st, r = next_u64(st)
-            left = 4
-        left -= 1
-        g, st = normal_from_bits16((r >> uint64(16 * left)) & uint64(0xFFFF), table, st)
+        g, st, r, left = next_normal16(st, r, left, table)
         w_new = _apply_n_aggregate(w, n, ui, lin, c, tgt, sign, d2d, lo, hi, c2c, g)
         if w_new != _REFUSED:
             return w_new, st, r, left
@@ -259,11 +255,7 @@ def _apply_n(w, n, ui, law, p, st, r, left, table):
     for _ in range(n):
         dw = _step(w, lin, c, tgt, sign, d2d)
         if c2c > 0:
-            if left == 0:
-                st, r = next_u64(st)
-                left = 4
-            left -= 1
-            g, st = normal_from_bits16((r >> uint64(16 * left)) & uint64(0xFFFF), table, st)
+            g, st, r, left = next_normal16(st, r, left, table)
             # not clipped (device_models contract): with a large c2c a pulse may move the
             # device against its polarity; only the state is clipped to its bounds
             if additive:
@@ -476,6 +468,17 @@ def _row_has_stuck(stuckp, stuckm, i, differential):
 
 # mean pulses per device of a row above which own-law devices take the vectorised pass
 LAWS_VECTORISED_ABOVE = 16
+@njit(inline="always", cache=True)
+def _long_trains(nrow):
+    """Whether a row's trains average more than LAWS_VECTORISED_ABOVE pulses per device (its
+    own-law devices then take `_aggregate_row_laws`): the one rule of `_lean_row` and
+    `_own_law_chunks`."""
+    tot = 0
+    for j in range(nrow.shape[0]):
+        tot += abs(nrow[j])
+    return tot > LAWS_VECTORISED_ABOVE * nrow.shape[0]
+
+
 # devices of an array from which `apply_update` runs `_own_law_chunks`: its gain is on long
 # rows (paper-scale arrays, 784 x 2000 and up), and below this size (every array of the default
 # `simulate`) a run does not compile it (~4 s of CPU on a machine's first run)
@@ -662,15 +665,11 @@ def _own_law_deviates(idx, st, g, ebuf):
     table16 = table16_ref[0]
     e = 0.0
     r = uint64(0)
-    left = 0
+    left = np.int64(0)
     for kk in range(idx.shape[0]):
         j = idx[kk]
         e += ebuf[j]
-        if left == 0:
-            st, r = next_u64(st)
-            left = 4
-        left -= 1
-        g[j], st = normal_from_bits16((r >> uint64(16 * left)) & uint64(0xFFFF), table16, st)
+        g[j], st, r, left = next_normal16(st, r, left, table16)
     return e
 
 
@@ -689,12 +688,7 @@ def _own_law_trains(i, idx, nrow, wp, b_dev, differential, lawp, law_m, p, st, g
         j = idx[kk]
         e += ebuf[j]
         if status[j] == 1:
-            if left == 0:
-                st, r = next_u64(st)
-                left = 4
-            left -= 1
-            g[j], st = normal_from_bits16((r >> uint64(16 * left)) & uint64(0xFFFF), table16,
-                                          st)
+            g[j], st, r, left = next_normal16(st, r, left, table16)
         else:
             cnt, a, b, use_p, ui, w, _d = _device_of(np.int64(nrow[j]), i, j, wp, b_dev, wp, wp,
                                                      False, differential, False)
@@ -767,12 +761,9 @@ def _lean_row(i, nrow, wp, wm, d2dp, d2dm, has_d2d, differential, full, vec_rows
     # pays only for long trains, where the per-device loop pulses many near a bound; with a
     # few pulses per device the loop over the pulsed devices is faster (measured on
     # 2000x2000 ecram: ~2 pulses/device loop 1.5x faster, ~160 vectorised 1.7x faster)
-    row_laws = False
-    if vec_laws:
-        tot = 0
-        for j in range(C):
-            tot += abs(nrow[j])
-        row_laws = tot > LAWS_VECTORISED_ABOVE * C
+    # (on arrays of OWN_LAW_KERNEL_FROM devices and up, `_own_law_chunks` has taken the rows
+    # with many devices pulsed before this)
+    row_laws = vec_laws and _long_trains(nrow)
     if vec_rows or row_laws:
         # noisy trains: the whole row through the aggregated formula at once (one deviate per
         # device, stream 2R + i), then the flagged devices pulse by pulse (stream i), then
@@ -867,10 +858,7 @@ def _own_law_chunks(c0, c1, A, max_pulses, wp, wm, p, key, differential, lawp, l
             continue
         _fill_uniforms16(u, key, R + i)
         _round_row(A[i], u, nrow, max_pulses)
-        tot = 0
-        for j in range(C):
-            tot += abs(nrow[j])
-        if tot > LAWS_VECTORISED_ABOVE * C:   # `_lean_row` takes `_aggregate_row_laws`
+        if _long_trains(nrow):   # `_lean_row` takes `_aggregate_row_laws`
             continue
         taken, e, nu, nd = _own_law_row(i, nrow, _nonzero(nrow, idx), idx, wp, wm,
                                         differential, lawp, law_m, touchp, touchm, p,

@@ -138,6 +138,20 @@ def normal_from_bits16(bits16, table, st):
     return lo + (table[c + 1] - lo) * frac, st
 
 
+@njit(inline="always", cache=True)
+def next_normal16(st, r, left, table):
+    """The next deviate of a 16-bit stream: four per 64-bit draw ``r``, most significant part
+    first (``left`` = how many of r's parts remain; a new draw when none do), each through
+    `normal_from_bits16`. Returns (deviate, st, r, left). The one order in which the pulse
+    kernels and `fill_normal16` consume a stream."""
+    if left == 0:
+        st, r = next_u64(st)
+        left = 4
+    left -= 1
+    g, st = normal_from_bits16((r >> uint64(16 * left)) & uint64(0xFFFF), table, st)
+    return g, st, r, left
+
+
 @njit(cache=True)
 def fill_normal16(out, key, table):
     """Fill a 2-D float32 array with N(0,1) from the 16-bit generator, stream = row."""
@@ -146,11 +160,7 @@ def fill_normal16(out, key, table):
         r = uint64(0)
         left = 0
         for j in range(out.shape[1]):
-            if left == 0:
-                st, r = next_u64(st)
-                left = 4
-            left -= 1
-            out[b, j], st = normal_from_bits16((r >> uint64(16 * left)) & uint64(0xFFFF), table, st)
+            out[b, j], st, r, left = next_normal16(st, r, left, table)
 
 
 @njit(inline="always", cache=True)

@@ -10,7 +10,10 @@ process compiles the reads; the first call of a pulse kernel here waits for that
 then loads what it cached. On two cores the two overlap. The cached machine code is the code this process would have
 compiled (no fast-math: `crossbar.kernel_config`), so the numbers do not change
 (tests/crossbar/test_cache_reproducible.py); if the second process fails, this one compiles
-the kernel itself on its first call, as it would have anyway.
+the kernel itself on its first call, as it would have anyway. The own-law kernel
+(`pulses._own_law_chunks`, arrays of 2¹⁸ devices and up) is not compiled there: no default
+run uses it, and a paper-scale run compiles it at its first large update (~4 s of CPU, once
+per machine).
 
     python -m crossbar.warmup      # what the second process runs
 """
