@@ -22,6 +22,13 @@ _SI = ((1e-18, "a"), (1e-15, "f"), (1e-12, "p"), (1e-9, "n"), (1e-6, "µ"), (1e-
        (1.0, ""), (1e3, "k"), (1e6, "M"), (1e9, "G"), (1e12, "T"))
 
 
+def _prefix(v: float, digits: int) -> tuple[float, str]:
+    """(factor, prefix) that `si` writes a finite, non-zero ``v`` with at ``digits``: the
+    smallest prefix whose mantissa does not round to 1000 (the last one takes the rest)."""
+    top = 1000 - 5 * 10.0 ** (2 - digits)     # the mantissa that rounds to 1000 at `digits`
+    return next(((f, p) for f, p in _SI if abs(v) < f * top), _SI[-1])
+
+
 def si(v: Any, unit: str = "", digits: int = 3, missing: str = "–") -> str:
     """``v`` with an SI prefix at ``digits`` significant digits, never an exponent:
     ``si(2.48e-6, "J")`` -> ``"2.48 µJ"``, ``si(999.7e-9, "J")`` -> ``"1 µJ"`` (the next
@@ -35,15 +42,12 @@ def si(v: Any, unit: str = "", digits: int = 3, missing: str = "–") -> str:
         return missing
     if v == 0:
         return f"0 {unit}".rstrip()
-    top = 1000 - 5 * 10.0 ** (2 - digits)     # the mantissa that rounds to 1000 at `digits`
-    for f, p in _SI:
-        if abs(v) < f * top or p == _SI[-1][1]:
-            x = v / f
-            s = f"{x:.{digits}g}"
-            if "e" in s:        # 234 at 2 digits: "234", not "2.3e+02"; "2500 T" past the last
-                s = f"{x:.0f}"
-            return f"{s} {p}{unit}".rstrip()
-    raise AssertionError("unreachable: the last prefix takes every value")
+    f, p = _prefix(v, digits)
+    x = v / f
+    s = f"{x:.{digits}g}"
+    if "e" in s:        # 234 at 2 digits: "234", not "2.3e+02"; "2500 T" past the last prefix
+        s = f"{x:.0f}"
+    return f"{s} {p}{unit}".rstrip()
 
 
 def si_scale(vmax: float, unit: str) -> tuple[float, str]:
@@ -51,10 +55,8 @@ def si_scale(vmax: float, unit: str) -> tuple[float, str]:
     (the prefix `si` gives ``vmax`` at three digits; none for 0)."""
     if vmax == 0 or not math.isfinite(vmax):
         return 1.0, unit
-    for f, p in _SI:
-        if abs(vmax) < f * 999.5:
-            return f, p + unit
-    return _SI[-1][0], _SI[-1][1] + unit
+    f, p = _prefix(vmax, 3)
+    return f, p + unit
 
 
 def t_interval(values: Iterable[Any], confidence: float = CONFIDENCE) -> tuple[float, float, int]:
