@@ -486,8 +486,9 @@ OWN_LAW_KERNEL_FROM = 1 << 18
 # fraction of a row's devices expected to take pulses (Σ min(|a|, 1) over the row) above
 # which own-law rows (below LAWS_VECTORISED_ABOVE) take `_own_law_row` instead of the loop
 # over the pulsed devices (the same numbers): its passes cost ~10 ns per device of the row,
-# the loop ~30 ns per pulsed device (one thread, 2000 x 2000 ecram rows of a paper batch:
-# 29 % pulsed equal, 42 % 1.3x, all 2.2x faster; 20 % and 45 % were no better overall)
+# the loop ~30 ns per pulsed device (one thread, 2000 x 2000 ecram rows of a paper batch, in a
+# development script: 29 % pulsed equal, 42 % 1.3x, all 2.2x faster; with the threshold at
+# 20 % or 45 % `bench_pulse_updates.py` was no faster)
 OWN_LAW_ROWS_ABOVE = 0.3
 
 # a potentiate-only pair is refreshed (both RESET, the difference re-programmed) once either
@@ -576,8 +577,8 @@ def _own_law(lp, lm, i, j, use_p, up):
     """Device (i, j)'s law for the pair member ``use_p`` in polarity ``up``: (lin, rate,
     target, lo, hi), the values `_law` reads for it. Every candidate is loaded from its fixed
     plane and one picked by selects: which device of a pair moves, and how, changes device to
-    device, and a plane chosen per device would make each load a gather (measured 4x slower
-    rows)."""
+    device, and a plane chosen per device would make each load a gather (~4x slower rows in a
+    development script, not kept)."""
     lin = _pick4(use_p, up, lp[L_LIN_UP, i, j], lp[L_LIN_DN, i, j], lm[L_LIN_UP, i, j],
                  lm[L_LIN_DN, i, j])
     c = _pick4(use_p, up, lp[L_RATE_UP, i, j], lp[L_RATE_DN, i, j], lm[L_RATE_UP, i, j],
