@@ -162,6 +162,7 @@ class AnalogMatrix(MatrixBase):
         self._gsum_col = None
         self._A2 = None
         self._WnT = None
+        self._diag = None
         self._scratch_bufs: dict[str, np.ndarray] = {}
         self.ledger = ledger if ledger is not None else Ledger()
         self.name = self.ledger.register(name, self.info())
@@ -239,6 +240,7 @@ class AnalogMatrix(MatrixBase):
         self._A2 = None
         self._irdrop = None
         self._WnT = None
+        self._diag = None
         self._dirty = False
 
     def _read_states(self):
@@ -305,7 +307,16 @@ class AnalogMatrix(MatrixBase):
         row_e = np.empty(B, dtype=np.float64)
         abs_max = pe.input_scaling == "abs-max"
         Y = np.empty((B, nt, n_out) if split else (B, n_out), dtype=np.float32)
-        if n_out <= _NARROW and not proportional and pe.wire_resistance == 0:
+        if (split and not transposed and n_out <= _NARROW and not proportional
+                and pe.wire_resistance == 0 and B * n_in >= K.DIAGONAL_FROM
+                and K.is_stack(in_edges, n_out)):
+            # a large stack of square blocks read apart: along its diagonals (kernels.read_stack)
+            scale, clipped, sat, bad = K.read_stack(
+                    x, self._stack_diagonals(), self._dac_levels, abs_max, pe.in_bound,
+                    in_edges, gsum, nf, noisy, steps, half, key, Y, row_e, self.w_max)
+            if bad:
+                raise NonFiniteInputError(f"{self.name}: {what} contains NaN or infinity")
+        elif n_out <= _NARROW and not proportional and pe.wire_resistance == 0:
             # few output lines: the whole read in one pass over the input (kernels.read_narrow)
             M = self._Wn if transposed else self._narrow_matrix()
             scale, clipped, sat, bad = kernel_for(K.read_narrow, B * n_in)(
@@ -340,6 +351,12 @@ class AnalogMatrix(MatrixBase):
         if self._WnT is None:
             self._WnT = np.ascontiguousarray(self._Wn.T)
         return self._WnT
+
+    def _stack_diagonals(self) -> np.ndarray:
+        """The diagonals of Wnᵀ read as a stack of square blocks (`kernels.diagonals`)."""
+        if self._diag is None:
+            self._diag = K.diagonals(self._narrow_matrix())
+        return self._diag
 
     def _scratch(self, shape: tuple, slot: str) -> np.ndarray:
         """A float32 work array reused across reads (one per ``slot``): a fresh multi-MB array

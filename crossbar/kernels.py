@@ -8,6 +8,7 @@ per call and streamed per row, so results do not depend on the number of threads
 |---|---|
 | ``crossbar.converters`` | the input DAC (``dac_quantize``) and the output ADC (``adc_tiles``) |
 | ``crossbar.reads`` | the fused narrow read (``read_narrow``), effective weights (``effective``) |
+| ``crossbar.diagonal_reads`` | large stacks of square blocks read along their diagonals (``read_stack``) |
 | ``crossbar.pulses`` | pulse trains (``apply_update``), drift (``drift``), the parameter layout |
 | ``crossbar.normals`` | rows of normal / uniform deviates, the frozen inverse-CDF tables |
 | ``crossbar.kernel_config`` | settings shared by the kernels (fastmath flags, rows per chunk) |
@@ -23,6 +24,7 @@ from .converters import adc_tiles, dac_quantize  # noqa: F401
 from .pulses import *  # noqa: F401,F403  (parameter layout: P_*, D_*, L_*, modes)
 from .pulses import apply_update, drift
 from .reads import effective, read_narrow  # noqa: F401
+from .diagonal_reads import DIAGONAL_FROM, diagonals, is_stack, read_stack  # noqa: F401
 from .normals import _fill_normals, tablefull_ref  # noqa: F401  (re-exported for tests)
 from .threads import serial_twin
 
