@@ -7,7 +7,7 @@ The paper preset (784-2000-2000, K = 12 settling steps, lateral groups of 10, ba
 positives + 500 negatives, Adam as released): one ``train_batch`` on ideal float matrices and
 one on analog tiles (``--device``, read noise of the device, 8-bit converters), and the same
 batch's matrix products alone: every forward, transposed, lateral and update product the ideal
-batch asked for, and the gradient products ``dᵀx`` Adam forms digitally (recorded from the ideal
+batch asked for, and the gradient products ``xᵀd`` Adam forms digitally (recorded from the ideal
 batch), replayed with random float32 operands of the same shapes through numpy's BLAS.
 
 The three are timed side by side in one process, ``--repeats`` rounds of products → ideal →
@@ -98,7 +98,7 @@ def _record_products(net) -> list:
         return learn
     patch(algo, "_lateral_learn", make_lat_learn)
     for rule in {id(r): r for r in (algo.rule_r, algo.rule_g)}.values():
-        if rule.name == "adam":             # Adam forms dᵀx digitally, outside the matrix
+        if rule.name == "adam":             # Adam forms xᵀd digitally, outside the matrix
             def make_grad(f):
                 def matrix(M, x, d, lr, ledger):
                     calls.append(("gradient", M.shape, x.shape[0]))
@@ -122,8 +122,8 @@ def _operands(calls) -> list:
             ops.append((r(B, q), r(q, p), "mm"))
         elif kind == "transposed":      # (B, out) @ (out, in)
             ops.append((r(B, p), r(p, q), "mm"))
-        elif kind in ("update", "gradient"):   # dᵀx: (out, B) @ (B, in)
-            ops.append((r(B, p).T, r(B, q), "mm"))
+        elif kind in ("update", "gradient"):   # xᵀd: (in, B) @ (B, out), as both form it
+            ops.append((r(B, q).T, r(B, p), "mm"))
         elif kind == "lateral":         # G blocks: (G, B, k) @ (G, k, k)
             ops.append((r(p, B, q), r(p, q, q), "mm"))
         elif kind == "lateral_grad":    # (G, k, B) @ (G, B, k)

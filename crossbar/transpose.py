@@ -36,8 +36,24 @@ def _scaled_rows(a: int, b: int, src: np.ndarray, k: np.floating, out: np.ndarra
         np.multiply(src[j:e].T, k, out=out[:, j:e])
 
 
+def _add_plain(a: int, b: int, srcT: np.ndarray, dst: np.ndarray) -> None:
+    """``dst[a:b] += srcT[a:b]`` (srcT = src.T, C-contiguous: no transpose to walk)."""
+    dst[a:b] += srcT[a:b]
+
+
+def _scaled_plain(a: int, b: int, srcT: np.ndarray, k: np.floating, out: np.ndarray) -> None:
+    """``out[a:b] = srcT[a:b] * k`` (srcT = src.T, C-contiguous)."""
+    np.multiply(srcT[a:b], k, out=out[a:b])
+
+
+def _stored_transposed(src: np.ndarray) -> bool:
+    """Whether ``src`` is the transpose view of a C-contiguous array (a change formed in the
+    stored layout, e.g. Adam's step): then ``src.T`` is walked in memory order."""
+    return src.ndim == 2 and not src.flags.c_contiguous and src.T.flags.c_contiguous
+
+
 def _in_runs(work, src: np.ndarray, threads: int | None, *args) -> None:
-    """``work(a, b, src, *args)`` over the source rows in contiguous runs, one per thread
+    """``work(a, b, src, *args)`` over the rows of ``src`` in contiguous runs, one per thread
     (`crossbar.threads.run_spans`; small sources on the calling thread only)."""
     from .threads import run_spans   # on first use: ``import crossbar`` stays Numba-free
     run_spans(work, src.shape[0], threads if src.size >= THREADED_FROM else 1, src, *args)
@@ -45,11 +61,17 @@ def _in_runs(work, src: np.ndarray, threads: int | None, *args) -> None:
 
 def add_transposed(dst: np.ndarray, src: np.ndarray, threads: int | None = None) -> None:
     """``dst += src.T`` (dst (n, m), src (m, n))."""
-    _in_runs(_add_rows, src, threads, dst)
+    if _stored_transposed(src):
+        _in_runs(_add_plain, src.T, threads, dst)
+    else:
+        _in_runs(_add_rows, src, threads, dst)
 
 
 def scaled_transpose(src: np.ndarray, k: np.floating, threads: int | None = None) -> np.ndarray:
     """``src.T * k`` as a C-contiguous array."""
     out = np.empty(src.shape[::-1], dtype=np.result_type(src, k))
-    _in_runs(_scaled_rows, src, threads, k, out)
+    if _stored_transposed(src):
+        _in_runs(_scaled_plain, src.T, threads, k, out)
+    else:
+        _in_runs(_scaled_rows, src, threads, k, out)
     return out

@@ -276,10 +276,14 @@ class AdamRule(Rule):
         self.adam = Adam(1.0, clip)
 
     def matrix(self, M, x, d, lr, ledger) -> None:
-        grad = np.asarray(d.T @ x, dtype=np.float32)  # (out, in), formed digitally
-        ledger.digital(dig_mac=grad.size * x.shape[0])
+        # the gradient formed digitally as xᵀd (in, out), the layout the matrices store (the
+        # same products as (dᵀx)ᵀ, the same bits with this machine's BLAS), Adam's moments
+        # kept in it; apply_delta takes the step's (out, in) transpose view and walks it in
+        # memory order (a plain add or scale, not a blocked transpose)
+        grad_t = np.asarray(x.T @ d, dtype=np.float32)
+        ledger.digital(dig_mac=grad_t.size * x.shape[0])
         hold_accumulator(M, ledger)
-        M.apply_delta(self.adam.step(id(M), grad, ledger, lr=lr))
+        M.apply_delta(self.adam.step(id(M), grad_t, ledger, lr=lr).T)
 
     def step(self, key, grad, lr, ledger) -> np.ndarray:
         return self.adam.step(key, grad, ledger, lr=lr)
