@@ -45,17 +45,47 @@ def _float_from_bits(u):
 
 
 @njit(cache=True, fastmath=_FASTMATH)
-def _quantise_span(xs, qs, gs, inv, L, invL):
-    """Quantise one tile's span of a row into qs; returns (Σ q², Σ q²·gsum)."""
+def _quantise(xrow, qrow, inv, L, invL):
+    """qrow = xrow's DAC levels in [-1, 1]: rint(clip(x·inv, ±L))/L, element by element (a
+    pass without a reduction: it vectorises)."""
+    for i in range(xrow.shape[0]):
+        qrow[i] = np.float32(np.rint(min(max(xrow[i] * inv, -L), L))) * invL
+
+
+@njit(cache=True, fastmath=_FASTMATH)
+def _span_sums(qs, gs):
+    """(Σ q², Σ q²·gsum) over one tile's span of a row, in order, in float32."""
     acc = np.float32(0.0)
     e = np.float32(0.0)
-    for i in range(xs.shape[0]):
-        v = np.float32(np.rint(min(max(xs[i] * inv, -L), L))) * invL
-        qs[i] = v
-        v2 = v * v
+    for i in range(qs.shape[0]):
+        v2 = qs[i] * qs[i]
         acc += v2
         e += v2 * gs[i]
     return acc, e
+
+
+@njit(cache=True, fastmath=_FASTMATH)
+def _span_sums4(q0, q1, q2, q3, gs, out):
+    """`_span_sums` of four rows' spans at once: out = (acc, e) of rows 0-3. Each row's sums
+    run in order as in `_span_sums` (the same numbers); four rows give eight independent
+    chains of additions, where one row's two wait on each other's latency."""
+    a0 = a1 = a2 = a3 = e0 = e1 = e2 = e3 = np.float32(0.0)
+    for i in range(gs.shape[0]):
+        g = gs[i]
+        v = q0[i] * q0[i]
+        a0 += v
+        e0 += v * g
+        v = q1[i] * q1[i]
+        a1 += v
+        e1 += v * g
+        v = q2[i] * q2[i]
+        a2 += v
+        e2 += v * g
+        v = q3[i] * q3[i]
+        a3 += v
+        e3 += v * g
+    out[0], out[1], out[2], out[3] = a0, a1, a2, a3
+    out[4], out[5], out[6], out[7] = e0, e1, e2, e3
 
 
 @njit(cache=True, fastmath=_FASTMATH)
@@ -69,28 +99,39 @@ def _count_clipped(xrow, inv, L):
 
 
 @njit(inline="always", cache=True)
-def _dac_row(xrow, xurow, qrow, n2row, gsum, tile_edges, abs_max, in_bound, L, invL):
-    """One input vector through the DAC, tile by tile (shared by `dac_quantize` and
-    `read_narrow`): qrow = its levels in [-1, 1], n2row[t] = Σ_{i in tile t} q_i².
-    Returns (scale, Σ_i q_i² gsum_i, clipped inputs, holds NaN/inf); a row with NaN/inf is
-    left unquantised (the caller raises)."""
+def _dac_levels(xrow, xurow, qrow, abs_max, in_bound, L, invL):
+    """One input vector's scale and levels: (scale, clipped inputs, holds NaN/inf), qrow = its
+    levels in [-1, 1]; a row with NaN/inf is left unquantised (the caller raises)."""
     mb = _absmax_row(xurow)
     if mb >= _INF_BITS:
-        return np.float32(1.0), 0.0, 0, True
+        return np.float32(1.0), 0, True
     if abs_max:
         m = _float_from_bits(mb)
         s = m if m > 0 else np.float32(1.0)
     else:
         s = np.float32(in_bound)
     inv = L / s
+    _quantise(xrow, qrow, inv, L, invL)
+    return s, 0 if abs_max else _count_clipped(xrow, inv, L), False
+
+
+@njit(inline="always", cache=True)
+def _dac_row(xrow, xurow, qrow, n2row, gsum, tile_edges, abs_max, in_bound, L, invL):
+    """One input vector through the DAC, tile by tile (shared by `dac_quantize`, `read_narrow`
+    and `read_stack`): qrow = its levels in [-1, 1], n2row[t] = Σ_{i in tile t} q_i².
+    Returns (scale, Σ_i q_i² gsum_i, clipped inputs, holds NaN/inf); a row with NaN/inf is
+    left unquantised (the caller raises)."""
+    s, c, bad = _dac_levels(xrow, xurow, qrow, abs_max, in_bound, L, invL)
+    if bad:
+        return s, 0.0, c, True
     e = 0.0
     for t in range(tile_edges.shape[0] - 1):
         lo, hi = tile_edges[t], tile_edges[t + 1]
         # slices with a 0-based loop vectorise; a loop over [lo, hi) of the row did not
-        acc, et = _quantise_span(xrow[lo:hi], qrow[lo:hi], gsum[lo:hi], inv, L, invL)
+        acc, et = _span_sums(qrow[lo:hi], gsum[lo:hi])
         n2row[t] = acc
         e += et
-    return s, e, 0 if abs_max else _count_clipped(xrow, inv, L), False
+    return s, e, c, False
 
 
 def dac_quantize(x, levels, abs_max, in_bound, tile_edges, gsum, q, n2, row_energy,
@@ -116,17 +157,50 @@ def dac_quantize(x, levels, abs_max, in_bound, tile_edges, gsum, q, n2, row_ener
 def _dac_chunks(c0, c1, x, levels, abs_max, in_bound, tile_edges, gsum, q, n2, row_energy,
                 scale):
     """Chunks c0 … c1 - 1 of `dac_quantize` (rows c0·16 … c1·16 - 1), without the GIL;
-    returns their (clipped inputs, rows with NaN/inf)."""
+    returns their (clipped inputs, rows with NaN/inf). Rows four at a time: their levels,
+    then their tile sums together (`_span_sums4`); the row's own numbers of `_dac_row`."""
     L = np.float32(levels)
     invL = np.float32(1.0) / L
     xu = x.view(np.uint32)
+    nt = tile_edges.shape[0] - 1
+    sums = np.empty(8, dtype=np.float32)
+    nonfinite = np.zeros(4, dtype=np.bool_)
     clipped = 0
     bad = 0
-    for b in range(c0 * _ROWS_PER_CHUNK, min(x.shape[0], c1 * _ROWS_PER_CHUNK)):
-        scale[b], row_energy[b], c, nonfinite = _dac_row(
-            x[b], xu[b], q[b], n2[b], gsum, tile_edges, abs_max, in_bound, L, invL)
-        clipped += c
-        bad += nonfinite
+    b = c0 * _ROWS_PER_CHUNK
+    end = min(x.shape[0], c1 * _ROWS_PER_CHUNK)
+    while b < end:
+        k = min(4, end - b)
+        for r in range(k):
+            scale[b + r], c, nonfinite[r] = _dac_levels(x[b + r], xu[b + r], q[b + r],
+                                                        abs_max, in_bound, L, invL)
+            clipped += c
+            bad += nonfinite[r]
+        if k == 4 and not nonfinite.any():
+            e0 = e1 = e2 = e3 = 0.0
+            for t in range(nt):
+                lo, hi = tile_edges[t], tile_edges[t + 1]
+                _span_sums4(q[b, lo:hi], q[b + 1, lo:hi], q[b + 2, lo:hi], q[b + 3, lo:hi],
+                            gsum[lo:hi], sums)
+                n2[b, t], n2[b + 1, t], n2[b + 2, t], n2[b + 3, t] = (sums[0], sums[1],
+                                                                      sums[2], sums[3])
+                e0 += sums[4]
+                e1 += sums[5]
+                e2 += sums[6]
+                e3 += sums[7]
+            row_energy[b], row_energy[b + 1], row_energy[b + 2], row_energy[b + 3] = (
+                e0, e1, e2, e3)
+        else:   # the last rows of the chunk, or a row with NaN/inf (its sums are skipped)
+            for r in range(b, b + k):
+                e = 0.0
+                if not nonfinite[r - b]:
+                    for t in range(nt):
+                        lo, hi = tile_edges[t], tile_edges[t + 1]
+                        acc, et = _span_sums(q[r, lo:hi], gsum[lo:hi])
+                        n2[r, t] = acc
+                        e += et
+                row_energy[r] = e
+        b += k
     return clipped, bad
 
 
