@@ -308,7 +308,7 @@ class AnalogMatrix(MatrixBase):
         abs_max = pe.input_scaling == "abs-max"
         Y = np.empty((B, nt, n_out) if split else (B, n_out), dtype=np.float32)
         if (split and not transposed and n_out <= _NARROW and not proportional
-                and pe.wire_resistance == 0 and B * n_in >= K.DIAGONAL_FROM
+                and pe.wire_resistance == 0 and n_in >= K.STACK_INPUTS_FROM
                 and K.is_stack(in_edges, n_out)):
             # a large stack of square blocks read apart: along its diagonals (kernels.read_stack)
             scale, clipped, sat, bad = K.read_stack(

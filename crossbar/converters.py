@@ -98,7 +98,7 @@ def _count_clipped(xrow, inv, L):
     return c
 
 
-@njit(inline="always", cache=True)
+@njit(cache=True)
 def _dac_levels(xrow, xurow, qrow, abs_max, in_bound, L, invL):
     """One input vector's scale and levels: (scale, clipped inputs, holds NaN/inf), qrow = its
     levels in [-1, 1]; a row with NaN/inf is left unquantised (the caller raises)."""

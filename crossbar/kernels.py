@@ -24,7 +24,7 @@ from .converters import adc_tiles, dac_quantize  # noqa: F401
 from .pulses import *  # noqa: F401,F403  (parameter layout: P_*, D_*, L_*, modes)
 from .pulses import apply_update, drift
 from .reads import effective, read_narrow  # noqa: F401
-from .diagonal_reads import DIAGONAL_FROM, diagonals, is_stack, read_stack  # noqa: F401
+from .diagonal_reads import STACK_INPUTS_FROM, diagonals, is_stack, read_stack  # noqa: F401
 from .normals import _fill_normals, tablefull_ref  # noqa: F401  (re-exported for tests)
 from .threads import serial_twin
 

@@ -107,14 +107,14 @@ def test_block_diagonal_read_takes_the_stack_path_with_the_same_numbers(monkeypa
     monkeypatch.setattr(K, "read_stack", lambda *a, **k: calls.append(1) or real(*a, **k))
     results = []
     for start in (0, 1 << 62):
-        monkeypatch.setattr(K, "DIAGONAL_FROM", start)
+        monkeypatch.setattr(K, "STACK_INPUTS_FROM", start)
         m = AnalogMatrix(8, 96, "rram-taox", per, seed=5)
         m.program(W)
         results.append((m.forward_tiles(x), m.ledger.to_dict()))
     assert len(calls) == 1
     np.testing.assert_array_equal(results[0][0], results[1][0])
     assert results[0][1] == results[1][1]
-    monkeypatch.setattr(K, "DIAGONAL_FROM", 0)
+    monkeypatch.setattr(K, "STACK_INPUTS_FROM", 0)
     m = AnalogMatrix(8, 96, "rram-taox", Periphery(read_noise=0.05, tile_rows=12), seed=5)
     m.forward_tiles(x)
     assert len(calls) == 1
