@@ -311,7 +311,7 @@ class AnalogMatrix(MatrixBase):
                 and pe.wire_resistance == 0 and n_in >= K.STACK_INPUTS_FROM
                 and K.is_stack(in_edges, n_out)):
             # a large stack of square blocks read apart: along its diagonals (kernels.read_stack)
-            scale, clipped, sat, bad = K.read_stack(
+            scale, clipped, sat, bad = kernel_for(K.read_stack, B * n_in)(
                     x, self._stack_diagonals(), self._dac_levels, abs_max, pe.in_bound,
                     in_edges, gsum, nf, noisy, steps, half, key, Y, row_e, self.w_max)
             if bad:

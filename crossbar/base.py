@@ -46,8 +46,7 @@ FINITE_COMPILED_FROM = 1 << 18
 
 def all_finite(a: np.ndarray) -> bool:
     """``np.isfinite(a).all()``."""
-    if a.size >= FINITE_COMPILED_FROM and a.dtype == np.float32 and a.ndim == 2 \
-            and a.T.flags.c_contiguous and not a.flags.c_contiguous:
+    if a.ndim == 2 and not a.flags.c_contiguous and a.T.flags.c_contiguous:
         a = a.T   # the transpose view of a C-contiguous array: the same elements in order
     if a.size >= FINITE_COMPILED_FROM and a.dtype == np.float32 and a.flags.c_contiguous:
         from .finite import all_finite_f32   # Numba, imported on first use

@@ -32,4 +32,5 @@ from .threads import serial_twin
 # another thread costs more than a small kernel's work). The same compiled code, so the same
 # numbers; looked up by the kernel's name (`crossbar.analog.kernel_for`).
 SERIAL = {k.__name__: serial_twin(k)
-          for k in (dac_quantize, adc_tiles, read_narrow, effective, drift, apply_update)}
+          for k in (dac_quantize, adc_tiles, read_narrow, read_stack, effective, drift,
+                    apply_update)}

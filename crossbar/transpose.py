@@ -5,6 +5,8 @@ A matrix change arrives as ``(out, in)`` (the algorithms' layout) while the arra
 arrays walks one of the two with a stride of a full row and misses cache at every element;
 taking ``TRANSPOSE_BLOCK`` source rows at a time keeps both sides' lines in cache. Each element
 gets exactly the operation the whole-array expression gives it, so results are identical.
+A change that is itself the transpose view of an ``(in, out)`` array (Adam's step, formed in
+the stored layout) needs no blocks: it is walked in memory order, a plain add or scale.
 Large transposes also split their source rows into contiguous runs, one per kernel thread
 (NumPy releases the GIL inside a ufunc): each element is still written once, by one
 operation, so the result does not depend on the number of threads.

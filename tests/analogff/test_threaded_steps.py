@@ -63,10 +63,16 @@ def test_adam_split_between_threads_equals_one_thread(monkeypatch):
     assert np.isclose(np.median(np.abs(one[0][0])), 1e-3, rtol=1e-4)
 
 
+@pytest.mark.parametrize("stored", [False, True])
 @pytest.mark.parametrize("shape", [(700, 300), (300, 700), (5, 40000)])
-def test_transposed_writes_in_runs_equal_the_whole_array_expressions(shape):
+def test_transposed_writes_in_runs_equal_the_whole_array_expressions(shape, stored):
+    """A change (out, in) written into (in, out): in blocks of rows, or, when the change is
+    the transpose view of an (in, out) array (``stored``, Adam's step), walked in order."""
     rng = np.random.default_rng(5)
     src = rng.standard_normal(shape, dtype=np.float32)
+    if stored:
+        src = np.ascontiguousarray(src.T).T
+        assert not src.flags.c_contiguous and src.T.flags.c_contiguous
     dst = rng.standard_normal(shape[::-1], dtype=np.float32)
     k = np.float32(12.5)
     want_add, want_scaled = dst + src.T, src.T * k

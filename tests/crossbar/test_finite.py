@@ -45,3 +45,17 @@ def test_ideal_matrix_refuses_large_non_finite_read_and_change():
     with pytest.raises(NonFiniteInputError):
         M.apply_delta(dW)
     assert not M.weights().any()                  # nothing moved
+
+
+@pytest.mark.parametrize("value", [np.nan, np.inf])
+def test_a_transpose_view_is_tested_through_its_transpose(value):
+    """A change formed in the stored layout arrives as an (out, in) transpose view (Adam's
+    step): tested from its bits like a C-contiguous array, every element seen."""
+    a = np.random.default_rng(1).standard_normal((700, 400)).astype(np.float32).T
+    assert not a.flags.c_contiguous and a.size >= FINITE_COMPILED_FROM
+    assert all_finite(a)
+    a[399, 0] = value
+    assert not all_finite(a)
+    M = IdealMatrix(400, 700)
+    with pytest.raises(NonFiniteInputError):
+        M.apply_delta(a)
