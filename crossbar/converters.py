@@ -58,10 +58,15 @@ def _span_sums(qs, gs):
     acc = np.float32(0.0)
     e = np.float32(0.0)
     for i in range(qs.shape[0]):
-        v2 = qs[i] * qs[i]
-        acc += v2
-        e += v2 * gs[i]
+        acc, e = _add_square(qs[i], gs[i], acc, e)
     return acc, e
+
+
+@njit(inline="always", cache=True)
+def _add_square(v, g, acc, e):
+    """One term of `_span_sums`: (acc + v², e + v²·g), each rounded as there."""
+    v2 = v * v
+    return acc + v2, e + v2 * g
 
 
 @njit(cache=True, fastmath=_FASTMATH)
@@ -72,18 +77,10 @@ def _span_sums4(q0, q1, q2, q3, gs, out):
     a0 = a1 = a2 = a3 = e0 = e1 = e2 = e3 = np.float32(0.0)
     for i in range(gs.shape[0]):
         g = gs[i]
-        v = q0[i] * q0[i]
-        a0 += v
-        e0 += v * g
-        v = q1[i] * q1[i]
-        a1 += v
-        e1 += v * g
-        v = q2[i] * q2[i]
-        a2 += v
-        e2 += v * g
-        v = q3[i] * q3[i]
-        a3 += v
-        e3 += v * g
+        a0, e0 = _add_square(q0[i], g, a0, e0)
+        a1, e1 = _add_square(q1[i], g, a1, e1)
+        a2, e2 = _add_square(q2[i], g, a2, e2)
+        a3, e3 = _add_square(q3[i], g, a3, e3)
     out[0], out[1], out[2], out[3] = a0, a1, a2, a3
     out[4], out[5], out[6], out[7] = e0, e1, e2, e3
 
