@@ -53,7 +53,7 @@ def counting_factory(hw: Hardware, ledger: Ledger, *, update: str = "determinist
     quantises inputs at them."""
     from crossbar.counting import CountingMatrix
 
-    from .experiment import converter_info
+    from .experiment import converter_info, widened_out_bound
 
     dev = hw.device_model()
     changes = {k: v for k, v in (("v_read", hw.v_read), ("t_read", hw.t_read)) if v is not None}
@@ -66,14 +66,17 @@ def counting_factory(hw: Hardware, ledger: Ledger, *, update: str = "determinist
 
     def factory(name, out, inp, w_max, init=None, out_bound_scale=None, **overrides):
         counter[0] += 1
+        capped = None
         if out_bound_scale is not None:
-            overrides["out_bound"] = min(1.0, base.out_bound * out_bound_scale)
+            overrides["out_bound"], capped = widened_out_bound(base.out_bound, out_bound_scale)
         per = base.replace(**overrides) if overrides else base
         m = CountingMatrix(out, inp, dev, per, seed=seed + counter[0], ledger=ledger,
                            name=name, w_max=w_max, pulse_density=pulse_density,
                            dac_bits=hw.dac_bits, adc_bits=hw.adc_bits)
         info = converter_info(hw, per)
         info["adc_bits_transposed"] = hw.transposed_adc_bits
+        if capped is not None:
+            info["out_bound_requested"] = capped
         ledger.matrices[m.name].update(info)
         if init is not None:
             m.program(init)

@@ -121,6 +121,16 @@ def converter_info(hw, periphery: Periphery) -> dict[str, Any]:
 LAYOUT_FIELDS = ("tile_rows", "tile_cols")
 
 
+def widened_out_bound(out_bound: float, scale: float) -> tuple[float, float | None]:
+    """A matrix's ADC range when an algorithm widens the configured ``out_bound`` by
+    ``scale``: (the range used, capped at full scale 1 since a column cannot sum beyond it;
+    the range asked for if it was capped, else None). The one rule of every backend's
+    factory; a capped range is recorded as ``out_bound_requested`` and reported
+    (`analogff.saturation.capped_range_notes`), never changed in silence."""
+    requested = out_bound * scale
+    return min(1.0, requested), (requested if requested > 1.0 else None)
+
+
 def make_factory(cfg: SimConfig, ledger: Ledger, backend: str | None = None) -> Callable:
     """factory(name, out, in, w_max, init, **periphery_overrides) -> matrix (programmed).
 
@@ -156,21 +166,21 @@ def make_factory(cfg: SimConfig, ledger: Ledger, backend: str | None = None) -> 
 
     def factory(name, out, inp, w_max, init=None, out_bound_scale=None, **overrides):
         """``overrides``: Periphery fields for this matrix; ``out_bound_scale`` widens (or
-        narrows) the configured ADC range for it, capped at full scale (a column cannot sum
-        beyond it); a capped matrix records the range it asked for as
-        ``out_bound_requested``, and `analogff.saturation.capped_range_notes` names it."""
+        narrows) the configured ADC range for it (`widened_out_bound`: capped at full scale,
+        the range asked recorded as ``out_bound_requested`` and named by
+        `analogff.saturation.capped_range_notes`)."""
         counter[0] += 1
         child = np.random.SeedSequence([cfg.seed, 0xA11A, counter[0]])
-        requested = None
+        capped = None
         if out_bound_scale is not None:
-            requested = periphery.out_bound * out_bound_scale
-            overrides["out_bound"] = min(1.0, requested)
+            overrides["out_bound"], capped = widened_out_bound(periphery.out_bound,
+                                                               out_bound_scale)
         per = periphery.replace(**overrides) if overrides else periphery
         m = Matrix(out, inp, device, per, seed=int(child.generate_state(1)[0]),
                    ledger=ledger, name=name, w_max=w_max)
         ledger.matrices[m.name].update(converter_info(cfg.hardware, per))
-        if requested is not None and requested > 1.0:
-            ledger.matrices[m.name]["out_bound_requested"] = requested
+        if capped is not None:
+            ledger.matrices[m.name]["out_bound_requested"] = capped
         if init is not None:
             m.program(init)
         return m

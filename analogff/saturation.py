@@ -68,8 +68,8 @@ def saturation_warnings(record: dict[str, Any],
 def capped_ranges(record: dict[str, Any]) -> dict[str, float]:
     """``{matrix: the ADC range it asked for}`` of the matrices whose range was widened
     beyond a tile's full-scale column sum and so set to full scale (PFF's generative matrices
-    take ``gen_adc_range`` × --out-bound; `analogff.experiment.make_factory` records what
-    they asked for as ``out_bound_requested``)."""
+    take ``gen_adc_range`` × --out-bound; the simulating and the counting factories record
+    what they asked for as ``out_bound_requested``, `analogff.experiment.widened_out_bound`)."""
     info = (record.get("ledger") or {}).get("matrices", {})
     return {m: v["out_bound_requested"] for m, v in info.items()
             if v.get("out_bound_requested") is not None}

@@ -62,3 +62,39 @@ def test_capped_ranges_are_named_once_with_what_they_asked():
     (line,) = capped_range_notes(rec)
     assert line.startswith("note: G1, G2: ADC range ±1 ") and "not the ±3 asked" in line
     assert "--out-bound 0.5 ×" in line and "W1" not in line
+
+
+@given(st.floats(0.001, 1.0), st.floats(0.01, 50.0))
+def test_widened_range_is_used_as_asked_or_capped_and_recorded(out_bound, scale):
+    """The one rule of every backend's factory: the range asked is used, or full scale is
+    used and the range asked is returned to be recorded."""
+    from analogff.experiment import widened_out_bound
+
+    used, capped = widened_out_bound(out_bound, scale)
+    asked = out_bound * scale
+    if asked > 1.0:
+        assert used == 1.0 and capped == asked
+    else:
+        assert used == asked and capped is None
+
+
+def test_counting_backend_records_a_capped_range_and_energy_says_so():
+    """`analogff energy` (the counting backend) records a range its widening capped, as
+    simulate does, and prints the note; a range within full scale records nothing."""
+    from typer.testing import CliRunner
+
+    from analogff.cli import app
+    from analogff.estimate import build_ledgers
+    from crossbar.chip import Hardware
+
+    train, _ = build_ledgers(Hardware(out_bound=0.3), (64, 30, 30, 10), "pff", batch=4, K=2)
+    asked = {m: v["out_bound_requested"] for m, v in train["matrices"].items()
+             if "out_bound_requested" in v}
+    assert set(asked) == {"G1", "G2", "G3"} and all(a == 0.3 * 6.0 for a in asked.values())
+    assert all(train["matrices"][m]["out_bound"] == 1.0 for m in asked)
+    train, _ = build_ledgers(Hardware(out_bound=0.1), (64, 30, 30, 10), "pff", batch=4, K=2)
+    assert not any("out_bound_requested" in v for v in train["matrices"].values())
+    res = CliRunner().invoke(app, ["energy", "--network", "64,30,30,10", "--out-bound", "0.3",
+                                   "--batch", "4", "--steps", "2"])
+    assert res.exit_code == 0, res.output
+    assert "note: G1, G2, G3: ADC range ±1" in " ".join(res.output.split())
