@@ -22,6 +22,7 @@ import importlib
 import itertools
 import math
 import multiprocessing
+import numbers
 import os
 import platform
 import sys
@@ -448,9 +449,19 @@ def default_workers() -> int:
 def default_worker_threads() -> int:
     v = os.environ.get("ANALOGFF_WORKER_THREADS", "1")
     try:
-        return max(1, int(v))
+        n = int(v)
     except ValueError:
-        raise ConfigError(f"ANALOGFF_WORKER_THREADS = {v!r} must be a positive integer") from None
+        n = 0
+    if n < 1:   # refused, not raised to 1: the user's value is used as given or not at all
+        raise ConfigError(f"ANALOGFF_WORKER_THREADS = {v!r} must be a positive integer")
+    return n
+
+
+def _positive(name: str, value) -> int:
+    """``value`` as a positive int, or a one-line ConfigError naming ``name``."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
+        raise ConfigError(f"{name} = {value!r} must be a positive integer")
+    return int(value)
 
 
 @contextmanager
@@ -585,8 +596,9 @@ class LocalPool:
     """
 
     def __init__(self, workers: int | None = None, threads: int | None = None):
-        self.workers = max(1, int(workers or default_workers()))
-        self.threads = max(1, int(threads or default_worker_threads()))
+        self.workers = default_workers() if workers is None else _positive("workers", workers)
+        self.threads = (default_worker_threads() if threads is None
+                        else _positive("threads", threads))
         self._pool: ProcessPoolExecutor | None = None
 
     def submit(self, fn: Callable, *args: Any):

@@ -72,8 +72,8 @@ def register(app: typer.Typer) -> None:
         """
         from analogff.errors import ConfigError
         from analogff.store import ResultsStore
-        from analogff.sweep import (build_spec, default_workers, expand, fmt_duration, plan,
-                                    resolve_point_fn, run_sweep)
+        from analogff.sweep import (build_spec, default_worker_threads, default_workers, expand,
+                                    fmt_duration, plan, resolve_point_fn, run_sweep)
 
         if not grid and config is None and not algo and seeds is None and hardware is None \
                 and not hardware_overrides and not run_overrides:
@@ -81,6 +81,8 @@ def register(app: typer.Typer) -> None:
                        "--algo or --seeds (see analogff sweep --help)")
         if workers is not None and workers < 1:
             raise ConfigError(f"--workers {workers} must be at least 1")
+        if scheduler is None:
+            default_worker_threads()   # $ANALOGFF_WORKER_THREADS checked before anything runs
         if scheduler is not None and "://" not in scheduler:
             raise ConfigError(f"--scheduler {scheduler!r} must look like tcp://HOST:PORT")
         algos = [a.strip() for v in (algo or ()) for a in v.split(",") if a.strip()]

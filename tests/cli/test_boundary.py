@@ -211,3 +211,28 @@ def test_hardware_and_sweep_files_non_utf8_or_directory(tmp_path, command, what)
     p.write_bytes(b"# ok\n# \xfe\n")
     one_line_exit2(runner.invoke(app, [*command, str(p)]), what, "not UTF-8", "0xfe", "line 2")
     one_line_exit2(runner.invoke(app, [*command, str(tmp_path)]), what, "is a directory")
+
+
+@pytest.mark.parametrize("value", ["0", "-2", "two"])
+def test_worker_threads_from_the_environment_refused_not_raised_to_one(tmp_path, monkeypatch,
+                                                                      value):
+    """ANALOGFF_WORKER_THREADS is used as given or refused in one line (it was raised to 1 in
+    silence); nothing is written."""
+    monkeypatch.setenv("ANALOGFF_WORKER_THREADS", value)
+    db = tmp_path / "s.db"
+    one_line_exit2(runner.invoke(app, ["sweep", "--grid", "seed=1,2", "--store", str(db),
+                                       ]),
+                   "ANALOGFF_WORKER_THREADS", repr(value))
+    assert not db.exists()
+
+
+def test_local_pool_refuses_non_positive_sizes():
+    from analogff.errors import ConfigError
+    from analogff.sweep import LocalPool
+
+    for kw, name in (({"workers": 0}, "workers = 0"), ({"threads": -1}, "threads = -1"),
+                     ({"workers": True}, "workers = True")):
+        with pytest.raises(ConfigError, match=name):
+            LocalPool(**kw)
+    pool = LocalPool(3, threads=2)
+    assert (pool.workers, pool.threads) == (3, 2)
