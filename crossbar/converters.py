@@ -121,6 +121,13 @@ def _dac_row(xrow, xurow, qrow, n2row, gsum, tile_edges, abs_max, in_bound, L, i
     s, c, bad = _dac_levels(xrow, xurow, qrow, abs_max, in_bound, L, invL)
     if bad:
         return s, 0.0, c, True
+    return s, _row_tile_sums(qrow, n2row, gsum, tile_edges), c, False
+
+
+@njit(inline="always", cache=True)
+def _row_tile_sums(qrow, n2row, gsum, tile_edges):
+    """n2row[t] = Σ_{i in tile t} q_i² for one row's levels; returns Σ_t (Σ_{i in t} q_i²·gsum_i)
+    (float64 over the tiles' float32 sums, in tile order)."""
     e = 0.0
     for t in range(tile_edges.shape[0] - 1):
         lo, hi = tile_edges[t], tile_edges[t + 1]
@@ -128,7 +135,7 @@ def _dac_row(xrow, xurow, qrow, n2row, gsum, tile_edges, abs_max, in_bound, L, i
         acc, et = _span_sums(qrow[lo:hi], gsum[lo:hi])
         n2row[t] = acc
         e += et
-    return s, e, c, False
+    return e
 
 
 def dac_quantize(x, levels, abs_max, in_bound, tile_edges, gsum, q, n2, row_energy,
@@ -189,16 +196,17 @@ def _dac_chunks(c0, c1, x, levels, abs_max, in_bound, tile_edges, gsum, q, n2, r
                 e0, e1, e2, e3)
         else:   # the last rows of the chunk, or a row with NaN/inf (its sums are skipped)
             for r in range(b, b + k):
-                e = 0.0
-                if not nonfinite[r - b]:
-                    for t in range(nt):
-                        lo, hi = tile_edges[t], tile_edges[t + 1]
-                        acc, et = _span_sums(q[r, lo:hi], gsum[lo:hi])
-                        n2[r, t] = acc
-                        e += et
-                row_energy[r] = e
+                row_energy[r] = 0.0 if nonfinite[r - b] else \
+                    _row_tile_sums(q[r], n2[r], gsum, tile_edges)
         b += k
     return clipped, bad
+
+
+@njit(inline="always", cache=True)
+def _adc_level(z, inv, H):
+    """One conversion: (the code rint(z·inv) clipped to ±H, 1 if it clipped else 0)."""
+    k = np.float32(np.rint(z * inv))
+    return min(max(k, -H), H), (k > H) + (k < -H)
 
 
 @njit(cache=True)
@@ -212,9 +220,8 @@ def _convert_row(P, g, sd, per_elem, noisy, inv, step, H, out, accumulate):
         z = P[j]
         if noisy:
             z = z + (sd[j] if per_elem else sd[0]) * g[j]
-        k = np.float32(np.rint(z * inv))
-        c += (k > H) + (k < -H)
-        k = min(max(k, -H), H)
+        k, clip = _adc_level(z, inv, H)
+        c += clip
         if accumulate:
             out[j] += k * step
         else:

@@ -16,7 +16,7 @@ without contraction into FMAs, as `reads._block_sums` does; the zero terms in be
 ``±0`` to a partial sum that starts at +0 and so is never -0, which leaves it unchanged (the
 inputs are finite: a row with NaN/inf is zeroed and the caller raises). The noise of (group
 t, row b) is stream ``t·B + b``'s, the tails redrawn per group from that stream's start, the
-conversion is `converters._convert_row`'s expression element by element.
+conversion is `converters._adc_level`, as in `converters._convert_row`, element by element.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from numba import njit, uint64
 
 from . import _jitcache  # noqa: F401  (cache stamped with every kernel module: see there)
 
-from .converters import _dac_row
+from .converters import _adc_level, _dac_row
 from .kernel_config import _ROWS_PER_CHUNK
 from .normals import _fix_tails, _has_tail, tablefull_ref
 from .rng import _GOLDEN, mix64, stream_start
@@ -140,9 +140,8 @@ def _stack_rows(c0, c1, x, D, levels, abs_max, in_bound, tile_edges, gsum, nf, n
             z = P[k]
             if noisy:
                 z = z + sd_c[k] * g[k]
-            v = np.float32(np.rint(z * inv_c[k]))
-            sat += (v > H) + (v < -H)
-            v = min(max(v, -H), H)
+            v, clip = _adc_level(z, inv_c[k], H)
+            sat += clip
             o[k] = (v * step_c[k]) * f
     return clipped, sat, bad
 
