@@ -307,22 +307,20 @@ class AnalogMatrix(MatrixBase):
         row_e = np.empty(B, dtype=np.float64)
         abs_max = pe.input_scaling == "abs-max"
         Y = np.empty((B, nt, n_out) if split else (B, n_out), dtype=np.float32)
-        if (split and not transposed and n_out <= _NARROW and not proportional
-                and pe.wire_resistance == 0 and n_in >= K.STACK_INPUTS_FROM
-                and K.is_stack(in_edges, n_out)):
-            # a large stack of square blocks read apart: along its diagonals (kernels.read_stack)
-            scale, clipped, sat, bad = kernel_for(K.read_stack, B * n_in)(
-                    x, self._stack_diagonals(), self._dac_levels, abs_max, pe.in_bound,
-                    in_edges, gsum, nf, noisy, steps, half, key, Y, row_e, self.w_max)
-            if bad:
-                raise NonFiniteInputError(f"{self.name}: {what} contains NaN or infinity")
-        elif n_out <= _NARROW and not proportional and pe.wire_resistance == 0:
-            # few output lines: the whole read in one pass over the input (kernels.read_narrow)
-            M = self._Wn if transposed else self._narrow_matrix()
-            scale, clipped, sat, bad = kernel_for(K.read_narrow, B * n_in)(
-                    x, M, self._dac_levels, abs_max, pe.in_bound, in_edges, gsum, nf, noisy,
-                    steps, half, key,
-                    Y if split else Y[:, None, :], split, row_e, self.w_max)
+        if n_out <= _NARROW and not proportional and pe.wire_resistance == 0:
+            # few output lines: the whole read in one pass over the input
+            if (split and not transposed and n_in >= K.STACK_INPUTS_FROM
+                    and K.is_stack(in_edges, n_out)):
+                # a large stack of square blocks read apart: along its diagonals
+                scale, clipped, sat, bad = kernel_for(K.read_stack, B * n_in)(
+                        x, self._stack_diagonals(), self._dac_levels, abs_max, pe.in_bound,
+                        in_edges, gsum, nf, noisy, steps, half, key, Y, row_e, self.w_max)
+            else:
+                M = self._Wn if transposed else self._narrow_matrix()
+                scale, clipped, sat, bad = kernel_for(K.read_narrow, B * n_in)(
+                        x, M, self._dac_levels, abs_max, pe.in_bound, in_edges, gsum, nf,
+                        noisy, steps, half, key,
+                        Y if split else Y[:, None, :], split, row_e, self.w_max)
             if bad:
                 raise NonFiniteInputError(f"{self.name}: {what} contains NaN or infinity")
         else:

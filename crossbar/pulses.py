@@ -468,6 +468,8 @@ def _row_has_stuck(stuckp, stuckm, i, differential):
 
 # mean pulses per device of a row above which own-law devices take the vectorised pass
 LAWS_VECTORISED_ABOVE = 16
+
+
 @njit(inline="always", cache=True)
 def _long_trains(nrow):
     """Whether a row's trains average more than LAWS_VECTORISED_ABOVE pulses per device (its
