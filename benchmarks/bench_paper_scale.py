@@ -19,7 +19,8 @@ ideal ratio on this machine (the ideal batch's CPU time spread over every core, 
 products' wall time: no scheduling of the same work goes below it) and the projected time of a
 60-epoch MNIST run (60000 / 500 = 120 batches per epoch) at the median batch time. Last, one
 settling-noise draw of the batch (1000 × 2000 float32 normals) by NumPy's own loop and by
-`crossbar.pcg_normals` (the same numbers; best of 5 each), and with ``--profile`` the
+`crossbar.pcg_normals` (the same numbers; best of 5 each), the analog lateral read along
+diagonals against the fused narrow read, and with ``--profile`` the
 functions that take the most time (own time, `cProfile`) in one more ideal and analog batch.
 Inputs are random images (784 values in [0, 1]): the time of a batch does not depend on their
 content. Numba's compile and a first batch are done before timing.
@@ -215,6 +216,7 @@ def main() -> None:
               f"{name}: {med[name] * batches / 3600:6.1f} h at this load")
     _noise_draw()
     _compiled_passes()
+    _stack_read()
     if a.profile:
         for name, net in nets.items():
             _profile(name, lambda: net.algo.train_batch(x, y))
@@ -318,6 +320,32 @@ def _compiled_passes(rounds: int = 5) -> None:
         t_slow = min(_time(slow)[0] for _ in range(rounds))
         print(f"  {label:<30} {t_fast * 1e3:7.2f} vs {t_slow * 1e3:7.2f}  "
               f"({t_slow / t_fast:.1f}x; same bits: {'yes' if same else 'NO'})")
+
+
+def _stack_read(rounds: int = 5, groups: int = 200, k: int = 10) -> None:
+    """The analog lateral read at the paper's size (500 x 2000, groups of 10, read apart, read
+    noise on) by the stack read along diagonals and by the fused narrow read it replaced
+    (the same key: the same numbers), best of ``rounds`` each."""
+    from crossbar import kernels as K
+
+    rng = np.random.default_rng(3)
+    n = groups * k
+    x = np.maximum(rng.standard_normal((BATCH, n), dtype=np.float32), 0)
+    M = rng.uniform(-1, 1, (k, n)).astype(np.float32)
+    args = (127, True, 1.0, np.arange(0, n + 1, k, dtype=np.int64), np.ones(n, np.float32),
+            np.float32(0.01), True, np.full(groups, 0.05, np.float32), 127.0, 12345)
+    outs = [np.empty((BATCH, groups, k), np.float32) for _ in range(2)]
+    energy = np.empty(BATCH)
+    D = K.diagonals(M)
+    reads = (lambda: K.read_stack(x, D, *args, outs[0], energy, 1.0),
+             lambda: K.read_narrow(x, M, *args, outs[1], True, energy, 1.0))
+    best = []
+    for read in reads:
+        read()
+        best.append(min(_time(read)[0] for _ in range(rounds)))
+    print(f"analog lateral read, {BATCH} x {n} in groups of {k} (best of {rounds}): along "
+          f"diagonals (crossbar.diagonal_reads) {best[0] * 1e3:.2f} ms, fused narrow read "
+          f"{best[1] * 1e3:.2f} ms (same bits: {'yes' if _same_bits(*outs) else 'NO'})")
 
 
 def _same_bits(a, b) -> bool:
