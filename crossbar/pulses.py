@@ -598,14 +598,17 @@ _DEVIATE16_MAX = 7.6
 
 
 @njit(cache=True)
-def _own_law_admits(nrow, a_row, b_row, lp, lm, i, single, p, status, ebuf):
-    """Pass 1 of `_own_law_row` (branch-free, vectorises): status[j] = 0 for a device without
-    pulses, 1 when `_apply_n` would draw its train at once from one deviate (the admission
-    does not depend on the deviate), 2 when it pulses the train one by one (a path that might
-    reach a bound, additive noise on a geometric law, a short steep train); ebuf[j] = its
-    pulse energy (J). Returns (pulses up, pulses down, whether an admitted train might have a
-    log-change beyond the degree-9 polynomial for some deviate, |x| >= 1/4, where
-    `_expm1_near0` would call libm, whether any device has status 2)."""
+def _own_law_pass(nrow, a_row, b_row, lp, lm, i, single, p, g, status, wout):
+    """The vectorised pass of `_own_law_row` (branch-free): for every device of row i,
+    status[j] = 0 without pulses, 1 when `_apply_n` would draw its train at once from one
+    deviate (the admission does not depend on the deviate), 2 when it pulses the train one by
+    one (a path that might reach a bound, additive noise on a geometric law, a short steep
+    train); wout[j] = the new state of a status-1 device from its deviate g[j] by
+    `_apply_n_aggregate`'s formulas (with `_expm1_near0`'s two polynomials), the present state
+    of a status-0 device, and what it held for a status-2 device. Returns (pulses up, pulses
+    down, whether an admitted train might have a log-change beyond the degree-9 polynomial
+    for some deviate, |x| >= 1/4, where `_expm1_near0` would call libm, whether any device
+    has status 2)."""
     c2c = p[P_C2C]
     additive = p[P_ADDITIVE] > 0.0
     nu = 0
@@ -615,12 +618,13 @@ def _own_law_admits(nrow, a_row, b_row, lp, lm, i, single, p, status, ebuf):
     for j in range(nrow.shape[0]):
         cnt, up, use_p, w, _d = _pick_device(nrow[j], a_row[j], b_row[j], 1.0, 1.0, single)
         nf = np.float64(cnt)
-        ebuf[j] = cnt * _pulse_energy(w, 1 if up else 0, p)
         nu += cnt if up else 0
         nd += 0 if up else cnt
         lin, c, tgt, lo, hi = _own_law(lp, lm, i, j, use_p, up)
-        _x, ok_g = _geo_train(w, tgt - w, nf, c, up, c2c, 0.0, lo, hi)
-        _w, ok_l = _lin_train(w, nf, lin, 1.0 if up else -1.0, up, c2c, 0.0, lo, hi)
+        gj = np.float64(g[j])
+        D0 = tgt - w
+        x, ok_g = _geo_train(w, D0, nf, c, up, c2c, gj, lo, hi)
+        w_lin, ok_l = _lin_train(w, nf, lin, 1.0 if up else -1.0, up, c2c, gj, lo, hi)
         ok = (ok_g if c != 0.0 else ok_l) & _train_aggregates(cnt, c) & \
             ((not additive) | (c == 0.0))
         x_max = nf * abs(c + c * c * (0.5 * (1.0 + c2c * c2c))) + \
@@ -629,29 +633,20 @@ def _own_law_admits(nrow, a_row, b_row, lp, lm, i, single, p, status, ebuf):
         s = np.uint8((cnt != 0) * (2 - ok))
         status[j] = s
         one_by_one |= s == 2
+        w_geo = w - D0 * (_expm1_poly5(x) if abs(x) < _POLY5_RANGE else _expm1_poly9(x))
+        wout[j] = (w_geo if c != 0.0 else w_lin) if s == 1 else (wout[j] if s == 2 else w)
     return nu, nd, beyond, one_by_one
 
 
 @njit(cache=True)
-def _own_law_states(nrow, a_row, b_row, lp, lm, i, single, p, status, g, wout, tp_row,
-                    tm_row):
-    """Pass 3 of `_own_law_row` (branch-free, vectorises): every device's new state into its
-    row (status 1: its train from deviate g[j] by `_apply_n_aggregate`'s formulas, with
-    `_expm1_near0`'s two polynomials; 2: wout[j]; 0: unchanged) and the write marks of the
-    devices that took pulses."""
-    c2c = p[P_C2C]
+def _own_law_commit(nrow, a_row, b_row, single, status, wout, tp_row, tm_row):
+    """The last pass of `_own_law_row` (branch-free, vectorises): every device's new state
+    wout[j] into its place of the pair, and the write marks of the devices that took
+    pulses."""
     for j in range(nrow.shape[0]):
-        cnt, up, use_p, w, _d = _pick_device(nrow[j], a_row[j], b_row[j], 1.0, 1.0, single)
-        nf = np.float64(cnt)
-        lin, c, tgt, lo, hi = _own_law(lp, lm, i, j, use_p, up)
-        gj = np.float64(g[j])
-        D0 = tgt - w
-        x, _ok = _geo_train(w, D0, nf, c, up, c2c, gj, lo, hi)
-        w_geo = w - D0 * (_expm1_poly5(x) if abs(x) < _POLY5_RANGE else _expm1_poly9(x))
-        w_lin, _ok = _lin_train(w, nf, lin, 1.0 if up else -1.0, up, c2c, gj, lo, hi)
-        s = status[j]
-        wn = np.float32((w_geo if c != 0.0 else w_lin) if s == 1 else (wout[j] if s == 2 else w))
-        moved = s != 0
+        use_p, _up = _pair_rule(nrow[j] > 0, a_row[j], b_row[j], single, False)
+        wn = np.float32(wout[j])
+        moved = status[j] != 0
         # b first: with one device per weight (``single``) b_row is a_row and use_p is true
         a, b = a_row[j], b_row[j]
         b_row[j] = b if use_p else wn
@@ -662,9 +657,9 @@ def _own_law_states(nrow, a_row, b_row, lp, lm, i, single, p, status, g, wout, t
 
 @njit(cache=True)
 def _own_law_deviates(idx, st, g, ebuf):
-    """Pass 2 of `_own_law_row` when every pulsed device (``idx``, in order) draws its train at
-    once: one deviate each from stream ``st`` into g, as `_apply_n` draws it. Returns the
-    row's energy (the sum in the loop's order)."""
+    """`_own_law_row`'s sequential pass when every pulsed device (``idx``, in order) draws its
+    train at once: one deviate each from stream ``st`` into g, as `_apply_n` draws it, and
+    the row's energy (the sum in the loop's order of ebuf, `_own_law_energies`)."""
     table16 = table16_ref[0]
     e = 0.0
     r = uint64(0)
@@ -677,12 +672,26 @@ def _own_law_deviates(idx, st, g, ebuf):
 
 
 @njit(cache=True)
+def _own_law_energies(nrow, a_row, b_row, single, p, ebuf):
+    """ebuf[j] = the energy (J) of device j's train as the per-device loop prices it: count ·
+    `_pulse_energy` at the state before the train (vectorises: the parameters are read once,
+    before the loop, so that no load is a gather)."""
+    fixed = p[P_EPULSE]
+    vvu, vvd, tu, td, gmin, dg = p[UP_VV], p[DN_VV], p[UP_T], p[DN_T], p[P_GMIN], p[P_DG]
+    for j in range(nrow.shape[0]):
+        cnt, up, _use_p, w, _d = _pick_device(nrow[j], a_row[j], b_row[j], 1.0, 1.0, single)
+        # `_pulse_energy`'s products in its order
+        ej = fixed if fixed > 0 else (vvu if up else vvd) * (gmin + w * dg) * (tu if up else td)
+        ebuf[j] = cnt * ej
+
+
+@njit(cache=True)
 def _own_law_trains(i, idx, nrow, wp, b_dev, differential, lawp, law_m, p, st, g, wout,
                     status, ebuf):
-    """Pass 2 of `_own_law_row` when some trains go pulse by pulse (status 2): over the pulsed
-    devices in order, one deviate per admitted train into g, the others through `_apply_n`
-    into wout (their deviates from the same stream, where the loop draws them). Returns the
-    row's energy."""
+    """`_own_law_row`'s sequential pass when some trains go pulse by pulse (status 2): over the
+    pulsed devices in order, one deviate per admitted train into g, the others through
+    `_apply_n` into wout (their deviates from the same stream, where the loop draws them).
+    Returns the row's energy."""
     table16 = table16_ref[0]
     e = 0.0
     r = uint64(0)
@@ -704,29 +713,34 @@ def _own_law_trains(i, idx, nrow, wp, b_dev, differential, lawp, law_m, p, st, g
 @njit(cache=True)
 def _own_law_row(i, nrow, k, idx, wp, wm, differential, lawp, law_m, touchp, touchm, p, st,
                  g, wout, status, ebuf):
-    """Row i of own-law devices with noisy trains through two vectorised passes and one short
-    sequential one: the same numbers as the per-device loop of `_lean_row` (the same deviates
-    of the row's stream ``st`` in the same order, the same formulas, the same energy sum),
-    ~2x faster when most devices of the row take pulses. ``idx[:k]``: the pulsed devices in
-    order (`_nonzero`). Pass 1 `_own_law_admits`; pass 2 over the pulsed devices in order,
-    `_own_law_deviates` or, with trains near a bound, `_own_law_trains`; pass 3
-    `_own_law_states`. A row with an admitted train that might need libm (`_own_law_admits`;
-    trains of hundreds of pulses) is declined after pass 1, nothing changed: the loop does it.
-    Returns (taken, energy, pulses up, pulses down)."""
+    """Row i of own-law devices with noisy trains through one sequential pass over the pulsed
+    devices and two vectorised passes: the same numbers as the per-device loop of `_lean_row`
+    (the same deviates of the row's stream ``st`` in the same order, the same formulas, the
+    same energy sum), ~2x faster when most devices of the row take pulses. ``idx[:k]``: the
+    pulsed devices in order (`_nonzero`). First each train's energy (`_own_law_energies`) and
+    one deviate per pulsed device (`_own_law_deviates`: what the loop draws when every train
+    is drawn at once), then `_own_law_pass` (which trains are admitted, their new states; one
+    pass instead of an admission pass and a state pass, which loaded every law twice), then
+    `_own_law_commit`.
+    A row with trains near a bound (status 2) draws again through `_own_law_trains` (their
+    deviates interleave with the others' as in the loop) and passes again. A row with an
+    admitted train that might need libm (trains of hundreds of pulses) is declined, nothing
+    changed: the loop does it. Returns (taken, energy, pulses up, pulses down)."""
     single = not differential
     a_row = wp[i]
     b_row = wm[i] if differential else a_row
     b_dev = wm if differential else wp
-    nu, nd, beyond, one_by_one = _own_law_admits(nrow, a_row, b_row, lawp, law_m, i, single,
-                                                 p, status, ebuf)
+    _own_law_energies(nrow, a_row, b_row, single, p, ebuf)
+    e = _own_law_deviates(idx[:k], st, g, ebuf)
+    nu, nd, beyond, one_by_one = _own_law_pass(nrow, a_row, b_row, lawp, law_m, i, single, p,
+                                               g, status, wout)
     if beyond:
         return False, 0.0, 0, 0
-    if one_by_one:
+    if one_by_one:   # rare: the deviates drawn above were the wrong ones for this row
         e = _own_law_trains(i, idx[:k], nrow, wp, b_dev, differential, lawp, law_m, p, st, g,
                             wout, status, ebuf)
-    else:   # the common row: every train at once (a loop without `_apply_n` is ~10 % faster)
-        e = _own_law_deviates(idx[:k], st, g, ebuf)
-    _own_law_states(nrow, a_row, b_row, lawp, law_m, i, single, p, status, g, wout, touchp[i],
+        _own_law_pass(nrow, a_row, b_row, lawp, law_m, i, single, p, g, status, wout)
+    _own_law_commit(nrow, a_row, b_row, single, status, wout, touchp[i],
                     touchm[i] if differential else touchp[i])
     return True, e, nu, nd
 

@@ -1,5 +1,5 @@
 """The own-law pulse kernel (`_own_law_chunks`: rows of ECRAM-like devices through
-`_own_law_row`, two vectorised passes and one sequential pass over the pulsed devices) gives
+`_own_law_row`, one sequential pass over the pulsed devices and two vectorised passes) gives
 every device the same state and write mark, and every row the same pulse counts and energy, as
 the general kernel's per-device loop: dense and sparse rows, both mappings, trains near a bound
 pulsed one by one from the same stream, trains of either polynomial. Rows it declines (a train
@@ -107,7 +107,7 @@ def test_trains_of_either_polynomial_taken_and_rows_beyond_them_declined():
 
 
 def test_no_deviate_is_beyond_the_bound_the_admission_assumes():
-    """`_own_law_admits` bounds a train's log-change with |g| <= _DEVIATE16_MAX: the largest
+    """`_own_law_pass` bounds a train's log-change with |g| <= _DEVIATE16_MAX: the largest
     deviate of `normal_from_bits16` (its tail draw in the outermost of 4096 cells)."""
     u_min = (0.5 / 2.0 ** 32) / SMALL_CELLS
     assert abs(_tail_inverse(u_min)) == pytest.approx(7.515, abs=1e-3)
