@@ -14,6 +14,15 @@ variable when it loads) and before Numba's first parallel kernel.
 """
 
 import os
+import sys
 
+_WAS_SET = "OPENBLAS_THREAD_TIMEOUT" in os.environ
 os.environ.setdefault("OPENBLAS_THREAD_TIMEOUT", "4")  # OpenBLAS: spin 2^4 cycles, then sleep
 os.environ.setdefault("GOMP_SPINCOUNT", "3000")         # libgomp (Numba's omp layer): brief spin
+if not _WAS_SET and "numpy" in sys.modules:
+    # numpy loaded first (a notebook's `import numpy as np`, a Dask worker): too late for the
+    # OpenBLAS default, so say so (`crossbar.blas_spin`; imported only then: `import analogff`
+    # stays free of numpy)
+    from crossbar.blas_spin import warn_if_spinning
+
+    warn_if_spinning(False, "analogff", stacklevel=4)

@@ -5,11 +5,16 @@ Imports `device_models` only.
 
 import os
 
+from . import blas_spin
+
 # Thread hand-off defaults for library use without the analogff package (which sets them in
 # analogff/_threads.py, where the reasons are): libgomp reads its spin count at Numba's first
-# parallel kernel, OpenBLAS its timeout only if numpy is not loaded yet. A set value wins.
+# parallel kernel, OpenBLAS its timeout only if numpy is not loaded yet (else a warning,
+# `blas_spin`). A set value wins.
+_was_set = blas_spin.timeout_set()
 os.environ.setdefault("OPENBLAS_THREAD_TIMEOUT", "4")
 os.environ.setdefault("GOMP_SPINCOUNT", "3000")
+blas_spin.warn_if_spinning(_was_set, "crossbar")
 
 from .base import MatrixBase, NonFiniteInputError, ShapeError
 from .ideal import IdealMatrix
