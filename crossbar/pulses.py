@@ -71,10 +71,17 @@ def _step(w, lin, c, tgt, sign, d2d):
 
 
 @njit(inline="always", cache=True)
+def _pulse_energy_from(w, fixed, vv, t, gmin, dg):
+    """Energy (J) of one pulse on a device at state w: ``fixed`` per pulse if positive, else
+    V²·G·t with G = g_min + w·Δg, multiplied in that order (the one formula of the per-device
+    paths; `_train_energy` prices the rows')."""
+    return fixed if fixed > 0 else vv * (gmin + w * dg) * t
+
+
+@njit(inline="always", cache=True)
 def _pulse_energy(w, ui, p):
-    if p[P_EPULSE] > 0:
-        return p[P_EPULSE]
-    return p[VV[ui]] * (p[P_GMIN] + w * p[P_DG]) * p[T[ui]]
+    """`_pulse_energy_from` with polarity ui's fields of p."""
+    return _pulse_energy_from(w, p[P_EPULSE], p[VV[ui]], p[T[ui]], p[P_GMIN], p[P_DG])
 
 
 @njit(inline="always", cache=True)
@@ -674,15 +681,14 @@ def _own_law_deviates(idx, st, g, ebuf):
 @njit(cache=True)
 def _own_law_energies(nrow, a_row, b_row, single, p, ebuf):
     """ebuf[j] = the energy (J) of device j's train as the per-device loop prices it: count ·
-    `_pulse_energy` at the state before the train (vectorises: the parameters are read once,
-    before the loop, so that no load is a gather)."""
+    `_pulse_energy_from` at the state before the train (vectorises: the parameters are read
+    once, before the loop, and picked per device by selects, so that no load is a gather)."""
     fixed = p[P_EPULSE]
     vvu, vvd, tu, td, gmin, dg = p[UP_VV], p[DN_VV], p[UP_T], p[DN_T], p[P_GMIN], p[P_DG]
     for j in range(nrow.shape[0]):
         cnt, up, _use_p, w, _d = _pick_device(nrow[j], a_row[j], b_row[j], 1.0, 1.0, single)
-        # `_pulse_energy`'s products in its order
-        ej = fixed if fixed > 0 else (vvu if up else vvd) * (gmin + w * dg) * (tu if up else td)
-        ebuf[j] = cnt * ej
+        ebuf[j] = cnt * _pulse_energy_from(w, fixed, vvu if up else vvd, tu if up else td,
+                                           gmin, dg)
 
 
 @njit(cache=True)
