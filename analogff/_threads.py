@@ -25,4 +25,4 @@ if not _WAS_SET and "numpy" in sys.modules:
     # stays free of numpy)
     from crossbar.blas_spin import warn_if_spinning
 
-    warn_if_spinning(False, "analogff", stacklevel=4)
+    warn_if_spinning("analogff", stacklevel=4)

@@ -11,10 +11,11 @@ from . import blas_spin
 # analogff/_threads.py, where the reasons are): libgomp reads its spin count at Numba's first
 # parallel kernel, OpenBLAS its timeout only if numpy is not loaded yet (else a warning,
 # `blas_spin`). A set value wins.
-_was_set = blas_spin.timeout_set()
-os.environ.setdefault("OPENBLAS_THREAD_TIMEOUT", "4")
+_was_set = blas_spin.TIMEOUT_VAR in os.environ
+os.environ.setdefault(blas_spin.TIMEOUT_VAR, "4")
 os.environ.setdefault("GOMP_SPINCOUNT", "3000")
-blas_spin.warn_if_spinning(_was_set, "crossbar")
+if not _was_set:
+    blas_spin.warn_if_spinning("crossbar")
 
 from .base import MatrixBase, NonFiniteInputError, ShapeError
 from .ideal import IdealMatrix

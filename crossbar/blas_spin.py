@@ -12,17 +12,10 @@ Imports nothing heavy: it runs before numpy is loaded.
 
 from __future__ import annotations
 
-import os
 import sys
 import warnings
 
 TIMEOUT_VAR = "OPENBLAS_THREAD_TIMEOUT"
-_WARNED = [False]
-
-
-def timeout_set() -> bool:
-    """Whether the environment already holds OpenBLAS's timeout (the user's or ours)."""
-    return TIMEOUT_VAR in os.environ
 
 
 def _numpy_uses_openblas() -> bool:
@@ -34,15 +27,13 @@ def _numpy_uses_openblas() -> bool:
     return "openblas" in str(blas).lower()
 
 
-def warn_if_spinning(was_set: bool, package: str, stacklevel: int = 3) -> bool:
-    """Warn once (RuntimeWarning) if numpy and its OpenBLAS were loaded before ``package`` set
-    the timeout and the environment did not hold one (``was_set``: whether it held one before
-    the package's default). Returns whether it warned."""
-    if was_set or _WARNED[0] or "numpy" not in sys.modules or not _numpy_uses_openblas():
-        return False
-    _WARNED[0] = True
+def warn_if_spinning(package: str, stacklevel: int = 3) -> None:
+    """Warn (RuntimeWarning) if numpy and its OpenBLAS are already loaded. For ``package`` to
+    call once, when the environment held no timeout before its default: the default it sets
+    then silences every later call (once per process)."""
+    if "numpy" not in sys.modules or not _numpy_uses_openblas():
+        return
     warnings.warn(f"numpy was imported before {package}: its OpenBLAS threads busy-wait between "
                   f"products and slow {package}'s threaded kernels (a paper-scale analog batch "
                   f"ran 1.3x slower); import {package} first, or set {TIMEOUT_VAR}=4 before "
                   "Python starts", RuntimeWarning, stacklevel=stacklevel)
-    return True
