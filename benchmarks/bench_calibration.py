@@ -1,7 +1,7 @@
 """Calibration of the energy model (reports/) against published numbers.
 
-(a) MLP+NeuroSim V3.0, 400-100-10 MLP trained online on MNIST at 32 nm (energy-model.md
-    section 4.2): whole-run energy over 1 M training images -> per image, for the TaOx/HfOx and
+(a) MLP+NeuroSim V3.0, 400-100-10 MLP trained online on MNIST at 32 nm (its manual,
+    github neurosim/MLP_NeuroSim_V3.0, Tables I-II and Table 2; [S8] in reports/README.md): whole-run energy over 1 M training images -> per image, for the TaOx/HfOx and
     GST-PCM rows (and the Ag:a-Si row, the only one with a read/write split). Our per-image
     read (forward + backward) and write (update) energy comes from `reports.estimate` with the
     number of write pulses per image measured by an online-SGD run of the same MLP on the
@@ -32,7 +32,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from analogff.estimate import estimate  # noqa: E402  (the real BP on the counting backend)
 from reports import Hardware, tile_mvm  # noqa: E402
 
-# energy-model.md section 4.2 (MLP+NeuroSim V3.0 manual Table II/Table 2), 1 M images
+# MLP+NeuroSim V3.0 manual (github neurosim/MLP_NeuroSim_V3.0) Table II / Table 2, 1 M images
 NEUROSIM = {
     "rram-taox": {"label": "TaOx/HfOx", "energy_j": 4.01e-3, "latency_s": 10.15},
     "pcm-gst": {"label": "GST PCM", "energy_j": 35.0e-3, "latency_s": 203.0},

@@ -11,7 +11,7 @@ nominal Vdd, technology.vdd): every capacitive energy is C·V² (or C·V_swing·
 line that swings to V_read from the analog rail) in its own domain, and digital energies
 measured at nominal Vdd are moved by (v_logic / Vdd_nom)².
 
-Sources (energy-model.md section numbers as §x.y; [S#] as in its section 6 and README):
+Sources ([S#] as listed in reports/README.md):
 line loads 1.5 fF access transistor + 0.6 fF cell coupling + 48 fF driver at 130 nm
 (NeuRRAM [S10/S12], capacitances ∝ F); integrator 0.25 pJ per step and sampler 1.2 pJ per
 sample at 130 nm / 1.8 V (NeuRRAM [S11]) as capacitances ∝ F; 1-b register 0.009 pJ / 6 µm²
@@ -67,7 +67,8 @@ SHIFT_ADD_A_BIT_32 = 60.0 / 16
 SHIFT_ADD_A_EXP = math.log((170.0 / 8) / SHIFT_ADD_A_BIT_32) / math.log(130 / 32)
 # metal-oxide-metal capacitor density (assumption, MOM 1-2 fF/µm²)
 CAP_DENSITY_F_PER_UM2 = 1.0 * FF
-# wire capacitance per µm of line (energy-model.md 1.8 rule of thumb)
+# wire capacitance per µm of line: the usual rule of thumb for on-chip wires (a modelling
+# assumption, not a measured value)
 C_WIRE_PER_UM = 0.2 * FF
 # a tile's sequencer / control state machine: ~64 flip-flops clocked every cycle (assumption)
 CONTROL_FLOPS = 64
@@ -251,7 +252,7 @@ class Costs:
         return math.sqrt(self.a_cell())
 
     def c_wire_cell(self) -> float:
-        """Wire capacitance of one cell pitch of a line: 0.2 fF/µm (energy-model.md 1.8) [F]."""
+        """Wire capacitance of one cell pitch of a line: 0.2 fF/µm (C_WIRE_PER_UM) [F]."""
         return C_WIRE_PER_UM * self.cell_pitch_um()
 
     def c_cell(self) -> float:

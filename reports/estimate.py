@@ -466,7 +466,7 @@ def price_digital(ledger: dict, node_nm: int, precision: str = "int8", *,
                   leakage_model: str = "flat") -> dict[str, Any]:
     """The ledger's work on a digital accelerator at ``node_nm`` with ``precision`` MACs.
 
-    Model (energy-model.md 2.1/1.7): every MAC = mult + add at ``precision``, plus one weight
+    Model (Horowitz, ISSCC 2014 [S1]: 45 nm operation, SRAM and DRAM energies): every MAC = mult + add at ``precision``, plus one weight
     operand fetch from a local 8 KB SRAM (Horowitz's realistic baseline); input vectors are
     read and outputs written once per vector in the ``sram_kb`` buffer; if all weights fit in
     ``sram_kb`` they are read from it once per ``batch`` vectors, otherwise streamed from DRAM

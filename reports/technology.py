@@ -6,16 +6,18 @@ name says otherwise (``_um2`` = square micrometres).
 Sources (keys as in the source list of reports/README.md):
 
 * [S1] M. Horowitz, "Computing's energy problem (and what we can do about it)", ISSCC 2014,
-  45 nm, 0.9 V: integer/float add and multiply, SRAM and DRAM access energies
-  (energy-model.md section 2.1). Operator areas from the same slide as commonly reproduced
-  (tagged [M] there: plausible, re-check before relying on them).
+  45 nm, 0.9 V: integer/float add and multiply, SRAM and DRAM access energies. Operator
+  areas from the same slide as commonly reproduced (plausible, not checked against the
+  original slide: re-check before relying on them).
 * [S2] A. Stillmaker, B. Baas, "Scaling equations for the accurate prediction of CMOS device
   performance from 180 nm to 7 nm", Integration 58 (2017) 74-81, as encoded in Accelergy's
-  ``techscaling.py``: energy and area factors relative to 45 nm (energy-model.md section 2.2).
-* [S6] DNN+NeuroSim V1.4 ``Technology.cpp``: nominal Vdd per node (energy-model.md 2.2 rule 6).
+  ``techscaling.py`` (github Accelergy-Project/hwcomponents): energy and area factors
+  relative to 45 nm.
+* [S6] DNN+NeuroSim V1.4 ``Technology.cpp``: nominal Vdd per node.
 * [S7] DNN NeuroSim V1.3 manual Table III: 6T SRAM cell area in F² per node.
 
-Scaling rules used by the component models (energy-model.md section 2.2):
+Scaling rules used by the component models (1 from [S2]; 2-4 are this project's modelling
+choices):
 
 1. Digital logic energy is multiplied by ``logic_energy_scale(node)`` (Stillmaker-Baas at each
    node's nominal Vdd, relative to 45 nm); logic area by ``area_scale(node)``.
@@ -32,7 +34,7 @@ import math
 REFERENCE_NODE_NM = 45
 
 # node_nm: (energy factor at the same 0.8 V, energy factor at nominal Vdd (vs 45 nm @ 1.0 V),
-#           area factor, nominal Vdd [V]).  [S2] via energy-model.md section 2.2 table.
+#           area factor, nominal Vdd [V]), [S2] as encoded in Accelergy's techscaling.py.
 # Vdd column: Stillmaker-Baas nominal Vdd from the same table; NeuroSim [S6] uses 0.85 V at
 # 22 nm and otherwise the same values.
 NODE_TABLE: dict[int, tuple[float, float, float, float]] = {
@@ -91,7 +93,7 @@ def sram_energy_scale(node_nm: int) -> float:
     return logic_energy_scale(node_nm) ** 0.5
 
 
-# ---- Horowitz 45 nm digital operations [S1] (energy-model.md section 2.1) -------------------
+# ---- Horowitz 45 nm digital operations [S1] ------------------------------------------------
 PJ = 1e-12
 HOROWITZ_45NM_J: dict[str, float] = {
     "int8_add": 0.03 * PJ,
@@ -104,7 +106,7 @@ HOROWITZ_45NM_J: dict[str, float] = {
     "fp32_add": 0.9 * PJ,
     "fp32_mult": 3.7 * PJ,
 }
-# Operator areas at 45 nm [µm²] (same slide, tagged [M] in energy-model.md 2.1).
+# Operator areas at 45 nm [µm²] (same slide as commonly reproduced; see the module docstring).
 HOROWITZ_45NM_AREA_UM2: dict[str, float] = {
     "int8_add": 36.0, "int32_add": 137.0, "int8_mult": 282.0, "int32_mult": 3495.0,
     "fp16_add": 1360.0, "fp16_mult": 1640.0, "fp32_add": 4184.0, "fp32_mult": 7700.0,
@@ -147,7 +149,7 @@ def op_area_um2(op: str, node_nm: int) -> float:
 def mac_energy(precision: str, node_nm: int) -> float:
     """One multiply-accumulate at ``precision`` (int8 | fp16 | fp32) [J].
 
-    int8: 8-b mult + 8-b add (0.23 pJ at 45 nm, as energy-model.md 2.1 derives);
+    int8: 8-b mult + 8-b add (0.2 + 0.03 = 0.23 pJ at 45 nm);
     fp16: fp16 mult + fp16 add (1.5 pJ); fp32: fp32 mult + add (4.6 pJ).
     """
     if precision == "int8":

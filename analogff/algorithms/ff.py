@@ -53,8 +53,8 @@ from .updates import make_rule
 
 ACT_BITS = 8  # bits per buffered activation value (SRAM accounting)
 # bits per buffered error value: local errors / backprop deltas need more precision than
-# activations (8+ bit error vectors, energy-model notes 5.1; 16-bit fixed point as in
-# mixed-precision training)
+# activations (backprop's error vectors need 8 bits or more; this project's choice is 16-bit
+# fixed point, as in mixed-precision training)
 ERR_BITS = 16
 
 

@@ -484,7 +484,8 @@ class PFF:
 
     # ---- inference ----------------------------------------------------------------------
     def _settle_scores(self, x: np.ndarray) -> np.ndarray:
-        """Goodness score per label: K/2+1 noise-free steps per candidate label (§1.8)."""
+        """Goodness score per label: K/2+1 noise-free steps per candidate label (the release's
+        `classify` in sim_train.py)."""
         hp, led = self.hp, self.ledger
         led.phase = "inference"
         B, C = x.shape[0], self.C
@@ -520,7 +521,8 @@ class PFF:
         return np.concatenate(out)
 
     def reconstruct(self, x: np.ndarray) -> np.ndarray:
-        """x̂ = clip01(LN(φ(LN(φ(z²(0)))G²))G¹) from the feedforward z²(0) (§1.9)."""
+        """x̂ = clip01(LN(φ(LN(φ(z²(0)))G²))G¹) from the feedforward z²(0) (the release's
+        `eval` in sim_train.py: ``PFF_RNN.sample(z=z²(0))``)."""
         led = self.ledger
         led.phase = "inference"
         z1 = relu(self.W1.forward(ln(x.astype(np.float32), led)) + self.b1)

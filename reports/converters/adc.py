@@ -23,7 +23,8 @@ SAR_DATA = (
     ("Newton SAR", 32, 9, 2.58 * PJ, 1.0, 1500.0, "S11"),
     ("FORMS SAR", 32, 4, 0.226 * PJ, 1.0, 284.0, "S11"),
 )
-# capacitor-DAC unit: 1 fF, matching-limited, node independent (energy-model.md 1.3/1.4)
+# capacitor-DAC unit: 1 fF, set by matching rather than by the node, so node independent (a
+# modelling choice; an 8-b array of such units gives ~0.3 pJ, as the published 8-b DACs [S11])
 SAR_C_UNIT = 1.0 * FF
 
 
@@ -116,7 +117,7 @@ def sar_async_time_s(bits: int, node_nm: float) -> float:
     return (bits + 1) ** 2 * math.log(2) * SAR_ASYNC_TAU_S_PER_NM * node_nm
 
 
-# Flash: TIMELY's charging comparator, 0.042 pJ and 40 µm² at 65 nm, 1.1 V (energy-model 1.5)
+# Flash: TIMELY's charging comparator, 0.042 pJ and 40 µm² at 65 nm, 1.1 V [S11]
 FLASH_C_CMP_PER_NM = 0.042 * PJ / 1.1 ** 2 / 65
 FLASH_A_CMP_UM2_65NM = 40.0
 

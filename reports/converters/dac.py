@@ -12,7 +12,8 @@ import math
 
 from .base import FF, ConverterContext, DACModel, register_dac
 
-# capacitor / R-2R DAC unit, 1 fF (energy-model.md 1.3: 8 b ≈ 0.3 pJ, BRAHMS 0.291 pJ @ 40 nm)
+# capacitor / R-2R DAC unit, 1 fF (a modelling choice: an 8-b DAC of such units gives ≈ 0.3 pJ,
+# as BRAHMS' 0.291 pJ at 40 nm [S11])
 DAC_C_UNIT = 1.0 * FF
 # 1-bit row driver: ISAAC 0.17 µm² at 32 nm [S11], logic area (∝ F²)
 DRIVER_A_UM2_32NM = 0.17

@@ -1,6 +1,6 @@
 """Physics tests of `crossbar.AnalogMatrix` (and `IdealMatrix`).
 
-Every test compares the simulator with a formula of the contract (DESIGN.md, "The physics,
+Every test compares the simulator with a formula of the contract (README.md, "The physics,
 defined once"; crossbar/analog.py and device_models/model.py docstrings) computed here
 independently, with statistical tolerances derived from the sample size (fixed seeds, so the
 tests are deterministic; bounds are at the ~1e-6 level so a correct model never fails them).
