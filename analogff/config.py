@@ -55,7 +55,8 @@ class SimConfig:
     preset: str = "small"          # hyperparameter preset: small (digits, ~1 min) | paper
     dataset: str = "digits"
     limit: int | None = None       # subsample the training set to this many examples
-    noise: float | None = None     # read noise σ as a fraction of g_max - g_min (None: device's)
+    noise: float | None = None     # read noise σ: std σ·(g_max - g_min), or σ·G on proportional
+    #                                devices (None: the device's)
     states: int | None = None      # override the device's number of states
     # device overrides for sensitivity studies (analogff/device_overrides.py; None: device's)
     c2c: float | None = None

@@ -18,9 +18,10 @@ state at which a soft-bounds or linear-step pulse moves by exactly its nominal s
 weight 0), ``f`` a device's step factor (device-to-device variation, 1 nominally).
 
 Adding a response: write a subclass of `Response` with ``name``, ``fields`` and
-``direction()``; decorate it with ``@register``; add its tests (closed form of its source)
-to ``tests/device_models/test_dm_responses.py``. Nothing else changes: `DeviceModel` accepts
-every registered name, and the kernels consume `Direction` values.
+``direction()``; decorate it with ``@register``; add its tests (closed form of its source,
+the crossbar against the reference) to ``tests/device_models/test_dm_sources.py`` (the
+reference's per-response laws: ``test_dm_response.py``). Nothing else changes:
+`DeviceModel` accepts every registered name, and the kernels consume `Direction` values.
 """
 
 from __future__ import annotations

@@ -8,8 +8,8 @@ files events under). The CLI help, config validation, the energy estimate and re
 names, phases and defaults from here.
 
 Adding an algorithm: write its module beside these (a class as above, run against the matrix
-interface only, so it runs on ideal, analog and counting matrices alike) and add one
-``register(...)`` line below.
+interface only, so it runs on ideal, analog and counting matrices alike), import it and add
+one ``register(...)`` line below.
 """
 
 from __future__ import annotations

@@ -31,7 +31,7 @@ def register(app: typer.Typer) -> None:
         algo: Optional[str] = typer.Option(None, help=f"Learning algorithm ({' | '.join(algorithm_names())}). \\[default: pff]"),
         dataset: Optional[str] = typer.Option(None, help="digits | fashion-mnist | mnist | kmnist. \\[default: digits]"),
         limit: Optional[int] = typer.Option(None, help="Use only N training examples (stratified)."),
-        noise: Optional[float] = typer.Option(None, help="Read noise σ, fraction of g_max − g_min. \\[default: the device's]"),
+        noise: Optional[float] = typer.Option(None, help="Read noise σ: std σ·(g_max − g_min), or σ·G on proportional devices. \\[default: the device's]"),
         drift_nu: Optional[float] = typer.Option(None, help="Drift exponent ν of every device. \\[default: the device's]"),
         prog_noise: Optional[float] = typer.Option(None, help="Programming error std, fraction of g_max − g_min. \\[default: the device's]"),
         hidden: Optional[str] = typer.Option(None, help="Hidden layer sizes, e.g. 200,200."),

@@ -23,7 +23,7 @@ TRAINING_HELP = {
     "dataset": "digits (bundled) | fashion-mnist | mnist | kmnist",
     "limit": "use only N training examples (stratified)",
     "preset": "hyperparameter preset: small | paper",
-    "noise": "read noise σ, fraction of g_max − g_min (default: the device's)",
+    "noise": "read noise σ: std σ·(g_max − g_min), or σ·G on proportional devices (default: the device's)",
     "states": "override the device's number of conductance states",
     "update": "pulse scheme: deterministic | stochastic | mixed",
     "optimizer": "update rule: sgd | scaled | factored | adam",

@@ -128,7 +128,7 @@ def register(app: typer.Typer) -> None:
         dataset: Optional[str] = typer.Option(None, help="digits (bundled) | fashion-mnist | mnist | kmnist. \\[default: digits]"),
         limit: Optional[int] = typer.Option(None, help="Use only N training examples (stratified)."),
         preset: Optional[str] = typer.Option(None, help="Hyperparameter preset: small (digits in ~1 min) | paper (784-2000-2000, K=12, Adam). \\[default: small]"),
-        noise: Optional[float] = typer.Option(None, help="Read noise σ as a fraction of the conductance window (g_max − g_min), per cell per read. \\[default: the device's]"),
+        noise: Optional[float] = typer.Option(None, help="Read noise σ, per cell per read: std σ·(g_max − g_min) (additive devices), σ·G (proportional ones, e.g. pcm-gst). \\[default: the device's]"),
         states: Optional[int] = typer.Option(None, help="Override the device's number of conductance states."),
         tile_size: Optional[int] = typer.Option(None, help="Shorthand: sets both --tile-rows and --tile-cols to N (not stored: the run records tile_rows and tile_cols)."),
         update: Optional[str] = typer.Option(None, help="Pulse scheme: deterministic | stochastic | mixed. \\[default: deterministic]"),
