@@ -8,9 +8,11 @@ import os
 from . import blas_spin
 
 # Thread hand-off defaults for library use without the analogff package (which sets them in
-# analogff/_threads.py, where the reasons are): libgomp reads its spin count at Numba's first
-# parallel kernel, OpenBLAS its timeout only if numpy is not loaded yet (else a warning,
-# `blas_spin`). A set value wins.
+# analogff/_threads.py, where the reasons are): OpenBLAS reads its timeout only if numpy is not
+# loaded yet (else a warning, `blas_spin`); libgomp reads its spin count when it loads, which
+# Numba does for its OpenMP layer at a first parallel kernel: this package has none
+# (`crossbar.threads`), so GOMP_SPINCOUNT matters only if a caller runs parallel Numba code
+# in the same process. A set value wins.
 _was_set = blas_spin.TIMEOUT_VAR in os.environ
 os.environ.setdefault(blas_spin.TIMEOUT_VAR, "4")
 os.environ.setdefault("GOMP_SPINCOUNT", "3000")

@@ -1,6 +1,6 @@
 """`AnalogMatrix`: a signed weight matrix on differential pairs of memristive devices.
 
-Physics (the contract; see the README's "Physics" section):
+Physics (the contract; see the top-level README's section "The physics, defined once"):
 
 * **Mapping.** ``W = w_max · (G⁺ − G⁻) / (g_max − g_min)`` (``differential``), or
   ``W = w_max · (2G − g_min − g_max)/(g_max − g_min)`` against a mid-range reference

@@ -1,8 +1,9 @@
 """`BlockDiagonal`: many small independent square arrays (e.g. PFF's lateral competition,
 200 groups of 10×10) realised as one stack of ``block``-row tiles sharing ``block`` columns.
 
-Group g's array occupies rows ``[g·block, (g+1)·block)`` of an inner matrix of shape
-``(block, n_blocks·block)``; each tile converts separately, so reading the stack with its
+Group g's array occupies input lines ``[g·block, (g+1)·block)`` of an inner matrix of shape
+``(block, n_blocks·block)`` (out, in): those columns of the matrix, those rows of its stored
+(in, out) array, i.e. group g's tile; each tile converts separately, so reading the stack with its
 tiles kept apart gives every group's product at once, and no off-block weight exists.
 Works over an `AnalogMatrix` (tile_rows must equal ``block``) or an `IdealMatrix`.
 """

@@ -82,11 +82,13 @@ class IRDropSolver:
     method : "auto" (default), "sparse" or "effective"
         How a conductance state is processed (once; cached until `update`):
 
-        * ``"sparse"``: the nodal system (``2*rows*cols`` unknowns, ~``7*rows*cols``
-          non-zeros, built with vectorised numpy) is factorised once with SuperLU
-          (``scipy.sparse.linalg.splu``) at construction; every `solve` is one call with a
-          B-column right-hand side. Measured cost on the 2-core machine here: factorisation
-          ~15 ms at 64×64 and ~1 s at 256×256; then ~14 ms per input vector at 256×256.
+        * ``"sparse"``: the nodal system (``2*rows*cols`` unknowns,
+          ``8*rows*cols - 2*(rows + cols)`` non-zeros, built with vectorised numpy) is
+          factorised once with SuperLU (``scipy.sparse.linalg.splu``) at construction; every
+          `solve` is one call with a B-column right-hand side. Measured on the 2-core machine
+          here, idle (load ~0.1; rram-taox conductances, 1 Ω wires, one solve of 1000
+          vectors): factorisation ~13 ms CPU at 64×64 and ~0.6 s at 256×256; then 16–21 s CPU
+          for the 1000 vectors at 256×256, 16–21 ms per vector (crossbar/README_spice.md).
         * ``"effective"``: the effective conductance matrix ``G_eff`` (``I = v @ G_eff``) is
           computed at construction by eliminating the network row by row (dense Kron
           reduction with Cholesky solves: ``O(rows * cols**3 + rows**2 * cols**2)`` flops

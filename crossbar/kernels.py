@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from . import _jitcache  # noqa: F401  (cache stamped with every kernel module: see there)
 from .converters import adc_tiles, dac_quantize  # noqa: F401
-from .pulses import *  # noqa: F401,F403  (parameter layout: P_*, D_*, L_*, modes)
+from .pulses import *  # noqa: F401,F403  (parameter layout: P_*, UP_*, DN_*, L_*, modes)
 from .pulses import apply_update, drift
 from .reads import effective, read_narrow  # noqa: F401
 from .diagonal_reads import STACK_INPUTS_FROM, diagonals, is_stack, read_stack  # noqa: F401

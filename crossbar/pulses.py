@@ -122,40 +122,42 @@ def _train_aggregates(n, c):
     return (n >= AGGREGATE_MIN_PULSES) | (c <= AGGREGATE_ANY_C)
 
 
-# |x| below which `_expm1_poly9` is used (its truncation error < 2e-11 relative there)
-_POLY9_RANGE = 0.25
+# |x| below which `_expm1_poly8` is used (its truncation error < 5e-11 relative there)
+_POLY8_RANGE = 0.25
 
 
 @njit(inline="always", cache=True)
-def _expm1_poly9(x):
-    """exp(x) - 1 by its Taylor polynomial of degree 9: truncation < 2e-11 relative for
-    |x| < 1/4 (the one polynomial of `_expm1_near0` and `_aggregate_row_geo`)."""
+def _expm1_poly8(x):
+    """exp(x) - 1 by its Taylor polynomial of degree 8 (terms through x⁸/8!): truncation
+    < 5e-11 relative for |x| < 1/4 (at most 4.6e-11, near x = −1/4;
+    tests/crossbar/test_expm1_poly.py). The one polynomial of `_expm1_near0` and the row
+    passes (`_aggregate_row_geo`, `_aggregate_row_laws`, `_own_law_pass`)."""
     return x * (1.0 + x * (0.5 + x * (1.0 / 6.0 + x * (1.0 / 24.0 + x * (
         1.0 / 120.0 + x * (1.0 / 720.0 + x * (1.0 / 5040.0 + x * (1.0 / 40320.0))))))))
 
 
-# |x| below which `_expm1_poly5` is used (its truncation error < 2e-11 relative there)
+# |x| below which `_expm1_poly5` is used (its truncation error < 2e-12 relative there)
 _POLY5_RANGE = 0.015625
 
 
 @njit(inline="always", cache=True)
 def _expm1_poly5(x):
-    """exp(x) - 1 by its Taylor polynomial of degree 5: truncation < 2e-11 relative for
-    |x| < 1/64."""
+    """exp(x) - 1 by its Taylor polynomial of degree 5: truncation < 2e-12 relative for
+    |x| < 1/64 (at most 1.3e-12, near x = −1/64)."""
     return x * (1.0 + x * (0.5 + x * (1.0 / 6.0 + x * (1.0 / 24.0 + x * (1.0 / 120.0)))))
 
 
 @njit(inline="always", cache=True)
 def _expm1_near0(x):
-    """exp(x) - 1: Taylor polynomials for |x| < 1/64 (degree 5) and |x| < 1/4 (degree 9),
-    truncation < 2e-11 relative, far below the float32 state; libm beyond. A train's
+    """exp(x) - 1: Taylor polynomials for |x| < 1/64 (degree 5) and |x| < 1/4 (degree 8),
+    truncation < 5e-11 relative, far below the float32 state; libm beyond. A train's
     log-change is mostly below 1/64 (n·c with c ~ 1e-4..1e-2), and the short polynomial is
     a fraction of the library call's latency."""
     a = abs(x)
     if a < _POLY5_RANGE:
         return _expm1_poly5(x)
-    if a < _POLY9_RANGE:
-        return _expm1_poly9(x)
+    if a < _POLY8_RANGE:
+        return _expm1_poly8(x)
     return math.expm1(x)
 
 
@@ -231,7 +233,7 @@ def _apply_n_aggregate(w, n, ui, lin, c0, target, sign, d2d, lo, hi, c2c, g):
         x, ok = _geo_train(w, D0, nf, c0 * d2d, up, c2c, g, lo, hi)
         if not ok:
             return _REFUSED
-        # the tiered polynomial (cheaper per call than the rows' degree-9 one; the two differ
+        # the tiered polynomial (cheaper per call than the rows' degree-8 one; the two differ
         # in the last bits, so each path keeps its own to keep records unchanged)
         return w - D0 * _expm1_near0(x)
     w_new, ok = _lin_train(w, nf, lin * d2d, sign, up, c2c, g, lo, hi)
@@ -308,7 +310,9 @@ def _aggregate_row(nrow, a_row, b_row, dp_row, dm_row, single, g, p, geometric, 
     and in which polarity (as in `apply_update`), the pulse energy, and the new state from one
     deviate g[j] (`_apply_n_aggregate`'s formula). Devices whose train might touch a bound,
     whose log-change is beyond the polynomial's range, or that `_train_aggregates` refuses get
-    flag 1: the caller pulses those exactly, one by one. ``single``
+    flag 1: the caller sends those through `_apply_n` (stream i), which pulses them one by one
+    or, when only the polynomial's range (log-change >= 1/4) flagged them, may draw them at
+    once from a new deviate (`_expm1_near0`: libm's expm1 there). ``single``
     (single-device mapping): ``b_row`` is ``a_row`` and the device always moves.
     ``dp_row``/``dm_row``: d2d factors (ones if none). Returns (energy, pulses up, pulses down).
     """
@@ -379,8 +383,8 @@ def _aggregate_row_geo(nrow, a_row, b_row, dp_row, dm_row, single, g, p, c2c, wo
         c = (cu if up else cd) * d
         D0 = (tu if up else td) - w
         x, ok_g = _geo_train(w, D0, nf, c, up, c2c, g[j], 0.0, 1.0)
-        ok = ok_g & (abs(x) < _POLY9_RANGE) & _train_aggregates(cnt, c)
-        wout[j] = w - D0 * _expm1_poly9(x) if cnt != 0 else w
+        ok = ok_g & (abs(x) < _POLY8_RANGE) & _train_aggregates(cnt, c)
+        wout[j] = w - D0 * _expm1_poly8(x) if cnt != 0 else w
         useout[j] = np.uint8(use_p)
         flag[j] = np.uint8((cnt != 0) & (ok == False))  # noqa: E712 (vectorises; `not` did not)
     return e, nu, nd
@@ -416,7 +420,8 @@ def _aggregate_row_laws(nrow, a_row, b_row, lp, lm, i, single, g, p, c2c, wout, 
     ``i``): each device's rate, target and hard bounds from its law, a geometric or constant
     step per device (multiplicative c2c; the caller sends additive-noise geometric devices
     elsewhere). The same formulas as `_aggregate_row_geo` / `_aggregate_row_lin` with the
-    device's bounds in place of 0 and 1; flagged devices are pulsed one by one by the caller."""
+    device's bounds in place of 0 and 1; the caller sends flagged devices through `_apply_n`
+    (as for `_aggregate_row`)."""
     fixed, dyn, eu, ed, gmin, dg = _energy_coeffs(p)
     e = 0.0
     nu = 0
@@ -437,10 +442,10 @@ def _aggregate_row_laws(nrow, a_row, b_row, lp, lm, i, single, g, p, c2c, wout, 
         # Gaussian steps (both computed, one selected: branch-free)
         D0 = t - w
         x, ok_g = _geo_train(w, D0, nf, c, up, c2c, g[j], lo, hi)
-        ok_g = ok_g & (abs(x) < _POLY9_RANGE) & _train_aggregates(cnt, c)
+        ok_g = ok_g & (abs(x) < _POLY8_RANGE) & _train_aggregates(cnt, c)
         w_lin, ok_l = _lin_train(w, nf, step, 1.0 if up else -1.0, up, c2c, g[j], lo, hi)
         geo = c != 0.0
-        w_geo = w - D0 * _expm1_poly9(x)
+        w_geo = w - D0 * _expm1_poly8(x)
         wout[j] = (w_geo if geo else w_lin) if cnt != 0 else w
         useout[j] = np.uint8(use_p)
         ok = ok_g if geo else ok_l
@@ -559,8 +564,11 @@ def _device_of(n, i, j, wp, wm, d2dp, d2dm, has_d2d, differential, potonly):
 @njit(cache=True)
 def _flagged_trains(i, nrow, a_row, b_row, dp_row, dm_row, useout, wout, flag, idx, row_laws,
                     lawp, law_m, p, st, r, left, table16):
-    """After `_aggregate_row(_laws)`: the devices it flagged (trains that might touch a bound)
-    pulse by pulse from the row's stream (st, r, left), their new states into ``wout``."""
+    """After `_aggregate_row(_laws)`: the devices it flagged through `_apply_n` from the row's
+    stream (st, r, left), their new states into ``wout``: pulse by pulse (trains that might
+    touch a bound, or refused by `_train_aggregates`), or, when only the polynomial's range
+    (log-change >= 1/4) flagged them, possibly drawn at once from a new deviate
+    (`_apply_n_aggregate`)."""
     k = _nonzero(flag, idx)
     for kk in range(k):
         j = idx[kk]
@@ -613,7 +621,7 @@ def _own_law_pass(nrow, a_row, b_row, lp, lm, i, single, p, g, status, wout):
     train); wout[j] = the new state of a status-1 device from its deviate g[j] by
     `_apply_n_aggregate`'s formulas (with `_expm1_near0`'s two polynomials), the present state
     of a status-0 device, and what it held for a status-2 device. Returns (pulses up, pulses
-    down, whether an admitted train might have a log-change beyond the degree-9 polynomial
+    down, whether an admitted train might have a log-change beyond the degree-8 polynomial
     for some deviate, |x| >= 1/4, where `_expm1_near0` would call libm, whether any device
     has status 2)."""
     c2c = p[P_C2C]
@@ -636,11 +644,11 @@ def _own_law_pass(nrow, a_row, b_row, lp, lm, i, single, p, g, status, wout):
             ((not additive) | (c == 0.0))
         x_max = nf * abs(c + c * c * (0.5 * (1.0 + c2c * c2c))) + \
             math.sqrt(nf) * abs(c) * c2c * _DEVIATE16_MAX
-        beyond |= ok & (cnt != 0) & (c != 0.0) & (x_max >= _POLY9_RANGE)
+        beyond |= ok & (cnt != 0) & (c != 0.0) & (x_max >= _POLY8_RANGE)
         s = np.uint8((cnt != 0) * (2 - ok))
         status[j] = s
         one_by_one |= s == 2
-        w_geo = w - D0 * (_expm1_poly5(x) if abs(x) < _POLY5_RANGE else _expm1_poly9(x))
+        w_geo = w - D0 * (_expm1_poly5(x) if abs(x) < _POLY5_RANGE else _expm1_poly8(x))
         wout[j] = (w_geo if c != 0.0 else w_lin) if s == 1 else (wout[j] if s == 2 else w)
     return nu, nd, beyond, one_by_one
 
@@ -720,9 +728,10 @@ def _own_law_trains(i, idx, nrow, wp, b_dev, differential, lawp, law_m, p, st, g
 def _own_law_row(i, nrow, k, idx, wp, wm, differential, lawp, law_m, touchp, touchm, p, st,
                  g, wout, status, ebuf):
     """Row i of own-law devices with noisy trains through one sequential pass over the pulsed
-    devices and two vectorised passes: the same numbers as the per-device loop of `_lean_row`
-    (the same deviates of the row's stream ``st`` in the same order, the same formulas, the
-    same energy sum), ~2x faster when most devices of the row take pulses. ``idx[:k]``: the
+    devices (their deviates and the energy sum, `_own_law_deviates`) and three vectorised
+    passes (`_own_law_energies`, `_own_law_pass`, `_own_law_commit`): the same numbers as the
+    per-device loop of `_lean_row` (the same deviates of the row's stream ``st`` in the same
+    order, the same formulas, the same energy sum), ~2x faster when most devices of the row take pulses. ``idx[:k]``: the
     pulsed devices in order (`_nonzero`). First each train's energy (`_own_law_energies`) and
     one deviate per pulsed device (`_own_law_deviates`: what the loop draws when every train
     is drawn at once), then `_own_law_pass` (which trains are admitted, their new states; one
@@ -789,8 +798,9 @@ def _lean_row(i, nrow, wp, wm, d2dp, d2dm, has_d2d, differential, full, vec_rows
     row_laws = vec_laws and _long_trains(nrow)
     if vec_rows or row_laws:
         # noisy trains: the whole row through the aggregated formula at once (one deviate per
-        # device, stream 2R + i), then the flagged devices pulse by pulse (stream i), then
-        # one write-back
+        # device, stream 2R + i), then the flagged devices through `_apply_n` (stream i: pulse
+        # by pulse, or at once if only the polynomial's range flagged them), then one
+        # write-back
         if not has_d2d:
             dp_row = ones
             dm_row = ones
@@ -864,7 +874,7 @@ def _own_law_chunks(c0, c1, A, max_pulses, wp, wm, p, key, differential, lawp, l
                     touchm, done, up_cnt, dn_cnt, energy):
     """The rows of chunks c0 … c1 - 1 that `_lean_row` would give to its per-device loop
     (own-law devices, noisy trains, deterministic counts, at most LAWS_VECTORISED_ABOVE
-    pulses per device) and that are expected to have more than OWN_LAW_ROWS_ABOVE of their
+    pulses per device on average over the row, `_long_trains`) and that are expected to have more than OWN_LAW_ROWS_ABOVE of their
     devices pulsed, through `_own_law_row`: the same counts (from the same uniforms), streams
     and numbers; done[i] = 1 for each row it took, the others are left to
     `_update_chunks_lean`. A kernel of its own, run first by `apply_update` on arrays of
@@ -1063,7 +1073,8 @@ def apply_update(mode, A, V, max_pulses, wp, wm, d2dp, d2dm, has_d2d,
     (the caller draws its write noise); otherwise the laws come from ``p`` and the step factors.
     Rows without stuck devices or endurance/refresh/drift bookkeeping take lean paths: noisy
     devices whose polarities follow one law go through `_aggregate_row` (vectorised; one
-    deviate per device from stream 2R + row), the trains it flags pulse by pulse.
+    deviate per device from stream 2R + row), the trains it flags through `_apply_n` (stream
+    row: pulse by pulse, or at once when only the polynomial's range flagged them).
     ``stuck_free``: the caller guarantees that no device is or can become stuck (none drawn
     stuck, no endurance); with deterministic or mixed counts and no refresh or drift clock,
     every row is then lean and the update runs `_update_chunks_lean` (the same numbers;
@@ -1073,8 +1084,9 @@ def apply_update(mode, A, V, max_pulses, wp, wm, d2dp, d2dm, has_d2d,
     Returns per-row arrays (pulses_up, pulses_down, energy_j).
 
     Rows go in fixed chunks of _ROWS_PER_CHUNK, contiguous runs of chunks on up to ``threads``
-    threads (`crossbar.threads.run_chunks`), each run through `_update_chunks` (scratch is
-    allocated once per run, not per row: seven allocations per row cost more than a narrow
+    threads (`crossbar.threads.run_chunks`), each run through `_update_chunks` or
+    `_update_chunks_lean` (after `_own_law_chunks` where it applies; `_row_scratch` is
+    allocated once per run, not per row: eight allocations per row cost more than a narrow
     row's pulses). Every row keeps its own random streams, so the results do not depend on
     the number of threads.
     """

@@ -83,10 +83,10 @@ def test_own_law_rows_equal_the_per_device_loop(mapping):
 
 def test_trains_of_either_polynomial_taken_and_rows_beyond_them_declined():
     """A steep own law (rate 0.01) with little noise (c2c 0.01): trains of 4 pulses
-    (log-change ~0.04, the degree-5 polynomial) and 20 (~0.2, degree 9) are drawn at once
+    (log-change ~0.04, the degree-5 polynomial) and 20 (~0.2, degree 8) are drawn at once
     like the loop's; a row with trains of 60 (~0.6, beyond both, where the loop calls libm)
     is declined to the loop."""
-    assert 60 * 0.01 > P._POLY9_RANGE > 20 * 0.0101 > P._POLY5_RANGE > 4 * 0.0101 * 0.3
+    assert 60 * 0.01 > P._POLY8_RANGE > 20 * 0.0101 > P._POLY5_RANGE > 4 * 0.0101 * 0.3
     dev = get_device("ecram").replace(c2c=0.01)
     m = AnalogMatrix(64, 8, dev, Periphery(mapping="differential"), seed=2)  # stored 8 x 64
     R, C = m.wp.shape
