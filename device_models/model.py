@@ -95,7 +95,7 @@ class DeviceModel:
     up_down: float = 0.0         # asymmetry a in (-1, 1): up step * (1+a), down step * (1-a)
     nonlinearity_up: float = 0.0    # P_max / A for the exponential response (< 0: convex)
     nonlinearity_down: float = 0.0  # P_max / A for depression
-    reference_state: float = 0.5  # state where a soft-bounds/linear-step pulse is nominal (w=0)
+    reference_state: float = 0.5  # nominal-step state of soft-bounds/linear-step (aihwkit weight 0)
     gamma_up: float = 0.0        # linear-step: relative step decrease at the upper bound
     gamma_down: float = 0.0      # linear-step: relative step decrease at the lower bound
     policy: str = "bidirectional"   # bidirectional | potentiate-only (PCM: needs refresh)
@@ -206,12 +206,16 @@ class DeviceModel:
         """On/off ratio g_max / g_min (inf when g_min = 0)."""
         return self.g_max / self.g_min if self.g_min > 0 else math.inf
 
-    # every field that makes devices differ from the nominal one, pulse to pulse or device to device
+    # the pulse-response variation fields: cycle-to-cycle, device-to-device spreads of the step
+    # law (step, up/down balance, bounds, slopes) and write noise. Not included (kept by
+    # `nominal`): read_noise, prog_noise, drift_nu_std, stuck_off, stuck_on, endurance
     VARIATION_FIELDS = ("c2c", "d2d", "up_down_d2d", "bound_high_d2d", "bound_low_d2d",
                         "gamma_up_d2d", "gamma_down_d2d", "write_noise")
 
     def nominal(self) -> "DeviceModel":
-        """The same device without cycle-to-cycle, device-to-device and write noise."""
+        """The same device with every `VARIATION_FIELDS` entry set to 0: no cycle-to-cycle
+        noise, no device-to-device spread of the step law, no write noise. Read and programming
+        noise, drift (``drift_nu_std`` too), stuck fractions and endurance are kept."""
         return self.replace(**{f: 0.0 for f in self.VARIATION_FIELDS})
 
     def replace(self, **changes: Any) -> "DeviceModel":

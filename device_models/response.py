@@ -6,8 +6,10 @@ it, and for plots (``analogff devices plot``). The step laws come from the respo
 (`device_models.responses`), the per-device variation from `device_models.variation`:
 
 State: ``w = (g - g_min) / (g_max - g_min)``; a pulse of polarity up moves ``+step``, down
-``-step``, ``step = rate·|target - w|`` (geometric polarities) or ``lin`` (constant step), times
-the device's step factor ``f`` (``max(1 + d2d N(0,1), 0)``, drawn once per device).
+``-step``, ``step = rate·(target - w)`` up and ``rate·(w - target)`` down (geometric polarities;
+signed, so a negative rate, e.g. fefet-hzo's down polarity, counts with its sign) or ``lin``
+(constant step), times the device's step factor ``f`` (``max(1 + d2d N(0,1), 0)``, drawn once
+per device).
 
 Cycle-to-cycle noise (``eps ~ N(0, 1)`` per pulse): ``multiplicative`` multiplies the step by
 ``1 + c2c·eps``; ``additive`` adds ``c2c·lin·f·eps`` (c2c nominal steps, state-independent).
@@ -30,7 +32,10 @@ __all__ = ["nominal_step", "pulse_step", "pulse_train", "to_conductance", "to_st
 
 
 def nominal_step(device: DeviceModel, w, up):
-    """Noise-free step magnitude (>= 0 inside the window) of one pulse at state ``w``.
+    """Noise-free step of one pulse at state ``w`` (>= 0 inside the window, except
+    for linear-step with a gamma > 1 (allowed up to 10): the up step is negative above
+    ``u0 + (1 - u0)/gamma_up``, the down step below ``u0 - u0/gamma_down``; ``u0`` =
+    ``reference_state``).
 
     ``up`` is a bool or a boolean array broadcastable against ``w``. Returns an array of the
     broadcast shape; the sign of the move is +step for up pulses and -step for down pulses.

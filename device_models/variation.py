@@ -7,7 +7,8 @@ returns each device's `Direction` per polarity plus its hard bounds, so that the
 implementation and the crossbar draw and use them alike.
 
 Draw order (after the step factors, each an array of the requested shape, each drawn only
-when its std is non-zero): up/down balance, upper bound, lower bound, gamma up, gamma down.
+when its std is non-zero): up/down balance, upper bound, lower bound, gamma up, gamma down (the
+gammas only when ``response == "linear-step"``).
 """
 
 from __future__ import annotations

@@ -8,8 +8,10 @@ converters (ADC per ``adc_type``, DAC / encoding per ``input_mode``) live in
 
 Supply domains (``v_read``, ``v_wordline``, ``v_analog``, ``v_logic``; unset = the node's
 nominal Vdd, technology.vdd): every capacitive energy is C·V² (or C·V_swing·V_supply for a
-line that swings to V_read from the analog rail) in its own domain, and digital energies
-measured at nominal Vdd are moved by (v_logic / Vdd_nom)².
+line that swings to V_read, or to V_analog on charge-domain arrays, from the analog rail) in its
+own domain. Digital energies are moved to the node by `technology.logic_energy_scale` (at the
+node's nominal Vdd) and then by (v_logic / technology.vdd(node))²; the Horowitz 45 nm figures
+(0.9 V [S1]) are thereby treated as if at the table's 45 nm nominal Vdd, 1.0 V.
 
 Sources ([S#] as listed in reports/README.md):
 line loads 1.5 fF access transistor + 0.6 fF cell coupling + 48 fF driver at 130 nm
@@ -52,7 +54,8 @@ CLOCK_SHARE = 0.25
 # charge-domain cell overhead: switched capacitance of a computing bit cell's compute switches
 # beyond its MAC capacitor and line wiring, toggled once per read [F], ∝ F. Fitted on Jia 2020
 # (65 nm, 0.85 V, dense 1-bit inputs): its measured 9.7 pJ per column and cycle minus our row
-# lines, column line and capacitors, over 2304 cells at 0.85 V (see _fit in README).
+# lines, column line and capacitors, over 2304 cells at 0.85 V (reports/README.md, `array`
+# (charge) row and "Calibration against measured chips").
 C_CHARGE_CELL_OVERHEAD_65 = 2.43 * FF
 # write physics by device family (write_model = "auto"): name fragment -> model
 WRITE_FAMILIES = (("ecram", "gate_charge"), ("fefet", "gate_charge"), ("pcm", "phase_change"),
@@ -77,7 +80,8 @@ CONTROL_FLOPS = 64
 # high-performance periphery, 105.65 µW over 8663 µm² at 0.9 V [S8], leak at 12 nA/µm),
 # ∝ 1/F. I_off: low-power (LP/LSTP) processes, as the calibration macros use, 10-50 pA per
 # µm of width (ITRS LSTP targets; assumption), FinFET nodes <= 16 nm about 30 pA/µm.
-# High-performance logic leaks ~100x more: price it with leakage_model = "flat".
+# High-performance logic (12 nA/µm above) leaks 240-400x the 30-50 pA/µm used at 7-65 nm
+# (600-1200x at 90-130 nm): price it with leakage_model = "flat".
 I_OFF_NA_PER_UM = {130: 0.01, 90: 0.02, 65: 0.03, 45: 0.04, 32: 0.05, 22: 0.05, 16: 0.03,
                    14: 0.03, 10: 0.03, 7: 0.03}
 LEAK_HP_32 = 105.65e-6 / 8663e-6
@@ -256,8 +260,9 @@ class Costs:
         return C_WIRE_PER_UM * self.cell_pitch_um()
 
     def c_cell(self) -> float:
-        """Line capacitance contributed by one cell [F]: access drain + device coupling
-        (∝ F) + one pitch of wire."""
+        """Line capacitance contributed by one cell [F]: access-transistor drain (the 1.5 fF
+        gate value `C_ACCESS_GATE_130` reused for the drain) + device coupling (0.6 fF), both at
+        130 nm ∝ F, + one pitch of wire."""
         return self._f(C_ACCESS_GATE_130 + C_CELL_COUPLING_130) + self.c_wire_cell()
 
     def c_line(self, n_cells: int) -> float:
@@ -271,7 +276,8 @@ class Costs:
         return (1 if single else 2) * self.n_weight_slices
 
     def e_line(self, line_cells: int) -> float:
-        """One full charge of a driven line: swings to V_read, charge from the analog rail [J]."""
+        """One full charge of a driven line: swings to V_read (to V_analog on charge-domain
+        arrays), charge from the analog rail [J]."""
         v = self.v_read if not self.charge_array else self.v_analog
         return self.c_line(line_cells) * v * self.v_analog
 
@@ -312,8 +318,8 @@ class Costs:
 
     # ---- array -----------------------------------------------------------------------------
     def e_cell_read(self) -> float:
-        """Synthetic mean energy of one cell read at mean input activity [J] (resistive: V²·G·t;
-        charge: C_mac·V² x activity, amplitude-coded)."""
+        """Synthetic mean energy of one cell read at mean input activity [J] (resistive:
+        V_read²·G·t x activity; charge: c_mac·V_analog²/2 x activity, amplitude-coded)."""
         if self.charge_array:
             return self.e_charge_cell() * self.hw.input_activity
         return self.v_read ** 2 * self.g_mean * self.t_read * self.hw.input_activity
@@ -486,7 +492,8 @@ class Costs:
                 + 71.0 * self.s_area)
 
     def a_io_buffer(self, rows: int, cols: int) -> float:
-        """Registers for one input and one output vector (``dac_bits`` each) [µm²]."""
+        """SRAM bits for one input and one output vector (``dac_bits`` each) [µm²]
+        (`technology.sram_area_per_bit_um2`; leaks as SRAM)."""
         return (rows + cols) * self.hw.dac_bits * T.sram_area_per_bit_um2(self.node)
 
     # ---- digital logic ---------------------------------------------------------------------

@@ -601,9 +601,10 @@ def tile_mvm(hw: Hardware, costs: Costs | None = None) -> dict[str, Any]:
     Vectors stream through the tile one per ``period_s`` (`read_timing`: the slower of the
     array and conversion stages); ``latency_s`` is one vector end to end. Control/clocking,
     static bias and leakage are charged for one period per vector. ``hw.scope == "macro"``:
-    drivers, wordlines, array, converters, integrators, sample-and-hold, shift-add,
-    accumulation, control, bias, leakage; no buffers. ``"core"``: macro plus the tile's I/O
-    buffer traffic (``buffers_sram``), per-output affine offset + ReLU (``digital_logic`` =
+    drivers, wordlines, array, converters, integrators, sample-and-hold, shift-add, control,
+    bias, leakage; no buffers, no accumulation. ``"core"``: macro plus accumulation
+    (``accumulate``: cross-tile adds, rescale), the tile's I/O buffer traffic
+    (``buffers_sram``), per-output affine offset + ReLU (``digital_logic`` =
     outputs x `Costs.e_postprocess`), and their area (``postprocess``: one lane per ADC;
     ``io_buffer``: one input and one output vector), which also leaks.
     """

@@ -6,7 +6,9 @@ has fewer than `stats.MIN_SEEDS` seeds. Figures that show one configuration per 
 (breakdowns) use the study's *base point* (`Study.base`: the middle value of every swept knob)
 and their captions say so, and list what was held constant.
 
-Publication sizes: 7.2 in wide (a two-column figure), 8-9 pt text, vector text in PDF/SVG.
+Publication sizes: 7.2 in wide (a two-column figure); 8 pt text and axis labels, 9 pt titles,
+7 pt ticks and legends (6 pt for legends beside the axes), 5.5-6.5 pt annotations; vector
+text in PDF/SVG.
 """
 
 from __future__ import annotations

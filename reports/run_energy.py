@@ -100,7 +100,10 @@ def price_run(ledger: dict[str, Any], hw: Hardware, *, train_samples: int, test_
         if isinstance(v, bool) or not isinstance(v, int) or v < 1:
             raise ValueError(f"{name} = {v!r} must be a positive integer")
     tl, il = split_ledger(ledger)
-    tl["memory"] = ledger.get("memory") or {}   # state is priced where it lives (H2, #12)
+    # the training ledger keeps the run's memory record, so its buffer traffic is priced in the
+    # memory level that holds the data (`estimate.memory_spill`), at the size of the SRAM buffer
+    # it occupies (`estimate.sram_bytes_held`)
+    tl["memory"] = ledger.get("memory") or {}
     tp = scale_report(price_ledger(tl, hw), 1.0 / train_samples)
     ip = scale_report(price_ledger(il, hw), 1.0 / test_samples)
     # the chip holds every matrix of the run whatever the phase

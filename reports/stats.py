@@ -13,8 +13,9 @@ import math
 from typing import Any, Iterable, Sequence
 
 CONFIDENCE = 0.95
-# with fewer seeds a 95 % t interval is not informative: t(0.975, 1 dof) = 12.7, so two seeds
-# give ±9 standard deviations of the mean; three give ±2.5 (t = 4.30)
+# with fewer seeds a 95 % t interval is not informative: the half-width is t·s/√n, so two
+# seeds (t(0.975, 1 dof) = 12.71) give ±12.71·s/√2 ≈ ±9.0 sample standard deviations s
+# (±12.7 standard errors); three (t = 4.30) give ±2.5 s (±4.3 standard errors)
 MIN_SEEDS = 3
 SEED_COLUMNS = ("seed",)
 

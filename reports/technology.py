@@ -126,12 +126,13 @@ DRAM_J_PER_BIT: dict[str, float] = {
     "gddr5": 14 * PJ,
     "hbm2": 3.9 * PJ,
 }
-# DRAM bandwidth used for latency [bit/s]: DDR4-3200 x64 channel, GDDR5 and HBM2 per
-# NeuroSim V2.1 (4.3 / 15.2 Tb/s are chip totals; we use one channel/stack figure).
+# DRAM bandwidth used for latency [bit/s]: DDR4-3200, one x64 channel (204.8 Gb/s); GDDR5 and
+# HBM2: NeuroSim V2.1's chip totals, 4.3 / 15.2 Tb/s [S9], used as they are (not divided per
+# channel or stack).
 DRAM_BITS_PER_S: dict[str, float] = {"ddr": 204.8e9, "gddr5": 4.3e12, "hbm2": 15.2e12}
 assert tuple(DRAM_J_PER_BIT) == _CHIP_DRAM, "crossbar.chip.DRAM_TYPES and DRAM_J_PER_BIT disagree"
 
-# 6T SRAM cell area in F² [S7]; nodes >= 32 nm: ~150 F² ([M], typical 45-130 nm cells).
+# 6T SRAM cell area in F² [S7]; nodes >= 32 nm: ~150 F² (assumed, typical 45-130 nm cells).
 SRAM_CELL_F2: dict[int, float] = {22: 200.0, 16: 250.0, 14: 300.0, 10: 400.0, 7: 600.0}
 SRAM_ARRAY_EFFICIENCY = 0.7  # fraction of a macro that is cells (assumption)
 
@@ -176,8 +177,8 @@ PRECISION_BITS = {"int8": 8, "fp16": 16, "fp32": 32}
 def sram_energy_per_bit(size_bytes: float, node_nm: int) -> float:
     """Energy per bit read or written in an SRAM of ``size_bytes`` at ``node_nm`` [J].
 
-    Log-log interpolation between Horowitz's 8 KB / 32 KB / 1 MB points [S1] (slope ~0.5 per
-    decade-of-4, close to CACTI's depth^0.78 over that range [S2]); outside the range the
+    Log-log interpolation between Horowitz's 8 KB / 32 KB / 1 MB points [S1]: energy ∝
+    size^0.50 from 8 to 32 KB and ∝ size^0.46 from 32 KB to 1 MB; outside the range the
     nearest segment's slope is extended. Scaled with ``sram_energy_scale``.
     """
     size = max(float(size_bytes), 64.0)

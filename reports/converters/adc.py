@@ -4,8 +4,12 @@ Every law is ``E(B) = E_architecture(B, F, V_analog) + E_thermal(B)``: an archit
 fitted to measured converters (constants below, each with its data) plus the survey's
 thermal-regime envelope (`base.thermal_envelope_j`, 4×/bit), so every converter meets the
 thermal-noise limit at high resolution and never falls with bits. Capacitances of switches,
-comparators and logic scale with the feature size F (∝ F), capacitor arrays sized by matching
-do not; supply enters as V². Areas come from measured converter layouts, not the logic scale.
+SAR logic and flash comparators scale with the feature size F (∝ F); the SAR comparator (sized
+per LSB of the range) and capacitor arrays (sized by matching) do not; supply enters as V².
+Register toggles (flash encoder, CCO counter) are `ConverterContext.e_reg_bit_j`, on the logic
+energy scale. Areas come from measured converter layouts (∝ F or node-independent, per class),
+except the flash encoder's register bits, which take the logic area scale
+(`ConverterContext.a_reg_bit_um2`).
 """
 
 from __future__ import annotations

@@ -1,7 +1,8 @@
 """Input encodings with their DAC / row-driver models, registered by name (``input_mode``).
 
 ``e_line`` is the energy of one full charge of the driven line: ``C_line · V_line · V_analog``
-(the line swings to V_line = V_read, the charge comes from the analog periphery rail).
+(the line swings to V_line = V_read, or V_analog on charge-domain arrays; the charge comes from
+the analog periphery rail; `reports.components.Costs.e_line`).
 Amplitude-coded array energy from the ledger (Σ (x·V_read)²·G·t_read) is converted to each
 encoding by ``array_factor``; all laws are per slice (one read), `Costs` sums over slices.
 """
@@ -78,7 +79,7 @@ class BitSerial(DACModel):
 @register_dac
 class PWM(DACModel):
     """Pulse-width: one read whose pulse lasts |x|·T, T = 2^(B−1) clock periods (sign as
-    polarity, HERMES [S13/S14]); one line charge per conversion whatever the width."""
+    polarity, HERMES [S14]); one line charge per conversion whatever the width."""
 
     name = "pwm"
     summary = "pulse width: one line charge + pulse generator; window 2^(B−1)/f_clk"
