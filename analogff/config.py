@@ -75,7 +75,8 @@ class SimConfig:
     # drift, e.g. "1,3600,86400" (analogff/deploy.py; stored as metrics.accuracy_vs_time)
     eval_times: str | None = None
     update: str = "deterministic"
-    optimizer: str | None = None   # sgd | scaled (pulsed, crossbar-native) | adam (digital, as released)
+    optimizer: str | None = None   # sgd | scaled | factored (pulsed, crossbar-native) | adam
+                                   # (digital, as released for PFF); None: the preset's
     hidden: str | None = None      # e.g. "500,500"
     steps: int | None = None       # settling steps K (PFF)
     epochs: int | None = None
@@ -172,7 +173,9 @@ class SimConfig:
         return d
 
     def config_hash(self) -> str:
-        """SHA-256 (hex, 16 chars) of the canonical JSON of every field, seed included."""
+        """SHA-256 (hex, 16 chars) of the canonical JSON of every field, seed included, except
+        fields added later while they are unset (device overrides and ``eval_times`` at None,
+        ``sar_clocking`` at "synchronous"), so that earlier hashes stay valid."""
         from .device_overrides import DEVICE_FIELDS
         # unset device overrides are left out, so adding one kept every earlier hash
         d = {k: v for k, v in self.to_dict().items()

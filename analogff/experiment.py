@@ -1,7 +1,7 @@
 """One run: build the network on ideal or analog matrices, train, evaluate, price, record.
 
-Nengo-style separation: `build` (config → network of matrices), `train`, `evaluate`, and
-`run_experiment`, which returns the run record of docs/CONTRACTS.md. No printing here: the
+Nengo-style separation: `build` (config → network of matrices), `train`, `accuracy`, `price`
+and `run_experiment`, which returns the run record of docs/CONTRACTS.md. No printing here: the
 CLI passes a ``progress`` callback.
 """
 
@@ -65,7 +65,7 @@ def hyperparameters(cfg: SimConfig) -> dict[str, Any]:
                                   "pulsed SGD)")
             continue
         hp[k] = v
-    # each update rule's own default rate (lr_<rule>) unless --lr is given (H6, updates.py)
+    # each update rule's own default rate (lr_<rule>) unless --lr is given (updates.py)
     from .algorithms.updates import resolve_rates
     resolve_rates(hp, preset, cfg.lr, cfg.update)
     hp["hidden"] = tuple(hp["hidden"])
@@ -243,7 +243,8 @@ def monitor_accuracy(net: Network, n: int = 300) -> float:
 
 def train(net: Network, progress: Callable | None = None, seconds_per_batch: float = 1e-3,
           monitor: bool = False, on_epoch: Callable | None = None) -> dict:
-    """Train for hp["epochs"] epochs; returns {"final_loss", "train_s", "batches"}.
+    """Train for hp["epochs"] epochs; returns {"final_loss", "train_s", "batches",
+    "train_total"} (train_total: training examples seen, batches × batch size).
 
     ``monitor``: measure accuracy on a test subset after every epoch (not recorded in the
     ledger and without consuming any random stream, so results are identical either way).
@@ -331,7 +332,7 @@ def run_experiment(cfg: SimConfig, progress: Callable | None = None, data=None,
     from .algorithms.protocol import prepare_data
 
     t_start = time.perf_counter()
-    data, dev = prepare_data(cfg, data)  # dev split (cfg.dev_fraction), H6
+    data, dev = prepare_data(cfg, data)  # dev split (cfg.dev_fraction; protocol.py)
     from .boundary import check_run
     check_run(cfg, hyperparameters(cfg), data, dev_split_done=True)  # before any allocation
     net = build(cfg, data)

@@ -3,19 +3,22 @@
 Everything here is the real algorithm on the counting backend (`analogff.estimate`): one
 training batch and one inference, priced by `reports.run_energy.price_run`. Nothing trains.
 
-* `cost(hw, algo, width, depth)`: energy and latency per training sample and per inference,
-  the priced chip area, on-chip memory (peak buffer bits, bits moved per sample) and the area
-  of the chip this algorithm needs to train (`reports.training_memory.training_chip`) of a
-  ``n_in - width x depth - n_classes`` network.
-* `largest_width(hw, algo, area_mm2, depth)`: the widest such network whose training chip fits
-  ``area_mm2`` (bisection on the width; the area grows with the width).
+* `cost(hw, algo, width, shape=Shape(), *, batch=BATCH)`: energy and latency per training
+  sample and per inference, the priced chip area, on-chip memory (peak buffer bits, bits moved
+  per sample) and the area of the chip this algorithm needs to train
+  (`reports.training_memory.training_chip`) of a ``n_in - width x depth - n_classes`` network
+  (`Shape`).
+* `largest_width(hw, algo, area_mm2, shape=Shape(), *, batch=BATCH, rel_tol=0.0,
+  max_width=65536, known=None, max_evals=None, **settings)`: the widest such network whose
+  training chip fits ``area_mm2`` (doubling, then narrowing the bracket on the width; the area
+  grows with the width).
 
 The update family is the matched ``pulsed`` one (`algorithms.matched`): pulsed outer products at
 one adaptive rate per array (rule ``scaled``, deterministic scheme), so no algorithm carries
 per-weight digital state; the batch is the matched 50 images. PFF is the released two-layer
 design (``preset="paper"``: K = 12 settling steps, competition groups of 10, a 20-unit top
-latent and its generative circuit), so PFF points exist only at ``depth == 2``; its width must
-be a multiple of the group (10).
+latent and its generative circuit), so PFF points exist only at ``shape.depth == 2``; its width
+must be a multiple of the group (10).
 """
 
 from __future__ import annotations

@@ -2,13 +2,15 @@
 a Dask cluster, writing each finished point to a `ResultsStore` as soon as it arrives.
 
 - ``--grid key=v1,v2,...`` strings (`parse_grid`) and TOML sweep files (`load_sweep_toml`:
-  ``[base]`` table, ``[grid]`` table of lists, optional ``[zip]`` table of equal-length lists
-  varied together, optional top-level ``algo = [...]`` and ``seeds = N``) become a `SweepSpec`;
+  optional ``[hardware]`` table of chip fields, ``[base]`` table, ``[grid]`` table of lists,
+  optional ``[zip]`` table of equal-length lists varied together, optional top-level
+  ``algo = [...]`` and ``seeds = N``) become a `SweepSpec`;
   `expand` turns it into validated configs (every point is built, and so validated, before any
   work starts).
-- `run_sweep` skips points whose config hash is already "done" in the store (resume), runs the
-  rest with a point function (default: `analogff.experiment.run_experiment`), records failures
-  with their error text and carries on. Only the calling process writes the store.
+- `run_sweep` skips points whose config hash is already "done" in the store (resume) or, unless
+  ``retry_failed``, "failed" there; it runs the rest with a point function (default:
+  `analogff.experiment.run_experiment`), records failures with their error text and carries
+  on. Only the calling process writes the store.
 
 Testing / extension hook: the point function can be any picklable callable
 ``fn(cfg: SimConfig) -> run record dict``, or a string ``"module:function"`` that is imported
@@ -528,7 +530,8 @@ def run_sweep(points: Sequence[SimConfig], store, *, point_fn: Callable | str | 
               retry_failed: bool = False, progress: Callable[[Progress], None] | None = None,
               sweep_name: str | None = None, client=None, pool: LocalPool | None = None,
               connect_timeout: float = 20.0) -> SweepResult:
-    """Run the points not yet done in ``store``; each result is written as soon as it arrives.
+    """Run the points neither done nor (unless ``retry_failed``) failed in ``store`` (`plan`);
+    each result is written as soon as it arrives.
 
     ``workers``: local processes (default: CPU count). ``scheduler``: a Dask scheduler address
     (``tcp://host:8786``); ``client``: an existing ``distributed.Client`` (both ignore

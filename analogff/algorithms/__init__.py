@@ -4,8 +4,9 @@ Each class takes ``(n_in, n_classes, hp, factory, ledger, rng)`` and offers
 ``train_batch(x, y) -> dict``, ``predict(x) -> labels`` and ``matrices``, with class attributes
 ``name`` (the ``--algo`` value), ``defaults`` (hyperparameters of the "small" preset),
 ``presets`` (optional: other named presets, e.g. "paper") and ``phases`` (the ledger phases it
-files events under). The CLI help, config validation, the energy estimate and reports take
-names, phases and defaults from here.
+files events under). The CLI help and config validation take the names from here, the runner
+(`experiment.preset_defaults`) and the energy estimate (`estimate.build_ledgers`) the classes
+and their presets, and ``analogff energy``'s phase table the phases.
 
 Adding an algorithm: write its module beside these (a class as above, run against the matrix
 interface only, so it runs on ideal, analog and counting matrices alike), import it and add

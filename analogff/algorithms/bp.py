@@ -15,13 +15,15 @@ outer-product write per layer and batch), biases b_l <- b_l - lr * sum_b delta_l
 Hyperparameters (``hp``; missing keys or ``None`` take `BP.defaults`):
 
 ``hidden``        tuple of hidden sizes (or a "500,500" string)
-``lr``            SGD learning rate
+``lr``            the chosen rule's learning rate (without --lr, `updates.resolve_rates`
+                  sets it to ``lr_<rule>``; ``lr`` is sgd's)
 ``batch_size``    mini-batch size (read by the runner; recorded here)
 ``epochs``        passes over the training set (read by the runner)
 ``init_scale``    weights start U(-s, s), s = init_scale * sqrt(3 / fan_in) (He: sqrt(2))
 ``w_max_factor``  analog mapping range w_max = w_max_factor * s
 ``optimizer``     update rule (`updates.py`): sgd (pulsed), scaled (pulsed, per-array rate),
-                  adam (digital moments, applied as pulses)
+                  factored (pulsed, row and column rates), adam (digital moments, applied
+                  as pulses)
 ``clip``          elementwise gradient clip of the adam rule
 """
 

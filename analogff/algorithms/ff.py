@@ -30,7 +30,8 @@ first layer as in Hinton's description when there are at least two layers).
 Hyperparameters (``hp``; missing keys or ``None`` take the defaults in `FF.defaults`):
 
 ``hidden``               tuple of hidden sizes (or a "500,500" string)
-``lr``                   SGD learning rate
+``lr``                   the chosen rule's learning rate (without --lr,
+                         `updates.resolve_rates` sets it to ``lr_<rule>``; ``lr`` is sgd's)
 ``batch_size``           mini-batch size (read by the runner; recorded here)
 ``epochs``               passes over the training set (read by the runner)
 ``theta``                goodness threshold
@@ -39,7 +40,8 @@ Hyperparameters (``hp``; missing keys or ``None`` take the defaults in `FF.defau
 ``w_max_factor``         analog mapping range w_max = w_max_factor * s
 ``predict_skip_first``   leave layer 1 out of the prediction goodness (needs >= 2 layers)
 ``optimizer``            update rule (`updates.py`): sgd (pulsed), scaled (pulsed, per-array
-                         rate), adam (digital moments, applied as pulses)
+                         rate), factored (pulsed, row and column rates), adam (digital
+                         moments, applied as pulses)
 ``clip``                 elementwise gradient clip of the adam rule
 """
 

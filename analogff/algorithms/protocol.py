@@ -30,8 +30,9 @@ CHECKPOINT_PHASE = "checkpoint"
 
 
 def split_dev(data, fraction: float, seed: int):
-    """(training data without the dev rows, x_dev, y_dev): ``round(fraction·N)`` rows drawn
-    per class in proportion (seeded), the rest kept in their original order."""
+    """(training data without the dev rows, x_dev, y_dev): ``round(fraction·N_c)`` rows of
+    each class c (N_c its training rows), drawn seeded; the rest kept in their original
+    order."""
     if not (0.0 < fraction < 1.0):
         raise ValueError(f"dev_fraction = {fraction!r} must be in (0, 1)")
     y = np.asarray(data.y_train)

@@ -6,14 +6,18 @@ small digital arrays (biases, PFF's lateral blocks). A rule turns those into wri
 ``sgd``     pulsed outer product ``W -= lr·dᵀx`` through ``M.update`` (crossbar-native: the array
             applies the rank-B update as pulses; no digital state per weight).
 ``scaled``  the same pulsed outer product with a per-array adaptive rate:
-            ``lr_eff = lr / (√v̂ + ε)`` with ``v`` a running mean (β = 0.999, bias-corrected as in
-            Adam) of the array's mean-square rank-1 term ``Σ_b ‖x_b‖²‖d_b‖² / (in·out)`` (two
-            row norms per sample, measured at the array's edges). The rule keeps ONE digital
+            ``lr_eff = lr / (√v̂ + √ε)``, ε = `SCALED_EPS`, with ``v`` a running mean (β = 0.999,
+            bias-corrected as in Adam) of the array's mean-square rank-1 term
+            ``Σ_b ‖x_b‖²‖d_b‖² / (in·out)`` (two row norms per sample, measured at the array's
+            edges). The rule keeps ONE digital
             scalar per array and never forms the gradient: Adam's second moment at array
             granularity (no momentum, no per-weight moments), which removes SGD's mismatch of
             rates between arrays whose gradients differ by orders of magnitude. (The exact
             ‖dᵀx‖²_F, from two B×B Gram matrices, was tried first: 93.6 % vs 95.6 % analog on
             digits at lr 1e-2, seed 0, and B² (in+out) MACs instead of B (in+out).)
+``factored`` the same pulsed outer product with a row × column adaptive rate (Adafactor's
+            factored second moment, applied by scaling the row and column drive signals):
+            in + out digital scalars per array (`Factored`).
 ``adam``    Keras-style Adam with elementwise clipping (the PFF release's optimiser): the
             gradient is formed digitally and two 32-bit moments per weight are read and
             written per step; the step is applied as pulses through ``M.apply_delta``.
@@ -23,7 +27,7 @@ accumulator per weight that fires pulses when it crosses Δw_min) is orthogonal 
 set per run (``--update``).
 
 Digital work is counted in the ledger: Adam's per-weight traffic, the gradient MACs it needs,
-the Gram-matrix MACs of ``scaled``.
+the row-norm MACs of ``scaled`` (B·(in+out+1) per array) and ``factored``.
 """
 
 from __future__ import annotations
@@ -66,7 +70,8 @@ class Adam:
 
     def __init__(self, lr: float, clip: float, b1=0.9, b2=0.999, eps=1e-7):
         self.lr, self.clip, self.b1, self.b2, self.eps = lr, clip, b1, b2, eps
-        self.scale = 1.0  # learning-rate schedule factor (set by the network)
+        self.scale = 1.0  # factor on self.lr when step() gets no lr (nothing here sets it:
+        # the rules pass the scheduled rate as lr)
         self.m: dict[int, np.ndarray] = {}
         self.v: dict[int, np.ndarray] = {}
         self.t: dict[int, int] = {}

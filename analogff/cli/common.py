@@ -149,8 +149,9 @@ def with_field_options(fn, *, drop, extra, prefix: str, names, into: str):
 
 
 def resolve_hardware(path, overrides: dict, base=None):
-    """The chip: ``base`` (default `Hardware()`), then the file at ``path``, then the
-    single-field ``overrides``. Raises `ConfigError` (one line) on any bad field."""
+    """The chip: the file at ``path`` (``Hardware.from_toml``; ``base`` is then ignored), else
+    ``base`` (default `Hardware()`); then the single-field ``overrides``. Raises
+    `ConfigError` (one line) on any bad field."""
     from crossbar.chip import Hardware, HardwareError
 
     from analogff.errors import ConfigError

@@ -184,8 +184,9 @@ def register(app: typer.Typer) -> None:
             console.print("[bold]sources[/]", highlight=False)
             for n in list_presets():
                 console.print(f"  {n}: {_short_source(load_preset(n).source)}", highlight=False)
-        console.print("c2c: std of a pulse's step relative to the nominal step 1/states; "
-                      "read σ: std per read relative to g_max − g_min.", highlight=False)
+        console.print("c2c: std of a pulse's step, × the step (multiplicative devices) or × "
+                      "the nominal step 1/states (additive); read σ: std per read, "
+                      "× (g_max − g_min), or × G (proportional devices).", highlight=False)
 
     @devices_app.command("show")
     @cli_errors

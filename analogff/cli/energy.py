@@ -26,8 +26,9 @@ def register(app: typer.Typer) -> None:
                                             "(default: the preset's)."),
         preset: str = typer.Option("small", "--preset", help="Hyperparameter preset: small | "
                                    "paper."),
-        optimizer: Optional[str] = typer.Option(None, "--optimizer", help="PFF optimiser: sgd "
-                                                "(pulsed) | adam (digital, as released)."),
+        optimizer: Optional[str] = typer.Option(None, "--optimizer", help="Update rule: sgd | "
+                                                "scaled | factored | adam (default: the "
+                                                "preset's)."),
         update: str = typer.Option("deterministic", "--update", help="Pulse scheme: "
                                    "deterministic | stochastic | mixed."),
         pulse_density: Optional[float] = typer.Option(

@@ -74,7 +74,8 @@ def phase_table(rec: dict):
 
 
 def save_images(net, out_dir: Path, seed: int) -> list[Path]:
-    """PNG grids: inputs, reconstructions and samples (PFF's generative circuit)."""
+    """PNG grids: inputs; reconstructions and samples only for an algorithm with
+    ``reconstruct`` (PFF's generative circuit)."""
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
@@ -127,7 +128,7 @@ def register(app: typer.Typer) -> None:
         algo: Optional[str] = typer.Option(None, help=f"Learning algorithm: {' | '.join(algorithm_names())}. \\[default: pff]"),
         dataset: Optional[str] = typer.Option(None, help="digits (bundled) | fashion-mnist | mnist | kmnist. \\[default: digits]"),
         limit: Optional[int] = typer.Option(None, help="Use only N training examples (stratified)."),
-        preset: Optional[str] = typer.Option(None, help="Hyperparameter preset: small (digits in ~1 min) | paper (784-2000-2000, K=12, Adam). \\[default: small]"),
+        preset: Optional[str] = typer.Option(None, help="Hyperparameter preset: small (digits in ~1 min) | paper (hidden 2000,2000, 60 epochs, batch 500; PFF also K=12, Adam, as released). \\[default: small]"),
         noise: Optional[float] = typer.Option(None, help="Read noise σ, per cell per read: std σ·(g_max − g_min) (additive devices), σ·G (proportional ones, e.g. pcm-gst). \\[default: the device's]"),
         states: Optional[int] = typer.Option(None, help="Override the device's number of conductance states."),
         tile_size: Optional[int] = typer.Option(None, help="Shorthand: sets both --tile-rows and --tile-cols to N (not stored: the run records tile_rows and tile_cols)."),
@@ -146,7 +147,7 @@ def register(app: typer.Typer) -> None:
         config: Optional[Path] = typer.Option(None, help="TOML file with any of these options (top-level, or \\[simulate] and \\[hardware] tables); applied over --hardware, under the command line."),
         store: Optional[Path] = typer.Option(None, help="Append the run record to this SQLite results store."),
         json_out: bool = typer.Option(False, "--json", help="Print the run record as JSON on stdout (progress goes to stderr)."),
-        save_images_dir: Optional[Path] = typer.Option(None, "--save-images", help="Write PNG grids of inputs, reconstructions and samples here."),
+        save_images_dir: Optional[Path] = typer.Option(None, "--save-images", help="Write PNG grids here: inputs; PFF also reconstructions and samples."),
         monitor: bool = typer.Option(True, help="Measure test accuracy on 300 examples after each epoch (not counted, does not change results)."),
         eval_times: Optional[str] = typer.Option(None, help="After training, test accuracy at these seconds after programming while the devices drift, e.g. 1,3600,86400 (stored as accuracy_vs_time; the report draws it)."),
         run_overrides: Optional[dict] = None,

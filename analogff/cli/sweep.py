@@ -25,15 +25,18 @@ def register(app: typer.Typer) -> None:
             help="Parameter and its values (repeatable; keys are `simulate` options). "
                  "Use ';' to separate values that contain commas: hidden=500,500;1000.")] = None,
         config: Annotated[Optional[Path], typer.Option(
-            "--config", "-c", help="Sweep file: \\[base] table, \\[grid] table of lists, optional "
-                                   "\\[zip] table of equal-length lists, algo = \\[...], seeds = N.")] = None,
+            "--config", "-c",
+            help="Sweep file: optional \\[hardware] table (chip fields), \\[base] table, "
+                 "\\[grid] table of lists, optional \\[zip] table of equal-length lists, "
+                 "algo = \\[...], seeds = N.")] = None,
         algo: Annotated[Optional[List[str]], typer.Option(
             "--algo", "-a", help=f"Algorithm(s) to run: {', '.join(algorithm_names())} (repeatable, "
             "or comma-separated: --algo pff,bp).")] = None,
         seeds: Annotated[Optional[int], typer.Option(
             "--seeds", help="Replicates per point: seeds base, base+1, ..., base+N-1.")] = None,
         store: Annotated[Path, typer.Option(
-            "--store", "-s", help="Results store (SQLite); finished points in it are skipped.")]
+            "--store", "-s", help="Results store (SQLite); points done in it (or failed, "
+                                  "unless --retry-failed) are skipped.")]
         = Path("results.db"),
         workers: Annotated[Optional[int], typer.Option(
             "--workers", "-w", help="Local worker processes (default: number of cores).")] = None,
