@@ -238,3 +238,20 @@ def test_sample_without_prior_says_what_to_do():
               np.random.default_rng(3))
     with pytest.raises(RuntimeError, match="fit_prior"):
         net.sample(2, np.random.default_rng(0))
+
+
+def test_paper_preset_keeps_the_released_constant_rate():
+    """The release trains with a constant Adam rate (sim_train.py: Adam(eta)); the paper preset
+    is laid over "small", which decays linearly, so it must say "constant" itself."""
+    from analogff.experiment import preset_defaults
+
+    hp = preset_defaults("pff", "paper")
+    assert hp["lr_decay"] != "linear"
+    net = PFF.__new__(PFF)
+    net.hp, net.lr_scale = hp, 1.0
+    for done in (0.0, 0.5, 0.99):
+        net.set_schedule(done)
+        assert net.lr_scale == 1.0
+    net.hp = preset_defaults("pff", "small")   # the small preset does decay
+    net.set_schedule(0.5)
+    assert net.lr_scale == 0.5
