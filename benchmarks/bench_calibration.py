@@ -3,7 +3,7 @@
 (a) MLP+NeuroSim V3.0, 400-100-10 MLP trained online on MNIST at 32 nm (its manual,
     github neurosim/MLP_NeuroSim_V3.0, Tables I-II and Table 2; [S8] in reports/README.md): whole-run energy over 1 M training images -> per image, for the TaOx/HfOx and
     GST-PCM rows (and the Ag:a-Si row, the only one with a read/write split). Our per-image
-    read (forward + backward) and write (update) energy comes from `reports.estimate` with the
+    read (forward + backward) and write (update) energy comes from `analogff.estimate` (priced by `reports.estimate`) with the
     number of write pulses per image measured by an online-SGD run of the same MLP on the
     bundled digits (upsampled to 20x20, binarised like NeuroSim's 1-bit inputs), pulses =
     round(|dW| / (2/states)) per weight as NeuroSim's WriteCell does.
@@ -146,7 +146,7 @@ def part_a(tmp: Path) -> None:
           "read-out), counts half-selected\ncells during writes and computes pulses from its "
           "own training run on MNIST; our pulse count\ncomes from a float SGD run on the "
           "bundled 8x8 digits upsampled to 20x20, and the learning rate\nof the V3.0 table "
-          "run is not in the reference notes (two rates are shown).")
+          "run is not known here (two rates are shown).")
 
 
 def part_b(tmp: Path) -> None:

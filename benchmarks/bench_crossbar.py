@@ -7,7 +7,9 @@ Forward: batch 1000, shapes 784→500, 2000→2000, 500→10, 8-bit DAC/ADC, rea
 of 2000×2000 from a batch of 1000 against the float ``W += lr·dᵀx``, sized to ask ~1 pulse per
 device (the ideal device takes its pulses in closed form; ecram has c2c noise, so every
 device's train is drawn: aggregated with one deviate, or pulse by pulse near a bound).
-Prints the median time of each, the two timed alternately call by call (at least ``--repeats``
+Prints the import times of analogff, analogff.cli and crossbar.analog (fresh interpreters,
+median of 3) and the thread settings, then the median time of each, the two timed
+alternately call by call (at least ``--repeats``
 times, more for short calls: about 0.5 s of timing per pair), and the ratio.
 Numba's compile is done (and cached) before timing. The thread
 hand-off defaults of analogff._threads (OPENBLAS_THREAD_TIMEOUT, GOMP_SPINCOUNT) apply unless
@@ -102,8 +104,14 @@ def main() -> None:
         dv = load_preset(dev_name)
         w_max = mean_abs * dv.states
         ana = AnalogMatrix(n, n, dv, per, seed=1, w_max=w_max)
-        t_f, t_a = paired(float_update, lambda: ana.update(x, d, float(lr)), args.repeats)
-        pulses = (ana.ledger.get("pulses_up") + ana.ledger.get("pulses_down")) / (args.repeats + 1)
+        calls = [0]   # paired() may repeat a short call more often than --repeats
+
+        def analog_update(ana=ana, calls=calls):
+            calls[0] += 1
+            ana.update(x, d, float(lr))
+
+        t_f, t_a = paired(float_update, analog_update, args.repeats)
+        pulses = (ana.ledger.get("pulses_up") + ana.ledger.get("pulses_down")) / calls[0]
         label = f"update 2000x2000 det., {dev_name}"
         print(f"{label:<34}{t_f*1e3:>10.2f}{t_a*1e3:>11.2f}{t_a/t_f:>8.2f}"
               f"   ({pulses / n / n:.2f} pulses/device)")

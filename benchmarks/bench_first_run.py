@@ -5,7 +5,7 @@
 Runs ``analogff simulate`` (default options unless given after ``--``) in a fresh interpreter
 with a fresh, empty ``NUMBA_CACHE_DIR`` (cold: every kernel the run uses is compiled and
 cached), then again with that cache (warm), and prints the two wall times, their difference
-(the first-run cost; issue 16's target: at most 10 s on an idle 2-core machine) and, from the
+(the first-run cost; the target: at most 10 s on an idle 2-core machine) and, from the
 cold run, the compile time of each top-level kernel compiled in that process (CPU seconds of
 the compiling thread, its callees included; the pulse kernels compile in a second process
 meanwhile, `crossbar.warmup`, and are listed only if this one had to compile them). Timings
@@ -26,7 +26,7 @@ import sys
 import tempfile
 import time
 
-TARGET_S = 10.0  # issue 16: a first run at most this much longer than the same run warm
+TARGET_S = 10.0  # the target: a first run at most this much longer than the same run warm
 
 # run in the timed interpreter: simulate, and the compile time of every top-level kernel
 # (Numba's "numba:compile" events at nesting depth 0) written to $FIRST_RUN_LOG at exit

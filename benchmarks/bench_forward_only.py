@@ -1,7 +1,7 @@
 """Does forward-only learning pay on analog hardware? The matched study, and the crossbar-native
 PFF benchmark.
 
-Two modes:
+Three modes:
 
 ``python benchmarks/bench_forward_only.py native [--fashion] [--seeds 0,1,2]``
     Crossbar-native PFF (the ``scaled`` and ``factored`` rules: pulsed outer products at an

@@ -9,7 +9,8 @@ Part 1: a 64×64 tile with wires (1 Ω per pitch by default), random conductance
 from `IRDropSolver` (each method, construction included), max relative difference and speedup.
 Part 2: a 256×256 tile read with a batch of 1000 input vectors: ideal ``v @ G`` vs the IR-drop
 model (construction of G_eff once per conductance state, then one product per batch).
-Times are wall-clock, best of --repeat runs (ngspice: one run), on whatever thread settings
+Times are wall-clock (CPU time beside them), best of --repeat runs or more (5x for the
+products and solves of part 2; ngspice and --sparse: one run), on whatever thread settings
 the environment has.
 """
 
@@ -21,9 +22,10 @@ import sys
 import time
 from pathlib import Path
 
-import numpy as np
-
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import analogff._threads  # noqa: F401,E402  (before numpy: thread hand-off defaults)
+import numpy as np  # noqa: E402
 
 from crossbar.irdrop import IRDropSolver, ideal_currents  # noqa: E402
 from crossbar.spice import relative_errors, spice_unavailable_reason  # noqa: E402

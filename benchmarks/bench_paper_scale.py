@@ -19,7 +19,9 @@ ideal ratio on this machine (the ideal batch's CPU time spread over every core, 
 products' wall time: no scheduling of the same work goes below it) and the projected time of a
 60-epoch MNIST run (60000 / 500 = 120 batches per epoch) at the median batch time. Last, one
 settling-noise draw of the batch (1000 × 2000 float32 normals) by NumPy's own loop and by
-`crossbar.pcg_normals` (the same numbers; best of 5 each), the analog lateral read along
+`crossbar.pcg_normals` (the same numbers; best of 5 each), the batch's compiled / threaded
+passes (Adam step, ln, settling, lateral gradient and read, finiteness check) against their
+NumPy form (best of 5 each, and whether the bits agree), the analog lateral read along
 diagonals against the fused narrow read, and with ``--profile`` the
 functions that take the most time (own time, `cProfile`) in one more ideal and analog batch.
 Inputs are random images (784 values in [0, 1]): the time of a batch does not depend on their
@@ -47,8 +49,8 @@ from analogff.experiment import build
 BATCH = 500
 N_TRAIN = 60000
 EPOCHS = 60
-TARGET_IDEAL = 1.3    # ideal batch ÷ its matrix products (issue 16)
-TARGET_ANALOG = 1.5   # analog batch ÷ ideal batch (issue 16)
+TARGET_IDEAL = 1.3    # ideal batch ÷ its matrix products (target)
+TARGET_ANALOG = 1.5   # analog batch ÷ ideal batch (target)
 
 
 def _data(n: int = 1000) -> Dataset:

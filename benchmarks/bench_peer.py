@@ -18,7 +18,7 @@ pulses (N = the preset's states) on ``--devices`` devices in both tools (aihwkit
 ``compute_pulse_response`` on a tile from ``get_tile_for_plotting``, single pulses), under four
 conditions switched alike in both: nominal (no variation), d2d only, c2c + write noise only,
 and all on. Prints the largest difference of the mean trajectories (fraction of the range) and
-the ratio of the spreads across devices every 50 pulses, against issue 17's bar (0.02 of the
+the ratio of the spreads across devices every 50 pulses, against the bar (0.02 of the
 range, 10 %); exits 1 if a preset misses it.
 """
 
@@ -126,8 +126,8 @@ def speed(repeats: int) -> None:
 # cycle-to-cycle and write noise only (every aihwkit *_dtod set to 0); "all": the preset as is.
 CONDITIONS = {"nominal": (False, False), "d2d": (True, False), "c2c": (False, True),
               "all": (True, True)}
-MEAN_TOL = 0.02      # issue 17: mean trajectory within 0.02 of the range
-SPREAD_TOL = 0.10    # issue 17: spread across devices within 10 %
+MEAN_TOL = 0.02      # the bar: mean trajectory within 0.02 of the range
+SPREAD_TOL = 0.10    # the bar: spread across devices within 10 %
 SPREAD_EVERY = 50    # compare the spreads at every 50th pulse
 SELF_TILES = 2       # further aihwkit tiles that measure how far aihwkit differs from itself
 SPREAD_FLOOR = 1e-3  # spreads below this fraction of the range (all devices on one bound) are
@@ -172,7 +172,7 @@ def _their_trace(cls, d2d, c2c, n, n_devices):
 
 
 def presets(n_devices: int) -> bool:
-    """Drive every aihwkit-cited preset in both tools; True when all meet issue 17's bar.
+    """Drive every aihwkit-cited preset in both tools; True when all meet the bar.
 
     aihwkit's CPU simulator draws its cycle-to-cycle noise from a fixed list of 32768 normals
     made per tile (src/rpucuda/rng.h, "faster approximative RNG for CPU"), so two of its own
@@ -222,7 +222,7 @@ def presets(n_devices: int) -> bool:
             print(f"{name:<14}{cls:<26}{cond:<8}{dm:>8.2g}{dm_self:>8.2g}{spread:>14}"
                   f"{spread_self:>13}{ours[:, -1].std():>8.3f} /{theirs[:, -1].std():>6.3f}"
                   f"  {'yes' if ok else 'NO'}", flush=True)
-    print("all presets within issue 17's bar" if all_ok else "some preset misses issue 17's bar")
+    print("all presets within the bar" if all_ok else "some preset misses the bar")
     return all_ok
 
 

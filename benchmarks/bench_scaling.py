@@ -1,8 +1,9 @@
-"""Scaling study: PFF, FF and BP as the network grows (issue: forward-only learning's claims).
+"""Scaling study: PFF, FF and BP as the network grows (the claims of docs/findings.md, "Claims
+about forward-only learning as networks grow").
 
 Energy and latency per training sample, the chip each algorithm needs to train, and its
 on-chip buffer peak, versus width (depth 2: 784 - w - w - 10) and depth (FF and BP,
-784 - 1000 x d - 10, d = 2..8; PFF only at the released two-layer design), priced from the
+784 - 1000 x d - 10, d = 2-6 and 8; PFF only at the released two-layer design), priced from the
 real algorithms on the counting backend (`analogff.scaling`: one training batch of 50 and
 one inference, no training) on two devices and two nodes; and the widest 784 - w - w - 10
 network whose training chip fits 10, 50 and 100 mm² (ecram, 22 nm).
@@ -15,7 +16,9 @@ Two stages, so the figures can be re-priced when the energy model changes withou
 the algorithms: ``build`` runs the algorithms and caches their ledgers (device-dependent,
 node-independent) in ``--cache``; ``price`` prices the cached ledgers with the current
 model, writes ``docs/figures/scaling_*.png|svg`` and ``scaling.csv`` next to them, and
-prints the tables. ``all`` does both.
+prints the tables. ``all`` does both. ``project`` times and prices each
+algorithm's paper preset on full Fashion-MNIST into ``--cache``/project.json (``price``
+prints it); ``project-energy`` re-prices that file's energy alone.
 
     python3 benchmarks/bench_scaling.py all                 # ~30 min here (2 shared cores)
     python3 benchmarks/bench_scaling.py build --part width  # parts: width, depth, fit
@@ -333,8 +336,9 @@ def project(out: Path) -> None:
     """Projected cost of each algorithm's ``paper`` preset (784-2000-2000, batch 500, 60
     epochs; PFF with Adam as released) on full Fashion-MNIST: time on this machine (one
     timed training batch and one timed 500-image prediction, ideal and analog ecram, scaled
-    to 120 batches x 60 epochs and 10,000 test images) and energy (the counting estimate at
-    batch 500, per training sample x 3.6 M samples + per inference x 10,000)."""
+    to 120 batches x 60 epochs and 10,000 test images per epoch) and energy (the counting
+    estimate at batch 500: per training sample x 3.6 M samples to train, per inference x
+    10,000 to test)."""
     import analogff._threads  # noqa: F401
     import numpy as np
 

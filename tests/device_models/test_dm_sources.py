@@ -6,7 +6,7 @@ src/rpucuda/rpu_pulsed_device.cpp, rpu_linearstep_device.cpp,
 rpu_softbounds_reference_device.cpp), written out below in aihwkit's own weight units with the
 preset values of src/aihwkit/simulator/presets/devices.py. NeuroSim: G(P) = B(1 - exp(-P/A)) +
 G_min walked forward (LTP) and back (LTD) with A = getParamA(label)·P_max (MLP+NeuroSim V3.0,
-formula.cpp, Cell.cpp RealDevice::Write). Criteria (issue 17): the mean up/down trajectory
+formula.cpp, Cell.cpp RealDevice::Write). Criteria: the mean up/down trajectory
 within 0.02 of the range and the spread across devices within 10 %, noise off and on.
 """
 
