@@ -86,9 +86,9 @@ class IRDropSolver:
           ``8*rows*cols - 2*(rows + cols)`` non-zeros, built with vectorised numpy) is
           factorised once with SuperLU (``scipy.sparse.linalg.splu``) at construction; every
           `solve` is one call with a B-column right-hand side. Measured on the 2-core machine
-          here, idle (load ~0.1; rram-taox conductances, 1 Ω wires, one solve of 1000
-          vectors): factorisation ~13 ms CPU at 64×64 and ~0.6 s at 256×256; then 16–21 s CPU
-          for the 1000 vectors at 256×256, 16–21 ms per vector (crossbar/README_spice.md).
+          here, idle (`python benchmarks/bench_irdrop.py --sparse`, rram-taox conductances,
+          1 Ω wires): build and solve 5.7 ms per vector at 64×64; factorisation plus one solve
+          of 1000 vectors 22 s at 256×256, ~22 ms per vector (crossbar/README_spice.md).
         * ``"effective"``: the effective conductance matrix ``G_eff`` (``I = v @ G_eff``) is
           computed at construction by eliminating the network row by row (dense Kron
           reduction with Cholesky solves: ``O(rows * cols**3 + rows**2 * cols**2)`` flops
