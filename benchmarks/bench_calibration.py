@@ -1,10 +1,11 @@
 """Calibration of the energy model (reports/) against published numbers.
 
 (a) MLP+NeuroSim V3.0, 400-100-10 MLP trained online on MNIST at 32 nm (its manual,
-    github neurosim/MLP_NeuroSim_V3.0, Tables I-II and Table 2; [S8] in reports/README.md): whole-run energy over 1 M training images -> per image, for the TaOx/HfOx and
-    GST-PCM rows (and the Ag:a-Si row, the only one with a read/write split). Our per-image
-    read (forward + backward) and write (update) energy comes from `analogff.estimate` (priced by `reports.estimate`) with the
-    number of write pulses per image measured by an online-SGD run of the same MLP on the
+    github neurosim/MLP_NeuroSim_V3.0, Tables I-II and Table 2; [S8] in reports/README.md):
+    whole-run energy over 1 M training images -> per image, for the TaOx/HfOx and GST-PCM
+    rows (and the Ag:a-Si row, the only one with a read/write split). Our per-image read
+    (forward + backward) and write (update) energy comes from `analogff.estimate` (priced by
+    `reports.estimate`) with the number of write pulses per image measured by an online-SGD run of the same MLP on the
     bundled digits (upsampled to 20x20, binarised like NeuroSim's 1-bit inputs), pulses =
     round(|dW| / (2/states)) per weight as NeuroSim's WriteCell does.
 (b) The calibration set: one TOML per published, measured chip in benchmarks/chips/ (NeuRRAM

@@ -310,9 +310,7 @@ def _aggregate_row(nrow, a_row, b_row, dp_row, dm_row, single, g, p, geometric, 
     and in which polarity (as in `apply_update`), the pulse energy, and the new state from one
     deviate g[j] (`_apply_n_aggregate`'s formula). Devices whose train might touch a bound,
     whose log-change is beyond the polynomial's range, or that `_train_aggregates` refuses get
-    flag 1: the caller sends those through `_apply_n` (stream i), which pulses them one by one
-    or, when only the polynomial's range (log-change >= 1/4) flagged them, may draw them at
-    once from a new deviate (`_expm1_near0`: libm's expm1 there). ``single``
+    flag 1: the caller redoes those through `_apply_n` (`_flagged_trains`). ``single``
     (single-device mapping): ``b_row`` is ``a_row`` and the device always moves.
     ``dp_row``/``dm_row``: d2d factors (ones if none). Returns (energy, pulses up, pulses down).
     """
@@ -731,12 +729,12 @@ def _own_law_row(i, nrow, k, idx, wp, wm, differential, lawp, law_m, touchp, tou
     devices (their deviates and the energy sum, `_own_law_deviates`) and three vectorised
     passes (`_own_law_energies`, `_own_law_pass`, `_own_law_commit`): the same numbers as the
     per-device loop of `_lean_row` (the same deviates of the row's stream ``st`` in the same
-    order, the same formulas, the same energy sum), ~2x faster when most devices of the row take pulses. ``idx[:k]``: the
-    pulsed devices in order (`_nonzero`). First each train's energy (`_own_law_energies`) and
-    one deviate per pulsed device (`_own_law_deviates`: what the loop draws when every train
-    is drawn at once), then `_own_law_pass` (which trains are admitted, their new states; one
-    pass instead of an admission pass and a state pass, which loaded every law twice), then
-    `_own_law_commit`.
+    order, the same formulas, the same energy sum), ~2x faster when most devices of the row
+    take pulses. ``idx[:k]``: the pulsed devices in order (`_nonzero`). First each train's
+    energy (`_own_law_energies`) and one deviate per pulsed device (`_own_law_deviates`: what
+    the loop draws when every train is drawn at once), then `_own_law_pass` (which trains are
+    admitted, their new states; one pass instead of an admission pass and a state pass, which
+    loaded every law twice), then `_own_law_commit`.
     A row with trains near a bound (status 2) draws again through `_own_law_trains` (their
     deviates interleave with the others' as in the loop) and passes again. A row with an
     admitted train that might need libm (trains of hundreds of pulses) is declined, nothing
@@ -798,9 +796,8 @@ def _lean_row(i, nrow, wp, wm, d2dp, d2dm, has_d2d, differential, full, vec_rows
     row_laws = vec_laws and _long_trains(nrow)
     if vec_rows or row_laws:
         # noisy trains: the whole row through the aggregated formula at once (one deviate per
-        # device, stream 2R + i), then the flagged devices through `_apply_n` (stream i: pulse
-        # by pulse, or at once if only the polynomial's range flagged them), then one
-        # write-back
+        # device, stream 2R + i), then the flagged devices (`_flagged_trains`, stream i),
+        # then one write-back
         if not has_d2d:
             dp_row = ones
             dm_row = ones
@@ -874,8 +871,8 @@ def _own_law_chunks(c0, c1, A, max_pulses, wp, wm, p, key, differential, lawp, l
                     touchm, done, up_cnt, dn_cnt, energy):
     """The rows of chunks c0 … c1 - 1 that `_lean_row` would give to its per-device loop
     (own-law devices, noisy trains, deterministic counts, at most LAWS_VECTORISED_ABOVE
-    pulses per device on average over the row, `_long_trains`) and that are expected to have more than OWN_LAW_ROWS_ABOVE of their
-    devices pulsed, through `_own_law_row`: the same counts (from the same uniforms), streams
+    pulses per device on average over the row, `_long_trains`) and that are expected to have
+    more than OWN_LAW_ROWS_ABOVE of their devices pulsed, through `_own_law_row`: the same counts (from the same uniforms), streams
     and numbers; done[i] = 1 for each row it took, the others are left to
     `_update_chunks_lean`. A kernel of its own, run first by `apply_update` on arrays of
     OWN_LAW_KERNEL_FROM devices or more, so that runs on smaller arrays never compile it."""
@@ -1073,8 +1070,8 @@ def apply_update(mode, A, V, max_pulses, wp, wm, d2dp, d2dm, has_d2d,
     (the caller draws its write noise); otherwise the laws come from ``p`` and the step factors.
     Rows without stuck devices or endurance/refresh/drift bookkeeping take lean paths: noisy
     devices whose polarities follow one law go through `_aggregate_row` (vectorised; one
-    deviate per device from stream 2R + row), the trains it flags through `_apply_n` (stream
-    row: pulse by pulse, or at once when only the polynomial's range flagged them).
+    deviate per device from stream 2R + row), the trains it flags again through `_apply_n`
+    (`_flagged_trains`, stream row).
     ``stuck_free``: the caller guarantees that no device is or can become stuck (none drawn
     stuck, no endurance); with deterministic or mixed counts and no refresh or drift clock,
     every row is then lean and the update runs `_update_chunks_lean` (the same numbers;

@@ -95,7 +95,8 @@ class DeviceModel:
     up_down: float = 0.0         # asymmetry a in (-1, 1): up step * (1+a), down step * (1-a)
     nonlinearity_up: float = 0.0    # P_max / A for the exponential response (< 0: convex)
     nonlinearity_down: float = 0.0  # P_max / A for depression
-    reference_state: float = 0.5  # nominal-step state of soft-bounds/linear-step (aihwkit weight 0)
+    # nominal-step state of soft-bounds/linear-step (aihwkit's weight 0)
+    reference_state: float = 0.5
     gamma_up: float = 0.0        # linear-step: relative step decrease at the upper bound
     gamma_down: float = 0.0      # linear-step: relative step decrease at the lower bound
     policy: str = "bidirectional"   # bidirectional | potentiate-only (PCM: needs refresh)

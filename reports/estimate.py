@@ -466,12 +466,13 @@ def price_digital(ledger: dict, node_nm: int, precision: str = "int8", *,
                   leakage_model: str = "flat") -> dict[str, Any]:
     """The ledger's work on a digital accelerator at ``node_nm`` with ``precision`` MACs.
 
-    Model (Horowitz, ISSCC 2014 [S1]: 45 nm operation, SRAM and DRAM energies): every MAC = mult + add at ``precision``, plus one weight
-    operand fetch from a local 8 KB SRAM (Horowitz's realistic baseline); input vectors are
-    read and outputs written once per vector in the ``sram_kb`` buffer; if all weights fit in
-    ``sram_kb`` they are read from it once per ``batch`` vectors, otherwise streamed from DRAM
-    once per ``batch`` vectors; each update rewrites every weight (read + write) in that
-    memory and costs ``batch x rows x cols`` MACs when the ledger's MACs do not include it.
+    Model (Horowitz, ISSCC 2014 [S1]: 45 nm operation, SRAM and DRAM energies): every MAC =
+    mult + add at ``precision``, plus one weight operand fetch from a local 8 KB SRAM
+    (Horowitz's realistic baseline); input vectors are read and outputs written once per vector
+    in the ``sram_kb`` buffer; if all weights fit in ``sram_kb`` they are read from it once per
+    ``batch`` vectors, otherwise streamed from DRAM once per ``batch`` vectors; each update
+    rewrites every weight (read + write) in that memory and costs ``batch x rows x cols`` MACs
+    when the ledger's MACs do not include it.
     The ledger's digital periphery counters and SRAM/DRAM bits are priced as on the analog
     chip, buffers in the memory level that holds them (`memory_spill`'s rule, with the
     ``sram_kb`` buffer less the weights it keeps when they fit). Leakage: ``leakage_model = "per_block"`` prices logic and SRAM
