@@ -59,6 +59,9 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--rounds", type=int, default=2, help="rounds of the two processes")
     a = ap.parse_args()
+    if a.rounds < 1:
+        print(f"--rounds = {a.rounds} is out of range; allowed 1 or more", file=sys.stderr)
+        sys.exit(2)
     t = {o: [] for o in ORDERS}
     for r in range(a.rounds):
         for order in ORDERS:
