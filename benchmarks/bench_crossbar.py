@@ -19,7 +19,6 @@ set in the environment; the README's figures use them.
 from __future__ import annotations
 
 import analogff._threads  # noqa: F401  (before numpy: thread hand-off defaults)
-import argparse
 import math
 import os
 import statistics
@@ -29,6 +28,8 @@ import numpy as np
 
 from crossbar import AnalogMatrix, IdealMatrix, Periphery
 from device_models import load_preset
+
+from _args import Parser, at_least  # one-line refusals, exit 2
 
 
 def paired(fn_ideal, fn_analog, repeats, min_seconds=0.5):
@@ -63,8 +64,8 @@ def import_times() -> None:
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--repeats", type=int, default=15)
+    ap = Parser(description=__doc__.splitlines()[0])
+    ap.add_argument("--repeats", type=at_least(1), default=15)
     ap.add_argument("--breakdown", action="store_true",
                     help="also print where the analog read and update time goes")
     args = ap.parse_args()

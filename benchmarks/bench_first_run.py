@@ -25,6 +25,9 @@ import subprocess
 import sys
 import tempfile
 import time
+from argparse import ArgumentTypeError
+
+from _args import at_least  # one-line refusals, exit 2
 
 TARGET_S = 10.0  # the target: a first run at most this much longer than the same run warm
 
@@ -91,7 +94,11 @@ def main() -> None:
     argv = sys.argv[1:]
     runs = 1
     if argv[:1] == ["--runs"]:
-        runs, argv = int(argv[1]), argv[2:]
+        try:
+            runs, argv = at_least(1)(argv[1] if len(argv) > 1 else ""), argv[2:]
+        except ArgumentTypeError as exc:
+            print(f"bench_first_run.py: argument --runs: {exc}", file=sys.stderr)
+            sys.exit(2)
     if argv[:1] == ["--"]:
         argv = argv[1:]
     print(f"analogff simulate {' '.join(argv) or '(defaults)'}  ({os.cpu_count()} cores; "

@@ -37,12 +37,14 @@ got there with less (or at all); and the training energy per sample by component
 
 from __future__ import annotations
 
-import argparse
 import csv
 import sys
 import time
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
+
+from _args import (Parser, at_least, choice_csv, float_csv, int_csv, main_of,  # one-line
+                   positive_float, preset_csv)                         # refusals, exit 2
 
 ALGOS = ("pff", "ff", "bp")
 FAMILIES = ("pulsed", "mixed", "adam")
@@ -448,29 +450,29 @@ def curves(recs: list[dict], out: Path) -> list[Path]:
 
 
 def main(argv=None) -> None:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap = Parser(description=__doc__.split("\n\n")[0])
     sub = ap.add_subparsers(dest="mode", required=True)
     n = sub.add_parser("native", help="crossbar-native PFF vs Adam-PFF at --noise 0.05")
     n.add_argument("--fashion", action="store_true", help="Fashion-MNIST subset instead of digits")
-    n.add_argument("--seeds", default="0,1,2")
+    n.add_argument("--seeds", type=int_csv, default="0,1,2")
     n.add_argument("--rules", default="adam,scaled,factored,sgd",
                    help="update rules to compare (updates.py); the ratio needs adam")
-    n.add_argument("--lr", type=float, default=None,
+    n.add_argument("--lr", type=positive_float, default=None,
                    help="one rate for every rule (default: each rule's own default)")
-    n.add_argument("--fashion-limit", type=int, default=FASHION_LIMIT)
-    n.add_argument("--fashion-epochs", type=int, default=FASHION_EPOCHS)
+    n.add_argument("--fashion-limit", type=at_least(1), default=FASHION_LIMIT)
+    n.add_argument("--fashion-epochs", type=at_least(1), default=FASHION_EPOCHS)
     s = sub.add_parser("study", help="the matched PFF/FF/BP study")
     s.add_argument("--out", required=True, help="output directory (store, CSV, tables, figures)")
-    s.add_argument("--datasets", default=",".join(DATASETS))
-    s.add_argument("--devices", default=",".join(DEVICES))
-    s.add_argument("--noise", default=",".join(str(x) for x in NOISE))
-    s.add_argument("--seeds", default=",".join(str(x) for x in SEEDS))
-    s.add_argument("--families", default=",".join(FAMILIES))
-    s.add_argument("--epochs", type=int, default=None,
+    s.add_argument("--datasets", type=choice_csv(DATASETS), default=",".join(DATASETS))
+    s.add_argument("--devices", type=preset_csv, default=",".join(DEVICES))
+    s.add_argument("--noise", type=float_csv, default=",".join(str(x) for x in NOISE))
+    s.add_argument("--seeds", type=int_csv, default=",".join(str(x) for x in SEEDS))
+    s.add_argument("--families", type=choice_csv(FAMILIES), default=",".join(FAMILIES))
+    s.add_argument("--epochs", type=at_least(1), default=None,
                    help="epochs for every run (default: the matched budget's 12 on digits, "
                         f"{FASHION_EPOCHS} on Fashion-MNIST)")
-    s.add_argument("--fashion-limit", type=int, default=FASHION_LIMIT)
-    s.add_argument("--workers", type=int, default=2)
+    s.add_argument("--fashion-limit", type=at_least(1), default=FASHION_LIMIT)
+    s.add_argument("--workers", type=at_least(1), default=2)
     m = sub.add_parser("summary", help="tables and figures from the runs already in a store "
                                        "(runs nothing)")
     m.add_argument("--out", required=True, help="output directory (CSV, tables, figures)")
@@ -483,4 +485,4 @@ def main(argv=None) -> None:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main_of(main))

@@ -14,11 +14,12 @@ a warm-up batch, and the script prints the times and their ratios.
 
 from __future__ import annotations
 
-import argparse
 import os
 import subprocess
 import sys
 from pathlib import Path
+
+from _args import Parser, at_least  # one-line refusals, exit 2
 
 HERE = Path(__file__).resolve().parent
 
@@ -56,12 +57,9 @@ def _run(order: str) -> tuple[float, float]:
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--rounds", type=int, default=2, help="rounds of the two processes")
+    ap = Parser(description=__doc__.split("\n")[0])
+    ap.add_argument("--rounds", type=at_least(1), default=2, help="rounds of the two processes")
     a = ap.parse_args()
-    if a.rounds < 1:
-        print(f"--rounds = {a.rounds} is out of range; allowed 1 or more", file=sys.stderr)
-        sys.exit(2)
     t = {o: [] for o in ORDERS}
     for r in range(a.rounds):
         for order in ORDERS:

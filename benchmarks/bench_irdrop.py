@@ -16,7 +16,6 @@ the environment has.
 
 from __future__ import annotations
 
-import argparse
 import os
 import sys
 import time
@@ -29,6 +28,8 @@ import numpy as np  # noqa: E402
 
 from crossbar.irdrop import IRDropSolver, ideal_currents  # noqa: E402
 from crossbar.spice import relative_errors, spice_unavailable_reason  # noqa: E402
+
+from _args import Parser, at_least, device_preset, positive_float  # one-line refusals, exit 2
 
 
 def best_of(fn, repeat):
@@ -44,11 +45,8 @@ def best_of(fn, repeat):
 
 
 def device_range(name):
-    from device_models import list_presets, load_preset
-    if name not in list_presets():
-        print(f"(device preset {name!r} not available here; using 'ideal')")
-        name = "ideal"
-    d = load_preset(name)
+    from device_models import load_preset
+    d = load_preset(name)   # a known preset: --device is checked when parsed
     return name, float(d.g_min), float(d.g_max), float(d.v_read)
 
 
@@ -107,15 +105,17 @@ def part_read(args, g_min, g_max, v_read, rows_out):
 
 
 def main(argv=None):
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--device", default="rram-taox")
-    p.add_argument("--wire-resistance", type=float, default=1.0)
+    p = Parser(description=__doc__.splitlines()[0])
+    p.add_argument("--device", type=device_preset, default="rram-taox")
+    p.add_argument("--wire-resistance", type=positive_float, default=1.0,
+                   help="ohms per cell pitch of wire")
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--spice-size", type=int, default=64)
-    p.add_argument("--inputs", type=int, default=2, help="input vectors for the ngspice part")
-    p.add_argument("--read-size", type=int, default=256)
-    p.add_argument("--batch", type=int, default=1000)
-    p.add_argument("--repeat", type=int, default=3)
+    p.add_argument("--spice-size", type=at_least(2), default=64)
+    p.add_argument("--inputs", type=at_least(1), default=2,
+                   help="input vectors for the ngspice part")
+    p.add_argument("--read-size", type=at_least(2), default=256)
+    p.add_argument("--batch", type=at_least(1), default=1000)
+    p.add_argument("--repeat", type=at_least(1), default=3)
     p.add_argument("--no-spice", action="store_true")
     p.add_argument("--sparse", action="store_true", help="also time method='sparse' on the big read")
     args = p.parse_args(argv)

@@ -31,7 +31,6 @@ content. Numba's compile and a first batch are done before timing.
 from __future__ import annotations
 
 import analogff._threads  # noqa: F401  (before numpy: thread hand-off defaults)
-import argparse
 import contextlib
 import cProfile
 import io
@@ -45,6 +44,8 @@ import numpy as np
 from analogff.config import from_dict
 from analogff.data import Dataset
 from analogff.experiment import build
+
+from _args import Parser, at_least, device_preset, main_of  # one-line refusals, exit 2
 
 BATCH = 500
 N_TRAIN = 60000
@@ -155,9 +156,10 @@ def _spread(xs) -> str:
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--repeats", type=int, default=3, help="rounds of products/ideal/analog")
-    ap.add_argument("--device", default="ecram")
+    ap = Parser(description=__doc__.split("\n")[0])
+    ap.add_argument("--repeats", type=at_least(1), default=3,
+                    help="rounds of products/ideal/analog")
+    ap.add_argument("--device", type=device_preset, default="ecram")
     ap.add_argument("--skip-analog", action="store_true")
     ap.add_argument("--profile", action="store_true",
                     help="then print the 12 functions with the most own time in one batch each")
@@ -375,4 +377,4 @@ def _profile(name: str, batch) -> None:
 
 
 if __name__ == "__main__":
-    main()
+    main_of(main)

@@ -25,13 +25,14 @@ range, 10 %); exits 1 if a preset misses it.
 from __future__ import annotations
 
 import analogff._threads  # noqa: F401  (before numpy/torch: the thread hand-off defaults)
-import argparse
 import os
 import statistics
 import sys
 import time
 
 import numpy as np
+
+from _args import Parser, at_least  # one-line refusals, exit 2
 
 INSTALL = (
     "aihwkit is not installed: this benchmark compares analogff with it side by side.\n"
@@ -227,9 +228,9 @@ def presets(n_devices: int) -> bool:
 
 
 def main() -> int:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--repeats", type=int, default=10)
-    ap.add_argument("--devices", type=int, default=4000)
+    ap = Parser(description=__doc__.split("\n")[0])
+    ap.add_argument("--repeats", type=at_least(1), default=10)
+    ap.add_argument("--devices", type=at_least(2), default=4000)
     ap.add_argument("--skip-speed", action="store_true")
     ap.add_argument("--skip-presets", action="store_true")
     a = ap.parse_args()

@@ -21,7 +21,6 @@ benchmarks/bench_pulse_updates.py``), and compare the hashes and the times.
 from __future__ import annotations
 
 import analogff._threads  # noqa: F401  (before numpy: thread hand-off defaults)
-import argparse
 import hashlib
 import statistics
 import time
@@ -30,6 +29,8 @@ import numpy as np
 
 import bench_paper_scale as paper
 from crossbar import kernels as K
+
+from _args import Parser, at_least, device_preset, main_of  # one-line refusals, exit 2
 
 MIN_DEVICES = 1 << 20   # the paper batch's large arrays (784 x 2000 and up)
 
@@ -109,12 +110,10 @@ def _ideal_adds(calls) -> list[float]:
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--device", default="ecram")
-    ap.add_argument("--repeats", type=int, default=5, help="replays of the recorded calls")
+    ap = Parser(description=__doc__.split("\n")[0])
+    ap.add_argument("--device", type=device_preset, default="ecram")
+    ap.add_argument("--repeats", type=at_least(1), default=5, help="replays of the recorded calls")
     a = ap.parse_args()
-    if a.repeats < 1:
-        raise SystemExit(f"--repeats = {a.repeats} is out of range; allowed 1 or more")
     net = paper._net(False, a.device)
     net.algo.train_batch(*_batch(net))          # compile and warm up
     calls, before, after = _record(net)
@@ -139,4 +138,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    main_of(main)

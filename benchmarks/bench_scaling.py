@@ -27,7 +27,6 @@ prints it); ``project-energy`` re-prices that file's energy alone.
 
 from __future__ import annotations
 
-import argparse
 import json
 import math
 import os
@@ -41,6 +40,8 @@ sys.path.insert(0, str(ROOT))
 
 from analogff.scaling import Shape, largest_width, ledger, price  # noqa: E402
 from crossbar.chip import Hardware  # noqa: E402
+
+from _args import Parser  # one-line refusals, exit 2
 
 ALGOS = ("bp", "ff", "pff")
 WIDTHS = (100, 250, 500, 1000, 2000, 4000)
@@ -399,7 +400,7 @@ def _project_energy(algo: str, row: dict) -> None:
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap = Parser(description=__doc__.split("\n\n")[0])
     ap.add_argument("stage", choices=("build", "price", "all", "project", "project-energy"))
     ap.add_argument("--part", choices=("width", "depth", "fit", "every"), default="every")
     ap.add_argument("--cache", type=Path, default=DEFAULT_CACHE)

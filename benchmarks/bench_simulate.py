@@ -14,13 +14,14 @@ included), and the analog / ideal ratio of one PFF training step (same config, s
 from __future__ import annotations
 
 import analogff._threads  # noqa: F401  (before numpy: thread hand-off defaults)
-import argparse
 import statistics
 import time
 
 
 from analogff.config import SimConfig
 from analogff.experiment import blas_threads_for, build, run_experiment
+
+from _args import Parser, at_least, main_of  # one-line refusals, exit 2
 
 
 def warm() -> None:
@@ -88,11 +89,11 @@ def step_ratio(cfg: SimConfig, repeats: int = 21) -> None:
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap = Parser(description=__doc__.splitlines()[0])
     ap.add_argument("--fashion", action="store_true", help="also run the Fashion-MNIST comparison")
-    ap.add_argument("--fashion-epochs", type=int, default=5)
+    ap.add_argument("--fashion-epochs", type=at_least(1), default=5)
     ap.add_argument("--fashion-hidden", default="500,500")
-    ap.add_argument("--fashion-limit", type=int, default=10000,
+    ap.add_argument("--fashion-limit", type=at_least(0), default=10000,
                     help="training examples (stratified subset; 0 = all 60000)")
     args = ap.parse_args()
     warm()
@@ -112,4 +113,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    main_of(main)

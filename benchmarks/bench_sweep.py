@@ -20,7 +20,6 @@ The figures depend on what else runs on the machine: the 2 cores here are shared
 
 from __future__ import annotations
 
-import argparse
 import os
 import statistics
 import sys
@@ -33,6 +32,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from analogff.config import SimConfig  # noqa: E402
 from analogff.store import ResultsStore  # noqa: E402
 from analogff.sweep import LocalPool, build_spec, default_point, expand, run_sweep  # noqa: E402
+
+from _args import Parser, at_least  # one-line refusals, exit 2
 
 
 def null_point(cfg: SimConfig) -> dict:
@@ -139,10 +140,10 @@ def show(tag: str, r: dict) -> None:
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap = Parser(description=__doc__.split("\n")[0])
     ap.add_argument("--quick", action="store_true", help="smaller points")
-    ap.add_argument("--repeat", type=int, default=3, help="repeats; the best is reported")
-    ap.add_argument("--null-points", type=int, default=40,
+    ap.add_argument("--repeat", type=at_least(1), default=3, help="repeats; the best is reported")
+    ap.add_argument("--null-points", type=at_least(1), default=40,
                     help="points of the no-work sweep that measures pure overhead")
     args = ap.parse_args()
     pts = points(args.quick)

@@ -22,13 +22,13 @@ one example is 0.35 points, so a margin under one example per seed is a tie in a
 
 from __future__ import annotations
 
-import argparse
 import contextlib
 import json
-import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from _args import Parser, fraction, int_csv, main_of  # one-line refusals, exit 2
 
 SHARED = {"dataset": "digits", "noise": 0.05}  # every run: the default device, ecram
 
@@ -177,13 +177,14 @@ def print_table(s: dict, choice: Choice, seeds: list[int]) -> None:
 
 
 def main(argv=None) -> None:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap = Parser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--out", type=Path, default=Path("tuning_runs.jsonl"),
                     help="JSON-lines file of finished runs (resumed; default %(default)s)")
-    ap.add_argument("--seeds", default="0,1", help="comma-separated seeds (default 0,1)")
+    ap.add_argument("--seeds", type=int_csv, default="0,1",
+                    help="comma-separated seeds (default 0,1)")
     ap.add_argument("--only", default=None,
                     help="comma-separated choices: " + ", ".join(c.name for c in CHOICES))
-    ap.add_argument("--dev-fraction", type=float, default=0.2,
+    ap.add_argument("--dev-fraction", type=fraction, default=0.2,
                     help="share of the training set held out as dev (default 0.2)")
     ap.add_argument("--table", action="store_true", help="run nothing; print from --out")
     a = ap.parse_args(argv)
@@ -191,7 +192,8 @@ def main(argv=None) -> None:
     names = a.only.split(",") if a.only else [c.name for c in CHOICES]
     bad = sorted(set(names) - {c.name for c in CHOICES})
     if bad:
-        sys.exit(f"--only: unknown choice {', '.join(bad)}")
+        ap.error(f"argument --only: unknown choice {', '.join(bad)}; known: "
+                 + ", ".join(c.name for c in CHOICES))
     chosen = [c for c in CHOICES if c.name in names]
     rows = load_rows(a.out)
     t0 = time.perf_counter()
@@ -219,4 +221,4 @@ def main(argv=None) -> None:
 
 
 if __name__ == "__main__":
-    main()
+    main_of(main)

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 _PATH = Path(__file__).resolve().parents[2] / "benchmarks" / "bench_tuning.py"
+sys.path.insert(0, str(_PATH.parent))  # as when run as a script: its own folder's _args
 _spec = importlib.util.spec_from_file_location("bench_tuning", _PATH)
 bt = importlib.util.module_from_spec(_spec)
 sys.modules["bench_tuning"] = bt  # dataclasses look their module up there
