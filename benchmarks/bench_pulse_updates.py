@@ -35,14 +35,20 @@ from _args import Parser, at_least, device_preset, main_of  # one-line refusals,
 MIN_DEVICES = 1 << 20   # the paper batch's large arrays (784 x 2000 and up)
 
 
+# a recorded call: (mode, A, V, max_pulses, dev, rest, kw), ``dev`` its `crossbar.pulses.Devices`
+def _states(call) -> tuple:
+    """A pulse call's device states (wp, wm)."""
+    return call[4].wp, call[4].wm
+
+
 def _marks(call) -> tuple:
     """A pulse call's write marks (touchp, touchm): set for every device written."""
-    return call[6][-2], call[6][-1]
+    return call[4].touchp, call[4].touchm
 
 
 def _snapshot(calls) -> dict:
     """Copies of the device states (wp, wm) the calls change, keyed by id of ``wp``."""
-    return {id(c[4]): (c[4].copy(), c[5].copy()) for c in calls}
+    return {id(c[4].wp): (c[4].wp.copy(), c[4].wm.copy()) for c in calls}
 
 
 def _record(net) -> tuple[list, dict, dict]:
@@ -51,12 +57,12 @@ def _record(net) -> tuple[list, dict, dict]:
     calls, before = [], {}
     real = K.apply_update
 
-    def rec(mode, A, V, max_pulses, wp, wm, *rest, **kw):
-        if wp.size >= MIN_DEVICES:
-            call = (mode, A.copy(), V, max_pulses, wp, wm, rest, kw)
-            before.setdefault(id(wp), _snapshot([call])[id(wp)])
+    def rec(mode, A, V, max_pulses, dev, *rest, **kw):
+        if dev.wp.size >= MIN_DEVICES:
+            call = (mode, A.copy(), V, max_pulses, dev, rest, kw)
+            before.setdefault(id(dev.wp), _snapshot([call])[id(dev.wp)])
             calls.append(call)
-        return real(mode, A, V, max_pulses, wp, wm, *rest, **kw)
+        return real(mode, A, V, max_pulses, dev, *rest, **kw)
 
     K.apply_update = rec
     try:
@@ -74,7 +80,8 @@ def _restore(calls, states) -> None:
     """Device states as recorded; write marks cleared (so that codes that keep or clear the
     marks between updates replay alike)."""
     for c in calls:
-        c[4][...], c[5][...] = states[id(c[4])]
+        wp, wm = _states(c)
+        wp[...], wm[...] = states[id(wp)]
         for m in _marks(c):
             m[...] = 0
 
@@ -84,25 +91,25 @@ def _replay(calls, before) -> tuple[list[float], str]:
     _restore(calls, before)
     h = hashlib.sha256()
     times = []
-    for mode, A, V, max_pulses, wp, wm, rest, kw in calls:
+    for mode, A, V, max_pulses, dev, rest, kw in calls:
         a = A.copy()   # the mixed scheme keeps its remainder in A
         t = time.perf_counter()
-        out = K.apply_update(mode, a, V, max_pulses, wp, wm, *rest, **kw)
+        out = K.apply_update(mode, a, V, max_pulses, dev, *rest, **kw)
         times.append(time.perf_counter() - t)
         for arr in out:
             h.update(arr.tobytes())
-    for c in {id(c[4]): c for c in calls}.values():
-        for arr in (c[4], c[5]) + _marks(c):
+    for c in {id(c[4].wp): c for c in calls}.values():
+        for arr in _states(c) + _marks(c):
             h.update(arr.tobytes())
     return times, h.hexdigest()[:16]
 
 
 def _ideal_adds(calls) -> list[float]:
     """The same updates as float32 adds into arrays of the same shape (seconds per call)."""
-    ws = {id(c[4]): np.zeros(c[1].shape, dtype=np.float32) for c in calls}
+    ws = {id(c[4].wp): np.zeros(c[1].shape, dtype=np.float32) for c in calls}
     times = []
     for c in calls:
-        w = ws[id(c[4])]
+        w = ws[id(c[4].wp)]
         t = time.perf_counter()
         w += c[1]
         times.append(time.perf_counter() - t)

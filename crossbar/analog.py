@@ -494,6 +494,18 @@ class AnalogMatrix(MatrixBase):
                           transposed=True, what="transposed input")
 
     # ---- writes -------------------------------------------------------------------------
+    def _devices(self) -> K.Devices:
+        """The device arrays as the pulse kernels take them (the arrays, not copies)."""
+        return K.Devices(self.wp, self.wm, self.d2dp, self.d2dm, self._has_d2d,
+                         self._differential, self._full, self._lawp, self._lawm, self._touchp,
+                         self._touchm)
+
+    def _wear(self) -> K.Wear:
+        """Stuck devices, endurance counts and programming times, as the pulse kernels take
+        them."""
+        return K.Wear(self.stuckp, self.stuckm, self.countp, self.countm, self.tprogp,
+                      self.tprogm, self._drift, float(self.time))
+
     def _pulses_per_weight(self) -> float:
         # one nominal pulse moves W by w_max/states (differential) or 2 w_max/states (reference)
         return self.device.states / (self.w_max * (1.0 if self._differential else 2.0))
@@ -574,11 +586,8 @@ class AnalogMatrix(MatrixBase):
     def _fire(self, mode: int, A: np.ndarray, V: np.ndarray) -> None:
         pe = self.periphery
         kernel = kernel_for(K.apply_update, self.wp.size, _SMALL_UPDATE)
-        up, dn, e = kernel(mode, A, V, pe.max_pulses, self.wp, self.wm, self.d2dp, self.d2dm,
-                           self._has_d2d, self.stuckp, self.stuckm, self.countp, self.countm,
-                           self._params, new_key(self._rng), self._differential, self.tprogp,
-                           self.tprogm, self._drift, self.time, self._full, self._lawp,
-                           self._lawm, self._touchp, self._touchm, stuck_free=self._stuck_free)
+        up, dn, e = kernel(mode, A, V, pe.max_pulses, self._devices(), self._wear(),
+                           self._params, new_key(self._rng), stuck_free=self._stuck_free)
         if self._full and self.device.write_noise > 0:
             tp = self._touchp.astype(bool)
             tm = self._touchm.astype(bool) if self._differential else None

@@ -25,17 +25,19 @@ from device_models.presets import get_device
 def _args(m: AnalogMatrix, A: np.ndarray) -> list:
     """apply_update's arguments for deterministic counts (m's arrays and A copied)."""
     c = np.copy
-    return [P.DETERMINISTIC, c(A), np.zeros_like(A), m.periphery.max_pulses, c(m.wp), c(m.wm),
-            m.d2dp, m.d2dm, m._has_d2d, c(m.stuckp), c(m.stuckm), c(m.countp), c(m.countm),
-            m._params, 12345, m._differential, c(m.tprogp), c(m.tprogm), m._drift, m.time,
-            m._full, m._lawp, m._lawm, c(m._touchp), c(m._touchm)]
+    dev = P.Devices(c(m.wp), c(m.wm), m.d2dp, m.d2dm, m._has_d2d, m._differential, m._full,
+                    m._lawp, m._lawm, c(m._touchp), c(m._touchm))
+    wear = P.Wear(c(m.stuckp), c(m.stuckm), c(m.countp), c(m.countm), c(m.tprogp), c(m.tprogm),
+                  m._drift, m.time)
+    return [P.DETERMINISTIC, c(A), np.zeros_like(A), m.periphery.max_pulses, dev, wear,
+            m._params, 12345]
 
 
 def _own_law_then_lean(a: list) -> tuple:
     """What `apply_update` does on a large array, at any size: `_own_law_chunks`, then the
     lean kernel for the rows it did not take. Returns (rows taken, (up, down, energy))."""
-    (mode, A, _V, mp, wp, wm, d2dp, d2dm, has_d2d, _sp, _sm, _cp, _cm, p, key, diff, _tp, _tm,
-     _drift, _now, full, lawp, lawm, touchp, touchm) = a
+    mode, A, _V, mp, dev, _wear, p, key = a
+    wp, wm, d2dp, d2dm, has_d2d, diff, full, lawp, lawm, touchp, touchm = dev
     R = wp.shape[0]
     out = (np.zeros(R, np.int64), np.zeros(R, np.int64), np.zeros(R, np.float64))
     done = np.zeros(R, np.uint8)
@@ -54,8 +56,8 @@ def _assert_equals_general_kernel(m: AnalogMatrix, A: np.ndarray) -> np.ndarray:
     out_general = P.apply_update(*general, stuck_free=False)
     for x, y in zip(out, out_general):                 # pulses up, down, energy per row
         assert np.array_equal(x, y)
-    for k in (4, 5, 23, 24):                           # wp, wm, write marks
-        assert np.array_equal(mine[k], general[k])
+    for a, b in zip(mine[4], general[4]):              # states, write marks (and the rest)
+        assert np.array_equal(a, b)
     return done
 
 
