@@ -15,7 +15,9 @@ same shape (``w += A``, float32), and whether the replay ends in the batch's own
 Last it prints a hash of the replay's states, write marks, pulse counts and energies: to see
 whether a change of the pulse kernel keeps its numbers and what it saves, run the script on
 both codes, alternating (``PYTHONPATH=<worktree of the other commit> python
-benchmarks/bench_pulse_updates.py``), and compare the hashes and the times.
+benchmarks/bench_pulse_updates.py``), and compare the hashes and the times. Against a commit
+from before `apply_update` took a `Devices` (a0dfd8c), run that commit's own copy of this
+script (``cd <worktree> && PYTHONPATH=. python benchmarks/bench_pulse_updates.py``).
 """
 
 from __future__ import annotations
