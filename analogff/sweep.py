@@ -344,20 +344,23 @@ _THREADS_APPLIED: int | None = None
 
 
 def _limit_threads(threads: int | None) -> None:
-    """Cap Numba / OpenMP / BLAS threads in this worker process (once per process: checking
-    the loaded BLAS libraries costs ~3 ms). Libraries loaded later read the environment."""
+    """Set Numba / OpenMP / BLAS threads in this worker process to ``threads`` (once per
+    process: checking the loaded BLAS libraries costs ~3 ms). Libraries loaded later read the
+    environment. A Numba already loaded with a smaller pool (NUMBA_NUM_THREADS, fixed at its
+    import) cannot run more: refused (ConfigError), not capped. Local workers start with
+    NUMBA_NUM_THREADS = ``threads``, Dask points ask for 1."""
     global _THREADS_APPLIED
     if not threads or threads == _THREADS_APPLIED:
         return
+    numba = sys.modules.get("numba")
+    if numba is not None and threads > numba.config.NUMBA_NUM_THREADS:
+        raise ConfigError(f"threads = {threads} is more than this worker's Numba pool "
+                          f"(NUMBA_NUM_THREADS = {numba.config.NUMBA_NUM_THREADS}); allowed 1 to "
+                          f"{numba.config.NUMBA_NUM_THREADS}")
     for var in THREAD_ENV_VARS:
         os.environ[var] = str(threads)
-    if "numba" in sys.modules:  # already imported in this worker: cap its pool at runtime
-        try:
-            import numba
-
-            numba.set_num_threads(min(threads, numba.config.NUMBA_NUM_THREADS))
-        except Exception:  # pragma: no cover
-            pass
+    if numba is not None:  # already imported in this worker: set its pool at runtime
+        numba.set_num_threads(threads)
     try:
         from threadpoolctl import threadpool_limits
 
@@ -375,9 +378,9 @@ def run_point(fn: Callable | str | None, cfg_dict: dict[str, Any],
     "failed" record whose error is ``"Type: message"`` plus the last traceback frame.
     """
     cfg = from_dict(cfg_dict)
-    _limit_threads(threads)
     t0 = time.perf_counter()
     try:
+        _limit_threads(threads)
         func = resolve_point_fn(fn)
         record = func(cfg)
         elapsed = time.perf_counter() - t0

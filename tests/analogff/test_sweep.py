@@ -151,6 +151,20 @@ def test_run_point_records_exceptions():
     assert rec["status"] == "failed" and "not a run record" in rec["error"]
 
 
+def test_more_threads_than_the_workers_numba_pool_fail_the_point_not_capped():
+    import numba
+
+    before = {v: os.environ.get(v) for v in ("NUMBA_NUM_THREADS", "OMP_NUM_THREADS")}
+    n = numba.config.NUMBA_NUM_THREADS
+    rec, _ = run_point("sweep_points:fast", SimConfig().to_dict(), threads=n + 1)
+    assert rec["status"] == "failed"
+    assert (f"ConfigError: threads = {n + 1} is more than this worker's Numba pool "
+            f"(NUMBA_NUM_THREADS = {n}); allowed 1 to {n}") in rec["error"]
+    # refused before anything was set: this process's thread settings are as they were
+    assert {v: os.environ.get(v) for v in before} == before
+    assert numba.get_num_threads() <= n
+
+
 # ---- running: local processes --------------------------------------------------------------
 def _points(grid=("adc_bits=3,4,5,6",), seeds=1):
     return expand(build_spec(list(grid), seeds=seeds))
