@@ -34,12 +34,16 @@ def at_least(low: int):
     return parse
 
 
-def positive_float(text: str) -> float:
-    """Argument type: a finite float > 0."""
+def _number(text: str) -> float:
     try:
-        value = float(text)
+        return float(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+
+
+def positive_float(text: str) -> float:
+    """Argument type: a finite float > 0."""
+    value = _number(text)
     if not (math.isfinite(value) and value > 0):
         raise argparse.ArgumentTypeError(f"{text} is out of range; allowed a finite number > 0")
     return value
@@ -47,10 +51,7 @@ def positive_float(text: str) -> float:
 
 def fraction(text: str) -> float:
     """Argument type: a float strictly between 0 and 1."""
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    value = _number(text)
     if not 0.0 < value < 1.0:
         raise argparse.ArgumentTypeError(f"{text} is out of range; allowed 0 < value < 1")
     return value
