@@ -112,7 +112,9 @@ def choice_csv(choices):
 
 def main_of(main):
     """Run ``main()``; a `ConfigError` (a value the package refuses) becomes its one line on
-    stderr and exit 2, as on the command line of ``analogff``."""
+    stderr, ``prog: message`` as the parser's, and exit 2, as on the command line of
+    ``analogff``."""
+    import os
     import sys
 
     from analogff.errors import ConfigError
@@ -120,5 +122,5 @@ def main_of(main):
     try:
         return main()
     except ConfigError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print(f"{os.path.basename(sys.argv[0])}: {exc}", file=sys.stderr)
         sys.exit(2)

@@ -85,6 +85,20 @@ def test_device_preset_names_the_known_ones():
     assert _args.device_preset("ecram") == "ecram"
 
 
+def test_main_of_turns_a_config_error_into_one_line(capsys, monkeypatch):
+    from analogff.errors import ConfigError
+
+    def main():
+        raise ConfigError("limit = 5 is out of range; allowed [10, 1000000000]")
+    monkeypatch.setattr(sys, "argv", ["/x/bench_y.py"])
+    with pytest.raises(SystemExit) as exc:
+        _args.main_of(main)
+    assert exc.value.code == 2
+    assert capsys.readouterr().err == \
+        "bench_y.py: limit = 5 is out of range; allowed [10, 1000000000]\n"
+    assert _args.main_of(lambda: 7) == 7
+
+
 @pytest.mark.parametrize("script, argv, message", [
     ("bench_import_order.py", ["--rounds", "0"], "argument --rounds: 0 is out of range"),
     ("bench_first_run.py", ["--runs", "-1"], "argument --runs: -1 is out of range"),
