@@ -1126,10 +1126,9 @@ def apply_update(mode, A, V, max_pulses, dev: Devices, wear: Wear, p, key, threa
     row's pulses). Every row keeps its own random streams, so the results do not depend on
     the number of threads.
 
-    The kernels take the tuples' fields as separate arguments: a tuple argument, or one built
-    inside a kernel and handed to the row functions, costs reference counting of each of its
-    arrays per call (an update of a 1000 x 10 matrix took 530 against 445 µs with the row
-    functions taking tuples).
+    The kernels take the tuples' fields as separate arguments: tuples handed on to them, or
+    built inside a kernel for the row functions, cost time per call (an update of a 1000 x 10
+    matrix took 530 against 445 µs with the row functions taking tuples).
     """
     (wp, wm, d2dp, d2dm, has_d2d, differential, full, lawp, lawm, touchp, touchm) = dev
     stuckp, stuckm, countp, countm, tprogp, tprogm, track_time, now = wear
