@@ -1,14 +1,16 @@
 """One PFF training batch at the paper's scale, ideal and analog, against its matrix products.
 
-    python benchmarks/bench_paper_scale.py [--repeats 3] [--device ecram] [--skip-analog]
+    python benchmarks/bench_paper_scale.py [--repeats 3] [--device ecram] [--noise SIGMA]
+                                           [--skip-analog] [--profile]
     python benchmarks/bench_paper_scale.py --state-hash     # what two batches leave, hashed
 
 The paper preset (784-2000-2000, K = 12 settling steps, lateral groups of 10, batch 500
 positives + 500 negatives, Adam as released): one ``train_batch`` on ideal float matrices and
-one on analog tiles (``--device``, read noise of the device, 8-bit converters), and the same
-batch's matrix products alone: every forward, transposed, lateral and update product the ideal
-batch asked for, and the gradient products ``xᵀd`` Adam forms digitally (recorded from the ideal
-batch), replayed with random float32 operands of the same shapes through numpy's BLAS.
+one on analog tiles (``--device``, read noise of the device or ``--noise``, 8-bit converters),
+and the same batch's matrix products alone: every forward, transposed, lateral and update
+product the ideal batch asked for, and the gradient products ``xᵀd`` Adam forms digitally
+(recorded from the ideal batch), replayed with random float32 operands of the same shapes
+through numpy's BLAS.
 
 The three are timed side by side in one process, ``--repeats`` rounds of products → ideal →
 analog, so that a busy machine slows all three alike: the ratios (targets: ideal within 1.3× of
@@ -61,9 +63,12 @@ def _data(n: int = 1000) -> Dataset:
     return Dataset("random-mnist-shape", x, y, x[:100], y[:100], 10, (28, 28), "random")
 
 
-def _net(ideal: bool, device: str):
-    cfg = from_dict({"preset": "paper", "ideal": ideal, "device": device, "dataset": "digits"})
-    return build(cfg, data=_data())
+def _net(ideal: bool, device: str, noise: float | None = None):
+    """The paper preset's network on ``device`` (``noise``: read noise σ; None: the device's)."""
+    cfg = {"preset": "paper", "ideal": ideal, "device": device, "dataset": "digits"}
+    if noise is not None:
+        cfg["noise"] = noise
+    return build(from_dict(cfg), data=_data())
 
 
 def _record_products(net) -> list:
@@ -160,6 +165,9 @@ def main() -> None:
     ap.add_argument("--repeats", type=at_least(1), default=3,
                     help="rounds of products/ideal/analog")
     ap.add_argument("--device", type=device_preset, default="ecram")
+    ap.add_argument("--noise", type=float, default=None,
+                    help="read noise sigma of the analog batch (default: the device's); "
+                         "--noise 0 shows what the read noise and its deviates cost")
     ap.add_argument("--skip-analog", action="store_true")
     ap.add_argument("--profile", action="store_true",
                     help="then print the 12 functions with the most own time in one batch each")
@@ -178,7 +186,7 @@ def main() -> None:
     kinds = {k: sum(1 for c in calls if c[0] == k) for k in dict.fromkeys(c[0] for c in calls)}
     nets = {"ideal": ideal}
     if not a.skip_analog:
-        nets["analog"] = _net(False, a.device)
+        nets["analog"] = _net(False, a.device, a.noise)
     x, y = ideal.data.x_train[:BATCH], ideal.data.y_train[:BATCH]
     for net in nets.values():
         net.algo.train_batch(x, y)          # compile and warm up
@@ -196,11 +204,13 @@ def main() -> None:
           f"({os.cpu_count()} CPUs): absolute times scale with it, the ratios much less")
     print(f"{a.repeats} rounds; median (min-max) seconds per batch, wall | CPU of all threads:")
     med = {k: statistics.median(w for w, _ in v) for k, v in t.items()}
+    labels = {"products": "matrix products alone (BLAS)", "ideal": "ideal PFF batch",
+              "analog": f"analog PFF batch ({a.device}"
+                        + ("" if a.noise is None else f", noise {a.noise:g}") + ")"}
+    width = max(30, *(len(labels[k]) for k in t))
     for name, v in t.items():
         w, c = [x[0] for x in v], [x[1] for x in v]
-        label = {"products": "matrix products alone (BLAS)", "ideal": "ideal PFF batch",
-                 "analog": f"analog PFF batch ({a.device})"}[name]
-        print(f"  {label:<30} {med[name]:7.2f} s ({min(w):.2f}-{max(w):.2f}) | "
+        print(f"  {labels[name]:<{width}} {med[name]:7.2f} s ({min(w):.2f}-{max(w):.2f}) | "
               f"{statistics.median(c):7.2f} s ({min(c):.2f}-{max(c):.2f})")
     for j, unit in ((0, "wall"), (1, "CPU")):
         r_i = [i[j] / p[j] for i, p in zip(t["ideal"], t["products"])]
