@@ -18,6 +18,9 @@ umath/loops_utils.h.src: a run of at most `PAIRWISE_BLOCK` terms summed into eig
 accumulators combined as ((r0+r1)+(r2+r3))+((r4+r5)+(r6+r7)), then its tail in order; a
 longer run split at half its length rounded down to a multiple of eight; fewer than eight
 terms in order; the whole added to 0), reproduced by `_sum_sq`.
+One exception, which means nothing: where a sum meets two NaNs, which of them it passes on (its
+sign and payload) depends on the operand order of one add, which NumPy's SIMD loop and the
+compiled one choose differently; the result is a NaN in both, at the same places.
 ``error_model="numpy"``: a division is IEEE (±inf, NaN), as in NumPy, with no zero test. Loops
 run over row slices from index 0 (an index that might be negative costs a wrap-around test
 that keeps a loop from vectorising).
