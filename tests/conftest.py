@@ -58,7 +58,14 @@ SIMULATE_ARGS = ["simulate", "--noise", "0.05", "--limit", "100", "--epochs", "2
 
 
 def _start(tmp, cache: str, threads: int, name: str):
+    """One process of the group. ``threads`` 1: every pool at one thread (Numba, OpenMP, BLAS),
+    as a sweep worker runs (`analogff.sweep.THREAD_ENV_VARS`); else Numba at ``threads`` and
+    the others at the machine's defaults, as `analogff simulate` runs."""
+    from analogff.sweep import THREAD_ENV_VARS
+
     env = dict(os.environ, NUMBA_CACHE_DIR=cache, NUMBA_NUM_THREADS=str(threads))
+    if threads == 1:
+        env.update({v: "1" for v in THREAD_ENV_VARS})
     env.pop("NUMBA_DISABLE_JIT", None)
     digest = tmp / f"{name}.sha256"
     p = subprocess.Popen([sys.executable, "-c", _COLD_WARM, str(digest), *SIMULATE_ARGS],

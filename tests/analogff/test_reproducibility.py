@@ -1,6 +1,6 @@
 """A run is a pure function of its config and seed: the same record from a cold Numba cache
 (every kernel compiled in the process) and a warm one (every kernel loaded from disk), at one
-thread and at two.
+thread (Numba, OpenMP and BLAS, as a sweep worker runs) and at two (BLAS at its default).
 
 Each run is a fresh process with its own NUMBA_CACHE_DIR and NUMBA_NUM_THREADS that runs
 `analogff simulate --json` as `python -m analogff` does, as a user or a fresh sweep worker runs
