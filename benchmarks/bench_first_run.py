@@ -78,8 +78,10 @@ def _run(args, cache_dir, log, code=_CHILD):
     p = subprocess.run([sys.executable, "-c", code, "simulate", *args], env=env,
                        capture_output=True, text=True)
     dt, dc = time.perf_counter() - t, _cpu_children() - c
-    if p.returncode != 0:
-        sys.exit(f"simulate failed ({p.returncode}): {p.stderr.strip().splitlines()[-1:]}")
+    if p.returncode != 0:   # its last line, and its status: 2 for a refused option
+        last = (p.stderr.strip().splitlines() or ["(no message)"])[-1]
+        print(f"bench_first_run.py: simulate exited {p.returncode}: {last}", file=sys.stderr)
+        sys.exit(p.returncode)
     with open(log) as f:
         return dt, dc, json.load(f)
 

@@ -171,7 +171,9 @@ def summary(args) -> None:
     out = Path(args.out)
     store_path = Path(args.store) if args.store else out / "study.db"
     if not store_path.is_file():
-        sys.exit(f"--store {store_path} does not exist")
+        from analogff.errors import ConfigError   # main_of: one line, exit 2
+
+        raise ConfigError(f"--store {store_path} does not exist")
     out.mkdir(parents=True, exist_ok=True)
     hashes = {p.config_hash() for p in _points(args)}
     with ResultsStore(store_path, create=False) as store:

@@ -102,6 +102,8 @@ def test_main_of_turns_a_config_error_into_one_line(capsys, monkeypatch):
 @pytest.mark.parametrize("script, argv, message", [
     ("bench_import_order.py", ["--rounds", "0"], "argument --rounds: 0 is out of range"),
     ("bench_first_run.py", ["--runs", "-1"], "argument --runs: -1 is out of range"),
+    ("bench_forward_only.py", ["summary", "--out", "/nonexistent-analogff/out", "--store",
+                               "/nonexistent-analogff/study.db"], "study.db does not exist"),
 ])
 def test_scripts_refuse_before_running(script, argv, message):
     r = subprocess.run([sys.executable, str(BENCH / script), *argv], capture_output=True,
@@ -109,3 +111,4 @@ def test_scripts_refuse_before_running(script, argv, message):
     assert r.returncode == 2
     assert r.stdout == ""
     assert r.stderr.count("\n") == 1 and message in r.stderr
+    assert not Path("/nonexistent-analogff").exists()      # nothing written
