@@ -4,7 +4,7 @@
 
 One paper-preset batch (784-2000-2000, K = 12, batch 500 + 500, as in `bench_paper_scale.py`)
 runs on analog tiles to compile and warm up. During the next batch every call of the pulse
-kernel (`crossbar.pulses.apply_update`) on an array of at least 2^20 devices is recorded: its
+kernel (`crossbar.pulse_updates.apply_update`) on an array of at least 2^20 devices is recorded: its
 requested change, its key and its arrays, with each array's device states before its first
 call. The replays start from those states with the write marks cleared. The calls are then replayed in their order from those states, ``--repeats`` times, and
 the script prints the replay's time (best and median), split into dense updates (mean
@@ -37,7 +37,7 @@ from _args import Parser, at_least, device_preset, main_of  # one-line refusals,
 MIN_DEVICES = 1 << 20   # the paper batch's large arrays (784 x 2000 and up)
 
 
-# a recorded call: (mode, A, V, max_pulses, dev, rest, kw), ``dev`` its `crossbar.pulses.Devices`
+# a recorded call: (mode, A, V, max_pulses, dev, rest, kw), ``dev`` its `pulse_updates.Devices`
 def _states(call) -> tuple:
     """A pulse call's device states (wp, wm)."""
     return call[4].wp, call[4].wm

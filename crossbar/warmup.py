@@ -2,7 +2,7 @@
 
 On a cold Numba cache a run compiles every kernel it uses, one after another, in one process
 (Numba compiles under a global lock): the read kernels at the first forward pass, the pulse
-kernels (``apply_update``'s `crossbar.pulses._update_chunks_lean` for the default run,
+kernels (``apply_update``'s `crossbar.pulse_updates._update_chunks_lean` for the default run,
 `_update_chunks` when devices can stick or refresh; the larger part: ~7 s of CPU against
 ~5 s for the reads) at the first weight update. `compile_pulses_in_background` starts
 a second interpreter that compiles the lean pulse kernel into the same on-disk cache while
@@ -14,7 +14,7 @@ one compiles the kernel itself on its first call, as it would have anyway. The s
 runs one update of a small ECRAM matrix, which takes only the lean branch of ``apply_update``:
 the general kernel `_update_chunks` is not compiled there, and a run that needs it (stuck
 devices, endurance, refresh, a drift clock or stochastic counts) compiles it itself at its
-first update. Nor is the own-law kernel (`pulses._own_law_chunks`, arrays of 2¹⁸ devices and
+first update. Nor is the own-law kernel (`own_law._own_law_chunks`, arrays of 2¹⁸ devices and
 up): no default run uses it, and a paper-scale run compiles it at its first large update
 (~4 s of CPU, once per machine).
 
@@ -37,12 +37,13 @@ _WAIT_S = 600
 
 
 def compile_pulse_kernels() -> None:
-    """Compile (and cache) the lean pulse kernel `pulses._update_chunks_lean` with the argument
-    types `AnalogMatrix` passes: one update of ``AnalogMatrix(4, 4, "ecram")`` (the threaded
-    and the serial `apply_update` call the same compiled kernel). Its types do not depend on
-    the device or the update scheme (unused per-device arrays are (1, 1) placeholders of the
-    same dtype), but the branch does: this update is lean, so the general `_update_chunks`
-    (stuck devices, endurance, refresh, drift clock, stochastic counts) is not compiled here."""
+    """Compile (and cache) the lean pulse kernel `pulse_updates._update_chunks_lean` with the
+    argument types `AnalogMatrix` passes: one update of ``AnalogMatrix(4, 4, "ecram")`` (the
+    threaded and the serial `apply_update` call the same compiled kernel). Its types do not
+    depend on the device or the update scheme (unused per-device arrays are (1, 1) placeholders
+    of the same dtype), but the branch does: this update is lean, so the general
+    `_update_chunks` (stuck devices, endurance, refresh, drift clock, stochastic counts) is not
+    compiled here."""
     from .analog import AnalogMatrix
 
     rng = np.random.default_rng(0)

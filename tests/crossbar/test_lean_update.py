@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from crossbar import pulses
+from crossbar import pulse_updates, pulses
 from crossbar.analog import AnalogMatrix
 from crossbar.periphery import Periphery
 
@@ -21,8 +21,8 @@ PRESETS = ["ecram", "epiram", "fefet-hzo", "gokmen-vlasov", "ideal", "reram-sb",
 def _kernels_run(monkeypatch) -> list:
     """The names of the kernels `apply_update` hands to `run_chunks`, as they run."""
     calls = []
-    real = pulses.run_chunks
-    monkeypatch.setattr(pulses, "run_chunks",
+    real = pulse_updates.run_chunks
+    monkeypatch.setattr(pulse_updates, "run_chunks",
                         lambda kernel, *a, **kw: calls.append(kernel.__name__) or
                         real(kernel, *a, **kw))
     return calls
@@ -32,9 +32,9 @@ def _args(m: AnalogMatrix, mode: int, A: np.ndarray):
     """apply_update's arguments for matrix ``m`` (its arrays and ``A`` copied, so two calls
     start equal: the mixed scheme keeps its remainder in ``A``)."""
     c = np.copy
-    dev = pulses.Devices(c(m.wp), c(m.wm), m.d2dp, m.d2dm, m._has_d2d, m._differential, m._full,
+    dev = pulse_updates.Devices(c(m.wp), c(m.wm), m.d2dp, m.d2dm, m._has_d2d, m._differential, m._full,
                          m._lawp, m._lawm, c(m._touchp), c(m._touchm))
-    wear = pulses.Wear(c(m.stuckp), c(m.stuckm), c(m.countp), c(m.countm), c(m.tprogp),
+    wear = pulse_updates.Wear(c(m.stuckp), c(m.stuckm), c(m.countp), c(m.countm), c(m.tprogp),
                        c(m.tprogm), m._drift, m.time)
     return (mode, c(A), np.zeros_like(A), m.periphery.max_pulses, dev, wear, m._params, 12345)
 
@@ -57,8 +57,8 @@ def test_lean_kernel_equals_general_kernel(device, mode, mapping, monkeypatch):
     A = (rng.standard_normal((R, C)) * rng.choice([0.5, 3.0, 40.0], (R, 1))).astype(np.float32)
     lean, general = _args(m, mode, A), _args(m, mode, A)
     ran = _kernels_run(monkeypatch)
-    out_l = pulses.apply_update(*lean, stuck_free=m._stuck_free)
-    out_g = pulses.apply_update(*general, stuck_free=False)
+    out_l = pulse_updates.apply_update(*lean, stuck_free=m._stuck_free)
+    out_g = pulse_updates.apply_update(*general, stuck_free=False)
     assert ran == ["_update_chunks_lean", "_update_chunks"]     # two kernels were compared
     for a, b in zip(out_l, out_g):                  # pulses up, down, energy per row
         assert np.array_equal(a, b)
@@ -71,11 +71,11 @@ def test_apply_update_takes_the_lean_kernel_only_when_nothing_can_stick(monkeypa
     calls = _kernels_run(monkeypatch)
     m = AnalogMatrix(8, 8, "ecram", seed=0)
     A = np.ones(m.wp.shape, np.float32)
-    pulses.apply_update(*_args(m, pulses.DETERMINISTIC, A), stuck_free=True)
-    pulses.apply_update(*_args(m, pulses.DETERMINISTIC, A), stuck_free=False)
-    pulses.apply_update(*_args(m, pulses.STOCHASTIC, A), stuck_free=True)
+    pulse_updates.apply_update(*_args(m, pulses.DETERMINISTIC, A), stuck_free=True)
+    pulse_updates.apply_update(*_args(m, pulses.DETERMINISTIC, A), stuck_free=False)
+    pulse_updates.apply_update(*_args(m, pulses.STOCHASTIC, A), stuck_free=True)
     pcm = AnalogMatrix(8, 8, "pcm-gst", seed=0)     # refresh and drift clock
-    pulses.apply_update(*_args(pcm, pulses.DETERMINISTIC, A), stuck_free=pcm._stuck_free)
+    pulse_updates.apply_update(*_args(pcm, pulses.DETERMINISTIC, A), stuck_free=pcm._stuck_free)
     assert calls == ["_update_chunks_lean"] + ["_update_chunks"] * 3
     # what AnalogMatrix passes: stuck devices or an endurance make it False
     assert AnalogMatrix(8, 8, "ecram", seed=0)._stuck_free

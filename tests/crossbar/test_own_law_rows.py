@@ -14,6 +14,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from crossbar import own_law as O
+from crossbar import pulse_updates as U
 from crossbar import pulses as P
 from crossbar.analog import AnalogMatrix
 from crossbar.periphery import Periphery
@@ -25,9 +27,9 @@ from device_models.presets import get_device
 def _args(m: AnalogMatrix, A: np.ndarray) -> list:
     """apply_update's arguments for deterministic counts (m's arrays and A copied)."""
     c = np.copy
-    dev = P.Devices(c(m.wp), c(m.wm), m.d2dp, m.d2dm, m._has_d2d, m._differential, m._full,
+    dev = U.Devices(c(m.wp), c(m.wm), m.d2dp, m.d2dm, m._has_d2d, m._differential, m._full,
                     m._lawp, m._lawm, c(m._touchp), c(m._touchm))
-    wear = P.Wear(c(m.stuckp), c(m.stuckm), c(m.countp), c(m.countm), c(m.tprogp), c(m.tprogm),
+    wear = U.Wear(c(m.stuckp), c(m.stuckm), c(m.countp), c(m.countm), c(m.tprogp), c(m.tprogm),
                   m._drift, m.time)
     return [P.DETERMINISTIC, c(A), np.zeros_like(A), m.periphery.max_pulses, dev, wear,
             m._params, 12345]
@@ -41,9 +43,9 @@ def _own_law_then_lean(a: list) -> tuple:
     R = wp.shape[0]
     out = (np.zeros(R, np.int64), np.zeros(R, np.int64), np.zeros(R, np.float64))
     done = np.zeros(R, np.uint8)
-    P._own_law_chunks(0, chunks(R), A, mp, wp, wm, p, key, diff, lawp,
+    O._own_law_chunks(0, chunks(R), A, mp, wp, wm, p, key, diff, lawp,
                       lawm if diff else lawp, touchp, touchm, done, *out)
-    P._update_chunks_lean(0, chunks(R), mode, A, mp, wp, wm, d2dp, d2dm, has_d2d, p, key, diff,
+    U._update_chunks_lean(0, chunks(R), mode, A, mp, wp, wm, d2dp, d2dm, has_d2d, p, key, diff,
                           full, lawp, lawm, touchp, touchm, done, *out)
     return done, out
 
@@ -53,7 +55,7 @@ def _assert_equals_general_kernel(m: AnalogMatrix, A: np.ndarray) -> np.ndarray:
     row); returns the rows the own-law kernel took."""
     mine, general = _args(m, A), _args(m, A)
     done, out = _own_law_then_lean(mine)
-    out_general = P.apply_update(*general, stuck_free=False)
+    out_general = U.apply_update(*general, stuck_free=False)
     for x, y in zip(out, out_general):                 # pulses up, down, energy per row
         assert np.array_equal(x, y)
     for a, b in zip(mine[4], general[4]):              # states, write marks (and the rest)
@@ -113,8 +115,8 @@ def test_no_deviate_is_beyond_the_bound_the_admission_assumes():
     deviate of `normal_from_bits16` (its tail draw in the outermost of 4096 cells)."""
     u_min = (0.5 / 2.0 ** 32) / SMALL_CELLS
     assert abs(_tail_inverse(u_min)) == pytest.approx(7.515, abs=1e-3)
-    assert abs(_tail_inverse(u_min)) < P._DEVIATE16_MAX
-    assert abs(_tail_inverse(1.0 - u_min)) < P._DEVIATE16_MAX
+    assert abs(_tail_inverse(u_min)) < O._DEVIATE16_MAX
+    assert abs(_tail_inverse(1.0 - u_min)) < O._DEVIATE16_MAX
 
 
 def test_apply_update_runs_the_own_law_kernel_from_its_size(monkeypatch):
@@ -122,21 +124,21 @@ def test_apply_update_runs_the_own_law_kernel_from_its_size(monkeypatch):
     own-law devices, with deterministic counts, and not below that size (the default
     `simulate`'s arrays: a machine's first run does not compile it)."""
     ran = []
-    real = P.run_chunks
-    monkeypatch.setattr(P, "run_chunks",
+    real = U.run_chunks
+    monkeypatch.setattr(U, "run_chunks",
                         lambda kernel, *a, **kw: ran.append(kernel.__name__) or
                         real(kernel, *a, **kw))
     rng = np.random.default_rng(1)
     for out_features, expected in ((511, ["_update_chunks_lean"]),
                                    (512, ["_own_law_chunks", "_update_chunks_lean"])):
         m = AnalogMatrix(out_features, 512, "ecram", seed=0)
-        assert (m.wp.size >= P.OWN_LAW_KERNEL_FROM) == (out_features == 512)
+        assert (m.wp.size >= O.OWN_LAW_KERNEL_FROM) == (out_features == 512)
         A = (rng.standard_normal(m.wp.shape) * 2).astype(np.float32)
         ran.clear()
-        P.apply_update(*_args(m, A), stuck_free=True)
+        U.apply_update(*_args(m, A), stuck_free=True)
         assert ran == expected
         ran.clear()
         mixed = _args(m, A)
         mixed[0] = P.MIXED
-        P.apply_update(*mixed, stuck_free=True)
+        U.apply_update(*mixed, stuck_free=True)
         assert ran == ["_update_chunks_lean"]            # deterministic counts only
