@@ -216,6 +216,65 @@ def _update_chunks_lean(c0, c1, mode, A, max_pulses, wp, wm, d2dp, d2dm, has_d2d
         energy[i] = e
 
 
+@njit(inline="always")
+def _stochastic_counts(a_row, v_row, nrow, max_pulses, st, table):
+    """A row's counts from mean coincidence counts ``a_row`` and their variances ``v_row``:
+    n = rint(a + √v·z), z one deviate per device with a request (from stream ``st``, in
+    order), capped at ±max_pulses; 0 where a and v are 0. Returns the stream."""
+    for j in range(a_row.shape[0]):
+        a = a_row[j]
+        if a == 0.0 and v_row[j] == 0.0:
+            nrow[j] = 0
+            continue
+        st, rr = next_u64(st)
+        z = normal_from_bits(rr >> uint64(32), table)
+        nrow[j] = np.int32(min(max(np.rint(a + math.sqrt(max(v_row[j], 0.0)) * z),
+                                   -max_pulses), max_pulses))
+    return st
+
+
+@njit(inline="always")
+def _wear(i, j, use_p, cnt, endur, countp, countm, stuckp, stuckm):
+    """Endurance: the device that took ``cnt`` pulses counts them, and sticks at ``endur``."""
+    if use_p:
+        countp[i, j] += cnt
+        if countp[i, j] >= endur:
+            stuckp[i, j] = 1
+    else:
+        countm[i, j] += cnt
+        if countm[i, j] >= endur:
+            stuckm[i, j] = 1
+
+
+@njit(inline="always")
+def _refresh(i, j, wp, wm, stuckp, stuckm, p, states, e, nu, nd):
+    """Refresh of a potentiate-only pair past REFRESH_AT: RESET both devices (those not stuck),
+    re-program the difference with SET pulses (``states`` per unit of state). Returns the row's
+    energy and pulse counts with the refresh added (each term added in order)."""
+    diff = wp[i, j] - wm[i, j]
+    nreset = 0
+    if stuckp[i, j] == 0:
+        e += _pulse_energy(wp[i, j], 0, p)
+        wp[i, j] = 0.0
+        nreset += 1
+    if stuckm[i, j] == 0:
+        e += _pulse_energy(wm[i, j], 0, p)
+        wm[i, j] = 0.0
+        nreset += 1
+    nd += nreset
+    nset = np.int64(np.rint(abs(diff) * states))
+    if nset > 0:
+        if diff > 0 and stuckp[i, j] == 0:
+            e += nset * _pulse_energy(0.5 * abs(diff), 1, p)
+            wp[i, j] = min(1.0, abs(diff))
+            nu += nset
+        elif diff < 0 and stuckm[i, j] == 0:
+            e += nset * _pulse_energy(0.5 * abs(diff), 1, p)
+            wm[i, j] = min(1.0, abs(diff))
+            nu += nset
+    return e, nu, nd
+
+
 @njit(cache=True, nogil=True)
 def _update_chunks(c0, c1, mode, A, V, max_pulses, wp, wm, d2dp, d2dm, has_d2d, stuckp, stuckm,
                    countp, countm, p, key, differential, tprogp, tprogm, track_time, now, full,
@@ -249,15 +308,7 @@ def _update_chunks(c0, c1, mode, A, V, max_pulses, wp, wm, d2dp, d2dm, has_d2d, 
         elif mode == MIXED:
             _truncate_row(A[i], nrow, max_pulses)
         else:
-            for j in range(C):
-                a = A[i, j]
-                if a == 0.0 and V[i, j] == 0.0:
-                    nrow[j] = 0
-                    continue
-                st, rr = next_u64(st)
-                z = normal_from_bits(rr >> uint64(32), table)
-                nrow[j] = np.int32(min(max(np.rint(a + math.sqrt(max(V[i, j], 0.0)) * z),
-                                           -max_pulses), max_pulses))
+            st = _stochastic_counts(A[i], V[i], nrow, max_pulses, st, table)
         lean = endur <= 0 and not potonly and not track_time and \
             not _row_has_stuck(stuckp, stuckm, i, differential)
         if lean:
@@ -301,37 +352,9 @@ def _update_chunks(c0, c1, mode, A, V, max_pulses, wp, wm, d2dp, d2dm, has_d2d, 
                 else:
                     wp[i, j] = w
                 if endur > 0:
-                    if use_p:
-                        countp[i, j] += cnt
-                        if countp[i, j] >= endur:
-                            stuckp[i, j] = 1
-                    else:
-                        countm[i, j] += cnt
-                        if countm[i, j] >= endur:
-                            stuckm[i, j] = 1
+                    _wear(i, j, use_p, cnt, endur, countp, countm, stuckp, stuckm)
             if potonly and differential and (wp[i, j] > REFRESH_AT or wm[i, j] > REFRESH_AT):
-                # refresh: RESET both devices, re-program the difference with SET pulses
-                diff = wp[i, j] - wm[i, j]
-                nreset = 0
-                if stuckp[i, j] == 0:
-                    e += _pulse_energy(wp[i, j], 0, p)
-                    wp[i, j] = 0.0
-                    nreset += 1
-                if stuckm[i, j] == 0:
-                    e += _pulse_energy(wm[i, j], 0, p)
-                    wm[i, j] = 0.0
-                    nreset += 1
-                nd += nreset
-                nset = np.int64(np.rint(abs(diff) * states))
-                if nset > 0:
-                    if diff > 0 and stuckp[i, j] == 0:
-                        e += nset * _pulse_energy(0.5 * abs(diff), 1, p)
-                        wp[i, j] = min(1.0, abs(diff))
-                        nu += nset
-                    elif diff < 0 and stuckm[i, j] == 0:
-                        e += nset * _pulse_energy(0.5 * abs(diff), 1, p)
-                        wm[i, j] = min(1.0, abs(diff))
-                        nu += nset
+                e, nu, nd = _refresh(i, j, wp, wm, stuckp, stuckm, p, states, e, nu, nd)
         up_cnt[i] = nu
         dn_cnt[i] = nd
         energy[i] = e
