@@ -187,6 +187,18 @@ def _lean_row(i, nrow, wp, wm, d2dp, d2dm, has_d2d, differential, full, vec_rows
     return e, nu, nd
 
 
+def device_takes_general_kernel(device) -> bool:
+    """Whether every update of a matrix of ``device`` runs the general kernel `_update_chunks`,
+    whatever the scheme: devices that are or can become stuck (stuck fractions, endurance),
+    potentiate-only pairs (refresh) and drifting devices (a programming clock) fail
+    `apply_update`'s lean condition. Other devices take `_update_chunks_lean`, except for
+    stochastic counts. A prediction for `crossbar.warmup` (which kernel to compile ahead);
+    `apply_update` decides as it runs (tests/crossbar/test_lean_update.py: the two agree)."""
+    return (device.stuck_off > 0 or device.stuck_on > 0 or device.endurance > 0
+            or device.policy == "potentiate-only" or device.drift_nu > 0
+            or device.drift_nu_std > 0)
+
+
 @njit(cache=True, nogil=True)
 def _update_chunks_lean(c0, c1, mode, A, max_pulses, wp, wm, d2dp, d2dm, has_d2d, p, key,
                         differential, full, lawp, lawm, touchp, touchm, done, up_cnt, dn_cnt,

@@ -12,9 +12,11 @@ code this process would have compiled (no fast-math: `crossbar.kernel_config`), 
 do not change (tests/crossbar/test_cache_reproducible.py); if the second process fails, this
 one compiles the kernel itself on its first call, as it would have anyway. The second process
 runs one update of a small ECRAM matrix, which takes only the lean branch of ``apply_update``:
-the general kernel `_update_chunks` is not compiled there, and a run that needs it (stuck
-devices, endurance, refresh, a drift clock or stochastic counts) compiles it itself at its
-first update. Nor is the own-law kernel (`own_law._own_law_chunks`, arrays of 2¹⁸ devices and
+the general kernel `_update_chunks` is not compiled there. A run whose device takes the
+general kernel at every update (stuck devices, endurance, refresh, a drift clock:
+`pulse_updates.device_takes_general_kernel`) has the second process compile that one instead
+(``--general``); a run with stochastic counts on other devices compiles it itself at its first
+update. Nor is the own-law kernel (`own_law._own_law_chunks`, arrays of 2¹⁸ devices and
 up): no default run uses it, and a paper-scale run compiles it at its first large update
 (~4 s of CPU, once per machine).
 
@@ -36,26 +38,35 @@ _MIN_CPUS = 2
 _WAIT_S = 600
 
 
-def compile_pulse_kernels() -> None:
+# a preset whose updates take the general kernel (potentiate-only pairs, drift): the warm-up
+# matrix for runs whose device does (`pulse_updates.device_takes_general_kernel`)
+_GENERAL_DEVICE = "pcm-gst"
+
+
+def compile_pulse_kernels(general: bool = False) -> None:
     """Compile (and cache) the lean pulse kernel `pulse_updates._update_chunks_lean` with the
     argument types `AnalogMatrix` passes: one update of ``AnalogMatrix(4, 4, "ecram")`` (the
     threaded and the serial `apply_update` call the same compiled kernel). Its types do not
     depend on the device or the update scheme (unused per-device arrays are (1, 1) placeholders
     of the same dtype), but the branch does: this update is lean, so the general
     `_update_chunks` (stuck devices, endurance, refresh, drift clock, stochastic counts) is not
-    compiled here."""
+    compiled here. With ``general``, the general kernel instead, for a run whose device takes
+    it at every update: one update of ``AnalogMatrix(4, 4, "pcm-gst")`` (its argument types are
+    every device's too: arrays a device does not use are placeholders of the same dtype)."""
     from .analog import AnalogMatrix
 
     rng = np.random.default_rng(0)
-    m = AnalogMatrix(4, 4, "ecram", seed=0)
+    m = AnalogMatrix(4, 4, _GENERAL_DEVICE if general else "ecram", seed=0)
     m.update(rng.standard_normal((2, 4)).astype(np.float32),
              rng.standard_normal((2, 4)).astype(np.float32), 0.01)
 
 
-def compile_pulses_in_background() -> bool:
+def compile_pulses_in_background(general: bool = False) -> bool:
     """Start compiling the pulse kernels in a second process (call only on a cold cache);
-    the first pulse-kernel call of this process then waits for it. Returns whether it
-    started (not on a single-core machine)."""
+    the first pulse-kernel call of this process then waits for it. ``general``: the general
+    kernel instead of the lean one (`compile_pulse_kernels`), for a run whose device takes it
+    at every update (`pulse_updates.device_takes_general_kernel`). Returns whether it started
+    (not on a single-core machine)."""
     if (os.cpu_count() or 1) < _MIN_CPUS:
         return False
     from . import kernels as K
@@ -64,7 +75,8 @@ def compile_pulses_in_background() -> bool:
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join([root] + ([env["PYTHONPATH"]] if env.get("PYTHONPATH")
                                                   else []))
-    proc = subprocess.Popen([sys.executable, "-m", "crossbar.warmup"], env=env,
+    proc = subprocess.Popen([sys.executable, "-m", "crossbar.warmup"]
+                            + (["--general"] if general else []), env=env,
                             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                             stderr=subprocess.DEVNULL)
     atexit.register(_stop, proc)   # a run that ends early leaves no process behind
@@ -98,4 +110,4 @@ def _stop(proc: subprocess.Popen) -> None:
 
 
 if __name__ == "__main__":
-    compile_pulse_kernels()
+    compile_pulse_kernels(general="--general" in sys.argv[1:])

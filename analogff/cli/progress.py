@@ -40,9 +40,12 @@ def run_with_progress(cfg, hp, con, monitor: bool, run: Callable[[Callable], dic
     first = "compiling Numba kernels (first run on this machine, cached afterwards)" \
         if compiling else "building the network"
     if compiling:
+        from analogff.experiment import make_device
+        from crossbar.pulse_updates import device_takes_general_kernel
         from crossbar.warmup import compile_pulses_in_background
 
-        compile_pulses_in_background()  # the pulse kernels compile in a second process meanwhile
+        # the pulse kernel the run will take compiles in a second process meanwhile
+        compile_pulses_in_background(general=device_takes_general_kernel(make_device(cfg)))
     t0 = time.perf_counter()
     with Progress(*cols, console=con, transient=False, refresh_per_second=4) as prog:
         task = prog.add_task(f"{name}: {first}", total=None, loss="–", acc="–")

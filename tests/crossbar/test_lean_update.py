@@ -83,3 +83,27 @@ def test_apply_update_takes_the_lean_kernel_only_when_nothing_can_stick(monkeypa
     dv = get_device("ecram")
     assert not AnalogMatrix(8, 8, dv.replace(endurance=1e6), seed=0)._stuck_free
     assert not AnalogMatrix(8, 8, dv.replace(stuck_off=0.01), seed=0)._stuck_free
+
+
+@pytest.mark.parametrize("mapping", ["differential", "reference"])
+def test_the_warm_up_predicts_the_kernel_a_device_takes(mapping, monkeypatch):
+    """`device_takes_general_kernel` (which kernel `crossbar.warmup` compiles ahead) says what
+    `apply_update` runs, deterministic and mixed, for every preset and for devices made to
+    stick, wear out or drift."""
+    from device_models import list_presets
+    from device_models.presets import get_device
+
+    ecram = get_device("ecram")
+    devices = [get_device(n) for n in list_presets()] + [
+        ecram.replace(endurance=1e6), ecram.replace(stuck_off=0.01), ecram.replace(stuck_on=0.01),
+        ecram.replace(drift_nu=0.05), ecram.replace(drift_nu_std=0.01)]
+    calls = _kernels_run(monkeypatch)
+    for dev in devices:
+        for scheme in ("deterministic", "mixed"):
+            m = AnalogMatrix(8, 8, dev, Periphery(mapping=mapping, update=scheme), seed=0)
+            calls.clear()
+            m.update(np.ones((2, 8), np.float32), np.ones((2, 8), np.float32), 0.05)
+            general = pulse_updates.device_takes_general_kernel(dev)
+            assert calls == (["_update_chunks"] if general else ["_update_chunks_lean"]), \
+                (dev.name, scheme)
+    assert pulse_updates.device_takes_general_kernel(get_device("pcm-gst"))  # the warm-up's

@@ -47,3 +47,37 @@ def test_pulse_kernels_wait_for_the_second_process_then_run_unchanged(monkeypatc
     # the second process itself compiled and exited cleanly (a failing one would leave this
     # process compiling on its own: same numbers, no gain)
     assert len(started) == 1 and started[0].wait(timeout=600) == 0
+
+
+def test_a_run_whose_device_takes_the_general_kernel_has_that_one_compiled(monkeypatch):
+    """``general``: the second process is asked for the general kernel (``--general``), and
+    what it runs takes exactly that kernel."""
+    from crossbar import pulse_updates
+
+    argv = []
+
+    class _Started:                      # a stand-in for the process: only its arguments matter
+        def poll(self):
+            return 0
+
+        def wait(self, timeout=None):
+            return 0
+
+    monkeypatch.setattr(warmup.subprocess, "Popen",
+                        lambda args, **kw: argv.append(args) or _Started())
+    parallel, serial = K.apply_update, K.SERIAL["apply_update"]
+    try:
+        if warmup.compile_pulses_in_background(general=True):
+            assert argv[0][-3:] == ["-m", "crossbar.warmup", "--general"]
+    finally:
+        K.apply_update, K.SERIAL["apply_update"] = parallel, serial
+    ran = []
+    real = pulse_updates.run_chunks
+    monkeypatch.setattr(pulse_updates, "run_chunks",
+                        lambda kernel, *a, **kw: ran.append(kernel.__name__) or
+                        real(kernel, *a, **kw))
+    warmup.compile_pulse_kernels(general=True)
+    assert ran == ["_update_chunks"]
+    ran.clear()
+    warmup.compile_pulse_kernels()
+    assert ran == ["_update_chunks_lean"]
