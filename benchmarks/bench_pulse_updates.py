@@ -4,9 +4,10 @@
 
 One paper-preset batch (784-2000-2000, K = 12, batch 500 + 500, as in `bench_paper_scale.py`)
 runs on analog tiles to compile and warm up. During the next batch every call of the pulse
-kernel (`crossbar.pulse_updates.apply_update`) on an array of at least 2^20 devices is recorded: its
-requested change, its key and its arrays, with each array's device states before its first
-call. The replays start from those states with the write marks cleared. The calls are then replayed in their order from those states, ``--repeats`` times, and
+kernel (`crossbar.pulse_updates.apply_update`) on an array of at least 2^20 devices is
+recorded: its requested change, its key and its arrays, with each array's device states before
+its first call. The replays start from those states with the write marks cleared. The calls
+are then replayed in their order from those states, ``--repeats`` times, and
 the script prints the replay's time (best and median), split into dense updates (mean
 requested change of a pulse or more per device: Adam's steps) and sparse ones (most devices
 below one pulse, stochastically rounded), against the same updates as ideal float adds of the

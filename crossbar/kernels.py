@@ -10,7 +10,7 @@ per call and streamed per row, so results do not depend on the number of threads
 | ``crossbar.reads`` | the fused narrow read (``read_narrow``), effective weights (``effective``) |
 | ``crossbar.diagonal_reads`` | large stacks of square blocks read along their diagonals (``read_stack``) |
 | ``crossbar.pulses`` | the physics of a pulse train and of a row's passes, the parameter layout |
-| ``crossbar.pulse_updates`` | the pulse update row by row (``apply_update``: ``Devices``, ``Wear``) |
+| ``crossbar.pulse_updates`` | the pulse update row by row (``apply_update``, ``Devices``) |
 | ``crossbar.own_law`` | the update's fast path for rows of own-law devices with many pulses |
 | ``crossbar.drift`` | power-law drift of the stored states (``drift``) |
 | ``crossbar.normals`` | rows of normal / uniform deviates, the frozen inverse-CDF tables |

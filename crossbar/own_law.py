@@ -237,10 +237,11 @@ def _own_law_chunks(c0, c1, A, max_pulses, wp, wm, p, key, differential, lawp, l
     """The rows of chunks c0 … c1 - 1 that `_lean_row` would give to its per-device loop
     (own-law devices, noisy trains, deterministic counts, at most LAWS_VECTORISED_ABOVE
     pulses per device on average over the row, `_long_trains`) and that are expected to have
-    more than OWN_LAW_ROWS_ABOVE of their devices pulsed, through `_own_law_row`: the same counts (from the same uniforms), streams
-    and numbers; done[i] = 1 for each row it took, the others are left to
-    `_update_chunks_lean`. A kernel of its own, run first by `apply_update` on arrays of
-    OWN_LAW_KERNEL_FROM devices or more, so that runs on smaller arrays never compile it."""
+    more than OWN_LAW_ROWS_ABOVE of their devices pulsed, through `_own_law_row`: the same
+    counts (from the same uniforms), streams and numbers; done[i] = 1 for each row it took,
+    the others are left to `_update_chunks_lean`. A kernel of its own, run first by
+    `apply_update` on arrays of OWN_LAW_KERNEL_FROM devices or more, so that runs on smaller
+    arrays never compile it."""
     R, C = wp.shape
     nrow, u, idx = (np.empty(C, dtype=np.int32), np.empty(C, dtype=np.float32),
                     np.empty(C, dtype=np.int64))

@@ -32,10 +32,10 @@ def _args(m: AnalogMatrix, mode: int, A: np.ndarray):
     """apply_update's arguments for matrix ``m`` (its arrays and ``A`` copied, so two calls
     start equal: the mixed scheme keeps its remainder in ``A``)."""
     c = np.copy
-    dev = pulse_updates.Devices(c(m.wp), c(m.wm), m.d2dp, m.d2dm, m._has_d2d, m._differential, m._full,
-                         m._lawp, m._lawm, c(m._touchp), c(m._touchm))
+    dev = pulse_updates.Devices(c(m.wp), c(m.wm), m.d2dp, m.d2dm, m._has_d2d, m._differential,
+                                m._full, m._lawp, m._lawm, c(m._touchp), c(m._touchm))
     wear = pulse_updates.Wear(c(m.stuckp), c(m.stuckm), c(m.countp), c(m.countm), c(m.tprogp),
-                       c(m.tprogm), m._drift, m.time)
+                              c(m.tprogm), m._drift, m.time)
     return (mode, c(A), np.zeros_like(A), m.periphery.max_pulses, dev, wear, m._params, 12345)
 
 
