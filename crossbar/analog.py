@@ -39,6 +39,7 @@ from .base import (MatrixBase, NonFiniteInputError, ShapeError, analog_info, che
                    check_shape, check_w_max)
 from .ledger import Ledger
 from .periphery import Periphery
+from .pulse_updates import device_never_stuck
 from .rng import new_key
 from .transpose import scaled_transpose
 
@@ -135,7 +136,7 @@ class AnalogMatrix(MatrixBase):
         self.stuckp, self._stuck_val_p = self._draw_stuck((R, C))
         self.stuckm, self._stuck_val_m = self._draw_stuck(shp_m)
         # no device is stuck nor can become stuck: the pulse kernel may skip those paths
-        self._stuck_free = dv.stuck_off == 0 and dv.stuck_on == 0 and dv.endurance <= 0
+        self._stuck_free = device_never_stuck(dv)
         # stuck-at faults sit at their value from the start; program() leaves stuck devices alone
         self.wp[...] = self._stuck_val_p
         if self._differential:

@@ -187,16 +187,23 @@ def _lean_row(i, nrow, wp, wm, d2dp, d2dm, has_d2d, differential, full, vec_rows
     return e, nu, nd
 
 
+def device_never_stuck(device) -> bool:
+    """Whether no device of this model is stuck nor can become stuck: no stuck-at fractions,
+    no endurance limit. The device half of `apply_update`'s lean condition: a matrix passes it
+    as ``stuck_free`` (`crossbar.analog.AnalogMatrix`), and `device_takes_general_kernel`
+    predicts from it."""
+    return device.stuck_off == 0 and device.stuck_on == 0 and device.endurance <= 0
+
+
 def device_takes_general_kernel(device) -> bool:
     """Whether every update of a matrix of ``device`` runs the general kernel `_update_chunks`,
-    whatever the scheme: devices that are or can become stuck (stuck fractions, endurance),
+    whatever the scheme: devices that are or can become stuck (`device_never_stuck`),
     potentiate-only pairs (refresh) and drifting devices (a programming clock) fail
     `apply_update`'s lean condition. Other devices take `_update_chunks_lean`, except for
     stochastic counts. A prediction for `crossbar.warmup` (which kernel to compile ahead);
     `apply_update` decides as it runs (tests/crossbar/test_lean_update.py: the two agree)."""
-    return (device.stuck_off > 0 or device.stuck_on > 0 or device.endurance > 0
-            or device.policy == "potentiate-only" or device.drift_nu > 0
-            or device.drift_nu_std > 0)
+    return (not device_never_stuck(device) or device.policy == "potentiate-only"
+            or device.drift_nu > 0 or device.drift_nu_std > 0)
 
 
 @njit(cache=True, nogil=True)

@@ -83,6 +83,7 @@ def test_apply_update_takes_the_lean_kernel_only_when_nothing_can_stick(monkeypa
     dv = get_device("ecram")
     assert not AnalogMatrix(8, 8, dv.replace(endurance=1e6), seed=0)._stuck_free
     assert not AnalogMatrix(8, 8, dv.replace(stuck_off=0.01), seed=0)._stuck_free
+    assert not AnalogMatrix(8, 8, dv.replace(stuck_on=0.01), seed=0)._stuck_free
 
 
 @pytest.mark.parametrize("mapping", ["differential", "reference"])
