@@ -35,8 +35,7 @@ from device_models.responses import get_response
 from device_models.variation import device_laws
 
 from . import kernels as K
-from .base import (MatrixBase, NonFiniteInputError, ShapeError, analog_info, check_finite,
-                   check_shape, check_w_max)
+from .base import MatrixBase, NonFiniteInputError, analog_info, check_shape, check_w_max
 from .ledger import Ledger
 from .periphery import Periphery
 from .pulse_updates import device_never_stuck
@@ -555,11 +554,8 @@ class AnalogMatrix(MatrixBase):
         """Apply an arbitrary weight change ``dW`` (out, in) as pulses (n = dW/Δw_min per
         device, stochastically rounded; ``mixed`` accumulates digitally first). Used by digital
         optimisers (Adam) whose steps are not outer products."""
-        dW = np.asarray(dW, dtype=np.float32)
-        if dW.shape != self.shape:
-            raise ShapeError(f"{self.name}: apply_delta() got shape {dW.shape}; expected {self.shape}")
         # a NaN would reach the pulse kernel as a pulse count (seconds per device, then ~-0.5)
-        check_finite(dW, self.name, "apply_delta() change")
+        dW = self._check_weights(dW, "apply_delta", "change")
         A = scaled_transpose(dW, np.float32(self._pulses_per_weight()))  # (in, out), C order
         if self.periphery.update == "mixed":
             if self._chi is None:
@@ -603,11 +599,7 @@ class AnalogMatrix(MatrixBase):
 
     def program(self, W: np.ndarray, record: bool = True) -> None:
         """Program weights ``W`` (out, in) open-loop, with the device's programming noise."""
-        W = np.asarray(W, dtype=np.float32)
-        if W.shape != self.shape:
-            raise ShapeError(f"{self.name}: program() got shape {W.shape}; expected {self.shape}")
-        if not np.isfinite(W).all():
-            raise ValueError(f"{self.name}: program() weights contain NaN or infinity")
+        W = self._check_weights(W, "program", "weight matrix")
         dv = self.device
         Wt = np.clip(W.T / np.float32(self.w_max), -1, 1)
         if not self._differential:

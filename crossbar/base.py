@@ -101,6 +101,16 @@ class MatrixBase:
             raise ValueError(f"{self.name}: update() lr = {lr!r} must be a finite number")
         return x, d
 
+    def _check_weights(self, W: np.ndarray, call: str, what: str) -> np.ndarray:
+        """The (out, in) argument of ``apply_delta`` or ``program`` checked (one rule for every
+        matrix type): ``W`` as float32 of the matrix's shape, free of NaN and infinity (refused
+        before anything is written)."""
+        W = np.asarray(W, dtype=np.float32)
+        if W.shape != self.shape:
+            raise ShapeError(f"{self.name}: {call}() got shape {W.shape}; expected {self.shape}")
+        check_finite(W, self.name, f"{call}() {what}")
+        return W
+
     # interface: everything an algorithm may call (tests/crossbar/test_conformance.py runs
     # every matrix type through it) ----------------------------------------------------------
     def forward(self, x: np.ndarray) -> np.ndarray:

@@ -43,8 +43,7 @@ import numpy as np
 
 from device_models import DeviceModel, load_preset
 
-from .base import (MatrixBase, NonFiniteInputError, ShapeError, analog_info, check_shape,
-                   check_w_max)
+from .base import MatrixBase, NonFiniteInputError, analog_info, check_shape, check_w_max
 from .ledger import Ledger
 from .periphery import Periphery
 
@@ -222,9 +221,7 @@ class CountingMatrix(MatrixBase):
     def apply_delta(self, dW: np.ndarray) -> None:
         """``W += dW`` (out, in) on the float path; records it as pulses (mixed: through the
         digital accumulator), as `AnalogMatrix.apply_delta` does."""
-        dW = np.asarray(dW, dtype=np.float32)
-        if dW.shape != self.shape:
-            raise ShapeError(f"{self.name}: apply_delta() got shape {dW.shape}; expected {self.shape}")
+        dW = self._check_weights(dW, "apply_delta", "change")
         A = dW.T * np.float32(self._pulses_per_weight())
         if self.periphery.update == "mixed":
             A = self._mixed(A)
@@ -232,11 +229,7 @@ class CountingMatrix(MatrixBase):
         self._set(self._wt + dW.T)
 
     def program(self, W: np.ndarray, record: bool = True) -> None:
-        W = np.asarray(W, dtype=np.float32)
-        if W.shape != self.shape:
-            raise ShapeError(f"{self.name}: program() got shape {W.shape}; expected {self.shape}")
-        if not np.isfinite(W).all():
-            raise ValueError(f"{self.name}: program() weights contain NaN or infinity")
+        W = self._check_weights(W, "program", "weight matrix")
         self._set(W.T.copy())
         if self._chi is not None:
             self._chi[...] = 0

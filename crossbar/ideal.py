@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .base import MatrixBase, ShapeError, check_finite, check_shape
+from .base import MatrixBase, check_shape
 from .ledger import Ledger
 from .transpose import add_transposed
 
@@ -51,19 +51,12 @@ class IdealMatrix(MatrixBase):
 
     def apply_delta(self, dW: np.ndarray) -> None:
         """``W += dW`` for an arbitrary (out, in) change (digital optimisers)."""
-        dW = np.asarray(dW, dtype=np.float32)
-        if dW.shape != self.shape:
-            raise ShapeError(f"{self.name}: apply_delta() got shape {dW.shape}; expected {self.shape}")
-        check_finite(dW, self.name, "apply_delta() change")
+        dW = self._check_weights(dW, "apply_delta", "change")
         add_transposed(self._wt, dW)   # self._wt += dW.T, cache-friendly
         self.ledger.add(self.name, update_calls=1)
 
     def program(self, W: np.ndarray) -> None:
-        W = np.asarray(W, dtype=np.float32)
-        if W.shape != self.shape:
-            raise ShapeError(f"{self.name}: program() got shape {W.shape}; expected {self.shape}")
-        if not np.isfinite(W).all():
-            raise ValueError(f"{self.name}: program() weights contain NaN or infinity")
+        W = self._check_weights(W, "program", "weight matrix")
         self._wt[...] = W.T
         self.ledger.add(self.name, programmed_devices=W.size)
 

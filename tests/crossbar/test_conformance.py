@@ -79,6 +79,16 @@ def _check_bad_input(make):
         m.forward(bad)
     with pytest.raises(ShapeError):
         m.update(np.zeros((3, IN), np.float32), np.zeros((4, OUT), np.float32), 0.1)
+    # a change or weights with NaN or infinity are refused before anything is written
+    w0, ledger0 = m.weights(), m.ledger.to_dict()
+    for value in (np.nan, np.inf):
+        W = np.full((OUT, IN), 0.01, dtype=np.float32)
+        W[2, 5] = value
+        for call in (m.apply_delta, m.program):
+            with pytest.raises(NonFiniteInputError, match="NaN or infinity"):
+                call(W)
+    np.testing.assert_array_equal(m.weights(), w0)
+    assert m.ledger.to_dict() == ledger0
     for bad in (OUT + 0.5, True, 0):   # a float / bool shape is refused, not truncated
         with pytest.raises(ShapeError):
             make(bad, IN, seed=0)
