@@ -91,6 +91,18 @@ def _copy_state(src, dst) -> None:
             setattr(dst, k, copy.deepcopy(v))
 
 
+def check_arrays(weights: dict[str, np.ndarray]) -> None:
+    """Refuse a weights file whose arrays are not numbers or hold NaN or infinity (one line
+    naming the array), before any matrix is programmed: a NaN programmed into a matrix or
+    copied into the digital state would make every later figure meaningless."""
+    for key, arr in weights.items():
+        arr = np.asarray(arr)
+        if not (np.issubdtype(arr.dtype, np.number) or arr.dtype == np.bool_):
+            raise ConfigError(f"weights: array {key!r} holds {arr.dtype} values, not numbers")
+        if not np.isfinite(arr).all():
+            raise ConfigError(f"weights: array {key!r} holds NaN or infinity")
+
+
 def program_weights(dst: Network, weights: dict[str, np.ndarray]) -> dict[str, float]:
     """Program ``weights`` (matrix name -> (out, in) array) onto ``dst``'s matrices; returns the
     fraction of each matrix's weights beyond its ±w_max (clipped by the mapping)."""
@@ -173,6 +185,7 @@ def deploy(cfg: SimConfig, times: Sequence[float], data=None,
     if weights is None:
         train(fnet, progress)
     else:
+        check_arrays(weights)
         program_weights(fnet, weights)
         load_state(fnet, weights)
     trained = float_weights(fnet)

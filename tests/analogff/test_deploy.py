@@ -75,3 +75,23 @@ def test_cli_deploy_json_and_weights_round_trip(tmp_path):
 def test_cli_deploy_bad_input(args, msg):
     r = CliRunner().invoke(app, ["deploy", *args])
     assert r.exit_code == 2 and msg in r.output and "Traceback" not in r.output
+
+
+@pytest.mark.parametrize("poison", ["matrix", "state"])
+def test_cli_deploy_refuses_weights_with_nan(tmp_path, poison):
+    """A weights file holding NaN (in a matrix or in the digital state) is refused in one line
+    naming the array, exit 2, before anything is programmed."""
+    r = CliRunner().invoke(app, ["deploy", "--algo", "bp", "--limit", "60", "--epochs", "1",
+                                 "--hidden", "20", "--eval-times", "1",
+                                 "--save-weights", str(tmp_path / "w.npz")])
+    assert r.exit_code == 0, r.output
+    arrays = dict(np.load(tmp_path / "w.npz"))
+    key = next(k for k in sorted(arrays) if k.startswith("state.") == (poison == "state"))
+    arrays[key] = arrays[key].astype(np.float32)
+    arrays[key].flat[0] = np.nan
+    np.savez(tmp_path / "bad.npz", **arrays)
+    r = CliRunner().invoke(app, ["deploy", "--algo", "bp", "--limit", "60", "--hidden", "20",
+                                 "--eval-times", "1", "--weights", str(tmp_path / "bad.npz")])
+    assert r.exit_code == 2, r.output
+    assert f"weights: array {key!r} holds NaN or infinity" in r.output
+    assert "Traceback" not in r.output
