@@ -25,6 +25,7 @@ from typing import Any
 
 import numpy as np
 
+from device_models.checks import plain  # noqa: F401  (analogff's callers import it from here)
 from device_models.textfile import decode_utf8
 
 from .errors import ConfigError
@@ -40,14 +41,6 @@ class BoundaryError(ConfigError):
 
 
 # ---- values ------------------------------------------------------------------------------
-def plain(value: Any) -> Any:
-    """A numpy scalar as the Python scalar it holds (np.bool_ -> bool, np.int64 -> int, ...);
-    anything else unchanged."""
-    if isinstance(value, np.generic):
-        return value.item()
-    return value
-
-
 _KIND = {bool: "true or false", int: "an integer", float: "a number", str: "a string"}
 
 

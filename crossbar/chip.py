@@ -27,12 +27,12 @@ cannot simulate (1-bit converters, transposed reads at other bits than forward r
 from __future__ import annotations
 
 import dataclasses
-import math
 import sys
 from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
+from device_models.checks import check_choice, check_number
 from device_models.textfile import read_utf8
 
 
@@ -443,35 +443,23 @@ def _unknown_msg(name: str) -> str:
 
 def _check(name: str, v: Any) -> None:
     kind, lo, hi, unit, _ = _SPEC[name]
-    u = f" {unit}" if unit else ""
+    field = f"hardware field {name}"
     if kind.startswith("opt_"):
         if v is None:
             return
         kind = kind[4:]
     if name == "node_nm":
-        if isinstance(v, bool) or not isinstance(v, int) or v not in NODES:
-            raise HardwareError(f"hardware field node_nm = {v!r} is not allowed; choose one of: "
-                                f"{', '.join(str(n) for n in NODES)}")
-        return
-    if kind == "int":
-        if isinstance(v, bool) or not isinstance(v, int) or not lo <= v <= hi:
-            raise HardwareError(f"hardware field {name} = {v!r} is out of range; "
-                                f"allowed integers {lo}..{hi}{u}")
-    elif kind == "float":
-        ok = isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) \
-            and lo <= v <= hi
-        if not ok:
-            raise HardwareError(f"hardware field {name} = {v!r} is out of range; "
-                                f"allowed [{lo:g}, {hi:g}]{u}")
+        check_choice(field, v, NODES, error=HardwareError)
+    elif kind in ("int", "float"):
+        check_number(field, v, lo, hi, integer=kind == "int", unit=unit, error=HardwareError)
     elif kind == "bool":
         if not isinstance(v, bool):
-            raise HardwareError(f"hardware field {name} = {v!r} must be true or false")
+            raise HardwareError(f"{field} = {v!r} must be true or false")
     elif kind == "str":
         if not isinstance(v, str) or not v:
-            raise HardwareError(f"hardware field {name} = {v!r} must be a non-empty string")
-        if lo is not None and v not in lo:
-            raise HardwareError(f"hardware field {name} = {v!r} is not allowed; choose one of: "
-                                f"{', '.join(lo)}")
+            raise HardwareError(f"{field} = {v!r} must be a non-empty string")
+        if lo is not None:
+            check_choice(field, v, lo, error=HardwareError)
 
 
 def check_simulable_field(name: str, v: Any) -> None:

@@ -42,6 +42,7 @@ import math
 import numpy as np
 
 from device_models import DeviceModel, load_preset
+from device_models.checks import check_number, plain
 
 from .base import MatrixBase, NonFiniteInputError, analog_info, check_shape, check_w_max
 from .ledger import Ledger
@@ -65,12 +66,10 @@ class CountingMatrix(MatrixBase):
                  dac_bits: int | None = None, adc_bits: int | None = None) -> None:
         out_features, in_features = check_shape(out_features, in_features, name)
         w_max = check_w_max(w_max)
-        if pulse_density is not None and (
-                isinstance(pulse_density, (bool, np.bool_))
-                or not isinstance(pulse_density, (int, float, np.integer, np.floating))
-                or not (math.isfinite(pulse_density) and 0 <= pulse_density <= 1000)):
-            raise ValueError(f"pulse_density = {pulse_density!r} is out of range; allowed "
-                             "[0, 1000] pulses per device per update")
+        if pulse_density is not None:
+            pulse_density = plain(pulse_density)
+            check_number("pulse_density", pulse_density, 0, 1000,
+                         unit="pulses per device per update")
         if device is None:
             device = load_preset("ideal")
         elif isinstance(device, str):
@@ -86,11 +85,10 @@ class CountingMatrix(MatrixBase):
         self._col_edges = _edges(self.out_features, pe.tile_cols)
         # the converters' bits: the periphery's, or a chip's that the simulator cannot
         # simulate (e.g. a 1-bit DAC), recorded as given
-        self.dac_bits = int(dac_bits) if dac_bits is not None else pe.dac_bits
-        self.adc_bits = int(adc_bits) if adc_bits is not None else pe.adc_bits
+        self.dac_bits = plain(dac_bits) if dac_bits is not None else pe.dac_bits
+        self.adc_bits = plain(adc_bits) if adc_bits is not None else pe.adc_bits
         for nm, b in (("dac_bits", self.dac_bits), ("adc_bits", self.adc_bits)):
-            if not 1 <= b <= 24:
-                raise ValueError(f"{nm} = {b!r} is out of range; allowed integers 1..24")
+            check_number(nm, b, 1, 24, integer=True)
         self._levels = max(2 ** (self.dac_bits - 1) - 1, 1)
         self.sigma = float(pe.read_noise if pe.read_noise is not None else device.read_noise)
         self._c = device.g_min / device.g_range

@@ -23,12 +23,13 @@ read (see the class docstring for the choice and the measured costs).
 
 from __future__ import annotations
 
-import math
 
 import numpy as np
 from scipy.linalg import lapack
 import scipy.sparse as sp
 import scipy.sparse.linalg as spla
+
+from device_models.checks import check_number, plain
 
 from .base import ShapeError
 from .periphery import PeripheryParameterError
@@ -50,10 +51,9 @@ def ideal_currents(G: np.ndarray, v: np.ndarray) -> np.ndarray:
 
 
 def _check_resistance(name: str, value: float, hi: float) -> float:
-    ok = isinstance(value, (int, float, np.floating, np.integer)) and not isinstance(value, bool) \
-        and math.isfinite(float(value)) and 0.0 <= float(value) <= hi
-    if not ok:
-        raise PeripheryParameterError(f"{name} = {value!r} is out of range; allowed [0, {hi:g}] ohms")
+    """A resistance in [0, hi] ohms (numpy scalars taken as the numbers they hold), as float."""
+    value = plain(value)
+    check_number(name, value, 0.0, hi, unit="ohms", error=PeripheryParameterError)
     return float(value)
 
 

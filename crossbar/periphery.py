@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import dataclasses
-import math
+import functools
 from dataclasses import dataclass
 from typing import Any
+
+from device_models.checks import check_choice, check_number
 
 UPDATE_SCHEMES = ("deterministic", "stochastic", "mixed")
 INPUT_SCALINGS = ("abs-max", "fixed")
@@ -16,17 +18,9 @@ class PeripheryParameterError(ValueError):
     """A periphery parameter is out of range (message names field, value, range)."""
 
 
-def _int_in(name: str, v: Any, lo: int, hi: int) -> None:
-    if isinstance(v, bool) or not isinstance(v, int) or not lo <= v <= hi:
-        raise PeripheryParameterError(f"{name} = {v!r} is out of range; allowed integers {lo}..{hi}")
-
-
-def _float_in(name: str, v: Any, lo: float, hi: float, lo_open: bool = False) -> None:
-    ok = isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) and \
-        (v > lo if lo_open else v >= lo) and v <= hi
-    if not ok:
-        lb = "(" if lo_open else "["
-        raise PeripheryParameterError(f"{name} = {v!r} is out of range; allowed {lb}{lo:g}, {hi:g}]")
+# every field's check: `device_models.checks`, refusing with this module's error
+_number = functools.partial(check_number, error=PeripheryParameterError)
+_choice = functools.partial(check_choice, error=PeripheryParameterError)
 
 
 @dataclass(frozen=True)
@@ -57,27 +51,21 @@ class Periphery:
 
     def __post_init__(self) -> None:
         # symmetric mid-tread converters have 2^b - 1 levels: b >= 2
-        _int_in("dac_bits", self.dac_bits, 2, 24)
-        _int_in("adc_bits", self.adc_bits, 2, 24)
-        _float_in("out_bound", self.out_bound, 0.0, 1.0, lo_open=True)
-        if self.input_scaling not in INPUT_SCALINGS:
-            raise PeripheryParameterError(
-                f"input_scaling = {self.input_scaling!r} is unknown; allowed: {', '.join(INPUT_SCALINGS)}")
-        _float_in("in_bound", self.in_bound, 0.0, 1e12, lo_open=True)
-        _int_in("tile_rows", self.tile_rows, 1, 1 << 16)
-        _int_in("tile_cols", self.tile_cols, 1, 1 << 16)
+        _number("dac_bits", self.dac_bits, 2, 24, integer=True)
+        _number("adc_bits", self.adc_bits, 2, 24, integer=True)
+        _number("out_bound", self.out_bound, 0.0, 1.0, lo_open=True)
+        _choice("input_scaling", self.input_scaling, INPUT_SCALINGS)
+        _number("in_bound", self.in_bound, 0.0, 1e12, lo_open=True)
+        _number("tile_rows", self.tile_rows, 1, 1 << 16, integer=True)
+        _number("tile_cols", self.tile_cols, 1, 1 << 16, integer=True)
         if self.read_noise is not None:
-            _float_in("read_noise", self.read_noise, 0.0, 10.0)
-        if self.mapping not in MAPPINGS:
-            raise PeripheryParameterError(
-                f"mapping = {self.mapping!r} is unknown; allowed: {', '.join(MAPPINGS)}")
-        if self.update not in UPDATE_SCHEMES:
-            raise PeripheryParameterError(
-                f"update = {self.update!r} is unknown; allowed: {', '.join(UPDATE_SCHEMES)}")
-        _int_in("max_pulses", self.max_pulses, 1, 1 << 20)
-        _int_in("bl", self.bl, 1, 1 << 16)
-        _float_in("wire_resistance", self.wire_resistance, 0.0, 1e9)
-        _float_in("access_resistance", self.access_resistance, 0.0, 1e12)
+            _number("read_noise", self.read_noise, 0.0, 10.0)
+        _choice("mapping", self.mapping, MAPPINGS)
+        _choice("update", self.update, UPDATE_SCHEMES)
+        _number("max_pulses", self.max_pulses, 1, 1 << 20, integer=True)
+        _number("bl", self.bl, 1, 1 << 16, integer=True)
+        _number("wire_resistance", self.wire_resistance, 0.0, 1e9, unit="ohms")
+        _number("access_resistance", self.access_resistance, 0.0, 1e12, unit="ohms")
 
     def replace(self, **changes: Any) -> "Periphery":
         return dataclasses.replace(self, **changes)

@@ -31,6 +31,8 @@ import time
 
 import numpy as np
 
+from device_models.checks import check_number, plain
+
 from .base import ShapeError
 from .periphery import PeripheryParameterError
 
@@ -147,8 +149,7 @@ def _check_inputs(G, v, wire_resistance, access_resistance):
         raise ShapeError(f"input voltages have shape {v.shape}; expected ({G.shape[0]},) or "
                          f"(batch, {G.shape[0]}) finite volts")
     for name, val in (("wire_resistance", wire_resistance), ("access_resistance", access_resistance)):
-        if not (np.isfinite(val) and val >= 0):
-            raise PeripheryParameterError(f"{name} = {val!r} is out of range; allowed >= 0 ohms")
+        check_number(name, plain(val), 0.0, None, unit="ohms", error=PeripheryParameterError)
     return G, v, float(wire_resistance), float(access_resistance)
 
 

@@ -41,10 +41,12 @@ anew at each write; pulses keep acting on the stored state.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import math
 from dataclasses import dataclass
 from typing import Any
 
+from .checks import check_choice, check_number
 from .responses import RESPONSE_CLASSES
 
 RESPONSES = tuple(RESPONSE_CLASSES)  # every registered response (device_models.responses)
@@ -57,21 +59,9 @@ class DeviceParameterError(ValueError):
     """A device parameter is outside its allowed range (message names field, value, range)."""
 
 
-def _check_range(name: str, value: Any, lo: float | None, hi: float | None, *,
-                 lo_open: bool = False, hi_open: bool = False, unit: str = "") -> None:
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise DeviceParameterError(f"{name} must be a number, got {value!r}")
-    if not math.isfinite(value):
-        raise DeviceParameterError(f"{name} must be finite, got {value!r}")
-    bad = (lo is not None and (value <= lo if lo_open else value < lo)) or \
-          (hi is not None and (value >= hi if hi_open else value > hi))
-    if bad:
-        lb = "(" if lo_open else "["
-        rb = ")" if hi_open else "]"
-        lo_s = "-inf" if lo is None else f"{lo:g}"
-        hi_s = "inf" if hi is None else f"{hi:g}"
-        rng = f"{lb}{lo_s}, {hi_s}{rb}"
-        raise DeviceParameterError(f"{name} = {value:g}{unit} is out of range; allowed {rng}{unit}")
+# every field's check: `device_models.checks`, refusing with this package's error
+_number = functools.partial(check_number, error=DeviceParameterError)
+_choice = functools.partial(check_choice, error=DeviceParameterError)
 
 
 @dataclass(frozen=True)
@@ -137,52 +127,40 @@ class DeviceModel:
     def __post_init__(self) -> None:
         if not isinstance(self.name, str) or not self.name:
             raise DeviceParameterError("name must be a non-empty string")
-        _check_range("g_min", self.g_min, 0.0, None, unit=" S")
-        _check_range("g_max", self.g_max, 0.0, None, lo_open=True, unit=" S")
+        _number("g_min", self.g_min, 0.0, None, unit="S")
+        _number("g_max", self.g_max, 0.0, None, lo_open=True, unit="S")
         if not self.g_max > self.g_min:
             raise DeviceParameterError(
                 f"g_max = {self.g_max:g} S must be greater than g_min = {self.g_min:g} S")
-        if isinstance(self.states, bool) or not isinstance(self.states, int):
-            raise DeviceParameterError(f"states must be an integer, got {self.states!r}")
-        _check_range("states", self.states, 2, 10**9)
-        if self.response not in RESPONSES:
-            raise DeviceParameterError(
-                f"response = {self.response!r} is unknown; allowed: {', '.join(RESPONSES)}")
-        if self.policy not in POLICIES:
-            raise DeviceParameterError(
-                f"policy = {self.policy!r} is unknown; allowed: {', '.join(POLICIES)}")
-        if self.read_noise_model not in READ_NOISE_MODELS:
-            raise DeviceParameterError(
-                f"read_noise_model = {self.read_noise_model!r} is unknown; allowed: "
-                f"{', '.join(READ_NOISE_MODELS)}")
-        _check_range("up_down", self.up_down, -1.0, 1.0, lo_open=True, hi_open=True)
-        _check_range("nonlinearity_up", self.nonlinearity_up, -50.0, 50.0)
-        _check_range("nonlinearity_down", self.nonlinearity_down, -50.0, 50.0)
-        _check_range("reference_state", self.reference_state, 0.0, 1.0, lo_open=True,
-                     hi_open=True)
-        _check_range("gamma_up", self.gamma_up, 0.0, 10.0)
-        _check_range("gamma_down", self.gamma_down, 0.0, 10.0)
-        if self.c2c_model not in C2C_MODELS:
-            raise DeviceParameterError(
-                f"c2c_model = {self.c2c_model!r} is unknown; allowed: {', '.join(C2C_MODELS)}")
+        _number("states", self.states, 2, 10**9, integer=True)
+        _choice("response", self.response, RESPONSES)
+        _choice("policy", self.policy, POLICIES)
+        _choice("read_noise_model", self.read_noise_model, READ_NOISE_MODELS)
+        _number("up_down", self.up_down, -1.0, 1.0, lo_open=True, hi_open=True)
+        _number("nonlinearity_up", self.nonlinearity_up, -50.0, 50.0)
+        _number("nonlinearity_down", self.nonlinearity_down, -50.0, 50.0)
+        _number("reference_state", self.reference_state, 0.0, 1.0, lo_open=True, hi_open=True)
+        _number("gamma_up", self.gamma_up, 0.0, 10.0)
+        _number("gamma_down", self.gamma_down, 0.0, 10.0)
+        _choice("c2c_model", self.c2c_model, C2C_MODELS)
         for f in ("c2c", "d2d", "read_noise", "prog_noise", "up_down_d2d", "bound_high_d2d",
                   "bound_low_d2d", "gamma_up_d2d", "gamma_down_d2d"):
-            _check_range(f, getattr(self, f), 0.0, 10.0)
-        _check_range("write_noise", self.write_noise, 0.0, 1000.0)
-        _check_range("drift_nu", self.drift_nu, 0.0, 1.0)
-        _check_range("drift_nu_std", self.drift_nu_std, 0.0, 1.0)
-        _check_range("drift_t0", self.drift_t0, 0.0, None, lo_open=True, unit=" s")
-        _check_range("stuck_off", self.stuck_off, 0.0, 1.0)
-        _check_range("stuck_on", self.stuck_on, 0.0, 1.0)
+            _number(f, getattr(self, f), 0.0, 10.0)
+        _number("write_noise", self.write_noise, 0.0, 1000.0)
+        _number("drift_nu", self.drift_nu, 0.0, 1.0)
+        _number("drift_nu_std", self.drift_nu_std, 0.0, 1.0)
+        _number("drift_t0", self.drift_t0, 0.0, None, lo_open=True, unit="s")
+        _number("stuck_off", self.stuck_off, 0.0, 1.0)
+        _number("stuck_on", self.stuck_on, 0.0, 1.0)
         if self.stuck_off + self.stuck_on > 1.0:
             raise DeviceParameterError(
                 f"stuck_off + stuck_on = {self.stuck_off + self.stuck_on:g} exceeds 1")
-        _check_range("endurance", self.endurance, 0.0, None)
+        _number("endurance", self.endurance, 0.0, None)
         for f in ("v_write_up", "v_write_down", "v_read"):
-            _check_range(f, getattr(self, f), 0.0, 100.0, lo_open=True, unit=" V")
+            _number(f, getattr(self, f), 0.0, 100.0, lo_open=True, unit="V")
         for f in ("t_write_up", "t_write_down", "t_read"):
-            _check_range(f, getattr(self, f), 0.0, 1.0, lo_open=True, unit=" s")
-        _check_range("pulse_energy", self.pulse_energy, 0.0, 1.0, unit=" J")
+            _number(f, getattr(self, f), 0.0, 1.0, lo_open=True, unit="s")
+        _number("pulse_energy", self.pulse_energy, 0.0, 1.0, unit="J")
 
     # ---- derived quantities -------------------------------------------------------------
     @property

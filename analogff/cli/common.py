@@ -21,6 +21,19 @@ def algorithm_names() -> tuple[str, ...]:
     return names()
 
 
+def field_help_cli(name: str) -> str:
+    """`analogff.config.field_help` for a typer option (rich markup's brackets escaped)."""
+    from analogff.config import field_help
+    return field_help(name).replace("[", "\\[")
+
+
+def device_field_help(name: str) -> str:
+    """A device override's help (`analogff.device_overrides.DEVICE_FIELDS`), for typer."""
+    from analogff.device_overrides import DEVICE_FIELDS
+    text = DEVICE_FIELDS[name][1]
+    return f"{text[0].upper()}{text[1:]}. \\[default: the device's]"
+
+
 def fail(message: str, code: int = 2) -> "typer.Exit":
     """Print ``Error: message`` on one line to stderr and return the Exit to raise."""
     from rich.markup import escape  # messages name TOML tables: [simulate] is not markup

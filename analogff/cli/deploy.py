@@ -9,7 +9,8 @@ from typing import Optional
 
 import typer
 
-from .common import algorithm_names, cli_errors, console, err_console, hardware_options, resolve_hardware
+from .common import (cli_errors, console, device_field_help, err_console, field_help_cli,
+                     hardware_options, resolve_hardware)
 
 DEFAULT_TIMES = "1,3600,86400,2592000,31557600"      # 1 s, 1 h, 1 day, 30 days, 1 year
 
@@ -28,17 +29,17 @@ def register(app: typer.Typer) -> None:
     @cli_errors
     @hardware_options
     def deploy(
-        algo: Optional[str] = typer.Option(None, help=f"Learning algorithm ({' | '.join(algorithm_names())}). \\[default: pff]"),
-        dataset: Optional[str] = typer.Option(None, help="digits | fashion-mnist | mnist | kmnist. \\[default: digits]"),
-        limit: Optional[int] = typer.Option(None, help="Use only N training examples (stratified)."),
-        noise: Optional[float] = typer.Option(None, help="Read noise σ: std σ·(g_max − g_min), or σ·G on proportional devices. \\[default: the device's]"),
-        drift_nu: Optional[float] = typer.Option(None, help="Drift exponent ν of every device. \\[default: the device's]"),
-        prog_noise: Optional[float] = typer.Option(None, help="Programming error std, fraction of g_max − g_min. \\[default: the device's]"),
-        hidden: Optional[str] = typer.Option(None, help="Hidden layer sizes, e.g. 200,200."),
+        algo: Optional[str] = typer.Option(None, help=field_help_cli("algo")),
+        dataset: Optional[str] = typer.Option(None, help=field_help_cli("dataset")),
+        limit: Optional[int] = typer.Option(None, help=field_help_cli("limit")),
+        noise: Optional[float] = typer.Option(None, help=field_help_cli("noise")),
+        drift_nu: Optional[float] = typer.Option(None, help=device_field_help("drift_nu")),
+        prog_noise: Optional[float] = typer.Option(None, help=device_field_help("prog_noise")),
+        hidden: Optional[str] = typer.Option(None, help=field_help_cli("hidden")),
         epochs: Optional[int] = typer.Option(None, help="Float training epochs."),
-        batch_size: Optional[int] = typer.Option(None, help="Examples per mini-batch."),
-        lr: Optional[float] = typer.Option(None, help="Learning rate."),
-        seed: Optional[int] = typer.Option(None, help="Random seed. \\[default: 0]"),
+        batch_size: Optional[int] = typer.Option(None, help=field_help_cli("batch_size")),
+        lr: Optional[float] = typer.Option(None, help=field_help_cli("lr")),
+        seed: Optional[int] = typer.Option(None, help=field_help_cli("seed")),
         eval_times: str = typer.Option(DEFAULT_TIMES, help="Seconds after programming at which to measure test accuracy, increasing, comma-separated."),
         weights: Optional[Path] = typer.Option(None, help="Trained network (.npz as --save-weights writes: one array per matrix name, plus the digital state) instead of training in float."),
         save_weights: Optional[Path] = typer.Option(None, help="Write the float-trained network here (.npz: matrices and digital state)."),

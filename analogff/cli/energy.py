@@ -8,7 +8,8 @@ from typing import Optional
 
 import typer
 
-from .common import algorithm_names, cli_errors, console, fail, fmt_si, hardware_options, resolve_hardware
+from .common import (cli_errors, console, fail, field_help_cli, fmt_si, hardware_options,
+                     resolve_hardware)
 
 
 def register(app: typer.Typer) -> None:
@@ -18,19 +19,17 @@ def register(app: typer.Typer) -> None:
     def energy(
         network: str = typer.Option("784,500,500,10", "--network",
                                     help="Layer sizes: input, hidden..., classes."),
-        algo: str = typer.Option("pff", "--algo", help=f"Learning algorithm: {' | '.join(algorithm_names())}."),
+        algo: str = typer.Option("pff", "--algo", help=field_help_cli("algo"), show_default=False),
         batch: int = typer.Option(100, "--batch", help="Images per training batch (updates "
                                   "are batch-summed); the digital baseline's batched "
                                   "inference uses the same batch."),
-        steps: Optional[int] = typer.Option(None, "--steps", help="PFF settling steps K "
-                                            "(default: the preset's)."),
-        preset: str = typer.Option("small", "--preset", help="Hyperparameter preset: small | "
-                                   "paper."),
-        optimizer: Optional[str] = typer.Option(None, "--optimizer", help="Update rule: sgd | "
-                                                "scaled | factored | adam (default: the "
-                                                "preset's)."),
-        update: str = typer.Option("deterministic", "--update", help="Pulse scheme: "
-                                   "deterministic | stochastic | mixed."),
+        steps: Optional[int] = typer.Option(None, "--steps", help=field_help_cli("steps")),
+        preset: str = typer.Option("small", "--preset", help=field_help_cli("preset"),
+                                   show_default=False),
+        optimizer: Optional[str] = typer.Option(None, "--optimizer",
+                                                help=field_help_cli("optimizer")),
+        update: str = typer.Option("deterministic", "--update", help=field_help_cli("update"),
+                                   show_default=False),
         pulse_density: Optional[float] = typer.Option(
             None, "--pulse-density", help="Write pulses per device per update call; default: "
             "the expected pulses of the algorithm's own updates."),

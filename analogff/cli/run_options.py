@@ -16,27 +16,8 @@ import typer
 
 from analogff.device_overrides import DEVICE_FIELDS
 
-from .common import with_field_options
+from .common import device_field_help, field_help_cli, with_field_options
 
-# help for the training fields (the simulate command documents them at length)
-TRAINING_HELP = {
-    "dataset": "digits (bundled) | fashion-mnist | mnist | kmnist",
-    "limit": "use only N training examples (stratified)",
-    "preset": "hyperparameter preset: small | paper",
-    "noise": "read noise σ: std σ·(g_max − g_min), or σ·G on proportional devices (default: the device's)",
-    "states": "override the device's number of conductance states",
-    "update": "pulse scheme: deterministic | stochastic | mixed",
-    "optimizer": "update rule: sgd | scaled | factored | adam",
-    "hidden": "hidden layer sizes, e.g. 500,500",
-    "steps": "PFF settling steps K",
-    "epochs": "training epochs",
-    "batch_size": "examples per mini-batch",
-    "lr": "learning rate",
-    "ideal": "run the ideal float twin",
-    "matched": "matched comparison family: pulsed | mixed | adam",
-    "dev_fraction": "share of the training set held out as a dev set",
-    "curve": "score and price after every epoch (energy to accuracy)",
-}
 DEVICE_PANEL = "Device overrides (sensitivity; default: the device preset's value)"
 
 
@@ -45,11 +26,11 @@ def _param(name: str, panel: str) -> inspect.Parameter:
 
     t = FIELD_TYPES[name]
     dash = name.replace("_", "-")
-    help_ = DEVICE_FIELDS[name][1] if name in DEVICE_FIELDS else TRAINING_HELP.get(
-        name, f"run field {name} (see analogff simulate --help)")
+    # the same help as simulate's and deploy's
+    help_ = device_field_help(name) if name in DEVICE_FIELDS else field_help_cli(name)
     decls = (f"--{dash}/--no-{dash}",) if t is bool else (f"--{dash}",)
     opt = typer.Option(None, *decls, rich_help_panel=DEVICE_PANEL if name in DEVICE_FIELDS
-                       else panel, help=help_[0].upper() + help_[1:] + ".")
+                       else panel, help=help_)
     return inspect.Parameter(f"run__{name}", inspect.Parameter.KEYWORD_ONLY, default=opt,
                              annotation=Optional[t])
 

@@ -13,7 +13,7 @@ from analogff.device_overrides import DEVICE_FIELDS
 from analogff.saturation import capped_range_notes, saturation_warnings, worst_matrix
 
 from .run_options import run_options
-from .common import algorithm_names, cli_errors, console, err_console, fmt_si, hardware_options, resolve_hardware
+from .common import cli_errors, field_help_cli, console, err_console, fmt_si, hardware_options, resolve_hardware
 
 
 def summary_table(rec: dict):
@@ -125,31 +125,31 @@ def register(app: typer.Typer) -> None:
     @hardware_options
     @run_options(DEVICE_FIELDS)
     def simulate(
-        algo: Optional[str] = typer.Option(None, help=f"Learning algorithm: {' | '.join(algorithm_names())}. \\[default: pff]"),
-        dataset: Optional[str] = typer.Option(None, help="digits (bundled) | fashion-mnist | mnist | kmnist. \\[default: digits]"),
-        limit: Optional[int] = typer.Option(None, help="Use only N training examples (stratified)."),
-        preset: Optional[str] = typer.Option(None, help="Hyperparameter preset: small (digits in ~1 min) | paper (hidden 2000,2000, 60 epochs, batch 500; PFF also K=12, Adam, as released). \\[default: small]"),
-        noise: Optional[float] = typer.Option(None, help="Read noise σ, per cell per read: std σ·(g_max − g_min) (additive devices), σ·G (proportional ones, e.g. pcm-gst). \\[default: the device's]"),
-        states: Optional[int] = typer.Option(None, help="Override the device's number of conductance states."),
+        algo: Optional[str] = typer.Option(None, help=field_help_cli("algo")),
+        dataset: Optional[str] = typer.Option(None, help=field_help_cli("dataset")),
+        limit: Optional[int] = typer.Option(None, help=field_help_cli("limit")),
+        preset: Optional[str] = typer.Option(None, help=field_help_cli("preset")),
+        noise: Optional[float] = typer.Option(None, help=field_help_cli("noise")),
+        states: Optional[int] = typer.Option(None, help=field_help_cli("states")),
         tile_size: Optional[int] = typer.Option(None, help="Shorthand: sets both --tile-rows and --tile-cols to N (not stored: the run records tile_rows and tile_cols)."),
-        update: Optional[str] = typer.Option(None, help="Pulse scheme: deterministic | stochastic | mixed. \\[default: deterministic]"),
-        optimizer: Optional[str] = typer.Option(None, help="Update rule: sgd (pulsed outer products) | scaled (pulsed, one adaptive rate per array: crossbar-native, no per-weight state) | factored (pulsed, row and column adaptive rates, Adafactor-style: in + out scalars per array) | adam (digital moments per weight, as released for PFF)."),
-        hidden: Optional[str] = typer.Option(None, help="Hidden layer sizes, e.g. 500,500 (PFF: two layers, multiples of 10)."),
-        steps: Optional[int] = typer.Option(None, help="PFF settling steps K."),
-        epochs: Optional[int] = typer.Option(None, help="Training epochs."),
-        batch_size: Optional[int] = typer.Option(None, help="Examples per mini-batch (PFF adds as many negatives)."),
-        lr: Optional[float] = typer.Option(None, help="Learning rate."),
-        seed: Optional[int] = typer.Option(None, help="Random seed (data order, init, device variation, noise). \\[default: 0]"),
-        ideal: Optional[bool] = typer.Option(None, "--ideal/--analog", help="Run the ideal float twin instead of analog tiles (priced on the same chip)."),
-        matched: Optional[str] = typer.Option(None, help="Matched comparison family, the same for pff, ff and bp: pulsed (scaled rule, deterministic pulses) | mixed (scaled rule, digital accumulators: needs --update mixed) | adam (digital Adam). Sets hidden 200,200, 12 epochs, batch 50 unless given; prints what stays unmatched."),
-        dev_fraction: Optional[float] = typer.Option(None, help="Hold out this share of the training set (0-0.5) as a dev set; the best-dev weights are kept and tested (the released PFF protocol). \\[default: 0]"),
-        curve: Optional[bool] = typer.Option(None, "--curve/--no-curve", help="After every epoch, score the test set and price the training so far: energy to reach 50/80/90/95 % test accuracy."),
+        update: Optional[str] = typer.Option(None, help=field_help_cli("update")),
+        optimizer: Optional[str] = typer.Option(None, help=field_help_cli("optimizer")),
+        hidden: Optional[str] = typer.Option(None, help=field_help_cli("hidden")),
+        steps: Optional[int] = typer.Option(None, help=field_help_cli("steps")),
+        epochs: Optional[int] = typer.Option(None, help=field_help_cli("epochs")),
+        batch_size: Optional[int] = typer.Option(None, help=field_help_cli("batch_size")),
+        lr: Optional[float] = typer.Option(None, help=field_help_cli("lr")),
+        seed: Optional[int] = typer.Option(None, help=field_help_cli("seed")),
+        ideal: Optional[bool] = typer.Option(None, "--ideal/--analog", help=field_help_cli("ideal")),
+        matched: Optional[str] = typer.Option(None, help=field_help_cli("matched")),
+        dev_fraction: Optional[float] = typer.Option(None, help=field_help_cli("dev_fraction")),
+        curve: Optional[bool] = typer.Option(None, "--curve/--no-curve", help=field_help_cli("curve")),
         config: Optional[Path] = typer.Option(None, help="TOML file with any of these options (top-level, or \\[simulate] and \\[hardware] tables); applied over --hardware, under the command line."),
         store: Optional[Path] = typer.Option(None, help="Append the run record to this SQLite results store."),
         json_out: bool = typer.Option(False, "--json", help="Print the run record as JSON on stdout (progress goes to stderr)."),
         save_images_dir: Optional[Path] = typer.Option(None, "--save-images", help="Write PNG grids here: inputs; PFF also reconstructions and samples."),
         monitor: bool = typer.Option(True, help="Measure test accuracy on 300 examples after each epoch (not counted, does not change results)."),
-        eval_times: Optional[str] = typer.Option(None, help="After training, test accuracy at these seconds after programming while the devices drift, e.g. 1,3600,86400 (stored as accuracy_vs_time; the report draws it)."),
+        eval_times: Optional[str] = typer.Option(None, help=field_help_cli("eval_times")),
         run_overrides: Optional[dict] = None,
         hardware: Optional[Path] = None,
         hardware_overrides: Optional[dict] = None,
