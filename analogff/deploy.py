@@ -24,6 +24,8 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
+from device_models.checks import check_number
+
 from .config import SimConfig
 from .errors import ConfigError
 from .experiment import RECORD_SCHEMA, Network, accuracy, build, monitoring, train
@@ -50,9 +52,8 @@ def parse_times(text: str | Sequence[float]) -> list[float]:
     if not vals:
         raise ConfigError("eval_times is empty; give seconds after programming, e.g. 1,3600")
     for v in vals:
-        if not (math.isfinite(v) and 0 < v <= MAX_TIME_S):
-            raise ConfigError(f"eval_times value {v:g} s is out of range; allowed (0, "
-                              f"{MAX_TIME_S:.4g}] s")
+        check_number("eval_times value", v, 0.0, MAX_TIME_S, lo_open=True, unit="s",
+                     error=ConfigError)
     if any(b <= a for a, b in zip(vals, vals[1:])):
         raise ConfigError(f"eval_times {text!r} must be strictly increasing")
     return vals

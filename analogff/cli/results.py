@@ -11,6 +11,8 @@ from typing import Annotated, Any, Optional
 
 import typer
 
+from device_models.checks import check_number
+
 from .common import cli_errors, console, print_flagged
 
 # column -> (header, kind): kind "pct" = fraction printed as %, "si:<unit>" = SI prefix
@@ -208,8 +210,7 @@ def register(app: typer.Typer) -> None:
             raise AnalogffError(f"results store {str(store)!r} does not exist; create it with "
                                 f"analogff sweep --store {store}")
         from analogff.boundary import check_output_file
-        if limit < 0:
-            raise AnalogffError(f"--limit = {limit} is out of range; allowed 0 or more rows")
+        check_number("--limit", limit, 0, None, integer=True, unit="rows", error=AnalogffError)
         for opt, path in (("--csv", csv), ("--parquet", parquet)):  # before any work
             if path is not None:
                 check_output_file(path, opt)

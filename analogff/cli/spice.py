@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 import os
 import tempfile
 import time
@@ -13,6 +12,8 @@ from typing import Optional
 import typer
 
 from analogff import signals
+from analogff.errors import ConfigError
+from device_models.checks import check_number
 
 from .common import cli_errors, console, fail
 
@@ -57,14 +58,12 @@ def _duration(s: float) -> str:
 
 
 def _check_size(name: str, value: int) -> int:
-    if not 1 <= value <= MAX_SIZE:
-        raise fail(f"{name} = {value} is out of range; allowed 1..{MAX_SIZE}")
+    check_number(name, value, 1, MAX_SIZE, integer=True, error=ConfigError)
     return value
 
 
 def _check_ohms(name: str, value: float, hi: float) -> float:
-    if not (math.isfinite(value) and 0.0 <= value <= hi):
-        raise fail(f"{name} = {value:g} ohms is out of range; allowed 0..{hi:g} ohms")
+    check_number(name, value, 0.0, hi, unit="ohms", error=ConfigError)
     return value
 
 
@@ -182,10 +181,8 @@ def register(app: typer.Typer) -> None:
         c = _check_size("--cols" if cols is not None else "--size", cols if cols is not None else size)
         _check_ohms("--wire-resistance", wire_resistance, MAX_WIRE_OHMS)
         _check_ohms("--access-resistance", access_resistance, MAX_ACCESS_OHMS)
-        if not 1 <= inputs <= MAX_INPUTS:
-            raise fail(f"--inputs = {inputs} is out of range; allowed 1..{MAX_INPUTS}")
-        if not 0 <= seed <= MAX_SEED:
-            raise fail(f"--seed = {seed} is out of range; allowed 0..{MAX_SEED}")
+        check_number("--inputs", inputs, 1, MAX_INPUTS, integer=True, error=ConfigError)
+        check_number("--seed", seed, 0, MAX_SEED, integer=True, error=ConfigError)
         sizes = _parse_sizes(sweep_sizes) if sweep_sizes is not None else None
         if netlist is not None:
             from analogff.boundary import check_output_file
