@@ -136,11 +136,12 @@ def hardware_options(fn):
                               prefix="hw__", names=names, into="hardware_overrides")
 
 
-def with_field_options(fn, *, drop, extra, prefix: str, names, into: str):
+def with_field_options(fn, *, drop, extra, prefix: str, names, into: str, first: bool = False):
     """``fn`` with its parameters ``drop`` replaced by the ``extra`` ones (one typer option
-    per field, each named ``prefix + field``); the wrapper gathers the fields of ``names``
-    given on the command line (not None) into one dict and passes it to ``fn`` as ``into``.
-    The one body behind `hardware_options` and `run_options.run_options`."""
+    per field, each named ``prefix + field``; after ``fn``'s own, or before them if
+    ``first``); the wrapper gathers the fields of ``names`` given on the command line (not
+    None) into one dict and passes it to ``fn`` as ``into``. The one body behind
+    `hardware_options` and `run_options.run_options`."""
     import inspect
 
     sig = inspect.signature(fn, eval_str=True)
@@ -156,8 +157,11 @@ def with_field_options(fn, *, drop, extra, prefix: str, names, into: str):
                 over[n] = v
         return fn(*args, **{into: over}, **kwargs)
 
-    wrapper.__signature__ = sig.replace(parameters=params + list(extra))
-    wrapper.__annotations__ = {p.name: p.annotation for p in params + list(extra)}
+    if first:   # typer passes every option by keyword: fn's own may follow keyword-only ones
+        params = [p.replace(kind=inspect.Parameter.KEYWORD_ONLY) for p in params]
+    ordered = list(extra) + params if first else params + list(extra)
+    wrapper.__signature__ = sig.replace(parameters=ordered)
+    wrapper.__annotations__ = {p.name: p.annotation for p in ordered}
     return wrapper
 
 

@@ -35,8 +35,11 @@ def _param(name: str, panel: str) -> inspect.Parameter:
                              annotation=Optional[t])
 
 
-def run_options(names, panel: str = "Run fields (fixed for every point)"):
-    """Decorator: add ``--<field>`` for each of ``names`` (run fields) to a typer command."""
+def run_options(names, panel: str | None = "Run fields (fixed for every point)",
+                first: bool = False):
+    """Decorator: add ``--<field>`` for each of ``names`` (run fields) that the command does
+    not declare itself to a typer command (in ``panel``, None: the command's main panel;
+    device overrides in their own; before the command's own options if ``first``)."""
     names = list(names)
 
     def deco(fn):
@@ -44,7 +47,8 @@ def run_options(names, panel: str = "Run fields (fixed for every point)"):
         mine = [n for n in names if n not in taken]
         return with_field_options(fn, drop=("run_overrides",),
                                   extra=[_param(n, panel) for n in mine],
-                                  prefix="run__", names=mine, into="run_overrides")
+                                  prefix="run__", names=mine, into="run_overrides",
+                                  first=first)
 
     return deco
 

@@ -9,7 +9,7 @@ from typing import Optional
 
 import typer
 
-from analogff.device_overrides import DEVICE_FIELDS
+from analogff.config import TRAINING_FIELDS
 from analogff.saturation import capped_range_notes, saturation_warnings, worst_matrix
 
 from .run_options import run_options
@@ -123,33 +123,15 @@ def register(app: typer.Typer) -> None:
         "  analogff simulate --config run.toml --seed 3 --json"))
     @cli_errors
     @hardware_options
-    @run_options(DEVICE_FIELDS)
+    @run_options(TRAINING_FIELDS, panel=None, first=True)   # + the device overrides
     def simulate(
-        algo: Optional[str] = typer.Option(None, help=field_help_cli("algo")),
-        dataset: Optional[str] = typer.Option(None, help=field_help_cli("dataset")),
-        limit: Optional[int] = typer.Option(None, help=field_help_cli("limit")),
-        preset: Optional[str] = typer.Option(None, help=field_help_cli("preset")),
-        noise: Optional[float] = typer.Option(None, help=field_help_cli("noise")),
-        states: Optional[int] = typer.Option(None, help=field_help_cli("states")),
         tile_size: Optional[int] = typer.Option(None, help="Shorthand: sets both --tile-rows and --tile-cols to N (not stored: the run records tile_rows and tile_cols)."),
-        update: Optional[str] = typer.Option(None, help=field_help_cli("update")),
-        optimizer: Optional[str] = typer.Option(None, help=field_help_cli("optimizer")),
-        hidden: Optional[str] = typer.Option(None, help=field_help_cli("hidden")),
-        steps: Optional[int] = typer.Option(None, help=field_help_cli("steps")),
-        epochs: Optional[int] = typer.Option(None, help=field_help_cli("epochs")),
-        batch_size: Optional[int] = typer.Option(None, help=field_help_cli("batch_size")),
-        lr: Optional[float] = typer.Option(None, help=field_help_cli("lr")),
-        seed: Optional[int] = typer.Option(None, help=field_help_cli("seed")),
         ideal: Optional[bool] = typer.Option(None, "--ideal/--analog", help=field_help_cli("ideal")),
-        matched: Optional[str] = typer.Option(None, help=field_help_cli("matched")),
-        dev_fraction: Optional[float] = typer.Option(None, help=field_help_cli("dev_fraction")),
-        curve: Optional[bool] = typer.Option(None, "--curve/--no-curve", help=field_help_cli("curve")),
         config: Optional[Path] = typer.Option(None, help="TOML file with any of these options (top-level, or \\[simulate] and \\[hardware] tables); applied over --hardware, under the command line."),
         store: Optional[Path] = typer.Option(None, help="Append the run record to this SQLite results store."),
         json_out: bool = typer.Option(False, "--json", help="Print the run record as JSON on stdout (progress goes to stderr)."),
         save_images_dir: Optional[Path] = typer.Option(None, "--save-images", help="Write PNG grids here: inputs; PFF also reconstructions and samples."),
         monitor: bool = typer.Option(True, help="Measure test accuracy on 300 examples after each epoch (not counted, does not change results)."),
-        eval_times: Optional[str] = typer.Option(None, help=field_help_cli("eval_times")),
         run_overrides: Optional[dict] = None,
         hardware: Optional[Path] = None,
         hardware_overrides: Optional[dict] = None,
@@ -167,15 +149,10 @@ def register(app: typer.Typer) -> None:
         opts = {}
         if config is not None:
             opts.update(load_toml(config))
-        cli = dict(algo=algo, dataset=dataset, limit=limit, preset=preset, noise=noise,
-                   states=states, update=update, optimizer=optimizer, hidden=hidden,
-                   steps=steps, epochs=epochs, batch_size=batch_size, lr=lr, seed=seed,
-                   ideal=ideal, matched=matched, dev_fraction=dev_fraction, curve=curve)
-        opts.update({k: v for k, v in cli.items() if v is not None})
-        opts.update(run_overrides or {})    # device overrides (--c2c, --drift-nu, ...)
+        opts.update(run_overrides or {})    # the run fields given (--algo, ..., --c2c, ...)
+        if ideal is not None:
+            opts["ideal"] = ideal
         opts.update(over)
-        if eval_times is not None:
-            opts["eval_times"] = eval_times
         cfg = from_dict(opts, hardware=base)
         # resolve everything that can fail before any training starts
         from analogff.experiment import hyperparameters, make_device, make_periphery
