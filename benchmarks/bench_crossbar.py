@@ -139,7 +139,7 @@ def breakdown(repeats: int) -> None:
                                        w_max=float(np.abs(W).max()))
             mats[sigma].program(W)
         m = mats[0.05]
-        Wn, edges = m._Wn, m._row_edges
+        Wn, edges = m._Wn, m.row_edges
         q = x / x.max(axis=1, keepdims=True)
         P = np.empty((1000, n_out), dtype=np.float32)
 

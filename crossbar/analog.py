@@ -97,14 +97,16 @@ class AnalogMatrix(MatrixBase):
         pe, dv = self.periphery, self.device
         self._differential = pe.mapping == "differential"
         R, C = self.in_features, self.out_features
-        self._row_edges = _edges(R, pe.tile_rows)
-        self._col_edges = _edges(C, pe.tile_cols)
+        # tile boundaries along the array's rows (inputs) and columns (outputs): tile t spans
+        # [edges[t], edges[t + 1]) (public: the ledger's matrix info counts the tiles)
+        self.row_edges = _edges(R, pe.tile_rows)
+        self.col_edges = _edges(C, pe.tile_cols)
         self._dac_levels = max(2 ** (pe.dac_bits - 1) - 1, 1)
         self._adc_half = max(2 ** (pe.adc_bits - 1) - 1, 1)
         # ADC LSB (normalised units) per input tile, forward (row tiles) and transposed reads
         self._adc_steps = {tr: np.array([adc_range(pe.out_bound, b - a) / self._adc_half
                                          for a, b in zip(e[:-1], e[1:])], dtype=np.float32)
-                           for tr, e in ((False, self._row_edges), (True, self._col_edges))}
+                           for tr, e in ((False, self.row_edges), (True, self.col_edges))}
         self.sigma = float(pe.read_noise if pe.read_noise is not None else dv.read_noise)
         self._c = dv.g_min / dv.g_range  # g_min in units of Δg
 
@@ -282,7 +284,7 @@ class AnalogMatrix(MatrixBase):
         pe, dv = self.periphery, self.device
         B = x.shape[0]
         if transposed:
-            in_edges, n_in, n_out = self._col_edges, self.out_features, self.in_features
+            in_edges, n_in, n_out = self.col_edges, self.out_features, self.in_features
             if self._gsum_col is None:
                 s = self.wp.sum(axis=0, dtype=np.float64)
                 if self._differential:
@@ -291,11 +293,11 @@ class AnalogMatrix(MatrixBase):
                     s = s + self.in_features * self._c
                 self._gsum_col = s.astype(np.float32)
             gsum = self._gsum_col
-            n_out_tiles = len(self._row_edges) - 1
+            n_out_tiles = len(self.row_edges) - 1
         else:
-            in_edges, n_in, n_out = self._row_edges, self.in_features, self.out_features
+            in_edges, n_in, n_out = self.row_edges, self.in_features, self.out_features
             gsum = self._gsum
-            n_out_tiles = len(self._col_edges) - 1
+            n_out_tiles = len(self.col_edges) - 1
         nt = len(in_edges) - 1
         sigma = self.sigma
         noisy = sigma > 0
@@ -454,7 +456,7 @@ class AnalogMatrix(MatrixBase):
         out = np.empty((q.shape[0], self.out_features), dtype=np.float32)
         v = q[:, a:b].astype(np.float64) * dv.v_read
         scale = self._current_per_unit_weight()
-        for c0, c1 in zip(self._col_edges[:-1], self._col_edges[1:]):
+        for c0, c1 in zip(self.col_edges[:-1], self.col_edges[1:]):
             sol_p, sol_m = self._tile_solvers(a, b, c0, c1)
             out[:, c0:c1] = (sol_p.solve(v) - sol_m.solve(v)) / scale
         return out
@@ -469,7 +471,7 @@ class AnalogMatrix(MatrixBase):
         out = np.empty((q.shape[0], self.in_features), dtype=np.float32)
         u = q[:, c0:c1].astype(np.float64) * dv.v_read
         scale = self._current_per_unit_weight()
-        for a, b in zip(self._row_edges[:-1], self._row_edges[1:]):
+        for a, b in zip(self.row_edges[:-1], self.row_edges[1:]):
             sol_p, sol_m = self._tile_solvers(a, b, c0, c1)
             g_eff = sol_p.effective_conductance() - sol_m.effective_conductance()
             out[:, a:b] = (u @ g_eff.T) / scale

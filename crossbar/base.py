@@ -166,7 +166,7 @@ def analog_info(m, dac_bits: int, adc_bits: int) -> dict:
     pe, dv = m.periphery, m.device
     return {"analog": True, "rows": m.in_features, "cols": m.out_features,
             "tile_rows": pe.tile_rows, "tile_cols": pe.tile_cols,
-            "n_tiles": (len(m._row_edges) - 1) * (len(m._col_edges) - 1),
+            "n_tiles": (len(m.row_edges) - 1) * (len(m.col_edges) - 1),
             "dac_bits": dac_bits, "adc_bits": adc_bits, "out_bound": pe.out_bound,
             "device": dv.name, "v_read": dv.v_read, "t_read": dv.t_read,
             "g_min": dv.g_min, "g_max": dv.g_max, "mapping": pe.mapping,

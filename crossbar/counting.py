@@ -81,8 +81,8 @@ class CountingMatrix(MatrixBase):
         self.pulse_density = pulse_density
         self.time = 0.0
         self._differential = pe.mapping == "differential"
-        self._row_edges = _edges(self.in_features, pe.tile_rows)
-        self._col_edges = _edges(self.out_features, pe.tile_cols)
+        self.row_edges = _edges(self.in_features, pe.tile_rows)
+        self.col_edges = _edges(self.out_features, pe.tile_cols)
         # the converters' bits: the periphery's, or a chip's that the simulator cannot
         # simulate (e.g. a 1-bit DAC), recorded as given
         self.dac_bits = plain(dac_bits) if dac_bits is not None else pe.dac_bits
@@ -132,7 +132,7 @@ class CountingMatrix(MatrixBase):
         if not np.isfinite(x).all():
             raise NonFiniteInputError(f"{self.name}: input contains NaN or infinity")
         B = x.shape[0]
-        n_rt, n_ct = len(self._row_edges) - 1, len(self._col_edges) - 1
+        n_rt, n_ct = len(self.row_edges) - 1, len(self.col_edges) - 1
         R, C = self.in_features, self.out_features
         n_in, n_out, n_in_tiles, n_out_tiles = (C, R, n_ct, n_rt) if transposed else \
             (R, C, n_rt, n_ct)
@@ -154,7 +154,7 @@ class CountingMatrix(MatrixBase):
         """Forward read with each row tile's output kept apart: ``(B, n_row_tiles, out)``."""
         x = self._check(x, self.in_features, "input", finite=False)
         self._record_read(x, False)
-        e = self._row_edges
+        e = self.row_edges
         return np.stack([x[:, a:b] @ self._wt[a:b] for a, b in zip(e[:-1], e[1:])], axis=1)
 
     def transposed(self, d: np.ndarray) -> np.ndarray:
