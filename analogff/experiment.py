@@ -288,7 +288,7 @@ def train(net: Network, progress: Callable | None = None, seconds_per_batch: flo
                 progress("batch", epoch=ep, epochs=epochs, batch=bi, batches=n_batches, loss=lv)
         loss = float(np.mean(losses))
         for m in mats:  # float weights can overflow with a finite loss (device states cannot)
-            if not getattr(m, "analog", False) and not np.isfinite(m.weights()).all():
+            if not m.analog and not np.isfinite(m.weights()).all():
                 raise DivergedError(f"training diverged: the weights of {m.name} became NaN or "
                                     f"infinite in epoch {ep + 1}; try a smaller --lr")
         if on_epoch is not None:

@@ -61,12 +61,22 @@ def check_finite(a: np.ndarray, name: str, what: str) -> None:
 
 
 class MatrixBase:
-    """Common bookkeeping: shape checks, the ledger and its phase."""
+    """Common bookkeeping: shape checks, the ledger and its phase.
+
+    What an algorithm may use of a matrix is declared here: the attributes below and the
+    methods of the interface section (tests/analogff/test_algorithm_conformance.py runs every
+    algorithm on matrices that expose nothing else)."""
 
     out_features: int
     in_features: int
     ledger: Ledger
     name: str
+    # reads go tile by tile through DACs and ADCs (`forward_tiles` keeps the tiles apart);
+    # False: exact float products
+    analog: bool = False
+    # the converters, tiling and update scheme of an analog matrix (`crossbar.Periphery`);
+    # None for a matrix without any
+    periphery = None
 
     @property
     def shape(self) -> tuple[int, int]:

@@ -23,7 +23,7 @@ class BlockDiagonal:
     def __init__(self, inner, block: int) -> None:
         if inner.out_features != block or inner.in_features % block:
             raise ShapeError(f"inner matrix {inner.shape} is not a stack of {block}x{block} blocks")
-        if getattr(inner, "analog", False) and inner.periphery.tile_rows != block:
+        if inner.analog and inner.periphery.tile_rows != block:
             raise ShapeError(f"analog block stack needs tile_rows == {block}, "
                              f"got {inner.periphery.tile_rows}")
         self.inner = inner
@@ -42,7 +42,7 @@ class BlockDiagonal:
         if x.ndim != 2 or x.shape[1] != self.n:
             raise ShapeError(f"{self.name}: input shape {x.shape}; expected (batch, {self.n})")
         B = x.shape[0]
-        if getattr(self.inner, "analog", False):
+        if self.inner.analog:
             return self.inner.forward_tiles(x).reshape(B, self.n)
         # weights() is (block, n): its transpose holds Λ_g[i, k] at [g·block + i, k]
         stack = self.inner.weights().T.reshape(self.n_blocks, self.block, self.block)

@@ -14,9 +14,8 @@ from .transpose import add_transposed
 
 
 class IdealMatrix(MatrixBase):
-    """Float32 matrix of shape ``(out, in)``; ``forward(x) = x @ W.T``."""
-
-    analog = False
+    """Float32 matrix of shape ``(out, in)``; ``forward(x) = x @ W.T`` (``analog`` False and
+    no ``periphery``: `MatrixBase`'s)."""
 
     def __init__(self, out_features: int, in_features: int, *, seed: int | None = None,
                  ledger: Ledger | None = None, name: str = "W") -> None:

@@ -154,8 +154,7 @@ ACC_BITS = 16  # the mixed-precision digital accumulator per weight (as crossbar
 
 def hold_accumulator(M, ledger) -> None:
     """Declare a mixed-precision matrix's per-weight digital accumulator (kept for the run)."""
-    pe = getattr(M, "periphery", None)
-    if pe is not None and getattr(pe, "update", None) == "mixed":
+    if M.periphery is not None and M.periphery.update == "mixed":
         ledger.hold(f"accumulator.{M.name}", ACC_BITS * M.in_features * M.out_features)
 
 
