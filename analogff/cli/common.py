@@ -22,8 +22,8 @@ def algorithm_names() -> tuple[str, ...]:
 
 
 def field_help_cli(name: str) -> str:
-    """`analogff.config.field_help` for a typer option (rich markup's brackets escaped)."""
-    from analogff.config import field_help
+    """`field_help.field_help` for a typer option (rich markup's brackets escaped)."""
+    from .field_help import field_help
     return field_help(name).replace("[", "\\[")
 
 

@@ -10,8 +10,8 @@ import pytest
 import typer
 
 from analogff.cli import app
-from analogff.config import (CHOICE_NOTES, FIELD_HELP, RANGES, TRAINING_FIELDS, UNSET_MEANS,
-                             SimConfig, choices, field_help)
+from analogff.cli.field_help import CHOICE_NOTES, FIELD_HELP, UNSET_MEANS, choices, field_help
+from analogff.config import RANGES, TRAINING_FIELDS, SimConfig
 from analogff.device_overrides import DEVICE_FIELDS
 from device_models.checks import allowed_range
 
