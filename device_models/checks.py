@@ -34,11 +34,16 @@ def plain(value: Any) -> Any:
 def allowed_range(lo: float | None, hi: float | None, *, integer: bool = False,
                   lo_open: bool = False, hi_open: bool = False, unit: str = "") -> str:
     """How a range reads in a message: ``integers 2..24``, ``integers 0 or more``,
-    ``[0, 10]``, ``(0, inf) S`` (open ends in round brackets; None is unbounded)."""
+    ``integers up to 5``, ``any integer``, ``[0, 10]``, ``(0, inf) S`` (open ends in round
+    brackets; None is unbounded)."""
     u = f" {unit}" if unit else ""
     if integer:
+        if lo is None and hi is None:
+            return f"any integer{u}"
         if hi is None:
             return f"integers {lo} or more{u}"
+        if lo is None:
+            return f"integers up to {hi}{u}"
         return f"integers {lo}..{hi}{u}"
     lo_s = "-inf" if lo is None else f"{lo:g}"
     hi_s = "inf" if hi is None else f"{hi:g}"
@@ -57,7 +62,8 @@ def check_number(name: str, value: Any, lo: float | None = None, hi: float | Non
     if isinstance(value, bool) or not isinstance(value, int if integer else (int, float)):
         kind = "an integer" if integer else "a number"
         raise error(f"{name} = {shown} must be {kind}; allowed {rng}")
-    ok = math.isfinite(value) and \
+    # an int is always finite (and may be too large for a float: math.isfinite would raise)
+    ok = (isinstance(value, int) or math.isfinite(value)) and \
         (lo is None or (value > lo if lo_open else value >= lo)) and \
         (hi is None or (value < hi if hi_open else value <= hi))
     if not ok:

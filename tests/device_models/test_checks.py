@@ -68,6 +68,7 @@ def test_unbounded_and_open_ranges_read_as_intervals():
     assert allowed_range(None, 1.0, hi_open=True) == "(-inf, 1)"
     assert allowed_range(0.0, 1.0, lo_open=True, unit="s") == "(0, 1] s"
     assert allowed_range(1, None, integer=True) == "integers 1 or more"
+    assert allowed_range(None, 5, integer=True) == "integers up to 5"
     assert allowed_range(2, 24, integer=True, unit="bit") == "integers 2..24 bit"
 
 
@@ -83,6 +84,12 @@ def test_a_choice_is_one_of_the_allowed_values_of_the_same_type(value):
             assert not ok
             assert str(e) == (f"k = {value!r} is not allowed; choose one of: "
                               f"{', '.join(str(a) for a in allowed)}")
+
+
+def test_an_integer_too_large_for_a_float_is_refused_not_overflowed():
+    with pytest.raises(Refused, match=r"is out of range; allowed integers 0\.\.9"):
+        check_number("seed", 10**400, 0, 9, integer=True, error=Refused)
+    check_number("n", 10**400, 0, None, integer=True, error=Refused)   # unbounded: taken
 
 
 def test_numpy_scalars_are_plain_only_when_asked():
