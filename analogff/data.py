@@ -28,6 +28,8 @@ from pathlib import Path
 
 import numpy as np
 
+from device_models.checks import check_choice
+
 from .errors import ConfigError, DatasetNotFoundError
 
 DATASETS = ("digits", "fashion-mnist", "mnist", "kmnist")
@@ -284,8 +286,7 @@ def stratified_subset(y: np.ndarray, n: int, seed: int) -> np.ndarray:
 def dataset_info(name: str) -> tuple[int, int, int]:
     """(features per image, classes, training images) of dataset ``name`` without loading it
     (IDX headers only); raises like `load_dataset` when it is unknown or not installed."""
-    if name not in DATASETS:
-        raise ConfigError(f"dataset = {name!r} is unknown; choose one of: {', '.join(DATASETS)}")
+    check_choice("dataset", name, DATASETS, error=ConfigError)
     if name == "digits":
         return 64, 10, 1437
     _, files = _find_dataset_dir(name)
@@ -305,8 +306,7 @@ def dataset_info(name: str) -> tuple[int, int, int]:
 
 def load_dataset(name: str, limit: int | None = None, seed: int = 0) -> Dataset:
     """Load dataset ``name`` (one of `DATASETS`); ``limit`` subsamples the training set."""
-    if name not in DATASETS:
-        raise ConfigError(f"dataset = {name!r} is unknown; choose one of: {', '.join(DATASETS)}")
+    check_choice("dataset", name, DATASETS, error=ConfigError)
     if limit is not None and (isinstance(limit, bool) or not isinstance(limit, (int, np.integer))
                               or limit < 1):
         raise ConfigError(f"limit = {limit!r} must be a positive integer (or None for all)")

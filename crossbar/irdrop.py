@@ -29,7 +29,7 @@ from scipy.linalg import lapack
 import scipy.sparse as sp
 import scipy.sparse.linalg as spla
 
-from device_models.checks import check_number, plain
+from device_models.checks import check_choice, check_number, plain
 
 from .base import ShapeError
 from .periphery import PeripheryParameterError
@@ -111,9 +111,7 @@ class IRDropSolver:
                  method: str = "auto") -> None:
         self.wire_resistance = _check_resistance("wire_resistance", wire_resistance, 1e9)
         self.access_resistance = _check_resistance("access_resistance", access_resistance, 1e12)
-        if method not in self.METHODS:
-            raise PeripheryParameterError(f"IR-drop method = {method!r} is unknown; allowed: "
-                                          f"{', '.join(self.METHODS)}")
+        check_choice("IR-drop method", method, self.METHODS, error=PeripheryParameterError)
         self.method = method
         self.update(G)
 

@@ -25,6 +25,9 @@ import math
 from collections import defaultdict
 from typing import Any
 
+from crossbar.chip import LEAKAGE_MODELS
+from device_models.checks import check_choice
+
 from . import technology as T
 from .components import Costs, digital_op_energies
 from .hardware import Hardware
@@ -483,8 +486,7 @@ def price_digital(ledger: dict, node_nm: int, precision: str = "int8", *,
     updates of that matrix (weights change at every update, so they are fetched once per
     update interval), or 1 for matrices that are never updated (an inference ledger).
     """
-    if precision not in T.PRECISION_BITS:
-        raise ValueError(f"precision = {precision!r} is unknown; allowed: int8, fp16, fp32")
+    check_choice("precision", precision, tuple(T.PRECISION_BITS))
     bits = T.PRECISION_BITS[precision]
     e_mac = T.mac_energy(precision, node_nm)
     e_local = T.sram_energy_per_bit(8 * 1024, node_nm)
@@ -560,7 +562,7 @@ def price_digital(ledger: dict, node_nm: int, precision: str = "int8", *,
     elif leakage_model == "flat":
         p_leak = leakage_w_per_mm2 * area_mm2
     else:
-        raise ValueError(f"leakage_model = {leakage_model!r} is unknown; allowed: per_block, flat")
+        check_choice("leakage_model", leakage_model, LEAKAGE_MODELS)
     for p, row in grid.items():
         row["leakage"] = p_leak * lat[p]
     by_component = {k: math.fsum(r[k] for r in grid.values()) for k in DIGITAL_COMPONENTS}

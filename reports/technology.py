@@ -52,6 +52,7 @@ NODE_TABLE: dict[int, tuple[float, float, float, float]] = {
 NODES: tuple[int, ...] = tuple(sorted(NODE_TABLE, reverse=True))
 # the chip description (crossbar.chip) offers exactly the nodes this table prices
 from crossbar.chip import NODES as _CHIP_NODES, DRAM_TYPES as _CHIP_DRAM  # noqa: E402
+from device_models.checks import check_choice  # noqa: E402
 assert _CHIP_NODES == NODES, "crossbar.chip.NODES and reports.technology.NODE_TABLE disagree"
 
 
@@ -160,7 +161,7 @@ def mac_energy(precision: str, node_nm: int) -> float:
     elif precision == "fp32":
         ops = ("fp32_mult", "fp32_add")
     else:
-        raise ValueError(f"precision = {precision!r} is unknown; allowed: int8, fp16, fp32")
+        check_choice("precision", precision, tuple(PRECISION_BITS))
     return sum(op_energy(o, node_nm) for o in ops)
 
 

@@ -15,6 +15,8 @@ one ``register(...)`` line below.
 
 from __future__ import annotations
 
+from device_models.checks import check_choice
+
 from ..errors import ConfigError
 from .bp import BP
 from .ff import FF
@@ -42,11 +44,8 @@ def names() -> tuple[str, ...]:
 
 def get(name: str) -> type:
     """The algorithm class registered as ``name``; `ConfigError` (one line) otherwise."""
-    try:
-        return ALGORITHMS[name]
-    except KeyError:
-        raise ConfigError(f"algo = {name!r} is not allowed; choose one of: "
-                          f"{', '.join(ALGORITHMS)}") from None
+    check_choice("algo", name, tuple(ALGORITHMS), error=ConfigError)
+    return ALGORITHMS[name]
 
 
 register(PFF)

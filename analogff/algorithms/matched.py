@@ -23,6 +23,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from device_models.checks import check_choice
+
 from ..errors import ConfigError
 
 FAMILIES: dict[str, tuple[str, str]] = {
@@ -38,9 +40,7 @@ def check(matched: str | None, update: str, optimizer: str | None) -> None:
     """One-line `ConfigError` when the run's own settings contradict the family."""
     if matched is None:
         return
-    if matched not in FAMILIES:
-        raise ConfigError(f"matched = {matched!r} is not allowed; choose one of: "
-                          f"{', '.join(FAMILIES)}")
+    check_choice("matched", matched, tuple(FAMILIES), error=ConfigError)
     rule, scheme = FAMILIES[matched]
     if update != scheme:
         raise ConfigError(f"matched = {matched!r} updates with the {scheme!r} scheme; "

@@ -36,6 +36,8 @@ import math
 
 import numpy as np
 
+from device_models.checks import check_choice
+
 SCALED_BETA = 0.999   # second-moment decay of the per-array rate (Adam's β₂)
 SCALED_EPS = 1e-12    # keeps the rate finite before any gradient was seen (mean-square units)
 # Adam's elementwise work runs over chunks of this many elements (128 KiB of float32 per
@@ -299,11 +301,9 @@ RULES = tuple(_BY_NAME)   # ("sgd", "scaled", "factored", "adam"): the --optimiz
 
 def make_rule(name: str, clip: float = 1.0) -> Rule:
     """The rule called ``name`` (one of `RULES`)."""
-    cls = _BY_NAME.get(name)
-    if cls is None:
-        from ..errors import ConfigError
-        raise ConfigError(f"optimizer = {name!r} is not allowed; choose one of: {', '.join(RULES)}")
-    return cls(clip)
+    from ..errors import ConfigError
+    check_choice("optimizer", name, RULES, error=ConfigError)
+    return _BY_NAME[name](clip)
 
 
 def resolve_rates(hp: dict, preset: dict, user_lr: float | None, update: str | None = None) -> None:

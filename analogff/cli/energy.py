@@ -8,6 +8,8 @@ from typing import Optional
 
 import typer
 
+from device_models.checks import check_choice
+
 from .common import (cli_errors, console, fail, field_help_cli, fmt_si, hardware_options,
                      resolve_hardware)
 
@@ -84,9 +86,7 @@ def register(app: typer.Typer) -> None:
         except ValueError:
             raise fail(f"--network {network!r} must be comma-separated layer sizes, "
                        "e.g. 784,500,500,10") from None
-        if update not in UPDATES:
-            raise ConfigError(f"--update {update!r} is not allowed; choose one of: "
-                              f"{', '.join(UPDATES)}")
+        check_choice("--update", update, UPDATES, error=ConfigError)
         if fit_area is not None:
             _fit_areas(hw, sizes, algo.lower(), fit_area, batch=batch, preset=preset,
                        optimizer=optimizer, update=update, as_json=as_json,

@@ -20,6 +20,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable, TypeVar
 
+from device_models.checks import check_choice
+
 K_BOLTZMANN = 1.380649e-23   # J/K
 T_KELVIN = 300.0              # operating temperature assumed for noise [K]
 # thermal-regime envelope of the survey (best designs at 10-12 b) [Murmann-survey]
@@ -173,11 +175,8 @@ class Registry(dict):
         return cls
 
     def get_model(self, name: str):
-        try:
-            return self[name]
-        except KeyError:
-            raise ValueError(f"{self.kind} = {name!r} is unknown; choose one of: "
-                             f"{', '.join(self)}") from None
+        check_choice(self.kind, name, tuple(self))
+        return self[name]
 
 
 ADCS: Registry = Registry("adc_type")

@@ -269,5 +269,5 @@ def test_digital_baseline_leaks_like_the_analog_chip():
     assert 0 < blk < flat          # low-power densities are far below the flat 0.01 W/mm²
     assert leakage_density_w_per_mm2("sram", 22) > leakage_density_w_per_mm2("logic", 22)
     assert leakage_density_w_per_mm2("logic", 7) > leakage_density_w_per_mm2("logic", 130)
-    with pytest.raises(ValueError, match="leakage_model = 'hot' is unknown"):
+    with pytest.raises(ValueError, match="leakage_model = 'hot' is not allowed; choose one of: per_block, flat"):
         price_digital(led, 22, "int8", leakage_model="hot")

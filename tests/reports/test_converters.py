@@ -28,7 +28,7 @@ def test_registry_matches_the_chip_description():
     assert tuple(ADCS) == ADC_TYPES and tuple(DACS) == INPUT_MODES
     for name in ADC_TYPES:
         assert get_adc(name).name == name and get_adc(name).summary
-    with pytest.raises(ValueError, match="adc_type = 'delta-sigma' is unknown; choose one of"):
+    with pytest.raises(ValueError, match="adc_type = 'delta-sigma' is not allowed; choose one of"):
         get_adc("delta-sigma")
 
 
