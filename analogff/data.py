@@ -28,7 +28,7 @@ from pathlib import Path
 
 import numpy as np
 
-from device_models.checks import check_choice
+from device_models.checks import check_choice, check_number, plain
 
 from .errors import ConfigError, DatasetNotFoundError
 
@@ -307,9 +307,8 @@ def dataset_info(name: str) -> tuple[int, int, int]:
 def load_dataset(name: str, limit: int | None = None, seed: int = 0) -> Dataset:
     """Load dataset ``name`` (one of `DATASETS`); ``limit`` subsamples the training set."""
     check_choice("dataset", name, DATASETS, error=ConfigError)
-    if limit is not None and (isinstance(limit, bool) or not isinstance(limit, (int, np.integer))
-                              or limit < 1):
-        raise ConfigError(f"limit = {limit!r} must be a positive integer (or None for all)")
+    if limit is not None:   # None: every example
+        check_number("limit", plain(limit), 1, None, integer=True, error=ConfigError)
     ds = _load_digits() if name == "digits" else _load_idx_dataset(name)
     if limit is not None and limit < len(ds.y_train):
         idx = stratified_subset(ds.y_train, int(limit), seed)

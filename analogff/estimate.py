@@ -25,6 +25,8 @@ import numpy as np
 from crossbar import Ledger, Periphery
 from crossbar.chip import Hardware
 
+from device_models.checks import check_number
+
 from .errors import ConfigError
 
 DIGITAL_PRECISIONS = ("int8", "fp16")
@@ -103,8 +105,7 @@ def build_ledgers(hw: Hardware, network, algo: str = "pff", *, batch: int = 1,
     batch, K = plain(batch), plain(K)  # numpy integers are integers
     cls = get(algo)
     n_in, hidden, n_classes = _network(network, algo)
-    if isinstance(batch, bool) or not isinstance(batch, int) or batch < 1:
-        raise ConfigError(f"batch = {batch!r} must be a positive integer")
+    check_number("batch", batch, 1, None, integer=True, error=ConfigError)
     # the algorithm's preset with these overrides (the same rule as simulate's)
     hp = hyperparameters(SimConfig(algo=algo, preset=preset, hidden=",".join(map(str, hidden)),
                                    steps=K, batch_size=batch, optimizer=optimizer,

@@ -34,6 +34,8 @@ import numpy as np
 from crossbar.chip import Hardware
 
 from .algorithms.matched import FAMILIES, MATCHED_BUDGET
+from device_models.checks import check_number, plain
+
 from .errors import ConfigError
 
 FAMILY = "pulsed"
@@ -60,8 +62,7 @@ def _check(algo: str, width: int, shape: Shape) -> None:
                           f"has {PFF_DEPTH} hidden layers")
     if algo == "pff" and width % PFF_GROUP:
         raise ConfigError(f"width = {width} must be a multiple of {PFF_GROUP} for pff")
-    if width < 1:
-        raise ConfigError(f"width = {width} must be >= 1")
+    check_number("width", plain(width), 1, None, integer=True, error=ConfigError)
 
 
 def ledger(hw: Hardware, algo: str, width: int, shape: Shape = Shape(), *,
@@ -218,10 +219,8 @@ def largest_width(hw: Hardware, algo: str, area_mm2: float, shape: Shape = Shape
     "area_mm2", "next_width", "next_area_mm2", "evaluations", "capped", "converged"}``;
     ``width`` is 0 when even the smallest network does not fit, ``capped`` True (and
     ``next_width`` None) when ``max_width`` still fits."""
-    if not area_mm2 > 0:
-        raise ConfigError(f"area = {area_mm2!r} mm² must be > 0")
-    if not rel_tol >= 0:
-        raise ConfigError(f"rel_tol = {rel_tol!r} must be >= 0")
+    check_number("area", area_mm2, 0.0, None, lo_open=True, unit="mm²", error=ConfigError)
+    check_number("rel_tol", rel_tol, 0.0, None, error=ConfigError)
     step = PFF_GROUP if algo == "pff" else 1
     cache = known if known is not None else {}
     n_eval = [0]

@@ -24,7 +24,6 @@ import importlib
 import itertools
 import math
 import multiprocessing
-import numbers
 import os
 import platform
 import sys
@@ -40,6 +39,8 @@ from pathlib import Path
 from typing import Any, Callable, Iterator, Sequence
 
 from .config import FIELD_TYPES, HARDWARE_FIELDS, SimConfig, coerce, from_dict
+from device_models.checks import check_number, plain
+
 from .errors import ConfigError
 from .saturation import SATURATION_WARN_FRACTION, capped_ranges, worst_matrix
 
@@ -179,8 +180,7 @@ def load_sweep_toml(path: str | Path) -> SweepSpec:
         spec.algos = [str(a) for a in _typed_list("algo", algos, str(p))]
     if "seeds" in data:
         s = data["seeds"]
-        if not isinstance(s, int) or isinstance(s, bool) or s < 1:
-            raise ConfigError(f"{p}: seeds = {s!r} must be a positive integer")
+        check_number(f"{p}: seeds", s, 1, None, integer=True, error=ConfigError)
         spec.seeds = s
     return spec
 
@@ -211,8 +211,7 @@ def build_spec(grid: Sequence[str] = (), config: str | Path | None = None,
             del spec.grid["algo"]           # --algo replaces the sweep file's algo list
         spec.algos = [coerce("algo", a) for a in algos]
     if seeds is not None:
-        if seeds < 1:
-            raise ConfigError(f"--seeds {seeds} must be at least 1")
+        check_number("--seeds", seeds, 1, None, integer=True, error=ConfigError)
         spec.seeds = seeds
     if spec.algos and "algo" in spec.grid:
         raise ConfigError("algo is given both as a grid key and with --algo; use one of them")
@@ -463,10 +462,11 @@ def default_worker_threads() -> int:
 
 
 def _positive(name: str, value) -> int:
-    """``value`` as a positive int, or a one-line ConfigError naming ``name``."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
-        raise ConfigError(f"{name} = {value!r} must be a positive integer")
-    return int(value)
+    """``value`` as a positive int (numpy integers too), or a one-line ConfigError naming
+    ``name``."""
+    value = plain(value)
+    check_number(name, value, 1, None, integer=True, error=ConfigError)
+    return value
 
 
 @contextmanager

@@ -7,6 +7,8 @@ from typing import Annotated, List, Optional
 
 import typer
 
+from device_models.checks import check_number
+
 from .common import (algorithm_names, cli_errors, console, err_console, fail, hardware_options,
                      print_flagged, resolve_hardware)
 from .run_options import run_options, sweep_fields
@@ -82,8 +84,8 @@ def register(app: typer.Typer) -> None:
                 and not hardware_overrides and not run_overrides:
             raise fail("nothing to sweep; give --grid KEY=V1,V2,..., --config sweep.toml, "
                        "--algo or --seeds (see analogff sweep --help)")
-        if workers is not None and workers < 1:
-            raise ConfigError(f"--workers {workers} must be at least 1")
+        if workers is not None:
+            check_number("--workers", workers, 1, None, integer=True, error=ConfigError)
         if scheduler is None:
             default_worker_threads()   # $ANALOGFF_WORKER_THREADS checked before anything runs
         if scheduler is not None and "://" not in scheduler:

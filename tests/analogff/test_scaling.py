@@ -137,8 +137,10 @@ def test_refusals():
         cost(HW, "pff", 100, Shape(depth=3))
     with pytest.raises(ConfigError, match="multiple of 10"):
         cost(HW, "pff", 105)
-    with pytest.raises(ConfigError, match="must be > 0"):
+    with pytest.raises(ConfigError, match=r"area = 0.0 is out of range; allowed \(0, inf\) mm²"):
         largest_width(HW, "bp", 0.0)
+    with pytest.raises(ConfigError, match=r"width = 0 is out of range; allowed integers 1 or more"):
+        cost(HW, "bp", 0)
 
 
 def test_cost_row_has_every_metric():
