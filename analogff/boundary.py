@@ -25,7 +25,7 @@ from typing import Any
 
 import numpy as np
 
-from device_models.checks import plain  # noqa: F401  (analogff's callers import it from here)
+from device_models.checks import plain
 from device_models.textfile import decode_utf8
 
 from .errors import ConfigError

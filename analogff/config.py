@@ -19,11 +19,10 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
-from crossbar.periphery import UPDATE_SCHEMES
 from crossbar.chip import (Hardware, HardwareError, check_simulable_field, field_names,
                            field_optional, field_type, parse_field, parse_scalar)
-
-from device_models.checks import check_choice, check_number
+from crossbar.periphery import UPDATE_SCHEMES
+from device_models.checks import check_choice, check_number, plain
 
 from .algorithms.updates import RULES as OPTIMIZERS  # the update rules' one list
 from .errors import ConfigError
@@ -109,7 +108,6 @@ class SimConfig:
     hardware: Hardware = field(default_factory=Hardware)   # the chip (simulated and priced)
 
     def __post_init__(self) -> None:
-        from .boundary import plain
         for f in fields(self):  # numpy scalars are numbers: stored as Python's (plain JSON)
             object.__setattr__(self, f.name, plain(getattr(self, f.name)))
 
@@ -209,7 +207,7 @@ def coerce(key: str, value: Any) -> Any:
     key = key.replace("-", "_")
     if key not in FIELD_TYPES:
         raise _unknown(key)
-    from .boundary import check_type, plain
+    from .boundary import check_type
     value = plain(value)  # numpy scalars are numbers
     if value is not None and not isinstance(value, str) and not (
             key == "hidden" and isinstance(value, (int, list))):

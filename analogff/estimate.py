@@ -25,7 +25,7 @@ import numpy as np
 from crossbar import Ledger, Periphery
 from crossbar.chip import Hardware
 
-from device_models.checks import check_number
+from device_models.checks import check_number, plain
 
 from .errors import ConfigError
 
@@ -97,7 +97,6 @@ def build_ledgers(hw: Hardware, network, algo: str = "pff", *, batch: int = 1,
     from .config import SimConfig
     from .experiment import hyperparameters
 
-    from .boundary import plain
 
     if not isinstance(hw, Hardware):
         raise ConfigError(f"hw = {hw!r} must be a crossbar.chip.Hardware (Hardware() for the "
@@ -226,7 +225,6 @@ def estimate(hw: Hardware, network, algo: str = "pff", batch: int = 1, K: int | 
     from reports import tile_mvm
     from reports.run_energy import price_run
 
-    from .boundary import plain
     batch, K = plain(batch), plain(K)  # numpy integers are integers (records stay plain)
     tl, il = build_ledgers(hw, network, algo, batch=batch, K=K, optimizer=optimizer,
                            preset=preset, update=update, pulse_density=pulse_density,

@@ -32,10 +32,9 @@ from typing import Any, Iterator
 import numpy as np
 
 from crossbar.chip import Hardware
-
-from .algorithms.matched import FAMILIES, MATCHED_BUDGET
 from device_models.checks import check_number, plain
 
+from .algorithms.matched import FAMILIES, MATCHED_BUDGET
 from .errors import ConfigError
 
 FAMILY = "pulsed"

@@ -38,9 +38,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterator, Sequence
 
-from .config import FIELD_TYPES, HARDWARE_FIELDS, SimConfig, coerce, from_dict
 from device_models.checks import check_number, plain
 
+from .config import FIELD_TYPES, HARDWARE_FIELDS, SimConfig, coerce, from_dict
 from .errors import ConfigError
 from .saturation import SATURATION_WARN_FRACTION, capped_ranges, worst_matrix
 

@@ -23,7 +23,6 @@ read (see the class docstring for the choice and the measured costs).
 
 from __future__ import annotations
 
-
 import numpy as np
 from scipy.linalg import lapack
 import scipy.sparse as sp

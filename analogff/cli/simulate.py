@@ -13,7 +13,8 @@ from analogff.config import TRAINING_FIELDS
 from analogff.saturation import capped_range_notes, saturation_warnings, worst_matrix
 
 from .run_options import run_options
-from .common import cli_errors, field_help_cli, console, err_console, fmt_si, hardware_options, resolve_hardware
+from .common import (cli_errors, console, err_console, field_help_cli, fmt_si, hardware_options,
+                     resolve_hardware)
 
 
 def summary_table(rec: dict):
