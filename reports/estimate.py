@@ -487,6 +487,7 @@ def price_digital(ledger: dict, node_nm: int, precision: str = "int8", *,
     update interval), or 1 for matrices that are never updated (an inference ledger).
     """
     check_choice("precision", precision, tuple(T.PRECISION_BITS))
+    check_choice("leakage_model", leakage_model, LEAKAGE_MODELS)
     bits = T.PRECISION_BITS[precision]
     e_mac = T.mac_energy(precision, node_nm)
     e_local = T.sram_energy_per_bit(8 * 1024, node_nm)
@@ -559,10 +560,8 @@ def price_digital(ledger: dict, node_nm: int, precision: str = "int8", *,
                   * leakage_density_w_per_mm2("logic", node_nm)
                   + sram_kb * 1024 * 8 * T.sram_area_per_bit_um2(node_nm) * 1e-6
                   * leakage_density_w_per_mm2("sram", node_nm))
-    elif leakage_model == "flat":
+    else:   # "flat" (checked above)
         p_leak = leakage_w_per_mm2 * area_mm2
-    else:
-        check_choice("leakage_model", leakage_model, LEAKAGE_MODELS)
     for p, row in grid.items():
         row["leakage"] = p_leak * lat[p]
     by_component = {k: math.fsum(r[k] for r in grid.values()) for k in DIGITAL_COMPONENTS}

@@ -154,15 +154,13 @@ def mac_energy(precision: str, node_nm: int) -> float:
     int8: 8-b mult + 8-b add (0.2 + 0.03 = 0.23 pJ at 45 nm);
     fp16: fp16 mult + fp16 add (1.5 pJ); fp32: fp32 mult + add (4.6 pJ).
     """
-    if precision == "int8":
-        ops = ("int8_mult", "int8_add")
-    elif precision == "fp16":
-        ops = ("fp16_mult", "fp16_add")
-    elif precision == "fp32":
-        ops = ("fp32_mult", "fp32_add")
-    else:
-        check_choice("precision", precision, tuple(PRECISION_BITS))
-    return sum(op_energy(o, node_nm) for o in ops)
+    check_choice("precision", precision, tuple(_MAC_OPS))
+    return sum(op_energy(o, node_nm) for o in _MAC_OPS[precision])
+
+
+# the multiply and the add of one MAC at each precision (`op_energy`'s names)
+_MAC_OPS = {"int8": ("int8_mult", "int8_add"), "fp16": ("fp16_mult", "fp16_add"),
+            "fp32": ("fp32_mult", "fp32_add")}
 
 
 def mac_area_um2(precision: str, node_nm: int) -> float:
