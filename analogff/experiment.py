@@ -59,11 +59,9 @@ def hyperparameters(cfg: SimConfig) -> dict[str, Any]:
         if v is None:
             continue
         if k not in hp:  # an option this algorithm does not have (its defaults say which)
-            if k == "optimizer" and v != "sgd":
-                raise ConfigError(f"optimizer = {v!r} is only available for --algo "
-                                  f"{', '.join(_with_option('optimizer'))} (the others use "
-                                  "pulsed SGD)")
-            continue
+            raise ConfigError(f"{k} = {v!r} is only available for --algo "
+                              f"{', '.join(_with_option(k))}; {cfg.algo} has no such option "
+                              "(leave it unset)")
         hp[k] = v
     # each update rule's own default rate (lr_<rule>) unless --lr is given (updates.py)
     from .algorithms.updates import resolve_rates

@@ -55,7 +55,8 @@ def data():
 def _build(algo: str, backend: str, seed: int = 0):
     """The algorithm on ``backend``'s matrices (a small network), each matrix wrapped in
     `InterfaceOnly`; returns (algorithm, ledger, the wrapped matrices the factory made)."""
-    cfg = from_dict(dict(algo=algo, hidden="20,20" if algo != "bp" else "20", steps=2,
+    steps = 2 if algo == "pff" else None    # settling steps are PFF's only option
+    cfg = from_dict(dict(algo=algo, hidden="20,20" if algo != "bp" else "20", steps=steps,
                          batch_size=B, epochs=1, tile_rows=32, tile_cols=16, seed=seed,
                          ideal=backend == "ideal"))
     ledger = Ledger(phase="init")   # as `experiment.build` starts it

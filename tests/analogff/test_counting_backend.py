@@ -38,7 +38,8 @@ def _events(led: dict, algo: str) -> dict:
 @pytest.mark.parametrize("update", ["deterministic", "mixed"])
 def test_counting_ledger_equals_analog_ledger(algo, update, data):
     hidden = "20,20" if algo != "bp" else "20"
-    cfg = from_dict(dict(algo=algo, hidden=hidden, steps=2, batch_size=8, epochs=1,
+    steps = 2 if algo == "pff" else None    # settling steps are PFF's only option
+    cfg = from_dict(dict(algo=algo, hidden=hidden, steps=steps, batch_size=8, epochs=1,
                          update=update, tile_rows=32, tile_cols=16, cols_per_adc=4))
     x, y = data.x_train[:8], data.y_train[:8]
     ledgers = {}
@@ -70,7 +71,8 @@ def test_ideal_twin_is_priced_on_the_analog_runs_chip(algo, data):
     matrix (PFF's lateral arrays are stacks of group-sized tiles, not 256-row ones), so the
     same area and the same conversions per inference."""
     from reports.estimate import area_breakdown, price_ledger
-    cfg = from_dict(dict(algo=algo, hidden="20,20" if algo != "bp" else "20", steps=2,
+    steps = 2 if algo == "pff" else None    # settling steps are PFF's only option
+    cfg = from_dict(dict(algo=algo, hidden="20,20" if algo != "bp" else "20", steps=steps,
                          batch_size=8, epochs=1, tile_rows=32, tile_cols=16))
     priced = {}
     for backend in ("ideal", "counting"):

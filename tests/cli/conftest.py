@@ -18,7 +18,8 @@ def _ledgers(algo: str, adc: int):
     from analogff.estimate import build_ledgers
 
     hw = Hardware(device="ideal", dac_bits=8, adc_bits=adc, tile_rows=8, tile_cols=8)
-    return hw, build_ledgers(hw, NET, algo, batch=10, K=3)
+    K = 3 if algo == "pff" else None     # settling steps are PFF's only
+    return hw, build_ledgers(hw, NET, algo, batch=10, K=K)
 
 
 def make_records(n_noise=(0.0, 0.05), algos=("pff", "ff", "bp")):

@@ -17,6 +17,7 @@ from analogff.cli import app
 runner = CliRunner()
 QUICK = ["--epochs", "1", "--limit", "120", "--hidden", "20,20", "--steps", "2",
          "--batch-size", "30", "--no-monitor"]
+QUICK_NO_STEPS = [a for a in QUICK if a not in ("--steps", "2")]   # settling steps are PFF's only
 
 
 def test_simulate_analog_json_record():
@@ -99,7 +100,7 @@ def test_real_subprocess_end_to_end():
     # side by side: independent processes, each mostly its (single-threaded) imports
     procs = [subprocess.Popen([sys.executable, "-m", "analogff", "simulate", *args],
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
-             for args in (["--algo", "ff", "--ideal", *QUICK], ["--noise", "-1"])]
+             for args in (["--algo", "ff", "--ideal", *QUICK_NO_STEPS], ["--noise", "-1"])]
     try:
         (out, err), (_bad_out, bad_err) = (p.communicate(timeout=300) for p in procs)
     finally:
@@ -124,6 +125,22 @@ def test_missing_dataset_is_one_line_naming_where_it_looked(tmp_path, monkeypatc
     assert r.stdout == ""  # nothing started: no progress bar, no table
 
 
+@pytest.mark.parametrize("command", [
+    ["simulate", "--algo", "bp", *QUICK],
+    ["sweep", "--workers", "1", "--algo", "pff", "--algo", "bp", "--epochs", "1", "--steps", "2"],
+])
+def test_an_option_the_algorithm_lacks_is_refused(command, tmp_path):
+    """--steps is PFF's only: with BP it is refused in one line, before anything runs (it was
+    dropped without a word, and the record kept the value BP never used)."""
+    db = tmp_path / "r.db"
+    r = runner.invoke(app, [*command, "--store", str(db)])
+    assert r.exit_code == 2, r.output
+    lines = [ln for ln in r.output.strip().splitlines() if ln.strip()]
+    assert len(lines) == 1 and "Traceback" not in r.output
+    assert "steps = 2 is only available for --algo pff; bp has no such option" in lines[0]
+    assert not db.exists()
+
+
 def test_hardware_file_options_and_record(tmp_path):
     """--hardware FILE, a single-field override, the simulator's tiles and converters, and the
     whole chip stored in the record and the store."""
@@ -132,7 +149,7 @@ def test_hardware_file_options_and_record(tmp_path):
                   'tile_cols = 32\ncols_per_adc = 4\nadc_bits = 6\nadc_type = "flash"\n')
     db = tmp_path / "r.db"
     r = runner.invoke(app, ["simulate", "--hardware", str(hw), "--adc-bits", "5", "--algo", "bp",
-                            "--store", str(db), "--json", *QUICK])
+                            "--store", str(db), "--json", *QUICK_NO_STEPS])
     assert r.exit_code == 0, r.output
     rec = json.loads(r.stdout.strip().splitlines()[-1])
     assert rec["schema"] == 2

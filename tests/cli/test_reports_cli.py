@@ -93,14 +93,14 @@ def test_energy_core_scope_cco_tile_figures(tmp_path):
     hw.write_text('node_nm = 14\ninput_mode = "pwm"\nadc_type = "cco"\ncols_per_adc = 1\n'
                   'scope = "core"\n')
     r = runner.invoke(app, ["energy", "--hardware", str(hw), "--network", "64,32,10",
-                            "--algo", "bp", "--steps", "2", "--json"])
+                            "--algo", "bp", "--json"])
     assert r.exit_code == 0, r.output
     d = json.loads(r.output)
     assert d["hardware"]["adc_type"] == "cco"
     tile = d["tile_mvm"]["by_component_j"]
     assert tile["adc"] > tile["array"] > 0      # 0.8 V rail vs the device's read voltage
     r = runner.invoke(app, ["energy", "--hardware", str(hw), "--network", "64,32,10",
-                            "--algo", "bp", "--steps", "2"])
+                            "--algo", "bp"])
     assert r.exit_code == 0, r.output
     assert "tile MVM (core level" in " ".join(r.output.split())    # the title may wrap
 

@@ -40,7 +40,7 @@ def _hand_ledger(adc_bits=8):
 @pytest.mark.parametrize("algo", ["pff", "ff", "bp"])
 def test_total_is_sum_of_parts(algo, adc_type):
     hw = Hardware(tile_rows=8, tile_cols=8, cols_per_adc=4, adc_type=adc_type)
-    led = build_ledger(hw, [16, 20, 20, 4], algo, batch=4, K=3)
+    led = build_ledger(hw, [16, 20, 20, 4], algo, batch=4, K=3 if algo == "pff" else None)
     p = price_ledger(led, hw)
     assert list(p["by_component_j"]) == list(COMPONENTS)
     assert p["total_j"] == math.fsum(p["by_component_j"].values())
@@ -153,7 +153,8 @@ def test_node_table():
 def test_estimate_bp_pays_transposed_periphery():
     net = [64, 40, 40, 10]
     hw = Hardware(tile_rows=32, tile_cols=32, transposed_readout="separate_periphery")
-    bp, ff, pff = (estimate(hw, net, a, batch=10, K=4) for a in ("bp", "ff", "pff"))
+    bp, ff, pff = (estimate(hw, net, a, batch=10, K=4 if a == "pff" else None)
+                   for a in ("bp", "ff", "pff"))
     assert bp.train["area_breakdown_mm2"]["transposed_periphery"] > 0
     assert ff.train["area_breakdown_mm2"]["transposed_periphery"] == 0
     assert "backward" in bp.train["by_phase_j"] and "negative" in ff.train["by_phase_j"]
