@@ -51,6 +51,7 @@ from typing import Any, Callable
 
 import numpy as np
 
+from ..errors import ConfigError
 from .updates import make_rule
 
 ACT_BITS = 8  # bits per buffered activation value (SRAM accounting)
@@ -71,14 +72,23 @@ def parse_hidden(value: Any) -> tuple[int, ...]:
     else:
         sizes = tuple(int(v) for v in value)
     if not sizes or any(s < 1 for s in sizes):
-        from ..errors import ConfigError
         raise ConfigError(f"hidden = {value!r} must be one or more positive layer sizes, "
                           f"e.g. 500,500")
     return sizes
 
 
+def refuse_unknown(defaults: dict, hp: dict | None) -> None:
+    """ConfigError naming the first key of ``hp`` that ``defaults`` (an algorithm's
+    hyperparameters) do not have: a misspelt or foreign key would otherwise do nothing."""
+    unknown = sorted(set(hp or {}) - set(defaults))
+    if unknown:
+        raise ConfigError(f"unknown hyperparameter {unknown[0]!r}; known: {', '.join(defaults)}")
+
+
 def resolve_hp(defaults: dict, hp: dict | None) -> dict:
-    """Defaults overridden by every key of ``hp`` whose value is not None."""
+    """Defaults overridden by every key of ``hp`` whose value is not None; a key the defaults
+    do not have is refused (`refuse_unknown`), not dropped."""
+    refuse_unknown(defaults, hp)
     out = dict(defaults)
     for k, v in (hp or {}).items():
         if v is not None:
@@ -168,7 +178,6 @@ class FF:
                  rng: np.random.Generator) -> None:
         self.hp = resolve_hp(self.defaults, hp)
         if n_in < n_classes:
-            from ..errors import ConfigError
             raise ConfigError(f"FF writes the label into the first {n_classes} inputs but the "
                               f"data have only {n_in}")
         self.n_in, self.n_classes = int(n_in), int(n_classes)

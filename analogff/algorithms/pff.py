@@ -45,7 +45,7 @@ from crossbar.blockdiag import BlockDiagonal
 
 from ..errors import ConfigError
 from . import fused
-from .ff import ACT_BITS, ERR_BITS
+from .ff import ACT_BITS, ERR_BITS, refuse_unknown
 from .updates import make_rule
 
 EPS_LN = 1e-8
@@ -207,6 +207,7 @@ class PFF:
 
     def __init__(self, n_in: int, n_classes: int, hp: dict, factory: Callable, ledger,
                  rng: np.random.Generator) -> None:
+        refuse_unknown(PRESETS["small"], hp)
         self.hp = hp = {**PRESETS["small"], **hp}
         sizes = tuple(hp["hidden"])
         if len(sizes) != 2:

@@ -12,6 +12,7 @@ import pytest
 
 from analogff.algorithms import get, names
 from analogff.config import from_dict
+from analogff.errors import ConfigError
 from analogff.experiment import hyperparameters, make_factory
 from crossbar import Ledger
 from crossbar.base import MatrixBase
@@ -148,3 +149,15 @@ def test_the_interface_guard_fails_an_undeclared_use():
     with pytest.raises(AttributeError, match="'device'"):
         made[0].device
     assert getattr(made[0], "device", None) is None and REFUSED[-1] == "device"
+
+
+@pytest.mark.parametrize("algo", names())
+def test_unknown_hyperparameter_is_refused(algo):
+    """A key the algorithm's defaults do not have (a misspelling) is refused, not ignored."""
+    cfg = from_dict(dict(algo=algo, hidden="20,20" if algo != "bp" else "20", epochs=1,
+                         batch_size=B, ideal=True))
+    hp = {**hyperparameters(cfg), "thetaa": 3.0}
+    ledger = Ledger(phase="init")
+    with pytest.raises(ConfigError, match="unknown hyperparameter 'thetaa'; known: hidden"):
+        get(algo)(N_IN, N_CLASSES, hp, make_factory(cfg, ledger, None), ledger,
+                  np.random.default_rng(0))
