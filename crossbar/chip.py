@@ -32,7 +32,7 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
-from device_models.checks import check_choice, check_number
+from device_models.checks import check_choice, check_flag, check_number, check_text
 from device_models.textfile import read_utf8
 
 
@@ -453,11 +453,9 @@ def _check(name: str, v: Any) -> None:
     elif kind in ("int", "float"):
         check_number(field, v, lo, hi, integer=kind == "int", unit=unit, error=HardwareError)
     elif kind == "bool":
-        if not isinstance(v, bool):
-            raise HardwareError(f"{field} = {v!r} must be true or false")
+        check_flag(field, v, error=HardwareError)
     elif kind == "str":
-        if not isinstance(v, str) or not v:
-            raise HardwareError(f"{field} = {v!r} must be a non-empty string")
+        check_text(field, v, error=HardwareError)
         if lo is not None:
             check_choice(field, v, lo, error=HardwareError)
 

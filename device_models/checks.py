@@ -77,3 +77,15 @@ def check_choice(name: str, value: Any, allowed: Sequence, *,
     if not any(type(value) is type(a) and value == a for a in allowed):
         raise error(f"{name} = {value!r} is not allowed; choose one of: "
                     f"{', '.join(str(a) for a in allowed)}")
+
+
+def check_flag(name: str, value: Any, *, error: type[Exception] = ValueError) -> None:
+    """Refuse ``value`` with ``error`` unless it is a bool (1 and "yes" are not)."""
+    if not isinstance(value, bool):
+        raise error(f"{name} = {value!r} must be true or false")
+
+
+def check_text(name: str, value: Any, *, error: type[Exception] = ValueError) -> None:
+    """Refuse ``value`` with ``error`` unless it is a non-empty string."""
+    if not isinstance(value, str) or not value:
+        raise error(f"{name} = {value!r} must be a non-empty string")

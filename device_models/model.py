@@ -46,7 +46,7 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-from .checks import check_choice, check_number
+from .checks import check_choice, check_number, check_text
 from .responses import RESPONSE_CLASSES
 
 RESPONSES = tuple(RESPONSE_CLASSES)  # every registered response (device_models.responses)
@@ -125,8 +125,7 @@ class DeviceModel:
     t_read: float = 10e-9        # s, read pulse width
 
     def __post_init__(self) -> None:
-        if not isinstance(self.name, str) or not self.name:
-            raise DeviceParameterError("name must be a non-empty string")
+        check_text("name", self.name, error=DeviceParameterError)
         _number("g_min", self.g_min, 0.0, None, unit="S")
         _number("g_max", self.g_max, 0.0, None, lo_open=True, unit="S")
         if not self.g_max > self.g_min:

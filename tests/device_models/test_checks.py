@@ -11,7 +11,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from device_models.checks import allowed_range, check_choice, check_number, plain
+from device_models.checks import (allowed_range, check_choice, check_flag, check_number,
+                                   check_text, plain)
 
 finite = st.floats(allow_nan=False, allow_infinity=False, width=64)
 
@@ -92,6 +93,19 @@ def test_an_integer_too_large_for_a_float_is_refused_not_overflowed():
     check_number("n", 10**400, 0, None, integer=True, error=Refused)   # unbounded: taken
 
 
+@given(value=st.one_of(st.booleans(), st.integers(), st.floats(), st.text(), st.none()))
+def test_a_flag_is_a_bool_and_a_text_a_non_empty_string(value):
+    for check, ok, kind in ((check_flag, isinstance(value, bool), "true or false"),
+                            (check_text, isinstance(value, str) and value != "",
+                             "a non-empty string")):
+        if ok:
+            check("f", value, error=Refused)
+        else:
+            with pytest.raises(Refused) as e:
+                check("f", value, error=Refused)
+            assert str(e.value) == f"f = {value!r} must be {kind}"
+
+
 def test_numpy_scalars_are_plain_only_when_asked():
     assert plain(np.int64(3)) == 3 and type(plain(np.int64(3))) is int
     assert type(plain(np.float32(0.5))) is float and plain("x") == "x"
@@ -147,3 +161,13 @@ def test_every_boundary_refuses_a_choice_in_the_same_words(make, kw, name):
         make(**kw)
     assert str(e.value).startswith(f"{name} = 'x' is not allowed; choose one of: ") or \
         str(e.value).startswith(f"{name} = 'cubic' is not allowed; choose one of: ")
+
+
+@pytest.mark.parametrize("make, kw, text", [
+    (_hardware, {"power_gating": 1}, "hardware field power_gating = 1 must be true or false"),
+    (_hardware, {"dram_type": ""}, "hardware field dram_type = '' must be a non-empty string"),
+    (_device, {"name": ""}, "name = '' must be a non-empty string"),
+])
+def test_every_boundary_refuses_a_flag_or_text_in_the_same_words(make, kw, text):
+    with pytest.raises(ValueError, match=f"^{re.escape(text)}$"):
+        make(**kw)
