@@ -220,10 +220,26 @@ def check_batch(batch_size: int, n_train: int) -> None:
                             f"({n_train} examples); allowed 1..{n_train}")
 
 
+def check_ideal(cfg) -> None:
+    """An ideal run (the float twin) simulates no device: a device field it sets (``noise``,
+    ``states``, the sensitivity overrides) would change nothing but the record, so it is
+    refused. The chip's fields stay: the twin is priced on that chip."""
+    from .device_overrides import DEVICE_FIELDS
+
+    if not cfg.ideal:
+        return
+    for name in ("noise", "states", *DEVICE_FIELDS):
+        v = getattr(cfg, name)
+        if v is not None:
+            raise BoundaryError(f"{name} = {v!r} has no effect on an ideal run (the float twin "
+                                "simulates no device); leave it unset for ideal runs")
+
+
 def check_run(cfg, hp: dict, data, dev_split_done: bool = False) -> None:
-    """Everything about one run that can be refused before training: the data, the batch
-    against the training set (after the dev split, made here unless ``dev_split_done``), the
-    memory its weights need."""
+    """Everything about one run that can be refused before training: device fields on an
+    ideal run (`check_ideal`), the data, the batch against the training set (after the dev
+    split, made here unless ``dev_split_done``), the memory its weights need."""
+    check_ideal(cfg)
     check_dataset(data)
     n_train = int(data.x_train.shape[0])
     frac = float(getattr(cfg, "dev_fraction", 0.0) or 0.0)
@@ -267,6 +283,10 @@ def check_points(points, describe) -> None:
     info: dict[str, tuple[int, int, int]] = {}
     seen: set = set()
     for cfg in points:
+        try:
+            check_ideal(cfg)
+        except BoundaryError as exc:
+            raise BoundaryError(f"sweep point ({describe(cfg)}): {exc}") from None
         key = (cfg.algo, cfg.preset, cfg.hidden, cfg.steps, cfg.epochs, cfg.batch_size, cfg.lr,
                cfg.optimizer, cfg.matched, cfg.dataset, cfg.limit, cfg.dev_fraction, cfg.ideal)
         if key in seen:

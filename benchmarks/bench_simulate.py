@@ -97,9 +97,10 @@ def main() -> None:
                     help="training examples (stratified subset; 0 = all 60000)")
     args = ap.parse_args()
     warm()
-    print("digits (the command, end to end: analogff simulate --noise 0.05 [--ideal])")
+    print("digits (the commands, end to end: analogff simulate --noise 0.05, "
+          "analogff simulate --ideal)")
     run_cli("analog PFF, --noise 0.05 (default device)", ["simulate", "--noise", "0.05"])
-    run_cli("ideal twin (--ideal)", ["simulate", "--noise", "0.05", "--ideal"])
+    run_cli("ideal twin (--ideal)", ["simulate", "--ideal"])
     step_ratio(SimConfig(noise=0.05))
     if args.fashion:
         h, ep = args.fashion_hidden, args.fashion_epochs

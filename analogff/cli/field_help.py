@@ -33,7 +33,8 @@ FIELD_HELP: dict[str, str] = {
     "batch_size": "examples per mini-batch (PFF adds as many negatives)",
     "lr": "learning rate",
     "seed": "random seed (data order, init, device variation, noise)",
-    "ideal": "run the ideal float twin instead of analog tiles (priced on the same chip)",
+    "ideal": "run the ideal float twin instead of analog tiles (priced on the same chip; "
+             "device fields such as noise are refused, it simulates no device)",
     "matched": "matched comparison family, the same for pff, ff and bp: {choices}; it sets "
                "{budget} unless given, and prints what stays unmatched",
     "dev_fraction": "hold out this share of the training set as a dev set; the best-dev "

@@ -141,6 +141,25 @@ def test_an_option_the_algorithm_lacks_is_refused(command, tmp_path):
     assert not db.exists()
 
 
+@pytest.mark.parametrize("command, field, value", [
+    (["simulate", "--ideal", "--noise", "0.05", *QUICK], "noise", "0.05"),
+    (["simulate", "--ideal", "--c2c", "0.1", *QUICK], "c2c", "0.1"),
+    (["simulate", "--ideal", "--states", "64", *QUICK], "states", "64"),
+    (["sweep", "--workers", "1", "--grid", "ideal=false,true", "--grid", "noise=0,0.05",
+      "--epochs", "1"], "noise", "0.0"),
+])
+def test_a_device_field_on_an_ideal_run_is_refused(command, field, value, tmp_path):
+    """The float twin simulates no device: a device field it sets would change only the
+    record (it was stored and ignored), so it is refused in one line before anything runs."""
+    db = tmp_path / "r.db"
+    r = runner.invoke(app, [*command, "--store", str(db)])
+    assert r.exit_code == 2, r.output
+    lines = [ln for ln in r.output.strip().splitlines() if ln.strip()]
+    assert len(lines) == 1 and "Traceback" not in r.output
+    assert f"{field} = {value} has no effect on an ideal run" in lines[0]
+    assert not db.exists()
+
+
 def test_hardware_file_options_and_record(tmp_path):
     """--hardware FILE, a single-field override, the simulator's tiles and converters, and the
     whole chip stored in the record and the store."""
