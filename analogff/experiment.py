@@ -63,6 +63,14 @@ def hyperparameters(cfg: SimConfig) -> dict[str, Any]:
                               f"{', '.join(_with_option(k))}; {cfg.algo} has no such option "
                               "(leave it unset)")
         hp[k] = v
+    if cfg.update == "stochastic" and hp["optimizer"] == "adam":
+        # crossbar.AnalogMatrix.apply_delta: an Adam step is no outer product, so it has no
+        # row and column bit streams to coincide; it fires the same rounded counts as under
+        # "deterministic", and the run would differ only in its record
+        raise ConfigError("update = 'stochastic' has no effect with the adam rule (its steps "
+                          "are not outer products: they fire stochastically rounded counts, as "
+                          "with 'deterministic'); use update = deterministic or mixed, or "
+                          "optimizer = sgd, scaled or factored")
     # each update rule's own default rate (lr_<rule>) unless --lr is given (updates.py)
     from .algorithms.updates import resolve_rates
     resolve_rates(hp, preset, cfg.lr, cfg.update)

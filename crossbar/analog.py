@@ -555,7 +555,9 @@ class AnalogMatrix(MatrixBase):
     def apply_delta(self, dW: np.ndarray) -> None:
         """Apply an arbitrary weight change ``dW`` (out, in) as pulses (n = dW/Δw_min per
         device, stochastically rounded; ``mixed`` accumulates digitally first). Used by digital
-        optimisers (Adam) whose steps are not outer products."""
+        optimisers (Adam) whose steps are not outer products: with no row and column bit
+        streams to coincide, the ``stochastic`` scheme fires the same counts as
+        ``deterministic`` here (runs refuse that pair: `analogff.experiment.hyperparameters`)."""
         # a NaN would reach the pulse kernel as a pulse count (seconds per device, then ~-0.5)
         dW = self._check_weights(dW, "apply_delta", "change")
         A = scaled_transpose(dW, np.float32(self._pulses_per_weight()))  # (in, out), C order

@@ -53,6 +53,9 @@ CHOICE_NOTES: dict[str, dict[str, str]] = {
                   "factored": "pulsed, row and column adaptive rates, Adafactor-style: in + "
                               "out scalars per array",
                   "adam": "digital moments per weight, as released for PFF"},
+    "update": {"deterministic": "counts rounded at random, unbiased",
+               "stochastic": "coincident row and column pulse trains: pulsed rules only",
+               "mixed": "digital accumulators fire whole pulses"},
     "matched": {"pulsed": "scaled rule, deterministic pulses",
                 "mixed": "scaled rule, digital accumulators: needs --update mixed",
                 "adam": "digital Adam"},

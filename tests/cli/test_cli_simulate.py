@@ -160,6 +160,21 @@ def test_a_device_field_on_an_ideal_run_is_refused(command, field, value, tmp_pa
     assert not db.exists()
 
 
+def test_stochastic_scheme_with_adam_is_refused(tmp_path):
+    """Adam's steps fire the same counts under the stochastic scheme as under the
+    deterministic one (test_analog: apply_delta), so the pair is refused; with a pulsed rule
+    the scheme is used."""
+    db = tmp_path / "r.db"
+    r = runner.invoke(app, ["simulate", "--update", "stochastic", "--store", str(db), *QUICK])
+    assert r.exit_code == 2, r.output
+    assert r.output.startswith("Error: update = 'stochastic' has no effect with the adam rule")
+    assert len(r.output.strip().splitlines()) == 1 and not db.exists()
+    r = runner.invoke(app, ["simulate", "--update", "stochastic", "--optimizer", "sgd",
+                            "--json", *QUICK])
+    assert r.exit_code == 0, r.output
+    assert json.loads(r.stdout.strip().splitlines()[-1])["config"]["update"] == "stochastic"
+
+
 def test_hardware_file_options_and_record(tmp_path):
     """--hardware FILE, a single-field override, the simulator's tiles and converters, and the
     whole chip stored in the record and the store."""

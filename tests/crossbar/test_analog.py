@@ -856,6 +856,26 @@ def test_same_seed_same_results_with_1_and_2_threads():
     assert h1 == h2
 
 
+def test_apply_delta_fires_the_same_under_stochastic_and_deterministic():
+    """An arbitrary change (Adam's step) has no row and column streams: under the stochastic
+    scheme apply_delta fires the deterministic scheme's rounded counts. Runs refuse adam with
+    update = stochastic on this ground (analogff.experiment.hyperparameters); if this test
+    fails, that refusal is wrong."""
+    def run(update):
+        dv = dev(c2c=0.2, d2d=0.1, read_noise=0.05, states=300)
+        m = AnalogMatrix(10, 12, dv, Periphery(update=update), seed=9)
+        rng = np.random.default_rng(1)
+        m.program(rng.uniform(-1, 1, (10, 12)).astype(np.float32))
+        m.apply_delta(0.05 * rng.standard_normal((10, 12)).astype(np.float32))
+        return m.conductances()[0].copy(), [m.ledger.get(k) for k in
+                                            ("pulses_up", "pulses_down", "pulse_energy_j")]
+
+    gd, ld = run("deterministic")
+    gs, ls = run("stochastic")
+    assert np.array_equal(gd, gs) and ld == ls
+    assert ld[0] + ld[1] > 0
+
+
 def test_same_seed_same_results_in_process():
     def run():
         dv = dev(c2c=0.2, d2d=0.1, read_noise=0.05, prog_noise=0.03, states=300)
