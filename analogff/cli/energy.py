@@ -19,6 +19,7 @@ def register(app: typer.Typer) -> None:
     @cli_errors
     @hardware_options
     def energy(
+        ctx: typer.Context,
         network: str = typer.Option("784,500,500,10", "--network",
                                     help="Layer sizes: input, hidden..., classes."),
         algo: str = typer.Option("pff", "--algo", help=field_help_cli("algo"), show_default=False),
@@ -74,6 +75,11 @@ def register(app: typer.Typer) -> None:
             if hardware is not None or hardware_overrides:
                 raise ConfigError("--run prices the run on the chip it was simulated on; "
                                   "--hardware and hardware options do not apply")
+            given = _given(ctx, _NETWORK_OPTIONS)
+            if given:
+                raise ConfigError(f"{given[0]} does not apply with --run (the run is priced as "
+                                  "it was trained: its own network, algorithm and batch); "
+                                  "drop it")
             est = _stored_run(store, run)
             if as_json:
                 typer.echo(json.dumps(est.to_dict(), indent=2, default=float))
@@ -98,6 +104,17 @@ def register(app: typer.Typer) -> None:
             typer.echo(json.dumps(est.to_dict(), indent=2, default=float))
             return
         _print(est)
+
+
+# what `energy` prices when it prices a network, not a stored run
+_NETWORK_OPTIONS = ("network", "algo", "batch", "steps", "preset", "optimizer", "update",
+                    "pulse_density", "fit_area")
+
+
+def _given(ctx: typer.Context, names: tuple[str, ...]) -> list[str]:
+    """The options among ``names`` (parameter names) given on the command line, as flags."""
+    return [f"--{n.replace('_', '-')}" for n in names
+            if ctx.get_parameter_source(n).name == "COMMANDLINE"]
 
 
 def _fit_areas(hw, sizes: list[int], algo: str, areas: str, *, batch: int, preset: str,

@@ -56,3 +56,10 @@ def test_simulate_results_report_and_energy_agree(tmp_path):
     assert r.exit_code == 2 and "no run with id 7" in r.output
     r = runner.invoke(app, ["energy", "--store", str(db), "--run", "1", "--adc-bits", "4"])
     assert r.exit_code == 2 and "chip it was simulated on" in r.output
+    # the network's options were ignored with --run (a stored PFF run priced "with --algo bp")
+    for opt, value in (("--algo", "bp"), ("--network", "64,32,10"), ("--batch", "100"),
+                       ("--update", "deterministic"), ("--steps", "3")):
+        r = runner.invoke(app, ["energy", "--store", str(db), "--run", "1", opt, value])
+        assert r.exit_code == 2, (opt, r.output)
+        assert r.output.strip() == f"Error: {opt} does not apply with --run (the run is priced " \
+            "as it was trained: its own network, algorithm and batch); drop it"
