@@ -164,6 +164,22 @@ def load_state(net: Network, arrays: dict[str, np.ndarray]) -> None:
         target[...] = arr
 
 
+# the run fields that only shape the float training, which given weights replace
+TRAINING_ONLY = ("epochs", "batch_size", "lr", "optimizer", "limit")
+
+
+def _refuse_training_options(cfg: SimConfig) -> None:
+    """With weights given nothing is trained: a training option would change only the record."""
+    for name in TRAINING_ONLY:
+        v = getattr(cfg, name)
+        if v is not None:
+            raise ConfigError(f"{name} = {v!r} has no effect with --weights (nothing is "
+                              "trained); leave it unset")
+    if cfg.dev_fraction:
+        raise ConfigError(f"dev_fraction = {cfg.dev_fraction!r} has no effect with --weights "
+                          "(nothing is trained); leave it unset")
+
+
 def deploy(cfg: SimConfig, times: Sequence[float], data=None,
            weights: dict[str, np.ndarray] | None = None,
            progress: Callable | None = None) -> tuple[dict[str, Any], Network]:
@@ -178,6 +194,8 @@ def deploy(cfg: SimConfig, times: Sequence[float], data=None,
 
     if cfg.ideal:
         raise ConfigError("deploy programs weights onto analog devices; drop --ideal")
+    if weights is not None:
+        _refuse_training_options(cfg)
     times = parse_times(times)
     t0 = time.perf_counter()
     if data is None:

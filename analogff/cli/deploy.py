@@ -41,7 +41,7 @@ def register(app: typer.Typer) -> None:
         lr: Optional[float] = typer.Option(None, help=field_help_cli("lr")),
         seed: Optional[int] = typer.Option(None, help=field_help_cli("seed")),
         eval_times: str = typer.Option(DEFAULT_TIMES, help="Seconds after programming at which to measure test accuracy, increasing, comma-separated."),
-        weights: Optional[Path] = typer.Option(None, help="Trained network (.npz as --save-weights writes: one array per matrix name, plus the digital state) instead of training in float."),
+        weights: Optional[Path] = typer.Option(None, help="Trained network (.npz as --save-weights writes: one array per matrix name, plus the digital state) instead of training in float; the training options (--epochs, --lr, --batch-size, --limit) are then refused."),
         save_weights: Optional[Path] = typer.Option(None, help="Write the float-trained network here (.npz: matrices and digital state)."),
         config: Optional[Path] = typer.Option(None, help="TOML file with run options (the command line overrides it)."),
         store: Optional[Path] = typer.Option(None, help="Append the deploy record to this results store (the report draws accuracy vs time)."),
@@ -105,7 +105,8 @@ def _table(rec: dict):
     from rich.table import Table
 
     c, m = rec["config"], rec["metrics"]
-    t = Table(title=f"{c['algo'].upper()} on {c['dataset']}, trained in float, deployed on "
+    origin = "weights given" if rec["deploy"]["weights"] == "given" else "trained in float"
+    t = Table(title=f"{c['algo'].upper()} on {c['dataset']}, {origin}, deployed on "
                     f"{c['device']} (seed {c['seed']})")
     t.add_column("after programming")
     t.add_column("test accuracy", justify="right")

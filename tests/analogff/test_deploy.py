@@ -58,12 +58,20 @@ def test_cli_deploy_json_and_weights_round_trip(tmp_path):
     assert r.exit_code == 0, r.output
     rec = json.loads(r.stdout.strip().splitlines()[-1])
     assert rec["mode"] == "deploy" and set(rec["metrics"]["accuracy_vs_time"]) == {"1", "86400"}
-    r2 = CliRunner().invoke(app, ["deploy", "--algo", "bp", "--limit", "60", "--hidden", "20",
+    r2 = CliRunner().invoke(app, ["deploy", "--algo", "bp", "--hidden", "20",
                                   "--device", "pcm-gst", "--eval-times", "1,86400",
                                   "--weights", str(tmp_path / "w.npz"), "--json"])
     assert r2.exit_code == 0, r2.output
     rec2 = json.loads(r2.stdout.strip().splitlines()[-1])
     assert rec2["metrics"]["float_test_accuracy"] == rec["metrics"]["float_test_accuracy"]
+    assert rec2["deploy"]["weights"] == "given"
+    # nothing is trained with --weights: a training option would change only the record
+    for opt, field, value in (("--epochs", "epochs", "3"), ("--limit", "limit", "60"),
+                              ("--lr", "lr", "0.1"), ("--batch-size", "batch_size", "10")):
+        r3 = CliRunner().invoke(app, ["deploy", "--algo", "bp", "--hidden", "20",
+                                      "--weights", str(tmp_path / "w.npz"), opt, value])
+        assert r3.exit_code == 2, r3.output
+        assert r3.output.startswith(f"Error: {field} = {value} has no effect with --weights")
     from reports import build_report
     html = build_report(tmp_path / "d.db", tmp_path / "rep").read_text()
     assert "accuracy_vs_time.png" in html
@@ -90,7 +98,7 @@ def test_cli_deploy_refuses_weights_with_nan(tmp_path, poison):
     arrays[key] = arrays[key].astype(np.float32)
     arrays[key].flat[0] = np.nan
     np.savez(tmp_path / "bad.npz", **arrays)
-    r = CliRunner().invoke(app, ["deploy", "--algo", "bp", "--limit", "60", "--hidden", "20",
+    r = CliRunner().invoke(app, ["deploy", "--algo", "bp", "--hidden", "20",
                                  "--eval-times", "1", "--weights", str(tmp_path / "bad.npz")])
     assert r.exit_code == 2, r.output
     assert f"weights: array {key!r} holds NaN or infinity" in r.output
