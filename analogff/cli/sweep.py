@@ -9,7 +9,7 @@ import typer
 
 from device_models.checks import check_number
 
-from .common import (algorithm_names, cli_errors, console, err_console, fail, hardware_options,
+from .common import (algorithm_names, cli_errors, console, fail, hardware_options,
                      print_flagged, resolve_hardware)
 from .run_options import run_options, sweep_fields
 
@@ -44,7 +44,8 @@ def register(app: typer.Typer) -> None:
             "--workers", "-w", help="Local worker processes (default: number of cores).")] = None,
         scheduler: Annotated[Optional[str], typer.Option(
             "--scheduler", metavar="tcp://HOST:PORT",
-            help="Run on an existing Dask cluster (see docs/scaling.md); --workers is ignored.")] = None,
+            help="Run on an existing Dask cluster (see docs/scaling.md); its workers run the "
+                 "points (--workers is refused with it).")] = None,
         dry_run: Annotated[bool, typer.Option(
             "--dry-run", help="List the points and how many are already done; run nothing.")] = False,
         retry_failed: Annotated[bool, typer.Option(
@@ -90,6 +91,9 @@ def register(app: typer.Typer) -> None:
             default_worker_threads()   # $ANALOGFF_WORKER_THREADS checked before anything runs
         if scheduler is not None and "://" not in scheduler:
             raise ConfigError(f"--scheduler {scheduler!r} must look like tcp://HOST:PORT")
+        if scheduler is not None and workers is not None:
+            raise ConfigError("--workers does not apply with --scheduler (the cluster's own "
+                              "workers run the points); drop it")
         algos = [a.strip() for v in (algo or ()) for a in v.split(",") if a.strip()]
         chip = None
         if hardware is not None or hardware_overrides:
@@ -133,8 +137,6 @@ def register(app: typer.Typer) -> None:
             n_workers = workers or default_workers()
             where = (f"Dask scheduler {scheduler}" if scheduler
                      else f"{n_workers} local worker{'s' if n_workers != 1 else ''}")
-            if scheduler and workers:
-                err_console.print("note: --workers is ignored with --scheduler")
             bar = _Bar(len(points))
             console.print(f"sweep: {len(points)} points ({describe_spec(spec)}) on {where} "
                           f"-> {store}", highlight=False)

@@ -193,6 +193,15 @@ def test_refused_scheduler_port_one_line_at_once(tmp_path):
     assert not (tmp_path / "s.db").exists()
 
 
+def test_workers_with_a_scheduler_is_refused(tmp_path):
+    """The cluster's workers run the points: --workers was ignored with a printed note."""
+    one_line_exit2(runner.invoke(app, ["sweep", "--grid", "seed=1,2", "--store",
+                                       str(tmp_path / "s.db"), "--workers", "2", "--scheduler",
+                                       "tcp://127.0.0.1:1"]),
+                   "--workers does not apply with --scheduler")
+    assert not (tmp_path / "s.db").exists()
+
+
 def test_estimate_checks_hw_and_takes_numpy_integers():
     from analogff.errors import ConfigError
     from analogff.estimate import estimate
