@@ -178,3 +178,11 @@ def resolve_hardware(path, overrides: dict, base=None):
         return hw.replace(**overrides) if overrides else hw
     except HardwareError as exc:
         raise ConfigError(str(exc)) from None
+
+
+def options_given(ctx: typer.Context, names: tuple[str, ...]) -> list[str]:
+    """The options among ``names`` (a command's parameter names) given on the command line,
+    as their flags (``pulse_density`` -> ``--pulse-density``): for refusing an option that
+    another one makes moot, where its default cannot tell whether the user set it."""
+    return [f"--{n.replace('_', '-')}" for n in names
+            if ctx.get_parameter_source(n).name == "COMMANDLINE"]

@@ -11,7 +11,7 @@ import typer
 from device_models.checks import check_choice
 
 from .common import (cli_errors, console, fail, field_help_cli, fmt_si, hardware_options,
-                     resolve_hardware)
+                     options_given, resolve_hardware)
 
 
 def register(app: typer.Typer) -> None:
@@ -75,7 +75,7 @@ def register(app: typer.Typer) -> None:
             if hardware is not None or hardware_overrides:
                 raise ConfigError("--run prices the run on the chip it was simulated on; "
                                   "--hardware and hardware options do not apply")
-            given = _given(ctx, _NETWORK_OPTIONS)
+            given = options_given(ctx, _NETWORK_OPTIONS)
             if given:
                 raise ConfigError(f"{given[0]} does not apply with --run (the run is priced as "
                                   "it was trained: its own network, algorithm and batch); "
@@ -109,12 +109,6 @@ def register(app: typer.Typer) -> None:
 # what `energy` prices when it prices a network, not a stored run
 _NETWORK_OPTIONS = ("network", "algo", "batch", "steps", "preset", "optimizer", "update",
                     "pulse_density", "fit_area")
-
-
-def _given(ctx: typer.Context, names: tuple[str, ...]) -> list[str]:
-    """The options among ``names`` (parameter names) given on the command line, as flags."""
-    return [f"--{n.replace('_', '-')}" for n in names
-            if ctx.get_parameter_source(n).name == "COMMANDLINE"]
 
 
 def _fit_areas(hw, sizes: list[int], algo: str, areas: str, *, batch: int, preset: str,

@@ -15,7 +15,7 @@ from analogff import signals
 from analogff.errors import ConfigError
 from device_models.checks import check_number
 
-from .common import cli_errors, console, fail
+from .common import cli_errors, console, fail, options_given
 
 MAX_SIZE = 256      # rows and columns of one tile (what the IR-drop model is checked at)
 MAX_INPUTS = 10000
@@ -154,6 +154,7 @@ def register(app: typer.Typer) -> None:
     @app.command("spice")
     @cli_errors
     def spice(
+        ctx: typer.Context,
         size: int = typer.Option(16, "--size", "-n", help="Tile size N (N rows × N columns)."),
         rows: Optional[int] = typer.Option(None, "--rows", help="Rows (input lines); overrides --size."),
         cols: Optional[int] = typer.Option(None, "--cols", help="Columns (output lines); overrides --size."),
@@ -163,7 +164,7 @@ def register(app: typer.Typer) -> None:
         seed: int = typer.Option(0, "--seed", help="Seed for the random conductances and inputs."),
         inputs: int = typer.Option(4, "--inputs", "-k", help="Number of random input vectors (volts in [0, v_read])."),
         netlist: Optional[Path] = typer.Option(None, "--netlist", help="Write the SPICE netlist of the first input vector to FILE."),
-        sweep_sizes: Optional[str] = typer.Option(None, "--sweep-sizes", help="Comma-separated N×N sizes, e.g. 16,32,64: IR-drop error growth table."),
+        sweep_sizes: Optional[str] = typer.Option(None, "--sweep-sizes", help="Comma-separated N×N sizes, e.g. 16,32,64: IR-drop error growth table (--size, --rows and --cols then size only the --netlist)."),
     ) -> None:
         """Check a crossbar tile against ngspice: ideal model (I = vG) and IR-drop model vs SPICE.
 
@@ -177,6 +178,13 @@ def register(app: typer.Typer) -> None:
         from crossbar.spice import SpiceRunError, SpiceUnavailableError, spice_unavailable_reason, tile_netlist
         from device_models import load_preset
 
+        if rows is not None and cols is not None and options_given(ctx, ("size",)):
+            raise ConfigError("--size does not apply with both --rows and --cols; drop it")
+        if sweep_sizes is not None and netlist is None:
+            moot = options_given(ctx, ("size", "rows", "cols"))
+            if moot:
+                raise ConfigError(f"{moot[0]} does not apply with --sweep-sizes (each size is "
+                                  "an N×N tile; the tile size only sizes a --netlist); drop it")
         r = _check_size("--rows" if rows is not None else "--size", rows if rows is not None else size)
         c = _check_size("--cols" if cols is not None else "--size", cols if cols is not None else size)
         _check_ohms("--wire-resistance", wire_resistance, MAX_WIRE_OHMS)

@@ -38,6 +38,10 @@ def _assert_one_line_error(res, *needles):
     (["--inputs", "0"], "--inputs"),
     (["--sweep-sizes", "16,x"], "--sweep-sizes"),
     (["--device", "no-such-device"], "no-such-device"),
+    # an option another makes moot was ignored: now refused
+    (["--size", "8", "--rows", "4", "--cols", "4"], "--size does not apply with both"),
+    (["--sweep-sizes", "4,8", "--size", "8"], "--size does not apply with --sweep-sizes"),
+    (["--sweep-sizes", "4,8", "--cols", "8"], "--cols does not apply with --sweep-sizes"),
 ])
 def test_cli_bad_values_one_line_exit_2(args, needle):
     _assert_one_line_error(_run_cli(*args), needle)
