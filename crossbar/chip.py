@@ -69,6 +69,16 @@ DESIGN_BITS_ADC_TYPES = ("sar",)
 # how a SAR times its bit cycles (reports.converters.SAR.time_s): synchronous, B+1 cycles of
 # clock_hz; asynchronous, each cycle self-timed by its DAC settling and comparator decision
 SAR_CLOCKINGS = ("synchronous", "asynchronous")
+# a charge-domain array's capacitance per cell, F (Jia 2020's metal-fringe cap): c_mac's
+# default; set to anything else on a resistive array it is refused (`_refuse_moot_fields`)
+_DEFAULT_C_MAC = 1.2e-15
+# input codings whose bits a read may carry in slices (input_slice_bits): the DACs with
+# sliceable = True in reports.converters (checked there at import)
+SLICEABLE_INPUT_MODES = ("voltage", "pulse_count")
+# write physics of write_model = "auto": the first key found in the device's preset or model
+# name (reports.components prices each; "channel", V²·G·t, for any other device)
+WRITE_FAMILIES = (("ecram", "gate_charge"), ("fefet", "gate_charge"), ("pcm", "phase_change"),
+                  ("rram", "compliance"), ("reram", "compliance"), ("epiram", "compliance"))
 
 
 class HardwareError(ValueError):
@@ -239,7 +249,7 @@ class Hardware:
     weight_accumulation: str = "digital"
     weight_mapping: str = "differential"
     array_type: str = "resistive"
-    c_mac: float = 1.2e-15
+    c_mac: float = _DEFAULT_C_MAC
     analog_bias_a: float = 0.0
     leakage_model: str = "per_block"
     write_model: str = "auto"
@@ -276,6 +286,50 @@ class Hardware:
             get_device(self.device)
         except Exception as exc:  # unknown preset, bad file
             raise HardwareError(f"device = {self.device!r}: {exc}") from None
+        self._refuse_moot_fields()
+
+    def _refuse_moot_fields(self) -> None:
+        """A field set where the rest of the chip gives it nothing to do (a charge array's
+        capacitance on a resistive array, ...) would change only the description: refused,
+        naming where it applies. Each rule is what the pricer reads (reports.components)."""
+        model = self.priced_write_model()
+        several_reads = self.input_mode == "bit_serial" or (
+            self.input_mode in SLICEABLE_INPUT_MODES and self.input_slice_bits is not None)
+        rules = (  # field, set, applies here, this chip, where it applies
+            ("input_bit_density", self.input_bit_density is not None,
+             self.input_mode == "bit_serial", f"input_mode = {self.input_mode!r}",
+             "input_mode = 'bit_serial'"),
+            ("write_charge_c", self.write_charge_c is not None, model == "gate_charge",
+             f"the {model!r} write model", "write_model gate_charge (auto: ECRAM, FeFET)"),
+            ("write_current_a", self.write_current_a is not None,
+             model in ("compliance", "phase_change"), f"the {model!r} write model",
+             "write_model compliance or phase_change (auto: RRAM, PCM)"),
+            ("c_mac", self.c_mac != _DEFAULT_C_MAC, self.array_type == "charge",
+             f"array_type = {self.array_type!r}", "array_type = 'charge'"),
+            ("weight_accumulation", self.weight_accumulation != "digital", self.cell_bits > 0,
+             f"cell_bits = {self.cell_bits}", "cell_bits > 0 (weights in slices)"),
+            ("input_accumulation", self.input_accumulation != "digital", several_reads,
+             f"input_mode = {self.input_mode!r} with one read per vector",
+             "bit_serial inputs, or voltage / pulse_count inputs with input_slice_bits"),
+            ("input_slice_bits", self.input_slice_bits is not None,
+             self.input_mode in SLICEABLE_INPUT_MODES or (
+                 self.input_mode == "bit_serial" and self.input_accumulation == "analog"),
+             f"input_mode = {self.input_mode!r} with input_accumulation = "
+             f"{self.input_accumulation!r}", "input_mode voltage or pulse_count, or bit_serial "
+             "with input_accumulation = 'analog'"),
+        )
+        for name, is_set, applies, here, where in rules:
+            if is_set and not applies:
+                raise HardwareError(f"hardware field {name} = {getattr(self, name)!r} has no "
+                                    f"effect on {here}; allowed only with {where}")
+
+    def priced_write_model(self) -> str:
+        """The write physics the pricer uses: ``write_model``, or for ``auto`` the device's
+        family (`WRITE_FAMILIES`, by preset and model name; else ``channel``)."""
+        if self.write_model != "auto":
+            return self.write_model
+        name = f"{self.device} {self.device_model().name}".lower()
+        return next((model for key, model in WRITE_FAMILIES if key in name), "channel")
 
     # ---- derived ------------------------------------------------------------------------
     @property

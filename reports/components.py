@@ -58,8 +58,6 @@ CLOCK_SHARE = 0.25
 # (charge) row and "Calibration against measured chips").
 C_CHARGE_CELL_OVERHEAD_65 = 2.43 * FF
 # write physics by device family (write_model = "auto"): name fragment -> model
-WRITE_FAMILIES = (("ecram", "gate_charge"), ("fefet", "gate_charge"), ("pcm", "phase_change"),
-                  ("rram", "compliance"), ("reram", "compliance"), ("epiram", "compliance"))
 FEFET_Q = 1.2e-15       # C: 2·P_r·A, P_r 20 µC/cm², A 0.003 µm² (assumption, HZO FeFET)
 ECRAM_Q = 1.0e-17       # C: < 10 aJ per write at 1 V (Fuller et al. 2017 [S29])
 RRAM_I_COMPLIANCE = 100e-6   # A: 1T1R SET compliance (assumption, typical 50-200 µA)
@@ -174,12 +172,9 @@ class Costs:
     @cached_property
     def slice_bits(self) -> list[int]:
         """Bits carried by each read of one input (``input_mode``, ``input_slice_bits``)."""
+        # where input_slice_bits applies is the chip's rule (Hardware._refuse_moot_fields)
         s = self.hw.input_slice_bits
         grouped = self.hw.input_mode == "bit_serial" and self.hw.input_accumulation == "analog"
-        if s is not None and not (self.dac.sliceable or grouped):
-            raise ValueError(f"hardware field input_slice_bits = {s} applies to input_mode "
-                             f"voltage or pulse_count, or bit_serial with input_accumulation "
-                             f"= analog (input_mode = {self.hw.input_mode!r}); leave it unset")
         return self.dac.split(self.hw.dac_bits, None if grouped else s)
 
     def read_window(self) -> float:
@@ -562,15 +557,9 @@ class Costs:
 
     @cached_property
     def write_model(self) -> str:
-        """The write physics priced (``write_model``; ``auto``: by the device's family)."""
-        m = self.hw.write_model
-        if m != "auto":
-            return m
-        name = f"{self.hw.device} {self.dev.name}".lower()
-        for key, model in WRITE_FAMILIES:
-            if key in name:
-                return model
-        return "channel"
+        """The write physics priced (``write_model``; ``auto``: by the device's family,
+        `crossbar.chip.Hardware.priced_write_model`)."""
+        return self.hw.priced_write_model()
 
     def e_pulse_up_down(self) -> tuple[float, float]:
         """Device energy of one potentiation and one depression pulse [J], by write physics:

@@ -9,11 +9,14 @@ from .base import (ADCS, DACS, ADCModel, ConverterContext, DACModel, thermal_env
                    thermal_floor_j, snr_ideal, ktc_capacitance_f)
 
 from crossbar.chip import ADC_TYPES as _CHIP_ADCS, INPUT_MODES as _CHIP_MODES  # noqa: E402
+from crossbar.chip import SLICEABLE_INPUT_MODES as _CHIP_SLICEABLE  # noqa: E402
 
 # the chip description offers exactly the converters registered here
 assert tuple(ADCS) == tuple(_CHIP_ADCS), f"crossbar.chip.ADC_TYPES {_CHIP_ADCS} != {tuple(ADCS)}"
 assert tuple(DACS) == tuple(_CHIP_MODES), \
     f"crossbar.chip.INPUT_MODES {_CHIP_MODES} != {tuple(DACS)}"
+assert tuple(n for n in DACS if DACS.get_model(n).sliceable) == tuple(_CHIP_SLICEABLE), \
+    f"crossbar.chip.SLICEABLE_INPUT_MODES {_CHIP_SLICEABLE} != the sliceable DACs"
 
 
 def get_adc(name: str) -> ADCModel:

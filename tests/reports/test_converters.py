@@ -139,9 +139,10 @@ def test_dac_encodings_by_hand():
     assert pwm.array_factor(8, 1e-9, 1e9, 0.25, 0.5) == pytest.approx(128 / 0.5)
 
 
-def test_costs_refuses_slices_where_they_mean_nothing():
-    with pytest.raises(ValueError, match="input_slice_bits = 2 applies to input_mode"):
-        Costs(Hardware(input_mode="pwm", input_slice_bits=2)).slice_bits
+def test_the_chip_refuses_slices_where_they_mean_nothing():
+    with pytest.raises(HardwareError, match="input_slice_bits = 2 has no effect on input_mode "
+                                            "= 'pwm'"):
+        Hardware(input_mode="pwm", input_slice_bits=2)
     ok = Costs(Hardware(input_mode="bit_serial", dac_bits=7, input_accumulation="analog",
                         input_slice_bits=4))
     assert ok.slice_bits == [1] * 7 and ok.conversion_groups == [4, 3]
