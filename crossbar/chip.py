@@ -72,6 +72,9 @@ SAR_CLOCKINGS = ("synchronous", "asynchronous")
 # a charge-domain array's capacitance per cell, F (Jia 2020's metal-fringe cap): c_mac's
 # default; set to anything else on a resistive array it is refused (`_refuse_moot_fields`)
 _DEFAULT_C_MAC = 1.2e-15
+# the flat leakage model's power density, W/mm² (leakage_w_per_mm2's default; the per_block
+# model reads the node's tables instead, so another value there is refused)
+_DEFAULT_LEAKAGE_W_PER_MM2 = 0.01
 # input codings whose bits a read may carry in slices (input_slice_bits): the DACs with
 # sliceable = True in reports.converters (checked there at import)
 SLICEABLE_INPUT_MODES = ("voltage", "pulse_count")
@@ -236,7 +239,7 @@ class Hardware:
     cell_f2: float = 48.0
     g_fraction: float = 0.25
     input_activity: float = 0.25
-    leakage_w_per_mm2: float = 0.01
+    leakage_w_per_mm2: float = _DEFAULT_LEAKAGE_W_PER_MM2
     power_gating: bool = True
     digital_lanes: int = 256
     scope: str = "macro"
@@ -306,6 +309,9 @@ class Hardware:
              "write_model compliance or phase_change (auto: RRAM, PCM)"),
             ("c_mac", self.c_mac != _DEFAULT_C_MAC, self.array_type == "charge",
              f"array_type = {self.array_type!r}", "array_type = 'charge'"),
+            ("leakage_w_per_mm2", self.leakage_w_per_mm2 != _DEFAULT_LEAKAGE_W_PER_MM2,
+             self.leakage_model == "flat", f"leakage_model = {self.leakage_model!r}",
+             "leakage_model = 'flat'"),
             ("weight_accumulation", self.weight_accumulation != "digital", self.cell_bits > 0,
              f"cell_bits = {self.cell_bits}", "cell_bits > 0 (weights in slices)"),
             ("input_accumulation", self.input_accumulation != "digital", several_reads,

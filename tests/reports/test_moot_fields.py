@@ -45,6 +45,7 @@ RULES = [
     ("write_current_a", 1e-6, dict(device="pcm-gst", write_model="gate_charge"),
      dict(device="pcm-gst", write_model="compliance")),
     ("c_mac", 2e-15, dict(array_type="resistive"), dict(array_type="charge")),
+    ("leakage_w_per_mm2", 0.05, dict(leakage_model="per_block"), dict(leakage_model="flat")),
     ("weight_accumulation", "analog", dict(cell_bits=0), dict(cell_bits=2)),
     ("input_accumulation", "analog", dict(input_mode="voltage"),
      dict(input_mode="voltage", input_slice_bits=2)),
