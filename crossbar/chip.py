@@ -455,6 +455,10 @@ def read_fields(path: str | Path) -> dict[str, Any]:
 # stored run with other values (sweep them instead)
 SIMULATED_FIELDS = ("device", "tile_rows", "tile_cols", "dac_bits", "adc_bits",
                     "adc_bits_transposed", "out_bound", "wire_resistance", "v_read", "t_read")
+# the simulated fields the pricer never reads and `analogff energy` cannot use: the wires act
+# only through a simulated run's currents (out_bound is not here: energy names the matrices
+# whose widened ADC range it would cap)
+UNPRICED_FIELDS = ("wire_resistance",)
 
 
 def reprice_chip(stored: Hardware, changes: dict[str, Any], what: str = "the run") -> Hardware:

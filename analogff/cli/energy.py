@@ -65,6 +65,7 @@ def register(app: typer.Typer) -> None:
         from analogff.config import UPDATES
         from analogff.errors import ConfigError
         from analogff.estimate import estimate
+        from crossbar.chip import UNPRICED_FIELDS
 
         if list_fields:
             _print_fields()
@@ -86,6 +87,11 @@ def register(app: typer.Typer) -> None:
             else:
                 _print(est)
             return
+        unpriced = [f for f in UNPRICED_FIELDS if f in (hardware_overrides or {})]
+        if unpriced:
+            raise ConfigError(f"--{unpriced[0].replace('_', '-')} only changes a simulated run "
+                              "(through its events); energy prices the chip without simulating "
+                              "it: drop it, or use analogff simulate")
         hw = resolve_hardware(hardware, hardware_overrides or {})
         try:
             sizes = [int(s) for s in network.split(",") if s.strip()]

@@ -74,3 +74,20 @@ def test_write_model_auto_is_the_device_family():
     assert Hardware(device="ideal").priced_write_model() == "channel"
     assert Hardware(device="ecram", write_model="channel").priced_write_model() == "channel"
     assert Costs(Hardware(device="pcm-gst")).write_model == "phase_change"
+
+
+@pytest.mark.parametrize("field, value", [("wire_resistance", 2.0)])
+def test_unpriced_fields_change_no_price_and_energy_refuses_them(field, value):
+    """`crossbar.chip.UNPRICED_FIELDS` act only through a simulated run's events: the pricer
+    returns the same for any value, so `analogff energy` refuses them as options."""
+    from typer.testing import CliRunner
+
+    from analogff.cli import app
+    from crossbar.chip import UNPRICED_FIELDS
+
+    assert field in UNPRICED_FIELDS
+    assert _priced(Hardware(**{field: value})) == _priced(Hardware())
+    flag = "--" + field.replace("_", "-")
+    r = CliRunner().invoke(app, ["energy", flag, str(value)])
+    assert r.exit_code == 2
+    assert r.output.strip().startswith(f"Error: {flag} only changes a simulated run")
