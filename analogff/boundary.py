@@ -286,7 +286,9 @@ def check_points(points, describe) -> None:
         try:
             check_ideal(cfg)
         except BoundaryError as exc:
-            raise BoundaryError(f"sweep point ({describe(cfg)}): {exc}") from None
+            raise BoundaryError(f"sweep point ({describe(cfg)}): {exc} (in a sweep file, zip "
+                                "them: [zip] ideal = [true, false], noise = [\"none\", 0.05])") \
+                from None
         key = (cfg.algo, cfg.preset, cfg.hidden, cfg.steps, cfg.epochs, cfg.batch_size, cfg.lr,
                cfg.optimizer, cfg.matched, cfg.dataset, cfg.limit, cfg.dev_fraction, cfg.ideal)
         if key in seen:

@@ -160,6 +160,17 @@ def test_a_device_field_on_an_ideal_run_is_refused(command, field, value, tmp_pa
     assert not db.exists()
 
 
+def test_a_sweep_zips_the_float_twin_with_unset_device_fields(tmp_path):
+    """The way the refusal names: the ideal point leaves noise unset ("none") in a [zip]."""
+    spec = tmp_path / "z.toml"
+    spec.write_text('[base]\nepochs = 1\n[zip]\nideal = [true, false]\n'
+                    'noise = ["none", 0.05]\n')
+    r = runner.invoke(app, ["sweep", "--config", str(spec), "--store", str(tmp_path / "z.db"),
+                            "--dry-run"])
+    assert r.exit_code == 0, r.output
+    assert "2 points: 0 done, 0 failed, 2 to run" in " ".join(r.output.split())
+
+
 def test_stochastic_scheme_with_adam_is_refused(tmp_path):
     """Adam's steps fire the same counts under the stochastic scheme as under the
     deterministic one (test_analog: apply_delta), so the pair is refused; with a pulsed rule
