@@ -57,7 +57,7 @@ CLOCK_SHARE = 0.25
 # lines, column line and capacitors, over 2304 cells at 0.85 V (reports/README.md, `array`
 # (charge) row and "Calibration against measured chips").
 C_CHARGE_CELL_OVERHEAD_65 = 2.43 * FF
-# write physics by device family (write_model = "auto"): name fragment -> model
+# each write physics' constants (which physics a device gets: Hardware.priced_write_model)
 FEFET_Q = 1.2e-15       # C: 2·P_r·A, P_r 20 µC/cm², A 0.003 µm² (assumption, HZO FeFET)
 ECRAM_Q = 1.0e-17       # C: < 10 aJ per write at 1 V (Fuller et al. 2017 [S29])
 RRAM_I_COMPLIANCE = 100e-6   # A: 1T1R SET compliance (assumption, typical 50-200 µA)
