@@ -18,7 +18,7 @@ from analogff.device_overrides import DEVICE_FIELDS
 
 from .common import device_field_help, field_help_cli, with_field_options
 
-DEVICE_PANEL = "Device overrides (sensitivity; default: the device preset's value)"
+DEVICE_PANEL = "Device overrides (sensitivity studies)"
 
 
 def _param(name: str, panel: str) -> inspect.Parameter:
