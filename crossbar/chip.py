@@ -32,7 +32,8 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
-from device_models.checks import check_choice, check_flag, check_number, check_text
+from device_models.checks import (allowed_range, check_choice, check_flag, check_number,
+                                   check_text)
 from device_models.textfile import read_utf8
 
 
@@ -485,13 +486,12 @@ def field_specs() -> list[tuple[str, str, str, str]]:
             allowed = ", ".join(str(n) for n in NODES) + " nm"
         elif name == "device":
             allowed = "a preset (analogff devices) or a device .toml path"
-        else:
-            num = (lambda v: str(v)) if kind.endswith("int") else (lambda v: f"{v:g}")
-            allowed = f"{num(lo)} … {num(hi)}" + (f" {unit}" if unit else "")
+        else:   # as the refusals word it (device_models.checks)
+            allowed = allowed_range(lo, hi, integer=kind.endswith("int"), unit=unit)
             if kind.startswith("opt_"):
                 allowed += " (or unset)"
         if name in ("dac_bits", "adc_bits"):   # what a simulated run also needs
-            allowed += f"; simulate: {SIM_BITS[0]} … {min(SIM_BITS[1], hi)}"
+            allowed += f"; simulate: {SIM_BITS[0]}..{min(SIM_BITS[1], hi)}"
         elif name == "adc_bits_transposed":
             allowed += "; simulate: unset or = adc_bits"
         default = defaults[name]

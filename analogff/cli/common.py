@@ -110,7 +110,7 @@ def _hw_param(name: str):
     t = field_type(name)
     decls = (f"--{dash}/--no-{dash}",) if t is bool else (f"--{dash}",)
     opt = typer.Option(None, *decls, rich_help_panel="Hardware (the chip; see energy --fields)",
-                       help=f"{meaning} [{allowed}] \\[default: {default}]")
+                       help=f"{meaning}; allowed {allowed}. \\[default: {default}]")
     return inspect.Parameter(f"hw__{name}", inspect.Parameter.KEYWORD_ONLY, default=opt,
                              annotation=Optional[t])
 

@@ -78,7 +78,7 @@ def test_energy_fields_lists_every_hardware_field():
     allowed = dict((r[0], r[2]) for r in specs)
     assert allowed["adc_type"].startswith("sar | flash | cco")
     assert allowed["program_verify"] == "true | false"
-    assert allowed["adc_bits"] == "1 … 16 bit; simulate: 2 … 16"
+    assert allowed["adc_bits"] == "integers 1..16 bit; simulate: 2..16"
     r = runner.invoke(app, ["energy", "--fields"])
     assert r.exit_code == 0, r.output
     flat = " ".join(r.output.split())
