@@ -180,7 +180,9 @@ class ResultsStore:
         # commits (never corrupt), and a resumed sweep reruns those. durable=True adds an
         # fsync per commit (~15 ms here).
         con.execute(f"PRAGMA synchronous={'FULL' if self.durable else 'NORMAL'}")
-        self._columns = [r[1] for r in con.execute("PRAGMA table_info(runs)")]
+        info = list(con.execute("PRAGMA table_info(runs)"))
+        self._columns = [r[1] for r in info]
+        self._types = {r[1]: r[2] for r in info}   # declared SQL type per column
         missing = [c for c in ("config_hash", "status", "record") if c not in self._columns]
         if missing:
             raise AnalogffError(f"{self.path} is not an analogff results store "
@@ -309,7 +311,7 @@ class ResultsStore:
     def _where(self, where: str | None, status: str | None) -> tuple[str, list[Any]]:
         clauses, params = [], []
         if where:
-            sql, p = parse_where(where, self._columns)
+            sql, p = parse_where(where, self._types)
             clauses.append(f"({sql})")
             params += p
         if status is not None:
@@ -359,8 +361,12 @@ def parse_where(expr: str, columns: Iterable[str]) -> tuple[str, list[Any]]:
     Only ``<column> <op> <literal>`` clauses joined by ``and`` / ``or`` are accepted; ``op`` is
     one of ``= == != <> < <= > >=``; a literal is a number, a quoted string, a bare word (taken
     as a string), ``true`` / ``false`` or ``null`` (with ``=`` / ``!=``). Column names may use
-    ``-`` for ``_`` and must exist. Anything else raises `AnalogffError` naming the problem.
+    ``-`` for ``_`` and must exist. ``columns`` may map each name to its declared SQL type:
+    a text literal against an INTEGER or REAL column, or a number against a TEXT one, is then
+    refused (SQLite would compare them as unequal types and match nothing, without a word).
+    Anything else raises `AnalogffError` naming the problem.
     """
+    types = dict(columns) if isinstance(columns, dict) else {}
     cols = set(columns)
     toks: list[tuple[str, str]] = []
     pos = 0
@@ -418,6 +424,12 @@ def parse_where(expr: str, columns: Iterable[str]) -> tuple[str, list[Any]]:
                 val = None
         else:
             raise bad(f"expected a value after {col} {op}, got {lit!r}")
+        kind_of = types.get(col, "").upper()
+        if isinstance(val, str) and kind_of in ("INTEGER", "REAL"):
+            raise bad(f"{col} holds numbers; {lit} is not one")
+        if k3 == "num" and kind_of == "TEXT":
+            raise bad(f"{col} holds text; quote the value to compare it as text: {col} {op} "
+                      f"'{lit}'")
         if val is None:
             if op not in ("=", "!="):
                 raise bad("null can only be compared with = or !=")

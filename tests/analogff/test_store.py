@@ -202,6 +202,20 @@ def test_parse_where_rejects_everything_else(expr, msg):
     assert "\n" not in str(ei.value)
 
 
+def test_parse_where_refuses_a_literal_of_the_other_type():
+    """With the columns' declared types, a comparison SQLite would answer with nothing (a word
+    against a number column, a number against a text one) is refused in one line."""
+    types = {"adc_bits": "INTEGER", "noise": "REAL", "algo": "TEXT", "hidden": "TEXT"}
+    for expr, msg in (("adc_bits >= x", "adc_bits holds numbers; x is not one"),
+                      ("noise < 'low'", "noise holds numbers; 'low' is not one"),
+                      ("hidden = 200", "hidden holds text; quote the value to compare it as "
+                                       "text: hidden = '200'")):
+        with pytest.raises(AnalogffError, match=re.escape(msg)):
+            parse_where(expr, types)
+    assert parse_where("adc_bits >= 6 and hidden = '200' and noise = null and algo = bp",
+                       types)[1] == [6, "200", "bp"]
+
+
 def test_records_and_dataframe_filter(tmp_path):
     with ResultsStore(tmp_path / "r.db") as st:
         for bits in (4, 6, 8):
@@ -209,6 +223,8 @@ def test_records_and_dataframe_filter(tmp_path):
         assert [r["config"]["adc_bits"] for r in st.records(where="adc_bits>=6")] == [6, 8]
         assert st.to_dataframe(where="adc_bits>=6 and algo=pff")["adc_bits"].tolist() == [6]
         assert len(st.to_dataframe(where="adc_bits>8")) == 0
+        with pytest.raises(AnalogffError, match="adc_bits holds numbers"):   # typed by the store
+            st.records(where="adc_bits > eight")
         # a hostile value is a bound parameter, never SQL
         assert st.records(where="algo = 'x'' OR 1=1 --'") == []
         assert st.count() == 3
