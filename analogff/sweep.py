@@ -260,6 +260,12 @@ def expand(spec: SweepSpec) -> list[SimConfig]:
                         desc = ", ".join(f"{kk}={vv}" for kk, vv in varied.items()) or "base"
                         raise ConfigError(f"sweep point ({desc}): {exc}") from None
                     h = cfg.config_hash()
+                    if h in hashes and spec.seeds > 1 and "seed" in (*grid_keys, *zip_keys):
+                        # the replicates of two swept seeds overlap: fewer runs than asked
+                        raise ConfigError(
+                            f"--seeds {spec.seeds} replicates each point from its own seed, "
+                            f"and seed is swept too: seed {cfg.seed} is reached twice; sweep "
+                            "the seeds in one place (the grid, or --seeds)")
                     if h not in hashes:
                         hashes.add(h)
                         points.append(cfg)

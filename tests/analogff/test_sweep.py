@@ -87,6 +87,14 @@ def test_expand_removes_duplicates():
     assert len(expand(build_spec(["adc_bits=4,4,6"]))) == 2
 
 
+def test_seed_replicates_overlapping_a_seed_grid_are_refused():
+    """--seeds 3 on seeds 1 and 2 would give 4 runs, not 6, without a word."""
+    with pytest.raises(ConfigError, match="seed is swept too: seed 2 is reached twice"):
+        expand(build_spec(["seed=1,2"], seeds=3))
+    assert [p.seed for p in expand(build_spec(["seed=0,100"], seeds=3))] == \
+        [0, 1, 2, 100, 101, 102]
+
+
 def test_expand_validates_every_point_before_work():
     with pytest.raises(ConfigError, match=r"sweep point \(adc_bits=0\): hardware field adc_bits = 0 cannot be simulated and priced; allowed integers 2\.\.16"):
         expand(build_spec(["adc_bits=4,0"]))
