@@ -166,6 +166,7 @@ def _stored_run(store: Path, run: int):
     from analogff.errors import AnalogffError
     from analogff.estimate import EnergyEstimate
     from analogff.store import ResultsStore
+    from crossbar.chip import HardwareError
     from reports import tile_mvm
     from reports.run_energy import hardware_of_record, price_run
 
@@ -177,7 +178,11 @@ def _stored_run(store: Path, run: int):
     rec = recs[0]
     if rec.get("status") != "done" or not isinstance(rec.get("ledger"), dict):
         raise AnalogffError(f"run {run} in {store} did not finish; nothing to price")
-    hw = hardware_of_record(rec)
+    try:
+        hw = hardware_of_record(rec)
+    except (HardwareError, TypeError) as exc:   # a field since renamed, removed or refused
+        raise AnalogffError(f"run {run} in {store}: this version cannot read its stored chip "
+                            f"({exc}); results and report show its stored energy") from None
     if hw is None:
         raise AnalogffError(f"run {run} in {store} was written before runs stored their chip "
                             "(record schema 1); re-run it with this version to price it")

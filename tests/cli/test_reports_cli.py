@@ -241,3 +241,27 @@ def test_report_reprices_on_a_what_if_chip_but_never_a_simulated_field(store, tm
         r = runner.invoke(app, ["report", str(store), "--out", str(out), *args])
         assert r.exit_code == 2 and "was simulated with" in r.output, r.output
         assert len(r.output.strip().splitlines()) == 1 and not out.exists()
+
+
+def test_energy_run_with_a_chip_this_version_refuses_is_one_line(store, tmp_path):
+    """A stored chip this version no longer accepts (here a charge array's c_mac on a
+    resistive array, refused since the moot-field rules) is named in one line, not a
+    traceback; results still lists the run."""
+    import shutil
+    import sqlite3
+
+    db = tmp_path / "old.db"
+    shutil.copy(store, db)
+    con = sqlite3.connect(db)
+    rid, text = con.execute("SELECT id, record FROM runs ORDER BY id LIMIT 1").fetchone()
+    rec = json.loads(text)
+    rec["hardware"]["c_mac"] = 2e-15
+    con.execute("UPDATE runs SET record = ? WHERE id = ?", (json.dumps(rec), rid))
+    con.commit()
+    con.close()
+    r = runner.invoke(app, ["energy", "--store", str(db), "--run", str(rid)])
+    assert r.exit_code == 2 and "Traceback" not in r.output
+    lines = [ln for ln in r.output.strip().splitlines() if ln.strip()]
+    assert len(lines) == 1 and "this version cannot read its stored chip" in lines[0]
+    assert "c_mac" in lines[0]
+    assert runner.invoke(app, ["results", str(db)]).exit_code == 0
