@@ -28,7 +28,7 @@ import numpy as np
 from device_models.checks import plain
 from device_models.textfile import decode_utf8
 
-from .errors import ConfigError
+from .errors import ConfigError, OptionNotInAlgorithm
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -308,6 +308,10 @@ def check_points(points, describe) -> None:
                         n_train - int(frac * n_train) + n_classes if frac > 0 else n_train)
             check_memory(cfg, hp, n_in, n_classes)
             _check_network(cfg, hp, n_in, n_classes)
+        except OptionNotInAlgorithm as exc:
+            raise BoundaryError(f"sweep point ({describe(cfg)}): {exc} (in a sweep file, zip "
+                                f"it with algo: [zip] algo = [\"pff\", \"bp\"], {exc.option} = "
+                                "[..., \"none\"])") from None
         except (ValueError, FileNotFoundError) as exc:  # ConfigError is a ValueError
             raise BoundaryError(f"sweep point ({describe(cfg)}): {exc}") from None
 

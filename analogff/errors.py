@@ -14,6 +14,14 @@ class ConfigError(AnalogffError, ValueError):
     """A configuration value is invalid (names the option, value and allowed range)."""
 
 
+class OptionNotInAlgorithm(ConfigError):
+    """An option the run's algorithm does not have (``option`` names it)."""
+
+    def __init__(self, message: str, option: str) -> None:
+        super().__init__(message)
+        self.option = option
+
+
 class DatasetNotFoundError(AnalogffError, FileNotFoundError):
     """A dataset could not be found (names where we looked and how to get it)."""
 

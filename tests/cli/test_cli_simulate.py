@@ -138,6 +138,7 @@ def test_an_option_the_algorithm_lacks_is_refused(command, tmp_path):
     lines = [ln for ln in r.output.strip().splitlines() if ln.strip()]
     assert len(lines) == 1 and "Traceback" not in r.output
     assert "steps = 2 is only available for --algo pff; bp has no such option" in lines[0]
+    assert ("zip it with algo" in lines[0]) == (command[0] == "sweep")   # the way out
     assert not db.exists()
 
 
