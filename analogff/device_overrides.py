@@ -30,10 +30,6 @@ DEVICE_FIELDS: dict[str, tuple[type, str]] = {
 }
 
 
-# the fields a pulse response may or may not read (device_models.responses: Response.fields)
-RESPONSE_SHAPE_FIELDS = ("nonlinearity_up", "nonlinearity_down", "gamma_up", "gamma_down",
-                         "up_down")
-
 
 def overrides(cfg: Any) -> dict[str, Any]:
     """The device fields ``cfg`` sets (not None)."""
@@ -52,8 +48,6 @@ def check(cfg: Any, device_name: str) -> None:
 
     from .errors import ConfigError
 
-    from device_models.responses import RESPONSE_CLASSES
-
     ch = overrides(cfg)
     if not ch:
         return
@@ -62,16 +56,8 @@ def check(cfg: Any, device_name: str) -> None:
     except (KeyError, ValueError, OSError):
         return      # an unknown device is reported where the device is resolved
     try:
-        dev = dev.replace(**ch)
+        # a shape parameter the device's pulse response does not read is refused there
+        # (DeviceModel: it would change nothing), as is any value out of range
+        dev.replace(**ch)
     except DeviceParameterError as exc:
         raise ConfigError(str(exc)) from None
-    # a shape parameter the device's pulse response does not read would change nothing:
-    # refused rather than run as a silent no-op
-    used = set(getattr(RESPONSE_CLASSES.get(dev.response), "fields", ()))
-    for k in ch:
-        if k in RESPONSE_SHAPE_FIELDS and k not in used:
-            readers = [n for n, c in RESPONSE_CLASSES.items() if k in c.fields]
-            raise ConfigError(f"{k} = {ch[k]!r} has no effect on device {dev.name!r} (its "
-                              f"response is {dev.response}, which reads "
-                              f"{', '.join(sorted(used)) or 'no shape parameter'}); {k} "
-                              f"applies to the {' / '.join(readers)} response")

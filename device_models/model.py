@@ -47,7 +47,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .checks import check_choice, check_number, check_text
-from .responses import RESPONSE_CLASSES
+from .responses import RESPONSE_CLASSES, SHAPE_FIELDS
 
 RESPONSES = tuple(RESPONSE_CLASSES)  # every registered response (device_models.responses)
 C2C_MODELS = ("multiplicative", "additive")
@@ -145,6 +145,7 @@ class DeviceModel:
         for f in ("c2c", "d2d", "read_noise", "prog_noise", "up_down_d2d", "bound_high_d2d",
                   "bound_low_d2d", "gamma_up_d2d", "gamma_down_d2d"):
             _number(f, getattr(self, f), 0.0, 10.0)
+        self._refuse_unread_shape()
         _number("write_noise", self.write_noise, 0.0, 1000.0)
         _number("drift_nu", self.drift_nu, 0.0, 1.0)
         _number("drift_nu_std", self.drift_nu_std, 0.0, 1.0)
@@ -160,6 +161,19 @@ class DeviceModel:
         for f in ("t_write_up", "t_write_down", "t_read"):
             _number(f, getattr(self, f), 0.0, 1.0, lo_open=True, unit="s")
         _number("pulse_energy", self.pulse_energy, 0.0, 1.0, unit="J")
+
+    def _refuse_unread_shape(self) -> None:
+        """A shape field (or its device-to-device spread) set on a device whose pulse response
+        does not read it would change nothing: refused, naming the responses that read it."""
+        reads = RESPONSE_CLASSES[self.response].fields
+        for f, base in SHAPE_FIELDS.items():
+            if getattr(self, f) != 0 and base not in reads:
+                readers = [n for n, c in RESPONSE_CLASSES.items() if base in c.fields]
+                raise DeviceParameterError(
+                    f"{f} = {getattr(self, f)!r} has no effect on device {self.name!r} (its "
+                    f"response is {self.response}, which reads "
+                    f"{', '.join(sorted(reads)) or 'no shape parameter'}); {f} applies to the "
+                    f"{' / '.join(readers)} response")
 
     # ---- derived quantities -------------------------------------------------------------
     @property

@@ -60,6 +60,14 @@ def register(cls: type["Response"]) -> type["Response"]:
     return cls
 
 
+# the shape fields a response may or may not read (each `Response.fields`), with the field a
+# device-to-device spread belongs to: a device that sets one its response does not read is
+# refused (`DeviceModel`), since it would change nothing
+SHAPE_FIELDS = {"nonlinearity_up": "nonlinearity_up", "nonlinearity_down": "nonlinearity_down",
+                "gamma_up": "gamma_up", "gamma_down": "gamma_down", "up_down": "up_down",
+                "gamma_up_d2d": "gamma_up", "gamma_down_d2d": "gamma_down"}
+
+
 def get_response(name: str) -> "Response":
     return RESPONSE_CLASSES[name]()
 

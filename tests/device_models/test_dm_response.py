@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 
 import numpy as np
 import pytest
@@ -18,7 +19,9 @@ from device_models.response import nominal_step, pulse_step, pulse_train, to_sta
 @st.composite
 def devices(draw, response=None, policy=None, noise=True):
     resp = response or draw(st.sampled_from(["linear", "soft-bounds", "exponential"]))
-    nl = st.one_of(st.just(0.0), st.floats(1e-4, 50.0))
+    # the nonlinearities only where the response reads them (DeviceModel refuses them elsewhere)
+    nl = st.one_of(st.just(0.0), st.floats(1e-4, 50.0)) if resp == "exponential" else \
+        st.just(0.0)
     kw = dict(
         g_min=draw(st.floats(0.0, 1e-5)),
         states=draw(st.integers(2, 5000)),
@@ -239,3 +242,25 @@ def test_pulse_step_accepts_polarity_arrays():
     d = DeviceModel(states=10)
     w = pulse_step(d, np.array([0.5, 0.5, 0.0, 1.0]), np.array([True, False, False, True]))
     assert np.allclose(w, [0.6, 0.4, 0.0, 1.0])
+
+
+@pytest.mark.parametrize("response, field, value, reader", [
+    ("linear-step", "nonlinearity_up", 2.0, "exponential"),
+    ("linear", "gamma_down", 0.3, "linear-step"),
+    ("exponential", "gamma_up_d2d", 0.1, "linear-step"),   # the spread of a slope it lacks
+])
+def test_a_shape_field_the_response_does_not_read_is_refused(response, field, value, reader,
+                                                             tmp_path):
+    """Set on a device whose response never reads it, the field would change nothing (a
+    device file's nonlinearity on ECRAM ran exactly as ECRAM): refused in one line."""
+    from device_models import DeviceParameterError, get_device
+
+    msg = f"{field} = {value!r} has no effect on device 'd' (its response is {response}"
+    with pytest.raises(DeviceParameterError, match=re.escape(msg)) as e:
+        DeviceModel(name="d", response=response, **{field: value})
+    assert str(e.value).endswith(f"{field} applies to the {reader} response")
+    DeviceModel(name="d", response=reader, **{field: value})        # where it is read: used
+    f = tmp_path / "d.toml"
+    f.write_text(f'[device]\nname = "d"\nresponse = "{response}"\n{field} = {value}\n')
+    with pytest.raises(DeviceParameterError, match=re.escape(msg)):
+        get_device(str(f))

@@ -212,23 +212,29 @@ from hypothesis import given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
 from device_models import DeviceModel  # noqa: E402
+from device_models.responses import RESPONSE_CLASSES  # noqa: E402
 from device_models.variation import device_laws, step_factor  # noqa: E402
 
 
 @st.composite
 def shaped_devices(draw):
     resp = draw(st.sampled_from(["linear", "soft-bounds", "linear-step", "exponential"]))
+
+    def shape(field, lo, hi):   # a shape field only where the response reads it (else refused)
+        return draw(st.floats(lo, hi)) if field in RESPONSE_CLASSES[resp].fields else 0.0
+
     return DeviceModel(
         states=draw(st.integers(4, 2000)), response=resp,
         up_down=draw(st.floats(-0.5, 0.5)),
         reference_state=draw(st.floats(0.05, 0.95)),
-        gamma_up=draw(st.floats(0.0, 2.0)), gamma_down=draw(st.floats(0.0, 2.0)),
-        nonlinearity_up=draw(st.floats(-5.0, 5.0)), nonlinearity_down=draw(st.floats(-5.0, 5.0)),
+        gamma_up=shape("gamma_up", 0.0, 2.0), gamma_down=shape("gamma_down", 0.0, 2.0),
+        nonlinearity_up=shape("nonlinearity_up", -5.0, 5.0),
+        nonlinearity_down=shape("nonlinearity_down", -5.0, 5.0),
         c2c=draw(st.floats(0.0, 5.0)),
         c2c_model=draw(st.sampled_from(["multiplicative", "additive"])),
         d2d=draw(st.floats(0.0, 0.5)), up_down_d2d=draw(st.floats(0.0, 0.3)),
         bound_high_d2d=draw(st.floats(0.0, 0.5)), bound_low_d2d=draw(st.floats(0.0, 0.5)),
-        gamma_up_d2d=draw(st.floats(0.0, 0.3)), gamma_down_d2d=draw(st.floats(0.0, 0.3)),
+        gamma_up_d2d=shape("gamma_up", 0.0, 0.3), gamma_down_d2d=shape("gamma_down", 0.0, 0.3),
         write_noise=draw(st.floats(0.0, 50.0)))
 
 
