@@ -35,7 +35,8 @@ from device_models.responses import get_response
 from device_models.variation import device_laws
 
 from . import kernels as K
-from .base import MatrixBase, NonFiniteInputError, analog_info, check_shape, check_w_max
+from .base import (MatrixBase, NonFiniteInputError, analog_info, check_seed, check_shape,
+                   check_w_max)
 from .ledger import Ledger
 from .periphery import Periphery
 from .pulse_updates import device_never_stuck
@@ -84,6 +85,7 @@ class AnalogMatrix(MatrixBase):
                  w_max: float = 1.0) -> None:
         out_features, in_features = check_shape(out_features, in_features, name)
         w_max = check_w_max(w_max)
+        seed = check_seed(seed)
         if device is None:
             device = load_preset("ideal")
         elif isinstance(device, str):

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from device_models.checks import check_number, plain
+
 from .ledger import Ledger
 
 
@@ -31,11 +33,18 @@ def check_shape(out_features, in_features, name: str) -> tuple[int, int]:
 
 def check_w_max(w_max) -> float:
     """``w_max`` as a float; raises ``ValueError`` unless it is a positive finite number (a
-    bool is refused, not read as 1)."""
-    if isinstance(w_max, (bool, np.bool_)) or not (
-            isinstance(w_max, (int, float)) and np.isfinite(w_max) and w_max > 0):
-        raise ValueError(f"w_max = {w_max!r} must be a positive finite number")
+    bool is refused, not read as 1; numpy scalars are the numbers they hold)."""
+    w_max = plain(w_max)
+    check_number("w_max", w_max, 0, None, lo_open=True)
     return float(w_max)
+
+
+def check_seed(seed) -> int:
+    """``seed`` as an int; raises ``ValueError`` unless it is an integer >= 0 (NumPy's
+    generators take no other seed; a float or a bool is refused, not truncated)."""
+    seed = plain(seed)
+    check_number("seed", seed, 0, None, integer=True)
+    return seed
 
 
 # from this many elements a float32 array's finiteness is tested from its bits on the kernel

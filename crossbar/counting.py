@@ -44,7 +44,8 @@ import numpy as np
 from device_models import DeviceModel, load_preset
 from device_models.checks import check_number, plain
 
-from .base import MatrixBase, NonFiniteInputError, analog_info, check_shape, check_w_max
+from .base import (MatrixBase, NonFiniteInputError, analog_info, check_seed, check_shape,
+                   check_w_max)
 from .ledger import Ledger
 from .periphery import Periphery
 
@@ -66,6 +67,7 @@ class CountingMatrix(MatrixBase):
                  dac_bits: int | None = None, adc_bits: int | None = None) -> None:
         out_features, in_features = check_shape(out_features, in_features, name)
         w_max = check_w_max(w_max)
+        seed = check_seed(seed)
         if pulse_density is not None:
             pulse_density = plain(pulse_density)
             check_number("pulse_density", pulse_density, 0, 1000,

@@ -100,8 +100,19 @@ def test_pulse_density_rule_and_counted_chips_the_simulator_cannot_build():
 @pytest.mark.parametrize("w_max", [0, -1.0, float("nan"), float("inf"), True, "1"])
 def test_analog_and_counting_refuse_the_same_w_max(w_max):
     for cls in (AnalogMatrix, CountingMatrix):
-        with pytest.raises(ValueError, match="w_max"):
+        with pytest.raises(ValueError, match=r"^w_max = .* (is out of range|must be a number); "
+                                             r"allowed \(0, inf\)$"):
             cls(3, 2, w_max=w_max)
+
+
+@pytest.mark.parametrize("seed", [-1, 1.5, True, "3"])
+def test_analog_and_counting_refuse_the_same_seed(seed):
+    """The seed is refused in the checks' words (NumPy refused some in its own, took True)."""
+    for cls in (AnalogMatrix, CountingMatrix):
+        with pytest.raises(ValueError, match=r"^seed = .*; allowed integers 0 or more$"):
+            cls(3, 2, seed=seed)
+    assert AnalogMatrix(3, 2, seed=np.int64(3)).rng_state() == \
+        AnalogMatrix(3, 2, seed=3).rng_state()
 
 
 @pytest.mark.parametrize("density", [-1, 1001, float("nan"), True, "0.5"])
