@@ -459,11 +459,11 @@ def default_workers() -> int:
 def default_worker_threads() -> int:
     v = os.environ.get("ANALOGFF_WORKER_THREADS", "1")
     try:
-        n = int(v)
+        n: Any = int(v)
     except ValueError:
-        n = 0
-    if n < 1:   # refused, not raised to 1: the user's value is used as given or not at all
-        raise ConfigError(f"ANALOGFF_WORKER_THREADS = {v!r} must be a positive integer")
+        n = v       # refused below as not an integer, in the checks' words
+    # refused, not raised to 1: the user's value is used as given or not at all
+    check_number("ANALOGFF_WORKER_THREADS", n, 1, None, integer=True, error=ConfigError)
     return n
 
 

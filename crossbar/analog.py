@@ -35,8 +35,8 @@ from device_models.responses import get_response
 from device_models.variation import device_laws
 
 from . import kernels as K
-from .base import (MatrixBase, NonFiniteInputError, analog_info, check_seed, check_shape,
-                   check_w_max)
+from .base import (MatrixBase, NonFiniteInputError, analog_info, check_dt, check_seed,
+                   check_shape, check_w_max)
 from .ledger import Ledger
 from .periphery import Periphery
 from .pulse_updates import device_never_stuck
@@ -661,8 +661,7 @@ class AnalogMatrix(MatrixBase):
 
     def advance_time(self, dt: float) -> None:
         """Advance the simulated clock by ``dt`` seconds (drift acts if the device drifts)."""
-        if not (math.isfinite(dt) and dt >= 0):
-            raise ValueError(f"dt = {dt!r} must be a finite number of seconds >= 0")
+        dt = check_dt(dt)
         if self._drift and dt > 0:
             pairs = [(self.wp, self.nup, self.tprogp, self.stuckp)]
             if self._differential:

@@ -39,6 +39,14 @@ def check_w_max(w_max) -> float:
     return float(w_max)
 
 
+def check_dt(dt) -> float:
+    """``dt`` (s) as a float; raises ``ValueError`` unless it is a finite number >= 0 (the
+    clock of `advance_time` never runs backwards)."""
+    dt = plain(dt)
+    check_number("dt", dt, 0, None, unit="s")
+    return float(dt)
+
+
 def check_seed(seed) -> int:
     """``seed`` as an int; raises ``ValueError`` unless it is an integer >= 0 (NumPy's
     generators take no other seed; a float or a bool is refused, not truncated)."""
@@ -115,9 +123,7 @@ class MatrixBase:
         d = self._check(d, self.out_features, "update input d")
         if x.shape[0] != d.shape[0]:
             raise ShapeError(f"{self.name}: x has {x.shape[0]} rows but d has {d.shape[0]}")
-        if isinstance(lr, (bool, np.bool_)) or not (
-                isinstance(lr, (int, float, np.floating, np.integer)) and np.isfinite(lr)):
-            raise ValueError(f"{self.name}: update() lr = {lr!r} must be a finite number")
+        check_number(f"{self.name}: update() lr", plain(lr))
         return x, d
 
     def _check_weights(self, W: np.ndarray, call: str, what: str) -> np.ndarray:

@@ -37,15 +37,13 @@ Data-dependent events follow documented rules instead of the physics:
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 
 from device_models import DeviceModel, load_preset
 from device_models.checks import check_number, plain
 
-from .base import (MatrixBase, NonFiniteInputError, analog_info, check_seed, check_shape,
-                   check_w_max)
+from .base import (MatrixBase, NonFiniteInputError, analog_info, check_dt, check_seed,
+                   check_shape, check_w_max)
 from .ledger import Ledger
 from .periphery import Periphery
 
@@ -243,6 +241,5 @@ class CountingMatrix(MatrixBase):
 
     def advance_time(self, dt: float) -> None:
         """Advance the clock (no drift: the counting backend has no conductances)."""
-        if not (math.isfinite(dt) and dt >= 0):
-            raise ValueError(f"dt = {dt!r} must be a finite number of seconds >= 0")
+        dt = check_dt(dt)
         self.time += float(dt)

@@ -42,6 +42,7 @@ else:  # pragma: no cover
     import tomli as tomllib
 
 from crossbar.chip import HardwareError
+from device_models.checks import check_choice, check_number
 
 from .estimate import tile_mvm
 from .hardware import Hardware
@@ -108,14 +109,11 @@ def load_chip(path: str | Path) -> Chip:
     if unknown:
         raise ChipFileError(f"{where}: unknown key {unknown[0]!r}; known: {', '.join(sorted(_TOP))}")
     tech = _need(d, "technology", str, where)
-    if tech not in TECHNOLOGIES:
-        raise ChipFileError(f"{where}: technology = {tech!r}; allowed: {', '.join(TECHNOLOGIES)}")
+    check_choice(f"{where}: technology", tech, TECHNOLOGIES, error=ChipFileError)
     role = _need(d, "role", str, where)
-    if role not in ROLES:
-        raise ChipFileError(f"{where}: role = {role!r}; allowed: {', '.join(ROLES)}")
+    check_choice(f"{where}: role", role, ROLES, error=ChipFileError)
     tiles = d.get("tiles", 1)
-    if isinstance(tiles, bool) or not isinstance(tiles, int) or tiles < 1:
-        raise ChipFileError(f"{where}: tiles = {tiles!r} must be a positive integer")
+    check_number(f"{where}: tiles", tiles, 1, None, integer=True, error=ChipFileError)
     groups = {}
     for g, comps in (d.get("groups") or {}).items():
         if not isinstance(comps, list) or not all(isinstance(c, str) for c in comps):
@@ -130,8 +128,7 @@ def load_chip(path: str | Path) -> Chip:
         label = _need(rp, "label", str, w)
         pub = {m: float(rp[m]) for m in METRICS if m in rp}
         for m, v in pub.items():
-            if not (math.isfinite(v) and v > 0):
-                raise ChipFileError(f"{w}: {m} = {v!r} must be a positive number")
+            check_number(f"{w}: {m}", v, 0, None, lo_open=True, error=ChipFileError)
         if not pub:
             raise ChipFileError(f"{w}: gives none of {', '.join(METRICS)}")
         extra = sorted(set(rp) - set(METRICS) - {"label", "hardware", "shares"})

@@ -25,6 +25,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from device_models.checks import check_number
+
 from .estimate import MODEL, price_digital, price_ledger, scale_report
 from .hardware import Hardware
 
@@ -97,8 +99,7 @@ def price_run(ledger: dict[str, Any], hw: Hardware, *, train_samples: int, test_
     """Price a run's whole ledger on ``hw`` (see the module docstring)."""
     for name, v in (("train_samples", train_samples), ("test_samples", test_samples),
                     ("inference_batch", inference_batch)):
-        if isinstance(v, bool) or not isinstance(v, int) or v < 1:
-            raise ValueError(f"{name} = {v!r} must be a positive integer")
+        check_number(name, v, 1, None, integer=True)
     tl, il = split_ledger(ledger)
     # the training ledger keeps the run's memory record, so its buffer traffic is priced in the
     # memory level that holds the data (`estimate.memory_spill`), at the size of the SRAM buffer

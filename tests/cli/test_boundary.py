@@ -231,7 +231,8 @@ def test_worker_threads_from_the_environment_refused_not_raised_to_one(tmp_path,
     db = tmp_path / "s.db"
     one_line_exit2(runner.invoke(app, ["sweep", "--grid", "seed=1,2", "--store", str(db),
                                        ]),
-                   "ANALOGFF_WORKER_THREADS", repr(value))
+                   f"ANALOGFF_WORKER_THREADS = {value if value != 'two' else repr(value)} ",
+                   "allowed integers 1 or more")
     assert not db.exists()
 
 
