@@ -274,23 +274,15 @@ class Hardware:
         if self.rows_active > self.tile_rows:
             raise HardwareError(f"hardware field rows_active = {self.rows_active} exceeds "
                                 f"tile_rows = {self.tile_rows}; allowed 0 (all) ..tile_rows")
-        if self.adc_design_bits is not None and self.adc_type not in DESIGN_BITS_ADC_TYPES:
-            raise HardwareError(f"hardware field adc_design_bits = {self.adc_design_bits} has no "
-                                f"effect on adc_type = {self.adc_type!r}; allowed only with "
-                                f"adc_type in {', '.join(DESIGN_BITS_ADC_TYPES)}")
-        if self.adc_design_bits is not None and self.adc_design_bits < self.adc_bits:
-            raise HardwareError(f"hardware field adc_design_bits = {self.adc_design_bits} is "
-                                f"below adc_bits = {self.adc_bits}; allowed adc_bits..16")
-        if self.sar_clocking != "synchronous" and self.adc_type != "sar":
-            raise HardwareError(f"hardware field sar_clocking = {self.sar_clocking!r} has no "
-                                f"effect on adc_type = {self.adc_type!r}; allowed only with "
-                                f"adc_type = 'sar' (other types: 'synchronous')")
         from device_models import get_device
         try:
             get_device(self.device)
         except Exception as exc:  # unknown preset, bad file
             raise HardwareError(f"device = {self.device!r}: {exc}") from None
         self._refuse_moot_fields()
+        if self.adc_design_bits is not None and self.adc_design_bits < self.adc_bits:
+            raise HardwareError(f"hardware field adc_design_bits = {self.adc_design_bits} is "
+                                f"below adc_bits = {self.adc_bits}; allowed adc_bits..16")
 
     def _refuse_moot_fields(self) -> None:
         """A field set where the rest of the chip gives it nothing to do (a charge array's
@@ -299,7 +291,13 @@ class Hardware:
         model = self.priced_write_model()
         several_reads = self.input_mode == "bit_serial" or (
             self.input_mode in SLICEABLE_INPUT_MODES and self.input_slice_bits is not None)
+        adc = f"adc_type = {self.adc_type!r}"
         rules = (  # field, set, applies here, this chip, where it applies
+            ("adc_design_bits", self.adc_design_bits is not None,
+             self.adc_type in DESIGN_BITS_ADC_TYPES, adc,
+             f"adc_type in {', '.join(DESIGN_BITS_ADC_TYPES)}"),
+            ("sar_clocking", self.sar_clocking != "synchronous", self.adc_type == "sar", adc,
+             "adc_type = 'sar' (other types: 'synchronous')"),
             ("input_bit_density", self.input_bit_density is not None,
              self.input_mode == "bit_serial", f"input_mode = {self.input_mode!r}",
              "input_mode = 'bit_serial'"),

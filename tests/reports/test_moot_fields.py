@@ -36,6 +36,8 @@ class _Unchecked(Hardware):
 
 # (field, value, context where it has no effect, context where it applies)
 RULES = [
+    ("adc_design_bits", 10, dict(adc_type="flash"), dict(adc_type="sar")),
+    ("sar_clocking", "asynchronous", dict(adc_type="cco"), dict(adc_type="sar")),
     ("input_bit_density", 0.3, dict(input_mode="voltage"), dict(input_mode="bit_serial")),
     ("input_bit_density", 0.3, dict(input_mode="pwm"), dict(input_mode="bit_serial")),
     ("write_charge_c", 5e-15, dict(device="rram-taox"), dict(device="ecram")),
