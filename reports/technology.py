@@ -52,7 +52,7 @@ NODE_TABLE: dict[int, tuple[float, float, float, float]] = {
 NODES: tuple[int, ...] = tuple(sorted(NODE_TABLE, reverse=True))
 # the chip description (crossbar.chip) offers exactly the nodes this table prices
 from crossbar.chip import NODES as _CHIP_NODES, DRAM_TYPES as _CHIP_DRAM  # noqa: E402
-from device_models.checks import check_choice  # noqa: E402
+from device_models.checks import check_choice, plain  # noqa: E402
 assert _CHIP_NODES == NODES, "crossbar.chip.NODES and reports.technology.NODE_TABLE disagree"
 
 
@@ -60,13 +60,16 @@ class UnknownNodeError(ValueError):
     """A technology node that is not in the table."""
 
 
+def _node(node_nm: int) -> int:
+    """``node_nm`` if it is a tabulated node (a numpy integer is the int it holds), else
+    `UnknownNodeError`: 22.5 is refused, not read as 22."""
+    node_nm = plain(node_nm)
+    check_choice("node_nm", node_nm, NODES, error=UnknownNodeError)
+    return node_nm
+
+
 def _row(node_nm: int) -> tuple[float, float, float, float]:
-    try:
-        return NODE_TABLE[int(node_nm)]
-    except (KeyError, ValueError, TypeError):
-        raise UnknownNodeError(
-            f"node_nm = {node_nm!r} is not a tabulated node; allowed: "
-            f"{', '.join(str(n) for n in NODES)}") from None
+    return NODE_TABLE[_node(node_nm)]
 
 
 def logic_energy_scale(node_nm: int) -> float:
@@ -135,6 +138,7 @@ assert tuple(DRAM_J_PER_BIT) == _CHIP_DRAM, "crossbar.chip.DRAM_TYPES and DRAM_J
 
 # 6T SRAM cell area in F² [S7]; nodes >= 32 nm: ~150 F² (assumed, typical 45-130 nm cells).
 SRAM_CELL_F2: dict[int, float] = {22: 200.0, 16: 250.0, 14: 300.0, 10: 400.0, 7: 600.0}
+SRAM_CELL_F2_LARGE_NODES = 150.0
 SRAM_ARRAY_EFFICIENCY = 0.7  # fraction of a macro that is cells (assumption)
 
 
@@ -196,8 +200,9 @@ def sram_energy_per_bit(size_bytes: float, node_nm: int) -> float:
 
 def sram_area_per_bit_um2(node_nm: int) -> float:
     """Area of one SRAM bit including macro overhead at ``node_nm`` [µm²] ([S7] cell F²)."""
+    node_nm = _node(node_nm)
     f_um = node_nm * 1e-3
-    f2 = SRAM_CELL_F2.get(int(node_nm), 150.0)
+    f2 = SRAM_CELL_F2.get(node_nm, SRAM_CELL_F2_LARGE_NODES)
     return f2 * f_um * f_um / SRAM_ARRAY_EFFICIENCY
 
 

@@ -330,3 +330,13 @@ def test_cco_adc_follows_the_simulated_cell_energy():
     assert b - a == pytest.approx(2 * 3.0e-15 * f, rel=1e-9)
     assert a == pytest.approx(15 * c.e_adc(8) + 3.0e-15 * f, rel=1e-12)
     assert Costs(Hardware(adc_type="sar")).cco_supply_factor() == 0.0
+
+
+@pytest.mark.parametrize("node", [22.5, 28, True, "22"])
+def test_technology_refuses_an_untabulated_node_not_truncates_it(node):
+    """22.5 nm was read as 22 nm (int()), and the SRAM area took any node; both refuse it."""
+    for f in (T.logic_energy_scale, T.sram_area_per_bit_um2, T.vdd):
+        with pytest.raises(T.UnknownNodeError, match=f"^node_nm = {node!r} is not allowed"):
+            f(node)
+    assert T.sram_area_per_bit_um2(np.int64(45)) == T.sram_area_per_bit_um2(45) == \
+        pytest.approx(T.SRAM_CELL_F2_LARGE_NODES * 0.045 ** 2 / T.SRAM_ARRAY_EFFICIENCY)
