@@ -260,11 +260,12 @@ def train(net: Network, progress: Callable | None = None, seconds_per_batch: flo
     hp, data = net.hp, net.data
     rng = np.random.default_rng(np.random.SeedSequence([net.cfg.seed, 0xBA7C]))
     n = data.x_train.shape[0]
-    bs = int(hp["batch_size"])
+    from .algorithms.ff import hp_int
+    bs = hp_int(hp, "batch_size")
     from .boundary import check_batch
     check_batch(bs, n)  # a batch beyond the set would count samples never seen
     n_batches = max(1, math.ceil(n / bs))
-    epochs = int(hp["epochs"])
+    epochs = hp_int(hp, "epochs")
     mats = _all_matrices(net.algo)
     t0 = time.perf_counter()
     loss = float("nan")

@@ -51,6 +51,8 @@ from typing import Any, Callable
 
 import numpy as np
 
+from device_models.checks import check_number, plain
+
 from ..errors import ConfigError
 from .updates import make_rule
 
@@ -83,6 +85,14 @@ def refuse_unknown(defaults: dict, hp: dict | None) -> None:
     unknown = sorted(set(hp or {}) - set(defaults))
     if unknown:
         raise ConfigError(f"unknown hyperparameter {unknown[0]!r}; known: {', '.join(defaults)}")
+
+
+def hp_int(hp: dict, name: str, lo: int = 1) -> int:
+    """``hp[name]``, an integer >= ``lo`` (a numpy integer is the int it holds), else a one-line
+    ConfigError: 2.5 settling steps are refused, not run as 2."""
+    v = plain(hp[name])
+    check_number(name, v, lo, None, integer=True, error=ConfigError)
+    return v
 
 
 def resolve_hp(defaults: dict, hp: dict | None) -> dict:

@@ -45,7 +45,7 @@ from crossbar.blockdiag import BlockDiagonal
 
 from ..errors import ConfigError
 from . import fused
-from .ff import ACT_BITS, ERR_BITS, refuse_unknown
+from .ff import ACT_BITS, ERR_BITS, hp_int, refuse_unknown
 from .updates import make_rule
 
 EPS_LN = 1e-8
@@ -213,13 +213,13 @@ class PFF:
         if len(sizes) != 2:
             raise ConfigError(f"PFF needs exactly two hidden layers, got hidden={sizes}")
         n1, n2 = sizes
-        grp = int(hp["group"])
+        grp = hp_int(hp, "group")
         for n in sizes:
             if n % grp:
                 raise ConfigError(f"PFF hidden sizes must be multiples of the competition group "
                                  f"size {grp}; got {sizes}")
         self.n_in, self.C, self.n1, self.n2 = n_in, n_classes, n1, n2
-        self.K = int(hp["steps"])
+        self.K = hp_int(hp, "steps")
         self.rng = rng
         self.ledger = ledger
         wms = float(hp["w_max_scale"])

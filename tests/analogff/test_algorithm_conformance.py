@@ -161,3 +161,15 @@ def test_unknown_hyperparameter_is_refused(algo):
     with pytest.raises(ConfigError, match="unknown hyperparameter 'thetaa'; known: hidden"):
         get(algo)(N_IN, N_CLASSES, hp, make_factory(cfg, ledger, None), ledger,
                   np.random.default_rng(0))
+
+
+@pytest.mark.parametrize("field, value", [("steps", 2.5), ("group", 0), ("steps", True)])
+def test_pff_integer_hyperparameters_are_checked(field, value):
+    """Given straight to the constructor (the config checks its own), 2.5 settling steps were
+    run as int(2.5) = 2."""
+    cfg = from_dict(dict(algo="pff", hidden="20,20", epochs=1, batch_size=B, ideal=True))
+    hp = {**hyperparameters(cfg), field: value}
+    ledger = Ledger(phase="init")
+    with pytest.raises(ConfigError, match=f"^{field} = {value!r} "):
+        get("pff")(N_IN, N_CLASSES, hp, make_factory(cfg, ledger, None), ledger,
+                   np.random.default_rng(0))
