@@ -70,12 +70,6 @@ DESIGN_BITS_ADC_TYPES = ("sar",)
 # how a SAR times its bit cycles (reports.converters.SAR.time_s): synchronous, B+1 cycles of
 # clock_hz; asynchronous, each cycle self-timed by its DAC settling and comparator decision
 SAR_CLOCKINGS = ("synchronous", "asynchronous")
-# a charge-domain array's capacitance per cell, F (Jia 2020's metal-fringe cap): c_mac's
-# default; set to anything else on a resistive array it is refused (`_refuse_moot_fields`)
-_DEFAULT_C_MAC = 1.2e-15
-# the flat leakage model's power density, W/mm² (leakage_w_per_mm2's default; the per_block
-# model reads the node's tables instead, so another value there is refused)
-_DEFAULT_LEAKAGE_W_PER_MM2 = 0.01
 # input codings whose bits a read may carry in slices (input_slice_bits): the DACs with
 # sliceable = True in reports.converters (checked there at import)
 SLICEABLE_INPUT_MODES = ("voltage", "pulse_count")
@@ -240,7 +234,7 @@ class Hardware:
     cell_f2: float = 48.0
     g_fraction: float = 0.25
     input_activity: float = 0.25
-    leakage_w_per_mm2: float = _DEFAULT_LEAKAGE_W_PER_MM2
+    leakage_w_per_mm2: float = 0.01
     power_gating: bool = True
     digital_lanes: int = 256
     scope: str = "macro"
@@ -253,7 +247,7 @@ class Hardware:
     weight_accumulation: str = "digital"
     weight_mapping: str = "differential"
     array_type: str = "resistive"
-    c_mac: float = _DEFAULT_C_MAC
+    c_mac: float = 1.2e-15
     analog_bias_a: float = 0.0
     leakage_model: str = "per_block"
     write_model: str = "auto"
@@ -276,65 +270,58 @@ class Hardware:
                                 f"tile_rows = {self.tile_rows}; allowed 0 (all) ..tile_rows")
         from device_models import get_device
         try:
-            get_device(self.device)
+            dev = get_device(self.device)
         except Exception as exc:  # unknown preset, bad file
             raise HardwareError(f"device = {self.device!r}: {exc}") from None
-        self._refuse_moot_fields()
+        self._refuse_moot_fields(_write_model(self.write_model, self.device, dev.name))
         if self.adc_design_bits is not None and self.adc_design_bits < self.adc_bits:
             raise HardwareError(f"hardware field adc_design_bits = {self.adc_design_bits} is "
                                 f"below adc_bits = {self.adc_bits}; allowed adc_bits..16")
 
-    def _refuse_moot_fields(self) -> None:
-        """A field set where the rest of the chip gives it nothing to do (a charge array's
-        capacitance on a resistive array, ...) would change only the description: refused,
-        naming where it applies. Each rule is what the pricer reads (reports.components)."""
-        model = self.priced_write_model()
+    def _refuse_moot_fields(self, model: str) -> None:
+        """A field set (other than its default) where the rest of the chip gives it nothing to
+        do (a charge array's capacitance on a resistive array, ...) would change only the
+        description: refused, naming where it applies. Each rule is what the pricer reads
+        (reports.components); ``model`` is the priced write model."""
         several_reads = self.input_mode == "bit_serial" or (
             self.input_mode in SLICEABLE_INPUT_MODES and self.input_slice_bits is not None)
         adc = f"adc_type = {self.adc_type!r}"
-        rules = (  # field, set, applies here, this chip, where it applies
-            ("adc_design_bits", self.adc_design_bits is not None,
-             self.adc_type in DESIGN_BITS_ADC_TYPES, adc,
+        rules = (  # field, applies here, this chip, where it applies
+            ("adc_design_bits", self.adc_type in DESIGN_BITS_ADC_TYPES, adc,
              f"adc_type in {', '.join(DESIGN_BITS_ADC_TYPES)}"),
-            ("sar_clocking", self.sar_clocking != "synchronous", self.adc_type == "sar", adc,
+            ("sar_clocking", self.adc_type == "sar", adc,
              "adc_type = 'sar' (other types: 'synchronous')"),
-            ("input_bit_density", self.input_bit_density is not None,
-             self.input_mode == "bit_serial", f"input_mode = {self.input_mode!r}",
-             "input_mode = 'bit_serial'"),
-            ("write_charge_c", self.write_charge_c is not None, model == "gate_charge",
-             f"the {model!r} write model", "write_model gate_charge (auto: ECRAM, FeFET)"),
-            ("write_current_a", self.write_current_a is not None,
-             model in ("compliance", "phase_change"), f"the {model!r} write model",
+            ("input_bit_density", self.input_mode == "bit_serial",
+             f"input_mode = {self.input_mode!r}", "input_mode = 'bit_serial'"),
+            ("write_charge_c", model == "gate_charge", f"the {model!r} write model",
+             "write_model gate_charge (auto: ECRAM, FeFET)"),
+            ("write_current_a", model in ("compliance", "phase_change"),
+             f"the {model!r} write model",
              "write_model compliance or phase_change (auto: RRAM, PCM)"),
-            ("c_mac", self.c_mac != _DEFAULT_C_MAC, self.array_type == "charge",
-             f"array_type = {self.array_type!r}", "array_type = 'charge'"),
-            ("leakage_w_per_mm2", self.leakage_w_per_mm2 != _DEFAULT_LEAKAGE_W_PER_MM2,
-             self.leakage_model == "flat", f"leakage_model = {self.leakage_model!r}",
-             "leakage_model = 'flat'"),
-            ("weight_accumulation", self.weight_accumulation != "digital", self.cell_bits > 0,
-             f"cell_bits = {self.cell_bits}", "cell_bits > 0 (weights in slices)"),
-            ("input_accumulation", self.input_accumulation != "digital", several_reads,
+            ("c_mac", self.array_type == "charge", f"array_type = {self.array_type!r}",
+             "array_type = 'charge'"),
+            ("leakage_w_per_mm2", self.leakage_model == "flat",
+             f"leakage_model = {self.leakage_model!r}", "leakage_model = 'flat'"),
+            ("weight_accumulation", self.cell_bits > 0, f"cell_bits = {self.cell_bits}",
+             "cell_bits > 0 (weights in slices)"),
+            ("input_accumulation", several_reads,
              f"input_mode = {self.input_mode!r} with one read per vector",
              "bit_serial inputs, or voltage / pulse_count inputs with input_slice_bits"),
-            ("input_slice_bits", self.input_slice_bits is not None,
-             self.input_mode in SLICEABLE_INPUT_MODES or (
-                 self.input_mode == "bit_serial" and self.input_accumulation == "analog"),
+            ("input_slice_bits", self.input_mode in SLICEABLE_INPUT_MODES or (
+                self.input_mode == "bit_serial" and self.input_accumulation == "analog"),
              f"input_mode = {self.input_mode!r} with input_accumulation = "
              f"{self.input_accumulation!r}", "input_mode voltage or pulse_count, or bit_serial "
              "with input_accumulation = 'analog'"),
         )
-        for name, is_set, applies, here, where in rules:
-            if is_set and not applies:
+        for name, applies, here, where in rules:
+            if getattr(self, name) != _DEFAULTS[name] and not applies:
                 raise HardwareError(f"hardware field {name} = {getattr(self, name)!r} has no "
                                     f"effect on {here}; allowed only with {where}")
 
     def priced_write_model(self) -> str:
         """The write physics the pricer uses: ``write_model``, or for ``auto`` the device's
         family (`WRITE_FAMILIES`, by preset and model name; else ``channel``)."""
-        if self.write_model != "auto":
-            return self.write_model
-        name = f"{self.device} {self.device_model().name}".lower()
-        return next((model for key, model in WRITE_FAMILIES if key in name), "channel")
+        return _write_model(self.write_model, self.device, self.device_model().name)
 
     # ---- derived ------------------------------------------------------------------------
     @property
@@ -497,6 +484,19 @@ def field_specs() -> list[tuple[str, str, str, str]]:
             default = default.lower()       # as written in TOML
         out.append((name, default, allowed, help_))
     return out
+
+
+# each field's default (a field set to anything else where it has no effect is refused)
+_DEFAULTS = {f.name: f.default for f in fields(Hardware)}
+
+
+def _write_model(write_model: str, device: str, model_name: str) -> str:
+    """The write physics priced: ``write_model``, or for ``auto`` the family whose key is in
+    the device's preset or model name (`WRITE_FAMILIES`; else ``channel``)."""
+    if write_model != "auto":
+        return write_model
+    name = f"{device} {model_name}".lower()
+    return next((model for key, model in WRITE_FAMILIES if key in name), "channel")
 
 
 def _unknown_msg(name: str) -> str:

@@ -30,7 +30,7 @@ def _priced(hw: Hardware) -> list:
 class _Unchecked(Hardware):
     """A Hardware that skips the moot-field rules, to price what a refused chip would."""
 
-    def _refuse_moot_fields(self) -> None:
+    def _refuse_moot_fields(self, model: str) -> None:
         pass
 
 
