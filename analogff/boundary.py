@@ -28,7 +28,7 @@ import numpy as np
 from device_models.checks import plain
 from device_models.textfile import decode_utf8
 
-from .errors import ConfigError, OptionNotInAlgorithm
+from .errors import ConfigError, UnusedOption
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -231,8 +231,9 @@ def check_ideal(cfg) -> None:
     for name in ("noise", "states", *DEVICE_FIELDS):
         v = getattr(cfg, name)
         if v is not None:
-            raise BoundaryError(f"{name} = {v!r} has no effect on an ideal run (the float twin "
-                                "simulates no device); leave it unset for ideal runs")
+            raise UnusedOption(f"{name} = {v!r} has no effect on an ideal run (the float twin "
+                               "simulates no device); leave it unset for ideal runs", name,
+                               "ideal")
 
 
 def check_run(cfg, hp: dict, data, dev_split_done: bool = False) -> None:
@@ -272,6 +273,11 @@ def _check_network(cfg, hp: dict, n_in: int, n_classes: int) -> None:
         pass
 
 
+# how a sweep file gives an option only to the points that use it (`UnusedOption.axis`)
+_ZIP_EXAMPLES = {"algo": '[zip] algo = ["pff", "bp"], {option} = [..., "none"]',
+                 "ideal": '[zip] ideal = [true, false], {option} = ["none", 0.05]'}
+
+
 def check_points(points, describe) -> None:
     """Everything each sweep point needs that can fail, checked before the sweep starts (a
     point used to fail minutes later, stored as failed): its dataset is installed, its
@@ -283,18 +289,13 @@ def check_points(points, describe) -> None:
     info: dict[str, tuple[int, int, int]] = {}
     seen: set = set()
     for cfg in points:
-        try:
-            check_ideal(cfg)
-        except BoundaryError as exc:
-            raise BoundaryError(f"sweep point ({describe(cfg)}): {exc} (in a sweep file, zip "
-                                "them: [zip] ideal = [true, false], noise = [\"none\", 0.05])") \
-                from None
         key = (cfg.algo, cfg.preset, cfg.hidden, cfg.steps, cfg.epochs, cfg.batch_size, cfg.lr,
                cfg.optimizer, cfg.matched, cfg.dataset, cfg.limit, cfg.dev_fraction, cfg.ideal)
-        if key in seen:
-            continue
-        seen.add(key)
         try:
+            check_ideal(cfg)    # before the key: it reads device fields the key leaves out
+            if key in seen:
+                continue
+            seen.add(key)
             if cfg.dataset not in info:
                 info[cfg.dataset] = dataset_info(cfg.dataset)
             n_in, n_classes, n_train = info[cfg.dataset]
@@ -308,10 +309,10 @@ def check_points(points, describe) -> None:
                         n_train - int(frac * n_train) + n_classes if frac > 0 else n_train)
             check_memory(cfg, hp, n_in, n_classes)
             _check_network(cfg, hp, n_in, n_classes)
-        except OptionNotInAlgorithm as exc:
+        except UnusedOption as exc:
+            example = _ZIP_EXAMPLES[exc.axis].format(option=exc.option)
             raise BoundaryError(f"sweep point ({describe(cfg)}): {exc} (in a sweep file, zip "
-                                f"it with algo: [zip] algo = [\"pff\", \"bp\"], {exc.option} = "
-                                "[..., \"none\"])") from None
+                                f"it with {exc.axis}: {example})") from None
         except (ValueError, FileNotFoundError) as exc:  # ConfigError is a ValueError
             raise BoundaryError(f"sweep point ({describe(cfg)}): {exc}") from None
 

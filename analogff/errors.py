@@ -14,12 +14,14 @@ class ConfigError(AnalogffError, ValueError):
     """A configuration value is invalid (names the option, value and allowed range)."""
 
 
-class OptionNotInAlgorithm(ConfigError):
-    """An option the run's algorithm does not have (``option`` names it)."""
+class UnusedOption(ConfigError):
+    """An option the rest of the run gives nothing to do: ``option`` names it, ``axis`` the
+    run field that makes it moot (``algo``: an algorithm without it; ``ideal``: the float
+    twin, which simulates no device). A sweep names the way out: zip the two."""
 
-    def __init__(self, message: str, option: str) -> None:
+    def __init__(self, message: str, option: str, axis: str) -> None:
         super().__init__(message)
-        self.option = option
+        self.option, self.axis = option, axis
 
 
 class DatasetNotFoundError(AnalogffError, FileNotFoundError):

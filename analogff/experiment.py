@@ -19,7 +19,7 @@ from crossbar import IdealMatrix, Ledger, NonFiniteInputError, Periphery
 
 from . import __version__, signals
 from .config import SimConfig
-from .errors import ConfigError, DivergedError, OptionNotInAlgorithm
+from .errors import ConfigError, DivergedError, UnusedOption
 
 # version of the run record layout (docs/CONTRACTS.md): 2 = the chip is one stored value
 # ("hardware") and its fields are flat in "config"
@@ -59,9 +59,9 @@ def hyperparameters(cfg: SimConfig) -> dict[str, Any]:
         if v is None:
             continue
         if k not in hp:  # an option this algorithm does not have (its defaults say which)
-            raise OptionNotInAlgorithm(f"{k} = {v!r} is only available for --algo "
-                                       f"{', '.join(_with_option(k))}; {cfg.algo} has no such "
-                                       "option (leave it unset)", k)
+            raise UnusedOption(f"{k} = {v!r} is only available for --algo "
+                               f"{', '.join(_with_option(k))}; {cfg.algo} has no such option "
+                               "(leave it unset)", k, "algo")
         hp[k] = v
     if cfg.update == "stochastic" and hp["optimizer"] == "adam":
         # crossbar.AnalogMatrix.apply_delta: an Adam step is no outer product, so it has no
