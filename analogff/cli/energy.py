@@ -100,9 +100,12 @@ def register(app: typer.Typer) -> None:
                        "e.g. 784,500,500,10") from None
         check_choice("--update", update, UPDATES, error=ConfigError)
         if fit_area is not None:
+            moot = options_given(ctx, ("steps", "pulse_density"))
+            if moot:
+                raise ConfigError(f"{moot[0]} does not change the chip's area; drop it with "
+                                  "--fit-area")
             _fit_areas(hw, sizes, algo.lower(), fit_area, batch=batch, preset=preset,
-                       optimizer=optimizer, update=update, as_json=as_json,
-                       ignored={"--steps": steps, "--pulse-density": pulse_density})
+                       optimizer=optimizer, update=update, as_json=as_json)
             return
         est = estimate(hw, sizes, algo.lower(), batch=batch, K=steps, preset=preset,
                        optimizer=optimizer, update=update, pulse_density=pulse_density)
@@ -118,15 +121,12 @@ _NETWORK_OPTIONS = ("network", "algo", "batch", "steps", "preset", "optimizer", 
 
 
 def _fit_areas(hw, sizes: list[int], algo: str, areas: str, *, batch: int, preset: str,
-               optimizer, update: str, as_json: bool, ignored: dict) -> None:
+               optimizer, update: str, as_json: bool) -> None:
     """The widest network of ``sizes``' shape whose chip to train fits each area
     (`analogff.scaling.largest_width`)."""
     from analogff.errors import ConfigError
     from analogff.scaling import Shape, largest_width
 
-    for opt, v in ignored.items():
-        if v is not None:
-            raise ConfigError(f"{opt} does not change the chip's area; drop it with --fit-area")
     try:
         limits = [float(a) for a in areas.split(",") if a.strip()]
     except ValueError:

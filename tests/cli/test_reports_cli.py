@@ -265,3 +265,11 @@ def test_energy_run_with_a_chip_this_version_refuses_is_one_line(store, tmp_path
     assert len(lines) == 1 and "this version cannot read its stored chip" in lines[0]
     assert "c_mac" in lines[0]
     assert runner.invoke(app, ["results", str(db)]).exit_code == 0
+
+
+@pytest.mark.parametrize("opt, value", [("--steps", "3"), ("--pulse-density", "0.1")])
+def test_fit_area_refuses_options_that_do_not_change_the_area(opt, value):
+    r = runner.invoke(app, ["energy", "--fit-area", "10", opt, value])
+    assert r.exit_code == 2
+    assert r.output.strip() == f"Error: {opt} does not change the chip's area; drop it with " \
+        "--fit-area"
