@@ -30,7 +30,6 @@ DEVICE_FIELDS: dict[str, tuple[type, str]] = {
 }
 
 
-
 def overrides(cfg: Any) -> dict[str, Any]:
     """The device fields ``cfg`` sets (not None)."""
     return {k: getattr(cfg, k) for k in DEVICE_FIELDS if getattr(cfg, k, None) is not None}

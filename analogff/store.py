@@ -180,9 +180,9 @@ class ResultsStore:
         # commits (never corrupt), and a resumed sweep reruns those. durable=True adds an
         # fsync per commit (~15 ms here).
         con.execute(f"PRAGMA synchronous={'FULL' if self.durable else 'NORMAL'}")
-        info = list(con.execute("PRAGMA table_info(runs)"))
-        self._columns = [r[1] for r in info]
-        self._types = {r[1]: r[2] for r in info}   # declared SQL type per column
+        # declared SQL type per column, in table order (the names are its keys)
+        self._types = {r[1]: r[2] for r in con.execute("PRAGMA table_info(runs)")}
+        self._columns = list(self._types)
         missing = [c for c in ("config_hash", "status", "record") if c not in self._columns]
         if missing:
             raise AnalogffError(f"{self.path} is not an analogff results store "

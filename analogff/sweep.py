@@ -239,6 +239,8 @@ def expand(spec: SweepSpec) -> list[SimConfig]:
     zip_rows = [{k: spec.zip[k][i] for k in zip_keys} for i in range(n_zip)]
     algos: list[Any] = _dedupe(spec.algos) or [None]
     base_seed = spec.base.get("seed", SimConfig.seed)
+    # replicates of a swept seed may reach another point's seed: fewer runs than asked
+    seeds_overlap = spec.seeds > 1 and "seed" in (*grid_keys, *zip_keys)
     points: list[SimConfig] = []
     hashes: set[str] = set()
     for combo in itertools.product(*grid_vals):
@@ -260,15 +262,15 @@ def expand(spec: SweepSpec) -> list[SimConfig]:
                         desc = ", ".join(f"{kk}={vv}" for kk, vv in varied.items()) or "base"
                         raise ConfigError(f"sweep point ({desc}): {exc}") from None
                     h = cfg.config_hash()
-                    if h in hashes and spec.seeds > 1 and "seed" in (*grid_keys, *zip_keys):
-                        # the replicates of two swept seeds overlap: fewer runs than asked
-                        raise ConfigError(
-                            f"--seeds {spec.seeds} replicates each point from its own seed, "
-                            f"and seed is swept too: seed {cfg.seed} is reached twice; sweep "
-                            "the seeds in one place (the grid, or --seeds)")
-                    if h not in hashes:
-                        hashes.add(h)
-                        points.append(cfg)
+                    if h in hashes:
+                        if seeds_overlap:
+                            raise ConfigError(
+                                f"--seeds {spec.seeds} replicates each point from its own "
+                                f"seed, and seed is swept too: seed {cfg.seed} is reached "
+                                "twice; sweep the seeds in one place (the grid, or --seeds)")
+                        continue
+                    hashes.add(h)
+                    points.append(cfg)
     return points
 
 

@@ -207,8 +207,8 @@ class PFF:
 
     def __init__(self, n_in: int, n_classes: int, hp: dict, factory: Callable, ledger,
                  rng: np.random.Generator) -> None:
-        refuse_unknown(PRESETS["small"], hp)
-        self.hp = hp = {**PRESETS["small"], **hp}
+        refuse_unknown(self.defaults, hp)
+        self.hp = hp = {**self.defaults, **hp}
         sizes = tuple(hp["hidden"])
         if len(sizes) != 2:
             raise ConfigError(f"PFF needs exactly two hidden layers, got hidden={sizes}")
