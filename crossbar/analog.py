@@ -18,7 +18,7 @@ Physics (the contract; see the top-level README's section "The physics, defined 
   row and tile. The proportional model costs one extra matmul (``q² @ Σ(G/Δg)²``).
 * **Updates.** ``update(x, d, lr)`` asks for ``ΔW = lr · dᵀx``; each device receives
   ``n = ΔW / Δw_min`` pulses (``Δw_min = w_max/states``; stochastically rounded, capped at
-  ``max_pulses``), applied through the device's response with c2c noise: a train of n pulses
+  ``max_pulses``, the capped trains counted as ``trains_capped``), applied through the device's response with c2c noise: a train of n pulses
   is drawn at once from its exact (linear) or O(c³)-accurate (geometric) distribution when it
   cannot reach a bound, and pulse by pulse otherwise (``pulses._apply_n``).
 * **Time.** ``advance_time(dt)`` applies power-law drift ``G(t) = G(t_p)(t/t_p)^-ν`` per device.
@@ -589,8 +589,9 @@ class AnalogMatrix(MatrixBase):
     def _fire(self, mode: int, A: np.ndarray, V: np.ndarray) -> None:
         pe = self.periphery
         kernel = kernel_for(K.apply_update, self.wp.size, _SMALL_UPDATE)
-        up, dn, e = kernel(mode, A, V, pe.max_pulses, self._devices(), self._wear(),
-                           self._params, new_key(self._rng), stuck_free=self._stuck_free)
+        up, dn, e, capped = kernel(mode, A, V, pe.max_pulses, self._devices(), self._wear(),
+                                   self._params, new_key(self._rng),
+                                   stuck_free=self._stuck_free)
         if self._full and self.device.write_noise > 0:
             tp = self._touchp.astype(bool)
             tm = self._touchm.astype(bool) if self._differential else None
@@ -600,7 +601,8 @@ class AnalogMatrix(MatrixBase):
             self._touchp[...] = 0
             self._touchm[...] = 0
         self.ledger.add(self.name, update_calls=1, pulses_up=int(up.sum()),
-                        pulses_down=int(dn.sum()), pulse_energy_j=float(e.sum()))
+                        pulses_down=int(dn.sum()), pulse_energy_j=float(e.sum()),
+                        trains_capped=int(capped.sum()))
         self._dirty = True
 
     def program(self, W: np.ndarray, record: bool = True) -> None:

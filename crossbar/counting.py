@@ -30,8 +30,9 @@ Data-dependent events follow documented rules instead of the physics:
   ``pulses_up`` for increases and ``pulses_down`` for decreases (potentiate-only devices: all
   up). With ``pulse_density`` set, every update call records that many pulses per device
   instead (half up, half down): a prescribed density for calibrations;
-* ``pulse_energy_j``, ``adc_saturated`` and ``dac_clipped`` are not recorded (they need the
-  simulated conductances and noise); the pricer prices pulses with the device's pulse energy
+* ``pulse_energy_j``, ``adc_saturated``, ``dac_clipped`` and ``trains_capped`` are not
+  recorded (they need the simulated conductances and noise, or the rounded pulse counts:
+  the expected counts above are already capped); the pricer prices pulses with the device's pulse energy
   when no simulated energy is recorded.
 """
 

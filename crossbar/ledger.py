@@ -21,6 +21,8 @@ Counters (all per (phase, matrix) entry):
 ``pulses_up``          potentiation pulses applied
 ``pulses_down``        depression pulses applied
 ``pulse_energy_j``     energy of those pulses [J]
+``trains_capped``      pulse trains cut to ``max_pulses`` (devices, per update, whose
+                       requested count was larger; mixed: the rest stays accumulated)
 ``update_calls``       outer-product updates issued (array-level write phases)
 ``programmed_devices`` devices written by program(W) (program-and-verify targets)
 ``dig_mac``            digital multiply-accumulates (Adam moments, goodness, LN, ...)
@@ -52,7 +54,7 @@ from typing import Any, Iterable, Iterator
 COUNTERS = (
     "mvm_vectors", "transposed_vectors", "macs", "dac_conversions", "dac_clipped",
     "adc_conversions", "adc_saturated", "cell_read_energy_j", "pulses_up", "pulses_down",
-    "pulse_energy_j", "update_calls", "programmed_devices",
+    "pulse_energy_j", "trains_capped", "update_calls", "programmed_devices",
     "dig_mac", "dig_add", "dig_cmp", "dig_nonlin", "sram_read_bits", "sram_write_bits",
     "dram_read_bits", "dram_write_bits", "rng_draws",
 )

@@ -233,7 +233,7 @@ def _expected_pulsed(a_row):
 
 @njit(cache=True, nogil=True)
 def _own_law_chunks(c0, c1, A, max_pulses, wp, wm, p, key, differential, lawp, law_m, touchp,
-                    touchm, done, up_cnt, dn_cnt, energy):
+                    touchm, done, up_cnt, dn_cnt, energy, capped):
     """The rows of chunks c0 … c1 - 1 that `_lean_row` would give to its per-device loop
     (own-law devices, noisy trains, deterministic counts, at most LAWS_VECTORISED_ABOVE
     pulses per device on average over the row, `_long_trains`) and that are expected to have
@@ -253,12 +253,12 @@ def _own_law_chunks(c0, c1, A, max_pulses, wp, wm, p, key, differential, lawp, l
         if _expected_pulsed(A[i]) <= OWN_LAW_ROWS_ABOVE * C:
             continue
         _fill_uniforms16(u, key, R + i)
-        _round_row(A[i], u, nrow, max_pulses)
+        cut = _round_row(A[i], u, nrow, max_pulses)
         if _long_trains(nrow):   # `_lean_row` takes `_aggregate_row_laws`
             continue
         taken, e, nu, nd = _own_law_row(i, nrow, _nonzero(nrow, idx), idx, wp, wm,
                                         differential, lawp, law_m, touchp, touchm, p,
                                         stream_start(key, i), g, wout, status, ebuf)
         if taken:
-            energy[i], up_cnt[i], dn_cnt[i] = e, nu, nd
+            energy[i], up_cnt[i], dn_cnt[i], capped[i] = e, nu, nd, cut
             done[i] = 1

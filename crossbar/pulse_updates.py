@@ -64,6 +64,7 @@ class RowTotals(NamedTuple):
     up: np.ndarray          # int64 (R,): potentiating pulses
     down: np.ndarray        # int64 (R,): depressing pulses
     energy: np.ndarray      # float64 (R,): pulse energy (J)
+    capped: np.ndarray      # int64 (R,): devices whose count the max_pulses cap cut
 
 # a potentiate-only pair is refreshed (both RESET, the difference re-programmed) once either
 # device passes this state: near g_max its SET steps shrink towards zero (nonlinear PCM
@@ -209,7 +210,7 @@ def device_takes_general_kernel(device) -> bool:
 @njit(cache=True, nogil=True)
 def _update_chunks_lean(c0, c1, mode, A, max_pulses, wp, wm, d2dp, d2dm, has_d2d, p, key,
                         differential, full, lawp, lawm, touchp, touchm, done, up_cnt, dn_cnt,
-                        energy):
+                        energy, capped):
     """`_update_chunks` when every row is lean (`apply_update` decides: no device is or can
     become stuck, no endurance, no refresh, no drift clock) and the counts are deterministic
     or mixed: the same streams and the same `_lean_row`, so the same numbers; compiled on its
@@ -223,9 +224,9 @@ def _update_chunks_lean(c0, c1, mode, A, max_pulses, wp, wm, d2dp, d2dm, has_d2d
             continue
         if mode == DETERMINISTIC:
             _fill_uniforms16(u, key, R + i)
-            _round_row(A[i], u, nrow, max_pulses)
+            capped[i] = _round_row(A[i], u, nrow, max_pulses)
         else:
-            _truncate_row(A[i], nrow, max_pulses)
+            capped[i] = _truncate_row(A[i], nrow, max_pulses)
         e, nu, nd = _lean_row(i, nrow, wp, wm, d2dp, d2dm, has_d2d, differential, full,
                               vec_rows, vec_laws, lawp, lawm, touchp, touchm, p, key,
                               stream_start(key, i), uint64(0), np.int64(0), ones, g, wout,
@@ -239,7 +240,9 @@ def _update_chunks_lean(c0, c1, mode, A, max_pulses, wp, wm, d2dp, d2dm, has_d2d
 def _stochastic_counts(a_row, v_row, nrow, max_pulses, st, table):
     """A row's counts from mean coincidence counts ``a_row`` and their variances ``v_row``:
     n = rint(a + √v·z), z one deviate per device with a request (from stream ``st``, in
-    order), capped at ±max_pulses; 0 where a and v are 0. Returns the stream."""
+    order), capped at ±max_pulses; 0 where a and v are 0. Returns (the stream, how many
+    devices' counts the cap cut)."""
+    capped = 0
     for j in range(a_row.shape[0]):
         a = a_row[j]
         if a == 0.0 and v_row[j] == 0.0:
@@ -247,9 +250,10 @@ def _stochastic_counts(a_row, v_row, nrow, max_pulses, st, table):
             continue
         st, rr = next_u64(st)
         z = normal_from_bits(rr >> uint64(32), table)
-        nrow[j] = np.int32(min(max(np.rint(a + math.sqrt(max(v_row[j], 0.0)) * z),
-                                   -max_pulses), max_pulses))
-    return st
+        n = np.rint(a + math.sqrt(max(v_row[j], 0.0)) * z)
+        capped += (n > max_pulses) | (n < -max_pulses)
+        nrow[j] = np.int32(min(max(n, -max_pulses), max_pulses))
+    return st, capped
 
 
 @njit(inline="always")
@@ -297,7 +301,7 @@ def _refresh(i, j, wp, wm, stuckp, stuckm, p, states, e, nu, nd):
 @njit(cache=True, nogil=True)
 def _update_chunks(c0, c1, mode, A, V, max_pulses, wp, wm, d2dp, d2dm, has_d2d, stuckp, stuckm,
                    countp, countm, p, key, differential, tprogp, tprogm, track_time, now, full,
-                   lawp, lawm, touchp, touchm, up_cnt, dn_cnt, energy):
+                   lawp, lawm, touchp, touchm, up_cnt, dn_cnt, energy, capped):
     """`apply_update` for the rows of chunks c0 … c1 - 1 (rows c0·16 … c1·16 - 1), without the
     GIL: the whole row physics. Scratch is allocated once per call and reused row after row
     (every row overwrites what it reads of it), so where a run starts cannot matter."""
@@ -323,11 +327,11 @@ def _update_chunks(c0, c1, mode, A, V, max_pulses, wp, wm, d2dp, d2dm, has_d2d, 
         # "n == 0: skip" branch is unpredictable and cost more than the pulse physics
         if mode == DETERMINISTIC:
             _fill_uniforms16(u, key, R + i)
-            _round_row(A[i], u, nrow, max_pulses)
+            capped[i] = _round_row(A[i], u, nrow, max_pulses)
         elif mode == MIXED:
-            _truncate_row(A[i], nrow, max_pulses)
+            capped[i] = _truncate_row(A[i], nrow, max_pulses)
         else:
-            st = _stochastic_counts(A[i], V[i], nrow, max_pulses, st, table)
+            st, capped[i] = _stochastic_counts(A[i], V[i], nrow, max_pulses, st, table)
         lean = endur <= 0 and not potonly and not track_time and \
             not _row_has_stuck(stuckp, stuckm, i, differential)
         if lean:
@@ -409,7 +413,8 @@ def apply_update(mode, A, V, max_pulses, dev: Devices, wear: Wear, p, key, threa
     compiled on its own, so a run that needs nothing else does not compile the general loop),
     after `_own_law_chunks` has taken the rows of own-law devices it serves faster (the same
     numbers; arrays of OWN_LAW_KERNEL_FROM devices or more).
-    Returns a `RowTotals`: per-row pulses up, pulses down and energy (J).
+    Returns a `RowTotals`: per-row pulses up, pulses down, energy (J) and the devices whose
+    count the cap cut (their trains fire ±max_pulses; the ledger's ``trains_capped``).
 
     Rows go in fixed chunks of _ROWS_PER_CHUNK, contiguous runs of chunks on up to ``threads``
     threads (`crossbar.threads.run_chunks`), each run through `_update_chunks` or
@@ -426,7 +431,7 @@ def apply_update(mode, A, V, max_pulses, dev: Devices, wear: Wear, p, key, threa
     stuckp, stuckm, countp, countm, tprogp, tprogm, track_time, now = wear
     R = wp.shape[0]
     out = RowTotals(np.zeros(R, dtype=np.int64), np.zeros(R, dtype=np.int64),
-                    np.zeros(R, dtype=np.float64))
+                    np.zeros(R, dtype=np.float64), np.zeros(R, dtype=np.int64))
     if (stuck_free and mode != STOCHASTIC and p[P_ENDUR] <= 0 and p[P_POTONLY] <= 0
             and not track_time):
         done = np.zeros(R, dtype=np.uint8)

@@ -278,13 +278,17 @@ def _apply_n(w, n, ui, law, p, st, r, left, table):
 @njit(cache=True, fastmath=_FASTMATH)
 def _round_row(a_row, u, n_out, max_pulses):
     """Stochastic rounding of one row of pulse requests, branch-free (vectorisable):
-    n = floor(a) + (u < a - floor(a)), capped at ±max_pulses."""
+    n = floor(a) + (u < a - floor(a)), capped at ±max_pulses. Returns how many devices' counts
+    the cap cut (|n| > max_pulses before it: their trains fire max_pulses)."""
     m = np.float32(max_pulses)
+    capped = 0
     for j in range(a_row.shape[0]):
         a = a_row[j]
         fl = np.floor(a)
         n = fl + (u[j] < a - fl)
+        capped += (n > m) | (n < -m)
         n_out[j] = np.int32(min(max(n, -m), m))
+    return capped
 
 
 @njit(cache=True, fastmath=_FASTMATH)
@@ -292,13 +296,17 @@ def _truncate_row(a_row, n_out, max_pulses):
     """Mixed mode: fire the integer part of each accumulator (truncated toward zero; at most
     ±max_pulses of it) and keep the rest: the fractional remainder and any whole pulses beyond
     the cap, which fire at later updates (the accumulator gives up only what it transferred).
-    Branch-free."""
+    Branch-free. Returns how many devices' integer parts the cap cut."""
     m = np.float32(max_pulses)
+    capped = 0
     for j in range(a_row.shape[0]):
         a = a_row[j]
-        t = min(max(np.float32(np.trunc(a)), -m), m)
+        k = np.float32(np.trunc(a))
+        capped += (k > m) | (k < -m)
+        t = min(max(k, -m), m)
         a_row[j] = a - t
         n_out[j] = np.int32(t)
+    return capped
 
 
 

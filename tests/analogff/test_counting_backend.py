@@ -11,7 +11,7 @@ from analogff.experiment import build
 
 # need the simulated conductances and noise; crossbar.counting documents their rules
 DATA_DEPENDENT = {"cell_read_energy_j", "pulses_up", "pulses_down", "pulse_energy_j",
-                  "adc_saturated", "dac_clipped"}
+                  "adc_saturated", "dac_clipped", "trains_capped"}
 
 
 @pytest.fixture(scope="module")

@@ -37,11 +37,13 @@ def _args(m: AnalogMatrix, A: np.ndarray) -> list:
 
 def _own_law_then_lean(a: list) -> tuple:
     """What `apply_update` does on a large array, at any size: `_own_law_chunks`, then the
-    lean kernel for the rows it did not take. Returns (rows taken, (up, down, energy))."""
+    lean kernel for the rows it did not take. Returns (rows taken, (up, down, energy,
+    capped))."""
     mode, A, _V, mp, dev, _wear, p, key = a
     wp, wm, d2dp, d2dm, has_d2d, diff, full, lawp, lawm, touchp, touchm = dev
     R = wp.shape[0]
-    out = (np.zeros(R, np.int64), np.zeros(R, np.int64), np.zeros(R, np.float64))
+    out = (np.zeros(R, np.int64), np.zeros(R, np.int64), np.zeros(R, np.float64),
+           np.zeros(R, np.int64))
     done = np.zeros(R, np.uint8)
     O._own_law_chunks(0, chunks(R), A, mp, wp, wm, p, key, diff, lawp,
                       lawm if diff else lawp, touchp, touchm, done, *out)
@@ -56,7 +58,7 @@ def _assert_equals_general_kernel(m: AnalogMatrix, A: np.ndarray) -> np.ndarray:
     mine, general = _args(m, A), _args(m, A)
     done, out = _own_law_then_lean(mine)
     out_general = U.apply_update(*general, stuck_free=False)
-    for x, y in zip(out, out_general):                 # pulses up, down, energy per row
+    for x, y in zip(out, out_general, strict=True):    # pulses up, down, energy, capped
         assert np.array_equal(x, y)
     for a, b in zip(mine[4], general[4]):              # states, write marks (and the rest)
         assert np.array_equal(a, b)
