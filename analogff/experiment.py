@@ -390,6 +390,7 @@ def _run(cfg, net, progress, keep_network, monitor, t_start, dev=None) -> dict:
                    "adc_conversions": int(L.get("adc_conversions")),
                    "dac_conversions": int(L.get("dac_conversions")),
                    "adc_saturated": int(L.get("adc_saturated")),
+                   "trains_capped": int(L.get("trains_capped")),
                    "transposed_vectors": int(L.get("transposed_vectors")),
                    "mvm_vectors": int(L.get("mvm_vectors"))},
         "timing": {"wall_s": time.perf_counter() - t_start, "train_s": tr["train_s"],

@@ -33,7 +33,13 @@ def saturation_by_matrix(ledger: dict[str, Any]) -> dict[str, tuple[int, int]]:
 def worst_matrix(ledger: dict[str, Any]) -> tuple[str, float] | None:
     """The matrix whose ADCs clipped the largest share of their conversions, and that share
     (0..1); None when no matrix converted anything (ideal twin)."""
-    by = saturation_by_matrix(ledger)
+    return worst_share(saturation_by_matrix(ledger))
+
+
+def worst_share(by: dict[str, tuple[int, int]]) -> tuple[str, float] | None:
+    """Of ``{matrix: (events, opportunities)}`` (every count > 0), the matrix with the
+    largest share events / opportunities and that share; None for an empty dict. Ties go to
+    the last name in sort order."""
     if not by:
         return None
     name = max(by, key=lambda m: (by[m][0] / by[m][1], m))

@@ -202,6 +202,10 @@ def register(app: typer.Typer) -> None:
         full scale, are listed under the table (as sweep lists its points);
         exports carry adc_saturation_worst (fraction),
         adc_saturation_worst_matrix and adc_range_capped for every run.
+
+        Pulse cap: exports carry pulse_cap_worst (fraction of that matrix's
+        weight updates whose pulse train was cut to max_pulses) and
+        pulse_cap_worst_matrix.
         """
         from analogff.errors import AnalogffError
         from analogff.store import ResultsStore
@@ -229,6 +233,8 @@ def register(app: typer.Typer) -> None:
             df = _add_hw_metrics(df, recs)
         targets = [] if hw or recs is None else _add_curve_metrics(df, recs)
         flagged = ([], []) if recs is None else _add_adc_metrics(df, recs)
+        if recs is not None:
+            _add_pulse_cap_metrics(df, recs)
         df = df.drop(columns=["record"], errors="ignore")
         # `analogff deploy` records (float-trained, then programmed) are a mode of their own:
         # never pooled with runs trained on the devices
@@ -322,6 +328,19 @@ def _add_adc_metrics(df, recs) -> tuple[list, list]:
                 for i, w in zip(df["id"], worst) if w and w[1] > SATURATION_WARN_FRACTION]
     capped_runs = [(f"run {i}", ", ".join(c)) for i, c in zip(df["id"], capped) if c]
     return clipping, capped_runs
+
+
+def _add_pulse_cap_metrics(df, recs) -> None:
+    """Pulse trains cut by the periphery's cap in every run, from its record
+    (`analogff.pulse_cap`): the worst matrix's share of its weight updates
+    (``pulse_cap_worst``, a fraction; NaN for runs without analog updates, and for records
+    from before the count existed) and that matrix (``pulse_cap_worst_matrix``)."""
+    from analogff.pulse_cap import worst_capped_matrix
+
+    worst = [worst_capped_matrix(r.get("ledger") or {})
+             if "trains_capped" in (r.get("counts") or {}) else None for r in recs]
+    df["pulse_cap_worst"] = [w[1] if w else math.nan for w in worst]
+    df["pulse_cap_worst_matrix"] = [w[0] if w else "" for w in worst]
 
 
 def _print_adc_flags(clipping: list, capped: list) -> None:

@@ -10,11 +10,21 @@ from typing import Optional
 import typer
 
 from analogff.config import TRAINING_FIELDS
+from analogff.pulse_cap import pulse_cap_warnings, worst_capped_matrix
 from analogff.saturation import capped_range_notes, saturation_warnings, worst_matrix
 
 from .run_options import run_options
 from .common import (cli_errors, console, err_console, field_help_cli, fmt_si, hardware_options,
                      resolve_hardware)
+
+
+def _capped_cell(rec: dict, counts: dict) -> str:
+    """The trains the pulse cap cut, and the worst matrix's share of its weight updates
+    ("n/a" for an ideal run, and for a record from before the count existed)."""
+    worst = worst_capped_matrix(rec.get("ledger") or {})
+    if worst is None or "trains_capped" not in counts:
+        return "n/a"
+    return f"{fmt_si(counts['trains_capped'])} (worst {worst[0]}: {100 * worst[1]:.2f} %)"
 
 
 def summary_table(rec: dict):
@@ -30,6 +40,7 @@ def summary_table(rec: dict):
     t.add_row("train accuracy", f"{100 * m['train_accuracy']:.2f} %")
     t.add_row("training samples seen", f"{s['train_total']:,} ({s['epochs']} epochs)")
     t.add_row("write pulses", fmt_si(k["pulses"]))
+    t.add_row("pulse trains cut to max_pulses", _capped_cell(rec, k))
     t.add_row("ADC conversions (saturated)",
               f"{fmt_si(k['adc_conversions'])} ({fmt_si(k['adc_saturated'])})")
     worst = worst_matrix(rec.get("ledger") or {})
@@ -198,5 +209,6 @@ def register(app: typer.Typer) -> None:
             console.print(final_accuracy_line(record, monitor), highlight=False)
             if store is not None:
                 console.print(f"record appended to {store}")
-        for line in capped_range_notes(record) + saturation_warnings(record):
+        for line in (capped_range_notes(record) + saturation_warnings(record)
+                     + pulse_cap_warnings(record)):
             err_console.print(line, markup=False, highlight=False, soft_wrap=True)

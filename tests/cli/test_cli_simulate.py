@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+import math
 import os
 import re
 import sqlite3
 import subprocess
 import sys
 
+import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
@@ -256,11 +258,46 @@ def test_a_clipping_array_is_named_with_the_option_to_change():
     --out-bound; the table's worst-matrix row agrees with the record's ledger."""
     r = runner.invoke(app, ["simulate", "--out-bound", "0.001", *QUICK])
     assert r.exit_code == 0, r.output
-    warn = [ln for ln in r.stderr.splitlines() if ln.startswith("warning: ")]
-    assert warn and all("--out-bound (now 0.001)" in ln for ln in warn)
+    warn = [ln for ln in r.stderr.splitlines() if "ADC conversions saturated" in ln]
+    assert warn and all(ln.startswith("warning: ") and "--out-bound (now 0.001)" in ln
+                        for ln in warn)
     assert any(ln.startswith("warning: W1: ") for ln in warn)
     row = next(ln for ln in r.stdout.splitlines() if "ADC saturation, worst matrix" in ln)
     m = re.search(r"(\w+): ([\d.]+) %", row.split("worst matrix", 1)[1])
     shares = {w.split(":")[1].strip(): float(w.split(":")[2].split("%")[0]) for w in warn}
     assert m and m.group(1) == max(shares, key=shares.get)        # the worst warned matrix
     assert abs(float(m.group(2)) - shares[m.group(1)]) <= 0.05    # the same share (rounding)
+
+
+def test_pulse_trains_cut_by_the_cap_are_counted_and_named(tmp_path):
+    """Plain SGD at a learning rate far too large asks most devices for more pulses than the
+    periphery's cap: stderr names each matrix over 5 % of its weight updates; the table's
+    row, the record's count and `results`' export agree with the warned shares; an ideal run
+    has no pulses."""
+    db = str(tmp_path / "r.db")
+    r = runner.invoke(app, ["simulate", "--algo", "bp", "--optimizer", "sgd", "--lr", "5",
+                            "--store", db, *QUICK_NO_STEPS])
+    assert r.exit_code == 0, r.output
+    warn = [ln for ln in r.stderr.splitlines() if "were cut to it" in ln]
+    assert {w.split(":")[1].strip() for w in warn} == {"bp.W1", "bp.W2", "bp.W3"}
+    shares = {w.split(":")[1].strip(): float(w.split(":")[2].split("%")[0]) for w in warn}
+    row = next(ln for ln in r.stdout.splitlines() if "pulse trains cut to max_pulses" in ln)
+    m = re.search(r"worst ([\w.]+): ([\d.]+) %", row)
+    assert m and m.group(1) == max(shares, key=shares.get)
+    assert abs(float(m.group(2)) - shares[m.group(1)]) <= 0.05
+    j = runner.invoke(app, ["simulate", "--algo", "bp", "--optimizer", "sgd", "--lr", "5",
+                            "--json", *QUICK_NO_STEPS])
+    rec = json.loads(j.stdout.strip().splitlines()[-1])
+    assert rec["counts"]["trains_capped"] == sum(e.get("trains_capped", 0)
+                                                 for e in rec["ledger"]["entries"]
+                                                 if e["phase"] != "inference") > 0
+    ideal = runner.invoke(app, ["simulate", "--ideal", "--algo", "bp", "--store", db,
+                                *QUICK_NO_STEPS])
+    row = next(ln for ln in ideal.stdout.splitlines() if "pulse trains cut" in ln)
+    assert "n/a" in row and "were cut to it" not in ideal.stderr
+    csv = tmp_path / "runs.csv"
+    assert runner.invoke(app, ["results", db, "--csv", str(csv)]).exit_code == 0
+    runs = pd.read_csv(csv).set_index("ideal")
+    assert runs.loc[False, "pulse_cap_worst_matrix"] == m.group(1)
+    assert abs(100 * runs.loc[False, "pulse_cap_worst"] - shares[m.group(1)]) <= 0.05
+    assert math.isnan(runs.loc[True, "pulse_cap_worst"])
