@@ -44,6 +44,14 @@ def worst_capped_matrix(ledger: dict[str, Any]) -> tuple[str, float] | None:
     return worst_share(capped_by_matrix(ledger))
 
 
+def cut_heading(count: int, what: str) -> str:
+    """The warning over a list of ``count`` sweep points or stored runs (``what``) that had a
+    matrix whose updates the cap cut for more than CAP_WARN_FRACTION of its weights."""
+    return (f"warning: {count} {what}(s) had a matrix whose updates asked for more than "
+            f"max_pulses pulses for over {100 * CAP_WARN_FRACTION:g} % of its weights (the "
+            "cap cut them; a lower learning rate asks for fewer):")
+
+
 def pulse_cap_warnings(record: dict[str, Any], limit: float = CAP_WARN_FRACTION) -> list[str]:
     """One line per matrix whose updates cut more than ``limit`` of its weights' pulse trains
     to the cap, naming the matrix and the share."""

@@ -42,6 +42,7 @@ from device_models.checks import check_number, plain
 
 from .config import FIELD_TYPES, HARDWARE_FIELDS, SimConfig, coerce, from_dict
 from .errors import ConfigError
+from .pulse_cap import CAP_WARN_FRACTION, worst_capped_matrix
 from .saturation import SATURATION_WARN_FRACTION, capped_ranges, worst_matrix
 
 POINT_FN_ENV = "ANALOGFF_SWEEP_POINT_FN"
@@ -445,6 +446,9 @@ class SweepResult:
     # done points with a matrix whose widened ADC range was set to full scale
     # (analogff.saturation.capped_ranges): (config hash, its config, those matrices)
     capped: list[tuple[str, dict, list[str]]] = field(default_factory=list)
+    # done points whose worst matrix had more than analogff.pulse_cap's limit of its weight
+    # updates cut to max_pulses: (config hash, its config, matrix, cut share 0..1)
+    pulse_cut: list[tuple[str, dict, str, float]] = field(default_factory=list)
     executor: str = "local"
     workers: int = 1
     client_s: float = 0.0           # time the client spent writing results to the store
@@ -569,6 +573,10 @@ def run_sweep(points: Sequence[SimConfig], store, *, point_fn: Callable | str | 
             if worst is not None and worst[1] > SATURATION_WARN_FRACTION:
                 result.clipping.append((record.get("config_hash", "?"),
                                         record.get("config") or {}, *worst))
+            cut = worst_capped_matrix(record.get("ledger") or {})
+            if cut is not None and cut[1] > CAP_WARN_FRACTION:
+                result.pulse_cut.append((record.get("config_hash", "?"),
+                                         record.get("config") or {}, *cut))
             capped = capped_ranges(record)
             if capped:
                 result.capped.append((record.get("config_hash", "?"),

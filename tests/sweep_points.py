@@ -46,6 +46,18 @@ def clipping(cfg: SimConfig) -> dict:
     return rec
 
 
+def cutting(cfg: SimConfig) -> dict:
+    """The fake record, whose analog W1 (100 x 10) takes 2 updates and has 300 of its 2000
+    weight updates cut by the pulse cap when adc_bits == 4 (10 otherwise)."""
+    rec = fake_record(cfg)
+    cut = 300 if cfg.adc_bits == 4 else 10
+    rec["counts"]["trains_capped"] = cut
+    rec["ledger"]["matrices"] = {"W1": {"analog": True, "rows": 100, "cols": 10}}
+    rec["ledger"]["entries"] = [{"phase": "update", "matrix": "W1", "update_calls": 2,
+                                 "trains_capped": cut}]
+    return rec
+
+
 def capped(cfg: SimConfig) -> dict:
     """The fake record, whose G1 and G2 ask for 6 × out_bound as their ADC range and, above
     1/6, record it as capped at full scale (as analogff.experiment's factory does)."""

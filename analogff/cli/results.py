@@ -203,9 +203,10 @@ def register(app: typer.Typer) -> None:
         exports carry adc_saturation_worst (fraction),
         adc_saturation_worst_matrix and adc_range_capped for every run.
 
-        Pulse cap: exports carry pulse_cap_worst (fraction of that matrix's
-        weight updates whose pulse train was cut to max_pulses) and
-        pulse_cap_worst_matrix.
+        Pulse cap: runs with a matrix whose updates asked for more than
+        max_pulses pulses for over 5 % of its weights are listed under the
+        table; exports carry pulse_cap_worst (fraction of that matrix's weight
+        updates cut to the cap) and pulse_cap_worst_matrix.
         """
         from analogff.errors import AnalogffError
         from analogff.store import ResultsStore
@@ -233,8 +234,7 @@ def register(app: typer.Typer) -> None:
             df = _add_hw_metrics(df, recs)
         targets = [] if hw or recs is None else _add_curve_metrics(df, recs)
         flagged = ([], []) if recs is None else _add_adc_metrics(df, recs)
-        if recs is not None:
-            _add_pulse_cap_metrics(df, recs)
+        cut = [] if recs is None else _add_pulse_cap_metrics(df, recs)
         df = df.drop(columns=["record"], errors="ignore")
         # `analogff deploy` records (float-trained, then programmed) are a mode of their own:
         # never pooled with runs trained on the devices
@@ -267,6 +267,10 @@ def register(app: typer.Typer) -> None:
                 _print_runs(df, title, limit, hw, targets)
             export = df.drop(columns=[f"{t}_reached" for t in targets], errors="ignore")
         _print_adc_flags(*flagged)
+        if cut:
+            from analogff.pulse_cap import cut_heading
+
+            print_flagged(cut_heading(len(cut), "run"), cut)
         if csv is not None:
             _write_atomic(export, csv, "csv")
             console.print(f"wrote {csv}", highlight=False)
@@ -330,17 +334,20 @@ def _add_adc_metrics(df, recs) -> tuple[list, list]:
     return clipping, capped_runs
 
 
-def _add_pulse_cap_metrics(df, recs) -> None:
+def _add_pulse_cap_metrics(df, recs) -> list:
     """Pulse trains cut by the periphery's cap in every run, from its record
     (`analogff.pulse_cap`): the worst matrix's share of its weight updates
     (``pulse_cap_worst``, a fraction; NaN for runs without analog updates, and for records
-    from before the count existed) and that matrix (``pulse_cap_worst_matrix``)."""
-    from analogff.pulse_cap import worst_capped_matrix
+    from before the count existed) and that matrix (``pulse_cap_worst_matrix``). Returns the
+    runs to flag under the table (beyond CAP_WARN_FRACTION), as (run, what) pairs."""
+    from analogff.pulse_cap import CAP_WARN_FRACTION, worst_capped_matrix
 
     worst = [worst_capped_matrix(r.get("ledger") or {})
              if "trains_capped" in (r.get("counts") or {}) else None for r in recs]
     df["pulse_cap_worst"] = [w[1] if w else math.nan for w in worst]
     df["pulse_cap_worst_matrix"] = [w[0] if w else "" for w in worst]
+    return [(f"run {i}", f"{w[0]} {100 * w[1]:.1f} %")
+            for i, w in zip(df["id"], worst) if w and w[1] > CAP_WARN_FRACTION]
 
 
 def _print_adc_flags(clipping: list, capped: list) -> None:

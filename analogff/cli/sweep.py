@@ -259,6 +259,12 @@ def _print_summary(res, store, fmt_duration, varied=()) -> None:
         print_flagged(clipping_heading(len(res.clipping), "point"),
                       [(_point(h, cfg, varied), f"{m} {100 * share:.1f} %")
                        for h, cfg, m, share in res.clipping])
+    if res.pulse_cut:   # updates cut by the pulse cap: the learning rate asked for more
+        from analogff.pulse_cap import cut_heading
+
+        print_flagged(cut_heading(len(res.pulse_cut), "point"),
+                      [(_point(h, cfg, varied), f"{m} {100 * share:.1f} %")
+                       for h, cfg, m, share in res.pulse_cut])
     if res.capped:   # the range these points simulated is not the one their options ask
         names = ", ".join(sorted({m for _h, _c, ms in res.capped for m in ms}))
         print_flagged(capped_heading(len(res.capped), "point", names),

@@ -248,6 +248,25 @@ def test_points_whose_adcs_clip_are_listed_and_the_cli_names_them(tmp_path, monk
                       runs["adc_saturation_worst_matrix"])) == [(4, 0.2, "W1"), (6, 0.01, "W1")]
 
 
+def test_points_whose_updates_the_pulse_cap_cut_are_listed_and_the_cli_names_them(
+        tmp_path, monkeypatch):
+    store = ResultsStore(tmp_path / "r.db")
+    pts = _points(grid=("adc_bits=3,4",))
+    res = run_sweep(pts, store, point_fn="sweep_points:cutting", workers=1)
+    four = next(p for p in pts if p.adc_bits == 4)
+    assert res.pulse_cut == [(four.config_hash(), four.to_dict(), "W1", 0.15)]
+    store.close()
+    out = _cli_sweep(tmp_path, monkeypatch, "sweep_points:cutting", "adc_bits=4,6")
+    assert "1 point(s) had a matrix whose updates asked for more than max_pulses" in out.stderr
+    assert "  adc_bits=4: W1 15.0 %" in out.stderr
+    runs = _cli_results(tmp_path)
+    four = runs[runs["adc_bits"] == 4]
+    assert "1 run(s) had a matrix whose updates asked for more than" in runs.attrs["stderr"]
+    assert f"  run {four['id'].item()}: W1 15.0 %" in runs.attrs["stderr"]
+    assert sorted(zip(runs["adc_bits"], runs["pulse_cap_worst"],
+                      runs["pulse_cap_worst_matrix"])) == [(4, 0.15, "W1"), (6, 0.005, "W1")]
+
+
 def test_points_with_a_capped_adc_range_are_listed_and_the_cli_names_them(tmp_path,
                                                                           monkeypatch):
     store = ResultsStore(tmp_path / "r.db")
