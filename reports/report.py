@@ -135,9 +135,12 @@ def _macs(ledger: dict) -> float:
     return math.fsum(_num(e.get("macs") or 0) for e in ledger.get("entries", []))
 
 
-def _matrix_rows(rid: int, algo: str, led: dict, hw: Hardware, rp) -> list[dict[str, Any]]:
+def _matrix_rows(rid: int, algo: str, led: dict, hw: Hardware, rp,
+                 cap_counted: bool) -> list[dict[str, Any]]:
     """One row per analog matrix: energy per training sample and per inference, area, ADC
-    saturation (fraction of conversions clipped) in training and at test."""
+    saturation (fraction of conversions clipped) in training and at test, and the fraction of
+    its weight updates whose pulse train the max_pulses cap cut (NaN without updates, and
+    when the record predates the count: ``cap_counted`` false)."""
     rows = []
     of: dict[Any, list[dict[str, Any]]] = {}   # each matrix's entries, in ledger order
     for e in led["entries"]:
@@ -146,10 +149,14 @@ def _matrix_rows(rid: int, algo: str, led: dict, hw: Hardware, rp) -> list[dict[
         if name == "digital" or "rows" not in info:
             continue
         sat = {"train": [0.0, 0.0], "inference": [0.0, 0.0]}
+        cut = [0.0, 0.0]   # trains cut, weight updates (one per weight and update call)
         for e in of.get(name, []):
             k = "inference" if e.get("phase") in INFERENCE_PHASES else "train"
             sat[k][0] += _num(e.get("adc_saturated") or 0)
             sat[k][1] += _num(e.get("adc_conversions") or 0)
+            cut[0] += _num(e.get("trains_capped") or 0)
+            cut[1] += _num(e.get("update_calls") or 0) * _num(info["rows"]) * \
+                _num(info.get("cols") or 0)
         area = area_breakdown({"matrices": {name: info}, "entries": of.get(name, [])}, hw)
         rows.append({
             "run": rid, "algo": algo, "matrix": name,
@@ -161,6 +168,7 @@ def _matrix_rows(rid: int, algo: str, led: dict, hw: Hardware, rp) -> list[dict[
             else math.nan,
             "adc_saturation_inference": sat["inference"][0] / sat["inference"][1]
             if sat["inference"][1] else math.nan,
+            "pulse_cap_train": cut[0] / cut[1] if cap_counted and cut[1] else math.nan,
         })
     return rows
 
@@ -233,7 +241,8 @@ def run_metrics(rid: int, rec: dict[str, Any]) -> dict[str, list[dict[str, Any]]
             add_energy("component", comp, pt["by_component_j"].get(comp, 0.0))
         for k, v in pt["area_breakdown_mm2"].items():
             area.append({"run": rid, "algo": row["algo"], "block": k, "mm2": v})
-        matrices = _matrix_rows(rid, row["algo"], led, hw, rp)
+        matrices = _matrix_rows(rid, row["algo"], led, hw, rp,
+                                "trains_capped" in (rec.get("counts") or {}))
         chips.append({"run": rid, **hw.to_dict()})
         rec = {**rec, "energy": summary}
     else:  # a record without its chip or ledger: its own stored energy summary
@@ -469,7 +478,8 @@ _MATRIX_COLS = [("algo", "algo", "text"), ("matrix", "matrix", "text"),
                 ("energy_per_inference_j", "energy / inference", "si:J"),
                 ("area_mm2", "area (mm²)", "num"),
                 ("adc_saturation_train", "ADC clipped (train)", "pct"),
-                ("adc_saturation_inference", "ADC clipped (test)", "pct")]
+                ("adc_saturation_inference", "ADC clipped (test)", "pct"),
+                ("pulse_cap_train", "pulse trains cut (train)", "pct")]
 
 
 def group_columns(knobs: list[str]) -> list[tuple[str, str, str]]:
@@ -630,7 +640,8 @@ def _write_all(records, tmp: Path, store: str) -> None:
                                                    "energy_per_train_sample_j",
                                                    "energy_per_inference_j", "area_mm2",
                                                    "adc_saturation_train",
-                                                   "adc_saturation_inference"])
+                                                   "adc_saturation_inference",
+                                                   "pulse_cap_train"])
     study = make_study(runs, energy, area, mats, cols)
     figs = all_figures(study, tmp)
     drift = fig_accuracy_vs_time(times, cols, tmp)

@@ -107,6 +107,17 @@ def test_per_matrix_area_and_energy_add_up(sweep_store):
             row["energy_per_train_sample_j"]
         for x in mats:
             assert 0 <= x["adc_saturation_train"] <= 1
+            # the share of the matrix's weight updates the pulse cap cut, from its entries
+            ents = [e for e in split_ledger(rec["ledger"])[0]["entries"]
+                    if e["matrix"] == x["matrix"]]
+            updates = sum(e.get("update_calls", 0) for e in ents) * \
+                rec["ledger"]["matrices"][x["matrix"]]["rows"] * \
+                rec["ledger"]["matrices"][x["matrix"]]["cols"]
+            if "trains_capped" in rec["counts"] and updates:
+                assert x["pulse_cap_train"] == pytest.approx(
+                    sum(e.get("trains_capped", 0) for e in ents) / updates, rel=1e-12)
+            else:
+                assert math.isnan(x["pulse_cap_train"])
         macs = sum(e.get("macs", 0) for e in split_ledger(rec["ledger"])[1]["entries"])
         ops_per_inf = 2 * macs / rec["samples"]["test"]
         assert row["tops_per_w"] == pytest.approx(
