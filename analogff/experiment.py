@@ -260,7 +260,7 @@ def train(net: Network, progress: Callable | None = None, seconds_per_batch: flo
     hp, data = net.hp, net.data
     rng = np.random.default_rng(np.random.SeedSequence([net.cfg.seed, 0xBA7C]))
     n = data.x_train.shape[0]
-    from .algorithms.ff import hp_int
+    from .algorithms.hyperparams import hp_int
     bs = hp_int(hp, "batch_size")
     from .boundary import check_batch
     check_batch(bs, n)  # a batch beyond the set would count samples never seen

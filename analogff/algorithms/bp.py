@@ -33,7 +33,8 @@ from typing import Callable
 
 import numpy as np
 
-from .ff import ACT_BITS, ERR_BITS, build_layers, resolve_hp
+from .hyperparams import resolve_hp
+from .layers import ACT_BITS, ERR_BITS, build_layers
 from .updates import make_rule
 
 

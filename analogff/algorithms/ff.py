@@ -47,84 +47,14 @@ Hyperparameters (``hp``; missing keys or ``None`` take the defaults in `FF.defau
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from typing import Callable
 
 import numpy as np
 
-from device_models.checks import check_number, plain
-
 from ..errors import ConfigError
+from .hyperparams import resolve_hp
+from .layers import ACT_BITS, ERR_BITS, build_layers
 from .updates import make_rule
-
-ACT_BITS = 8  # bits per buffered activation value (SRAM accounting)
-# bits per buffered error value: local errors / backprop deltas need more precision than
-# activations (backprop's error vectors need 8 bits or more; this project's choice is 16-bit
-# fixed point, as in mixed-precision training)
-ERR_BITS = 16
-
-
-# ---- hyperparameter helpers (shared with bp.py) ------------------------------------------
-def parse_hidden(value: Any) -> tuple[int, ...]:
-    """``(500, 500)``, ``[500, 500]``, ``"500,500"`` or ``500`` -> ``(500, 500)``/``(500,)``."""
-    if isinstance(value, str):
-        parts = [p for p in value.replace(" ", "").split(",") if p]
-        sizes = tuple(int(p) for p in parts)
-    elif isinstance(value, (int, np.integer)):
-        sizes = (int(value),)
-    else:
-        sizes = tuple(int(v) for v in value)
-    if not sizes or any(s < 1 for s in sizes):
-        raise ConfigError(f"hidden = {value!r} must be one or more positive layer sizes, "
-                          f"e.g. 500,500")
-    return sizes
-
-
-def refuse_unknown(defaults: dict, hp: dict | None) -> None:
-    """ConfigError naming the first key of ``hp`` that ``defaults`` (an algorithm's
-    hyperparameters) do not have: a misspelt or foreign key would otherwise do nothing."""
-    unknown = sorted(set(hp or {}) - set(defaults))
-    if unknown:
-        raise ConfigError(f"unknown hyperparameter {unknown[0]!r}; known: {', '.join(defaults)}")
-
-
-def hp_int(hp: dict, name: str, lo: int = 1) -> int:
-    """``hp[name]``, an integer >= ``lo`` (a numpy integer is the int it holds), else a one-line
-    ConfigError: 2.5 settling steps are refused, not run as 2."""
-    v = plain(hp[name])
-    check_number(name, v, lo, None, integer=True, error=ConfigError)
-    return v
-
-
-def resolve_hp(defaults: dict, hp: dict | None) -> dict:
-    """Defaults overridden by every key of ``hp`` whose value is not None; a key the defaults
-    do not have is refused (`refuse_unknown`), not dropped."""
-    refuse_unknown(defaults, hp)
-    out = dict(defaults)
-    for k, v in (hp or {}).items():
-        if v is not None:
-            out[k] = v
-    out["hidden"] = parse_hidden(out["hidden"])
-    return out
-
-
-def uniform_init(rng: np.random.Generator, out: int, in_: int, scale: float) -> tuple[np.ndarray, float]:
-    """``U(-s, s)`` with ``s = scale * sqrt(3 / in_)`` (std ``scale / sqrt(in_)``); returns (W, s)."""
-    s = float(scale) * np.sqrt(3.0 / in_)
-    return rng.uniform(-s, s, size=(out, in_)).astype(np.float32), s
-
-
-def build_layers(factory: Callable, prefix: str, sizes: tuple[int, ...], scales: list[float],
-                 w_max_factor: float, rng: np.random.Generator) -> tuple[list, list[np.ndarray]]:
-    """Matrices ``{prefix}.W1``... for ``sizes[0] -> sizes[1] -> ...`` (layer l initialised
-    by `uniform_init` with ``scales[l - 1]``, mapped with ``w_max = w_max_factor * s``) and
-    zero float32 biases."""
-    matrices: list = []
-    biases: list[np.ndarray] = []
-    for i, (fan_in, fan_out, scale) in enumerate(zip(sizes[:-1], sizes[1:], scales), start=1):
-        W, s = uniform_init(rng, fan_out, fan_in, scale)
-        matrices.append(factory(f"{prefix}.W{i}", fan_out, fan_in, float(w_max_factor) * s, W))
-        biases.append(np.zeros(fan_out, dtype=np.float32))
-    return matrices, biases
 
 
 # ---- the layer's local loss and its gradient (pure functions; dtype follows the input) ---

@@ -45,7 +45,8 @@ from crossbar.blockdiag import BlockDiagonal
 
 from ..errors import ConfigError
 from . import fused
-from .ff import ACT_BITS, ERR_BITS, hp_int, refuse_unknown
+from .hyperparams import hp_int, refuse_unknown
+from .layers import ACT_BITS, ERR_BITS
 from .updates import make_rule
 
 EPS_LN = 1e-8

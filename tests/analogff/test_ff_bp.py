@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 
 from analogff.algorithms.bp import BP, softmax_xent
-from analogff.algorithms.ff import FF, ff_layer_delta, ff_layer_loss, l2_normalise, parse_hidden
+from analogff.algorithms.ff import FF, ff_layer_delta, ff_layer_loss, l2_normalise
+from analogff.algorithms.hyperparams import parse_hidden
 from analogff.data import load_dataset
 from analogff.errors import ConfigError
 from crossbar import IdealMatrix, Ledger

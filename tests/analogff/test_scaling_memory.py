@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from analogff.algorithms.ff import ACT_BITS, ERR_BITS
+from analogff.algorithms.layers import ACT_BITS, ERR_BITS
 from analogff.estimate import build_ledgers, estimate
 from crossbar.chip import Hardware
 
