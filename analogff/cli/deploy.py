@@ -41,7 +41,7 @@ def register(app: typer.Typer) -> None:
         lr: Optional[float] = typer.Option(None, help=field_help_cli("lr")),
         seed: Optional[int] = typer.Option(None, help=field_help_cli("seed")),
         eval_times: str = typer.Option(DEFAULT_TIMES, help="Seconds after programming at which to measure test accuracy, increasing, comma-separated."),
-        weights: Optional[Path] = typer.Option(None, help="Trained network (.npz as --save-weights writes: one array per matrix name, plus the digital state) instead of training in float; the training options (--epochs, --lr, --batch-size, --limit) are then refused."),
+        weights: Optional[Path] = typer.Option(None, help="Trained network (.npz as --save-weights writes: one array per matrix name, plus the digital state) instead of training in float; the training options (--epochs, --lr, --batch-size, --limit, and a --config file's optimizer and dev_fraction) are then refused."),
         save_weights: Optional[Path] = typer.Option(None, help="Write the float-trained network here (.npz: matrices and digital state)."),
         config: Optional[Path] = typer.Option(None, help="TOML file with run options (the command line overrides it)."),
         store: Optional[Path] = typer.Option(None, help="Append the deploy record to this results store (the report draws accuracy vs time)."),

@@ -103,3 +103,18 @@ def test_cli_deploy_refuses_weights_with_nan(tmp_path, poison):
     assert r.exit_code == 2, r.output
     assert f"weights: array {key!r} holds NaN or infinity" in r.output
     assert "Traceback" not in r.output
+
+
+def test_the_weights_help_names_every_option_it_refuses():
+    """--weights' help lists what it refuses: every field of `deploy.TRAINING_ONLY` (as its
+    option, or by name where only a --config file sets it) and dev_fraction."""
+    import typer.main
+
+    from analogff.deploy import TRAINING_ONLY
+
+    cmd = typer.main.get_command(app).commands["deploy"]
+    opts = {o for p in cmd.params for o in p.opts}
+    help_text = next(p.help for p in cmd.params if "--weights" in p.opts)
+    for field in (*TRAINING_ONLY, "dev_fraction"):
+        opt = "--" + field.replace("_", "-")
+        assert (opt in help_text) if opt in opts else (field in help_text), field
