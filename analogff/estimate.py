@@ -63,7 +63,8 @@ def counting_factory(hw: Hardware, ledger: Ledger, *, update: str = "determinist
         dev = dev.replace(**changes)
     base = Periphery(dac_bits=max(hw.dac_bits, 2), adc_bits=max(hw.adc_bits, 2),
                      out_bound=hw.out_bound, tile_rows=hw.tile_rows, tile_cols=hw.tile_cols,
-                     update=update, wire_resistance=hw.wire_resistance)
+                     update=update, wire_resistance=hw.wire_resistance,
+                     max_pulses=hw.update_slots, bl=hw.update_slots)   # as make_periphery
     counter = [0]
 
     def factory(name, out, inp, w_max, init=None, out_bound_scale=None, **overrides):

@@ -105,11 +105,14 @@ def make_device(cfg: SimConfig):
 
 
 def make_periphery(cfg: SimConfig) -> Periphery:
-    """The simulator's periphery, every field taken unchanged from ``cfg.hardware``."""
+    """The simulator's periphery, every field taken unchanged from ``cfg.hardware``; the chip's
+    update slots are both the most pulses a device takes per update (``max_pulses``) and the
+    stochastic scheme's train length (``bl``): one slot, at most one pulse per device."""
     hw = cfg.hardware
     return Periphery(dac_bits=hw.dac_bits, adc_bits=hw.adc_bits, out_bound=hw.out_bound,
                      tile_rows=hw.tile_rows, tile_cols=hw.tile_cols, read_noise=cfg.noise,
-                     update=cfg.update, wire_resistance=hw.wire_resistance)
+                     update=cfg.update, wire_resistance=hw.wire_resistance,
+                     max_pulses=hw.update_slots, bl=hw.update_slots)
 
 
 def converter_info(hw, periphery: Periphery) -> dict[str, Any]:

@@ -1,7 +1,9 @@
-"""Pulse trains cut by the periphery's cap, per matrix, read from a run record's ledger.
+"""Pulse trains cut by the chip's update slots, per matrix, read from a run record's ledger.
 
-A device asked for more than ``max_pulses`` pulses in one update fires ``max_pulses``
-(`crossbar.pulse_updates.apply_update`; the mixed scheme keeps the rest in its accumulator).
+An update call has the chip's ``update_slots`` pulse slots, and a device takes at most one pulse
+per slot: a device asked for more fires ``update_slots`` pulses (the simulator's
+``max_pulses``, `crossbar.pulse_updates.apply_update`; the mixed scheme keeps the rest in its
+accumulator).
 The ledger counts such trains as ``trains_capped``, as it counts clipped conversions as
 ``adc_saturated``: a run whose large steps are cut learns more slowly than its learning rate
 says. These helpers give each matrix's share of its weight updates, so that the command line
@@ -47,19 +49,23 @@ def worst_capped_matrix(ledger: dict[str, Any]) -> tuple[str, float] | None:
 def cut_heading(count: int, what: str) -> str:
     """The warning over a list of ``count`` sweep points or stored runs (``what``) that had a
     matrix whose updates the cap cut for more than CAP_WARN_FRACTION of its weights."""
-    return (f"warning: {count} {what}(s) had a matrix whose updates asked for more than "
-            f"max_pulses pulses for over {100 * CAP_WARN_FRACTION:g} % of its weights (the "
-            "cap cut them; a lower learning rate asks for fewer):")
+    return (f"warning: {count} {what}(s) had a matrix whose updates asked for more pulses "
+            f"than the chip's update slots for over {100 * CAP_WARN_FRACTION:g} % of its "
+            "weights (cut to them; a lower learning rate asks for fewer, more --update-slots "
+            "fire more):")
 
 
 def pulse_cap_warnings(record: dict[str, Any], limit: float = CAP_WARN_FRACTION) -> list[str]:
     """One line per matrix whose updates cut more than ``limit`` of its weights' pulse trains
-    to the cap, naming the matrix and the share."""
+    to the chip's update slots, naming the matrix, the share and the option (with the run's
+    value)."""
+    slots = (record.get("hardware") or {}).get("update_slots")
+    now = f" (now {slots})" if slots is not None else ""
     lines = []
     for m, (c, n) in sorted(capped_by_matrix(record.get("ledger") or {}).items()):
         if c > limit * n:
             lines.append(f"warning: {m}: {100 * c / n:.1f} % of its {n:,} weight updates asked "
-                         "for more pulses than the periphery's cap per device and update "
-                         "(max_pulses) and were cut to it; a lower learning rate, or a device "
-                         "with fewer states, asks for fewer")
+                         "for more pulses than the chip's update slots and were cut to them; "
+                         "a lower learning rate, or a device with fewer states, asks for "
+                         f"fewer, and more --update-slots{now} fire more")
     return lines

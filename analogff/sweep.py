@@ -447,7 +447,7 @@ class SweepResult:
     # (analogff.saturation.capped_ranges): (config hash, its config, those matrices)
     capped: list[tuple[str, dict, list[str]]] = field(default_factory=list)
     # done points whose worst matrix had more than analogff.pulse_cap's limit of its weight
-    # updates cut to max_pulses: (config hash, its config, matrix, cut share 0..1)
+    # updates cut to the chip's update slots: (config hash, its config, matrix, cut share)
     pulse_cut: list[tuple[str, dict, str, float]] = field(default_factory=list)
     executor: str = "local"
     workers: int = 1

@@ -125,7 +125,11 @@ _SPEC: dict[str, tuple[str, Any, Any, str, str]] = {
     "dram_type": ("str", DRAM_TYPES, None, "", "off-chip memory"),
     "program_verify": ("bool", None, None, "", "writes are program-and-verify loops"),
     "verify_iterations": ("int", 1, 1000, "", "pulse+read iterations per verified write"),
-    "update_slots": ("int", 1, 65536, "", "pulse slots per parallel outer-product update"),
+    "update_slots": ("int", 1, 65536, "",
+                     "pulse slots per parallel update: the most pulses a device takes in one "
+                     "update (the simulator cuts longer trains to it and counts them) and the "
+                     "stochastic scheme's coincidence slots (BL); an update lasts "
+                     "update_slots x t_write"),
     "cell_f2": ("float", 1.0, 1e5, "F²", "area of one device (1T1R: 48 F², NeuroSim)"),
     "g_fraction": ("float", 0.0, 1.0, "", "mean programmed conductance, fraction of g_min..g_max"),
     "input_activity": ("float", 0.0, 1.0, "", "mean (x/x_max)² of inputs (synthetic estimates)"),
@@ -440,7 +444,8 @@ def read_fields(path: str | Path) -> dict[str, Any]:
 # fields the simulator used: a run's events depend on them, so a report cannot re-price a
 # stored run with other values (sweep them instead)
 SIMULATED_FIELDS = ("device", "tile_rows", "tile_cols", "dac_bits", "adc_bits",
-                    "adc_bits_transposed", "out_bound", "wire_resistance", "v_read", "t_read")
+                    "adc_bits_transposed", "out_bound", "wire_resistance", "v_read", "t_read",
+                    "update_slots")
 # the simulated fields the pricer never reads and `analogff energy` cannot use: the wires act
 # only through a simulated run's currents (out_bound is not here: energy names the matrices
 # whose widened ADC range it would cap)

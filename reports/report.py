@@ -139,8 +139,8 @@ def _matrix_rows(rid: int, algo: str, led: dict, hw: Hardware, rp,
                  cap_counted: bool) -> list[dict[str, Any]]:
     """One row per analog matrix: energy per training sample and per inference, area, ADC
     saturation (fraction of conversions clipped) in training and at test, and the fraction of
-    its weight updates whose pulse train the max_pulses cap cut (NaN without updates, and
-    when the record predates the count: ``cap_counted`` false)."""
+    its weight updates whose pulse train was cut to the chip's update slots (NaN without
+    updates, and when the record predates the count: ``cap_counted`` false)."""
     rows = []
     of: dict[Any, list[dict[str, Any]]] = {}   # each matrix's entries, in ledger order
     for e in led["entries"]:

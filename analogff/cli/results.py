@@ -203,10 +203,10 @@ def register(app: typer.Typer) -> None:
         exports carry adc_saturation_worst (fraction),
         adc_saturation_worst_matrix and adc_range_capped for every run.
 
-        Pulse cap: runs with a matrix whose updates asked for more than
-        max_pulses pulses for over 5 % of its weights are listed under the
-        table; exports carry pulse_cap_worst (fraction of that matrix's weight
-        updates cut to the cap) and pulse_cap_worst_matrix.
+        Pulse cap: runs with a matrix whose updates asked for more pulses
+        than the chip's update slots for over 5 % of its weights are listed
+        under the table; exports carry pulse_cap_worst (fraction of that
+        matrix's weight updates cut to the slots) and pulse_cap_worst_matrix.
         """
         from analogff.errors import AnalogffError
         from analogff.store import ResultsStore

@@ -40,7 +40,7 @@ def summary_table(rec: dict):
     t.add_row("train accuracy", f"{100 * m['train_accuracy']:.2f} %")
     t.add_row("training samples seen", f"{s['train_total']:,} ({s['epochs']} epochs)")
     t.add_row("write pulses", fmt_si(k["pulses"]))
-    t.add_row("pulse trains cut to max_pulses", _capped_cell(rec, k))
+    t.add_row("pulse trains cut to update slots", _capped_cell(rec, k))
     t.add_row("ADC conversions (saturated)",
               f"{fmt_si(k['adc_conversions'])} ({fmt_si(k['adc_saturated'])})")
     worst = worst_matrix(rec.get("ledger") or {})

@@ -38,7 +38,10 @@ def test_warns_only_above_the_threshold_naming_the_matrix_and_its_share():
         out = pulse_cap_warnings({"ledger": _ledger(ents)})
         assert len(out) == lines
     assert out[0].startswith("warning: W2: 5.1 % of its 1,000 weight updates asked for more "
-                             "pulses than the periphery's cap")
+                             "pulses than the chip's update slots")
+    assert out[0].endswith("more --update-slots fire more")                 # no chip stored
+    rec = {"ledger": _ledger(ents), "hardware": {"update_slots": 15}}
+    assert pulse_cap_warnings(rec)[0].endswith("more --update-slots (now 15) fire more")
     assert pulse_cap_warnings({}) == []
 
 

@@ -257,11 +257,12 @@ def test_points_whose_updates_the_pulse_cap_cut_are_listed_and_the_cli_names_the
     assert res.pulse_cut == [(four.config_hash(), four.to_dict(), "W1", 0.15)]
     store.close()
     out = _cli_sweep(tmp_path, monkeypatch, "sweep_points:cutting", "adc_bits=4,6")
-    assert "1 point(s) had a matrix whose updates asked for more than max_pulses" in out.stderr
+    assert "1 point(s) had a matrix whose updates asked for more pulses than the chip's " \
+        "update slots" in out.stderr
     assert "  adc_bits=4: W1 15.0 %" in out.stderr
     runs = _cli_results(tmp_path)
     four = runs[runs["adc_bits"] == 4]
-    assert "1 run(s) had a matrix whose updates asked for more than" in runs.attrs["stderr"]
+    assert "1 run(s) had a matrix whose updates asked for more pulses" in runs.attrs["stderr"]
     assert f"  run {four['id'].item()}: W1 15.0 %" in runs.attrs["stderr"]
     assert sorted(zip(runs["adc_bits"], runs["pulse_cap_worst"],
                       runs["pulse_cap_worst_matrix"])) == [(4, 0.15, "W1"), (6, 0.005, "W1")]

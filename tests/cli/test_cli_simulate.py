@@ -278,10 +278,11 @@ def test_pulse_trains_cut_by_the_cap_are_counted_and_named(tmp_path):
     r = runner.invoke(app, ["simulate", "--algo", "bp", "--optimizer", "sgd", "--lr", "5",
                             "--store", db, *QUICK_NO_STEPS])
     assert r.exit_code == 0, r.output
-    warn = [ln for ln in r.stderr.splitlines() if "were cut to it" in ln]
+    warn = [ln for ln in r.stderr.splitlines() if "were cut to them" in ln]
     assert {w.split(":")[1].strip() for w in warn} == {"bp.W1", "bp.W2", "bp.W3"}
     shares = {w.split(":")[1].strip(): float(w.split(":")[2].split("%")[0]) for w in warn}
-    row = next(ln for ln in r.stdout.splitlines() if "pulse trains cut to max_pulses" in ln)
+    assert all("--update-slots (now 31)" in w for w in warn)
+    row = next(ln for ln in r.stdout.splitlines() if "pulse trains cut to update slots" in ln)
     m = re.search(r"worst ([\w.]+): ([\d.]+) %", row)
     assert m and m.group(1) == max(shares, key=shares.get)
     assert abs(float(m.group(2)) - shares[m.group(1)]) <= 0.05
@@ -294,7 +295,7 @@ def test_pulse_trains_cut_by_the_cap_are_counted_and_named(tmp_path):
     ideal = runner.invoke(app, ["simulate", "--ideal", "--algo", "bp", "--store", db,
                                 *QUICK_NO_STEPS])
     row = next(ln for ln in ideal.stdout.splitlines() if "pulse trains cut" in ln)
-    assert "n/a" in row and "were cut to it" not in ideal.stderr
+    assert "n/a" in row and "were cut to them" not in ideal.stderr
     csv = tmp_path / "runs.csv"
     assert runner.invoke(app, ["results", db, "--csv", str(csv)]).exit_code == 0
     runs = pd.read_csv(csv).set_index("ideal")
