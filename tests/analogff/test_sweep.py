@@ -229,43 +229,35 @@ def _cli_results(tmp_path):
     return runs
 
 
-def test_points_whose_adcs_clip_are_listed_and_the_cli_names_them(tmp_path, monkeypatch):
+@pytest.mark.parametrize("point_fn, attr, heading, columns, shares", [
+    # W1's ADCs clip 20 % of their conversions at adc_bits 4, 1 % otherwise
+    ("clipping", "clipping", "had a matrix whose ADCs clipped more than 5 %",
+     ("adc_saturation_worst", "adc_saturation_worst_matrix"), (0.2, 0.01)),
+    # W1's updates are cut to the update slots for 15 % of its weights at adc_bits 4, 0.5 %
+    ("cutting", "pulse_cut", "had a matrix whose updates asked for more pulses than the "
+     "chip's update slots", ("pulse_cap_worst", "pulse_cap_worst_matrix"), (0.15, 0.005))])
+def test_points_with_a_troubled_matrix_are_listed_and_the_cli_names_them(
+        point_fn, attr, heading, columns, shares, tmp_path, monkeypatch):
+    """ADC saturation and the pulse cap, each beyond 5 % of a matrix's events: the sweep's
+    result lists the point, its summary and `results` name it with the matrix and share, and
+    the export carries each run's worst matrix."""
     store = ResultsStore(tmp_path / "r.db")
     pts = _points(grid=("adc_bits=3,4,5",))
-    res = run_sweep(pts, store, point_fn="sweep_points:clipping", workers=1)
+    res = run_sweep(pts, store, point_fn=f"sweep_points:{point_fn}", workers=1)
     four = next(p for p in pts if p.adc_bits == 4)
-    assert res.done == 3 and res.clipping == [(four.config_hash(), four.to_dict(), "W1", 0.2)]
+    assert res.done == 3
+    assert getattr(res, attr) == [(four.config_hash(), four.to_dict(), "W1", shares[0])]
     store.close()
-    out = _cli_sweep(tmp_path, monkeypatch, "sweep_points:clipping", "adc_bits=4,6")
-    assert "1 point(s) had a matrix whose ADCs clipped more than 5 %" in out.stderr
-    assert "  adc_bits=4: W1 20.0 %" in out.stderr
+    out = _cli_sweep(tmp_path, monkeypatch, f"sweep_points:{point_fn}", "adc_bits=4,6")
+    assert f"1 point(s) {heading}" in out.stderr
+    assert f"  adc_bits=4: W1 {100 * shares[0]:.1f} %" in out.stderr
     # `results` says it again from the store, by run, and exports the worst matrix of each
     runs = _cli_results(tmp_path)
     four = runs[runs["adc_bits"] == 4]
-    assert "1 run(s) had a matrix whose ADCs clipped more than 5 %" in runs.attrs["stderr"]
-    assert f"  run {four['id'].item()}: W1 20.0 %" in runs.attrs["stderr"]
-    assert sorted(zip(runs["adc_bits"], runs["adc_saturation_worst"],
-                      runs["adc_saturation_worst_matrix"])) == [(4, 0.2, "W1"), (6, 0.01, "W1")]
-
-
-def test_points_whose_updates_the_pulse_cap_cut_are_listed_and_the_cli_names_them(
-        tmp_path, monkeypatch):
-    store = ResultsStore(tmp_path / "r.db")
-    pts = _points(grid=("adc_bits=3,4",))
-    res = run_sweep(pts, store, point_fn="sweep_points:cutting", workers=1)
-    four = next(p for p in pts if p.adc_bits == 4)
-    assert res.pulse_cut == [(four.config_hash(), four.to_dict(), "W1", 0.15)]
-    store.close()
-    out = _cli_sweep(tmp_path, monkeypatch, "sweep_points:cutting", "adc_bits=4,6")
-    assert "1 point(s) had a matrix whose updates asked for more pulses than the chip's " \
-        "update slots" in out.stderr
-    assert "  adc_bits=4: W1 15.0 %" in out.stderr
-    runs = _cli_results(tmp_path)
-    four = runs[runs["adc_bits"] == 4]
-    assert "1 run(s) had a matrix whose updates asked for more pulses" in runs.attrs["stderr"]
-    assert f"  run {four['id'].item()}: W1 15.0 %" in runs.attrs["stderr"]
-    assert sorted(zip(runs["adc_bits"], runs["pulse_cap_worst"],
-                      runs["pulse_cap_worst_matrix"])) == [(4, 0.15, "W1"), (6, 0.005, "W1")]
+    assert f"1 run(s) {heading}" in runs.attrs["stderr"]
+    assert f"  run {four['id'].item()}: W1 {100 * shares[0]:.1f} %" in runs.attrs["stderr"]
+    assert sorted(zip(runs["adc_bits"], *(runs[c] for c in columns))) == [
+        (4, shares[0], "W1"), (6, shares[1], "W1")]
 
 
 def test_points_with_a_capped_adc_range_are_listed_and_the_cli_names_them(tmp_path,
