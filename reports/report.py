@@ -139,8 +139,9 @@ def _matrix_rows(rid: int, algo: str, led: dict, hw: Hardware, rp,
                  cap_counted: bool) -> list[dict[str, Any]]:
     """One row per analog matrix: energy per training sample and per inference, area, ADC
     saturation (fraction of conversions clipped) in training and at test, and the fraction of
-    its weight updates whose pulse train was cut to the chip's update slots (NaN without
-    updates, and when the record predates the count: ``cap_counted`` false)."""
+    its weight updates whose pulse train was cut to the chip's update slots (NaN for an ideal
+    matrix, without updates, and when the record predates the count: ``cap_counted``
+    false)."""
     rows = []
     of: dict[Any, list[dict[str, Any]]] = {}   # each matrix's entries, in ledger order
     for e in led["entries"]:
@@ -168,7 +169,8 @@ def _matrix_rows(rid: int, algo: str, led: dict, hw: Hardware, rp,
             else math.nan,
             "adc_saturation_inference": sat["inference"][0] / sat["inference"][1]
             if sat["inference"][1] else math.nan,
-            "pulse_cap_train": cut[0] / cut[1] if cap_counted and cut[1] else math.nan,
+            "pulse_cap_train": cut[0] / cut[1] if cap_counted and info.get("analog") and cut[1]
+            else math.nan,
         })
     return rows
 

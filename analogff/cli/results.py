@@ -335,7 +335,7 @@ def _add_adc_metrics(df, recs) -> tuple[list, list]:
 
 
 def _add_pulse_cap_metrics(df, recs) -> list:
-    """Pulse trains cut by the periphery's cap in every run, from its record
+    """Pulse trains cut to the chip's update slots in every run, from its record
     (`analogff.pulse_cap`): the worst matrix's share of its weight updates
     (``pulse_cap_worst``, a fraction; NaN for runs without analog updates, and for records
     from before the count existed) and that matrix (``pulse_cap_worst_matrix``). Returns the
