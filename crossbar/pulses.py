@@ -281,12 +281,12 @@ def _round_row(a_row, u, n_out, max_pulses):
     n = floor(a) + (u < a - floor(a)), capped at ±max_pulses. Returns how many devices' counts
     the cap cut (|n| > max_pulses before it: their trains fire max_pulses)."""
     m = np.float32(max_pulses)
-    capped = 0
+    capped = np.int32(0)   # 32-bit lanes like the row's: a 64-bit count halved the vectors
     for j in range(a_row.shape[0]):
         a = a_row[j]
         fl = np.floor(a)
         n = fl + (u[j] < a - fl)
-        capped += (n > m) | (n < -m)
+        capped = np.int32(capped + np.int32((n > m) | (n < -m)))
         n_out[j] = np.int32(min(max(n, -m), m))
     return capped
 
@@ -298,11 +298,11 @@ def _truncate_row(a_row, n_out, max_pulses):
     the cap, which fire at later updates (the accumulator gives up only what it transferred).
     Branch-free. Returns how many devices' integer parts the cap cut."""
     m = np.float32(max_pulses)
-    capped = 0
+    capped = np.int32(0)
     for j in range(a_row.shape[0]):
         a = a_row[j]
         k = np.float32(np.trunc(a))
-        capped += (k > m) | (k < -m)
+        capped = np.int32(capped + np.int32((k > m) | (k < -m)))
         t = min(max(k, -m), m)
         a_row[j] = a - t
         n_out[j] = np.int32(t)
