@@ -23,19 +23,21 @@ from .saturation import worst_share
 CAP_WARN_FRACTION = 0.05
 
 
-def capped_by_matrix(ledger: dict[str, Any]) -> dict[str, tuple[int, int]]:
+def capped_by_matrix(ledger: dict[str, Any]) -> dict[str, tuple[float, int]]:
     """``{matrix: (trains capped, weight updates)}`` summed over every phase of a record's
     ledger, a weight update being one weight of the matrix in one update call (at most one
     device of a pair takes a train per update); only analog matrices with update calls
-    (the ledger's matrix info says ``analog`` and holds their shape)."""
+    (the ledger's matrix info says ``analog`` and holds their shape). A simulated run counts
+    whole trains; the counting backend (`analogff energy`) records expected, fractional
+    counts, summed as they are."""
     info = ledger.get("matrices", {})
-    out: dict[str, list[int]] = {}
+    out: dict[str, list[float]] = {}
     for e in ledger.get("entries", []):
         calls = int(e.get("update_calls", 0))
         shape = info.get(e["matrix"], {})
         if calls and shape.get("analog") and "rows" in shape and "cols" in shape:
-            acc = out.setdefault(e["matrix"], [0, 0])
-            acc[0] += int(e.get("trains_capped", 0))
+            acc = out.setdefault(e["matrix"], [0.0, 0])
+            acc[0] += e.get("trains_capped", 0)
             acc[1] += calls * int(shape["rows"]) * int(shape["cols"])
     return {m: (c, n) for m, (c, n) in out.items() if n}
 
@@ -69,3 +71,19 @@ def pulse_cap_warnings(record: dict[str, Any], limit: float = CAP_WARN_FRACTION)
                          "a lower learning rate, or a device with fewer states, asks for "
                          f"fewer, and more --update-slots{now} fire more")
     return lines
+
+
+def priced_batch_note(ledger: dict[str, Any], slots: int,
+                      limit: float = CAP_WARN_FRACTION) -> str | None:
+    """`analogff energy`'s one line on the batch it priced (the counting backend's expected
+    counts): the matrices whose updates the slots cut for more than ``limit`` of their
+    weights, worst first, with their shares; None when there are none. A network's first batch
+    takes Adam's first steps, the largest a run asks for, so this says how the priced pulses
+    were capped, not how a trained run fares (`simulate` counts that)."""
+    by = capped_by_matrix(ledger)
+    over = sorted(((c / n, m) for m, (c, n) in by.items() if c > limit * n), reverse=True)
+    if not over:
+        return None
+    return (f"note: in the priced batch the {slots} update slots cut the pulse trains of "
+            + ", ".join(f"{m} ({100 * s:.0f} %)" for s, m in over)
+            + " (expected counts; pulses are priced as fired)")

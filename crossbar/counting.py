@@ -30,9 +30,12 @@ Data-dependent events follow documented rules instead of the physics:
   ``pulses_up`` for increases and ``pulses_down`` for decreases (potentiate-only devices: all
   up). With ``pulse_density`` set, every update call records that many pulses per device
   instead (half up, half down): a prescribed density for calibrations;
-* ``pulse_energy_j``, ``adc_saturated``, ``dac_clipped`` and ``trains_capped`` are not
-  recorded (they need the simulated conductances and noise, or the rounded pulse counts:
-  the expected counts above are already capped); the pricer prices pulses with the device's pulse energy
+* ``trains_capped``: the expected number of devices whose count the cap (``max_pulses``, the
+  chip's ``update_slots``) cuts: Σ clip(|ΔW|/Δw_min − max_pulses, 0, 1), the probability that
+  stochastic rounding lands above the cap (stochastic scheme: at the coincidences' mean; mixed:
+  the whole transfers beyond the cap);
+* ``pulse_energy_j``, ``adc_saturated`` and ``dac_clipped`` are not recorded (they need the
+  simulated conductances and noise); the pricer prices pulses with the device's pulse energy
   when no simulated energy is recorded.
 """
 
@@ -51,6 +54,18 @@ from .periphery import Periphery
 
 def _edges(n: int, tile: int) -> np.ndarray:
     return np.array(list(range(0, n, tile)) + [n], dtype=np.int64)
+
+
+def _expected_capped(A: np.ndarray, cap: int, whole: bool) -> float:
+    """Expected number of devices whose count the cap cuts, for requests A: whole pulses
+    (the mixed scheme's transfers) are cut where |A| > cap; a fractional request, rounded up
+    with probability frac(|A|), where |A| > cap + 1 and with probability |A| - cap between
+    (the deterministic scheme's rounding; the stochastic scheme's counts spread around A,
+    counted here at their mean)."""
+    a = np.abs(A.astype(np.float64))
+    if whole:
+        return float(np.count_nonzero(a > cap))
+    return float(np.clip(a - cap, 0.0, 1.0).sum())
 
 
 class CountingMatrix(MatrixBase):
@@ -171,9 +186,11 @@ class CountingMatrix(MatrixBase):
         np.clip(wt, -self.w_max, self.w_max, out=self._wt)
         self._gsum.clear()
 
-    def _record_pulses(self, A: np.ndarray) -> None:
-        """One write phase requesting A (in, out) pulses per device (signed, expected)."""
+    def _record_pulses(self, A: np.ndarray, whole: bool = False) -> None:
+        """One write phase requesting A (in, out) pulses per device (signed, expected; whole
+        pulses when ``whole``: the mixed scheme's transfers)."""
         pe = self.periphery
+        capped = 0.0
         if self.pulse_density is not None:
             n_dev = A.size * (2 if self._differential else 1)
             p = self.pulse_density * n_dev
@@ -184,19 +201,21 @@ class CountingMatrix(MatrixBase):
             dn = float(-n[n < 0].sum(dtype=np.float64))
             if self._differential and self.device.policy == "potentiate-only":
                 up, dn = up + dn, 0.0
-        self.ledger.add(self.name, update_calls=1, pulses_up=up, pulses_down=dn)
+            capped = _expected_capped(A, pe.max_pulses, whole)
+        self.ledger.add(self.name, update_calls=1, pulses_up=up, pulses_down=dn,
+                        trains_capped=capped)
 
     def _mixed(self, A: np.ndarray) -> np.ndarray:
-        """Mixed precision: accumulate digitally, transfer the integer part (capped)."""
+        """Mixed precision: accumulate digitally; returns the integer part asked for, of which
+        the accumulator gives up at most max_pulses per device (the rest stays)."""
         R, C = A.shape
         if self._chi is None:
             self._chi = np.zeros_like(A)
         self._chi += A
         self.ledger.add(self.name, dig_add=R * C, sram_read_bits=16 * R * C,
                         sram_write_bits=16 * R * C)
-        m = np.float32(self.periphery.max_pulses)
-        t = np.clip(np.trunc(self._chi), -m, m)
-        self._chi -= t
+        t = np.trunc(self._chi)   # beyond the cap: _record_pulses counts it, the rest stays
+        self._chi -= np.clip(t, -self.periphery.max_pulses, self.periphery.max_pulses)
         return t
 
     def update(self, x: np.ndarray, d: np.ndarray, lr: float) -> None:
@@ -212,9 +231,8 @@ class CountingMatrix(MatrixBase):
                 return
             self.ledger.add(self.name, rng_draws=x.shape[0] * (self.in_features
                                                                + self.out_features) * pe.bl)
-        if pe.update == "mixed":
-            A = self._mixed(A)
-        self._record_pulses(A)
+        mixed = pe.update == "mixed"
+        self._record_pulses(self._mixed(A) if mixed else A, whole=mixed)
         self._set(self._wt + np.float32(lr) * G)
 
     def apply_delta(self, dW: np.ndarray) -> None:
@@ -222,9 +240,8 @@ class CountingMatrix(MatrixBase):
         digital accumulator), as `AnalogMatrix.apply_delta` does."""
         dW = self._check_weights(dW, "apply_delta", "change")
         A = dW.T * np.float32(self._pulses_per_weight())
-        if self.periphery.update == "mixed":
-            A = self._mixed(A)
-        self._record_pulses(A)
+        mixed = self.periphery.update == "mixed"
+        self._record_pulses(self._mixed(A) if mixed else A, whole=mixed)
         self._set(self._wt + dW.T)
 
     def program(self, W: np.ndarray, record: bool = True) -> None:

@@ -239,10 +239,14 @@ def _print(est) -> None:
                   f"DAC {hw.dac_bits} b ({hw.input_mode}) · ADC {hw.adc_bits} b "
                   f"{hw.adc_type.upper()} / {hw.cols_per_adc} cols · batch {est.batch}"
                   + (f" · K {est.K}" if est.K else ""))
+    from analogff.pulse_cap import priced_batch_note
     from analogff.saturation import capped_range_notes
     for line in capped_range_notes({"ledger": est.train_ledger,
                                     "hardware": {"out_bound": hw.out_bound}}):
         console.print(line)
+    note = None if est.source else priced_batch_note(est.train_ledger, hw.update_slots)
+    if note is not None:   # a stored run's own counts: `simulate` and `results` name them
+        console.print(note, markup=False, highlight=False)
 
     t = _table("Energy and latency", "quantity", "per training sample", "per inference")
     t.add_row("[bold]analog total[/]", fmt_si(est.train_j, "J"), fmt_si(est.inference_j, "J"))

@@ -6,8 +6,8 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from analogff.pulse_cap import (CAP_WARN_FRACTION, capped_by_matrix, pulse_cap_warnings,
-                                worst_capped_matrix)
+from analogff.pulse_cap import (CAP_WARN_FRACTION, capped_by_matrix, priced_batch_note,
+                                pulse_cap_warnings, worst_capped_matrix)
 
 SHAPES = {"W1": (784, 20), "W2": (20, 10), "L1": (20, 20)}
 
@@ -59,3 +59,13 @@ def test_counts_are_conserved_and_the_worst_share_is_the_largest(rows):
     name, share = worst_capped_matrix(_ledger(ents))
     assert share == max(c / n for c, n in by.values()) == by[name][0] / by[name][1]
     assert all(0 <= c <= n for c, n in by.values())
+
+
+def test_the_priced_batch_note_lists_the_matrices_over_the_threshold_worst_first():
+    ents = [{"phase": "update", "matrix": "W1", "update_calls": 1, "trains_capped": 784 * 2},
+            {"phase": "update", "matrix": "W2", "update_calls": 1, "trains_capped": 150.5},
+            {"phase": "update", "matrix": "L1", "update_calls": 1, "trains_capped": 4}]
+    note = priced_batch_note(_ledger(ents), 31)
+    assert note == ("note: in the priced batch the 31 update slots cut the pulse trains of "
+                    "W2 (75 %), W1 (10 %) (expected counts; pulses are priced as fired)")
+    assert priced_batch_note(_ledger(ents[2:]), 31) is None     # L1: 1 % of 400

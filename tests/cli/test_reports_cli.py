@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -273,3 +274,19 @@ def test_fit_area_refuses_options_that_do_not_change_the_area(opt, value):
     assert r.exit_code == 2
     assert r.output.strip() == f"Error: {opt} does not change the chip's area; drop it with " \
         "--fit-area"
+
+
+def test_energy_says_which_matrices_the_update_slots_cut_in_the_priced_batch():
+    """On the counting backend the cut trains are expected counts: one update slot cuts most of
+    the first batch's Adam steps (one note, the matrices worst first, with their shares);
+    1000 slots cut none, and no note is printed."""
+    net = ["--network", "64,30,30,10", "--algo", "pff", "--steps", "3"]
+    one = runner.invoke(app, ["energy", "--update-slots", "1", *net])
+    assert one.exit_code == 0, one.output
+    text = " ".join(one.output.split())
+    note = text.split("note: in the priced batch the 1 update slots cut the pulse trains of ")[1]
+    shares = [(m, float(p)) for m, p in re.findall(r"(\w+) \((\d+) %\)", note.split(" (expected")[0])]
+    assert {m for m, _ in shares} >= {"W1", "W2", "G1", "G2"}
+    assert [p for _, p in shares] == sorted((p for _, p in shares), reverse=True)
+    many = runner.invoke(app, ["energy", "--update-slots", "1000", *net])
+    assert many.exit_code == 0 and "note: in the priced batch" not in many.output

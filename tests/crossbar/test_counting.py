@@ -86,6 +86,27 @@ def test_update_events_and_expected_pulses(update):
     assert 0.8 * expect < sim < 1.25 * expect
 
 
+@pytest.mark.parametrize("update", ["deterministic", "mixed"])
+def test_capped_trains_are_the_expected_count_the_simulator_draws_around(update):
+    """Requests of cap + 0.5 pulses per device: stochastic rounding cuts each with probability
+    1/2, so the counting backend records half the devices and the analog run draws about as
+    many (binomial, five standard deviations); the mixed scheme fires whole transfers, so a
+    request of cap + 1.5 is cut on every device in both."""
+    a, c, la, lc = _pair(out=40, inp=50, update=update, max_pulses=6)
+    per_w = load_preset("ideal").states / 1.0
+    over = 6.5 if update == "deterministic" else 7.5
+    dW = np.full((40, 50), over / per_w, np.float32)
+    dW[::2] *= -1
+    for m in (a, c):
+        m.apply_delta(dW)
+    got, sim = lc.get("trains_capped"), la.get("trains_capped")
+    if update == "deterministic":
+        assert got == pytest.approx(1000.0, rel=1e-5)
+        assert abs(sim - 1000) < 5 * np.sqrt(2000 * 0.25)
+    else:
+        assert got == sim == 2000
+
+
 def test_pulse_density_rule_and_counted_chips_the_simulator_cannot_build():
     dev = load_preset("ideal")
     led = Ledger("u")
