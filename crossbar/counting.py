@@ -57,11 +57,11 @@ def _edges(n: int, tile: int) -> np.ndarray:
 
 
 def _expected_capped(A: np.ndarray, cap: int, whole: bool) -> float:
-    """Expected number of devices whose count the cap cuts, for requests A: whole pulses
-    (the mixed scheme's transfers) are cut where |A| > cap; a fractional request, rounded up
-    with probability frac(|A|), where |A| > cap + 1 and with probability |A| - cap between
-    (the deterministic scheme's rounding; the stochastic scheme's counts spread around A,
-    counted here at their mean)."""
+    """Expected number of devices whose count the cap cuts, for requests A. Whole pulses (the
+    mixed scheme's transfers) are cut where |A| > cap. A fractional request is rounded up with
+    probability frac(|A|) (the deterministic scheme), so it is cut for certain above cap + 1
+    and with probability |A| - cap between cap and cap + 1; the stochastic scheme's counts
+    spread around A and are counted here at their mean."""
     a = np.abs(A.astype(np.float64))
     if whole:
         return float(np.count_nonzero(a > cap))
