@@ -1,6 +1,7 @@
 """Pulse trains cut by ``max_pulses`` are counted: per row by every pulse kernel (general,
-lean, own-law) and every count scheme, and per update in the ledger (``trains_capped``), as
-clipped conversions are (``adc_saturated``)."""
+lean; the own-law kernel in tests/crossbar/test_own_law_rows.py) and every count scheme, and
+per update in the ledger (``trains_capped``), as clipped conversions are
+(``adc_saturated``)."""
 
 from __future__ import annotations
 
@@ -9,9 +10,7 @@ import pytest
 
 from crossbar import pulse_updates, pulses
 from crossbar.analog import AnalogMatrix
-from crossbar.own_law import OWN_LAW_KERNEL_FROM, _own_law_chunks
 from crossbar.periphery import Periphery
-from crossbar.threads import chunks
 
 CAP = 31
 
@@ -46,28 +45,6 @@ def test_each_row_counts_the_devices_whose_request_exceeds_the_cap(device, mode,
     # V = 0: the stochastic scheme's count is rint(A) too
     assert out.capped.tolist() == (np.abs(A) > CAP).sum(axis=1).tolist()
     assert out.capped.sum() > 100
-
-
-def test_the_own_law_kernel_counts_as_the_per_device_loop():
-    """Rows of a large ecram array that `_own_law_chunks` takes (most devices pulsed) count
-    their capped trains as the general kernel does the same rows."""
-    m = AnalogMatrix(512, 512, "ecram", Periphery(max_pulses=CAP), seed=4)
-    assert m.wp.size >= OWN_LAW_KERNEL_FROM
-    rng = np.random.default_rng(5)
-    A = np.where(rng.random(m.wp.shape) < 0.5, 2.0, -2.0).astype(np.float32)
-    A[rng.random(m.wp.shape) < 0.003] = 40.0     # a few trains beyond the cap in dense rows
-    fast = pulse_updates.apply_update(*_args(m, pulses.DETERMINISTIC, A), stuck_free=True)
-    loop = pulse_updates.apply_update(*_args(m, pulses.DETERMINISTIC, A), stuck_free=False)
-    assert np.array_equal(fast.capped, loop.capped)
-    assert fast.capped.tolist() == (A > CAP).sum(axis=1).tolist()
-    # the premise: the own-law kernel alone takes every row, capped trains included
-    mode, A_, _V, cap, dev, _wear, p, key = _args(m, pulses.DETERMINISTIC, A)
-    R = m.wp.shape[0]
-    done, out = np.zeros(R, np.uint8), [np.zeros(R, t) for t in (np.int64, np.int64,
-                                                                 np.float64, np.int64)]
-    _own_law_chunks(0, chunks(R), A_, cap, dev.wp, dev.wm, p, key, True, dev.lawp, dev.lawm,
-                    dev.touchp, dev.touchm, done, *out)
-    assert done.all() and np.array_equal(out[3], fast.capped)
 
 
 def test_the_ledger_counts_the_capped_trains_of_each_update_and_omits_none():

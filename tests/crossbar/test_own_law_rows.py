@@ -87,6 +87,20 @@ def test_own_law_rows_equal_the_per_device_loop(mapping):
     assert (at_bound[dense] & (np.abs(A[dense]) >= 1)).sum() > 20
 
 
+def test_taken_rows_count_the_trains_the_cap_cuts_as_the_loop_does():
+    """Dense rows (Adam-like, two pulses a device) with a few trains beyond the cap: the
+    own-law kernel takes every row and counts the cut trains as the per-device loop does."""
+    m = AnalogMatrix(200, 48, "ecram", Periphery(mapping="differential"), seed=7)
+    rng = np.random.default_rng(8)
+    A = np.where(rng.random(m.wp.shape) < 0.5, 2.0, -2.0).astype(np.float32)
+    A[rng.random(m.wp.shape) < 0.02] = 40.0            # whole pulses: no draw decides a count
+    done = _assert_equals_general_kernel(m, A)         # compares the capped counts too
+    assert done.all()
+    _done, out = _own_law_then_lean(_args(m, A))
+    assert out[3].tolist() == (A > m.periphery.max_pulses).sum(axis=1).tolist()
+    assert out[3].sum() > 50
+
+
 def test_trains_of_either_polynomial_taken_and_rows_beyond_them_declined():
     """A steep own law (rate 0.01) with little noise (c2c 0.01): trains of 4 pulses
     (log-change ~0.04, the degree-5 polynomial) and 20 (~0.2, degree 8) are drawn at once
