@@ -15,8 +15,10 @@ ACT_BITS = 8  # bits per buffered activation value (SRAM accounting)
 ERR_BITS = 16
 
 
-def uniform_init(rng: np.random.Generator, out: int, in_: int, scale: float) -> tuple[np.ndarray, float]:
-    """``U(-s, s)`` with ``s = scale * sqrt(3 / in_)`` (std ``scale / sqrt(in_)``); returns (W, s)."""
+def uniform_init(rng: np.random.Generator, out: int, in_: int,
+                 scale: float) -> tuple[np.ndarray, float]:
+    """``U(-s, s)`` with ``s = scale * sqrt(3 / in_)`` (std ``scale / sqrt(in_)``); returns
+    (W, s)."""
     s = float(scale) * np.sqrt(3.0 / in_)
     return rng.uniform(-s, s, size=(out, in_)).astype(np.float32), s
 
