@@ -98,7 +98,6 @@ def build_ledgers(hw: Hardware, network, algo: str = "pff", *, batch: int = 1,
     from .config import SimConfig
     from .experiment import hyperparameters
 
-
     if not isinstance(hw, Hardware):
         raise ConfigError(f"hw = {hw!r} must be a crossbar.chip.Hardware (Hardware() for the "
                           "defaults, Hardware.from_toml(path) for a file)")

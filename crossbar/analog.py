@@ -18,9 +18,10 @@ Physics (the contract; see the top-level README's section "The physics, defined 
   row and tile. The proportional model costs one extra matmul (``q² @ Σ(G/Δg)²``).
 * **Updates.** ``update(x, d, lr)`` asks for ``ΔW = lr · dᵀx``; each device receives
   ``n = ΔW / Δw_min`` pulses (``Δw_min = w_max/states``; stochastically rounded, capped at
-  ``max_pulses``, the capped trains counted as ``trains_capped``), applied through the device's response with c2c noise: a train of n pulses
-  is drawn at once from its exact (linear) or O(c³)-accurate (geometric) distribution when it
-  cannot reach a bound, and pulse by pulse otherwise (``pulses._apply_n``).
+  ``max_pulses``, the capped trains counted as ``trains_capped``), applied through the
+  device's response with c2c noise: a train of n pulses is drawn at once from its exact
+  (linear) or O(c³)-accurate (geometric) distribution when it cannot reach a bound, and pulse
+  by pulse otherwise (``pulses._apply_n``).
 * **Time.** ``advance_time(dt)`` applies power-law drift ``G(t) = G(t_p)(t/t_p)^-ν`` per device.
 """
 

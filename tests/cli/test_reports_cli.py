@@ -285,7 +285,8 @@ def test_energy_says_which_matrices_the_update_slots_cut_in_the_priced_batch():
     assert one.exit_code == 0, one.output
     text = " ".join(one.output.split())
     note = text.split("note: in the priced batch the 1 update slots cut the pulse trains of ")[1]
-    shares = [(m, float(p)) for m, p in re.findall(r"(\w+) \((\d+) %\)", note.split(" (expected")[0])]
+    listed = note.split(" (expected")[0]
+    shares = [(m, float(p)) for m, p in re.findall(r"(\w+) \((\d+) %\)", listed)]
     assert {m for m, _ in shares} >= {"W1", "W2", "G1", "G2"}
     assert [p for _, p in shares] == sorted((p for _, p in shares), reverse=True)
     many = runner.invoke(app, ["energy", "--update-slots", "1000", *net])
