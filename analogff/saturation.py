@@ -36,6 +36,12 @@ def worst_matrix(ledger: dict[str, Any]) -> tuple[str, float] | None:
     return worst_share(saturation_by_matrix(ledger))
 
 
+def share_text(matrix: str, share: float) -> str:
+    """A matrix and its share (0..1) as the lists under sweep's and results' tables print
+    them: ``W1 20.0 %``."""
+    return f"{matrix} {100 * share:.1f} %"
+
+
 def worst_share(by: dict[str, tuple[int, int]]) -> tuple[str, float] | None:
     """Of ``{matrix: (events, opportunities)}`` (every count > 0), the matrix with the
     largest share events / opportunities and that share; None for an empty dict. Ties go to

@@ -569,14 +569,15 @@ def run_sweep(points: Sequence[SimConfig], store, *, point_fn: Callable | str | 
         if record.get("status") == "done":
             result.done += 1
             tracker.p.done += 1
-            worst = worst_matrix(record.get("ledger") or {})
-            if worst is not None and worst[1] > SATURATION_WARN_FRACTION:
-                result.clipping.append((record.get("config_hash", "?"),
-                                        record.get("config") or {}, *worst))
-            cut = worst_capped_matrix(record.get("ledger") or {})
-            if cut is not None and cut[1] > CAP_WARN_FRACTION:
-                result.pulse_cut.append((record.get("config_hash", "?"),
-                                         record.get("config") or {}, *cut))
+            ledger = record.get("ledger") or {}
+            for found, worst_of, limit in ((result.clipping, worst_matrix,
+                                            SATURATION_WARN_FRACTION),
+                                           (result.pulse_cut, worst_capped_matrix,
+                                            CAP_WARN_FRACTION)):
+                worst = worst_of(ledger)
+                if worst is not None and worst[1] > limit:
+                    found.append((record.get("config_hash", "?"), record.get("config") or {},
+                                  *worst))
             capped = capped_ranges(record)
             if capped:
                 result.capped.append((record.get("config_hash", "?"),

@@ -328,10 +328,8 @@ def _add_adc_metrics(df, recs) -> tuple[list, list]:
     df["adc_saturation_worst"] = [w[1] if w else math.nan for w in worst]
     df["adc_saturation_worst_matrix"] = [w[0] if w else "" for w in worst]
     df["adc_range_capped"] = [", ".join(c) for c in capped]
-    clipping = [(f"run {i}", f"{w[0]} {100 * w[1]:.1f} %")
-                for i, w in zip(df["id"], worst) if w and w[1] > SATURATION_WARN_FRACTION]
     capped_runs = [(f"run {i}", ", ".join(c)) for i, c in zip(df["id"], capped) if c]
-    return clipping, capped_runs
+    return _runs_beyond(df["id"], worst, SATURATION_WARN_FRACTION), capped_runs
 
 
 def _add_pulse_cap_metrics(df, recs) -> list:
@@ -346,8 +344,15 @@ def _add_pulse_cap_metrics(df, recs) -> list:
              if "trains_capped" in (r.get("counts") or {}) else None for r in recs]
     df["pulse_cap_worst"] = [w[1] if w else math.nan for w in worst]
     df["pulse_cap_worst_matrix"] = [w[0] if w else "" for w in worst]
-    return [(f"run {i}", f"{w[0]} {100 * w[1]:.1f} %")
-            for i, w in zip(df["id"], worst) if w and w[1] > CAP_WARN_FRACTION]
+    return _runs_beyond(df["id"], worst, CAP_WARN_FRACTION)
+
+
+def _runs_beyond(ids, worst: list, limit: float) -> list[tuple[str, str]]:
+    """(run, its worst matrix and share) for the runs whose worst (matrix, share), or None,
+    is beyond ``limit``: the lines under the table."""
+    from analogff.saturation import share_text
+
+    return [(f"run {i}", share_text(*w)) for i, w in zip(ids, worst) if w and w[1] > limit]
 
 
 def _print_adc_flags(clipping: list, capped: list) -> None:

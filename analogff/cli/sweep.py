@@ -253,18 +253,15 @@ def _print_summary(res, store, fmt_duration, varied=()) -> None:
         console.print(f"[red]failed[/] {h}: {err}", highlight=False)
     if len(res.failures) > 5:
         console.print(f"... and {len(res.failures) - 5} more failures")
-    from analogff.saturation import capped_heading, clipping_heading
+    from analogff.pulse_cap import cut_heading
+    from analogff.saturation import capped_heading, clipping_heading, share_text
 
-    if res.clipping:   # a clipped array can stop learning: say which points, which matrix
-        print_flagged(clipping_heading(len(res.clipping), "point"),
-                      [(_point(h, cfg, varied), f"{m} {100 * share:.1f} %")
-                       for h, cfg, m, share in res.clipping])
-    if res.pulse_cut:   # updates cut by the pulse cap: the learning rate asked for more
-        from analogff.pulse_cap import cut_heading
-
-        print_flagged(cut_heading(len(res.pulse_cut), "point"),
-                      [(_point(h, cfg, varied), f"{m} {100 * share:.1f} %")
-                       for h, cfg, m, share in res.pulse_cut])
+    # a clipped array can stop learning, cut updates slow it: say which points, which matrix
+    for found, heading in ((res.clipping, clipping_heading), (res.pulse_cut, cut_heading)):
+        if found:
+            print_flagged(heading(len(found), "point"),
+                          [(_point(h, cfg, varied), share_text(m, share))
+                           for h, cfg, m, share in found])
     if res.capped:   # the range these points simulated is not the one their options ask
         names = ", ".join(sorted({m for _h, _c, ms in res.capped for m in ms}))
         print_flagged(capped_heading(len(res.capped), "point", names),
