@@ -18,8 +18,9 @@ from .saturation import worst_share
 
 # A matrix whose updates cut more than this share of its weights' pulse trains gets a warning
 # line (the threshold of ADC saturation, `saturation.SATURATION_WARN_FRACTION`): the default
-# digits run cuts at most 2.0 % in any matrix (G1: 1.34 M trains in all) and learns (95.3 %
-# test); plain SGD at lr 5, a rate far too large, cut 23-37 %
+# run (`analogff simulate --noise 0.05`) cuts at most 2.0 % in any matrix (G1: 1.34 M trains in
+# all) and learns (95.3 % test); plain SGD at a rate far too large (`analogff simulate --algo bp
+# --optimizer sgd --lr 5 --hidden 32 --epochs 1 --limit 300`) cut 23-37 %
 CAP_WARN_FRACTION = 0.05
 
 
