@@ -1,9 +1,9 @@
 """Pulse trains cut by the chip's update slots, per matrix, read from a run record's ledger.
 
-An update call has the chip's ``update_slots`` pulse slots, and a device takes at most one pulse
-per slot: a device asked for more fires ``update_slots`` pulses (the simulator's
-``max_pulses``, `crossbar.pulse_updates.apply_update`; the mixed scheme keeps the rest in its
-accumulator).
+An update call has the chip's ``update_slots`` pulse slots (a stochastic update: that many per
+batch row), and a device takes at most one pulse per slot: a device asked for more fires that
+many pulses (the simulator's ``max_pulses`` per window, `crossbar.pulse_updates.apply_update`;
+the mixed scheme keeps the rest in its accumulator).
 The ledger counts such trains as ``trains_capped``, as it counts clipped conversions as
 ``adc_saturated``: a run whose large steps are cut learns more slowly than its learning rate
 says. These helpers give each matrix's share of its weight updates, so that the command line

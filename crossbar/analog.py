@@ -18,7 +18,8 @@ Physics (the contract; see the top-level README's section "The physics, defined 
   row and tile. The proportional model costs one extra matmul (``q² @ Σ(G/Δg)²``).
 * **Updates.** ``update(x, d, lr)`` asks for ``ΔW = lr · dᵀx``; each device receives
   ``n = ΔW / Δw_min`` pulses (``Δw_min = w_max/states``; stochastically rounded, capped at
-  ``max_pulses``, the capped trains counted as ``trains_capped``), applied through the
+  ``max_pulses`` per window of pulse slots, the capped trains counted as ``trains_capped``;
+  the stochastic scheme fires one window per batch row), applied through the
   device's response with c2c noise: a train of n pulses is drawn at once from its exact
   (linear) or O(c³)-accurate (geometric) distribution when it cannot reach a bound, and pulse
   by pulse otherwise (``pulses._apply_n``).
@@ -36,6 +37,7 @@ from device_models.responses import get_response
 from device_models.variation import device_laws
 
 from . import kernels as K
+from .coincidence import coincidence_moments
 from .base import (MatrixBase, NonFiniteInputError, analog_info, check_dt, check_seed,
                    check_shape, check_w_max)
 from .ledger import Ledger
@@ -535,23 +537,16 @@ class AnalogMatrix(MatrixBase):
             self.ledger.add(self.name, dig_add=R * C, sram_read_bits=16 * R * C,
                             sram_write_bits=16 * R * C)
         else:
-            # Gokmen-Vlasov stochastic pulse coincidence, BL slots per sample. Expected
-            # coincidences BL·px·pd = |lr k x d|; update management balances cx and cd.
-            BL = pe.bl
-            ax, ad = np.abs(x), np.abs(d)
-            xm, dm = float(ax.max(initial=0.0)), float(ad.max(initial=0.0))  # B may be 0
-            if xm == 0 or dm == 0 or k == 0:
+            # Gokmen-Vlasov coincidence (`coincidence`): one window of bl slots per sample
+            mo = coincidence_moments(x, d, k, pe.bl)
+            if mo is None:
                 self.ledger.add(self.name, update_calls=1)
                 return
-            c = math.sqrt(abs(float(k)) / BL)
-            cx, cd = c * math.sqrt(dm / xm), c * math.sqrt(xm / dm)
-            px = np.minimum(ax * np.float32(cx), 1).astype(np.float32)
-            pd = np.minimum(ad * np.float32(cd), 1).astype(np.float32)
-            sgn = np.float32(np.sign(k))
-            A = (np.float32(BL) * sgn) * ((np.sign(x) * px).T @ (np.sign(d) * pd))
-            V = np.float32(BL) * (px.T @ pd - (px * px).T @ (pd * pd))
-            mode = K.STOCHASTIC
-            self.ledger.add(self.name, rng_draws=B * (R + C) * BL)
+            self.ledger.add(self.name, rng_draws=B * (R + C) * pe.bl,
+                            extra_update_windows=mo.windows - 1)
+            self._refuse_nan(mo.mean)
+            self._fire(K.STOCHASTIC, mo.mean, mo.var, cap=mo.windows * pe.max_pulses)
+            return
         self._refuse_nan(A)
         self._fire(mode, A, V)
 
@@ -587,10 +582,13 @@ class AnalogMatrix(MatrixBase):
             raise NonFiniteInputError(f"{self.name}: the requested weight change overflowed "
                                       "to NaN; the inputs or the learning rate are too large")
 
-    def _fire(self, mode: int, A: np.ndarray, V: np.ndarray) -> None:
+    def _fire(self, mode: int, A: np.ndarray, V: np.ndarray, cap: int | None = None) -> None:
+        """Fire the pulse counts ``A`` (in, out) asks for (``V``: their variances in the
+        stochastic scheme), at most ``cap`` per device (default ``max_pulses``: one window)."""
         pe = self.periphery
+        cap = pe.max_pulses if cap is None else cap
         kernel = kernel_for(K.apply_update, self.wp.size, _SMALL_UPDATE)
-        up, dn, e, capped = kernel(mode, A, V, pe.max_pulses, self._devices(), self._wear(),
+        up, dn, e, capped = kernel(mode, A, V, cap, self._devices(), self._wear(),
                                    self._params, new_key(self._rng),
                                    stuck_free=self._stuck_free)
         if self._full and self.device.write_noise > 0:

@@ -128,8 +128,8 @@ _SPEC: dict[str, tuple[str, Any, Any, str, str]] = {
     "update_slots": ("int", 1, 65536, "",
                      "pulse slots per parallel update: the most pulses a device takes in one "
                      "update (the simulator cuts longer trains to it and counts them) and the "
-                     "stochastic scheme's coincidence slots (BL); an update lasts "
-                     "update_slots x t_write"),
+                     "stochastic scheme's coincidence slots per sample (BL); an update "
+                     "lasts update_slots x t_write, a stochastic one that per batch row"),
     "cell_f2": ("float", 1.0, 1e5, "F²", "area of one device (1T1R: 48 F², NeuroSim)"),
     "g_fraction": ("float", 0.0, 1.0, "", "mean programmed conductance, fraction of g_min..g_max"),
     "input_activity": ("float", 0.0, 1.0, "", "mean (x/x_max)² of inputs (synthetic estimates)"),

@@ -15,8 +15,8 @@ shape-only events are equal event by event):
 
 * reads: ``mvm_vectors`` / ``transposed_vectors``, ``macs``, ``dac_conversions`` (one per input
   line and tile it drives), ``adc_conversions`` (one per output line and input tile);
-* updates: ``update_calls`` (one per `update` / `apply_delta`), the ``rng_draws`` of stochastic
-  pulse trains, the digital accumulator's ``dig_add`` / SRAM bits of mixed-precision updates;
+* updates: ``update_calls`` (one per `update` / `apply_delta`), the ``rng_draws`` and
+  ``extra_update_windows`` of stochastic pulse trains, the digital accumulator's ``dig_add`` / SRAM bits of mixed-precision updates;
 * ``programmed_devices`` of `program`.
 
 Data-dependent events follow documented rules instead of the physics:
@@ -24,16 +24,19 @@ Data-dependent events follow documented rules instead of the physics:
 * ``cell_read_energy_j`` = V_read²·t_read·Δg·Σ_b Σ_i q_bi²·gsum_i, the analog formula, with q
   the DAC-quantised input and gsum the row's conductance sum of the float weights mapped as
   `AnalogMatrix.program` maps them (no programming noise, drift or pulse nonlinearity);
-* pulses: the *expected* count of the requested change, Σ min(|ΔW|/Δw_min, max_pulses) over
-  devices (deterministic and stochastic schemes: stochastic rounding and pulse coincidence
-  are unbiased; mixed: the integer part leaving the digital accumulator); filed as
-  ``pulses_up`` for increases and ``pulses_down`` for decreases (potentiate-only devices: all
-  up). With ``pulse_density`` set, every update call records that many pulses per device
-  instead (half up, half down): a prescribed density for calibrations;
-* ``trains_capped``: the expected number of devices whose count the cap (``max_pulses``, the
-  chip's ``update_slots``) cuts: Σ clip(|ΔW|/Δw_min − max_pulses, 0, 1), the probability that
-  stochastic rounding lands above the cap (stochastic scheme: at the coincidences' mean; mixed:
-  the whole transfers beyond the cap);
+* pulses: the *expected* count of the requested change, Σ min(|ΔW|/Δw_min, cap) over devices,
+  the cap being ``max_pulses`` per window of pulse slots: one window per update call, one per
+  batch row for the stochastic scheme's ``update`` (``extra_update_windows``). Deterministic
+  scheme: stochastic rounding is unbiased; stochastic scheme: the coincidences' mean
+  (`crossbar.coincidence`; the request while no line's probability is clipped at 1); mixed:
+  the integer part leaving the digital accumulator. Filed as ``pulses_up`` for increases and
+  ``pulses_down`` for decreases (potentiate-only devices: all up). With ``pulse_density``
+  set, every update call records that many pulses per device instead (half up, half down):
+  a prescribed density for calibrations;
+* ``trains_capped``: the expected number of devices whose count the cap cuts:
+  Σ clip(|n| − cap, 0, 1) for the request n above, the probability that stochastic rounding
+  lands above the cap (stochastic scheme: at the coincidences' mean; mixed: the whole
+  transfers beyond the cap);
 * ``pulse_energy_j``, ``adc_saturated`` and ``dac_clipped`` are not recorded (they need the
   simulated conductances and noise); the pricer prices pulses with the device's pulse energy
   when no simulated energy is recorded.
@@ -48,6 +51,7 @@ from device_models.checks import check_number, plain
 
 from .base import (MatrixBase, NonFiniteInputError, analog_info, check_dt, check_seed,
                    check_shape, check_w_max)
+from .coincidence import coincidence_moments
 from .ledger import Ledger
 from .periphery import Periphery
 
@@ -186,22 +190,24 @@ class CountingMatrix(MatrixBase):
         np.clip(wt, -self.w_max, self.w_max, out=self._wt)
         self._gsum.clear()
 
-    def _record_pulses(self, A: np.ndarray, whole: bool = False) -> None:
+    def _record_pulses(self, A: np.ndarray, whole: bool = False, cap: int | None = None) -> None:
         """One write phase requesting A (in, out) pulses per device (signed, expected; whole
-        pulses when ``whole``: the mixed scheme's transfers)."""
+        pulses when ``whole``: the mixed scheme's transfers), at most ``cap`` per device
+        (default ``max_pulses``: one window of pulse slots)."""
         pe = self.periphery
+        cap = pe.max_pulses if cap is None else cap
         capped = 0.0
         if self.pulse_density is not None:
             n_dev = A.size * (2 if self._differential else 1)
             p = self.pulse_density * n_dev
             up, dn = p / 2, p / 2
         else:
-            n = np.clip(A, -pe.max_pulses, pe.max_pulses)
+            n = np.clip(A, -cap, cap)
             up = float(n[n > 0].sum(dtype=np.float64))
             dn = float(-n[n < 0].sum(dtype=np.float64))
             if self._differential and self.device.policy == "potentiate-only":
                 up, dn = up + dn, 0.0
-            capped = _expected_capped(A, pe.max_pulses, whole)
+            capped = _expected_capped(A, cap, whole)
         self.ledger.add(self.name, update_calls=1, pulses_up=up, pulses_down=dn,
                         trains_capped=capped)
 
@@ -225,14 +231,18 @@ class CountingMatrix(MatrixBase):
         G = x.T @ d
         A = G * np.float32(lr * self._pulses_per_weight())
         if pe.update == "stochastic":
-            xm, dm = float(np.abs(x).max(initial=0.0)), float(np.abs(d).max(initial=0.0))
-            if xm == 0 or dm == 0 or lr * self._pulses_per_weight() == 0:
+            # the coincidences' mean (the request while no line's probability is clipped at 1)
+            mo = coincidence_moments(x, d, np.float32(lr * self._pulses_per_weight()), pe.bl)
+            if mo is None:
                 self.ledger.add(self.name, update_calls=1)   # as AnalogMatrix: no pulse train
                 return
             self.ledger.add(self.name, rng_draws=x.shape[0] * (self.in_features
-                                                               + self.out_features) * pe.bl)
-        mixed = pe.update == "mixed"
-        self._record_pulses(self._mixed(A) if mixed else A, whole=mixed)
+                                                               + self.out_features) * pe.bl,
+                            extra_update_windows=mo.windows - 1)
+            self._record_pulses(mo.mean, cap=mo.windows * pe.max_pulses)
+        else:
+            mixed = pe.update == "mixed"
+            self._record_pulses(self._mixed(A) if mixed else A, whole=mixed)
         self._set(self._wt + np.float32(lr) * G)
 
     def apply_delta(self, dW: np.ndarray) -> None:

@@ -9,32 +9,34 @@ pulse energy), which only the simulator can compute.
 
 Counters (all per (phase, matrix) entry):
 
-=====================  ==========================================================
-``mvm_vectors``        input vectors read forward (one per batch row per call)
-``transposed_vectors`` input vectors read transposed
-``macs``               logical multiply-accumulates (rows x cols x vectors)
-``dac_conversions``    input values converted by row (or column) drivers, per tile
-``dac_clipped``        input values clipped by the DAC range
-``adc_conversions``    output conversions, per tile
-``adc_saturated``      output conversions outside the ADC range (clipped)
-``cell_read_energy_j`` Σ V²·G·t over every cell and read [J]
-``pulses_up``          potentiation pulses applied
-``pulses_down``        depression pulses applied
-``pulse_energy_j``     energy of those pulses [J]
-``trains_capped``      pulse trains cut to ``max_pulses`` (devices, per update, whose
-                       requested count was larger; mixed: the rest stays accumulated)
-``update_calls``       outer-product updates issued (array-level write phases)
-``programmed_devices`` devices written by program(W) (program-and-verify targets)
-``dig_mac``            digital multiply-accumulates (Adam moments, goodness, LN, ...)
-``dig_add``            digital additions (partial sums, biases, accumulators)
-``dig_cmp``            digital comparisons (ReLU, clipping, argmax)
-``dig_nonlin``         digital nonlinear ops (exp, log, sqrt, divide; LUT-based)
-``sram_read_bits``     bits read from on-chip buffers
-``sram_write_bits``    bits written to on-chip buffers
-``dram_read_bits``     bits read from off-chip memory
-``dram_write_bits``    bits written to off-chip memory
-``rng_draws``          random numbers drawn by the periphery (noise, negative labels)
-=====================  ==========================================================
+========================  ==========================================================
+``mvm_vectors``           input vectors read forward (one per batch row per call)
+``transposed_vectors``    input vectors read transposed
+``macs``                  logical multiply-accumulates (rows x cols x vectors)
+``dac_conversions``       input values converted by row (or column) drivers, per tile
+``dac_clipped``           input values clipped by the DAC range
+``adc_conversions``       output conversions, per tile
+``adc_saturated``         output conversions outside the ADC range (clipped)
+``cell_read_energy_j``    Σ V²·G·t over every cell and read [J]
+``pulses_up``             potentiation pulses applied
+``pulses_down``           depression pulses applied
+``pulse_energy_j``        energy of those pulses [J]
+``trains_capped``         pulse trains cut to ``max_pulses`` (devices, per update, whose
+                          requested count was larger; mixed: the rest stays accumulated)
+``update_calls``          outer-product updates issued (array-level write phases)
+``extra_update_windows``  pulse windows (``max_pulses`` slots each) beyond one per
+                          update call: a stochastic update fires one per batch row (B − 1 extra)
+``programmed_devices``    devices written by program(W) (program-and-verify targets)
+``dig_mac``               digital multiply-accumulates (Adam moments, goodness, LN, ...)
+``dig_add``               digital additions (partial sums, biases, accumulators)
+``dig_cmp``               digital comparisons (ReLU, clipping, argmax)
+``dig_nonlin``            digital nonlinear ops (exp, log, sqrt, divide; LUT-based)
+``sram_read_bits``        bits read from on-chip buffers
+``sram_write_bits``       bits written to on-chip buffers
+``dram_read_bits``        bits read from off-chip memory
+``dram_write_bits``       bits written to off-chip memory
+``rng_draws``             random numbers drawn by the periphery (noise, negative labels)
+========================  ==========================================================
 
 On-chip memory (capacity, not traffic): an algorithm declares the buffers it keeps with
 ``hold(buffer, bits)`` (the buffer now holds ``bits``; a later ``hold`` of the same name
@@ -42,7 +44,7 @@ replaces its size) and ``release(buffer)`` when it no longer needs them. The led
 live total and its peak: ``peak_bits`` (the largest total held at once), ``peak_by_phase``
 (the largest total while each phase was current), ``at_peak`` (which buffers made up the peak)
 and ``buffer_peak_bits`` (each buffer's largest size). ``to_dict`` stores them under
-``"memory"``; traffic stays in the ``sram_*_bits`` / ``dram_*_bits`` counters.
+``"memory"``; traffic     tays in the ``sram_*_bits`` / ``dram_*_bits`` counters.
 """
 
 from __future__ import annotations
@@ -54,7 +56,8 @@ from typing import Any, Iterable, Iterator
 COUNTERS = (
     "mvm_vectors", "transposed_vectors", "macs", "dac_conversions", "dac_clipped",
     "adc_conversions", "adc_saturated", "cell_read_energy_j", "pulses_up", "pulses_down",
-    "pulse_energy_j", "trains_capped", "update_calls", "programmed_devices",
+    "pulse_energy_j", "trains_capped", "update_calls", "extra_update_windows",
+    "programmed_devices",
     "dig_mac", "dig_add", "dig_cmp", "dig_nonlin", "sram_read_bits", "sram_write_bits",
     "dram_read_bits", "dram_write_bits", "rng_draws",
 )

@@ -239,17 +239,21 @@ def _price_entry(e: dict, name: str, info: dict | None, hw: Hardware, c: Costs,
         pe = _g(e, "pulses_up") * e_up + _g(e, "pulses_down") * e_dn
     parts["write_pulses"] += pe
     uc = _g(e, "update_calls")
-    if uc > 0:
-        # pulses spread evenly over the update calls and tiles of this entry
-        per_tile = pulses / (uc * n_tiles)
-        parts["write_drivers"] += uc * n_tiles * c.e_update_drivers(rows_t, cols_t, per_tile)
+    # windows of update_slots pulse slots: one per update call, and one per batch row of a
+    # stochastic update (its row and column streams coincide sample by sample)
+    windows = uc + _g(e, "extra_update_windows")
+    if windows > 0:
+        # pulses spread evenly over the windows and tiles of this entry
+        per_tile = pulses / (windows * n_tiles)
+        parts["write_drivers"] += windows * n_tiles * c.e_update_drivers(rows_t, cols_t,
+                                                                         per_tile)
     iters = hw.verify_iterations
     if hw.program_verify and pulses > 0:
         e_p = pe / pulses
         parts["verify"] += pulses * ((iters - 1) * e_p + iters * c.e_verify_read(cols_t * dpw))
         ta += uc * rows_t * iters * c.t_verify_iteration()
     else:
-        ta += uc * hw.update_slots * c.t_write
+        ta += windows * hw.update_slots * c.t_write
     pd = _g(e, "programmed_devices")
     if pd > 0:
         parts["verify"] += pd * iters * (c.e_pulse_device() + c.e_verify_read(cols_t * dpw))

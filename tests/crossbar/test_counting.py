@@ -7,6 +7,7 @@ import pytest
 
 from crossbar import Ledger, Periphery
 from crossbar.analog import AnalogMatrix
+from crossbar.coincidence import coincidence_moments
 from crossbar.counting import CountingMatrix
 from device_models import load_preset
 
@@ -78,6 +79,12 @@ def test_update_events_and_expected_pulses(update):
         first = np.clip(np.trunc(acc), -cap, cap)
         expect = np.abs(first).sum() + np.abs(np.clip(np.trunc(acc - first + 0.003 * per_w),
                                                       -cap, cap)).sum()
+    elif update == "stochastic":
+        # the coincidences' mean: lr·dᵀx·per_w where no line fires in every slot; this
+        # request clips some (px = 1): their pulses are fewer. One window per batch row.
+        mo = coincidence_moments(x, d, np.float32(0.01 * per_w), Periphery().bl)
+        assert np.abs(mo.mean).sum() < 0.9 * A.sum()
+        expect = np.minimum(np.abs(mo.mean), cap * x.shape[0]).sum() + np.minimum(B, cap).sum()
     else:
         expect = np.minimum(A, cap).sum() + np.minimum(B, cap).sum()
     got = ec["pulses_up"] + ec.get("pulses_down", 0)

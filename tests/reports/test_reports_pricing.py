@@ -340,3 +340,24 @@ def test_technology_refuses_an_untabulated_node_not_truncates_it(node):
             f(node)
     assert T.sram_area_per_bit_um2(np.int64(45)) == T.sram_area_per_bit_um2(45) == \
         pytest.approx(T.SRAM_CELL_F2_LARGE_NODES * 0.045 ** 2 / T.SRAM_ARRAY_EFFICIENCY)
+
+
+@pytest.mark.parametrize("slots", [1, 31])
+def test_a_stochastic_update_is_timed_and_driven_window_by_window(slots):
+    """A stochastic update of a batch of ten fires ten windows of ``update_slots`` slots
+    (`crossbar.coincidence`; the ledger's nine ``extra_update_windows``): it lasts ten times
+    ``update_slots·t_write`` and its line drivers are priced per window, with the update's
+    pulses spread over the windows."""
+    hw = Hardware(update_slots=slots)
+    c = Costs(hw)
+    one, ten = _hand_ledger(), _hand_ledger()
+    ten["entries"][1]["extra_update_windows"] = 9
+    p1, p10 = price_ledger(one, hw), price_ledger(ten, hw)
+    assert (p10["latency_by_phase_s"]["update"] - p1["latency_by_phase_s"]["update"]
+            == pytest.approx(9 * slots * c.t_write, rel=1e-9))
+    drivers = p10["by_phase_component_j"]["update"]["write_drivers"]
+    assert drivers == pytest.approx(10 * c.e_update_drivers(4, 3, 9 / 10), rel=1e-12)
+    assert p1["by_phase_component_j"]["update"]["write_drivers"] == pytest.approx(
+        c.e_update_drivers(4, 3, 9), rel=1e-12)
+    # the pulses themselves cost the same however many windows carry them
+    assert (p10["by_component_j"]["write_pulses"] == p1["by_component_j"]["write_pulses"])
