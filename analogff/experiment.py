@@ -16,6 +16,7 @@ from typing import Any, Callable
 import numpy as np
 
 from crossbar import IdealMatrix, Ledger, NonFiniteInputError, Periphery
+from crossbar.products import one_blas_thread
 
 from . import __version__, signals
 from .config import SimConfig
@@ -326,19 +327,9 @@ def price(cfg: SimConfig, ledger: dict, train_samples: int, test_samples: int,
                      inference_batch=int(inference_batch)).summary()
 
 
-def blas_threads_for(net: Network) -> int | None:
-    """BLAS thread policy: small products run single-threaded (thread wake-ups cost more than
-    they save, and badly so on a loaded machine); large ones use every core (None)."""
-    bs = int(net.hp["batch_size"]) * 2
-    biggest = max((m.in_features * m.out_features for m in _all_matrices(net.algo)), default=0)
-    return 1 if bs * biggest < 50_000_000 else None
-
-
 def run_experiment(cfg: SimConfig, progress: Callable | None = None, data=None,
                    keep_network: bool = False, monitor: bool = False) -> dict:
     """Build, train, evaluate and price one configuration; returns the run record."""
-    from threadpoolctl import threadpool_limits
-
     from .algorithms.protocol import prepare_data
 
     t_start = time.perf_counter()
@@ -346,7 +337,9 @@ def run_experiment(cfg: SimConfig, progress: Callable | None = None, data=None,
     from .boundary import check_run
     check_run(cfg, hyperparameters(cfg), data, dev_split_done=True)  # before any allocation
     net = build(cfg, data)
-    with threadpool_limits(limits=blas_threads_for(net), user_api="blas"):
+    # BLAS on one thread, the large products split in two on the kernels' threads: the same
+    # record at any thread count (crossbar.products)
+    with one_blas_thread():
         return _run(cfg, net, progress, keep_network, monitor, t_start, dev)
 
 

@@ -19,7 +19,8 @@ import time
 
 
 from analogff.config import SimConfig
-from analogff.experiment import blas_threads_for, build, run_experiment
+from analogff.experiment import build, run_experiment
+from crossbar.products import one_blas_thread
 
 from _args import Parser, at_least, main_of  # one-line refusals, exit 2
 
@@ -63,15 +64,13 @@ def step_ratio(cfg: SimConfig, repeats: int = 21) -> None:
 
     The two are timed alternately, batch after batch, so that a slow spell of this shared
     machine hits both; the ratio of the medians is printed with the range of per-pair ratios."""
-    from threadpoolctl import threadpool_limits
-
     nets = {ideal: build(cfg.replace(ideal=ideal)) for ideal in (False, True)}
     net = nets[False]
     d = net.data
     bs = int(net.hp["batch_size"])
     x, y = d.x_train[:bs], d.y_train[:bs]
     times: dict[bool, list[float]] = {False: [], True: []}
-    with threadpool_limits(limits=blas_threads_for(net), user_api="blas"):
+    with one_blas_thread():   # as a run (analogff.experiment.run_experiment)
         for n in nets.values():
             n.algo.train_batch(x, y)  # warm-up (first-call allocations)
         for _ in range(repeats):

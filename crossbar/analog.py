@@ -37,11 +37,12 @@ from device_models.responses import get_response
 from device_models.variation import device_laws
 
 from . import kernels as K
-from .coincidence import coincidence_moments
 from .base import (MatrixBase, NonFiniteInputError, analog_info, check_dt, check_seed,
                    check_shape, check_w_max)
+from .coincidence import coincidence_moments
 from .ledger import Ledger
 from .periphery import Periphery
+from .products import matmul
 from .pulse_updates import device_never_stuck
 from .rng import new_key
 from .transpose import scaled_transpose
@@ -392,14 +393,14 @@ class AnalogMatrix(MatrixBase):
                 out[...] = (self._tile_sums_transposed(q, a, b) if transposed
                             else self._tile_sums(q, a, b))
             elif transposed:
-                np.matmul(q[:, a:b], Wn[:, a:b].T, out=out)
+                matmul(q[:, a:b], Wn[:, a:b].T, out=out)
             else:
-                np.matmul(q[:, a:b], Wn[a:b], out=out)
+                matmul(q[:, a:b], Wn[a:b], out=out)
 
         def tile_sd(t):
             if proportional:
                 a, b = in_edges[t], in_edges[t + 1]
-                var = q2[:, a:b] @ (A2[:, a:b].T if transposed else A2[a:b])
+                var = matmul(q2[:, a:b], A2[:, a:b].T if transposed else A2[a:b])
                 return (np.float32(sigma) * np.sqrt(var)).astype(np.float32)
             if noisy:
                 return (nf * np.sqrt(n2[:, t]))[:, None]
@@ -526,12 +527,12 @@ class AnalogMatrix(MatrixBase):
         B = x.shape[0]
         dummy = np.zeros((1, 1), dtype=np.float32)
         if pe.update == "deterministic":
-            mode, A, V = K.DETERMINISTIC, x.T @ d, dummy
+            mode, A, V = K.DETERMINISTIC, matmul(x.T, d), dummy
             A *= k
         elif pe.update == "mixed":
             if self._chi is None:
                 self._chi = np.zeros((R, C), dtype=np.float32)
-            self._chi += k * (x.T @ d)
+            self._chi += k * matmul(x.T, d)
             mode, A, V = K.MIXED, self._chi, dummy
             # the accumulator is digital: one add and a read+write of a 16-bit word per weight
             self.ledger.add(self.name, dig_add=R * C, sram_read_bits=16 * R * C,

@@ -25,6 +25,8 @@ from typing import NamedTuple
 
 import numpy as np
 
+from .products import matmul
+
 
 class Coincidences(NamedTuple):
     mean: np.ndarray      # float32 (in, out): A, signed expected coincidences per device
@@ -45,6 +47,6 @@ def coincidence_moments(x: np.ndarray, d: np.ndarray, k: float, bl: int) -> Coin
     px = np.minimum(ax * np.float32(cx), 1).astype(np.float32)
     pd = np.minimum(ad * np.float32(cd), 1).astype(np.float32)
     sgn = np.float32(np.sign(k))
-    A = (np.float32(bl) * sgn) * ((np.sign(x) * px).T @ (np.sign(d) * pd))
-    V = np.float32(bl) * (px.T @ pd - (px * px).T @ (pd * pd))
+    A = (np.float32(bl) * sgn) * matmul((np.sign(x) * px).T, np.sign(d) * pd)
+    V = np.float32(bl) * (matmul(px.T, pd) - matmul((px * px).T, pd * pd))
     return Coincidences(A, V, x.shape[0])

@@ -54,6 +54,7 @@ from .base import (MatrixBase, NonFiniteInputError, analog_info, check_dt, check
 from .coincidence import coincidence_moments
 from .ledger import Ledger
 from .periphery import Periphery
+from .products import matmul
 
 
 def _edges(n: int, tile: int) -> np.ndarray:
@@ -168,19 +169,20 @@ class CountingMatrix(MatrixBase):
     def forward(self, x: np.ndarray) -> np.ndarray:
         x = self._check(x, self.in_features, "input", finite=False)
         self._record_read(x, False)
-        return x @ self._wt
+        return matmul(x, self._wt)
 
     def forward_tiles(self, x: np.ndarray) -> np.ndarray:
         """Forward read with each row tile's output kept apart: ``(B, n_row_tiles, out)``."""
         x = self._check(x, self.in_features, "input", finite=False)
         self._record_read(x, False)
         e = self.row_edges
-        return np.stack([x[:, a:b] @ self._wt[a:b] for a, b in zip(e[:-1], e[1:])], axis=1)
+        return np.stack([matmul(x[:, a:b], self._wt[a:b]) for a, b in zip(e[:-1], e[1:])],
+                        axis=1)
 
     def transposed(self, d: np.ndarray) -> np.ndarray:
         d = self._check(d, self.out_features, "transposed input", finite=False)
         self._record_read(d, True)
-        return d @ self._wt.T
+        return matmul(d, self._wt.T)
 
     # ---- writes -------------------------------------------------------------------------
     def _pulses_per_weight(self) -> float:
@@ -228,7 +230,7 @@ class CountingMatrix(MatrixBase):
         """``W += lr · dᵀx`` on the float path; records the write events of the scheme."""
         x, d = self._check_update(x, d, lr)
         pe = self.periphery
-        G = x.T @ d
+        G = matmul(x.T, d)
         A = G * np.float32(lr * self._pulses_per_weight())
         if pe.update == "stochastic":
             # the coincidences' mean (the request while no line's probability is clipped at 1)

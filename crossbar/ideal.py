@@ -10,6 +10,7 @@ import numpy as np
 
 from .base import MatrixBase, check_shape
 from .ledger import Ledger
+from .products import matmul
 from .transpose import add_transposed
 
 
@@ -33,18 +34,18 @@ class IdealMatrix(MatrixBase):
         x = self._check(x, self.in_features, "input")
         B = x.shape[0]
         self.ledger.add(self.name, mvm_vectors=B, macs=B * self.in_features * self.out_features)
-        return x @ self._wt
+        return matmul(x, self._wt)
 
     def transposed(self, d: np.ndarray) -> np.ndarray:
         d = self._check(d, self.out_features, "transposed input")
         B = d.shape[0]
         self.ledger.add(self.name, transposed_vectors=B,
                         macs=B * self.in_features * self.out_features)
-        return d @ self._wt.T
+        return matmul(d, self._wt.T)
 
     def update(self, x: np.ndarray, d: np.ndarray, lr: float) -> None:
         x, d = self._check_update(x, d, lr)
-        self._wt += np.float32(lr) * (x.T @ d)
+        self._wt += np.float32(lr) * matmul(x.T, d)
         self.ledger.add(self.name, update_calls=1,
                         macs=x.shape[0] * self.in_features * self.out_features)
 

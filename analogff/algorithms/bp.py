@@ -33,6 +33,8 @@ from typing import Callable
 
 import numpy as np
 
+from crossbar.products import matmul
+
 from .hyperparams import resolve_hp
 from .layers import ACT_BITS, ERR_BITS, build_layers
 from .updates import make_rule
@@ -143,7 +145,7 @@ class BP:
     def gradients(self, x: np.ndarray, y: np.ndarray) -> tuple[float, list[tuple]]:
         """Loss and [(dW_l, db_l)] of the batch-mean loss, without applying them."""
         loss, inputs, deltas = self.backward(x, y)
-        return loss, [(d.T @ h, d.sum(axis=0)) for h, d in zip(inputs, deltas)]
+        return loss, [(matmul(d.T, h), d.sum(axis=0)) for h, d in zip(inputs, deltas)]
 
     # ---- interface ---------------------------------------------------------------------
     def train_batch(self, x: np.ndarray, y: np.ndarray) -> dict:

@@ -36,6 +36,7 @@ import math
 
 import numpy as np
 
+from crossbar.products import matmul
 from device_models.checks import check_choice
 
 SCALED_BETA = 0.999   # second-moment decay of the per-array rate (Adam's β₂)
@@ -286,7 +287,7 @@ class AdamRule(Rule):
         # same products as (dᵀx)ᵀ, the same bits with this machine's BLAS), Adam's moments
         # kept in it; apply_delta takes the step's (out, in) transpose view and walks it in
         # memory order (a plain add or scale, not a blocked transpose)
-        grad_t = np.asarray(x.T @ d, dtype=np.float32)
+        grad_t = np.asarray(matmul(x.T, d), dtype=np.float32)
         ledger.digital(dig_mac=grad_t.size * x.shape[0])
         hold_accumulator(M, ledger)
         M.apply_delta(self.adam.step(id(M), grad_t, ledger, lr=lr).T)
