@@ -11,18 +11,14 @@ enough that it never holds a core through a BLAS product (a 2000×2000 read meas
 as with PASSIVE). Only defaults: a value already in the environment wins, and OMP_WAIT_POLICY,
 if set, overrides GOMP_SPINCOUNT. Must run before numpy is imported (OpenBLAS reads its
 variable when it loads) and before Numba's first parallel kernel.
+
+A run no longer wakes OpenBLAS's threads at all: it holds BLAS at one thread and splits its
+large products over the kernels' threads (`crossbar.products`), so a numpy imported before
+this module costs it nothing (`benchmarks/bench_import_order.py`); the OpenBLAS default still
+serves products made outside a run.
 """
 
 import os
-import sys
 
-_WAS_SET = "OPENBLAS_THREAD_TIMEOUT" in os.environ
 os.environ.setdefault("OPENBLAS_THREAD_TIMEOUT", "4")  # OpenBLAS: spin 2^4 cycles, then sleep
 os.environ.setdefault("GOMP_SPINCOUNT", "3000")         # libgomp (Numba's omp layer): brief spin
-if not _WAS_SET and "numpy" in sys.modules:
-    # numpy loaded first (a notebook's `import numpy as np`, a Dask worker): too late for the
-    # OpenBLAS default, so say so (`crossbar.blas_spin`; imported only then: `import analogff`
-    # stays free of numpy)
-    from crossbar.blas_spin import warn_if_spinning
-
-    warn_if_spinning("analogff", stacklevel=4)

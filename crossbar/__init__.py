@@ -5,19 +5,14 @@ Imports `device_models` only.
 
 import os
 
-from . import blas_spin
-
 # Thread hand-off defaults for library use without the analogff package (which sets them in
 # analogff/_threads.py, where the reasons are): OpenBLAS reads its timeout only if numpy is not
-# loaded yet (else a warning, `blas_spin`); libgomp reads its spin count when it loads, which
-# Numba does for its OpenMP layer at a first parallel kernel: this package has none
-# (`crossbar.threads`), so GOMP_SPINCOUNT matters only if a caller runs parallel Numba code
-# in the same process. A set value wins.
-_was_set = blas_spin.TIMEOUT_VAR in os.environ
-os.environ.setdefault(blas_spin.TIMEOUT_VAR, "4")
+# loaded yet; libgomp reads its spin count when it loads, which Numba does for its OpenMP
+# layer at a first parallel kernel: this package has none (`crossbar.threads`), so
+# GOMP_SPINCOUNT matters only if a caller runs parallel Numba code in the same process. A set
+# value wins.
+os.environ.setdefault("OPENBLAS_THREAD_TIMEOUT", "4")
 os.environ.setdefault("GOMP_SPINCOUNT", "3000")
-if not _was_set:
-    blas_spin.warn_if_spinning("crossbar")
 
 from .base import MatrixBase, NonFiniteInputError, ShapeError
 from .ideal import IdealMatrix
