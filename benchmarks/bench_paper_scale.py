@@ -10,10 +10,13 @@ one on analog tiles (``--device``, read noise of the device or ``--noise``, 8-bi
 and the same batch's matrix products alone: every forward, transposed, lateral and update
 product the ideal batch asked for, and the gradient products ``xᵀd`` Adam forms digitally
 (recorded from the ideal batch), replayed with random float32 operands of the same shapes
-through numpy's BLAS.
+through numpy's BLAS on all its threads (the target's baseline), and again as a run computes
+them (`crossbar.products`: BLAS on one thread, each large product in two halves of rows on the
+kernels' threads, so that the records do not depend on the thread count). The batches run as
+in a run, with BLAS held at one thread.
 
-The three are timed side by side in one process, ``--repeats`` rounds of products → ideal →
-analog, so that a busy machine slows all three alike: the ratios (targets: ideal within 1.3× of
+The four are timed side by side in one process, ``--repeats`` rounds of products → the run's
+products → ideal → analog, so that a busy machine slows all three alike: the ratios (targets: ideal within 1.3× of
 its products, analog within 1.5× of ideal) are computed per round and printed as the median
 with the spread (min–max) over the rounds, in wall time and in CPU time of the process (all
 threads). Also printed: the load average (the absolute times scale with it), the floor of the

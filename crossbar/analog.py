@@ -40,11 +40,14 @@ from . import kernels as K
 from .base import (MatrixBase, NonFiniteInputError, analog_info, check_dt, check_seed,
                    check_shape, check_w_max)
 from .coincidence import coincidence_moments
+from .converters import _adc_chunks as adc_chunks   # one run of row chunks, without the GIL
+from .kernel_config import _ROWS_PER_CHUNK as ROWS_PER_CHUNK
 from .ledger import Ledger
 from .periphery import Periphery
-from .products import matmul
+from .products import matmul, one_blas_thread, row_cut
 from .pulse_updates import device_never_stuck
 from .rng import new_key
+from .threads import chunks, run_spans
 from .transpose import scaled_transpose
 
 
@@ -76,6 +79,29 @@ def adc_range(out_bound: float, rows: int) -> float:
 
 def _edges(n: int, tile: int) -> np.ndarray:
     return np.array(list(range(0, n, tile)) + [n], dtype=np.int64)
+
+
+def _read_halves(q: np.ndarray, W: np.ndarray, P: np.ndarray, cut: int, adc_args) -> int:
+    """One tile's read cut at row ``cut`` (`crossbar.products.row_cut`, a multiple of the row
+    chunk): each half's product ``q @ W`` on one BLAS thread, then its conversion while its
+    sums are in cache, the halves at once on the kernels' threads: one hand-off for the tile
+    instead of one for its product and one for its ADC. The same numbers as the product and
+    `adc_tiles` apart (the cut is the shape's; noise streams are per row). Returns the
+    saturated conversions."""
+    B = q.shape[0]
+    chunk_edges = (0, cut // ROWS_PER_CHUNK, chunks(B))
+
+    def half(h0: int, h1: int) -> int:
+        sat = 0
+        for h in range(h0, h1):
+            c0, c1 = chunk_edges[h], chunk_edges[h + 1]
+            r0, r1 = c0 * ROWS_PER_CHUNK, min(B, c1 * ROWS_PER_CHUNK)
+            np.matmul(q[r0:r1], W, out=P[r0:r1])
+            sat += adc_chunks(c0, c1, P[None], *adc_args)
+        return sat
+
+    with one_blas_thread():
+        return sum(run_spans(half, 2, None))
 
 
 class AnalogMatrix(MatrixBase):
@@ -424,12 +450,21 @@ class AnalogMatrix(MatrixBase):
         # large: tile by tile, so that one tile's sums at a time are in memory
         sat = 0
         P = self._scratch((B, n_out), "P")
+        cut = None
+        if pe.wire_resistance == 0 and not proportional:
+            # every tile's halves large enough: the smallest tile decides
+            cut = row_cut(B, int(min(np.diff(in_edges))) * n_out, align=ROWS_PER_CHUNK)
         for t in range(nt):
             out = Y[:, t:t + 1, :] if split else Y[:, None, :]
-            tile_sums(t, P)
-            sat += K.adc_tiles(P[None], tile_sd(t)[None], noisy, steps[t:t + 1],
-                               half, out, split, key, t * B, t == 0, rowscale,
-                               split or t == nt - 1)
+            args = (tile_sd(t)[None], noisy, steps[t:t + 1], half, out, split, key, t * B,
+                    t == 0, rowscale, split or t == nt - 1)
+            if cut is not None:
+                a, b = in_edges[t], in_edges[t + 1]
+                sat += _read_halves(q[:, a:b], Wn[:, a:b].T if transposed else Wn[a:b], P,
+                                    cut, args)
+            else:
+                tile_sums(t, P)
+                sat += K.adc_tiles(P[None], *args)
         return sat
 
     def _tile_solvers(self, a: int, b: int, c0: int, c1: int):

@@ -34,28 +34,31 @@ from .threads import run_spans
 PART_MIN_WORK = 1 << 22
 # and at least this many rows: never a one-row (matrix-vector) part
 PART_MIN_ROWS = 16
-PARTS = 2
 
 
-def parts_of(rows: int, work: int) -> int:
-    """How many row parts a product of ``rows`` rows and ``work`` multiply-adds is cut into:
-    two when each half is large enough (`PART_MIN_WORK`, `PART_MIN_ROWS`), else one. From
-    the shape only, never from the thread count."""
-    if rows >= PARTS * PART_MIN_ROWS and work >= PARTS * PART_MIN_WORK:
-        return PARTS
-    return 1
+def row_cut(rows: int, work_per_row: int, align: int = 1) -> int | None:
+    """Where a product of ``rows`` rows (``work_per_row`` multiply-adds each) is cut in two:
+    the middle, rounded down to a multiple of ``align`` (the kernels' row chunks, for a read
+    that converts each half where it was computed), if both halves are large enough
+    (`PART_MIN_WORK`, `PART_MIN_ROWS`); else None (one part). From the shape only, never from
+    the thread count."""
+    cut = (rows + align - 1) // align // 2 * align
+    small = min(cut, rows - cut)
+    if small >= PART_MIN_ROWS and small * work_per_row >= PART_MIN_WORK:
+        return cut
+    return None
 
 
 def matmul(a: np.ndarray, b: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
     """``a @ b`` for 2-D ``a`` (M, K) and ``b`` (K, N) (views, transposed ones too), into
     ``out`` (M, N) if given; on one BLAS thread, in two halves of rows on the kernels' threads
-    when large (`parts_of`). The bits of ``np.matmul`` on one BLAS thread."""
+    when large (`row_cut`). The bits of ``np.matmul`` on one BLAS thread."""
     M, K = a.shape
     N = b.shape[1]
     if out is None:
         out = np.empty((M, N), dtype=np.result_type(a, b))
-    parts = parts_of(M, M * K * N)
-    edges = [M * k // parts for k in range(parts + 1)]
+    cut = row_cut(M, K * N)
+    edges = [0, M] if cut is None else [0, cut, M]
 
     def part(p0: int, p1: int) -> None:
         for p in range(p0, p1):
@@ -63,7 +66,7 @@ def matmul(a: np.ndarray, b: np.ndarray, out: np.ndarray | None = None) -> np.nd
             np.matmul(a[r0:r1], b, out=out[r0:r1])
 
     with one_blas_thread():
-        run_spans(part, parts, None)
+        run_spans(part, len(edges) - 1, None)
     return out
 
 

@@ -15,7 +15,7 @@ from threadpoolctl import threadpool_info, threadpool_limits
 from typer.testing import CliRunner
 
 from analogff.cli import app
-from crossbar.products import PART_MIN_ROWS, PART_MIN_WORK, matmul, one_blas_thread, parts_of
+from crossbar.products import PART_MIN_ROWS, PART_MIN_WORK, matmul, one_blas_thread, row_cut
 
 TWO_CORES = (os.cpu_count() or 1) >= 2 and numba.config.NUMBA_NUM_THREADS >= 2
 
@@ -44,7 +44,7 @@ def test_the_bits_of_one_blas_thread_at_any_thread_count():
             plain2[s] = np.matmul(a, b)
     # the test can fail: here numpy's own product on two BLAS threads rounds otherwise
     assert any(not np.array_equal(ref[s], plain2[s]) for s in SHAPES)
-    assert any(parts_of(s[0], s[0] * s[1] * s[2]) == 2 for s in SHAPES)
+    assert any(row_cut(s[0], s[1] * s[2]) is not None for s in SHAPES)
     before = numba.get_num_threads()
     try:
         for kernel_threads in (1, 2):
@@ -62,15 +62,19 @@ def test_the_bits_of_one_blas_thread_at_any_thread_count():
         numba.set_num_threads(before)
 
 
-@settings(max_examples=200, deadline=None)
-@given(st.integers(1, 5000), st.integers(1, 5000), st.integers(1, 5000))
-def test_a_product_is_cut_by_its_shape_into_halves_that_stay_large(M, K, N):
-    parts = parts_of(M, M * K * N)
-    assert parts in (1, 2)
-    if parts == 2:   # each half: no one-row product, no small-matrix kernel
-        assert M // 2 >= PART_MIN_ROWS and (M // 2) * K * N >= PART_MIN_WORK
+@settings(max_examples=300, deadline=None)
+@given(st.integers(1, 5000), st.integers(1, 10**7), st.sampled_from([1, 16]))
+def test_a_product_is_cut_by_its_shape_into_halves_that_stay_large(rows, work_per_row, align):
+    cut = row_cut(rows, work_per_row, align)
+    if cut is not None:   # each half: no one-row product, no small-matrix kernel
+        assert cut % align == 0 and 0 < cut < rows
+        for n in (cut, rows - cut):
+            assert n >= PART_MIN_ROWS and n * work_per_row >= PART_MIN_WORK
+        assert abs(rows - 2 * cut) <= align   # the middle, to a chunk
     else:
-        assert M < 2 * PART_MIN_ROWS or M * K * N < 2 * PART_MIN_WORK
+        half = rows // 2
+        assert half < PART_MIN_ROWS + align or half * work_per_row < PART_MIN_WORK + \
+            align * work_per_row
 
 
 def _blas_threads() -> list[int]:
