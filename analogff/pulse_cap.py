@@ -74,6 +74,40 @@ def pulse_cap_warnings(record: dict[str, Any], limit: float = CAP_WARN_FRACTION)
     return lines
 
 
+def clipped_streams_by_matrix(ledger: dict[str, Any], slots: int
+                              ) -> dict[str, tuple[float, float]]:
+    """``{matrix: (streams clipped, streams)}`` of the stochastic updates in a record's ledger:
+    a stream is one sample's row or column line in one update, and an analog matrix draws its
+    random numbers only for them, ``slots`` per stream (``rng_draws = B·(R + C)·slots``);
+    matrices without stochastic updates are left out."""
+    out: dict[str, list[float]] = {}
+    for e in ledger.get("entries", []):
+        draws = e.get("rng_draws", 0)
+        if draws and (ledger.get("matrices", {}).get(e["matrix"]) or {}).get("analog"):
+            acc = out.setdefault(e["matrix"], [0.0, 0.0])
+            acc[0] += e.get("streams_clipped", 0)
+            acc[1] += draws / slots
+    return {m: (c, n) for m, (c, n) in out.items() if n}
+
+
+def stream_clip_warnings(record: dict[str, Any], limit: float = CAP_WARN_FRACTION) -> list[str]:
+    """One line per matrix whose stochastic updates clipped more than ``limit`` of their bit
+    streams' probabilities at 1 (a line asked for more than one pulse per slot: that
+    sample's update along it was cut), naming the share and the option."""
+    slots = (record.get("hardware") or {}).get("update_slots")
+    if not slots:
+        return []
+    lines = []
+    for m, (c, n) in sorted(clipped_streams_by_matrix(record.get("ledger") or {},
+                                                      slots).items()):
+        if c > limit * n:
+            lines.append(f"warning: {m}: {100 * c / n:.1f} % of the bit streams of its "
+                         "stochastic updates asked for more than one pulse per slot and were "
+                         "clipped to one (those samples' updates cut); a lower learning rate "
+                         f"asks for fewer, and more --update-slots (now {slots}) give more")
+    return lines
+
+
 def priced_batch_note(ledger: dict[str, Any], slots: int,
                       limit: float = CAP_WARN_FRACTION) -> str | None:
     """`analogff energy`'s one line on the batch it priced (the counting backend's expected

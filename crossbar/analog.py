@@ -579,7 +579,7 @@ class AnalogMatrix(MatrixBase):
                 self.ledger.add(self.name, update_calls=1)
                 return
             self.ledger.add(self.name, rng_draws=B * (R + C) * pe.bl,
-                            extra_update_windows=mo.windows - 1)
+                            extra_update_windows=mo.windows - 1, streams_clipped=mo.clipped)
             self._refuse_nan(mo.mean)
             self._fire(K.STOCHASTIC, mo.mean, mo.var, cap=mo.windows * pe.max_pulses)
             return

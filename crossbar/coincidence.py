@@ -15,7 +15,9 @@ backends use these moments; `AnalogMatrix` draws the count from a normal with th
 * variance ``V_ij = bl·Σ_b (px_bi pd_bj − px_bi² pd_bj²)`` (each slot is a Bernoulli trial).
 
 A sample's streams can coincide only while both fire, so the batch takes ``B`` windows of
-``bl`` slots, and a device takes at most ``B·bl`` pulses in the update.
+``bl`` slots, and a device takes at most ``B·bl`` pulses in the update. A line whose
+probability is clipped at 1 asked for more than one pulse per slot: that sample's update along
+it is cut, and the ledger counts such streams (``streams_clipped``).
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ class Coincidences(NamedTuple):
     mean: np.ndarray      # float32 (in, out): A, signed expected coincidences per device
     var: np.ndarray       # float32 (in, out): V, their variance
     windows: int          # B: one window of bl slots per sample
+    clipped: int          # (sample, line) streams whose probability was clipped at 1
 
 
 def coincidence_moments(x: np.ndarray, d: np.ndarray, k: float, bl: int) -> Coincidences | None:
@@ -44,9 +47,11 @@ def coincidence_moments(x: np.ndarray, d: np.ndarray, k: float, bl: int) -> Coin
         return None
     c = math.sqrt(abs(float(k)) / bl)
     cx, cd = c * math.sqrt(dm / xm), c * math.sqrt(xm / dm)
-    px = np.minimum(ax * np.float32(cx), 1).astype(np.float32)
-    pd = np.minimum(ad * np.float32(cd), 1).astype(np.float32)
+    sx, sd = ax * np.float32(cx), ad * np.float32(cd)
+    clipped = int(np.count_nonzero(sx > 1)) + int(np.count_nonzero(sd > 1))
+    px = np.minimum(sx, 1).astype(np.float32)
+    pd = np.minimum(sd, 1).astype(np.float32)
     sgn = np.float32(np.sign(k))
     A = (np.float32(bl) * sgn) * matmul((np.sign(x) * px).T, np.sign(d) * pd)
     V = np.float32(bl) * (matmul(px.T, pd) - matmul((px * px).T, pd * pd))
-    return Coincidences(A, V, x.shape[0])
+    return Coincidences(A, V, x.shape[0], clipped)

@@ -37,6 +37,8 @@ Data-dependent events follow documented rules instead of the physics:
   Σ clip(|n| − cap, 0, 1) for the request n above, the probability that stochastic rounding
   lands above the cap (stochastic scheme: at the coincidences' mean; mixed: the whole
   transfers beyond the cap);
+* ``streams_clipped``: the stochastic scheme's streams clipped at probability 1, by the
+  analog rule (`crossbar.coincidence`) on the float path's inputs and errors;
 * ``pulse_energy_j``, ``adc_saturated`` and ``dac_clipped`` are not recorded (they need the
   simulated conductances and noise); the pricer prices pulses with the device's pulse energy
   when no simulated energy is recorded.
@@ -240,7 +242,8 @@ class CountingMatrix(MatrixBase):
                 return
             self.ledger.add(self.name, rng_draws=x.shape[0] * (self.in_features
                                                                + self.out_features) * pe.bl,
-                            extra_update_windows=mo.windows - 1)
+                            extra_update_windows=mo.windows - 1,
+                            streams_clipped=mo.clipped)
             self._record_pulses(mo.mean, cap=mo.windows * pe.max_pulses)
         else:
             mixed = pe.update == "mixed"

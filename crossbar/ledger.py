@@ -26,6 +26,8 @@ Counters (all per (phase, matrix) entry):
 ``update_calls``          outer-product updates issued (array-level write phases)
 ``extra_update_windows``  pulse windows (``max_pulses`` slots each) beyond one per
                           update call: a stochastic update fires one per batch row (B − 1 extra)
+``streams_clipped``       stochastic updates: a sample's row or column stream whose pulse
+                          probability was clipped at 1 (its update along that line is cut)
 ``programmed_devices``    devices written by program(W) (program-and-verify targets)
 ``dig_mac``               digital multiply-accumulates (Adam moments, goodness, LN, ...)
 ``dig_add``               digital additions (partial sums, biases, accumulators)
@@ -56,7 +58,7 @@ from typing import Any, Iterable, Iterator
 COUNTERS = (
     "mvm_vectors", "transposed_vectors", "macs", "dac_conversions", "dac_clipped",
     "adc_conversions", "adc_saturated", "cell_read_energy_j", "pulses_up", "pulses_down",
-    "pulse_energy_j", "trains_capped", "update_calls", "extra_update_windows",
+    "pulse_energy_j", "trains_capped", "update_calls", "extra_update_windows", "streams_clipped",
     "programmed_devices",
     "dig_mac", "dig_add", "dig_cmp", "dig_nonlin", "sram_read_bits", "sram_write_bits",
     "dram_read_bits", "dram_write_bits", "rng_draws",

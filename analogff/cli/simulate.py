@@ -10,7 +10,7 @@ from typing import Optional
 import typer
 
 from analogff.config import TRAINING_FIELDS
-from analogff.pulse_cap import pulse_cap_warnings, worst_capped_matrix
+from analogff.pulse_cap import pulse_cap_warnings, stream_clip_warnings, worst_capped_matrix
 from analogff.saturation import capped_range_notes, saturation_warnings, worst_matrix
 
 from .run_options import run_options
@@ -210,5 +210,5 @@ def register(app: typer.Typer) -> None:
             if store is not None:
                 console.print(f"record appended to {store}")
         for line in (capped_range_notes(record) + saturation_warnings(record)
-                     + pulse_cap_warnings(record)):
+                     + pulse_cap_warnings(record) + stream_clip_warnings(record)):
             err_console.print(line, markup=False, highlight=False, soft_wrap=True)

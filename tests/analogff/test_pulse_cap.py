@@ -6,8 +6,9 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from analogff.pulse_cap import (CAP_WARN_FRACTION, capped_by_matrix, priced_batch_note,
-                                pulse_cap_warnings, worst_capped_matrix)
+from analogff.pulse_cap import (CAP_WARN_FRACTION, capped_by_matrix, clipped_streams_by_matrix,
+                                priced_batch_note, pulse_cap_warnings, stream_clip_warnings,
+                                worst_capped_matrix)
 
 SHAPES = {"W1": (784, 20), "W2": (20, 10), "L1": (20, 20)}
 
@@ -69,3 +70,23 @@ def test_the_priced_batch_note_lists_the_matrices_over_the_threshold_worst_first
     assert note == ("note: in the priced batch the 31 update slots cut the pulse trains of "
                     "W2 (75 %), W1 (10 %) (expected counts; pulses are priced as fired)")
     assert priced_batch_note(_ledger(ents[2:]), 31) is None     # L1: 1 % of 400
+
+
+def test_clipped_streams_are_a_share_of_the_stochastic_updates_streams():
+    """A stochastic update of B samples on an R x C matrix draws B·(R + C)·slots random
+    numbers for B·(R + C) streams; the warning names a matrix over the threshold."""
+    slots, B = 7, 4
+    streams = B * (20 + 10)
+    ents = [{"phase": "update", "matrix": "W2", "update_calls": 1, "rng_draws": streams * slots,
+             "streams_clipped": 7},
+            {"phase": "update", "matrix": "W2", "update_calls": 1, "rng_draws": streams * slots},
+            {"phase": "update", "matrix": "W1", "update_calls": 1},          # deterministic
+            {"phase": "negative", "matrix": "digital", "rng_draws": 99}]      # not a stream
+    assert clipped_streams_by_matrix(_ledger(ents), slots) == {"W2": (7, 2 * streams)}
+    rec = {"ledger": _ledger(ents), "hardware": {"update_slots": slots}}
+    assert stream_clip_warnings(rec) == []                   # 7 of 240: 2.9 %
+    ents[1]["streams_clipped"] = 6                           # 13 of 240: 5.4 %
+    (line,) = stream_clip_warnings(rec)
+    assert line.startswith("warning: W2: 5.4 % of the bit streams of its stochastic updates")
+    assert line.endswith("more --update-slots (now 7) give more")
+    assert stream_clip_warnings({"ledger": _ledger(ents)}) == []   # no chip stored

@@ -302,3 +302,24 @@ def test_pulse_trains_cut_by_the_cap_are_counted_and_named(tmp_path):
     assert runs.loc[False, "pulse_cap_worst_matrix"] == m.group(1)
     assert abs(100 * runs.loc[False, "pulse_cap_worst"] - shares[m.group(1)]) <= 0.05
     assert math.isnan(runs.loc[True, "pulse_cap_worst"])
+
+
+def test_stochastic_streams_clipped_at_one_are_named():
+    """Plain SGD at a rate far too large with stochastic updates: lines asked for more than one
+    pulse per slot; stderr names each matrix over 5 % of its streams with the share the
+    record's ledger gives, and a moderate rate says nothing."""
+    r = runner.invoke(app, ["simulate", "--algo", "bp", "--optimizer", "sgd", "--update",
+                            "stochastic", "--lr", "5", "--json", *QUICK_NO_STEPS])
+    assert r.exit_code == 0, r.output
+    rec = json.loads(r.stdout.strip().splitlines()[-1])
+    warn = [ln for ln in r.stderr.splitlines() if "bit streams of its stochastic" in ln]
+    assert warn and all("--update-slots (now 31)" in w for w in warn)
+    for w in warn:
+        m = w.split(":")[1].strip()
+        ents = [e for e in rec["ledger"]["entries"] if e["matrix"] == m]
+        share = sum(e.get("streams_clipped", 0) for e in ents) / (
+            sum(e.get("rng_draws", 0) for e in ents) / 31)
+        assert abs(float(w.split(":")[2].split("%")[0]) - 100 * share) <= 0.05
+    calm = runner.invoke(app, ["simulate", "--algo", "bp", "--optimizer", "sgd", "--update",
+                               "stochastic", "--lr", "0.01", *QUICK_NO_STEPS])
+    assert calm.exit_code == 0 and "bit streams" not in calm.stderr

@@ -13,7 +13,7 @@ from device_models import load_preset
 
 # events that need the simulated conductances and noise: documented rules, not equalities
 DATA_DEPENDENT = {"cell_read_energy_j", "pulses_up", "pulses_down", "pulse_energy_j",
-                  "adc_saturated", "dac_clipped", "trains_capped"}
+                  "adc_saturated", "dac_clipped", "trains_capped", "streams_clipped"}
 
 
 def _pair(out=7, inp=11, **per):
