@@ -14,6 +14,9 @@ table ``runs``
 Schema versions: 1 = before the chip was one value (columns ``device``, ``dac_bits``,
 ``adc_bits``, ``tile_size``, ... only; records without ``hardware``); 2 = now. A schema-1 store
 is read (results, report) but never written: a run of this version would not fit its columns.
+A metric column added within schema 2 (``trains_capped``) is added to an older schema-2 store
+before this version first writes to it, filled from the stored records (NULL where a record
+predates the count); reading never changes the file.
 
 Durability: WAL journal, one transaction per record, ``synchronous=NORMAL`` (``durable=True``:
 FULL). A process killed at any moment leaves every committed record intact and no partial row;
@@ -58,6 +61,7 @@ METRIC_COLUMNS: dict[str, tuple[tuple[str, ...], str]] = {
     "area_mm2": (("energy", "area_mm2"), "REAL"),
     "pulses": (("counts", "pulses"), "INTEGER"),
     "adc_saturated": (("counts", "adc_saturated"), "INTEGER"),
+    "trains_capped": (("counts", "trains_capped"), "INTEGER"),
     "wall_s": (("timing", "wall_s"), "REAL"),
     "train_s": (("timing", "train_s"), "REAL"),
     "eval_s": (("timing", "eval_s"), "REAL"),
@@ -225,11 +229,34 @@ class ResultsStore:
 
     # ---- writing ---------------------------------------------------------------------------
     def check_writable(self) -> None:
-        """Raise `AnalogffError` (one line) if runs of this version cannot be added here."""
+        """Raise `AnalogffError` (one line) if runs of this version cannot be added here; add
+        the metric columns an older schema-2 store lacks (`_add_metric_columns`)."""
         if self.version != SCHEMA_VERSION:
             raise AnalogffError(f"{self.path} is a schema-{self.version} results store (written "
                                 "before the chip was stored with each run); it can be read but "
                                 "not extended: choose a new --store path")
+        self._add_metric_columns()
+
+    def _add_metric_columns(self) -> None:
+        """Add the `METRIC_COLUMNS` this store lacks, each filled from its path in the stored
+        records, in one transaction (all or none)."""
+        missing = [c for c in METRIC_COLUMNS if c not in self._types]
+        if not missing:
+            return
+        con = self._con
+        con.execute("BEGIN IMMEDIATE")
+        try:
+            for c in missing:
+                path, sql_type = METRIC_COLUMNS[c]
+                con.execute(f'ALTER TABLE runs ADD COLUMN "{c}" {sql_type}')
+                con.execute(f'UPDATE runs SET "{c}" = json_extract(record, ?)',
+                            ("$." + ".".join(path),))
+            con.execute("COMMIT")
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise
+        self._types = {r[1]: r[2] for r in con.execute("PRAGMA table_info(runs)")}
+        self._columns = list(self._types)
 
     def _row(self, record: dict[str, Any], sweep: str | None) -> dict[str, Any]:
         if not isinstance(record, dict):

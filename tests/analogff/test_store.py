@@ -287,3 +287,32 @@ def test_schema1_store_is_read_but_not_extended(tmp_path):
             st.add(fake_record(_cfg(adc_bits=4)))
     msg = str(ei.value)
     assert "schema-1" in msg and "new --store" in msg and "\n" not in msg
+
+
+def test_an_older_schema2_store_gets_the_new_metric_column_when_first_written(tmp_path):
+    """A schema-2 store from before ``trains_capped`` was a column: reading leaves the file as
+    it is; the first write adds the column, filled from every stored record (NULL where the
+    record predates the count), and `--where` can filter on it."""
+    p = tmp_path / "old.db"
+    with ResultsStore(p) as st:
+        old, counted = fake_record(_cfg(adc_bits=6)), fake_record(_cfg(adc_bits=5))
+        old["counts"].pop("trains_capped", None)
+        counted["counts"]["trains_capped"] = 17
+        st.add(old)
+        st.add(counted)
+    con = sqlite3.connect(p)
+    con.execute("ALTER TABLE runs DROP COLUMN trains_capped")   # as written before it
+    con.commit()
+    con.close()
+    with ResultsStore(p, create=False) as st:
+        assert "trains_capped" not in st.columns and len(st.to_dataframe()) == 2
+    with ResultsStore(p, create=False) as st:                    # reading changed nothing
+        assert "trains_capped" not in st.columns
+        new = fake_record(_cfg(adc_bits=4))
+        new["counts"]["trains_capped"] = 3
+        st.add(new)
+        assert "trains_capped" in st.columns
+        df = st.to_dataframe()
+        assert list(st.to_dataframe(where="trains_capped > 5")["adc_bits"]) == [5]
+    got = dict(zip(df["adc_bits"], df["trains_capped"]))
+    assert got[5] == 17 and got[4] == 3 and np.isnan(got[6])
