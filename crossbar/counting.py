@@ -16,7 +16,8 @@ shape-only events are equal event by event):
 * reads: ``mvm_vectors`` / ``transposed_vectors``, ``macs``, ``dac_conversions`` (one per input
   line and tile it drives), ``adc_conversions`` (one per output line and input tile);
 * updates: ``update_calls`` (one per `update` / `apply_delta`), the ``rng_draws`` and
-  ``extra_update_windows`` of stochastic pulse trains, the digital accumulator's ``dig_add`` / SRAM bits of mixed-precision updates;
+  ``extra_update_windows`` of stochastic pulse trains, the digital accumulator's ``dig_add``
+  / SRAM bits of mixed-precision updates;
 * ``programmed_devices`` of `program`.
 
 Data-dependent events follow documented rules instead of the physics:

@@ -11,8 +11,9 @@ On one BLAS thread each row of a product is summed alike wherever the rows are c
 halves give the bits of the whole product, except where a part is small enough for OpenBLAS's
 small-matrix kernels or is one row (a matrix-vector product): those sum in another order, so
 a part is never that small (`PART_MIN_WORK`, `PART_MIN_ROWS`). Two halves, not one part per
-thread: each part repacks the right operand, and four parts on two threads ran 6-23 % slower
-than two (`docs/performance-log.md`); on more cores a product uses two of them.
+thread: each part repacks the right operand; on two threads, blocks of 128 rows took 1.06-1.23x
+the time of numpy's product on two BLAS threads and halves 0.99-1.11x (`docs/performance-log.md`,
+2026-12-04). On more cores a product so uses two of them.
 
 `one_blas_thread` holds BLAS at one thread for a block of code (a run: `analogff.experiment`),
 so that the products not made here (scikit-learn's Gaussian mixture, small digital layers)
@@ -38,8 +39,8 @@ PART_MIN_ROWS = 16
 
 def row_cut(rows: int, work_per_row: int, align: int = 1) -> int | None:
     """Where a product of ``rows`` rows (``work_per_row`` multiply-adds each) is cut in two:
-    the middle, rounded down to a multiple of ``align`` (the kernels' row chunks, for a read
-    that converts each half where it was computed), if both halves are large enough
+    after half of its ``align``-row chunks (rounded down; ``align`` = the kernels' row chunk
+    for a read that converts each half where it was computed), if both halves are large enough
     (`PART_MIN_WORK`, `PART_MIN_ROWS`); else None (one part). From the shape only, never from
     the thread count."""
     cut = (rows + align - 1) // align // 2 * align

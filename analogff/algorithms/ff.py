@@ -206,8 +206,9 @@ class FF:
             # every layer's local error is kept until train_batch applies them all
             led.digital(sram_write_bits=ERR_BITS * d.size)
             led.hold(f"ff.d.L{len(out) + 1}", ERR_BITS * d.size)
-            out.append({"a": a, "d": d.astype(np.float32), "dW": matmul(d.T, a), "db": d.sum(axis=0),
-                        "loss": loss, "g_pos": float(gp.mean()), "g_neg": float(gn.mean())})
+            out.append({"a": a, "d": d.astype(np.float32), "dW": matmul(d.T, a),
+                        "db": d.sum(axis=0), "loss": loss, "g_pos": float(gp.mean()),
+                        "g_neg": float(gn.mean())})
         return out
 
     # ---- interface ---------------------------------------------------------------------
