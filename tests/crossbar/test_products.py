@@ -93,7 +93,7 @@ def test_one_blas_thread_nests_and_restores_the_count():
 
 
 RUN = ["simulate", "--ideal", "--algo", "bp", "--hidden", "600,600", "--batch-size", "100",
-       "--epochs", "1", "--limit", "400", "--no-monitor", "--json"]
+       "--epochs", "1", "--limit", "200", "--no-monitor", "--json"]
 
 
 @pytest.mark.skipif(not TWO_CORES, reason="needs two cores and two kernel threads")
