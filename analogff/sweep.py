@@ -612,8 +612,10 @@ class LocalPool:
     workers across several sweeps (notebooks, benchmarks).
 
     Threads: each worker runs its points with ``threads`` threads (default
-    ``$ANALOGFF_WORKER_THREADS`` or 1) for Numba, OpenMP and BLAS: a sweep gets its
-    parallelism from running points side by side. Measured on the shared 2-core machines here,
+    ``$ANALOGFF_WORKER_THREADS`` or 1) for Numba, OpenMP and BLAS (a run itself holds BLAS
+    at one thread and splits its large products over the Numba threads, `crossbar.products`,
+    so a point's record is the same at any count): a sweep gets its parallelism from running
+    points side by side. Measured on the shared 2-core machines here,
     a small point ran in 0.12 s with 1 thread and 8 s with 2 (thread pools spinning against
     other processes), so more threads per worker is opt-in.
     """
