@@ -5,8 +5,31 @@ from __future__ import annotations
 
 import os
 import time
+from pathlib import Path
 
 from analogff.config import SimConfig
+
+
+def export_to_workers(monkeypatch) -> None:
+    """Worker processes (spawned, or Dask's) import the point functions from here: put this
+    directory and the repository on their PYTHONPATH, and no default point function."""
+    here = Path(__file__).resolve().parent
+    pp = os.environ.get("PYTHONPATH", "")
+    monkeypatch.setenv("PYTHONPATH",
+                       os.pathsep.join(p for p in (str(here), str(here.parent), pp) if p))
+    monkeypatch.delenv("ANALOGFF_SWEEP_POINT_FN", raising=False)
+
+
+def points(grid=("adc_bits=3,4,5,6",), seeds=1) -> list:
+    """The sweep points of ``grid`` (``key=v1,v2`` strings) with ``seeds`` seeds each."""
+    from analogff.sweep import build_spec, expand
+
+    return expand(build_spec(list(grid), seeds=seeds))
+
+
+def without_timing(rec: dict) -> dict:
+    """A run record without its timings (the rest is a pure function of config and seed)."""
+    return {k: v for k, v in rec.items() if k not in ("timing",)}
 
 
 def fake_record(cfg: SimConfig, wall_s: float = 0.0) -> dict:

@@ -1,5 +1,5 @@
 """Sweeps: grid expansion and typing, validation before work, resume, failures, a real SIGKILL,
-Dask LocalCluster equal to local processes, and the `sweep` / `results` commands."""
+and the `sweep` / `results` commands (Dask: test_sweep_dask.py)."""
 
 from __future__ import annotations
 
@@ -30,16 +30,14 @@ from analogff.store import ResultsStore  # noqa: E402
 from analogff.sweep import (Progress, build_spec, expand, load_sweep_toml,  # noqa: E402
                             parse_grid, plan, run_point, run_sweep)
 import sweep_points  # noqa: E402
+from sweep_points import export_to_workers, points  # noqa: E402
 
 HAVE_EXPERIMENT = (ROOT / "analogff" / "experiment.py").exists()
 
 
 @pytest.fixture(autouse=True)
 def _importable_points(monkeypatch):
-    """Worker processes (spawned, or Dask's) must be able to import sweep_points."""
-    pp = os.environ.get("PYTHONPATH", "")
-    monkeypatch.setenv("PYTHONPATH", os.pathsep.join(p for p in (str(HELPERS), str(ROOT), pp) if p))
-    monkeypatch.delenv("ANALOGFF_SWEEP_POINT_FN", raising=False)
+    export_to_workers(monkeypatch)   # worker processes import the point functions
 
 
 # ---- grid parsing and expansion ------------------------------------------------------------
@@ -175,17 +173,9 @@ def test_more_threads_than_the_workers_numba_pool_fail_the_point_not_capped():
 
 
 # ---- running: local processes --------------------------------------------------------------
-def _points(grid=("adc_bits=3,4,5,6",), seeds=1):
-    return expand(build_spec(list(grid), seeds=seeds))
-
-
-def _strip(rec):
-    return {k: v for k, v in rec.items() if k not in ("timing",)}
-
-
 def test_local_sweep_resume_and_progress(tmp_path):
     store = ResultsStore(tmp_path / "r.db")
-    pts = _points(seeds=2)
+    pts = points(seeds=2)
     events: list[Progress] = []
 
     def cb(p):
@@ -200,7 +190,7 @@ def test_local_sweep_resume_and_progress(tmp_path):
     res2 = run_sweep(pts, store, point_fn="sweep_points:fast", workers=2)
     assert (res2.skipped, res2.ran) == (8, 0)
     # a bigger sweep runs only the new points
-    more = _points(grid=("adc_bits=3,4,5,6,7",), seeds=2)
+    more = points(grid=("adc_bits=3,4,5,6,7",), seeds=2)
     res3 = run_sweep(more, store, point_fn=sweep_points.fast, workers=1)
     assert (res3.skipped, res3.done) == (8, 2)
     assert store.count() == 10
@@ -242,7 +232,7 @@ def test_points_with_a_troubled_matrix_are_listed_and_the_cli_names_them(
     result lists the point, its summary and `results` name it with the matrix and share, and
     the export carries each run's worst matrix."""
     store = ResultsStore(tmp_path / "r.db")
-    pts = _points(grid=("adc_bits=3,4,5",))
+    pts = points(grid=("adc_bits=3,4,5",))
     res = run_sweep(pts, store, point_fn=f"sweep_points:{point_fn}", workers=1)
     four = next(p for p in pts if p.adc_bits == 4)
     assert res.done == 3
@@ -263,7 +253,7 @@ def test_points_with_a_troubled_matrix_are_listed_and_the_cli_names_them(
 def test_points_with_a_capped_adc_range_are_listed_and_the_cli_names_them(tmp_path,
                                                                           monkeypatch):
     store = ResultsStore(tmp_path / "r.db")
-    pts = _points(grid=("out_bound=0.05,0.2,0.5",))
+    pts = points(grid=("out_bound=0.05,0.2,0.5",))
     res = run_sweep(pts, store, point_fn="sweep_points:capped", workers=1)
     capped = sorted((p for p in pts if p.out_bound > 1 / 6), key=lambda p: p.out_bound)
     assert res.done == 3
@@ -283,7 +273,7 @@ def test_points_with_a_capped_adc_range_are_listed_and_the_cli_names_them(tmp_pa
 
 def test_failing_point_is_recorded_and_the_rest_finish(tmp_path):
     store = ResultsStore(tmp_path / "r.db")
-    pts = _points()
+    pts = points()
     res = run_sweep(pts, store, point_fn="sweep_points:flaky", workers=2)
     assert (res.done, res.failed) == (3, 1)
     (bad,) = store.records(status="failed")
@@ -298,7 +288,7 @@ def test_failing_point_is_recorded_and_the_rest_finish(tmp_path):
 
 def test_worker_that_dies_blames_only_its_point(tmp_path):
     store = ResultsStore(tmp_path / "r.db")
-    res = run_sweep(_points(grid=("adc_bits=3,4,5,6,7",)), store, point_fn="sweep_points:crash",
+    res = run_sweep(points(grid=("adc_bits=3,4,5,6,7",)), store, point_fn="sweep_points:crash",
                     workers=2)
     assert (res.done, res.failed) == (4, 1)
     (bad,) = store.records(status="failed")
@@ -309,7 +299,7 @@ def test_worker_that_dies_blames_only_its_point(tmp_path):
 def test_bad_point_fn_fails_before_work(tmp_path):
     store = ResultsStore(tmp_path / "r.db")
     with pytest.raises(ConfigError, match="cannot be imported"):
-        run_sweep(_points(), store, point_fn="sweep_points:nope")
+        run_sweep(points(), store, point_fn="sweep_points:nope")
     assert store.count() == 0
     store.close()
 
@@ -389,85 +379,6 @@ def test_sigkill_mid_sweep_then_rerun_gives_each_point_once(tmp_path):
     assert all(r[1] == "done" for r in rows)
     for h, _, rec in rows:
         assert json.loads(rec)["config_hash"] == h
-
-
-# ---- Dask ----------------------------------------------------------------------------------
-@pytest.fixture(scope="module")
-def dask_client():
-    distributed = pytest.importorskip("distributed")
-    old = os.environ.get("PYTHONPATH")
-    os.environ["PYTHONPATH"] = os.pathsep.join(p for p in (str(HELPERS), str(ROOT), old) if p)
-    try:
-        # the dashboard on a free port: None means distributed's default 8787, which another
-        # cluster on the machine (or a parallel test process) may hold
-        cluster = distributed.LocalCluster(n_workers=2, processes=True, threads_per_worker=1,
-                                           dashboard_address=":0", silence_logs=40)
-    finally:   # the worker processes have their environment now
-        if old is None:
-            os.environ.pop("PYTHONPATH", None)
-        else:
-            os.environ["PYTHONPATH"] = old
-    client = distributed.Client(cluster)
-    yield client
-    client.close()
-    cluster.close()
-
-
-def test_dask_local_cluster_equals_local_executor(tmp_path, dask_client):
-    pts = _points(grid=("adc_bits=4,5,6", "noise=0,0.02"), seeds=2)
-    local = ResultsStore(tmp_path / "local.db")
-    dask = ResultsStore(tmp_path / "dask.db")
-    r1 = run_sweep(pts, local, point_fn="sweep_points:flaky", workers=2)
-    r2 = run_sweep(pts, dask, point_fn="sweep_points:flaky", client=dask_client)
-    assert r2.executor == "dask" and r2.workers == 2
-    assert (r1.done, r1.failed) == (r2.done, r2.failed) == (8, 4)
-    a = {r["config_hash"]: _strip(r) for r in local.records()}
-    b = {r["config_hash"]: _strip(r) for r in dask.records()}
-    assert a == b
-    # resume works the same way on Dask
-    assert run_sweep(pts, dask, point_fn="sweep_points:flaky", client=dask_client).ran == 0
-    local.close()
-    dask.close()
-
-
-def test_dask_scheduler_address(tmp_path, dask_client):
-    """`--scheduler tcp://...` connects a new client to an existing cluster."""
-    addr = dask_client.scheduler.address
-    res = CliRunner().invoke(app, ["sweep", "--grid", "adc_bits=4,6", "--store",
-                                   str(tmp_path / "r.db"), "--scheduler", addr,
-                                   "--point-fn", "sweep_points:fast"])
-    assert res.exit_code == 0, res.output
-    assert ResultsStore(tmp_path / "r.db").count("done") == 2
-
-
-def test_unreachable_scheduler_is_a_config_error(tmp_path):
-    store = ResultsStore(tmp_path / "r.db")
-    with pytest.raises(ConfigError, match="cannot connect to the Dask scheduler") as ei:
-        run_sweep(_points(), store, point_fn="sweep_points:fast", scheduler="tcp://127.0.0.1:9",
-                  connect_timeout=1.0)
-    assert "\n" not in str(ei.value) and store.count() == 0
-    store.close()
-
-
-TINY = dict(epochs=1, limit=200, hidden="20,20", ideal=True)   # PFF: groups of 10
-
-
-@pytest.mark.skipif(not HAVE_EXPERIMENT, reason="analogff.experiment not written yet")
-def test_real_experiment_dask_equals_local(tmp_path, dask_client):
-    pts = expand(build_spec(["algo=bp,pff"], base=TINY, seeds=2))
-    local = ResultsStore(tmp_path / "local.db")
-    dask = ResultsStore(tmp_path / "dask.db")
-    r1 = run_sweep(pts, local, workers=2)
-    r2 = run_sweep(pts, dask, client=dask_client)
-    assert r1.failed == 0, [e for _, e in r1.failures]
-    assert (r1.done, r2.done) == (4, 4)
-    a = {r["config_hash"]: _strip(r) for r in local.records()}
-    b = {r["config_hash"]: _strip(r) for r in dask.records()}
-    assert a == b
-    df = local.to_dataframe()
-    assert df["test_accuracy"].between(0, 1).all() and (df["wall_s"] > 0).all()
-    local.close()
-    dask.close()
 
 
 # ---- the command line ----------------------------------------------------------------------
@@ -604,8 +515,8 @@ def test_local_pool_is_reused_across_sweeps(tmp_path):
 
     with LocalPool(1) as pool, ResultsStore(tmp_path / "r.db") as st:
         assert pool.threads == 1
-        run_sweep(_points(grid=("adc_bits=3,4",)), st, point_fn="sweep_points:with_pid", pool=pool)
-        run_sweep(_points(grid=("adc_bits=5,6",)), st, point_fn="sweep_points:with_pid", pool=pool)
+        run_sweep(points(grid=("adc_bits=3,4",)), st, point_fn="sweep_points:with_pid", pool=pool)
+        run_sweep(points(grid=("adc_bits=5,6",)), st, point_fn="sweep_points:with_pid", pool=pool)
         pids = {r["worker_pid"] for r in st.records()}
     assert len(pids) == 1 and os.getpid() not in pids
 
