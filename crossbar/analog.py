@@ -559,7 +559,6 @@ class AnalogMatrix(MatrixBase):
         pe = self.periphery
         k = np.float32(lr * self._pulses_per_weight())
         R, C = self.in_features, self.out_features
-        B = x.shape[0]
         dummy = np.zeros((1, 1), dtype=np.float32)
         if pe.update == "deterministic":
             mode, A, V = K.DETERMINISTIC, matmul(x.T, d), dummy
@@ -578,8 +577,7 @@ class AnalogMatrix(MatrixBase):
             if mo is None:
                 self.ledger.add(self.name, update_calls=1)
                 return
-            self.ledger.add(self.name, rng_draws=B * (R + C) * pe.bl,
-                            extra_update_windows=mo.windows - 1, streams_clipped=mo.clipped)
+            self.ledger.add(self.name, **mo.ledger_counts())
             self._refuse_nan(mo.mean)
             self._fire(K.STOCHASTIC, mo.mean, mo.var, cap=mo.windows * pe.max_pulses)
             return

@@ -35,6 +35,12 @@ class Coincidences(NamedTuple):
     var: np.ndarray       # float32 (in, out): V, their variance
     windows: int          # B: one window of bl slots per sample
     clipped: int          # (sample, line) streams whose probability was clipped at 1
+    draws: int            # random numbers the periphery draws: B·(in + out)·bl
+
+    def ledger_counts(self) -> dict[str, int]:
+        """The update's periphery events, as both backends file them (besides its pulses)."""
+        return {"rng_draws": self.draws, "extra_update_windows": self.windows - 1,
+                "streams_clipped": self.clipped}
 
 
 def coincidence_moments(x: np.ndarray, d: np.ndarray, k: float, bl: int) -> Coincidences | None:
@@ -54,4 +60,4 @@ def coincidence_moments(x: np.ndarray, d: np.ndarray, k: float, bl: int) -> Coin
     sgn = np.float32(np.sign(k))
     A = (np.float32(bl) * sgn) * matmul((np.sign(x) * px).T, np.sign(d) * pd)
     V = np.float32(bl) * (matmul(px.T, pd) - matmul((px * px).T, pd * pd))
-    return Coincidences(A, V, x.shape[0], clipped)
+    return Coincidences(A, V, x.shape[0], clipped, x.shape[0] * (x.shape[1] + d.shape[1]) * bl)

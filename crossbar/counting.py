@@ -241,10 +241,7 @@ class CountingMatrix(MatrixBase):
             if mo is None:
                 self.ledger.add(self.name, update_calls=1)   # as AnalogMatrix: no pulse train
                 return
-            self.ledger.add(self.name, rng_draws=x.shape[0] * (self.in_features
-                                                               + self.out_features) * pe.bl,
-                            extra_update_windows=mo.windows - 1,
-                            streams_clipped=mo.clipped)
+            self.ledger.add(self.name, **mo.ledger_counts())
             self._record_pulses(mo.mean, cap=mo.windows * pe.max_pulses)
         else:
             mixed = pe.update == "mixed"
