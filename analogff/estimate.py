@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from crossbar import Ledger, Periphery
+from crossbar import Ledger
 from crossbar.chip import Hardware
 from crossbar.products import one_blas_thread
 
@@ -56,16 +56,15 @@ def counting_factory(hw: Hardware, ledger: Ledger, *, update: str = "determinist
     quantises inputs at them."""
     from crossbar.counting import CountingMatrix
 
-    from .experiment import converter_info, widened_out_bound
+    from .experiment import chip_periphery, converter_info, widened_out_bound
 
     dev = hw.device_model()
     changes = {k: v for k, v in (("v_read", hw.v_read), ("t_read", hw.t_read)) if v is not None}
     if changes:
         dev = dev.replace(**changes)
-    base = Periphery(dac_bits=max(hw.dac_bits, 2), adc_bits=max(hw.adc_bits, 2),
-                     out_bound=hw.out_bound, tile_rows=hw.tile_rows, tile_cols=hw.tile_cols,
-                     update=update, wire_resistance=hw.wire_resistance,
-                     max_pulses=hw.update_slots, bl=hw.update_slots)   # as make_periphery
+    # a periphery needs 2 bits or more; the matrix records and quantises at the chip's own
+    base = chip_periphery(hw, update, dac_bits=max(hw.dac_bits, 2),
+                          adc_bits=max(hw.adc_bits, 2))
     counter = [0]
 
     def factory(name, out, inp, w_max, init=None, out_bound_scale=None, **overrides):

@@ -106,14 +106,21 @@ def make_device(cfg: SimConfig):
 
 
 def make_periphery(cfg: SimConfig) -> Periphery:
-    """The simulator's periphery, every field taken unchanged from ``cfg.hardware``; the chip's
-    update slots are both the most pulses a device takes per update (``max_pulses``) and the
-    stochastic scheme's train length (``bl``): one slot, at most one pulse per device."""
-    hw = cfg.hardware
-    return Periphery(dac_bits=hw.dac_bits, adc_bits=hw.adc_bits, out_bound=hw.out_bound,
-                     tile_rows=hw.tile_rows, tile_cols=hw.tile_cols, read_noise=cfg.noise,
-                     update=cfg.update, wire_resistance=hw.wire_resistance,
-                     max_pulses=hw.update_slots, bl=hw.update_slots)
+    """The simulator's periphery, every field taken unchanged from ``cfg.hardware``."""
+    return chip_periphery(cfg.hardware, cfg.update, read_noise=cfg.noise)
+
+
+def chip_periphery(hw, update: str, **fields) -> Periphery:
+    """The periphery of the chip ``hw`` with the update scheme ``update`` (``fields``: the
+    others, set directly). The chip's update slots are both the most pulses a device takes per
+    update window (``max_pulses``) and the stochastic scheme's train length (``bl``): one slot,
+    at most one pulse per device. The one map from a chip to a periphery (the simulator's and
+    the counting backend's)."""
+    return Periphery(**{"dac_bits": hw.dac_bits, "adc_bits": hw.adc_bits,
+                        "out_bound": hw.out_bound, "tile_rows": hw.tile_rows,
+                        "tile_cols": hw.tile_cols, "update": update,
+                        "wire_resistance": hw.wire_resistance, "max_pulses": hw.update_slots,
+                        "bl": hw.update_slots, **fields})
 
 
 def converter_info(hw, periphery: Periphery) -> dict[str, Any]:
