@@ -14,7 +14,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from .saturation import worst_share
+from crossbar.ledger import weight_updates
+
+from .saturation import beyond, worst_share
 
 # A matrix whose updates cut more than this share of its weights' pulse trains gets a warning
 # line (the threshold of ADC saturation, `saturation.SATURATION_WARN_FRACTION`): the default
@@ -34,12 +36,12 @@ def capped_by_matrix(ledger: dict[str, Any]) -> dict[str, tuple[float, int]]:
     info = ledger.get("matrices", {})
     out: dict[str, list[float]] = {}
     for e in ledger.get("entries", []):
-        calls = int(e.get("update_calls", 0))
         shape = info.get(e["matrix"], {})
-        if calls and shape.get("analog") and "rows" in shape and "cols" in shape:
+        if e.get("update_calls") and shape.get("analog") and "rows" in shape \
+                and "cols" in shape:
             acc = out.setdefault(e["matrix"], [0.0, 0])
             acc[0] += e.get("trains_capped", 0)
-            acc[1] += calls * int(shape["rows"]) * int(shape["cols"])
+            acc[1] += weight_updates(e, shape)
     return {m: (c, n) for m, (c, n) in out.items() if n}
 
 
@@ -64,14 +66,10 @@ def pulse_cap_warnings(record: dict[str, Any], limit: float = CAP_WARN_FRACTION)
     value)."""
     slots = (record.get("hardware") or {}).get("update_slots")
     now = f" (now {slots})" if slots is not None else ""
-    lines = []
-    for m, (c, n) in sorted(capped_by_matrix(record.get("ledger") or {}).items()):
-        if c > limit * n:
-            lines.append(f"warning: {m}: {100 * c / n:.1f} % of its {n:,} weight updates asked "
-                         "for more pulses than the chip's update slots and were cut to them; "
-                         "a lower learning rate, or a device with fewer states, asks for "
-                         f"fewer, and more --update-slots{now} fire more")
-    return lines
+    return [f"warning: {m}: {100 * c / n:.1f} % of its {n:,} weight updates asked for more "
+            "pulses than the chip's update slots and were cut to them; a lower learning rate, "
+            f"or a device with fewer states, asks for fewer, and more --update-slots{now} fire "
+            "more" for m, c, n in beyond(capped_by_matrix(record.get("ledger") or {}), limit)]
 
 
 def clipped_streams_by_matrix(ledger: dict[str, Any], slots: int
@@ -97,15 +95,11 @@ def stream_clip_warnings(record: dict[str, Any], limit: float = CAP_WARN_FRACTIO
     slots = (record.get("hardware") or {}).get("update_slots")
     if not slots:
         return []
-    lines = []
-    for m, (c, n) in sorted(clipped_streams_by_matrix(record.get("ledger") or {},
-                                                      slots).items()):
-        if c > limit * n:
-            lines.append(f"warning: {m}: {100 * c / n:.1f} % of the bit streams of its "
-                         "stochastic updates asked for more than one pulse per slot and were "
-                         "clipped to one (those samples' updates cut); a lower learning rate "
-                         f"asks for fewer, and more --update-slots (now {slots}) give more")
-    return lines
+    by = clipped_streams_by_matrix(record.get("ledger") or {}, slots)
+    return [f"warning: {m}: {100 * c / n:.1f} % of the bit streams of its stochastic updates "
+            "asked for more than one pulse per slot and were clipped to one (those samples' "
+            "updates cut); a lower learning rate asks for fewer, and more --update-slots (now "
+            f"{slots}) give more" for m, c, n in beyond(by, limit)]
 
 
 def priced_batch_note(ledger: dict[str, Any], slots: int,
@@ -115,8 +109,8 @@ def priced_batch_note(ledger: dict[str, Any], slots: int,
     weights, worst first, with their shares; None when there are none. A network's first batch
     takes Adam's first steps, the largest a run asks for, so this says how the priced pulses
     were capped, not how a trained run fares (`simulate` counts that)."""
-    by = capped_by_matrix(ledger)
-    over = sorted(((c / n, m) for m, (c, n) in by.items() if c > limit * n), reverse=True)
+    over = sorted(((c / n, m) for m, c, n in beyond(capped_by_matrix(ledger), limit)),
+                  reverse=True)
     if not over:
         return None
     return (f"note: in the priced batch the {slots} update slots cut the pulse trains of "

@@ -42,6 +42,12 @@ def share_text(matrix: str, share: float) -> str:
     return f"{matrix} {100 * share:.1f} %"
 
 
+def beyond(by: dict[str, tuple[float, float]], limit: float) -> list[tuple[str, float, float]]:
+    """Of ``{matrix: (events, opportunities)}``, the ``(matrix, events, opportunities)`` whose
+    share is beyond ``limit``, by name: the matrices a warning names."""
+    return [(m, c, n) for m, (c, n) in sorted(by.items()) if c > limit * n]
+
+
 def worst_share(by: dict[str, tuple[int, int]]) -> tuple[str, float] | None:
     """Of ``{matrix: (events, opportunities)}`` (every count > 0), the matrix with the
     largest share events / opportunities and that share; None for an empty dict. Ties go to
@@ -61,9 +67,7 @@ def saturation_warnings(record: dict[str, Any],
     info = ledger.get("matrices", {})
     user = (record.get("hardware") or {}).get("out_bound")
     lines = []
-    for m, (s, n) in sorted(saturation_by_matrix(ledger).items()):
-        if s <= limit * n:
-            continue
+    for m, s, n in beyond(saturation_by_matrix(ledger), limit):
         rng = info.get(m, {}).get("out_bound")
         line = f"warning: {m}: {100 * s / n:.1f} % of its {n:,} ADC conversions saturated"
         if rng is not None:

@@ -67,6 +67,13 @@ _COUNTER_SET = frozenset(COUNTERS)
 DIGITAL = "digital"  # matrix name used for work done by digital periphery
 
 
+def weight_updates(entry: dict[str, Any], info: dict[str, Any]) -> int:
+    """The weight updates of a ledger entry (one weight of the matrix in one update call: at
+    most one device of a pair takes a train per update), the opportunities against which its
+    ``trains_capped`` are a share; ``info`` is the matrix's ledger info (its rows and cols)."""
+    return int(entry.get("update_calls") or 0) * int(info["rows"]) * int(info.get("cols") or 0)
+
+
 class Ledger:
     """Event counts per (phase, matrix). Set ``phase`` before the events you want filed."""
 

@@ -33,6 +33,8 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from crossbar.ledger import weight_updates
+
 from .estimate import COMPONENTS, area_breakdown
 from .hardware import Hardware, HardwareError
 from .run_energy import INFERENCE_PHASES, hardware_of_record, price_run, split_ledger
@@ -156,8 +158,7 @@ def _matrix_rows(rid: int, algo: str, led: dict, hw: Hardware, rp,
             sat[k][0] += _num(e.get("adc_saturated") or 0)
             sat[k][1] += _num(e.get("adc_conversions") or 0)
             cut[0] += _num(e.get("trains_capped") or 0)
-            cut[1] += _num(e.get("update_calls") or 0) * _num(info["rows"]) * \
-                _num(info.get("cols") or 0)
+            cut[1] += weight_updates(e, info)
         area = area_breakdown({"matrices": {name: info}, "entries": of.get(name, [])}, hw)
         rows.append({
             "run": rid, "algo": algo, "matrix": name,
