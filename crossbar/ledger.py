@@ -21,8 +21,9 @@ Counters (all per (phase, matrix) entry):
 ``pulses_up``             potentiation pulses applied
 ``pulses_down``           depression pulses applied
 ``pulse_energy_j``        energy of those pulses [J]
-``trains_capped``         pulse trains cut to ``max_pulses`` (devices, per update, whose
-                          requested count was larger; mixed: the rest stays accumulated)
+``trains_capped``         pulse trains cut to ``max_pulses`` per window (devices, per update,
+                          whose requested count was larger; mixed: the rest stays
+                          accumulated; stochastic: B windows, B·``max_pulses``)
 ``update_calls``          outer-product updates issued (array-level write phases)
 ``extra_update_windows``  pulse windows (``max_pulses`` slots each) beyond one per
                           update call: a stochastic update fires one per batch row (B − 1 extra)

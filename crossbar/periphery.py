@@ -44,8 +44,8 @@ class Periphery:
     read_noise: float | None = None
     mapping: str = "differential"    # differential pair | single device + reference column
     update: str = "deterministic"    # deterministic | stochastic | mixed
-    max_pulses: int = 31             # cap on pulses per device per update
-    bl: int = 31                     # stochastic pulse-train length (Gokmen-Vlasov)
+    max_pulses: int = 31             # cap on pulses per device per update window
+    bl: int = 31                     # stochastic train length per sample (Gokmen-Vlasov)
     wire_resistance: float = 0.0     # Ω per cell pitch along rows and columns
     access_resistance: float = 0.0   # Ω in series with each cell (1T1R)
 
