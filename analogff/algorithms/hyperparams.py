@@ -14,18 +14,27 @@ from ..errors import ConfigError
 
 
 def parse_hidden(value: Any) -> tuple[int, ...]:
-    """``(500, 500)``, ``[500, 500]``, ``"500,500"`` or ``500`` -> ``(500, 500)``/``(500,)``."""
+    """``(500, 500)``, ``[500, 500]``, ``"500,500"`` or ``500`` -> ``(500, 500)``/``(500,)``.
+    Every size a whole number >= 1, else one ConfigError (500.7 is refused, not run as 500)."""
     if isinstance(value, str):
-        parts = [p for p in value.replace(" ", "").split(",") if p]
-        sizes = tuple(int(p) for p in parts)
-    elif isinstance(value, (int, np.integer)):
-        sizes = (int(value),)
+        items: list = [p for p in value.replace(" ", "").split(",") if p]
+    elif isinstance(value, (list, tuple)):
+        items = list(value)
     else:
-        sizes = tuple(int(v) for v in value)
-    if not sizes or any(s < 1 for s in sizes):
+        items = [value]
+    sizes = []
+    for p in items:
+        v = plain(p)
+        if isinstance(v, str) and v.lstrip("-").isdigit():
+            v = int(v)
+        if isinstance(v, bool) or not isinstance(v, int) or v < 1:
+            sizes = []
+            break
+        sizes.append(v)
+    if not sizes:
         raise ConfigError(f"hidden = {value!r} must be one or more positive layer sizes, "
                           f"e.g. 500,500")
-    return sizes
+    return tuple(sizes)
 
 
 def refuse_unknown(defaults: dict, hp: dict | None) -> None:

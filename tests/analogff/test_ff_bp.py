@@ -177,6 +177,12 @@ def test_parse_hidden():
     assert parse_hidden(64) == (64,)
     with pytest.raises(ConfigError, match="hidden"):
         parse_hidden("0,3")
+    assert parse_hidden([np.int32(5), 6]) == (5, 6)
+    # a size is used as given or refused in one line: never truncated (500.7 ran as 500),
+    # never a bool, never a bare ValueError
+    for bad in ([500.7], (20.0, 10), "20,x", 2.5, [True, 3], ""):
+        with pytest.raises(ConfigError, match="hidden"):
+            parse_hidden(bad)
 
 
 def test_ff_rejects_too_few_inputs_for_the_label():
