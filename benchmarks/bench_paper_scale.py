@@ -20,9 +20,10 @@ products → ideal → analog, so that a busy machine slows all of them alike: t
 (targets: ideal within 1.3× of its products, analog within 1.5× of ideal) are computed per
 round and printed as the median with the spread (min–max) over the rounds, in wall time
 and in CPU time of the process (all threads). Also printed: the load average (the absolute
-times scale with it), the floor of the ideal ratio on this machine (the ideal batch's CPU time spread over every core, over the
-products' wall time: no scheduling of the same work goes below it) and the projected time of a
-60-epoch MNIST run (60000 / 500 = 120 batches per epoch) at the median batch time. Last, one
+times scale with it), the floor of the ideal ratio on this machine (the ideal batch's CPU
+time spread over every core, over the products' wall time: no scheduling of the same work
+goes below it) and the projected time of a 60-epoch MNIST run (60000 / 500 = 120 batches per
+epoch) at the median batch time. Last, one
 settling-noise draw of the batch (1000 × 2000 float32 normals) by NumPy's own loop and by
 `crossbar.pcg_normals` (the same numbers; best of 5 each), the batch's compiled / threaded
 passes (Adam step, ln, settling, lateral gradient and read, finiteness check) against their
