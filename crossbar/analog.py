@@ -41,6 +41,7 @@ from .base import (MatrixBase, NonFiniteInputError, analog_info, check_dt, check
                    check_shape, check_w_max)
 from .coincidence import coincidence_moments
 from .converters import _adc_chunks as adc_chunks   # one run of row chunks, without the GIL
+from .converters import _dac_chunks as dac_chunks   # the same for the DAC
 from .kernel_config import _ROWS_PER_CHUNK as ROWS_PER_CHUNK
 from .ledger import Ledger
 from .periphery import Periphery
@@ -79,29 +80,6 @@ def adc_range(out_bound: float, rows: int) -> float:
 
 def _edges(n: int, tile: int) -> np.ndarray:
     return np.array(list(range(0, n, tile)) + [n], dtype=np.int64)
-
-
-def _read_halves(q: np.ndarray, W: np.ndarray, P: np.ndarray, cut: int, adc_args) -> int:
-    """One tile's read cut at row ``cut`` (`crossbar.products.row_cut`, a multiple of the row
-    chunk): each half's product ``q @ W`` on one BLAS thread, then its conversion while its
-    sums are in cache, the halves at once on the kernels' threads: one hand-off for the tile
-    instead of one for its product and one for its ADC. The same numbers as the product and
-    `adc_tiles` apart (the cut is the shape's; noise streams are per row). Returns the
-    saturated conversions."""
-    B = q.shape[0]
-    chunk_edges = (0, cut // ROWS_PER_CHUNK, chunks(B))
-
-    def half(h0: int, h1: int) -> int:
-        sat = 0
-        for h in range(h0, h1):
-            c0, c1 = chunk_edges[h], chunk_edges[h + 1]
-            r0, r1 = c0 * ROWS_PER_CHUNK, min(B, c1 * ROWS_PER_CHUNK)
-            np.matmul(q[r0:r1], W, out=P[r0:r1])
-            sat += adc_chunks(c0, c1, P[None], *adc_args)
-        return sat
-
-    with one_blas_thread():
-        return sum(run_spans(half, 2, None))
 
 
 class AnalogMatrix(MatrixBase):
@@ -357,6 +335,11 @@ class AnalogMatrix(MatrixBase):
                         Y if split else Y[:, None, :], split, row_e, self.w_max)
             if bad:
                 raise NonFiniteInputError(f"{self.name}: {what} contains NaN or infinity")
+        elif (cut := self._rows_cut(B, in_edges, n_out, proportional)) is not None:
+            clipped, bad, sat = self._read_in_halves(x, cut, transposed, in_edges, gsum, n_out,
+                                                     steps, nf, noisy, split, Y, key, row_e)
+            if bad:
+                raise NonFiniteInputError(f"{self.name}: {what} contains NaN or infinity")
         else:
             q = self._scratch(x.shape, "q")
             n2 = np.empty((B, nt), dtype=np.float32)
@@ -377,6 +360,70 @@ class AnalogMatrix(MatrixBase):
             counts["mvm_vectors"] = B
         self.ledger.add(self.name, **counts)
         return Y
+
+    def _rows_cut(self, B: int, in_edges: np.ndarray, n_out: int, proportional: bool):
+        """Where a large read is cut in two halves of rows (`crossbar.products.row_cut`, a
+        multiple of the row chunk, from the smallest tile's product), or None: a read whose
+        tiles go through `_convert` (small reads, IR drop, proportional noise, halves too
+        small)."""
+        nt = len(in_edges) - 1
+        if (proportional or self.periphery.wire_resistance > 0
+                or nt * B * n_out <= _BATCHED_LIMIT):
+            return None
+        return row_cut(B, int(min(np.diff(in_edges))) * n_out, align=ROWS_PER_CHUNK)
+
+    def _read_in_halves(self, x, cut, transposed, in_edges, gsum, n_out, steps, nf, noisy,
+                        split, Y, key, row_e):
+        """A large read in two halves of rows at ``cut``, each on one of the kernels' threads
+        from its inputs to its outputs: its rows through the DAC, then tile after tile its
+        product (one BLAS thread) and conversion, while the sums are in cache. One hand-off
+        per read, and neither thread waits for the other between tiles. The same numbers as
+        the DAC, the tile products and `adc_tiles` apart: every row's DAC, sums and noise
+        streams are its own. Returns (clipped inputs, rows with NaN/inf, saturated
+        conversions)."""
+        pe = self.periphery
+        B = x.shape[0]
+        nt = len(in_edges) - 1
+        q = self._scratch(x.shape, "q")
+        P = self._scratch((B, n_out), "P")
+        n2 = np.empty((B, nt), dtype=np.float32)
+        scale = np.empty(B, dtype=np.float32)
+        rowscale = np.empty(B, dtype=np.float32)
+        sd = np.empty((nt, B, 1), dtype=np.float32) if noisy else \
+            np.zeros((nt, 1, 1), dtype=np.float32)
+        w_max = np.float32(self.w_max)
+        abs_max = pe.input_scaling == "abs-max"
+        Wn = self._Wn
+        tiles = [Wn[:, a:b].T if transposed else Wn[a:b]
+                 for a, b in zip(in_edges[:-1], in_edges[1:])]
+        outs = [Y[:, t:t + 1, :] if split else Y[:, None, :] for t in range(nt)]
+        chunk_edges = (0, cut // ROWS_PER_CHUNK, chunks(B))
+
+        def half(h0: int, h1: int) -> tuple:
+            clipped = bad = sat = 0
+            for h in range(h0, h1):
+                c0, c1 = chunk_edges[h], chunk_edges[h + 1]
+                r0, r1 = c0 * ROWS_PER_CHUNK, min(B, c1 * ROWS_PER_CHUNK)
+                cl, bd = dac_chunks(c0, c1, x, self._dac_levels, abs_max, pe.in_bound, in_edges,
+                                    gsum, q, n2, row_e, scale)
+                clipped += cl
+                bad += bd
+                if bd:   # the caller raises: no products of NaN
+                    continue
+                np.multiply(scale[r0:r1], w_max, out=rowscale[r0:r1])
+                if noisy:
+                    np.multiply(nf, np.sqrt(n2[r0:r1].T), out=sd[:, r0:r1, 0])
+                for t in range(nt):
+                    a, b = in_edges[t], in_edges[t + 1]
+                    np.matmul(q[r0:r1, a:b], tiles[t], out=P[r0:r1])
+                    sat += adc_chunks(c0, c1, P[None], sd[t:t + 1], noisy, steps[t:t + 1],
+                                      self._adc_half, outs[t], split, key, t * B, t == 0,
+                                      rowscale, split or t == nt - 1)
+            return clipped, bad, sat
+
+        with one_blas_thread():
+            runs = run_spans(half, 2, None)
+        return tuple(sum(r[k] for r in runs) for k in range(3))
 
     def _narrow_matrix(self) -> np.ndarray:
         """Wnᵀ (out, in), contiguous: row j holds the weights feeding output line j."""
@@ -447,24 +494,15 @@ class AnalogMatrix(MatrixBase):
             return kernel_for(K.adc_tiles, work)(P3, sd3, noisy, steps, half,
                                                  Y if split else Y[:, None, :], split, key, 0, True,
                                                  rowscale, True)
-        # large: tile by tile, so that one tile's sums at a time are in memory
+        # large (IR drop, proportional noise, or halves too small for `_read_in_halves`):
+        # tile by tile, so that one tile's sums at a time are in memory
         sat = 0
         P = self._scratch((B, n_out), "P")
-        cut = None
-        if pe.wire_resistance == 0 and not proportional:
-            # every tile's halves large enough: the smallest tile decides
-            cut = row_cut(B, int(min(np.diff(in_edges))) * n_out, align=ROWS_PER_CHUNK)
         for t in range(nt):
             out = Y[:, t:t + 1, :] if split else Y[:, None, :]
-            args = (tile_sd(t)[None], noisy, steps[t:t + 1], half, out, split, key, t * B,
-                    t == 0, rowscale, split or t == nt - 1)
-            if cut is not None:
-                a, b = in_edges[t], in_edges[t + 1]
-                sat += _read_halves(q[:, a:b], Wn[:, a:b].T if transposed else Wn[a:b], P,
-                                    cut, args)
-            else:
-                tile_sums(t, P)
-                sat += K.adc_tiles(P[None], *args)
+            tile_sums(t, P)
+            sat += K.adc_tiles(P[None], tile_sd(t)[None], noisy, steps[t:t + 1], half, out,
+                               split, key, t * B, t == 0, rowscale, split or t == nt - 1)
         return sat
 
     def _tile_solvers(self, a: int, b: int, c0: int, c1: int):

@@ -108,17 +108,21 @@ def test_serial_twins_equal_pool_kernels(monkeypatch, update):
 
 @pytest.mark.parametrize("kind", ["forward", "transposed", "tiles"])
 def test_a_large_read_cut_in_halves_equals_its_tiles_read_whole(monkeypatch, kind):
-    """A large read computes each tile's product in two halves of rows and converts each half
-    at once (`analog._read_halves`); the numbers, the saturations and the ledger are those of
-    the whole tile's product converted afterwards, at one and at two kernel threads."""
+    """A large read runs in two halves of rows, each from its DAC through every tile's product
+    and conversion (`AnalogMatrix._read_in_halves`); the numbers, the saturations and the
+    ledger are those of the DAC over all rows, then each whole tile's product converted
+    afterwards, at one and at two kernel threads."""
     import numba
 
     per = Periphery(read_noise=0.05, adc_bits=8, out_bound=0.02)
     rng = np.random.default_rng(4)
     W = rng.uniform(-1, 1, (512, 512)).astype(np.float32)
     x = rng.standard_normal((64, 512)).astype(np.float32)
-    # the path is taken: two 256-line tiles into 512 outputs, cut after two chunks of 16 rows
-    assert analog.row_cut(64, 256 * 512, align=16) == 32
+    # the path is taken: a read above the batched limit, two 256-line tiles into 512
+    # outputs, cut after two chunks of 16 rows
+    monkeypatch.setattr(analog, "_BATCHED_LIMIT", 0)
+    assert AnalogMatrix(512, 512, "ideal", per)._rows_cut(64, np.array([0, 256, 512]), 512,
+                                                          False) == 32
     cut = analog.row_cut
     outs = []
     before = numba.get_num_threads()
@@ -138,3 +142,18 @@ def test_a_large_read_cut_in_halves_equals_its_tiles_read_whole(monkeypatch, kin
         np.testing.assert_array_equal(y, outs[0][0])
         assert led == outs[0][1]
     assert outs[0][1]["adc_saturated"] > 0
+
+
+@pytest.mark.parametrize("row", [0, 63])
+def test_a_large_read_with_nan_in_either_half_raises_and_records_nothing(monkeypatch, row):
+    """A NaN in a row of either half of a large read (`AnalogMatrix._read_in_halves`) is one
+    NonFiniteInputError naming the matrix, and the ledger records no read."""
+    per = Periphery(read_noise=0.05, adc_bits=8, out_bound=0.02)
+    monkeypatch.setattr(analog, "_BATCHED_LIMIT", 0)
+    m = AnalogMatrix(512, 512, "ideal", per, seed=3, name="big")
+    x = np.random.default_rng(4).standard_normal((64, 512)).astype(np.float32)
+    assert m._rows_cut(64, m.row_edges, 512, False) == 32   # the path is taken
+    x[row, 7] = np.nan
+    with pytest.raises(analog.NonFiniteInputError, match="big: input contains NaN"):
+        m.forward(x)
+    assert m.ledger.get("mvm_vectors") == 0 and m.ledger.get("adc_conversions") == 0
