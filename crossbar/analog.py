@@ -243,17 +243,24 @@ class AnalogMatrix(MatrixBase):
 
     # ---- cached derived state -----------------------------------------------------------
     def _refresh(self) -> None:
+        """The effective weights and what is derived from them, if the states changed since
+        they were computed."""
         if not self._dirty:
             return
         wp, wm = self._read_states()
         kernel_for(K.effective, self.wp.size)(wp, wm, self._differential, self._c,
                                                 self._Wn, self._gsum)
+        self._stale(effective=False)
+
+    def _stale(self, effective: bool) -> None:
+        """Forget what is derived from the effective weights; ``effective``: they are stale
+        too (else just computed)."""
         self._gsum_col = None
         self._A2 = None
         self._irdrop = None
         self._WnT = None
         self._diag = None
-        self._dirty = False
+        self._dirty = effective
 
     def _read_states(self):
         """The states a read sees: the stored ones, plus each device's write noise offset."""
@@ -660,10 +667,12 @@ class AnalogMatrix(MatrixBase):
         pe = self.periphery
         cap = pe.max_pulses if cap is None else cap
         kernel = kernel_for(K.apply_update, self.wp.size, _SMALL_UPDATE)
+        written = self._full and self.device.write_noise > 0
         up, dn, e, capped = kernel(mode, A, V, cap, self._devices(), self._wear(),
                                    self._params, new_key(self._rng),
-                                   stuck_free=self._stuck_free)
-        if self._full and self.device.write_noise > 0:
+                                   stuck_free=self._stuck_free,
+                                   then=None if written else self._effective_rows)
+        if written:
             tp = self._touchp.astype(bool)
             tm = self._touchm.astype(bool) if self._differential else None
             self._write_noise(tp, tm)
@@ -674,7 +683,14 @@ class AnalogMatrix(MatrixBase):
         self.ledger.add(self.name, update_calls=1, pulses_up=int(up.sum()),
                         pulses_down=int(dn.sum()), pulse_energy_j=float(e.sum()),
                         trains_capped=int(capped.sum()))
-        self._dirty = True
+        # with write noise, the states a read sees are known only now: computed at the read
+        self._stale(effective=written)
+
+    def _effective_rows(self, c0: int, c1: int) -> None:
+        """The effective weights and conductance sums of row chunks c0 … c1 - 1 from the
+        stored states (`reads.effective`), on the thread that just updated them (`_fire`)."""
+        K.effective_rows(c0, c1, self.wp, self.wm, self._differential, self._c, self._Wn,
+                         self._gsum)
 
     def program(self, W: np.ndarray, record: bool = True) -> None:
         """Program weights ``W`` (out, in) open-loop, with the device's programming noise."""

@@ -27,6 +27,7 @@ from .converters import adc_tiles, dac_quantize  # noqa: F401
 from .pulses import *  # noqa: F401,F403  (parameter layout: P_*, UP_*, DN_*, L_*, modes)
 from .pulse_updates import Devices, RowTotals, Wear, apply_update  # noqa: F401
 from .drift import drift
+from .reads import _effective_rows as effective_rows  # noqa: F401  (one run of chunks)
 from .reads import effective, read_narrow  # noqa: F401
 from .diagonal_reads import STACK_INPUTS_FROM, diagonals, is_stack, read_stack  # noqa: F401
 from .normals import _fill_normals, tablefull_ref  # noqa: F401  (re-exported for tests)

@@ -25,7 +25,7 @@ from .pulses import (DETERMINISTIC, DN_RATE, MIXED, P_C2C, P_ENDUR, P_POTONLY, P
                      _long_trains, _nonzero, _pulse_energy, _round_row, _row_has_stuck,
                      _row_paths, _truncate_row, _write_back)
 from .rng import next_u64, normal_from_bits, stream_start
-from .threads import run_chunks
+from .threads import run_chunks_in_turn
 
 
 class Devices(NamedTuple):
@@ -385,7 +385,7 @@ def _update_chunks(c0, c1, mode, A, V, max_pulses, wp, wm, d2dp, d2dm, has_d2d, 
 
 
 def apply_update(mode, A, V, max_pulses, dev: Devices, wear: Wear, p, key, threads=None,
-                 stuck_free=False) -> RowTotals:
+                 stuck_free=False, then=None) -> RowTotals:
     """Turn a requested weight change into pulses and apply them to the devices ``dev`` (a
     `Devices`), keeping the ``wear`` bookkeeping (a `Wear`); ``p`` the shared pulse parameters
     (float64, N_PARAMS: the P_ / UP_ / DN_ fields), ``key`` the update's random key.
@@ -417,11 +417,13 @@ def apply_update(mode, A, V, max_pulses, dev: Devices, wear: Wear, p, key, threa
     count the cap cut (their trains fire ±max_pulses; the ledger's ``trains_capped``).
 
     Rows go in fixed chunks of _ROWS_PER_CHUNK, contiguous runs of chunks on up to ``threads``
-    threads (`crossbar.threads.run_chunks`), each run through `_update_chunks` or
-    `_update_chunks_lean` (after `_own_law_chunks` where it applies; `_row_scratch` is
-    allocated once per run, not per row: eight allocations per row cost more than a narrow
-    row's pulses). Every row keeps its own random streams, so the results do not depend on
-    the number of threads.
+    threads (`crossbar.threads.run_chunks_in_turn`), each run through `_update_chunks` or
+    `_update_chunks_lean` (after `_own_law_chunks` where it applies, on the same thread:
+    one hand-off per update; `_row_scratch` is allocated once per run, not per row: eight
+    allocations per row cost more than a narrow row's pulses), then ``then(c0, c1)`` if
+    given (work on the run's rows once they are updated, while they are in cache: the
+    effective weights of `crossbar.analog.AnalogMatrix`). Every row keeps its own random
+    streams, so the results do not depend on the number of threads.
 
     The kernels take the tuples' fields as separate arguments: tuples handed on to them, or
     built inside a kernel for the row functions, cost time per call (an update of a 1000 x 10
@@ -435,17 +437,21 @@ def apply_update(mode, A, V, max_pulses, dev: Devices, wear: Wear, p, key, threa
     if (stuck_free and mode != STOCHASTIC and p[P_ENDUR] <= 0 and p[P_POTONLY] <= 0
             and not track_time):
         done = np.zeros(R, dtype=np.uint8)
+        steps = []
         if mode == DETERMINISTIC and wp.size >= OWN_LAW_KERNEL_FROM and \
                 _row_paths(p, full)[1]:
             # own laws, noisy trains: `_own_law_chunks` takes the rows it serves faster
-            run_chunks(_own_law_chunks, R, threads, A, max_pulses, wp, wm, p, key,
-                       differential, lawp, lawm if differential else lawp, touchp, touchm,
-                       done, *out)
-        run_chunks(_update_chunks_lean, R, threads, mode, A, max_pulses, wp, wm, d2dp, d2dm,
-                   has_d2d, p, key, differential, full, lawp, lawm, touchp, touchm, done,
-                   *out)
+            steps.append((_own_law_chunks, (A, max_pulses, wp, wm, p, key, differential, lawp,
+                                            lawm if differential else lawp, touchp, touchm,
+                                            done, *out)))
+        steps.append((_update_chunks_lean, (mode, A, max_pulses, wp, wm, d2dp, d2dm, has_d2d,
+                                            p, key, differential, full, lawp, lawm, touchp,
+                                            touchm, done, *out)))
     else:
-        run_chunks(_update_chunks, R, threads, mode, A, V, max_pulses, wp, wm, d2dp, d2dm,
-                   has_d2d, stuckp, stuckm, countp, countm, p, key, differential, tprogp,
-                   tprogm, track_time, now, full, lawp, lawm, touchp, touchm, *out)
+        steps = [(_update_chunks, (mode, A, V, max_pulses, wp, wm, d2dp, d2dm, has_d2d, stuckp,
+                                   stuckm, countp, countm, p, key, differential, tprogp, tprogm,
+                                   track_time, now, full, lawp, lawm, touchp, touchm, *out))]
+    if then is not None:
+        steps.append((then, ()))
+    run_chunks_in_turn(steps, R, threads)
     return out

@@ -38,6 +38,18 @@ def run_chunks(kernel, rows: int, threads: int | None, *args) -> list:
     return run_spans(kernel, chunks(rows), threads, *args)
 
 
+def run_chunks_in_turn(steps, rows: int, threads: int | None) -> None:
+    """Each ``(kernel, args)`` of ``steps`` over every chunk of ``rows`` rows: on each run of
+    chunks (`run_spans`), ``kernel(c0, c1, *args)`` for every step in order, so one hand-off
+    and one wait for all of them, and a step finds the rows the step before it wrote in cache.
+    Only for steps whose row i depends on nothing but row i of the steps before it."""
+    def run(c0: int, c1: int) -> None:
+        for kernel, args in steps:
+            kernel(c0, c1, *args)
+
+    run_spans(run, chunks(rows), threads)
+
+
 def run_spans(work, n: int, threads: int | None, *args) -> list:
     """``work(a, b, *args)`` over [0, n) in contiguous spans, at most ``threads`` at once
     (None: Numba's number of threads, ``numba.get_num_threads()``, which never exceeds

@@ -19,12 +19,13 @@ PRESETS = ["ecram", "epiram", "fefet-hzo", "gokmen-vlasov", "ideal", "reram-sb",
 
 
 def _kernels_run(monkeypatch) -> list:
-    """The names of the kernels `apply_update` hands to `run_chunks`, as they run."""
+    """The names of the kernels `apply_update` hands to `run_chunks_in_turn`, as they run."""
     calls = []
-    real = pulse_updates.run_chunks
-    monkeypatch.setattr(pulse_updates, "run_chunks",
-                        lambda kernel, *a, **kw: calls.append(kernel.__name__) or
-                        real(kernel, *a, **kw))
+    real = pulse_updates.run_chunks_in_turn
+    monkeypatch.setattr(pulse_updates, "run_chunks_in_turn",
+                        lambda steps, *a, **kw: calls.extend(
+                            k.__name__ for k, _ in steps if hasattr(k, "py_func"))  # the kernels
+                        or real(steps, *a, **kw))
     return calls
 
 

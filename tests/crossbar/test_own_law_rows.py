@@ -140,10 +140,11 @@ def test_apply_update_runs_the_own_law_kernel_from_its_size(monkeypatch):
     own-law devices, with deterministic counts, and not below that size (the default
     `simulate`'s arrays: a machine's first run does not compile it)."""
     ran = []
-    real = U.run_chunks
-    monkeypatch.setattr(U, "run_chunks",
-                        lambda kernel, *a, **kw: ran.append(kernel.__name__) or
-                        real(kernel, *a, **kw))
+    real = U.run_chunks_in_turn
+    monkeypatch.setattr(U, "run_chunks_in_turn",
+                        lambda steps, *a, **kw: ran.extend(
+                            k.__name__ for k, _ in steps if hasattr(k, "py_func"))  # the kernels
+                        or real(steps, *a, **kw))
     rng = np.random.default_rng(1)
     for out_features, expected in ((511, ["_update_chunks_lean"]),
                                    (512, ["_own_law_chunks", "_update_chunks_lean"])):

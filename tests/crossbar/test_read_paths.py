@@ -157,3 +157,30 @@ def test_a_large_read_with_nan_in_either_half_raises_and_records_nothing(monkeyp
     with pytest.raises(analog.NonFiniteInputError, match="big: input contains NaN"):
         m.forward(x)
     assert m.ledger.get("mvm_vectors") == 0 and m.ledger.get("adc_conversions") == 0
+
+
+@pytest.mark.parametrize("device", ["ecram", "rram-taox", "reram-sb"])
+@pytest.mark.parametrize("mapping", ["differential", "reference"])
+def test_effective_weights_after_an_update_are_those_a_read_would_compute(device, mapping):
+    """An update computes each run of rows' effective weights and conductance sums right
+    after their pulses (`apply_update`'s ``then``, `AnalogMatrix._fire`): the same bits as
+    computing them at the next read from the stored states. With write noise (reram-sb) the
+    states a read sees are known only after the kernel: the read computes them then."""
+    m = AnalogMatrix(100, 300, device, Periphery(mapping=mapping), seed=2)  # threaded kernel
+    rng = np.random.default_rng(6)
+    x = rng.uniform(0, 1, (8, 300)).astype(np.float32)
+    d = rng.standard_normal((8, 100)).astype(np.float32)
+    assert m.wp.size >= analog._SMALL_UPDATE
+    for step in range(3):
+        m.update(x, d, 0.05)
+        written = device == "reram-sb"
+        assert m._dirty == written                   # recomputed at the read with write noise
+        m.forward(x)
+        Wn, gsum = m._Wn.copy(), m._gsum.copy()
+        m._dirty = True                               # the same weights, computed at a read
+        m.forward(x)
+        np.testing.assert_array_equal(m._Wn, Wn)
+        np.testing.assert_array_equal(m._gsum, gsum)
+        wp, wm = m._read_states()
+        assert np.any(wp != m.wp) == written         # write noise offsets are in the read
+    assert m.ledger.get("pulses_up") > 0

@@ -72,10 +72,11 @@ def test_a_run_whose_device_takes_the_general_kernel_has_that_one_compiled(monke
     finally:
         K.apply_update, K.SERIAL["apply_update"] = parallel, serial
     ran = []
-    real = pulse_updates.run_chunks
-    monkeypatch.setattr(pulse_updates, "run_chunks",
-                        lambda kernel, *a, **kw: ran.append(kernel.__name__) or
-                        real(kernel, *a, **kw))
+    real = pulse_updates.run_chunks_in_turn
+    monkeypatch.setattr(pulse_updates, "run_chunks_in_turn",
+                        lambda steps, *a, **kw: ran.extend(
+                            k.__name__ for k, _ in steps if hasattr(k, "py_func"))  # the kernels
+                        or real(steps, *a, **kw))
     warmup.compile_pulse_kernels(general=True)
     assert ran == ["_update_chunks"]
     ran.clear()
