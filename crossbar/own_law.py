@@ -32,11 +32,17 @@ from .rng import next_normal16, stream_start
 OWN_LAW_KERNEL_FROM = 1 << 18
 # fraction of a row's devices expected to take pulses (Σ min(|a|, 1) over the row) above
 # which own-law rows (below LAWS_VECTORISED_ABOVE) take `_own_law_row` instead of the loop
-# over the pulsed devices (the same numbers): its passes cost ~10 ns per device of the row,
-# the loop ~30 ns per pulsed device (one thread, 2000 x 2000 ecram rows of a paper batch, in a
-# development script: 29 % pulsed equal, 42 % 1.3x, all 2.2x faster; with the threshold at
-# 20 % or 45 % `bench_pulse_updates.py` was no faster)
-OWN_LAW_ROWS_ABOVE = 0.3
+# over the pulsed devices (the same numbers either way, so this sets only the speed). Its
+# passes cost ~10 ns per device of the row; the loop costs what its scattered loads of the
+# law planes cost per pulsed device, which depends on the machine's memory: ~30 ns on the
+# machine of 2026-12-03 (rows 29 % pulsed took as long either way, so the rule was 0.3 then),
+# ~80 ns on the AMD EPYC VM of 2026-12-04 evening, where `bench_pulse_updates.py`'s replay
+# of a paper batch's 60 updates took 0.88-0.97 s best at 0, 0.05 and 0.1 against
+# 1.14-1.26 s at 0.3 (its 36 sparse updates 0.52-0.58 s against 0.77-0.85 s); 0.1 keeps the
+# loop for rows nine devices in ten of which take no pulse, where it wins on both machines
+# (by those per-device costs, rows 10-29 % pulsed take up to ~3x longer than the loop would
+# on the earlier machine)
+OWN_LAW_ROWS_ABOVE = 0.1
 
 
 @njit(inline="always", cache=True)
