@@ -639,7 +639,12 @@ class LocalPool:
             if cancel:  # an interrupt: stop the points in progress too (rerun on resume)
                 for proc in list((getattr(self._pool, "_processes", None) or {}).values()):
                     proc.terminate()
-            self._pool.shutdown(wait=not cancel, cancel_futures=cancel)
+            # wait even then (the workers are gone: it takes as long as they take to die):
+            # the pool's manager thread closes its wake-up pipe as it ends, and Python 3.11's
+            # exit hook writes to that pipe without a lock, so a pool left ending raced the
+            # interpreter's exit ("Exception ignored ... OSError: [Errno 9] Bad file
+            # descriptor" under the one line of an interrupted sweep, seen twice in CI)
+            self._pool.shutdown(wait=True, cancel_futures=cancel)
             self._pool = None
 
     def close(self) -> None:

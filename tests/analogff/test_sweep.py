@@ -521,6 +521,26 @@ def test_local_pool_is_reused_across_sweeps(tmp_path):
     assert len(pids) == 1 and os.getpid() not in pids
 
 
+def test_an_interrupted_pool_leaves_no_manager_thread_for_the_exit_hook():
+    """`LocalPool.reset(cancel=True)` (a sweep stopped by a signal) terminates the workers and
+    waits for the pool's manager thread to end: Python 3.11's exit hook writes to that thread's
+    wake-up pipe without a lock, and a thread still ending raced it ("OSError: [Errno 9] Bad
+    file descriptor" under the interrupted sweep's one line)."""
+    import threading
+
+    from analogff.sweep import LocalPool
+
+    pool = LocalPool(1)
+    running = pool.submit(time.sleep, 60)
+    t = time.monotonic()
+    while not running.running():
+        assert time.monotonic() - t < 60, "the worker did not start"
+        time.sleep(0.05)
+    pool.reset(cancel=True)
+    assert time.monotonic() - t < 30              # the point did not run on
+    assert not [th for th in threading.enumerate() if "ExecutorManager" in type(th).__name__]
+
+
 def test_cli_sweep_algo_takes_a_comma_list_like_grid(tmp_path, monkeypatch):
     """--algo pff,bp equals --algo pff --algo bp; an unknown one is still a one-line error."""
     monkeypatch.chdir(tmp_path)
