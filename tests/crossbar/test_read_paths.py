@@ -106,15 +106,16 @@ def test_serial_twins_equal_pool_kernels(monkeypatch, update):
     assert runs[0][-1].sum() > 0
 
 
+@pytest.mark.parametrize("noise", [0.05, 0.0])
 @pytest.mark.parametrize("kind", ["forward", "transposed", "tiles"])
-def test_a_large_read_cut_in_halves_equals_its_tiles_read_whole(monkeypatch, kind):
+def test_a_large_read_cut_in_halves_equals_its_tiles_read_whole(monkeypatch, kind, noise):
     """A large read runs in two halves of rows, each from its DAC through every tile's product
     and conversion (`AnalogMatrix._read_in_halves`); the numbers, the saturations and the
     ledger are those of the DAC over all rows, then each whole tile's product converted
-    afterwards, at one and at two kernel threads."""
+    afterwards, at one and at two kernel threads, with read noise and without."""
     import numba
 
-    per = Periphery(read_noise=0.05, adc_bits=8, out_bound=0.02)
+    per = Periphery(read_noise=noise, adc_bits=8, out_bound=0.02)
     rng = np.random.default_rng(4)
     W = rng.uniform(-1, 1, (512, 512)).astype(np.float32)
     x = rng.standard_normal((64, 512)).astype(np.float32)
