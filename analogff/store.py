@@ -338,7 +338,12 @@ class ResultsStore:
     def _where(self, where: str | None, status: str | None) -> tuple[str, list[Any]]:
         clauses, params = [], []
         if where:
-            sql, p = parse_where(where, self._types)
+            types, sources = dict(self._types), {}
+            for c, (path, sql_type) in METRIC_COLUMNS.items():
+                if c not in types:   # an older store not yet written to: from its records
+                    types[c] = sql_type
+                    sources[c] = f"json_extract(record, '$.{'.'.join(path)}')"
+            sql, p = parse_where(where, types, sources)
             clauses.append(f"({sql})")
             params += p
         if status is not None:
@@ -382,7 +387,8 @@ _TOKEN = re.compile(r"""\s*(?:
 )""", re.VERBOSE)
 
 
-def parse_where(expr: str, columns: Iterable[str]) -> tuple[str, list[Any]]:
+def parse_where(expr: str, columns: Iterable[str],
+                sources: dict[str, str] | None = None) -> tuple[str, list[Any]]:
     """Translate a filter such as ``adc_bits>=6 and algo=pff`` into SQL with parameters.
 
     Only ``<column> <op> <literal>`` clauses joined by ``and`` / ``or`` are accepted; ``op`` is
@@ -391,10 +397,13 @@ def parse_where(expr: str, columns: Iterable[str]) -> tuple[str, list[Any]]:
     ``-`` for ``_`` and must exist. ``columns`` may map each name to its declared SQL type:
     a text literal against an INTEGER or REAL column, or a number against a TEXT one, is then
     refused (SQLite would compare them as unequal types and match nothing, without a word).
-    Anything else raises `AnalogffError` naming the problem.
+    ``sources`` may give a column's SQL expression instead of its name (a metric an older
+    store does not hold as a column yet, read from its records). Anything else raises
+    `AnalogffError` naming the problem.
     """
     types = dict(columns) if isinstance(columns, dict) else {}
     cols = set(columns)
+    sources = sources or {}
     toks: list[tuple[str, str]] = []
     pos = 0
     s = expr.strip()
@@ -457,12 +466,13 @@ def parse_where(expr: str, columns: Iterable[str]) -> tuple[str, list[Any]]:
         if k3 == "num" and kind_of == "TEXT":
             raise bad(f"{col} holds text; quote the value to compare it as text: {col} {op} "
                       f"'{lit}'")
+        ref = sources.get(col, f'"{col}"')
         if val is None:
             if op not in ("=", "!="):
                 raise bad("null can only be compared with = or !=")
-            sql.append(f'"{col}" IS {"NOT " if op == "!=" else ""}NULL')
+            sql.append(f'{ref} IS {"NOT " if op == "!=" else ""}NULL')
         else:
-            sql.append(f'"{col}" {op} ?')
+            sql.append(f'{ref} {op} ?')
             params.append(val)
         i += 3
         if i == len(toks):

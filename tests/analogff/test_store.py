@@ -291,8 +291,9 @@ def test_schema1_store_is_read_but_not_extended(tmp_path):
 
 def test_an_older_schema2_store_gets_the_new_metric_column_when_first_written(tmp_path):
     """A schema-2 store from before ``trains_capped`` was a column: reading leaves the file as
-    it is; the first write adds the column, filled from every stored record (NULL where the
-    record predates the count), and `--where` can filter on it."""
+    it is (`--where` on the column reads it from the records then); the first write adds the
+    column, filled from every stored record (NULL where the record predates the count), and
+    `--where` filters on it."""
     p = tmp_path / "old.db"
     with ResultsStore(p) as st:
         old, counted = fake_record(_cfg(adc_bits=6)), fake_record(_cfg(adc_bits=5))
@@ -306,6 +307,9 @@ def test_an_older_schema2_store_gets_the_new_metric_column_when_first_written(tm
     con.close()
     with ResultsStore(p, create=False) as st:
         assert "trains_capped" not in st.columns and len(st.to_dataframe()) == 2
+        # filtered on before any write: from the records, the file unchanged
+        assert [r["config"]["adc_bits"] for r in st.records(where="trains_capped > 5")] == [5]
+        assert len(st.to_dataframe(where="trains_capped = null")) == 1
     with ResultsStore(p, create=False) as st:                    # reading changed nothing
         assert "trains_capped" not in st.columns
         new = fake_record(_cfg(adc_bits=4))
