@@ -18,17 +18,6 @@ PRESETS = ["ecram", "epiram", "fefet-hzo", "gokmen-vlasov", "ideal", "reram-sb",
            "rram-taox"]
 
 
-def _kernels_run(monkeypatch) -> list:
-    """The names of the kernels `apply_update` hands to `run_chunks_in_turn`, as they run."""
-    calls = []
-    real = pulse_updates.run_chunks_in_turn
-    monkeypatch.setattr(pulse_updates, "run_chunks_in_turn",
-                        lambda steps, *a, **kw: calls.extend(
-                            k.__name__ for k, _ in steps if hasattr(k, "py_func"))  # the kernels
-                        or real(steps, *a, **kw))
-    return calls
-
-
 def _args(m: AnalogMatrix, mode: int, A: np.ndarray):
     """apply_update's arguments for matrix ``m`` (its arrays and ``A`` copied, so two calls
     start equal: the mixed scheme keeps its remainder in ``A``)."""
@@ -50,14 +39,14 @@ def _written(args) -> tuple:
 @pytest.mark.parametrize("mapping", ["differential", "reference"])
 @pytest.mark.parametrize("mode", [pulses.DETERMINISTIC, pulses.MIXED])
 @pytest.mark.parametrize("device", PRESETS)
-def test_lean_kernel_equals_general_kernel(device, mode, mapping, monkeypatch):
+def test_lean_kernel_equals_general_kernel(device, mode, mapping, kernels_run):
     m = AnalogMatrix(40, 70, device, Periphery(mapping=mapping), seed=3)
     R, C = m.wp.shape                               # stored (in, out)
     rng = np.random.default_rng(4)
     # a spread of trains: most short, some long enough for the vectorised own-law pass
     A = (rng.standard_normal((R, C)) * rng.choice([0.5, 3.0, 40.0], (R, 1))).astype(np.float32)
     lean, general = _args(m, mode, A), _args(m, mode, A)
-    ran = _kernels_run(monkeypatch)
+    ran = kernels_run()
     out_l = pulse_updates.apply_update(*lean, stuck_free=m._stuck_free)
     out_g = pulse_updates.apply_update(*general, stuck_free=False)
     assert ran == ["_update_chunks_lean", "_update_chunks"]     # two kernels were compared
@@ -68,8 +57,8 @@ def test_lean_kernel_equals_general_kernel(device, mode, mapping, monkeypatch):
     assert out_l[0].sum() + out_l[1].sum() > 0      # devices did move
 
 
-def test_apply_update_takes_the_lean_kernel_only_when_nothing_can_stick(monkeypatch):
-    calls = _kernels_run(monkeypatch)
+def test_apply_update_takes_the_lean_kernel_only_when_nothing_can_stick(kernels_run):
+    calls = kernels_run()
     m = AnalogMatrix(8, 8, "ecram", seed=0)
     A = np.ones(m.wp.shape, np.float32)
     pulse_updates.apply_update(*_args(m, pulses.DETERMINISTIC, A), stuck_free=True)
@@ -88,7 +77,7 @@ def test_apply_update_takes_the_lean_kernel_only_when_nothing_can_stick(monkeypa
 
 
 @pytest.mark.parametrize("mapping", ["differential", "reference"])
-def test_the_warm_up_predicts_the_kernel_a_device_takes(mapping, monkeypatch):
+def test_the_warm_up_predicts_the_kernel_a_device_takes(mapping, kernels_run):
     """`device_takes_general_kernel` (which kernel `crossbar.warmup` compiles ahead) says what
     `apply_update` runs, deterministic and mixed, for every preset and for devices made to
     stick, wear out or drift."""
@@ -99,7 +88,7 @@ def test_the_warm_up_predicts_the_kernel_a_device_takes(mapping, monkeypatch):
     devices = [get_device(n) for n in list_presets()] + [
         ecram.replace(endurance=1e6), ecram.replace(stuck_off=0.01), ecram.replace(stuck_on=0.01),
         ecram.replace(drift_nu=0.05), ecram.replace(drift_nu_std=0.01)]
-    calls = _kernels_run(monkeypatch)
+    calls = kernels_run()
     for dev in devices:
         for scheme in ("deterministic", "mixed"):
             m = AnalogMatrix(8, 8, dev, Periphery(mapping=mapping, update=scheme), seed=0)

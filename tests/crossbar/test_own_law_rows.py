@@ -135,16 +135,11 @@ def test_no_deviate_is_beyond_the_bound_the_admission_assumes():
     assert abs(_tail_inverse(1.0 - u_min)) < O._DEVIATE16_MAX
 
 
-def test_apply_update_runs_the_own_law_kernel_from_its_size(monkeypatch):
+def test_apply_update_runs_the_own_law_kernel_from_its_size(kernels_run):
     """`apply_update` runs `_own_law_chunks` first on arrays of OWN_LAW_KERNEL_FROM devices of
     own-law devices, with deterministic counts, and not below that size (the default
     `simulate`'s arrays: a machine's first run does not compile it)."""
-    ran = []
-    real = U.run_chunks_in_turn
-    monkeypatch.setattr(U, "run_chunks_in_turn",
-                        lambda steps, *a, **kw: ran.extend(
-                            k.__name__ for k, _ in steps if hasattr(k, "py_func"))  # the kernels
-                        or real(steps, *a, **kw))
+    ran = kernels_run()
     rng = np.random.default_rng(1)
     for out_features, expected in ((511, ["_update_chunks_lean"]),
                                    (512, ["_own_law_chunks", "_update_chunks_lean"])):

@@ -49,11 +49,10 @@ def test_pulse_kernels_wait_for_the_second_process_then_run_unchanged(monkeypatc
     assert len(started) == 1 and started[0].wait(timeout=600) == 0
 
 
-def test_a_run_whose_device_takes_the_general_kernel_has_that_one_compiled(monkeypatch):
+def test_a_run_whose_device_takes_the_general_kernel_has_that_one_compiled(monkeypatch,
+                                                                          kernels_run):
     """``general``: the second process is asked for the general kernel (``--general``), and
     what it runs takes exactly that kernel."""
-    from crossbar import pulse_updates
-
     argv = []
 
     class _Started:                      # a stand-in for the process: only its arguments matter
@@ -71,12 +70,7 @@ def test_a_run_whose_device_takes_the_general_kernel_has_that_one_compiled(monke
             assert argv[0][-3:] == ["-m", "crossbar.warmup", "--general"]
     finally:
         K.apply_update, K.SERIAL["apply_update"] = parallel, serial
-    ran = []
-    real = pulse_updates.run_chunks_in_turn
-    monkeypatch.setattr(pulse_updates, "run_chunks_in_turn",
-                        lambda steps, *a, **kw: ran.extend(
-                            k.__name__ for k, _ in steps if hasattr(k, "py_func"))  # the kernels
-                        or real(steps, *a, **kw))
+    ran = kernels_run()
     warmup.compile_pulse_kernels(general=True)
     assert ran == ["_update_chunks"]
     ran.clear()
