@@ -73,6 +73,11 @@ ALL_COLUMNS: tuple[str, ...] = BASE_COLUMNS + CONFIG_COLUMNS + tuple(METRIC_COLU
 STATUSES = ("done", "failed")
 
 
+def _json_path(path: tuple[str, ...]) -> str:
+    """SQLite's JSON path of a metric's place in a stored record (`METRIC_COLUMNS`)."""
+    return "$." + ".".join(path)
+
+
 def _schema_sql() -> list[str]:
     cols = ["id INTEGER PRIMARY KEY", "config_hash TEXT NOT NULL", "seed INTEGER",
             "status TEXT NOT NULL CHECK (status IN ('done', 'failed'))", "error TEXT",
@@ -250,7 +255,7 @@ class ResultsStore:
                 path, sql_type = METRIC_COLUMNS[c]
                 con.execute(f'ALTER TABLE runs ADD COLUMN "{c}" {sql_type}')
                 con.execute(f'UPDATE runs SET "{c}" = json_extract(record, ?)',
-                            ("$." + ".".join(path),))
+                            (_json_path(path),))
             con.execute("COMMIT")
         except BaseException:
             con.execute("ROLLBACK")
@@ -342,7 +347,7 @@ class ResultsStore:
             for c, (path, sql_type) in METRIC_COLUMNS.items():
                 if c not in types:   # an older store not yet written to: from its records
                     types[c] = sql_type
-                    sources[c] = f"json_extract(record, '$.{'.'.join(path)}')"
+                    sources[c] = f"json_extract(record, '{_json_path(path)}')"
             sql, p = parse_where(where, types, sources)
             clauses.append(f"({sql})")
             params += p
