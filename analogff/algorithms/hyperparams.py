@@ -6,8 +6,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
-
 from device_models.checks import check_number, plain
 
 from ..errors import ConfigError
